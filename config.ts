@@ -1,0 +1,434 @@
+/**
+ * Configuration: `$CLAUDE_DISCORD_HOME/config.json`, overridden by env vars.
+ *
+ * | env var | config key | meaning |
+ * |---|---|---|
+ * | `DISCORD_BOT_TOKEN` | `token` | bot token (gateway + REST) |
+ * | `DISCORD_CHANNEL_ID` | `channelId` | the dedicated chat channel |
+ * | `DISCORD_WEBHOOK_URL` | `webhookUrl` | webhook for STATUS posts |
+ * | `DISCORD_ALLOWED_USERS` | `allowedUsers` | user ids that may steer agents (empty = nobody) |
+ * | `DISCORD_API_URL` | `apiUrl` | REST base without version, default `https://discord.com/api` |
+ * | `CLAUDE_DISCORD_HOME` | — | state directory, default `~/.claude/discord` |
+ *
+ * Every bad value is reported as one {@linkcode ConfigError} sentence that
+ * names the variable and the fix. The token never appears in a message.
+ *
+ * @example Load the configuration from a given environment
+ * ```ts
+ * import { loadConfig } from "./config.ts";
+ *
+ * const home = Deno.makeTempDirSync();
+ * const config = loadConfig({
+ *   env: { CLAUDE_DISCORD_HOME: home, DISCORD_CHANNEL_ID: "1100000000000000001" },
+ * });
+ * console.assert(config.channelId === "1100000000000000001");
+ * console.assert(config.allowedUsers.length === 0);
+ * ```
+ *
+ * @module
+ */
+import { ConfigError } from "./errors.ts";
+import { ensurePrivateDir, readTextIfExists, writePrivateFileAtomic } from "./_fs.ts";
+
+/** The default REST base (without the `/v10` version). */
+export const DEFAULT_API_URL = "https://discord.com/api";
+
+/** Names of the env vars this package reads (for `--allow-env=…`). */
+export const ENV_VARS: readonly string[] = [
+  "DISCORD_BOT_TOKEN",
+  "DISCORD_CHANNEL_ID",
+  "DISCORD_WEBHOOK_URL",
+  "DISCORD_ALLOWED_USERS",
+  "DISCORD_API_URL",
+  "CLAUDE_DISCORD_HOME",
+  "HOME",
+];
+
+/** Tunables kept in config.json (no env var of their own). */
+export interface Options {
+  /** Hours a message waits in the held box when no session is live. Default 24. */
+  heldRetentionHours: number;
+  /** Whether the Stop hook waits for a Discord message to wake an idle session. Default true. */
+  wakeOnMessage: boolean;
+  /** How long the Stop hook waits for such a message, in seconds. Default 3600. */
+  wakeTimeoutSeconds: number;
+  /** How long a permission prompt waits for an answer from Discord, in seconds. Default 300. */
+  permissionTimeoutSeconds: number;
+  /** User id mentioned on errors and waiting prompts; unset = no mention. */
+  mentionUserId?: string;
+}
+
+/** The resolved configuration. Fields absent from env and file are `undefined`. */
+export interface Config extends Options {
+  /** State directory (absolute). */
+  home: string;
+  /** Bot token. Never log it. */
+  token?: string;
+  /** The chat channel id. */
+  channelId?: string;
+  /** Webhook URL for STATUS posts. Never log it (it holds a token). */
+  webhookUrl?: string;
+  /** User ids allowed to steer agents. Empty = nobody. */
+  allowedUsers: string[];
+  /** REST base without the version, no trailing slash. */
+  apiUrl: string;
+}
+
+/** What may be stored in config.json. */
+export type ConfigFile = Partial<Omit<Config, "home">>;
+
+/** Where {@linkcode loadConfig} reads from. */
+export interface LoadConfigOptions {
+  /** Environment to read; default `Deno.env` (one `get` per known name). */
+  env?: Record<string, string | undefined>;
+  /** Fields that must be present; a missing one throws a ConfigError naming setup. */
+  require?: ReadonlyArray<"token" | "channelId" | "webhookUrl">;
+}
+
+const DEFAULT_OPTIONS: Options = {
+  heldRetentionHours: 24,
+  wakeOnMessage: true,
+  wakeTimeoutSeconds: 3600,
+  permissionTimeoutSeconds: 300,
+};
+
+const SNOWFLAKE = /^[0-9]{15,21}$/;
+
+/**
+ * Tells whether `value` looks like a Discord snowflake id.
+ *
+ * @param value The string to test.
+ * @returns `true` for 15–21 decimal digits.
+ *
+ * @example
+ * ```ts
+ * import { isSnowflake } from "./config.ts";
+ * console.assert(isSnowflake("1100000000000000001"));
+ * console.assert(!isSnowflake("general"));
+ * ```
+ */
+export function isSnowflake(value: unknown): value is string {
+  return typeof value === "string" && SNOWFLAKE.test(value);
+}
+
+/**
+ * Tells whether `token` has the shape of a bot token: `base64(<numeric id>).x.y`.
+ *
+ * @param token The candidate token.
+ * @returns `true` when the first part decodes to a numeric id and three parts are present.
+ *
+ * @example
+ * ```ts
+ * import { isBotTokenShape } from "./config.ts";
+ * console.assert(isBotTokenShape(btoa("1100000000000000001") + ".GxYz12.abcdefghijklmnop"));
+ * console.assert(!isBotTokenShape("hunter2"));
+ * ```
+ */
+export function isBotTokenShape(token: string): boolean {
+  const parts = token.split(".");
+  if (parts.length !== 3 || parts.some((p) => !/^[A-Za-z0-9_-]+=*$/.test(p))) return false;
+  return botIdFromToken(token) !== undefined;
+}
+
+/**
+ * Extracts the bot's user id from a bot token, or `undefined` if it is not one.
+ *
+ * @param token A bot token.
+ * @returns The numeric id encoded in the token's first part.
+ *
+ * @example
+ * ```ts
+ * import { botIdFromToken } from "./config.ts";
+ * console.assert(botIdFromToken(btoa("1100000000000000001") + ".a.b") === "1100000000000000001");
+ * ```
+ */
+export function botIdFromToken(token: string): string | undefined {
+  const first = token.split(".")[0] ?? "";
+  try {
+    let b64 = first.replaceAll("-", "+").replaceAll("_", "/");
+    while (b64.length % 4) b64 += "=";
+    const id = atob(b64);
+    return isSnowflake(id) ? id : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The parts of a webhook URL. */
+export interface WebhookParts {
+  /** The webhook id. */
+  id: string;
+  /** The webhook token (secret). */
+  token: string;
+  /** The REST base in front of `/webhooks/…`, e.g. `https://discord.com/api` or `…/api/v10`. */
+  base: string;
+}
+
+/**
+ * Splits a webhook URL into id, token and base, or throws a ConfigError.
+ *
+ * @param url `…/webhooks/{id}/{token}`.
+ * @param name The setting's name for the error message.
+ * @returns The parts.
+ *
+ * @example
+ * ```ts
+ * import { parseWebhookUrl } from "./config.ts";
+ * const w = parseWebhookUrl("https://discord.com/api/webhooks/1100000000000000001/abc_DEF-1");
+ * console.assert(w.id === "1100000000000000001" && w.base === "https://discord.com/api");
+ * ```
+ */
+export function parseWebhookUrl(url: string, name = "DISCORD_WEBHOOK_URL"): WebhookParts {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new ConfigError(
+      `${name} is not a URL: copy the webhook URL from Channel Settings > Integrations > Webhooks`,
+    );
+  }
+  const m = parsed.pathname.match(/^(.*)\/webhooks\/([0-9]+)\/([A-Za-z0-9_.-]+)\/?$/);
+  if (
+    !(parsed.protocol === "https:" || parsed.protocol === "http:") || !m || !isSnowflake(m[2])
+  ) {
+    throw new ConfigError(
+      `${name} does not have the shape …/webhooks/{id}/{token}: copy the webhook URL from Channel Settings > Integrations > Webhooks`,
+    );
+  }
+  return { id: m[2], token: m[3], base: `${parsed.origin}${m[1]}` };
+}
+
+/**
+ * The default state directory: `$CLAUDE_DISCORD_HOME`, else `$HOME/.claude/discord`.
+ *
+ * @param env The environment to read.
+ * @returns An absolute path.
+ *
+ * @example
+ * ```ts
+ * import { stateHome } from "./config.ts";
+ * console.assert(stateHome({ HOME: "/home/a" }) === "/home/a/.claude/discord");
+ * ```
+ */
+export function stateHome(env: Record<string, string | undefined> = readEnv()): string {
+  const explicit = env.CLAUDE_DISCORD_HOME?.trim();
+  if (explicit) return explicit;
+  const home = env.HOME?.trim();
+  if (!home) {
+    throw new ConfigError(
+      "Neither CLAUDE_DISCORD_HOME nor HOME is set: set CLAUDE_DISCORD_HOME to a state directory",
+    );
+  }
+  return `${home.replace(/\/+$/, "")}/.claude/discord`;
+}
+
+/**
+ * Loads and validates the configuration (env vars override config.json).
+ *
+ * @param options Where to read, and which fields are required.
+ * @returns The validated configuration.
+ * @throws {ConfigError} on a missing required field or a malformed value.
+ *
+ * @example Require a channel
+ * ```ts
+ * import { loadConfig } from "./config.ts";
+ * import { ConfigError } from "./errors.ts";
+ *
+ * try {
+ *   loadConfig({ env: { CLAUDE_DISCORD_HOME: Deno.makeTempDirSync() }, require: ["channelId"] });
+ * } catch (err) {
+ *   console.assert(err instanceof ConfigError);
+ * }
+ * ```
+ */
+export function loadConfig(options: LoadConfigOptions = {}): Config {
+  const env = options.env ?? readEnv();
+  const home = stateHome(env);
+  const file = readConfigFile(home);
+  const pick = (envName: string, key: keyof ConfigFile): unknown => {
+    const fromEnv = env[envName];
+    return fromEnv !== undefined && fromEnv.trim() !== "" ? fromEnv.trim() : file[key];
+  };
+
+  const token = optionalString(pick("DISCORD_BOT_TOKEN", "token"), "DISCORD_BOT_TOKEN");
+  if (token !== undefined && !isBotTokenShape(token)) {
+    throw new ConfigError(
+      "DISCORD_BOT_TOKEN does not look like a bot token: copy it from the Developer Portal > Bot > Reset Token",
+    );
+  }
+  const channelId = optionalString(pick("DISCORD_CHANNEL_ID", "channelId"), "DISCORD_CHANNEL_ID");
+  if (channelId !== undefined && !isSnowflake(channelId)) {
+    throw new ConfigError(
+      "DISCORD_CHANNEL_ID is not a Discord id: right-click the channel > Copy Channel ID (Developer Mode on)",
+    );
+  }
+  const webhookUrl = optionalString(
+    pick("DISCORD_WEBHOOK_URL", "webhookUrl"),
+    "DISCORD_WEBHOOK_URL",
+  );
+  if (webhookUrl !== undefined) parseWebhookUrl(webhookUrl);
+  const allowedUsers = parseAllowedUsers(pick("DISCORD_ALLOWED_USERS", "allowedUsers"));
+  const apiUrl = parseApiUrl(pick("DISCORD_API_URL", "apiUrl"));
+
+  const config: Config = {
+    ...DEFAULT_OPTIONS,
+    ...validOptions(file),
+    home,
+    token,
+    channelId,
+    webhookUrl,
+    allowedUsers,
+    apiUrl,
+  };
+  for (const key of options.require ?? []) {
+    if (config[key] === undefined) {
+      const envName = {
+        token: "DISCORD_BOT_TOKEN",
+        channelId: "DISCORD_CHANNEL_ID",
+        webhookUrl: "DISCORD_WEBHOOK_URL",
+      }[key];
+      throw new ConfigError(`${envName} is not set: run \`deno task setup\` or export ${envName}`);
+    }
+  }
+  return config;
+}
+
+/**
+ * Reads `$home/config.json` (an empty object when it does not exist).
+ *
+ * @param home The state directory.
+ * @returns The stored settings, unvalidated beyond being a JSON object.
+ * @throws {ConfigError} when the file is not a JSON object.
+ *
+ * @example
+ * ```ts
+ * import { readConfigFile } from "./config.ts";
+ * console.assert(Object.keys(readConfigFile(Deno.makeTempDirSync())).length === 0);
+ * ```
+ */
+export function readConfigFile(home: string): ConfigFile {
+  const path = `${home}/config.json`;
+  const text = readTextIfExists(path);
+  if (text === undefined) return {};
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new ConfigError(`${path} is not valid JSON: fix it or run \`deno task setup\` again`);
+  }
+  if (value === null || typeof value !== "object" || Array.isArray(value)) {
+    throw new ConfigError(
+      `${path} must hold a JSON object: fix it or run \`deno task setup\` again`,
+    );
+  }
+  return value as ConfigFile;
+}
+
+/**
+ * Merges `values` into `$home/config.json`, creating the directory 0700 and the file 0600.
+ *
+ * @param home The state directory.
+ * @param values Settings to set; `undefined` values remove the key.
+ * @returns The path written.
+ *
+ * @example
+ * ```ts
+ * import { writeConfigFile, readConfigFile } from "./config.ts";
+ * const home = Deno.makeTempDirSync();
+ * writeConfigFile(home, { channelId: "1100000000000000001" });
+ * console.assert(readConfigFile(home).channelId === "1100000000000000001");
+ * ```
+ */
+export function writeConfigFile(home: string, values: ConfigFile): string {
+  ensurePrivateDir(home);
+  const merged: Record<string, unknown> = { ...readConfigFile(home) };
+  for (const [k, v] of Object.entries(values)) {
+    if (v === undefined) delete merged[k];
+    else merged[k] = v;
+  }
+  const path = `${home}/config.json`;
+  writePrivateFileAtomic(path, JSON.stringify(merged, null, 2) + "\n");
+  return path;
+}
+
+function readEnv(): Record<string, string | undefined> {
+  const env: Record<string, string | undefined> = {};
+  for (const name of ENV_VARS) {
+    try {
+      env[name] = Deno.env.get(name);
+    } catch {
+      // No permission for this variable: treat as unset.
+    }
+  }
+  return env;
+}
+
+function optionalString(value: unknown, name: string): string | undefined {
+  if (value === undefined || value === null || value === "") return undefined;
+  if (typeof value !== "string") {
+    throw new ConfigError(`${name} must be a string: fix config.json or run \`deno task setup\``);
+  }
+  return value.trim();
+}
+
+function parseAllowedUsers(value: unknown): string[] {
+  if (value === undefined || value === null || value === "") return [];
+  const list = typeof value === "string"
+    ? value.split(",").map((s) => s.trim()).filter((s) => s !== "")
+    : Array.isArray(value)
+    ? value.map((v) => String(v).trim())
+    : undefined;
+  if (list === undefined || !list.every(isSnowflake)) {
+    throw new ConfigError(
+      "DISCORD_ALLOWED_USERS must be comma-separated Discord user ids: right-click a user > Copy User ID",
+    );
+  }
+  return [...new Set(list)];
+}
+
+function parseApiUrl(value: unknown): string {
+  if (value === undefined || value === null || value === "") return DEFAULT_API_URL;
+  let url: URL | undefined;
+  try {
+    url = new URL(String(value));
+  } catch {
+    url = undefined;
+  }
+  if (!url || !(url.protocol === "http:" || url.protocol === "https:")) {
+    throw new ConfigError(
+      `DISCORD_API_URL is not an http(s) URL: unset it for Discord, or use e.g. http://127.0.0.1:PORT/api`,
+    );
+  }
+  const base = `${url.origin}${url.pathname}`.replace(/\/+$/, "").replace(/\/v[0-9]+$/, "");
+  return base;
+}
+
+function validOptions(file: ConfigFile): Partial<Options> {
+  const out: Partial<Options> = {};
+  const num = (key: "heldRetentionHours" | "wakeTimeoutSeconds" | "permissionTimeoutSeconds") => {
+    const v = file[key];
+    if (v === undefined) return;
+    if (typeof v !== "number" || !Number.isFinite(v) || v < 0) {
+      throw new ConfigError(`config.json ${key} must be a non-negative number: fix or remove it`);
+    }
+    out[key] = v;
+  };
+  num("heldRetentionHours");
+  num("wakeTimeoutSeconds");
+  num("permissionTimeoutSeconds");
+  if (file.wakeOnMessage !== undefined) {
+    if (typeof file.wakeOnMessage !== "boolean") {
+      throw new ConfigError("config.json wakeOnMessage must be true or false: fix or remove it");
+    }
+    out.wakeOnMessage = file.wakeOnMessage;
+  }
+  if (file.mentionUserId !== undefined) {
+    if (!isSnowflake(file.mentionUserId)) {
+      throw new ConfigError(
+        "config.json mentionUserId must be a Discord user id: fix or remove it",
+      );
+    }
+    out.mentionUserId = file.mentionUserId;
+  }
+  return out;
+}

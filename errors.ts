@@ -1,0 +1,57 @@
+/**
+ * The domain error family of claude-discord.
+ *
+ * Library code throws these (or built-in errors for bad arguments); only a
+ * script's `main()` turns them into a printed line and an exit code.
+ *
+ * @example Catch a configuration problem
+ * ```ts
+ * import { ConfigError, ClaudeDiscordError } from "./errors.ts";
+ *
+ * try {
+ *   throw new ConfigError("DISCORD_CHANNEL_ID is not a Discord id: set it to the channel's numeric id");
+ * } catch (err) {
+ *   console.assert(err instanceof ClaudeDiscordError);
+ * }
+ * ```
+ *
+ * @module
+ */
+
+/** Base class of every error this package throws on purpose. */
+export class ClaudeDiscordError extends Error {
+  /**
+   * @param message One sentence that names the problem and the fix.
+   * @param options The standard error options (`cause`).
+   */
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** A setting (env var or config file) is missing or malformed. Scripts exit 2 on it. */
+export class ConfigError extends ClaudeDiscordError {}
+
+/** Discord (or the local server) answered with an error or could not be reached. */
+export class DiscordApiError extends ClaudeDiscordError {
+  /** HTTP status, or 0 when no answer arrived. */
+  readonly status: number;
+  /** Discord's JSON error code (e.g. 10003 Unknown Channel), when given. */
+  readonly code: number | undefined;
+
+  /**
+   * @param message One sentence that names the problem and the fix.
+   * @param status HTTP status (0 = no answer).
+   * @param code Discord's JSON error code, if any.
+   * @param options The standard error options (`cause`).
+   */
+  constructor(message: string, status: number, code?: number, options?: ErrorOptions) {
+    super(message, options);
+    this.status = status;
+    this.code = code;
+  }
+}
+
+/** A state file is damaged or a lock could not be taken. */
+export class StateError extends ClaudeDiscordError {}
