@@ -18,3 +18,4 @@
  */
 export * from "./errors.ts";
 export * from "./config.ts";
+export * from "./log.ts";

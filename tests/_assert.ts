@@ -1,0 +1,55 @@
+// Test assertions: node:assert/strict wrapped in the names std users know.
+import assertStrict from "node:assert/strict";
+
+/** Asserts deep strict equality. */
+export function assertEquals<T>(actual: T, expected: T, message?: string): void {
+  assertStrict.deepStrictEqual(actual, expected, message);
+}
+
+/** Asserts a truthy value. */
+export function assert(value: unknown, message?: string): asserts value {
+  assertStrict.ok(value, message);
+}
+
+/** Asserts a string matches a pattern. */
+export function assertMatch(actual: string, pattern: RegExp, message?: string): void {
+  assertStrict.match(actual, pattern, message);
+}
+
+/** Asserts `fn` throws an instance of `ErrorClass` (whose message includes `includes`); returns it. */
+export function assertThrows<E extends Error>(
+  fn: () => unknown,
+  // deno-lint-ignore no-explicit-any
+  ErrorClass: new (...args: any[]) => E,
+  includes?: string,
+): E {
+  try {
+    fn();
+  } catch (err) {
+    assertStrict.ok(err instanceof ErrorClass, `expected ${ErrorClass.name}, got ${err}`);
+    if (includes !== undefined) {
+      assertStrict.ok((err as E).message.includes(includes), (err as E).message);
+    }
+    return err as E;
+  }
+  throw new assertStrict.AssertionError({ message: `expected ${ErrorClass.name} to be thrown` });
+}
+
+/** Async variant of {@linkcode assertThrows}. */
+export async function assertRejects<E extends Error>(
+  fn: () => Promise<unknown>,
+  // deno-lint-ignore no-explicit-any
+  ErrorClass: new (...args: any[]) => E,
+  includes?: string,
+): Promise<E> {
+  try {
+    await fn();
+  } catch (err) {
+    assertStrict.ok(err instanceof ErrorClass, `expected ${ErrorClass.name}, got ${err}`);
+    if (includes !== undefined) {
+      assertStrict.ok((err as E).message.includes(includes), (err as E).message);
+    }
+    return err as E;
+  }
+  throw new assertStrict.AssertionError({ message: `expected ${ErrorClass.name} to be rejected` });
+}

@@ -1,0 +1,138 @@
+import { assert, assertEquals, assertMatch, assertThrows } from "./_assert.ts";
+import {
+  botIdFromToken,
+  DEFAULT_API_URL,
+  isBotTokenShape,
+  loadConfig,
+  parseWebhookUrl,
+  readConfigFile,
+  stateHome,
+  writeConfigFile,
+} from "../config.ts";
+import { ConfigError } from "../errors.ts";
+
+const ID = "1100000000000000001";
+const TOKEN = `${btoa(ID)}.GxYz12.abcdefghijklmnopqrstuvwxyz012345`;
+const WEBHOOK = `https://discord.com/api/webhooks/${ID}/tok_EN-123`;
+
+function home(): string {
+  return Deno.makeTempDirSync({ prefix: "cd-config-" });
+}
+
+Deno.test("loadConfig: defaults with an empty environment", () => {
+  const h = home();
+  const c = loadConfig({ env: { CLAUDE_DISCORD_HOME: h } });
+  assertEquals(c.home, h);
+  assertEquals(c.apiUrl, DEFAULT_API_URL);
+  assertEquals(c.allowedUsers, []);
+  assertEquals(c.token, undefined);
+  assertEquals(c.heldRetentionHours, 24);
+  assertEquals(c.wakeOnMessage, true);
+});
+
+Deno.test("loadConfig: env overrides the config file", () => {
+  const h = home();
+  writeConfigFile(h, { channelId: "1100000000000000002", allowedUsers: [ID] });
+  const c = loadConfig({
+    env: { CLAUDE_DISCORD_HOME: h, DISCORD_CHANNEL_ID: "1100000000000000003" },
+  });
+  assertEquals(c.channelId, "1100000000000000003");
+  assertEquals(c.allowedUsers, [ID]);
+});
+
+Deno.test("loadConfig: every field parsed", () => {
+  const c = loadConfig({
+    env: {
+      CLAUDE_DISCORD_HOME: home(),
+      DISCORD_BOT_TOKEN: TOKEN,
+      DISCORD_CHANNEL_ID: ID,
+      DISCORD_WEBHOOK_URL: WEBHOOK,
+      DISCORD_ALLOWED_USERS: ` ${ID}, 1100000000000000009 ,${ID}`,
+      DISCORD_API_URL: "http://127.0.0.1:9999/api/v10/",
+    },
+  });
+  assertEquals(c.token, TOKEN);
+  assertEquals(c.webhookUrl, WEBHOOK);
+  assertEquals(c.allowedUsers, [ID, "1100000000000000009"]);
+  assertEquals(c.apiUrl, "http://127.0.0.1:9999/api");
+});
+
+Deno.test("loadConfig: each bad value names its variable and never echoes the token", () => {
+  const cases: [Record<string, string>, RegExp][] = [
+    [{ DISCORD_BOT_TOKEN: "not-a-token-secret" }, /^DISCORD_BOT_TOKEN .*Developer Portal/],
+    [{ DISCORD_CHANNEL_ID: "general" }, /^DISCORD_CHANNEL_ID .*Copy Channel ID/],
+    [
+      { DISCORD_WEBHOOK_URL: "https://example.com/hook" },
+      /^DISCORD_WEBHOOK_URL .*webhooks\/\{id\}/,
+    ],
+    [{ DISCORD_WEBHOOK_URL: "::" }, /^DISCORD_WEBHOOK_URL is not a URL/],
+    [{ DISCORD_ALLOWED_USERS: "alice,bob" }, /^DISCORD_ALLOWED_USERS .*Copy User ID/],
+    [{ DISCORD_API_URL: "ftp://x" }, /^DISCORD_API_URL is not an http\(s\) URL/],
+  ];
+  for (const [env, pattern] of cases) {
+    const err = assertThrows(
+      () => loadConfig({ env: { CLAUDE_DISCORD_HOME: home(), ...env } }),
+      ConfigError,
+    );
+    assertMatch(err.message, pattern);
+    assert(!err.message.includes("not-a-token-secret"));
+    assert(!err.message.includes("\n"));
+  }
+});
+
+Deno.test("loadConfig: require names the setup command", () => {
+  const err = assertThrows(
+    () => loadConfig({ env: { CLAUDE_DISCORD_HOME: home() }, require: ["token"] }),
+    ConfigError,
+  );
+  assertMatch(err.message, /DISCORD_BOT_TOKEN is not set: run `deno task setup`/);
+});
+
+Deno.test("loadConfig: malformed config file and options", () => {
+  const h = home();
+  Deno.writeTextFileSync(`${h}/config.json`, "{nope");
+  assertThrows(
+    () => loadConfig({ env: { CLAUDE_DISCORD_HOME: h } }),
+    ConfigError,
+    "not valid JSON",
+  );
+  Deno.writeTextFileSync(`${h}/config.json`, "[1]");
+  assertThrows(() => readConfigFile(h), ConfigError, "JSON object");
+  Deno.writeTextFileSync(`${h}/config.json`, JSON.stringify({ wakeTimeoutSeconds: -1 }));
+  assertThrows(
+    () => loadConfig({ env: { CLAUDE_DISCORD_HOME: h } }),
+    ConfigError,
+    "wakeTimeoutSeconds",
+  );
+  Deno.writeTextFileSync(`${h}/config.json`, JSON.stringify({ wakeOnMessage: "yes" }));
+  assertThrows(() => loadConfig({ env: { CLAUDE_DISCORD_HOME: h } }), ConfigError, "wakeOnMessage");
+});
+
+Deno.test("writeConfigFile: 0600 file in a 0700 directory, merges and removes keys", () => {
+  const h = `${home()}/nested/state`;
+  writeConfigFile(h, { channelId: ID, token: TOKEN });
+  writeConfigFile(h, { token: undefined, allowedUsers: [ID] });
+  assertEquals(Deno.statSync(h).mode! & 0o777, 0o700);
+  assertEquals(Deno.statSync(`${h}/config.json`).mode! & 0o777, 0o600);
+  assertEquals(readConfigFile(h), { channelId: ID, allowedUsers: [ID] });
+  assertEquals([...Deno.readDirSync(h)].map((e) => e.name), ["config.json"]);
+});
+
+Deno.test("token helpers", () => {
+  assert(isBotTokenShape(TOKEN));
+  assertEquals(botIdFromToken(TOKEN), ID);
+  assert(!isBotTokenShape(`${btoa("abc")}.x.y`));
+  assert(!isBotTokenShape("a.b"));
+  assert(!isBotTokenShape(`${btoa(ID)}.x y.z`));
+});
+
+Deno.test("parseWebhookUrl: local and versioned bases", () => {
+  const w = parseWebhookUrl(`http://127.0.0.1:8080/api/v10/webhooks/${ID}/abc`);
+  assertEquals(w, { id: ID, token: "abc", base: "http://127.0.0.1:8080/api/v10" });
+});
+
+Deno.test("stateHome: explicit, from HOME, and neither", () => {
+  assertEquals(stateHome({ CLAUDE_DISCORD_HOME: "/x" }), "/x");
+  assertEquals(stateHome({ HOME: "/home/u/" }), "/home/u/.claude/discord");
+  assertThrows(() => stateHome({}), ConfigError, "CLAUDE_DISCORD_HOME");
+});
