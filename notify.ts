@@ -1,0 +1,564 @@
+#!/usr/bin/env -S deno run --allow-net --allow-read --allow-write --allow-env
+/**
+ * STATUS messages through a webhook into one thread per Claude Code session, rate-limit
+ * aware and never lost: a module and a CLI.
+ *
+ * - **One thread per session.** In a forum channel the first post creates the thread
+ *   (`thread_name`, `?wait=true`) and its id is kept in `$stateDir/threads.json` (0600);
+ *   later posts go there with `thread_id`. In a text channel the bot (when a token is
+ *   configured) starts a thread on the first post; without one, posts go into the channel
+ *   prefixed with the session name. A deleted thread is recreated, an archived or locked one
+ *   unarchived by the bot or recreated.
+ * - **Structured.** An embed with the state's colour, session, project folder, host,
+ *   duration, the text and extra fields. Long texts continue in further messages marked
+ *   `part i/n`; past `maxMessages` they are trimmed with a visible marker. Nothing pings
+ *   (`allowed_mentions: {parse: []}`) unless a mention is asked for, and then only that user.
+ * - **Never lost.** 429s are honoured (body `retry_after`, `Retry-After`,
+ *   `X-RateLimit-Reset-After`, global or per route), and a bucket at
+ *   `X-RateLimit-Remaining: 0` is waited out before the next post. 5xx answers and network
+ *   errors are retried with capped exponential backoff and jitter. When Discord stays
+ *   unreachable past the retry budget, the post is spooled to `$stateDir/spool/` (0600, in
+ *   order) and sent first by the next call or by {@linkcode Notifier.flushSpool}. A lock
+ *   file keeps several processes from interleaving.
+ *
+ * CLI (the same permissions the shebang asks for):
+ *
+ * ```sh
+ * deno run --allow-net --allow-read --allow-write --allow-env notify.ts \
+ *   --session NAME --state done "text"
+ * echo "long text" | deno run --allow-net --allow-read --allow-write --allow-env notify.ts --session NAME
+ * ```
+ *
+ * @example Post a STATUS into a session's thread
+ * ```ts ignore
+ * import { createNotifier } from "./notify.ts";
+ *
+ * const notifier = createNotifier({
+ *   webhookUrl: "https://discord.com/api/webhooks/1100000000000000001/token",
+ *   stateDir: `${Deno.env.get("HOME")}/.claude/discord`,
+ * });
+ * const result = await notifier.status({
+ *   session: { id: "3f2c…", name: "refactor-auth" },
+ *   state: "done",
+ *   text: "All tests pass.",
+ *   cwd: Deno.cwd(),
+ * });
+ * console.log(result.threadId, result.spooled);
+ * ```
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { ConfigError, DiscordApiError } from "./errors.ts";
+import { loadConfig, parseWebhookUrl } from "./config.ts";
+import {
+  DEFAULT_RETRY,
+  DiscordHttp,
+  DiscordUnreachableError,
+  type RetryPolicy,
+} from "./_discord_http.ts";
+import {
+  renderStatus,
+  type StatusField,
+  type StatusInput,
+  type StatusSession,
+  type StatusState,
+  validateStatusInput,
+} from "./_notify_render.ts";
+import { isBadWebhook, Sender } from "./_notify_send.ts";
+import {
+  acquireLock,
+  appendSpool,
+  deadLetter,
+  listSpool,
+  readSpool,
+  readThreads,
+  removeSpool,
+  rewriteSpool,
+  type ThreadsFile,
+  writeThreads,
+} from "./_notify_store.ts";
+
+export type { StatusField, StatusInput, StatusSession, StatusState };
+
+/** Options of {@linkcode createNotifier}. */
+export interface NotifierOptions {
+  /** The webhook URL (`…/webhooks/{id}/{token}`). Never logged. */
+  webhookUrl: string;
+  /** State directory: `threads.json`, `spool/`, `notify.lock` live here. */
+  stateDir: string;
+  /** Bot token: lets the notifier start threads in a text channel and unarchive threads. */
+  botToken?: string;
+  /** REST base without version for bot calls; default `https://discord.com/api`. */
+  apiUrl?: string;
+  /** The user `mention: true` refers to (e.g. config `mentionUserId`). */
+  mentionUserId?: string;
+  /** Host name shown in embeds; default: detected when permitted, `null` hides it. */
+  host?: string | null;
+  /** Called when a session gets a (new) thread, e.g. to record it in the session registry. */
+  onThread?: (sessionId: string, threadId: string) => void | Promise<void>;
+  /** Most messages one STATUS may take (default 5); past it the text is trimmed, marked. */
+  maxMessages?: number;
+  /** Retry tunables (budget per request, attempts, backoff, per-attempt timeout). */
+  retry?: Partial<RetryPolicy>;
+  /** How long to wait for another process's lock before spooling (default 60 000 ms). */
+  lockTimeoutMs?: number;
+  /** Transport; default the global `fetch`. */
+  fetch?: typeof fetch;
+  /** Clock in ms; default `Date.now`. */
+  now?: () => number;
+  /** Randomness for jitter; default `Math.random`. */
+  random?: () => number;
+  /** Sleep; default a timer. */
+  sleep?: (ms: number) => Promise<void>;
+}
+
+/** The outcome of {@linkcode Notifier.status}. */
+export interface StatusResult {
+  /** Every part reached Discord now. */
+  delivered: boolean;
+  /** Discord was unreachable: the (rest of the) post waits in the spool. */
+  spooled: boolean;
+  /** The session's thread, when the post went into one. */
+  threadId?: string;
+  /** Ids of the messages posted by this call (in order). */
+  messageIds: string[];
+  /** Earlier spooled posts delivered first by this call. */
+  flushed: number;
+  /** Things worth knowing that did not stop the post (thread recreated, …). */
+  warnings: string[];
+}
+
+/** Posts STATUS messages; see {@linkcode createNotifier}. */
+export interface Notifier {
+  /**
+   * Posts a STATUS into the session's thread (spooled posts go first).
+   *
+   * @throws {TypeError} on a malformed input.
+   * @throws {DiscordApiError} when Discord refuses the post (bad webhook: the post is spooled).
+   */
+  status(input: StatusInput): Promise<StatusResult>;
+  /**
+   * Sends spooled posts, oldest first, stopping at the first that cannot get through.
+   *
+   * @returns How many spooled posts were delivered.
+   * @throws {DiscordApiError} when the webhook is refused (the spool is kept).
+   */
+  flushSpool(): Promise<number>;
+}
+
+interface FlushOutcome {
+  sent: number;
+  blocked: boolean;
+  fatal?: DiscordApiError;
+  warnings: string[];
+}
+
+/**
+ * Creates a notifier. Nothing is read, written or fetched until a method is called.
+ *
+ * @param options Webhook, state directory and optional bot token, hooks and injections.
+ * @returns The notifier; calls on one notifier run one after another, in call order.
+ * @throws {ConfigError} when `webhookUrl` is malformed.
+ *
+ * @example Create a notifier (nothing happens until a call)
+ * ```ts
+ * import { createNotifier } from "./notify.ts";
+ *
+ * const notifier = createNotifier({
+ *   webhookUrl: "http://127.0.0.1:9/api/webhooks/1100000000000000001/secret",
+ *   stateDir: Deno.makeTempDirSync(),
+ *   onThread: (sessionId, threadId) => console.log(sessionId, threadId),
+ * });
+ * console.assert(typeof notifier.status === "function");
+ * ```
+ */
+export function createNotifier(options: NotifierOptions): Notifier {
+  const webhook = parseWebhookUrl(options.webhookUrl, "webhookUrl");
+  if (!options.stateDir) throw new TypeError("createNotifier needs a stateDir");
+  const now = options.now ?? Date.now;
+  const policy: RetryPolicy = { ...DEFAULT_RETRY, ...options.retry };
+  const secrets = [webhook.token, options.botToken ?? ""].filter((s) => s !== "");
+  const http = new DiscordHttp(
+    {
+      fetch: options.fetch ?? ((input, init) => fetch(input, init)),
+      now,
+      random: options.random ?? Math.random,
+      sleep: options.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms))),
+    },
+    policy,
+    secrets,
+  );
+  const sender = new Sender({
+    http,
+    webhook,
+    botToken: options.botToken,
+    apiUrl: options.apiUrl ?? "https://discord.com/api",
+    now,
+  });
+  const dir = options.stateDir;
+  const lockTimeoutMs = options.lockTimeoutMs ?? 60_000;
+  const maxMessages = options.maxMessages ?? 5;
+  let host: string | undefined | null = options.host;
+  let chain: Promise<unknown> = Promise.resolve();
+
+  function serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = chain.then(fn, fn);
+    chain = run.catch(() => {});
+    return run;
+  }
+
+  async function tellThread(sessionId: string, threadId: string, warnings: string[]) {
+    if (!options.onThread) return;
+    try {
+      await options.onThread(sessionId, threadId);
+    } catch (err) {
+      warnings.push(`onThread failed: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+
+  /** Delivers payloads in order; returns how many went through. Saves the thread map. */
+  async function deliverAll(
+    session: StatusSession,
+    payloads: StatusPayloads,
+    threads: ThreadsFile,
+    out: { messageIds: string[]; threadId?: string; warnings: string[] },
+  ): Promise<number> {
+    let done = 0;
+    const before = JSON.stringify(threads);
+    try {
+      for (const payload of payloads) {
+        const d = await sender.deliver(session, payload, threads);
+        done++;
+        out.messageIds.push(d.messageId);
+        out.threadId = d.threadId;
+        if (d.warning) out.warnings.push(d.warning);
+        if (d.newThread) {
+          writeThreads(dir, threads);
+          if (d.threadId) await tellThread(session.id, d.threadId, out.warnings);
+        }
+      }
+    } finally {
+      if (JSON.stringify(threads) !== before) writeThreads(dir, threads);
+    }
+    return done;
+  }
+
+  async function flush(threads: ThreadsFile): Promise<FlushOutcome> {
+    const outcome: FlushOutcome = { sent: 0, blocked: false, warnings: [] };
+    for (const path of listSpool(dir)) {
+      const entry = readSpool(dir, path);
+      if (!entry) continue;
+      const out = { messageIds: [] as string[], warnings: outcome.warnings };
+      let done = 0;
+      try {
+        for (const payload of entry.payloads) {
+          await deliverAll(entry.session, [payload], threads, out);
+          done++;
+          if (done < entry.payloads.length) {
+            rewriteSpool(path, { ...entry, payloads: entry.payloads.slice(done) });
+          }
+        }
+        removeSpool(path);
+        outcome.sent++;
+      } catch (err) {
+        if (err instanceof DiscordUnreachableError) {
+          outcome.blocked = true;
+          return outcome;
+        }
+        if (isBadWebhook(err)) {
+          outcome.fatal = err as DiscordApiError;
+          return outcome;
+        }
+        if (err instanceof DiscordApiError) {
+          deadLetter(dir, path, err.message);
+          outcome.warnings.push(
+            `a spooled post was refused and moved to spool/failed: ${err.message}`,
+          );
+          continue;
+        }
+        throw err;
+      }
+    }
+    return outcome;
+  }
+
+  function spool(session: StatusSession, payloads: StatusPayloads, createdAt: number): void {
+    appendSpool(dir, { version: 1, createdAt, session, payloads: [...payloads] });
+  }
+
+  return {
+    status(input: StatusInput): Promise<StatusResult> {
+      validateStatusInput(input);
+      const session = { id: input.session.id, name: input.session.name };
+      return serial(async () => {
+        if (host === undefined) host = detectHost() ?? null;
+        const createdAt = now();
+        const payloads = renderStatus(input, {
+          now: createdAt,
+          host: host ?? undefined,
+          mentionUserId: options.mentionUserId,
+          maxMessages,
+        });
+        const result: StatusResult = {
+          delivered: false,
+          spooled: false,
+          messageIds: [],
+          flushed: 0,
+          warnings: [],
+        };
+        const lock = await acquireLock(dir, lockTimeoutMs);
+        if (!lock) {
+          spool(session, payloads, createdAt);
+          result.spooled = true;
+          result.warnings.push("another notifier held the lock too long: post spooled");
+          return result;
+        }
+        try {
+          const threads = readThreads(dir);
+          const f = await flush(threads);
+          result.flushed = f.sent;
+          result.warnings.push(...f.warnings);
+          if (f.fatal) {
+            spool(session, payloads, createdAt);
+            throw keptError(f.fatal, dir);
+          }
+          if (f.blocked) {
+            spool(session, payloads, createdAt);
+            result.spooled = true;
+            return result;
+          }
+          let done = 0;
+          try {
+            done = await deliverAll(session, payloads, threads, result);
+          } catch (err) {
+            const rest = payloads.slice(result.messageIds.length);
+            if (err instanceof DiscordUnreachableError) {
+              spool(session, rest, createdAt);
+              result.spooled = true;
+              result.warnings.push(`Discord unreachable (${err.message}): post spooled`);
+              return result;
+            }
+            if (isBadWebhook(err)) {
+              spool(session, rest, createdAt);
+              throw keptError(err as DiscordApiError, dir);
+            }
+            throw err;
+          }
+          result.delivered = done === payloads.length;
+          return result;
+        } finally {
+          lock.release();
+        }
+      });
+    },
+    flushSpool(): Promise<number> {
+      return serial(async () => {
+        if (listSpool(dir).length === 0) return 0;
+        const lock = await acquireLock(dir, lockTimeoutMs);
+        if (!lock) return 0;
+        try {
+          const threads = readThreads(dir);
+          const f = await flush(threads);
+          if (f.fatal) throw keptError(f.fatal, dir);
+          return f.sent;
+        } finally {
+          lock.release();
+        }
+      });
+    },
+  };
+}
+
+type StatusPayloads = ReturnType<typeof renderStatus>;
+
+function keptError(err: DiscordApiError, dir: string): DiscordApiError {
+  const n = listSpool(dir).length;
+  return new DiscordApiError(
+    `${err.message} (${n} post${n === 1 ? "" : "s"} kept in the spool)`,
+    err.status,
+    err.code,
+  );
+}
+
+function granted(desc: Deno.PermissionDescriptor): boolean {
+  try {
+    return Deno.permissions.querySync(desc).state === "granted";
+  } catch {
+    return false;
+  }
+}
+
+/** The host name, from what is already permitted (never prompts). */
+function detectHost(): string | undefined {
+  try {
+    if (granted({ name: "sys", kind: "hostname" })) return Deno.hostname();
+    if (granted({ name: "read", path: "/etc/hostname" })) {
+      const h = Deno.readTextFileSync("/etc/hostname").trim();
+      if (h) return h;
+    }
+    if (granted({ name: "env", variable: "HOSTNAME" })) {
+      return Deno.env.get("HOSTNAME") || undefined;
+    }
+  } catch {
+    // unknown host: leave it out
+  }
+  return undefined;
+}
+
+const HELP = `Usage: notify.ts --session NAME [options] [TEXT...]
+
+Posts a STATUS message into the session's Discord thread (one thread per session).
+TEXT comes from the arguments, or from stdin when none are given and stdin is not a terminal.
+
+Options:
+  -s, --session NAME      session name: the thread's title (required unless --flush)
+      --id ID             session id, the key of its thread (default: the name)
+      --state STATE       done | error | waiting | info (default: info)
+  -t, --title TITLE       embed title (default from the state)
+  -f, --field NAME=VALUE  extra embed field (repeatable)
+      --cwd DIR           project folder shown (default: the current directory)
+      --started-at TIME   session start (ISO time or ms since epoch), for the duration
+      --mention           mention the configured owner (config mentionUserId)
+      --mention-user ID   mention this user id
+      --flush             only send spooled posts, then exit
+      --json              print the result as JSON
+  -h, --help              show this help
+
+Config: DISCORD_WEBHOOK_URL (required), DISCORD_BOT_TOKEN, DISCORD_API_URL, CLAUDE_DISCORD_HOME
+(or $CLAUDE_DISCORD_HOME/config.json). Exit codes: 0 sent or spooled, 1 failed, 2 usage/config.
+Permissions: --allow-net --allow-read --allow-write --allow-env`;
+
+class UsageError extends Error {}
+
+/**
+ * The CLI: parses `args`, posts, and returns the exit code (prints one line on failure).
+ *
+ * @param args Command-line arguments.
+ * @returns 0 on success (sent or spooled), 1 on failure, 2 on usage or config errors.
+ *
+ * @example Show the help
+ * ```ts ignore
+ * import { main } from "./notify.ts";
+ * Deno.exit(await main(["--help"]));
+ * ```
+ */
+export async function main(args: string[]): Promise<number> {
+  try {
+    const { values, positionals } = parseCli(args);
+    if (values.help) {
+      console.log(HELP);
+      return 0;
+    }
+    const config = loadConfig({ require: ["webhookUrl"] });
+    const notifier = createNotifier({
+      webhookUrl: config.webhookUrl!,
+      stateDir: config.home,
+      botToken: config.token,
+      apiUrl: config.apiUrl,
+      mentionUserId: config.mentionUserId,
+    });
+    if (values.flush) {
+      const n = await notifier.flushSpool();
+      if (values.json) console.log(JSON.stringify({ flushed: n }));
+      return 0;
+    }
+    const input = await cliInput(values, positionals);
+    const result = await notifier.status(input);
+    if (values.json) console.log(JSON.stringify(result));
+    for (const w of result.warnings) console.error(`notify: ${w}`);
+    if (result.spooled) {
+      console.error("notify: Discord is unreachable: the status is kept in the spool for later");
+    }
+    return 0;
+  } catch (err) {
+    const usage = err instanceof UsageError || err instanceof TypeError ||
+      err instanceof ConfigError;
+    const msg = err instanceof Error ? err.message : String(err);
+    console.error(
+      `notify: ${msg.split("\n")[0]}${
+        usage && !(err instanceof ConfigError) ? " (see --help)" : ""
+      }`,
+    );
+    return usage ? 2 : 1;
+  }
+}
+
+function parseCli(args: string[]) {
+  try {
+    return parseArgs({
+      args,
+      allowPositionals: true,
+      options: {
+        session: { type: "string", short: "s" },
+        id: { type: "string" },
+        state: { type: "string", default: "info" },
+        title: { type: "string", short: "t" },
+        field: { type: "string", short: "f", multiple: true },
+        cwd: { type: "string" },
+        "started-at": { type: "string" },
+        mention: { type: "boolean" },
+        "mention-user": { type: "string" },
+        flush: { type: "boolean" },
+        json: { type: "boolean" },
+        help: { type: "boolean", short: "h" },
+      },
+    });
+  } catch (err) {
+    throw new UsageError(err instanceof Error ? err.message : String(err));
+  }
+}
+
+async function cliInput(
+  values: ReturnType<typeof parseCli>["values"],
+  positionals: string[],
+): Promise<StatusInput> {
+  const name = values.session?.trim();
+  if (!name) throw new UsageError("--session NAME is required");
+  const state = values.state as StatusState;
+  if (!["done", "error", "waiting", "info"].includes(state)) {
+    throw new UsageError(`--state must be done, error, waiting or info (got "${values.state}")`);
+  }
+  const fields: StatusField[] = [];
+  for (const f of values.field ?? []) {
+    const eq = f.indexOf("=");
+    if (eq <= 0) throw new UsageError(`--field must be NAME=VALUE (got "${f}")`);
+    fields.push({ name: f.slice(0, eq), value: f.slice(eq + 1), inline: true });
+  }
+  let startedAt: number | undefined;
+  if (values["started-at"] !== undefined) {
+    const raw = values["started-at"];
+    startedAt = /^[0-9]+$/.test(raw) ? Number(raw) : Date.parse(raw);
+    if (!Number.isFinite(startedAt)) throw new UsageError(`--started-at is not a time: "${raw}"`);
+  }
+  const mentionUser = values["mention-user"];
+  if (mentionUser !== undefined && !/^[0-9]{15,21}$/.test(mentionUser)) {
+    throw new UsageError(`--mention-user must be a Discord user id`);
+  }
+  let text = positionals.join(" ");
+  if (positionals.length === 0 && !Deno.stdin.isTerminal()) {
+    text = await new Response(Deno.stdin.readable).text();
+  }
+  let cwd = values.cwd;
+  if (cwd === undefined) {
+    try {
+      cwd = Deno.cwd();
+    } catch {
+      cwd = undefined;
+    }
+  }
+  return {
+    session: { id: values.id?.trim() || name, name },
+    state,
+    title: values.title,
+    text: text.trim() || undefined,
+    fields,
+    cwd,
+    startedAt,
+    mention: mentionUser ?? (values.mention ? true : undefined),
+  };
+}
+
+if (import.meta.main) {
+  Deno.exit(await main(Deno.args));
+}
