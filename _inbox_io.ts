@@ -1,0 +1,193 @@
+// Private file-level helpers of inbox.ts: line splitting, durable appends, the delivered
+// log (one JSON line per committed batch) and the rejected file.
+import type { InboxEvent } from "./inbox.ts";
+
+const NEWLINE = 10;
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** A mailbox file split into complete lines and a torn tail. */
+export interface SplitFile {
+  /** Complete lines (without their "\n"), in file order. */
+  lines: string[];
+  /** Bytes up to and including the last "\n". */
+  completeBytes: number;
+  /** Bytes after the last "\n" (a writer killed mid-line); "" when none. */
+  torn: string;
+  /** Total size read. */
+  size: number;
+}
+
+/** Reads `path` and splits it; `undefined` when the file does not exist. */
+export async function readSplit(path: string): Promise<SplitFile | undefined> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await Deno.readFile(path);
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return undefined;
+    throw err;
+  }
+  const last = bytes.lastIndexOf(NEWLINE);
+  const completeBytes = last + 1;
+  const text = decoder.decode(bytes.subarray(0, completeBytes));
+  const lines = completeBytes === 0 ? [] : text.slice(0, -1).split("\n");
+  const torn = completeBytes < bytes.length ? decoder.decode(bytes.subarray(completeBytes)) : "";
+  return { lines, completeBytes, torn, size: bytes.length };
+}
+
+/** Size of `path`, or -1 when it does not exist. */
+export async function sizeOf(path: string): Promise<number> {
+  try {
+    return (await Deno.stat(path)).size;
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return -1;
+    throw err;
+  }
+}
+
+/**
+ * Appends `text` to `path` (created 0600), flushes it to disk, and when the file was new
+ * flushes its directory entry as well. One `write` loop, so concurrent appenders under the
+ * same lock never interleave.
+ */
+export async function appendDurably(path: string, text: string): Promise<void> {
+  const data = encoder.encode(text);
+  const existed = (await sizeOf(path)) >= 0;
+  const file = await Deno.open(path, { append: true, create: true, mode: 0o600 });
+  try {
+    let offset = 0;
+    while (offset < data.length) offset += await file.write(data.subarray(offset));
+    await file.syncData();
+  } finally {
+    file.close();
+  }
+  if (!existed) await syncDir(path.slice(0, path.lastIndexOf("/")) || "/");
+}
+
+/** fsyncs a directory so a new or removed entry survives a power cut. Best effort. */
+export async function syncDir(dir: string): Promise<void> {
+  try {
+    const handle = await Deno.open(dir, { read: true });
+    try {
+      await handle.syncData();
+    } finally {
+      handle.close();
+    }
+  } catch {
+    // Some filesystems refuse fsync on directories; the data itself is already synced.
+  }
+}
+
+/** The delivered log of one mailbox, as read. */
+export interface DeliveredLog {
+  /** Every committed id, oldest first. */
+  ids: string[];
+  /** Bytes of complete lines; a longer file has a torn (uncommitted) tail. */
+  completeBytes: number;
+  /** Total size (-1 when the file does not exist). */
+  size: number;
+}
+
+/** Reads a delivered log. A line without its "\n" (killed mid-commit) is not committed. */
+export async function readDelivered(path: string): Promise<DeliveredLog> {
+  const split = await readSplit(path);
+  if (split === undefined) return { ids: [], completeBytes: 0, size: -1 };
+  const ids: string[] = [];
+  for (const line of split.lines) {
+    try {
+      const record = JSON.parse(line);
+      if (Array.isArray(record?.ids)) {
+        for (const id of record.ids) if (typeof id === "string") ids.push(id);
+      }
+    } catch {
+      // Only the tail can be torn and it is never a complete line; ignore anything odd.
+    }
+  }
+  return { ids, completeBytes: split.completeBytes, size: split.size };
+}
+
+/** Appends one commit line; a torn tail left by a killed committer is cut off first. */
+export async function appendCommit(
+  path: string,
+  log: DeliveredLog,
+  ids: readonly string[],
+  at: string,
+): Promise<void> {
+  if (log.size > log.completeBytes) await Deno.truncate(path, log.completeBytes);
+  await appendDurably(path, JSON.stringify({ at, ids }) + "\n");
+}
+
+/** One line of `rejected.jsonl`. */
+export interface RejectedEntry {
+  /** When it was moved there (ISO 8601). */
+  at: string;
+  /** The mailbox it came from. */
+  mailbox: string;
+  /** `torn` (a writer was killed mid-line) or `malformed: <why>`. */
+  reason: string;
+  /** The raw text. */
+  line: string;
+}
+
+/** Appends entries to the shared rejected file (one `write` per call, O_APPEND). */
+export async function appendRejected(path: string, entries: RejectedEntry[]): Promise<void> {
+  if (entries.length === 0) return;
+  await appendDurably(path, entries.map((e) => JSON.stringify(e)).join("\n") + "\n");
+}
+
+const KINDS = new Set(["message", "button", "reaction"]);
+
+function isString(value: unknown): value is string {
+  return typeof value === "string";
+}
+
+function optionalString(value: unknown): boolean {
+  return value === undefined || typeof value === "string";
+}
+
+/** Why `value` is not a valid InboxEvent, or `undefined` when it is. */
+export function eventProblem(value: unknown): string | undefined {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    return "not a JSON object";
+  }
+  const e = value as Record<string, unknown>;
+  if (!isString(e.id) || e.id === "") return "id is missing";
+  if (!isString(e.kind) || !KINDS.has(e.kind)) return `kind ${JSON.stringify(e.kind)} is unknown`;
+  if (!isString(e.channelId) || e.channelId === "") return "channelId is missing";
+  const author = e.author as Record<string, unknown> | undefined;
+  if (typeof author !== "object" || author === null || !isString(author.id)) {
+    return "author.id is missing";
+  }
+  if (!isString(author.name)) return "author.name is missing";
+  if (!isString(e.content)) return "content is not a string";
+  if (!isString(e.timestamp)) return "timestamp is missing";
+  if (!Array.isArray(e.attachments)) return "attachments is not an array";
+  for (const a of e.attachments) {
+    if (typeof a !== "object" || a === null || !isString(a.id) || !isString(a.url)) {
+      return "an attachment lacks id or url";
+    }
+  }
+  for (const key of ["threadId", "parentId", "guildId", "editedTimestamp", "customId", "emoji"]) {
+    if (!optionalString(e[key])) return `${key} is not a string`;
+  }
+  if (!optionalString(e.targetMessageId)) return "targetMessageId is not a string";
+  if (e.replyTo !== undefined) {
+    const r = e.replyTo as Record<string, unknown>;
+    if (typeof r !== "object" || r === null || !isString(r.messageId)) {
+      return "replyTo.messageId is missing";
+    }
+  }
+  return undefined;
+}
+
+/** Parses one mailbox line: the event, or a string saying why it is malformed. */
+export function parseEventLine(line: string): InboxEvent | string {
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch {
+    return "not valid JSON";
+  }
+  const problem = eventProblem(value);
+  return problem === undefined ? value as InboxEvent : problem;
+}
