@@ -1,0 +1,157 @@
+// The control API over HTTP (`/_control/...`), for out-of-process tests and the sandbox page.
+import { DiscordHttpError } from "./_errors.ts";
+import { json } from "./_router.ts";
+import type { DiscordServer, Fault } from "./_server.ts";
+
+async function body(req: Request): Promise<Record<string, unknown>> {
+  const text = await req.text();
+  if (!text) return {};
+  try {
+    const v = JSON.parse(text);
+    if (v && typeof v === "object" && !Array.isArray(v)) return v;
+  } catch {
+    // fall through
+  }
+  throw new DiscordHttpError(400, 50109, "The request body contains invalid JSON.");
+}
+
+function str(b: Record<string, unknown>, key: string): string {
+  const v = b[key];
+  if (typeof v !== "string" || v === "") {
+    throw new DiscordHttpError(400, 50035, `"${key}" is required (a string)`);
+  }
+  return v;
+}
+
+/** The server's identity, as the CLI prints it. */
+export function serverInfo(server: DiscordServer): Record<string, unknown> {
+  return {
+    apiUrl: server.apiUrl,
+    gatewayUrl: server.gatewayUrl,
+    controlUrl: `${server.origin}/_control`,
+    sandboxUrl: `${server.origin}/`,
+    token: server.token,
+    botId: server.botId,
+    applicationId: server.applicationId,
+    guildId: server.guildId,
+    channelId: server.channelId,
+    forumId: server.forumId,
+    webhookUrl: server.webhookUrl,
+    textWebhookUrl: server.textWebhookUrl,
+    ownerId: server.ownerId,
+    users: server.users,
+  };
+}
+
+function sse(server: DiscordServer): Response {
+  let unsubscribe = () => {};
+  let timer: ReturnType<typeof setInterval> | undefined;
+  const stream = new ReadableStream<Uint8Array>({
+    start(controller) {
+      const enc = new TextEncoder();
+      const send = (event: string, data: unknown) => {
+        try {
+          controller.enqueue(enc.encode(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`));
+        } catch {
+          unsubscribe();
+        }
+      };
+      send("hello", { ok: true });
+      unsubscribe = server.onEvent((t, d) => send("dispatch", { t, d }));
+      timer = setInterval(() => send("ping", {}), 15_000);
+    },
+    cancel() {
+      unsubscribe();
+      clearInterval(timer);
+    },
+  });
+  return new Response(stream, {
+    headers: { "Content-Type": "text/event-stream", "Cache-Control": "no-store" },
+  });
+}
+
+/** Answers one `/_control/...` request. */
+export async function handleControl(
+  server: DiscordServer,
+  req: Request,
+  url: URL,
+): Promise<Response> {
+  const route = `${req.method} ${url.pathname.replace(/\/+$/, "")}`;
+  switch (route) {
+    case "GET /_control/info":
+      return json(serverInfo(server));
+    case "GET /_control/state":
+      return json(server.state());
+    case "GET /_control/events":
+      return sse(server);
+    case "GET /_control/messages": {
+      const channelId = url.searchParams.get("channelId") ?? server.channelId;
+      return json(server.messages(channelId));
+    }
+    case "POST /_control/messages": {
+      const b = await body(req);
+      const msg = await server.postAsUser({
+        channelId: typeof b.channelId === "string" ? b.channelId : server.channelId,
+        userId: typeof b.userId === "string" ? b.userId : server.ownerId,
+        content: typeof b.content === "string" ? b.content : "",
+        messageReference: b.messageReference as { message_id: string } | undefined,
+        attachments: b.attachments as { filename: string; size: number }[] | undefined,
+        webhookId: typeof b.webhookId === "string" ? b.webhookId : undefined,
+      });
+      return json(msg);
+    }
+    case "POST /_control/users": {
+      const b = await body(req);
+      return json(server.createUser({ username: str(b, "username"), bot: b.bot === true }));
+    }
+    case "POST /_control/threads": {
+      const b = await body(req);
+      const thread = await server.createThread({
+        parentId: str(b, "parentId"),
+        name: str(b, "name"),
+        messageId: typeof b.messageId === "string" ? b.messageId : undefined,
+        userId: typeof b.userId === "string" ? b.userId : undefined,
+        content: typeof b.content === "string" ? b.content : undefined,
+      });
+      return json(thread);
+    }
+    case "POST /_control/click": {
+      const b = await body(req);
+      const r = await server.clickButton({
+        messageId: str(b, "messageId"),
+        customId: str(b, "customId"),
+        userId: typeof b.userId === "string" ? b.userId : server.ownerId,
+      });
+      if (b.wait === true) {
+        return json({ interactionId: r.interactionId, answered: await r.answered });
+      }
+      r.answered.catch(() => {});
+      return json({ interactionId: r.interactionId });
+    }
+    case "POST /_control/reaction": {
+      const b = await body(req);
+      await server.addReaction({
+        channelId: str(b, "channelId"),
+        messageId: str(b, "messageId"),
+        userId: typeof b.userId === "string" ? b.userId : server.ownerId,
+        emoji: str(b, "emoji"),
+      });
+      return new Response(null, { status: 204 });
+    }
+    case "POST /_control/fault": {
+      const b = await body(req);
+      let touched: number;
+      try {
+        touched = server.fault(b as unknown as Fault);
+      } catch (e) {
+        throw new DiscordHttpError(400, 50035, (e as Error).message);
+      }
+      return json({ ok: true, touched });
+    }
+    case "POST /_control/reset":
+      server.reset();
+      return new Response(null, { status: 204 });
+    default:
+      return json({ message: "404: Not Found", code: 0 }, 404);
+  }
+}

@@ -1,0 +1,378 @@
+// Gateway v10 over WebSocket: HELLO, heartbeats, IDENTIFY/READY/GUILD_CREATE,
+// RESUME with a per-session replay buffer, INVALID_SESSION, and fault injection.
+import { type DiscordState, type DispatchInfo, Intents } from "./_state.ts";
+import type { Message } from "./_types.ts";
+
+const PRIVILEGED = Intents.MessageContent | Intents.GuildMembers | Intents.GuildPresences;
+const VALID_INTENTS = (1 << 26) - 1;
+const SESSION_INVALIDATING_CLOSE = new Set([4004, 4007, 4009, 4010, 4011, 4012, 4013, 4014]);
+
+interface Frame {
+  op: number;
+  d: unknown;
+  s: number | null;
+  t: string | null;
+}
+
+/** A connection's record, as exposed in the state. */
+export interface ConnectionRecord {
+  id: number;
+  path: string;
+  openedAt: string;
+  closedAt?: string;
+  closeCode?: number;
+  closedBy?: "client" | "server" | "drop";
+  sessionId?: string;
+  identified: boolean;
+  resumed: boolean;
+  heartbeats: number;
+}
+
+/** A gateway session, as exposed in the state. */
+export interface SessionRecord {
+  sessionId: string;
+  intents: number;
+  seq: number;
+  connected: boolean;
+  invalidated: boolean;
+  identifies: number;
+  resumes: number;
+  replayed: number;
+  bufferedEvents: string[];
+}
+
+interface Session {
+  id: string;
+  intents: number;
+  seq: number;
+  buffer: Frame[];
+  conn?: Conn;
+  invalid: boolean;
+  disconnectedAt?: number;
+  record: SessionRecord;
+}
+
+interface Conn {
+  ws: WebSocket;
+  session?: Session;
+  zombie: boolean;
+  drop?: () => void;
+  record: ConnectionRecord;
+}
+
+/** Options of {@linkcode Gateway}. */
+export interface GatewayOptions {
+  state: DiscordState;
+  heartbeatIntervalMs: number;
+  /** The `resume_gateway_url` sent in READY. */
+  resumeUrl: () => string;
+  /** How long a disconnected session stays resumable. Default 5 minutes. */
+  resumeWindowMs?: number;
+  /** Replay buffer size per session. Default 5000 events. */
+  bufferSize?: number;
+}
+
+/** The gateway half of the server. */
+export class Gateway {
+  readonly #opts: GatewayOptions;
+  readonly #sessions = new Map<string, Session>();
+  readonly #conns = new Set<Conn>();
+  #connId = 0;
+  connections: ConnectionRecord[] = [];
+
+  constructor(opts: GatewayOptions) {
+    this.#opts = opts;
+    opts.state.dispatch = (t, d, info) => this.dispatch(t, d, info);
+  }
+
+  get #state(): DiscordState {
+    return this.#opts.state;
+  }
+
+  /** Upgrades an HTTP request to a gateway connection. */
+  upgrade(req: Request, drop?: () => void): Response {
+    const url = new URL(req.url);
+    const { socket, response } = Deno.upgradeWebSocket(req);
+    const record: ConnectionRecord = {
+      id: ++this.#connId,
+      path: url.pathname + url.search,
+      openedAt: new Date().toISOString(),
+      identified: false,
+      resumed: false,
+      heartbeats: 0,
+    };
+    this.connections.push(record);
+    const conn: Conn = { ws: socket, zombie: false, drop, record };
+    socket.onopen = () => {
+      this.#conns.add(conn);
+      const v = url.searchParams.get("v");
+      if (v !== null && v !== "10" && v !== "9") {
+        return this.#close(conn, 4012, "Invalid API version.");
+      }
+      const enc = url.searchParams.get("encoding");
+      if (enc !== null && enc !== "json") {
+        return this.#close(conn, 4002, "Error while decoding payload.");
+      }
+      this.#send(conn, {
+        op: 10,
+        d: { heartbeat_interval: this.#opts.heartbeatIntervalMs, _trace: ["local-discord"] },
+        s: null,
+        t: null,
+      });
+    };
+    socket.onmessage = (ev) => this.#onMessage(conn, ev.data);
+    socket.onclose = (ev) => this.#onClose(conn, ev.code);
+    socket.onerror = () => {};
+    return response;
+  }
+
+  #send(conn: Conn, frame: Frame): void {
+    if (conn.zombie || conn.ws.readyState !== WebSocket.OPEN) return;
+    conn.ws.send(JSON.stringify(frame));
+  }
+
+  #close(conn: Conn, code: number, reason: string): void {
+    if (conn.record.closedBy === undefined) conn.record.closedBy = "server";
+    if (conn.session && SESSION_INVALIDATING_CLOSE.has(code)) this.#invalidate(conn.session);
+    try {
+      conn.ws.close(code, reason);
+    } catch {
+      // already closing
+    }
+  }
+
+  #invalidate(session: Session): void {
+    session.invalid = true;
+    session.record.invalidated = true;
+  }
+
+  #onClose(conn: Conn, code: number): void {
+    this.#conns.delete(conn);
+    conn.record.closedAt = new Date().toISOString();
+    conn.record.closeCode = code;
+    conn.record.closedBy ??= "client";
+    const s = conn.session;
+    if (s && s.conn === conn) {
+      s.conn = undefined;
+      s.record.connected = false;
+      s.disconnectedAt = Date.now();
+      // A client that closes with 1000/1001 ends its session, as on Discord.
+      if (conn.record.closedBy === "client" && (code === 1000 || code === 1001)) {
+        this.#invalidate(s);
+      }
+    }
+  }
+
+  #onMessage(conn: Conn, raw: unknown): void {
+    if (conn.zombie) return;
+    let frame: { op?: unknown; d?: unknown };
+    try {
+      if (typeof raw !== "string") throw new Error("binary");
+      frame = JSON.parse(raw);
+    } catch {
+      return this.#close(conn, 4002, "Error while decoding payload.");
+    }
+    switch (frame.op) {
+      case 1:
+        conn.record.heartbeats++;
+        return this.#send(conn, { op: 11, d: null, s: null, t: null });
+      case 2:
+        return this.#identify(conn, frame.d as Record<string, unknown>);
+      case 6:
+        return this.#resume(conn, frame.d as Record<string, unknown>);
+      case 3:
+      case 4:
+      case 8:
+      case 31:
+        if (!conn.session) return this.#close(conn, 4003, "Not authenticated.");
+        return;
+      default:
+        return this.#close(conn, 4001, "Unknown opcode.");
+    }
+  }
+
+  #tokenOk(token: unknown): boolean {
+    if (typeof token !== "string") return false;
+    return token.replace(/^Bot /, "") === this.#state.token;
+  }
+
+  #identify(conn: Conn, d: Record<string, unknown> | undefined): void {
+    if (conn.session) return this.#close(conn, 4005, "Already authenticated.");
+    if (!d || !this.#tokenOk(d.token)) return this.#close(conn, 4004, "Authentication failed.");
+    const intents = d.intents;
+    if (
+      typeof intents !== "number" || !Number.isInteger(intents) || (intents & ~VALID_INTENTS) !== 0
+    ) {
+      return this.#close(conn, 4013, "Invalid intent(s).");
+    }
+    if ((intents & Intents.MessageContent) && !this.#state.messageContentIntent) {
+      return this.#close(conn, 4014, "Disallowed intent(s).");
+    }
+    void PRIVILEGED;
+    const st = this.#state;
+    const id = crypto.randomUUID().replaceAll("-", "");
+    const record: SessionRecord = {
+      sessionId: id,
+      intents,
+      seq: 0,
+      connected: true,
+      invalidated: false,
+      identifies: 1,
+      resumes: 0,
+      replayed: 0,
+      bufferedEvents: [],
+    };
+    const session: Session = { id, intents, seq: 0, buffer: [], conn, invalid: false, record };
+    this.#sessions.set(id, session);
+    conn.session = session;
+    conn.record.identified = true;
+    conn.record.sessionId = id;
+    this.#dispatchTo(session, "READY", {
+      v: 10,
+      user: { ...st.bot, verified: true, mfa_enabled: false, flags: 0, email: null },
+      guilds: [{ id: st.guildId, unavailable: true }],
+      session_id: id,
+      session_type: "normal",
+      resume_gateway_url: this.#opts.resumeUrl(),
+      shard: Array.isArray(d.shard) ? d.shard : [0, 1],
+      application: { id: st.applicationId, flags: this.appFlags() },
+      private_channels: [],
+      presences: [],
+      relationships: [],
+      guild_join_requests: [],
+      user_settings: {},
+      geo_ordered_rtc_regions: [],
+      auth: {},
+      _trace: ["local-discord"],
+    });
+    if (intents & Intents.Guilds) this.#dispatchTo(session, "GUILD_CREATE", st.guildCreate());
+  }
+
+  /** The application flags (message content intent). */
+  appFlags(): number {
+    return this.#state.messageContentIntent ? 1 << 19 : 0;
+  }
+
+  #resume(conn: Conn, d: Record<string, unknown> | undefined): void {
+    if (!d || !this.#tokenOk(d.token)) return this.#close(conn, 4004, "Authentication failed.");
+    const session = typeof d.session_id === "string" ? this.#sessions.get(d.session_id) : undefined;
+    const window = this.#opts.resumeWindowMs ?? 300_000;
+    const expired = session?.disconnectedAt !== undefined && !session.conn &&
+      Date.now() - session.disconnectedAt > window;
+    const seq = typeof d.seq === "number" ? d.seq : 0;
+    const oldest = session?.buffer[0]?.s ?? (session ? session.seq + 1 : 0);
+    if (!session || session.invalid || expired || seq > session.seq || seq + 1 < oldest) {
+      if (session && expired) this.#invalidate(session);
+      return this.#send(conn, { op: 9, d: false, s: null, t: null });
+    }
+    if (session.conn && session.conn !== conn) {
+      const old = session.conn;
+      session.conn = undefined;
+      this.#close(old, 4000, "Session resumed elsewhere.");
+    }
+    session.conn = conn;
+    session.disconnectedAt = undefined;
+    session.record.connected = true;
+    session.record.resumes++;
+    conn.session = session;
+    conn.record.resumed = true;
+    conn.record.sessionId = session.id;
+    for (const f of session.buffer) {
+      if ((f.s ?? 0) > seq) {
+        this.#send(conn, f);
+        session.record.replayed++;
+      }
+    }
+    this.#dispatchTo(session, "RESUMED", { _trace: ["local-discord"] });
+  }
+
+  #dispatchTo(session: Session, t: string, d: unknown): void {
+    const frame: Frame = { op: 0, d, s: ++session.seq, t };
+    session.record.seq = session.seq;
+    session.buffer.push(frame);
+    const max = this.#opts.bufferSize ?? 5000;
+    if (session.buffer.length > max) session.buffer.splice(0, session.buffer.length - max);
+    session.record.bufferedEvents.push(t);
+    if (session.record.bufferedEvents.length > 200) session.record.bufferedEvents.shift();
+    if (session.conn) this.#send(session.conn, frame);
+  }
+
+  /** Sends an event to every session that may receive it. */
+  dispatch(t: string, d: Record<string, unknown>, info: DispatchInfo): void {
+    for (const s of this.#sessions.values()) {
+      if (s.invalid) continue;
+      if (info.intent && !(s.intents & info.intent)) continue;
+      let data: Record<string, unknown> = d;
+      if (info.message && !this.#mayReadContent(s, info.message)) {
+        data = { ...d, content: "", embeds: [], attachments: [], components: [] };
+      }
+      this.#dispatchTo(s, t, data);
+    }
+  }
+
+  #mayReadContent(s: Session, m: Message): boolean {
+    const botId = this.#state.bot.id;
+    if ((s.intents & Intents.MessageContent) && this.#state.messageContentIntent) return true;
+    return m.author.id === botId || m.mentions.some((u) => u.id === botId);
+  }
+
+  /** Number of live, identified connections. */
+  liveSessions(): number {
+    return [...this.#conns].filter((c) => c.session && !c.zombie).length;
+  }
+
+  /** Session records (for the state). */
+  sessions(): SessionRecord[] {
+    return [...this.#sessions.values()].map((s) => ({
+      ...s.record,
+      bufferedEvents: [...s.record.bufferedEvents],
+    }));
+  }
+
+  /** Closes every live connection with `code` (default 4000). */
+  closeAll(code = 4000, reason = "Closed by the local server."): number {
+    const conns = [...this.#conns];
+    for (const c of conns) this.#close(c, code, reason);
+    return conns.length;
+  }
+
+  /** Cuts every live connection at the TCP level (no close frame: the client sees 1006). */
+  dropAll(): number {
+    const conns = [...this.#conns];
+    for (const c of conns) {
+      c.record.closedBy = "drop";
+      if (c.drop) c.drop();
+      else this.#close(c, 4000, "dropped");
+    }
+    return conns.length;
+  }
+
+  /** Sends op 7 Reconnect to every live connection. */
+  requestReconnect(): number {
+    const conns = [...this.#conns];
+    for (const c of conns) this.#send(c, { op: 7, d: null, s: null, t: null });
+    return conns.length;
+  }
+
+  /** Sends op 9 to every identified connection; a non-resumable one ends the session. */
+  invalidateSessions(resumable: boolean): number {
+    const conns = [...this.#conns].filter((c) => c.session);
+    for (const c of conns) {
+      if (!resumable && c.session) this.#invalidate(c.session);
+      this.#send(c, { op: 9, d: resumable, s: null, t: null });
+    }
+    return conns.length;
+  }
+
+  /** Makes every live connection a zombie: no ACKs, nothing sent (events stay buffered). */
+  stopAcks(): number {
+    const conns = [...this.#conns];
+    for (const c of conns) c.zombie = true;
+    return conns.length;
+  }
+
+  /** Forgets closed connection records; live sessions stay (a connected bot keeps working). */
+  reset(): void {
+    this.connections = this.connections.filter((c) => c.closedAt === undefined);
+  }
+}

@@ -1,0 +1,407 @@
+// REST routes for the bot: gateway info, users, application, channels, messages,
+// reactions, typing, threads, guild reads.
+import { DiscordHttpError, errors, invalidForm } from "./_errors.ts";
+import { validateMessageBody } from "./_messages.ts";
+import { type Ctx, json, noContent, present, type Route } from "./_router.ts";
+import { isSnowflake } from "./_snowflake.ts";
+import type { Attachment } from "./_types.ts";
+
+const byChannel = (p: Record<string, string>) => ({
+  rule: "default" as const,
+  major: p.channel_id ?? "",
+  global: true,
+});
+const plain = () => ({ rule: "default" as const, major: "", global: true });
+
+function limitParam(url: URL): number {
+  const raw = url.searchParams.get("limit");
+  if (raw === null) return 50;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1 || n > 100) {
+    throw invalidForm(["limit"], "NUMBER_TYPE_MAX", "int value should be between 1 and 100.");
+  }
+  return n;
+}
+
+function snowflakeParam(url: URL, name: string): string | undefined {
+  const v = url.searchParams.get(name);
+  if (v === null) return undefined;
+  if (!/^\d{1,20}$/.test(v)) {
+    throw invalidForm([name], "NUMBER_TYPE_COERCE", `Value "${v}" is not snowflake.`);
+  }
+  return v;
+}
+
+async function createMessage(ctx: Ctx): Promise<Response> {
+  const st = ctx.hub.state;
+  const channelId = ctx.params.channel_id;
+  st.channelOrThrow(channelId);
+  const { json: raw, files } = await ctx.body();
+  const body = validateMessageBody(raw, { requireSomething: true, hasFiles: files.length > 0 });
+  const attachments: Attachment[] = files.map((f) => st.attachment(channelId, f));
+  const ref = body.message_reference;
+  if (ref?.message_id !== undefined && !isSnowflake(ref.message_id)) {
+    throw invalidForm(
+      ["message_reference", "message_id"],
+      "NUMBER_TYPE_COERCE",
+      "Value is not snowflake.",
+    );
+  }
+  const msg = st.createMessage({
+    channelId,
+    author: st.bot,
+    content: body.content,
+    embeds: body.embeds,
+    components: body.components,
+    attachments,
+    messageReference: ref,
+    allowedMentions: body.allowed_mentions,
+    flags: body.flags ? body.flags & (4 | 4096) : 0,
+  });
+  return json(msg);
+}
+
+async function editMessage(ctx: Ctx): Promise<Response> {
+  const st = ctx.hub.state;
+  const msg = st.messageOrThrow(ctx.params.channel_id, ctx.params.message_id);
+  if (msg.author.id !== st.bot.id) throw errors.cannotEditOthers();
+  const body = validateMessageBody((await ctx.body()).json, { requireSomething: false });
+  return json(st.editMessage(ctx.params.channel_id, ctx.params.message_id, body));
+}
+
+async function threadFromMessage(ctx: Ctx): Promise<Response> {
+  const st = ctx.hub.state;
+  const b = (await ctx.body()).json as Record<string, unknown>;
+  const parent = st.channelOrThrow(ctx.params.channel_id);
+  if (parent.type !== 0) {
+    throw new DiscordHttpError(400, 50024, "Cannot execute action on this channel type");
+  }
+  const { thread } = st.createThread({
+    parentId: parent.id,
+    name: b.name as string,
+    ownerId: st.bot.id,
+    messageId: ctx.params.message_id,
+    autoArchiveDuration: typeof b.auto_archive_duration === "number"
+      ? b.auto_archive_duration
+      : undefined,
+  });
+  return json(thread, 201);
+}
+
+async function threadWithoutMessage(ctx: Ctx): Promise<Response> {
+  const st = ctx.hub.state;
+  const { json: raw, files } = await ctx.body();
+  const b = (raw ?? {}) as Record<string, unknown>;
+  const parent = st.channelOrThrow(ctx.params.channel_id);
+  const auto = typeof b.auto_archive_duration === "number" ? b.auto_archive_duration : undefined;
+  if (parent.type === 15) {
+    const m = validateMessageBody(b.message ?? null, {
+      requireSomething: true,
+      hasFiles: files.length > 0,
+    });
+    const { thread, starter } = st.createThread({
+      parentId: parent.id,
+      name: b.name as string,
+      ownerId: st.bot.id,
+      autoArchiveDuration: auto,
+      appliedTags: Array.isArray(b.applied_tags) ? b.applied_tags as string[] : undefined,
+      starter: {
+        author: st.bot,
+        content: m.content,
+        embeds: m.embeds,
+        components: m.components,
+        attachments: files.map((f) => st.attachment(parent.id, f)),
+        allowedMentions: m.allowed_mentions,
+      },
+    });
+    return json({ ...thread, message: starter }, 201);
+  }
+  const type = b.type === 12 ? 12 : 11;
+  const { thread } = st.createThread({
+    parentId: parent.id,
+    name: b.name as string,
+    ownerId: st.bot.id,
+    type,
+    autoArchiveDuration: auto,
+  });
+  return json(thread, 201);
+}
+
+function application(ctx: Ctx): Response {
+  const st = ctx.hub.state;
+  return json({
+    id: st.applicationId,
+    name: st.bot.username,
+    icon: null,
+    description: "",
+    summary: "",
+    type: null,
+    bot_public: false,
+    bot_require_code_grant: false,
+    verify_key: "0".repeat(64),
+    flags: ctx.hub.gateway.appFlags(),
+    owner: st.owner,
+    team: null,
+    bot: st.bot,
+    approximate_guild_count: 1,
+    interactions_endpoint_url: null,
+    redirect_uris: [],
+    tags: [],
+  });
+}
+
+/** The bot REST routes (webhooks and interactions live in `_webhooks.ts`). */
+export const restRoutes: Route[] = [
+  {
+    method: "GET",
+    template: "/gateway/bot",
+    auth: true,
+    limit: plain,
+    handler: (ctx) =>
+      json({
+        url: ctx.hub.gatewayUrl(),
+        shards: 1,
+        session_start_limit: {
+          total: 1000,
+          remaining: 999,
+          reset_after: 14_400_000,
+          max_concurrency: 1,
+        },
+      }),
+  },
+  {
+    method: "GET",
+    template: "/gateway",
+    auth: false,
+    limit: plain,
+    handler: (ctx) => json({ url: ctx.hub.gatewayUrl() }),
+  },
+  {
+    method: "GET",
+    template: "/users/@me",
+    auth: true,
+    limit: plain,
+    handler: (ctx) =>
+      json({
+        ...ctx.hub.state.bot,
+        verified: true,
+        mfa_enabled: false,
+        flags: 0,
+        email: null,
+        locale: "en-US",
+      }),
+  },
+  {
+    method: "GET",
+    template: "/users/:user_id",
+    auth: true,
+    limit: plain,
+    handler: (ctx) => json(ctx.hub.state.userOrThrow(ctx.params.user_id)),
+  },
+  { method: "GET", template: "/applications/@me", auth: true, limit: plain, handler: application },
+  {
+    method: "GET",
+    template: "/oauth2/applications/@me",
+    auth: true,
+    limit: plain,
+    handler: application,
+  },
+  {
+    method: "GET",
+    template: "/guilds/:guild_id",
+    auth: true,
+    limit: (p) => ({ rule: "default", major: p.guild_id, global: true }),
+    handler: (ctx) => {
+      const st = ctx.hub.state;
+      if (ctx.params.guild_id !== st.guildId) {
+        throw new DiscordHttpError(404, 10004, "Unknown Guild");
+      }
+      const g = st.guildCreate();
+      for (
+        const k of [
+          "channels",
+          "threads",
+          "members",
+          "presences",
+          "voice_states",
+          "joined_at",
+          "large",
+        ]
+      ) {
+        delete g[k];
+      }
+      return json(g);
+    },
+  },
+  {
+    method: "GET",
+    template: "/guilds/:guild_id/channels",
+    auth: true,
+    limit: (p) => ({ rule: "default", major: p.guild_id, global: true }),
+    handler: (ctx) => {
+      const st = ctx.hub.state;
+      if (ctx.params.guild_id !== st.guildId) {
+        throw new DiscordHttpError(404, 10004, "Unknown Guild");
+      }
+      return json([...st.channels.values()].filter((c) => c.type === 0 || c.type === 15));
+    },
+  },
+  {
+    method: "GET",
+    template: "/guilds/:guild_id/threads/active",
+    auth: true,
+    limit: (p) => ({ rule: "default", major: p.guild_id, global: true }),
+    handler: (ctx) => json({ threads: ctx.hub.state.threads(), members: [] }),
+  },
+  {
+    method: "GET",
+    template: "/guilds/:guild_id/members/:user_id",
+    auth: true,
+    limit: (p) => ({ rule: "default", major: p.guild_id, global: true }),
+    handler: (ctx) => {
+      const st = ctx.hub.state;
+      return json(st.member(st.userOrThrow(ctx.params.user_id), true));
+    },
+  },
+  {
+    method: "GET",
+    template: "/channels/:channel_id",
+    auth: true,
+    limit: byChannel,
+    handler: (ctx) => json(ctx.hub.state.channelOrThrow(ctx.params.channel_id)),
+  },
+  {
+    method: "GET",
+    template: "/channels/:channel_id/messages",
+    auth: true,
+    limit: byChannel,
+    handler: (ctx) => {
+      const st = ctx.hub.state;
+      const q = {
+        limit: limitParam(ctx.url),
+        before: snowflakeParam(ctx.url, "before"),
+        after: snowflakeParam(ctx.url, "after"),
+        around: snowflakeParam(ctx.url, "around"),
+      };
+      return json(st.listMessages(ctx.params.channel_id, q).map((m) => present(st, m)));
+    },
+  },
+  {
+    method: "GET",
+    template: "/channels/:channel_id/messages/:message_id",
+    auth: true,
+    limit: byChannel,
+    handler: (ctx) => {
+      const st = ctx.hub.state;
+      return json(present(st, st.messageOrThrow(ctx.params.channel_id, ctx.params.message_id)));
+    },
+  },
+  {
+    method: "POST",
+    template: "/channels/:channel_id/messages",
+    auth: true,
+    limit: (p) => ({ rule: "messageCreate", major: p.channel_id, global: true }),
+    handler: createMessage,
+  },
+  {
+    method: "PATCH",
+    template: "/channels/:channel_id/messages/:message_id",
+    auth: true,
+    limit: byChannel,
+    handler: editMessage,
+  },
+  {
+    method: "DELETE",
+    template: "/channels/:channel_id/messages/:message_id",
+    auth: true,
+    limit: byChannel,
+    handler: (ctx) => {
+      ctx.hub.state.deleteMessage(ctx.params.channel_id, ctx.params.message_id);
+      return noContent();
+    },
+  },
+  {
+    method: "PUT",
+    template: "/channels/:channel_id/messages/:message_id/reactions/:emoji/@me",
+    auth: true,
+    limit: (p) => ({ rule: "reaction", major: p.channel_id, global: true }),
+    handler: (ctx) => {
+      const st = ctx.hub.state;
+      st.addReaction(ctx.params.channel_id, ctx.params.message_id, st.bot.id, ctx.params.emoji);
+      return noContent();
+    },
+  },
+  {
+    method: "DELETE",
+    template: "/channels/:channel_id/messages/:message_id/reactions/:emoji/@me",
+    auth: true,
+    limit: (p) => ({ rule: "reaction", major: p.channel_id, global: true }),
+    handler: (ctx) => {
+      const st = ctx.hub.state;
+      st.removeReaction(ctx.params.channel_id, ctx.params.message_id, st.bot.id, ctx.params.emoji);
+      return noContent();
+    },
+  },
+  {
+    method: "DELETE",
+    template: "/channels/:channel_id/messages/:message_id/reactions/:emoji/:user_id",
+    auth: true,
+    limit: (p) => ({ rule: "reaction", major: p.channel_id, global: true }),
+    handler: (ctx) => {
+      const st = ctx.hub.state;
+      st.removeReaction(
+        ctx.params.channel_id,
+        ctx.params.message_id,
+        ctx.params.user_id,
+        ctx.params.emoji,
+      );
+      return noContent();
+    },
+  },
+  {
+    method: "GET",
+    template: "/channels/:channel_id/messages/:message_id/reactions/:emoji",
+    auth: true,
+    limit: byChannel,
+    handler: (ctx) => {
+      const st = ctx.hub.state;
+      st.messageOrThrow(ctx.params.channel_id, ctx.params.message_id);
+      const key = ctx.params.emoji;
+      const ids = st.reactionUsers.get(ctx.params.message_id)?.get(key) ?? new Set<string>();
+      return json([...ids].map((id) => st.users.get(id)).filter(Boolean));
+    },
+  },
+  {
+    method: "POST",
+    template: "/channels/:channel_id/typing",
+    auth: true,
+    limit: byChannel,
+    handler: (ctx) => {
+      ctx.hub.state.channelOrThrow(ctx.params.channel_id);
+      return noContent();
+    },
+  },
+  {
+    method: "POST",
+    template: "/channels/:channel_id/messages/:message_id/threads",
+    auth: true,
+    limit: byChannel,
+    handler: threadFromMessage,
+  },
+  {
+    method: "POST",
+    template: "/channels/:channel_id/threads",
+    auth: true,
+    limit: byChannel,
+    handler: threadWithoutMessage,
+  },
+];
+
+/** Throws a 404 for ids that are not snowflakes, the way Discord answers bad path ids. */
+export function checkPathIds(params: Record<string, string>): void {
+  for (const [k, v] of Object.entries(params)) {
+    if (k.endsWith("_id") && v !== "@original" && !/^\d{1,20}$/.test(v)) {
+      throw invalidForm([k], "NUMBER_TYPE_COERCE", `Value "${v}" is not snowflake.`);
+    }
+  }
+}

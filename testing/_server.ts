@@ -1,0 +1,483 @@
+// The server object: one Deno.serve for REST, control API, attachments and the
+// sandbox page; a TCP relay in front of the gateway WebSocket.
+import { DiscordHttpError, errors } from "./_errors.ts";
+import { type ConnectionRecord, Gateway, type SessionRecord } from "./_gateway.ts";
+import { type ClickResult, type InteractionCallbackRecord, Interactions } from "./_interactions.ts";
+import { RateLimiter, type RateLimitOptions, tooManyRequests } from "./_ratelimit.ts";
+import { checkPathIds, restRoutes } from "./_rest.ts";
+import { compile, type Compiled, type Hub, json, match, parseBody } from "./_router.ts";
+import { DiscordState, type RequestRecord, type WebhookExecution } from "./_state.ts";
+import { TcpRelay } from "./_tcp_proxy.ts";
+import type { Channel, Message, MessageReference, User, UserInit } from "./_types.ts";
+import { webhookRoutes } from "./_webhooks.ts";
+import { handleControl } from "./_control.ts";
+import { sandboxPage } from "./_sandbox_page.ts";
+
+/** Options of {@linkcode startDiscordServer}. */
+export interface DiscordServerOptions {
+  /** Port for HTTP (REST, control, sandbox page). 0 = any free port (default). */
+  port?: number;
+  /** Stops the server when aborted. */
+  signal?: AbortSignal;
+  /** HELLO heartbeat interval. Default 1050 ms (discordeno hangs below ~1017 ms). */
+  heartbeatIntervalMs?: number;
+  /** Whether the app has the privileged MESSAGE_CONTENT intent. Default true. */
+  messageContentIntent?: boolean;
+  /** Rate limits (see {@linkcode RateLimitOptions}); `false` switches them all off. */
+  rateLimits?: RateLimitOptions | false;
+  /** Deadline for the first interaction callback. Default 3000 ms. */
+  interactionDeadlineMs?: number;
+  /** How long a disconnected gateway session stays resumable. Default 5 minutes. */
+  resumeWindowMs?: number;
+  /** Clock for snowflakes, timestamps and rate limit windows. Default `Date.now`. */
+  now?: () => number;
+}
+
+/** A fault to inject; see {@linkcode DiscordServer.fault}. */
+export type Fault =
+  | { kind: "close"; code?: number }
+  | { kind: "drop" }
+  | { kind: "reconnect" }
+  | { kind: "invalidSession"; resumable: boolean }
+  | { kind: "stopAcks" }
+  | { kind: "http"; status: 429 | 500; count: number; route?: string; retryAfter?: number }
+  | { kind: "latency"; ms: number };
+
+/** Input of {@linkcode DiscordServer.postAsUser}. */
+export interface PostAsUser {
+  channelId: string;
+  userId: string;
+  content: string;
+  messageReference?: { message_id: string };
+  attachments?: { filename: string; size: number; content_type?: string }[];
+  /** Post as this webhook instead (the author becomes the webhook). */
+  webhookId?: string;
+}
+
+/** Everything the server has seen and holds. */
+export interface ServerStateSnapshot {
+  users: User[];
+  channels: Channel[];
+  threads: Channel[];
+  /** All messages, oldest first. */
+  messages: Message[];
+  webhookExecutions: WebhookExecution[];
+  interactionCallbacks: InteractionCallbackRecord[];
+  requests: RequestRecord[];
+  gatewaySessions: SessionRecord[];
+  gatewayConnections: ConnectionRecord[];
+}
+
+interface HttpFault {
+  status: 429 | 500;
+  remaining: number;
+  route?: string;
+  retryAfter: number;
+}
+
+/** A running local Discord. Create it with {@linkcode startDiscordServer}. */
+export class DiscordServer implements AsyncDisposable {
+  /** REST base without version: `http://127.0.0.1:PORT/api` (what `DISCORD_API_URL` is set to). */
+  readonly apiUrl: string;
+  /** `http://127.0.0.1:PORT`: control API under `/_control`, sandbox page at `/`. */
+  readonly origin: string;
+  /** The gateway URL `GET /gateway/bot` returns. */
+  readonly gatewayUrl: string;
+  readonly #state: DiscordState;
+  readonly #gateway: Gateway;
+  readonly #interactions: Interactions;
+  readonly #limiter: RateLimiter;
+  readonly #routes: Compiled[];
+  readonly #http: Deno.HttpServer<Deno.NetAddr>;
+  readonly #relay: TcpRelay;
+  readonly #abort = new AbortController();
+  readonly #listeners = new Set<(t: string, d: Record<string, unknown>) => void>();
+  #httpFaults: HttpFault[] = [];
+  #latencyMs = 0;
+  #closed?: Promise<void>;
+
+  /** @internal Use {@linkcode startDiscordServer}. */
+  constructor(options: DiscordServerOptions = {}) {
+    const now = options.now ?? Date.now;
+    let port = 0;
+    this.#http = Deno.serve({
+      hostname: "127.0.0.1",
+      port: options.port ?? 0,
+      signal: this.#abort.signal,
+      onListen: () => {},
+    }, (req, info) => this.#handle(req, info as Deno.ServeHandlerInfo<Deno.NetAddr>));
+    port = this.#http.addr.port;
+    this.origin = `http://127.0.0.1:${port}`;
+    this.apiUrl = `${this.origin}/api`;
+    this.#relay = new TcpRelay(port);
+    this.gatewayUrl = `ws://127.0.0.1:${this.#relay.port}`;
+    this.#state = new DiscordState({
+      now,
+      origin: this.origin,
+      messageContentIntent: options.messageContentIntent ?? true,
+    });
+    const heartbeat = options.heartbeatIntervalMs ?? 1050;
+    if (!(heartbeat >= 100)) throw new RangeError("heartbeatIntervalMs must be at least 100");
+    this.#gateway = new Gateway({
+      state: this.#state,
+      heartbeatIntervalMs: heartbeat,
+      resumeUrl: () => `${this.gatewayUrl}/resume`,
+      resumeWindowMs: options.resumeWindowMs,
+    });
+    const sink = this.#state.dispatch;
+    this.#state.dispatch = (t, d, info) => {
+      sink(t, d, info);
+      for (const l of this.#listeners) l(t, d);
+    };
+    this.#interactions = new Interactions(this.#state, options.interactionDeadlineMs ?? 3000);
+    this.#limiter = new RateLimiter(options.rateLimits, now);
+    this.#routes = compile([...restRoutes, ...webhookRoutes]);
+    options.signal?.addEventListener("abort", () => void this.close(), { once: true });
+  }
+
+  get #hub(): Hub {
+    return {
+      state: this.#state,
+      gateway: this.#gateway,
+      interactions: this.#interactions,
+      gatewayUrl: () => this.gatewayUrl,
+    };
+  }
+
+  /** The minted bot token (`base64(botId).x.y`). */
+  get token(): string {
+    return this.#state.token;
+  }
+  /** The bot user's id. */
+  get botId(): string {
+    return this.#state.bot.id;
+  }
+  /** The application id (equal to the bot id, as on Discord). */
+  get applicationId(): string {
+    return this.#state.applicationId;
+  }
+  /** The one guild. */
+  get guildId(): string {
+    return this.#state.guildId;
+  }
+  /** The text channel "chat". */
+  get channelId(): string {
+    return this.#state.channelId;
+  }
+  /** The forum channel "status". */
+  get forumId(): string {
+    return this.#state.forumId;
+  }
+  /** Webhook URL on the forum channel. */
+  get webhookUrl(): string {
+    return this.#state.forumWebhook.url;
+  }
+  /** Webhook URL on the text channel. */
+  get textWebhookUrl(): string {
+    return this.#state.textWebhook.url;
+  }
+  /** The application owner (a normal user). */
+  get ownerId(): string {
+    return this.#state.owner.id;
+  }
+  /** Preset users. */
+  get users(): { owner: User; stranger: User; otherBot: User; bot: User } {
+    const s = this.#state;
+    return { owner: s.owner, stranger: s.stranger, otherBot: s.otherBot, bot: s.bot };
+  }
+
+  /** Adds a guild member. */
+  createUser(init: UserInit): User {
+    return this.#state.createUser(init);
+  }
+
+  /** Posts a message as a user (or webhook); dispatched to connected bots, kept in history. */
+  postAsUser(p: PostAsUser): Promise<Message> {
+    return Promise.resolve().then(() => {
+      const st = this.#state;
+      let author = st.userOrThrow(p.userId);
+      if (p.webhookId) {
+        const hook = st.webhooks.get(p.webhookId);
+        if (!hook) throw errors.unknownWebhook();
+        author = {
+          id: hook.id,
+          username: hook.name,
+          discriminator: "0000",
+          global_name: null,
+          avatar: null,
+          bot: true,
+          public_flags: 0,
+        };
+      }
+      const attachments = (p.attachments ?? []).map((a) => st.attachment(p.channelId, a));
+      const ref: MessageReference | undefined = p.messageReference
+        ? { message_id: p.messageReference.message_id }
+        : undefined;
+      return st.createMessage({
+        channelId: p.channelId,
+        author,
+        content: p.content,
+        attachments,
+        messageReference: ref,
+        webhookId: p.webhookId,
+      });
+    });
+  }
+
+  /** Creates a thread as a user (from a message, or a forum post / bare thread). */
+  createThread(
+    o: { parentId: string; name: string; messageId?: string; userId?: string; content?: string },
+  ): Promise<Channel> {
+    return Promise.resolve().then(() => {
+      const st = this.#state;
+      const owner = st.userOrThrow(o.userId ?? st.owner.id);
+      const parent = st.channelOrThrow(o.parentId);
+      const starter = parent.type === 15
+        ? { author: owner, content: o.content ?? o.name }
+        : undefined;
+      return st.createThread({
+        parentId: o.parentId,
+        name: o.name,
+        ownerId: owner.id,
+        messageId: o.messageId,
+        starter,
+      }).thread;
+    });
+  }
+
+  /** A user clicks a button of a bot message. */
+  clickButton(o: { messageId: string; customId: string; userId: string }): Promise<ClickResult> {
+    return Promise.resolve().then(() => this.#interactions.click(o));
+  }
+
+  /** A user adds a reaction. */
+  addReaction(
+    o: { channelId: string; messageId: string; userId: string; emoji: string },
+  ): Promise<void> {
+    return Promise.resolve().then(() => {
+      this.#state.addReaction(o.channelId, o.messageId, o.userId, o.emoji);
+    });
+  }
+
+  /** Messages of one channel or thread, oldest first. */
+  messages(channelId: string): Message[] {
+    return [...(this.#state.messagesByChannel.get(channelId) ?? [])];
+  }
+
+  /** A snapshot of everything. */
+  state(): ServerStateSnapshot {
+    const st = this.#state;
+    const all = [...st.messagesByChannel.values()].flat().sort((a, b) =>
+      BigInt(a.id) < BigInt(b.id) ? -1 : 1
+    );
+    const channels = [...st.channels.values()];
+    return structuredClone({
+      users: [...st.users.values()],
+      channels: channels.filter((c) => c.type === 0 || c.type === 15),
+      threads: channels.filter((c) => c.type === 11 || c.type === 12),
+      messages: all,
+      webhookExecutions: st.webhookExecutions,
+      interactionCallbacks: this.#interactions.callbacks,
+      requests: st.requests,
+      gatewaySessions: this.#gateway.sessions(),
+      gatewayConnections: this.#gateway.connections,
+    });
+  }
+
+  /** Injects a fault. Returns how many connections it touched (gateway faults) or 0. */
+  fault(f: Fault): number {
+    switch (f.kind) {
+      case "close":
+        return this.#gateway.closeAll(f.code ?? 4000, "Fault injected by the local server.");
+      case "drop":
+        return this.#gateway.dropAll();
+      case "reconnect":
+        return this.#gateway.requestReconnect();
+      case "invalidSession":
+        return this.#gateway.invalidateSessions(f.resumable);
+      case "stopAcks":
+        return this.#gateway.stopAcks();
+      case "http":
+        if (!(f.count > 0) || (f.status !== 429 && f.status !== 500)) {
+          throw new RangeError("http fault needs status 429 or 500 and a positive count");
+        }
+        this.#httpFaults.push({
+          status: f.status,
+          remaining: f.count,
+          route: f.route,
+          retryAfter: f.retryAfter ?? 1,
+        });
+        return 0;
+      case "latency":
+        if (!(f.ms >= 0)) throw new RangeError("latency must be >= 0 ms");
+        this.#latencyMs = f.ms;
+        return 0;
+      default:
+        throw new RangeError(`Unknown fault kind: ${(f as { kind: string }).kind}`);
+    }
+  }
+
+  /** Clears messages, threads, logs, faults and rate limit windows; ids, token and live sessions stay. */
+  reset(): void {
+    this.#state.reset();
+    this.#interactions.reset();
+    this.#limiter.reset();
+    this.#gateway.reset();
+    this.#httpFaults = [];
+    this.#latencyMs = 0;
+  }
+
+  /** Calls `fn` on every dispatched gateway event (for the sandbox page). Returns an unsubscribe. */
+  onEvent(fn: (t: string, d: Record<string, unknown>) => void): () => void {
+    this.#listeners.add(fn);
+    return () => this.#listeners.delete(fn);
+  }
+
+  /** @internal The state store, for the control API. */
+  get internalState(): DiscordState {
+    return this.#state;
+  }
+
+  /** Stops everything (idempotent). */
+  close(): Promise<void> {
+    this.#closed ??= (async () => {
+      this.#interactions.reset();
+      this.#gateway.closeAll(1001, "The local server is shutting down.");
+      this.#listeners.clear();
+      await this.#relay.close();
+      this.#abort.abort();
+      await this.#http.finished;
+    })();
+    return this.#closed;
+  }
+
+  /** Same as {@linkcode close}. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  async #handle(req: Request, info: Deno.ServeHandlerInfo<Deno.NetAddr>): Promise<Response> {
+    const url = new URL(req.url);
+    if (req.headers.get("upgrade")?.toLowerCase() === "websocket") {
+      return this.#gateway.upgrade(req, this.#relay.cutterFor(info.remoteAddr.port));
+    }
+    try {
+      if (url.pathname.startsWith("/_control")) return await handleControl(this, req, url);
+      if (url.pathname.startsWith("/api/")) return await this.#rest(req, url);
+      if (url.pathname.startsWith("/attachments/")) {
+        const id = url.pathname.split("/")[3];
+        const bytes = this.#state.files.get(id ?? "");
+        return bytes
+          ? new Response(bytes as Uint8Array<ArrayBuffer>)
+          : json(errors.notFound().body(), 404);
+      }
+      if (url.pathname === "/" || url.pathname === "/sandbox") {
+        return new Response(sandboxPage(), {
+          headers: { "Content-Type": "text/html; charset=utf-8" },
+        });
+      }
+      return json(errors.notFound().body(), 404);
+    } catch (e) {
+      if (e instanceof DiscordHttpError) return json(e.body(), e.status);
+      return json({ message: String((e as Error)?.message ?? e), code: 0 }, 500);
+    }
+  }
+
+  async #rest(req: Request, url: URL): Promise<Response> {
+    const started = performance.now();
+    const m = /^\/api\/v(\d+)(\/.*)$/.exec(url.pathname);
+    const path = m?.[2] ?? url.pathname;
+    const record: RequestRecord = {
+      method: req.method,
+      path,
+      query: url.search,
+      status: 0,
+      time: new Date().toISOString(),
+      ms: 0,
+    };
+    this.#state.requests.push(record);
+    if (this.#latencyMs > 0) await new Promise((r) => setTimeout(r, this.#latencyMs));
+    let res: Response;
+    try {
+      res = await this.#route(req, url, m, path, record);
+    } catch (e) {
+      if (e instanceof DiscordHttpError) res = json(e.body(), e.status);
+      else res = json({ message: "500: Internal Server Error", code: 0, detail: String(e) }, 500);
+    }
+    record.status = res.status;
+    record.ms = Math.round(performance.now() - started);
+    return res;
+  }
+
+  async #route(
+    req: Request,
+    url: URL,
+    m: RegExpExecArray | null,
+    path: string,
+    record: RequestRecord,
+  ): Promise<Response> {
+    if (!m || (m[1] !== "10" && m[1] !== "9")) throw errors.notFound();
+    const found = match(this.#routes, req.method, path);
+    if (found === undefined) throw errors.notFound();
+    if (found === "method") throw errors.methodNotAllowed();
+    const { route, params } = found;
+    const fault = this.#takeFault(req.method, path);
+    if (fault) return this.#faultResponse(fault);
+    if (route.auth && req.headers.get("authorization") !== `Bot ${this.#state.token}`) {
+      throw errors.unauthorized();
+    }
+    checkPathIds(params);
+    const target = { ...route.limit(params, this.#hub), route: `${req.method} ${route.template}` };
+    const limit = this.#limiter.check(target, this.#state.token);
+    record.bucket = limit.bucket;
+    if (limit.limited) return tooManyRequests(limit.limited, limit.headers);
+    const hub = this.#hub;
+    let res: Response;
+    try {
+      res = await route.handler({ req, url, params, hub, body: () => parseBody(req) });
+    } catch (e) {
+      if (!(e instanceof DiscordHttpError)) throw e;
+      res = json(e.body(), e.status);
+    }
+    for (const [k, v] of Object.entries(limit.headers)) res.headers.set(k, v);
+    return res;
+  }
+
+  #takeFault(method: string, path: string): HttpFault | undefined {
+    const f = this.#httpFaults.find((x) =>
+      x.remaining > 0 &&
+      (!x.route || path.includes(x.route) || `${method} ${path}`.startsWith(x.route))
+    );
+    if (!f) return undefined;
+    f.remaining--;
+    this.#httpFaults = this.#httpFaults.filter((x) => x.remaining > 0);
+    return f;
+  }
+
+  #faultResponse(f: HttpFault): Response {
+    if (f.status === 500) return json({ message: "500: Internal Server Error", code: 0 }, 500);
+    return tooManyRequests({ retryAfter: f.retryAfter, global: false, scope: "user" }, {
+      "X-RateLimit-Limit": "1",
+      "X-RateLimit-Remaining": "0",
+      "X-RateLimit-Reset": ((Date.now() + f.retryAfter * 1000) / 1000).toFixed(3),
+      "X-RateLimit-Reset-After": f.retryAfter.toFixed(3),
+      "X-RateLimit-Bucket": "fault",
+    });
+  }
+}
+
+/**
+ * Starts a local Discord on 127.0.0.1.
+ *
+ * @example Start, post as a user, read the history
+ * ```ts
+ * import { startDiscordServer } from "./mod.ts";
+ *
+ * await using server = await startDiscordServer({ port: 0 });
+ * await server.postAsUser({ channelId: server.channelId, userId: server.ownerId, content: "hi" });
+ * console.assert(server.messages(server.channelId)[0].content === "hi");
+ * ```
+ */
+export function startDiscordServer(options: DiscordServerOptions = {}): Promise<DiscordServer> {
+  return Promise.resolve().then(() => new DiscordServer(options));
+}
