@@ -1,0 +1,189 @@
+import { StateError } from "../errors.ts";
+import { sessionNameBase, SessionRegistry } from "../sessions.ts";
+import { assert, assertEquals, assertRejects, assertThrows } from "./_assert.ts";
+
+const CHILD = new URL("./testdata/sessions_register.ts", import.meta.url).pathname;
+
+async function tempHome(): Promise<AsyncDisposable & { home: string }> {
+  const home = await Deno.makeTempDir({ prefix: "sessions_test_" });
+  return { home, [Symbol.asyncDispose]: () => Deno.remove(home, { recursive: true }) };
+}
+
+function clock(start = Date.parse("2030-01-01T00:00:00Z")) {
+  const c = { t: start, now: () => c.t };
+  return c;
+}
+
+Deno.test("register writes a private record and is idempotent", async () => {
+  await using t = await tempHome();
+  const c = clock();
+  const registry = new SessionRegistry(t.home, { now: c.now });
+  const a = await registry.register({
+    id: "9f86d081-aaaa",
+    cwd: "/home/me/My Repo",
+    pid: Deno.pid,
+  });
+  assertEquals(a, {
+    id: "9f86d081-aaaa",
+    name: "my-repo-9f86",
+    cwd: "/home/me/My Repo",
+    started: "2030-01-01T00:00:00.000Z",
+    lastSeen: "2030-01-01T00:00:00.000Z",
+    pid: Deno.pid,
+  });
+  const path = `${t.home}/sessions/9f86d081-aaaa.json`;
+  assertEquals(Deno.statSync(path).mode! & 0o777, 0o600);
+  assertEquals(Deno.statSync(`${t.home}/sessions`).mode! & 0o777, 0o700);
+  assertEquals(JSON.parse(Deno.readTextFileSync(path)), a);
+  await registry.setThread(a.id, "1100000000000000009");
+  c.t += 60_000;
+  const again = await registry.register({ id: a.id, cwd: "/home/me/My Repo" });
+  assertEquals(again.name, a.name);
+  assertEquals(again.started, a.started);
+  assertEquals(again.lastSeen, "2030-01-01T00:01:00.000Z");
+  assertEquals(again.threadId, "1100000000000000009", "the thread survives a re-register");
+  assertEquals(registry.list().length, 1);
+  assertEquals(registry.get(a.id), again);
+  assertEquals(registry.get("unknown"), undefined);
+});
+
+Deno.test("names are unique among live sessions, case-insensitively", async () => {
+  await using t = await tempHome();
+  const registry = new SessionRegistry(t.home);
+  const a = await registry.register({ id: "ABCD1111", cwd: "/a/web" });
+  const b = await registry.register({ id: "abcd1112", cwd: "/b/Web/" });
+  const c = await registry.register({ id: "abcd1113", cwd: "/c/web" });
+  assertEquals([a.name, b.name, c.name], ["web-abcd", "web-abcd1", "web-abcd11"]);
+  // Ids equal up to case and punctuation exhaust the prefix: a counter is added.
+  const d = await registry.register({ id: "abcd1111", cwd: "/d/web" });
+  assertEquals(d.name, "web-abcd111");
+  const e = await registry.register({ id: "ABCD1111-", cwd: "/e/web" });
+  assertEquals(e.name, "web-abcd1111");
+  const f0 = await registry.register({ id: "abcd-1111", cwd: "/f/web" });
+  assertEquals(f0.name, "web-abcd1111-2");
+  // An ended session frees its name.
+  await registry.unregister(a.id);
+  const f = await registry.register({ id: "abcd9999", cwd: "/f/web" });
+  assertEquals(f.name, "web-abcd");
+  // Re-registering the ended session keeps it unique.
+  const back = await registry.register({ id: a.id, cwd: "/a/web" });
+  assertEquals(back.ended, undefined);
+  assert(back.name !== "web-abcd", back.name);
+  const names = registry.list({ live: true }).map((r) => r.name.toLowerCase());
+  assertEquals(new Set(names).size, names.length);
+});
+
+Deno.test("sessionNameBase sanitises the basename", () => {
+  assertEquals(sessionNameBase("/home/me/My Project (v2)/"), "my-project-v2");
+  assertEquals(sessionNameBase("C:\\Users\\me\\Über_tool"), "ber_tool");
+  assertEquals(sessionNameBase("/"), "session");
+  assertEquals(sessionNameBase(""), "session");
+  assertEquals(sessionNameBase("/x/" + "a".repeat(40)), "a".repeat(32));
+});
+
+Deno.test("liveness: ended, dead pid, and lastSeen older than the TTL", async () => {
+  await using t = await tempHome();
+  const c = clock();
+  const dead = new Set<number>();
+  const registry = new SessionRegistry(t.home, {
+    now: c.now,
+    liveTtlMs: 60_000,
+    isAlive: (pid) => !dead.has(pid),
+  });
+  await registry.register({ id: "s1", cwd: "/p/one", pid: 111 });
+  await registry.register({ id: "s2", cwd: "/p/two", pid: 222 });
+  await registry.register({ id: "s3", cwd: "/p/three" });
+  assertEquals(registry.list({ live: true }).map((r) => r.id), ["s1", "s2", "s3"]);
+  dead.add(111);
+  await registry.unregister("s2");
+  assertEquals(registry.list({ live: true }).map((r) => r.id), ["s3"]);
+  assert(registry.get("s2")?.ended !== undefined);
+  c.t += 30_000;
+  await registry.touch("s3");
+  c.t += 45_000; // 75 s after start, 45 s after the touch
+  assertEquals(registry.list({ live: true }).map((r) => r.id), ["s3"]);
+  c.t += 16_000;
+  assertEquals(registry.list({ live: true }), []);
+  assertEquals(registry.findByName("three-s3"), undefined, "only live sessions are found by name");
+  assertEquals(registry.list().length, 3);
+  await registry.touch("nobody"); // ignored
+  await registry.unregister("nobody");
+  assertEquals(registry.list().length, 3);
+});
+
+Deno.test("the default pid probe sees a real exited process as dead", async () => {
+  await using t = await tempHome();
+  const registry = new SessionRegistry(t.home);
+  const child = new Deno.Command("true").spawn();
+  const pid = child.pid;
+  await child.status;
+  await registry.register({ id: "gone", cwd: "/x", pid });
+  await registry.register({ id: "here", cwd: "/y", pid: Deno.pid });
+  const live = registry.list({ live: true }).map((r) => r.id);
+  assert(live.includes("here"));
+  if (Deno.build.os === "linux") assert(!live.includes("gone"), "exited pid counted as live");
+});
+
+Deno.test("findByName, findByThread, setThread", async () => {
+  await using t = await tempHome();
+  const c = clock();
+  const registry = new SessionRegistry(t.home, { now: c.now });
+  await registry.register({ id: "abcd01", cwd: "/w/API" });
+  await registry.register({ id: "efgh02", cwd: "/w/ui" });
+  assertEquals(registry.findByName("API-ABCD")?.id, "abcd01");
+  assertEquals(registry.findByName("@ui-efgh")?.id, "efgh02");
+  assertEquals(registry.findByName("ui"), undefined);
+  await registry.setThread("efgh02", "1100000000000000100");
+  assertEquals(registry.findByThread("1100000000000000100")?.id, "efgh02");
+  assertEquals(registry.findByThread("1100000000000000101"), undefined);
+  await assertRejects(() => registry.setThread("zzzz", "1"), StateError, "not registered");
+  await assertRejects(() => registry.setThread("abcd01", ""), TypeError);
+  // An ended session still owns its thread (a late reply can be routed or refused).
+  await registry.unregister("efgh02");
+  assertEquals(registry.findByThread("1100000000000000100")?.id, "efgh02");
+});
+
+Deno.test("register prunes long-dead records", async () => {
+  await using t = await tempHome();
+  const c = clock();
+  const registry = new SessionRegistry(t.home, { now: c.now, pruneAfterMs: 3_600_000 });
+  await registry.register({ id: "old", cwd: "/o" });
+  await registry.unregister("old");
+  await registry.register({ id: "alive", cwd: "/a" });
+  c.t += 2 * 3_600_000;
+  await registry.touch("alive");
+  await registry.register({ id: "new", cwd: "/n" });
+  assertEquals(registry.list().map((r) => r.id).sort(), ["alive", "new"]);
+});
+
+Deno.test("invalid ids are refused", async () => {
+  await using t = await tempHome();
+  const registry = new SessionRegistry(t.home);
+  for (const id of ["", "../x", "a/b", "a.b", "x".repeat(129)]) {
+    await assertRejects(() => registry.register({ id, cwd: "/x" }), TypeError, "Session id");
+    assertThrows(() => registry.get(id), TypeError);
+  }
+  await assertRejects(() => registry.register({ id: "ok", cwd: "/x", pid: -1 }), TypeError);
+});
+
+Deno.test("concurrent registers from separate processes get distinct names", async () => {
+  await using t = await tempHome();
+  const start = `${t.home}/go`;
+  const ids = Array.from({ length: 6 }, (_, i) => `abcd${i}000-0000`);
+  const children = ids.map((id) =>
+    new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", CHILD, t.home, id, `/repo${id}/app`, start],
+      stdout: "piped",
+      stderr: "piped",
+    }).output()
+  );
+  await new Promise((r) => setTimeout(r, 1500)); // let every child reach its wait loop
+  Deno.writeTextFileSync(start, "");
+  const outputs = await Promise.all(children);
+  for (const o of outputs) assertEquals(o.code, 0, new TextDecoder().decode(o.stderr));
+  const names = outputs.map((o) => new TextDecoder().decode(o.stdout).trim());
+  assertEquals(new Set(names).size, 6, names.join(" "));
+  assert(names.every((n) => n.startsWith("app-abcd")), names.join(" "));
+  const registry = new SessionRegistry(t.home);
+  assertEquals(registry.list({ live: true }).map((r) => r.name).sort(), [...names].sort());
+});
