@@ -99,3 +99,34 @@ export async function startDiscordeno(
     },
   };
 }
+
+/** Starts a discord.js client against the server and waits for it to be ready. */
+export async function startDiscordJs(server: DiscordServer, opts: { intents?: number[] } = {}) {
+  const { Client, GatewayIntentBits, Events } = await import("discord.js");
+  const client = new Client({
+    intents: opts.intents ?? [
+      GatewayIntentBits.Guilds,
+      GatewayIntentBits.GuildMessages,
+      GatewayIntentBits.MessageContent,
+      GatewayIntentBits.GuildMessageReactions,
+    ],
+    rest: { api: server.apiUrl },
+  });
+  const seen: SeenEvent[] = [];
+  client.on(Events.Raw, (p: { t?: string; d: Record<string, unknown> }) => {
+    if (p.t) seen.push({ t: p.t, d: p.d });
+  });
+  const ready = new Promise<void>((resolve) => client.once(Events.ClientReady, () => resolve()));
+  await client.login(server.token);
+  await ready;
+  return {
+    client,
+    seen,
+    events(t: string): Record<string, unknown>[] {
+      return seen.filter((e) => e.t === t).map((e) => e.d);
+    },
+    async stop(): Promise<void> {
+      await client.destroy();
+    },
+  };
+}
