@@ -385,7 +385,8 @@ export class DiscordServer implements AsyncDisposable {
 
   async #rest(req: Request, url: URL): Promise<Response> {
     const started = performance.now();
-    const m = /^\/api\/v(\d+)(\/.*)$/.exec(url.pathname);
+    // Versioned (`/api/v10/...`) or, like webhook URLs Discord hands out, unversioned (`/api/...`).
+    const m = /^\/api(?:\/v(\d+))?(\/.*)$/.exec(url.pathname);
     const path = m?.[2] ?? url.pathname;
     const record: RequestRecord = {
       method: req.method,
@@ -416,7 +417,7 @@ export class DiscordServer implements AsyncDisposable {
     path: string,
     record: RequestRecord,
   ): Promise<Response> {
-    if (!m || (m[1] !== "10" && m[1] !== "9")) throw errors.notFound();
+    if (!m || (m[1] !== undefined && m[1] !== "10" && m[1] !== "9")) throw errors.notFound();
     const found = match(this.#routes, req.method, path);
     if (found === undefined) throw errors.notFound();
     if (found === "method") throw errors.methodNotAllowed();

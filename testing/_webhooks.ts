@@ -65,6 +65,7 @@ async function execute(ctx: Ctx): Promise<Response> {
   st.webhookExecutions.push(record);
   try {
     const interaction = id === st.applicationId ? ctx.hub.interactions.byToken(token) : undefined;
+    const hook = interaction ? undefined : hookOrThrow(st, id, token);
     const { json: raw, files } = await ctx.body();
     record.body = raw;
     const wait = boolQuery(ctx, "wait");
@@ -86,7 +87,7 @@ async function execute(ctx: Ctx): Promise<Response> {
       record.channelId = msg.channel_id;
       return json(msg);
     }
-    const hook = hookOrThrow(st, id, token);
+    if (!hook) throw errors.unknownWebhook();
     const channel = st.channelOrThrow(hook.channel_id);
     const threadId = ctx.url.searchParams.get("thread_id");
     const author = webhookUser(hook, body.username);
