@@ -358,8 +358,17 @@ export class Gateway {
   invalidateSessions(resumable: boolean): number {
     const conns = [...this.#conns].filter((c) => c.session);
     for (const c of conns) {
-      if (!resumable && c.session) this.#invalidate(c.session);
+      const s = c.session!;
+      if (!resumable) this.#invalidate(s);
       this.#send(c, { op: 9, d: resumable, s: null, t: null });
+      // The connection is no longer authenticated: events wait in the session
+      // buffer until the client resumes (or identifies) on this or a new connection.
+      c.session = undefined;
+      if (s.conn === c) {
+        s.conn = undefined;
+        s.disconnectedAt = Date.now();
+        s.record.connected = false;
+      }
     }
     return conns.length;
   }
