@@ -80,30 +80,131 @@ export async function syncDir(dir: string): Promise<void> {
 
 /** The delivered log of one mailbox, as read. */
 export interface DeliveredLog {
-  /** Every committed id, oldest first. */
-  ids: string[];
+  /** Every committed id, oldest first. Shared with the cache: do not modify. */
+  ids: readonly string[];
+  /** The same ids as a set. Shared with the cache: do not modify. */
+  set: ReadonlySet<string>;
   /** Bytes of complete lines; a longer file has a torn (uncommitted) tail. */
   completeBytes: number;
   /** Total size (-1 when the file does not exist). */
   size: number;
 }
 
-/** Reads a delivered log. A line without its "\n" (killed mid-commit) is not committed. */
-export async function readDelivered(path: string): Promise<DeliveredLog> {
-  const split = await readSplit(path);
-  if (split === undefined) return { ids: [], completeBytes: 0, size: -1 };
-  const ids: string[] = [];
-  for (const line of split.lines) {
+interface CachedLog {
+  identity: string;
+  head: string;
+  offset: number;
+  ids: string[];
+  set: Set<string>;
+}
+
+const HEAD_BYTES = 96;
+
+/**
+ * Reads delivered logs, remembering what it parsed: a log only grows by appended lines
+ * until it is compacted, which replaces the file (new inode, new birth time, a random
+ * `gen` in its first line). While the identity and the first bytes are unchanged, only
+ * the new tail is read and parsed. A line without its "\n" (a committer killed mid-line)
+ * is not committed and is not consumed.
+ */
+export class DeliveredReader {
+  readonly #cache = new Map<string, CachedLog>();
+
+  /** Reads `path` (an absent file is an empty log). */
+  async read(path: string): Promise<DeliveredLog> {
+    let file: Deno.FsFile;
     try {
-      const record = JSON.parse(line);
-      if (Array.isArray(record?.ids)) {
-        for (const id of record.ids) if (typeof id === "string") ids.push(id);
+      file = await Deno.open(path, { read: true });
+    } catch (err) {
+      if (err instanceof Deno.errors.NotFound) {
+        this.#cache.delete(path);
+        return { ids: [], set: new Set(), completeBytes: 0, size: -1 };
       }
-    } catch {
-      // Only the tail can be torn and it is never a complete line; ignore anything odd.
+      throw err;
+    }
+    try {
+      const info = await file.stat();
+      const identity = `${info.dev}:${info.ino}:${info.birthtime?.getTime() ?? "?"}`;
+      const headBuffer = new Uint8Array(Math.min(HEAD_BYTES, info.size));
+      const headRead = await readFull(file, headBuffer);
+      const head = decoder.decode(headBuffer.subarray(0, headRead));
+      let entry = this.#cache.get(path);
+      if (
+        entry === undefined || entry.identity !== identity ||
+        head.slice(0, entry.head.length) !== entry.head || info.birthtime === null ||
+        info.size < entry.offset
+      ) {
+        entry = { identity, head, offset: 0, ids: [], set: new Set() };
+      }
+      if (head.length > entry.head.length) entry.head = head;
+      let size = entry.offset;
+      if (info.size > entry.offset) {
+        await file.seek(entry.offset, Deno.SeekMode.Start);
+        const tail = await readToEnd(file);
+        size = entry.offset + tail.length;
+        const last = tail.lastIndexOf(NEWLINE);
+        if (last >= 0) {
+          for (const line of decoder.decode(tail.subarray(0, last)).split("\n")) {
+            for (const id of idsOfCommitLine(line)) {
+              entry.ids.push(id);
+              entry.set.add(id);
+            }
+          }
+          entry.offset += last + 1;
+        }
+      }
+      if (info.birthtime !== null) this.#cache.set(path, entry);
+      return { ids: entry.ids, set: entry.set, completeBytes: entry.offset, size };
+    } finally {
+      file.close();
     }
   }
-  return { ids, completeBytes: split.completeBytes, size: split.size };
+
+  /** Forgets a log (after this process rewrote it). */
+  forget(path: string): void {
+    this.#cache.delete(path);
+  }
+}
+
+function idsOfCommitLine(line: string): string[] {
+  try {
+    const record = JSON.parse(line);
+    if (Array.isArray(record?.ids)) {
+      return record.ids.filter((id: unknown) => typeof id === "string");
+    }
+  } catch {
+    // Only the tail can be torn and it is never a complete line; ignore anything odd.
+  }
+  return [];
+}
+
+async function readFull(file: Deno.FsFile, buffer: Uint8Array): Promise<number> {
+  let filled = 0;
+  while (filled < buffer.length) {
+    const n = await file.read(buffer.subarray(filled));
+    if (n === null) break;
+    filled += n;
+  }
+  return filled;
+}
+
+async function readToEnd(file: Deno.FsFile): Promise<Uint8Array> {
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  while (true) {
+    const chunk = new Uint8Array(64 * 1024);
+    const n = await file.read(chunk);
+    if (n === null) break;
+    chunks.push(chunk.subarray(0, n));
+    total += n;
+  }
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.length;
+  }
+  return out;
 }
 
 /** Appends one commit line; a torn tail left by a killed committer is cut off first. */

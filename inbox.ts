@@ -15,12 +15,12 @@
  * 1. Under the lock, {@linkcode Inbox.claim} reads the complete lines, drops ids the
  *    delivered log already holds, and awaits `deliver(events)` (a hook prints them there).
  * 2. Only after `deliver` resolves it commits: it appends ONE line with the batch's ids to
- *    the delivered log (fsync), then removes the mailbox file.
+ *    the delivered log (fsync), then empties the mailbox file (truncates it to 0 bytes).
  *
  * If `deliver` throws, or the process dies before the commit line is complete, nothing is
  * committed and the next claim hands the same events over again. That is the right outcome
  * for a hook: Claude Code discards the output of a hook that was killed, so the events never
- * reached Claude. A kill after the commit line but before the removal is harmless: the next
+ * reached Claude. A kill after the commit line but before the truncation is harmless: the next
  * claim filters the committed ids out. The delivered log keeps at least the last
  * `dedupeWindow` ids (it is rewritten atomically once it holds twice that many).
  *
@@ -61,9 +61,9 @@ import {
   appendCommit,
   appendDurably,
   appendRejected,
+  DeliveredReader,
   eventProblem,
   parseEventLine,
-  readDelivered,
   readSplit,
   type RejectedEntry,
   sizeOf,
@@ -174,6 +174,7 @@ export class Inbox {
   readonly #warn: (message: string) => void;
   readonly #recheckMs: number;
   #dirsReady = false;
+  readonly #delivered = new DeliveredReader();
 
   /**
    * @param home The state directory (`CLAUDE_DISCORD_HOME`); mailboxes live in `home/inbox/`.
@@ -249,7 +250,8 @@ export class Inbox {
     this.#ensureDirs();
     return await withFileLock(this.#lockPath(mailbox), async () => {
       const box = await readSplit(path);
-      const known = new Set((await readDelivered(this.#deliveredPath(mailbox))).ids);
+      const delivered = (await this.#delivered.read(this.#deliveredPath(mailbox))).set;
+      const known = new Set<string>();
       if (box !== undefined) {
         if (box.torn !== "") {
           await appendRejected(this.rejectedPath, [this.#rejected(mailbox, "torn", box.torn)]);
@@ -263,7 +265,7 @@ export class Inbox {
       }
       const fresh: string[] = [];
       for (const event of events) {
-        if (known.has(event.id)) continue;
+        if (known.has(event.id) || delivered.has(event.id)) continue;
         known.add(event.id);
         fresh.push(JSON.stringify(event));
       }
@@ -277,7 +279,7 @@ export class Inbox {
    *
    * Under the mailbox lock: reads the complete lines, skips delivered ids and malformed
    * lines (warned about and kept in `rejected.jsonl`), awaits `deliver(events)`, and only
-   * then commits (one line in the delivered log) and removes the mailbox file. If `deliver`
+   * then commits (one line in the delivered log) and empties the mailbox file. If `deliver`
    * throws, the error propagates and nothing is committed: the next claim delivers the same
    * events again. `deliver` is not called when nothing is pending. It must not append to or
    * claim the same mailbox (that would wait for the lock it holds).
@@ -310,8 +312,8 @@ export class Inbox {
       const box = await readSplit(path);
       if (box === undefined) return [];
       const deliveredPath = this.#deliveredPath(mailbox);
-      const log = await readDelivered(deliveredPath);
-      const known = new Set(log.ids);
+      const log = await this.#delivered.read(deliveredPath);
+      const known = new Set<string>();
       const events: InboxEvent[] = [];
       const rejected: RejectedEntry[] = [];
       for (const line of box.lines) {
@@ -322,7 +324,7 @@ export class Inbox {
           this.#warn(`${mailbox}: skipped a malformed line (${parsed}); kept in rejected.jsonl`);
           continue;
         }
-        if (known.has(parsed.id)) continue;
+        if (known.has(parsed.id) || log.set.has(parsed.id)) continue;
         known.add(parsed.id);
         events.push(parsed);
       }
@@ -338,13 +340,17 @@ export class Inbox {
         await appendCommit(deliveredPath, log, events.map((e) => e.id), at);
       }
       await appendRejected(this.rejectedPath, rejected);
-      await Deno.remove(path);
+      // Emptied, not removed: the next append then needs no new directory entry.
+      await Deno.truncate(path, 0);
       const total = log.ids.length + events.length;
       if (total > 2 * this.#window) {
         const keep = Math.max(this.#window, events.length);
         const ids = [...log.ids, ...events.map((e) => e.id)].slice(-keep);
         const at = new Date(this.#now()).toISOString();
-        writePrivateFileAtomic(deliveredPath, JSON.stringify({ at, ids, compacted: true }) + "\n");
+        // `gen` makes the new file's first bytes unique, for DeliveredReader's cache.
+        const gen = crypto.randomUUID();
+        writePrivateFileAtomic(deliveredPath, JSON.stringify({ gen, at, ids }) + "\n");
+        this.#delivered.forget(deliveredPath);
       }
       return events;
     });
@@ -367,11 +373,12 @@ export class Inbox {
     if ((await sizeOf(path)) <= 0) return 0;
     const box = await readSplit(path);
     if (box === undefined) return 0;
-    const known = new Set((await readDelivered(this.#deliveredPath(mailbox))).ids);
+    const delivered = (await this.#delivered.read(this.#deliveredPath(mailbox))).set;
+    const known = new Set<string>();
     let count = 0;
     for (const line of box.lines) {
       const parsed = parseEventLine(line);
-      if (typeof parsed === "string" || known.has(parsed.id)) continue;
+      if (typeof parsed === "string" || known.has(parsed.id) || delivered.has(parsed.id)) continue;
       known.add(parsed.id);
       count++;
     }

@@ -21,6 +21,15 @@ async function tempHome(): Promise<AsyncDisposable & { home: string }> {
   return { home, [Symbol.asyncDispose]: () => Deno.remove(home, { recursive: true }) };
 }
 
+/** File size, or -1 when absent. */
+function sizeOf(path: string): number {
+  try {
+    return Deno.statSync(path).size;
+  } catch {
+    return -1;
+  }
+}
+
 function ids(events: InboxEvent[]): string[] {
   return events.map((e) => e.id);
 }
@@ -52,8 +61,8 @@ Deno.test("append then claim delivers in order, once, with private modes", async
   let called = false;
   assertEquals(await inbox.claim("s1", () => void (called = true)), []);
   assert(!called, "deliver must not be called when nothing is pending");
-  // Empty mailbox: the file is gone, so a hook's `[ -s path ]` is false.
-  assertEquals(await Deno.stat(inbox.mailboxPath("s1")).catch(() => "absent"), "absent");
+  // Nothing pending: the file is empty, so a hook's `[ -s path ]` is false.
+  assertEquals(sizeOf(inbox.mailboxPath("s1")), 0);
   assertEquals(await inbox.pending("s1"), 0);
 });
 
@@ -83,9 +92,11 @@ Deno.test("append skips ids already pending, repeated, or recently delivered", a
   assertEquals(ids(await inbox.claim("s", () => {})), ["4"]);
   // De-dup is per mailbox.
   assertEquals(await inbox.append("t", [ev("1")]), 1);
-  // Nothing new: no file is created.
+  // Nothing new: nothing is written, and no file is created.
   assertEquals(await inbox.append("s", [ev("4")]), 0);
-  assertEquals(await Deno.stat(inbox.mailboxPath("s")).catch(() => "absent"), "absent");
+  assertEquals(sizeOf(inbox.mailboxPath("s")), 0);
+  assertEquals(await inbox.append("u", []), 0);
+  assertEquals(sizeOf(inbox.mailboxPath("u")), -1);
 });
 
 Deno.test("a torn last line is cut off by append, kept in rejected.jsonl, never delivered", async () => {
@@ -113,7 +124,7 @@ Deno.test("claim delivers the complete lines and moves a torn tail to rejected.j
   Deno.writeTextFileSync(inbox.mailboxPath("s"), '{"id":"2","kin', { append: true });
   assertEquals(ids(await inbox.claim("s", () => {})), ["1"]);
   assertEquals(rejectedLines(inbox).map((r) => r.line), ['{"id":"2","kin']);
-  assertEquals(await Deno.stat(inbox.mailboxPath("s")).catch(() => "absent"), "absent");
+  assertEquals(sizeOf(inbox.mailboxPath("s")), 0);
   // A mailbox holding only a fragment is emptied without calling deliver.
   Deno.writeTextFileSync(inbox.mailboxPath("s"), '{"id":"3"');
   let called = false;
