@@ -1,7 +1,7 @@
 // The world of the local Discord: users, one guild, channels, threads, messages,
 // webhooks, reactions, and the logs the control API exposes. Every change that
 // Discord would announce on the gateway goes through `dispatch`.
-import { createSnowflakeFactory, type SnowflakeFactory } from "./_snowflake.ts";
+import { createSnowflakeFactory, type SnowflakeFactory, snowflakeTime } from "./_snowflake.ts";
 import { DiscordHttpError, errors } from "./_errors.ts";
 import type {
   Attachment,
@@ -83,7 +83,7 @@ export interface NewMessage {
   components?: Record<string, unknown>[];
   attachments?: Attachment[];
   messageReference?: MessageReference & { fail_if_not_exists?: boolean };
-  allowedMentions?: { parse?: string[]; users?: string[] };
+  allowedMentions?: { parse?: string[]; users?: string[]; replied_user?: boolean };
   webhookId?: string;
   applicationId?: string;
   type?: number;
@@ -365,7 +365,9 @@ export class DiscordState {
     if (channel.type === 15) {
       throw new DiscordHttpError(400, 50008, "Cannot send messages in a non-text channel");
     }
-    const iso = new Date(this.now()).toISOString();
+    const id = m.id ?? this.snowflake();
+    // As on Discord, the timestamp is the snowflake's time.
+    const iso = new Date(snowflakeTime(id)).toISOString();
     let referenced: Message | null | undefined;
     let type = m.type ?? 0;
     let reference: MessageReference | undefined;
@@ -394,12 +396,13 @@ export class DiscordState {
       }
     }
     const mentions = this.#mentions(m.content ?? "", m.allowedMentions);
-    if (referenced && m.author.bot && m.allowedMentions?.parse === undefined) {
-      // replied_user defaults to true: the replied-to author is mentioned.
-      if (!mentions.some((u) => u.id === referenced!.author.id)) mentions.push(referenced.author);
+    // A reply mentions its target unless allowed_mentions is given without replied_user: true.
+    const pingReplied = m.allowedMentions === undefined || m.allowedMentions.replied_user === true;
+    if (referenced && pingReplied && !mentions.some((u) => u.id === referenced!.author.id)) {
+      mentions.push(referenced.author);
     }
     const msg: Message = {
-      id: m.id ?? this.snowflake(),
+      id,
       type,
       channel_id: m.channelId,
       author: m.author,

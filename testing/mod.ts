@@ -24,6 +24,42 @@
  *
  * `userId` defaults to the owner. Errors come back as Discord error JSON.
  *
+ * ## What behaves like Discord
+ *
+ * - Gateway v10, JSON text frames, `s`/`t` null on non-dispatch frames: HELLO
+ *   (interval configurable, default 1050 ms), heartbeat ACK, IDENTIFY with token
+ *   check (4004), intents check (4013, 4014 for MESSAGE_CONTENT when the app
+ *   lacks it), READY with `resume_gateway_url` (`<gateway>/resume`), GUILD_CREATE
+ *   (text channel "chat", forum "status", active threads), sequence numbers,
+ *   RESUME replaying the session buffer then RESUMED, op 9 when a session cannot
+ *   be resumed, a client close 1000/1001 ends the session.
+ * - Dispatches: MESSAGE_CREATE/UPDATE/DELETE, MESSAGE_REACTION_ADD/REMOVE,
+ *   THREAD_CREATE, INTERACTION_CREATE, filtered by intents; content, embeds,
+ *   attachments and components emptied without MESSAGE_CONTENT (except the
+ *   bot's own messages and messages mentioning it), on REST reads too.
+ * - REST (`/api/v10`, `/api/v9` and unversioned): `Bot` auth (401), error JSON
+ *   with 50035 field errors, 50006, 10003/10008/10013/10015/10062/40060/50005,
+ *   messages with before/after/around/limit (newest first), replies (type 19,
+ *   `referenced_message`), embeds/components validation, multipart uploads,
+ *   reactions, typing, threads from a message (id = message id), without one
+ *   (type 18 system message), forum posts (id = starter message id),
+ *   webhooks with `wait`, `thread_id`, `thread_name`, 220001–220003 and
+ *   message get/edit/delete, interaction callbacks 4–7 (3 s deadline, 15 min
+ *   follow-ups via `/webhooks/{app}/{token}`, `@original`).
+ * - Rate limits: per-route buckets with `X-RateLimit-*` headers, 429 bodies with
+ *   `retry_after`/`global`, `Retry-After` and `X-RateLimit-Scope`, global 50/s,
+ *   webhooks 5 per 2 s and 30 per minute per channel (see {@linkcode RateLimitOptions}).
+ *
+ * ## Knowingly not covered
+ *
+ * Compression (zlib/zstd, ETF), sharding beyond one shard, identify throttling
+ * and `session_start_limit` accounting, the gateway send limit (4008), server
+ * side heartbeat timeouts, presences, voice, DMs, roles and permissions (the bot
+ * may do everything), slash commands and modals' submit, archived threads,
+ * thread members, pins, bulk delete, stickers, polls, custom emoji (unknown
+ * custom emoji answer 10014), `MESSAGE_UPDATE` of a message that gets a thread,
+ * Cloudflare-level bans after many invalid requests.
+ *
  * @example Point discordeno at the local server
  * ```ts
  * import { startDiscordServer } from "./mod.ts";

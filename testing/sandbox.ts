@@ -30,7 +30,7 @@ export interface SandboxOptions {
   bridge?: boolean;
   /** The bridge module (default: `bridge.ts` at the repository root). */
   bridgePath?: string;
-  /** State directory for the bridge (default: a fresh temporary directory). */
+  /** State directory for the bridge (default: a fresh temporary directory, removed on close). */
   home?: string;
   /** Where the bridge's output lines go (default: stderr with a `[bridge]` prefix). */
   log?: (line: string) => void;
@@ -93,6 +93,7 @@ async function pump(
  */
 export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> {
   const server = await startDiscordServer({ port: opts.port ?? 0 });
+  const ownHome = opts.home === undefined;
   const home = opts.home ?? await Deno.makeTempDir({ prefix: "claude-discord-sandbox-" });
   const env: Record<string, string> = {
     DISCORD_API_URL: server.apiUrl,
@@ -137,6 +138,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
         await Promise.all(pumps);
       }
       await server.close();
+      if (ownHome) await Deno.remove(home, { recursive: true }).catch(() => {});
     })();
   return {
     server,
