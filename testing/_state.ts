@@ -3,6 +3,9 @@
 // Discord would announce on the gateway goes through `dispatch`.
 import { createSnowflakeFactory, type SnowflakeFactory, snowflakeTime } from "./_snowflake.ts";
 import { DiscordHttpError, errors } from "./_errors.ts";
+import { addReaction, removeReaction } from "./_reactions.ts";
+import { createThread, type ThreadInit } from "./_threads.ts";
+import { guildCreatePayload, memberPayload } from "./_guild.ts";
 import type {
   Attachment,
   Channel,
@@ -13,17 +16,8 @@ import type {
   Webhook,
 } from "./_types.ts";
 
-/** Gateway intents used by the server. */
-export const Intents = {
-  Guilds: 1 << 0,
-  GuildMembers: 1 << 1,
-  GuildPresences: 1 << 8,
-  GuildMessages: 1 << 9,
-  GuildMessageReactions: 1 << 10,
-  GuildMessageTyping: 1 << 11,
-  DirectMessages: 1 << 12,
-  MessageContent: 1 << 15,
-} as const;
+export { Intents } from "./_intents.ts";
+import { Intents } from "./_intents.ts";
 
 /** Application flags for the message content intent. */
 export const AppFlags = { GatewayMessageContent: 1 << 19, GatewayMessageContentLimited: 1 << 18 };
@@ -276,20 +270,7 @@ export class DiscordState {
 
   /** The guild member object of a user (without `user` unless asked). */
   member(user: User, withUser = false): Record<string, unknown> {
-    const m: Record<string, unknown> = {
-      roles: [],
-      joined_at: new Date(this.now()).toISOString(),
-      deaf: false,
-      mute: false,
-      flags: 0,
-      pending: false,
-      nick: null,
-      avatar: null,
-      premium_since: null,
-      communication_disabled_until: null,
-    };
-    if (withUser) m.user = user;
-    return m;
+    return memberPayload(this, user, withUser);
   }
 
   /** Active threads of the guild. */
@@ -299,64 +280,7 @@ export class DiscordState {
 
   /** The GUILD_CREATE payload. */
   guildCreate(): Record<string, unknown> {
-    const everyone = {
-      id: this.guildId,
-      name: "@everyone",
-      color: 0,
-      colors: { primary_color: 0, secondary_color: null, tertiary_color: null },
-      hoist: false,
-      icon: null,
-      unicode_emoji: null,
-      position: 0,
-      permissions: "2248473465835073",
-      managed: false,
-      mentionable: false,
-      flags: 0,
-    };
-    return {
-      id: this.guildId,
-      name: "local-discord",
-      icon: null,
-      splash: null,
-      discovery_splash: null,
-      owner_id: this.owner.id,
-      afk_channel_id: null,
-      afk_timeout: 300,
-      verification_level: 0,
-      default_message_notifications: 0,
-      explicit_content_filter: 0,
-      roles: [everyone],
-      emojis: [],
-      stickers: [],
-      features: [],
-      mfa_level: 0,
-      application_id: null,
-      system_channel_id: null,
-      system_channel_flags: 0,
-      rules_channel_id: null,
-      vanity_url_code: null,
-      description: null,
-      banner: null,
-      premium_tier: 0,
-      premium_subscription_count: 0,
-      preferred_locale: "en-US",
-      public_updates_channel_id: null,
-      nsfw_level: 0,
-      premium_progress_bar_enabled: false,
-      safety_alerts_channel_id: null,
-      joined_at: new Date(this.now()).toISOString(),
-      large: false,
-      unavailable: false,
-      member_count: this.users.size,
-      voice_states: [],
-      members: [...this.users.values()].map((u) => this.member(u, true)),
-      channels: [...this.channels.values()].filter((c) => c.type === 0 || c.type === 15),
-      threads: this.threads(),
-      presences: [],
-      stage_instances: [],
-      guild_scheduled_events: [],
-      soundboard_sounds: [],
-    };
+    return guildCreatePayload(this);
   }
 
   /** Creates, stores and dispatches a message. */
@@ -528,164 +452,19 @@ export class DiscordState {
     return picked.slice().reverse();
   }
 
-  /**
-   * Creates a thread: from a message (thread id = message id), without one
-   * (type 18 system message in a text parent), or a forum post with its
-   * starter message (thread id = starter message id).
-   */
-  createThread(opts: {
-    parentId: string;
-    name: string;
-    ownerId: string;
-    messageId?: string;
-    type?: number;
-    autoArchiveDuration?: number;
-    starter?: Omit<NewMessage, "channelId" | "id">;
-    appliedTags?: string[];
-  }): { thread: Channel; starter?: Message } {
-    const parent = this.channelOrThrow(opts.parentId);
-    if (parent.type !== 0 && parent.type !== 15) {
-      throw new DiscordHttpError(400, 50024, "Cannot execute action on this channel type");
-    }
-    if (typeof opts.name !== "string" || opts.name.length < 1 || opts.name.length > 100) {
-      throw errors.invalidFormBody({
-        name: {
-          _errors: [{
-            code: "BASE_TYPE_BAD_LENGTH",
-            message: "Must be between 1 and 100 in length.",
-          }],
-        },
-      });
-    }
-    if (parent.type === 15 && !opts.starter) {
-      throw errors.invalidFormBody({
-        message: { _errors: [{ code: "BASE_TYPE_REQUIRED", message: "This field is required" }] },
-      });
-    }
-    let id: string;
-    if (opts.messageId) {
-      const msg = this.messageOrThrow(opts.parentId, opts.messageId);
-      if ([...this.channels.values()].some((c) => c.id === msg.id)) {
-        throw new DiscordHttpError(
-          400,
-          160004,
-          "A thread has already been created for this message",
-        );
-      }
-      id = msg.id;
-    } else id = this.snowflake();
-    const iso = new Date(this.now()).toISOString();
-    const thread: Channel = {
-      id,
-      type: opts.type ?? 11,
-      guild_id: this.guildId,
-      parent_id: parent.id,
-      owner_id: opts.ownerId,
-      name: opts.name,
-      last_message_id: null,
-      rate_limit_per_user: 0,
-      flags: 0,
-      message_count: 0,
-      member_count: 1,
-      total_message_sent: 0,
-      thread_metadata: {
-        archived: false,
-        auto_archive_duration: opts.autoArchiveDuration ?? 4320,
-        archive_timestamp: iso,
-        locked: false,
-        create_timestamp: iso,
-      },
-    };
-    if (parent.type === 15) thread.applied_tags = opts.appliedTags ?? [];
-    this.channels.set(id, thread);
-    this.dispatch(
-      "THREAD_CREATE",
-      { ...thread, newly_created: true },
-      { intent: Intents.Guilds },
-    );
-    let starter: Message | undefined;
-    if (opts.messageId) {
-      const msg = this.findMessage(opts.messageId)!;
-      msg.thread = thread;
-    } else if (parent.type === 0) {
-      this.createMessage({
-        channelId: parent.id,
-        author: this.userOrThrow(opts.ownerId),
-        content: opts.name,
-        type: 18,
-        messageReference: { channel_id: id, guild_id: this.guildId },
-      });
-    }
-    if (opts.starter) starter = this.createMessage({ ...opts.starter, channelId: id, id });
-    return { thread, starter };
+  /** Creates a thread (see `_threads.ts`). */
+  createThread(opts: ThreadInit): { thread: Channel; starter?: Message } {
+    return createThread(this, opts);
   }
 
   /** Adds a reaction and dispatches MESSAGE_REACTION_ADD. Returns false if it was there. */
   addReaction(channelId: string, messageId: string, userId: string, emoji: string): boolean {
-    const msg = this.messageOrThrow(channelId, messageId);
-    const user = this.userOrThrow(userId);
-    const parsed = parseEmoji(emoji);
-    const key = parsed.id ?? parsed.name;
-    const byEmoji = this.reactionUsers.get(messageId) ?? new Map<string, Set<string>>();
-    this.reactionUsers.set(messageId, byEmoji);
-    const users = byEmoji.get(key) ?? new Set<string>();
-    byEmoji.set(key, users);
-    if (users.has(userId)) return false;
-    users.add(userId);
-    msg.reactions ??= [];
-    let r = msg.reactions.find((x) => (x.emoji.id ?? x.emoji.name) === key);
-    if (!r) {
-      r = {
-        count: 0,
-        count_details: { burst: 0, normal: 0 },
-        me: false,
-        me_burst: false,
-        burst_colors: [],
-        emoji: parsed,
-      };
-      msg.reactions.push(r);
-    }
-    r.count++;
-    r.count_details.normal++;
-    if (userId === this.bot.id) r.me = true;
-    this.dispatch("MESSAGE_REACTION_ADD", {
-      user_id: userId,
-      channel_id: channelId,
-      message_id: messageId,
-      guild_id: this.guildId,
-      member: this.member(user, true),
-      emoji: parsed,
-      message_author_id: msg.author.id,
-      burst: false,
-      burst_colors: [],
-      type: 0,
-    }, { intent: Intents.GuildMessageReactions });
-    return true;
+    return addReaction(this, channelId, messageId, userId, emoji);
   }
 
   /** Removes a reaction and dispatches MESSAGE_REACTION_REMOVE. */
   removeReaction(channelId: string, messageId: string, userId: string, emoji: string): void {
-    const msg = this.messageOrThrow(channelId, messageId);
-    const parsed = parseEmoji(emoji);
-    const key = parsed.id ?? parsed.name;
-    const users = this.reactionUsers.get(messageId)?.get(key);
-    if (!users?.delete(userId)) return;
-    const r = msg.reactions?.find((x) => (x.emoji.id ?? x.emoji.name) === key);
-    if (r) {
-      r.count--;
-      r.count_details.normal--;
-      if (userId === this.bot.id) r.me = false;
-      if (r.count === 0) msg.reactions = msg.reactions!.filter((x) => x !== r);
-    }
-    this.dispatch("MESSAGE_REACTION_REMOVE", {
-      user_id: userId,
-      channel_id: channelId,
-      message_id: messageId,
-      guild_id: this.guildId,
-      emoji: parsed,
-      burst: false,
-      type: 0,
-    }, { intent: Intents.GuildMessageReactions });
+    removeReaction(this, channelId, messageId, userId, emoji);
   }
 
   /** Stores uploaded bytes (or a size for a placeholder) and returns the attachment object. */
@@ -708,13 +487,4 @@ export class DiscordState {
     if (file.content_type) a.content_type = file.content_type;
     return a;
   }
-}
-
-/** Parses a reaction emoji: unicode, `name:id`, or `<:name:id>`. */
-export function parseEmoji(raw: string): { id: string | null; name: string } {
-  const s = raw.replace(/^<a?:/, "").replace(/>$/, "");
-  const m = /^([\w~-]+):(\d{17,20})$/.exec(s);
-  if (m) throw errors.unknownEmoji();
-  if (!s || s.length > 32) throw errors.unknownEmoji();
-  return { id: null, name: s };
 }

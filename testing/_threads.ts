@@ -1,0 +1,103 @@
+// Thread creation: from a message, without one, and forum posts.
+import { DiscordHttpError, errors } from "./_errors.ts";
+import { Intents } from "./_intents.ts";
+import type { DiscordState, NewMessage } from "./_state.ts";
+import type { Channel, Message } from "./_types.ts";
+
+/** Input of {@linkcode createThread}. */
+export interface ThreadInit {
+  parentId: string;
+  name: string;
+  ownerId: string;
+  messageId?: string;
+  type?: number;
+  autoArchiveDuration?: number;
+  starter?: Omit<NewMessage, "channelId" | "id">;
+  appliedTags?: string[];
+}
+
+/**
+ * Creates a thread: from a message (thread id = message id), without one
+ * (type 18 system message in a text parent), or a forum post with its
+ * starter message (thread id = starter message id).
+ */
+export function createThread(
+  st: DiscordState,
+  opts: ThreadInit,
+): { thread: Channel; starter?: Message } {
+  const parent = st.channelOrThrow(opts.parentId);
+  if (parent.type !== 0 && parent.type !== 15) {
+    throw new DiscordHttpError(400, 50024, "Cannot execute action on this channel type");
+  }
+  if (typeof opts.name !== "string" || opts.name.length < 1 || opts.name.length > 100) {
+    throw errors.invalidFormBody({
+      name: {
+        _errors: [{
+          code: "BASE_TYPE_BAD_LENGTH",
+          message: "Must be between 1 and 100 in length.",
+        }],
+      },
+    });
+  }
+  if (parent.type === 15 && !opts.starter) {
+    throw errors.invalidFormBody({
+      message: { _errors: [{ code: "BASE_TYPE_REQUIRED", message: "This field is required" }] },
+    });
+  }
+  let id: string;
+  if (opts.messageId) {
+    const msg = st.messageOrThrow(opts.parentId, opts.messageId);
+    if ([...st.channels.values()].some((c) => c.id === msg.id)) {
+      throw new DiscordHttpError(
+        400,
+        160004,
+        "A thread has already been created for this message",
+      );
+    }
+    id = msg.id;
+  } else id = st.snowflake();
+  const iso = new Date(st.now()).toISOString();
+  const thread: Channel = {
+    id,
+    type: opts.type ?? 11,
+    guild_id: st.guildId,
+    parent_id: parent.id,
+    owner_id: opts.ownerId,
+    name: opts.name,
+    last_message_id: null,
+    rate_limit_per_user: 0,
+    flags: 0,
+    message_count: 0,
+    member_count: 1,
+    total_message_sent: 0,
+    thread_metadata: {
+      archived: false,
+      auto_archive_duration: opts.autoArchiveDuration ?? 4320,
+      archive_timestamp: iso,
+      locked: false,
+      create_timestamp: iso,
+    },
+  };
+  if (parent.type === 15) thread.applied_tags = opts.appliedTags ?? [];
+  st.channels.set(id, thread);
+  st.dispatch(
+    "THREAD_CREATE",
+    { ...thread, newly_created: true },
+    { intent: Intents.Guilds },
+  );
+  let starter: Message | undefined;
+  if (opts.messageId) {
+    const msg = st.findMessage(opts.messageId)!;
+    msg.thread = thread;
+  } else if (parent.type === 0) {
+    st.createMessage({
+      channelId: parent.id,
+      author: st.userOrThrow(opts.ownerId),
+      content: opts.name,
+      type: 18,
+      messageReference: { channel_id: id, guild_id: st.guildId },
+    });
+  }
+  if (opts.starter) starter = st.createMessage({ ...opts.starter, channelId: id, id });
+  return { thread, starter };
+}
