@@ -395,6 +395,48 @@ export const restRoutes: Route[] = [
     limit: byChannel,
     handler: threadWithoutMessage,
   },
+  {
+    method: "GET",
+    template: "/users/@me/guilds",
+    auth: true,
+    limit: plain,
+    handler: (ctx) => {
+      const st = ctx.hub.state;
+      return json([{
+        id: st.guildId,
+        name: "local-discord",
+        icon: null,
+        banner: null,
+        owner: false,
+        permissions: "2248473465835073",
+        features: [],
+      }]);
+    },
+  },
+  {
+    // Threads never archive on this server, so the archive is always empty.
+    method: "GET",
+    template: "/channels/:channel_id/threads/archived/public",
+    auth: true,
+    limit: byChannel,
+    handler: (ctx) => {
+      ctx.hub.state.channelOrThrow(ctx.params.channel_id);
+      return json({ threads: [], members: [], has_more: false });
+    },
+  },
+  {
+    method: "PUT",
+    template: "/channels/:channel_id/thread-members/@me",
+    auth: true,
+    limit: byChannel,
+    handler: (ctx) => {
+      const c = ctx.hub.state.channelOrThrow(ctx.params.channel_id);
+      if (c.type !== 11 && c.type !== 12) {
+        throw new DiscordHttpError(400, 50024, "Cannot execute action on this channel type");
+      }
+      return noContent();
+    },
+  },
 ];
 
 /** Throws a 404 for ids that are not snowflakes, the way Discord answers bad path ids. */

@@ -177,6 +177,14 @@ Deno.test("REST: edit, delete, typing, threads from a message, without one, and 
   assert.ok(!server.messages(server.channelId).some((m) => m.id === own.id));
   const active = await call(server, `/guilds/${server.guildId}/threads/active`);
   assert.equal(active.body.threads.length, 3);
+  const archived = await call(server, `/channels/${server.channelId}/threads/archived/public`);
+  assert.deepEqual(archived.body, { threads: [], members: [], has_more: false });
+  assert.equal(
+    (await api(server, `/channels/${bare.body.id}/thread-members/@me`, { method: "PUT" })).status,
+    204,
+  );
+  const guilds = await call(server, "/users/@me/guilds");
+  assert.deepEqual(guilds.body.map((g: { id: string }) => g.id), [server.guildId]);
 });
 
 Deno.test("webhooks: wait, thread_name, thread_id, 220001-220003, message get/edit/delete", async () => {
