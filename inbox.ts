@@ -57,6 +57,7 @@
  */
 import { ensurePrivateDir, writePrivateFileAtomic } from "./_fs.ts";
 import { withFileLock } from "./_lock.ts";
+import { waitForChange } from "./_inbox_wait.ts";
 import {
   appendCommit,
   appendDurably,
@@ -439,59 +440,14 @@ export class Inbox {
    * ```
    */
   async waitForMessages(mailbox: string, options: WaitOptions): Promise<boolean> {
-    const suffix = `/${mailbox}.jsonl`;
-    this.mailboxPath(mailbox);
+    const path = this.mailboxPath(mailbox);
     if (options.signal?.aborted) return false;
     this.#ensureDirs();
-    const watcher = Deno.watchFs(this.#dir, { recursive: false });
-    let settled = false;
-    let wake: () => void = () => {};
-    const stop = () => {
-      settled = true;
-      wake();
-      try {
-        watcher.close();
-      } catch {
-        // already closed
-      }
-    };
-    const timer = setTimeout(stop, Math.max(0, options.timeoutMs));
-    const recheck = setInterval(() => wake(), this.#recheckMs);
-    options.signal?.addEventListener("abort", stop, { once: true });
-    // Consume file events in the background; each relevant one (or a re-check tick) wakes
-    // the loop below, which looks at the mailbox itself.
-    let dirty = true;
-    const pump = (async () => {
-      try {
-        for await (const event of watcher) {
-          if (event.paths.some((p) => p.endsWith(suffix))) {
-            dirty = true;
-            wake();
-          }
-        }
-      } catch {
-        // closed while reading
-      }
-    })();
-    try {
-      while (!settled) {
-        // Checking after the watcher started means no append can slip in unseen.
-        dirty = false;
-        if (await this.pending(mailbox) > 0) return true;
-        if (settled) break;
-        if (!dirty) {
-          await new Promise<void>((resolve) => (wake = resolve));
-          wake = () => {};
-        }
-      }
-      return false;
-    } finally {
-      clearTimeout(timer);
-      clearInterval(recheck);
-      options.signal?.removeEventListener("abort", stop);
-      stop();
-      await pump;
-    }
+    return await waitForChange(this.#dir, path.slice(this.#dir.length), {
+      ...options,
+      recheckMs: this.#recheckMs,
+      ready: async () => (await this.pending(mailbox)) > 0,
+    });
   }
 
   #lockPath(mailbox: string): string {
