@@ -158,7 +158,7 @@ export function safeContent(text: string): string {
 
 /** Escapes Discord markdown in a short label. */
 export function escapeMarkdown(text: string): string {
-  return text.replace(/[\\*_`~|>#\[\]()-]/g, "\\$&");
+  return text.replace(/[\\*_`~|]/g, "\\$&");
 }
 
 /** A thread title for a session: its name, trimmed to Discord's 100 characters. */

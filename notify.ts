@@ -149,7 +149,8 @@ export interface Notifier {
 
 interface FlushOutcome {
   sent: number;
-  blocked: boolean;
+  /** Why flushing stopped (Discord unreachable), or `false`. */
+  blocked: string | false;
   fatal?: DiscordApiError;
   warnings: string[];
 }
@@ -263,7 +264,7 @@ export function createNotifier(options: NotifierOptions): Notifier {
         outcome.sent++;
       } catch (err) {
         if (err instanceof DiscordUnreachableError) {
-          outcome.blocked = true;
+          outcome.blocked = err.message;
           return outcome;
         }
         if (isBadWebhook(err)) {
@@ -288,10 +289,10 @@ export function createNotifier(options: NotifierOptions): Notifier {
   }
 
   return {
-    status(input: StatusInput): Promise<StatusResult> {
+    async status(input: StatusInput): Promise<StatusResult> {
       validateStatusInput(input);
       const session = { id: input.session.id, name: input.session.name };
-      return serial(async () => {
+      return await serial(async () => {
         if (host === undefined) host = detectHost() ?? null;
         const createdAt = now();
         const payloads = renderStatus(input, {
@@ -311,7 +312,9 @@ export function createNotifier(options: NotifierOptions): Notifier {
         if (!lock) {
           spool(session, payloads, createdAt);
           result.spooled = true;
-          result.warnings.push("another notifier held the lock too long: post spooled");
+          result.warnings.push(
+            "another notifier held the state lock too long: the status is kept in the spool",
+          );
           return result;
         }
         try {
@@ -326,6 +329,11 @@ export function createNotifier(options: NotifierOptions): Notifier {
           if (f.blocked) {
             spool(session, payloads, createdAt);
             result.spooled = true;
+            result.warnings.push(
+              `Discord is unreachable (${f.blocked}): the status is kept in the spool behind ${
+                listSpool(dir).length - 1
+              } earlier post(s)`,
+            );
             return result;
           }
           let done = 0;
@@ -336,7 +344,9 @@ export function createNotifier(options: NotifierOptions): Notifier {
             if (err instanceof DiscordUnreachableError) {
               spool(session, rest, createdAt);
               result.spooled = true;
-              result.warnings.push(`Discord unreachable (${err.message}): post spooled`);
+              result.warnings.push(
+                `Discord is unreachable (${err.message}): the status is kept in the spool`,
+              );
               return result;
             }
             if (isBadWebhook(err)) {
@@ -421,6 +431,7 @@ Options:
       --started-at TIME   session start (ISO time or ms since epoch), for the duration
       --mention           mention the configured owner (config mentionUserId)
       --mention-user ID   mention this user id
+      --budget SECONDS    how long to retry before spooling (default 30)
       --flush             only send spooled posts, then exit
       --json              print the result as JSON
   -h, --help              show this help
@@ -450,8 +461,16 @@ export async function main(args: string[]): Promise<number> {
       console.log(HELP);
       return 0;
     }
+    let budgetMs: number | undefined;
+    if (values.budget !== undefined) {
+      budgetMs = Number(values.budget) * 1000;
+      if (!(budgetMs >= 0 && budgetMs <= 3_600_000)) {
+        throw new UsageError(`--budget must be a number of seconds (got "${values.budget}")`);
+      }
+    }
     const config = loadConfig({ require: ["webhookUrl"] });
     const notifier = createNotifier({
+      retry: budgetMs === undefined ? undefined : { budgetMs },
       webhookUrl: config.webhookUrl!,
       stateDir: config.home,
       botToken: config.token,
@@ -467,9 +486,6 @@ export async function main(args: string[]): Promise<number> {
     const result = await notifier.status(input);
     if (values.json) console.log(JSON.stringify(result));
     for (const w of result.warnings) console.error(`notify: ${w}`);
-    if (result.spooled) {
-      console.error("notify: Discord is unreachable: the status is kept in the spool for later");
-    }
     return 0;
   } catch (err) {
     const usage = err instanceof UsageError || err instanceof TypeError ||
@@ -499,6 +515,7 @@ function parseCli(args: string[]) {
         "started-at": { type: "string" },
         mention: { type: "boolean" },
         "mention-user": { type: "string" },
+        budget: { type: "string" },
         flush: { type: "boolean" },
         json: { type: "boolean" },
         help: { type: "boolean", short: "h" },
