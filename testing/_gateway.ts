@@ -380,6 +380,16 @@ export class Gateway {
     return conns.length;
   }
 
+  /** Invalidates every session silently (their next RESUME is refused with op 9). */
+  expireSessions(): number {
+    let n = 0;
+    for (const s of this.#sessions.values()) {
+      if (!s.invalid) n++;
+      this.#invalidate(s);
+    }
+    return n;
+  }
+
   /** Forgets closed connection records; live sessions stay (a connected bot keeps working). */
   reset(): void {
     this.connections = this.connections.filter((c) => c.closedAt === undefined);

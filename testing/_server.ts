@@ -40,6 +40,8 @@ export type Fault =
   | { kind: "reconnect" }
   | { kind: "invalidSession"; resumable: boolean }
   | { kind: "stopAcks" }
+  /** Forgets every session without telling the clients: their next RESUME gets op 9. */
+  | { kind: "expireSessions" }
   | { kind: "http"; status: 429 | 500; count: number; route?: string; retryAfter?: number }
   | { kind: "latency"; ms: number };
 
@@ -297,6 +299,8 @@ export class DiscordServer implements AsyncDisposable {
         return this.#gateway.invalidateSessions(f.resumable);
       case "stopAcks":
         return this.#gateway.stopAcks();
+      case "expireSessions":
+        return this.#gateway.expireSessions();
       case "http":
         if (!(f.count > 0) || (f.status !== 429 && f.status !== 500)) {
           throw new RangeError("http fault needs status 429 or 500 and a positive count");

@@ -84,3 +84,35 @@ for (const kind of ["discordeno", "discord.js"] as const) {
     });
   }
 }
+
+for (const kind of ["discordeno", "discord.js"] as const) {
+  Deno.test(`${kind}: a RESUME of an expired session gets op 9 and the client identifies again`, async () => {
+    await using server = await startDiscordServer({ port: 0, rateLimits: false });
+    const client = await start(kind, server);
+    try {
+      assert.equal(server.fault({ kind: "expireSessions" }), 1);
+      server.fault({ kind: "drop" });
+      await waitFor(
+        "a second session",
+        () =>
+          server.state().gatewaySessions.length === 2 &&
+          server.state().gatewaySessions[1].connected,
+        12_000,
+      );
+      const refused = server.state().gatewayConnections.find((c) => c.path.startsWith("/resume"));
+      assert.ok(refused, "the client tried to resume first");
+      assert.equal(refused.resumed, false, "the RESUME was refused");
+      const after = await server.postAsUser({
+        channelId: server.channelId,
+        userId: server.ownerId,
+        content: "after",
+      });
+      await waitFor(
+        "the message on the new session",
+        () => client.events("MESSAGE_CREATE").some((d) => d.id === after.id),
+      );
+    } finally {
+      await client.stop();
+    }
+  });
+}
