@@ -366,3 +366,36 @@ Deno.test("waitForMessages re-checks when no event on the mailbox file arrives",
   assertEquals(await inbox.waitForMessages("s", { timeoutMs: 5000 }), true);
   assert(Date.now() - start < 4000);
 });
+
+Deno.test("a process's cached delivered log follows commits and compactions by others", async () => {
+  await using t = await tempHome();
+  const a = new Inbox(t.home, { dedupeWindow: 2 });
+  const b = new Inbox(t.home, { dedupeWindow: 2 });
+  await a.append("s", [ev("1")]);
+  assertEquals(ids(await a.claim("s", () => {})), ["1"]);
+  for (let i = 2; i <= 12; i++) {
+    await b.append("s", [ev(String(i))]);
+    await b.claim("s", () => {});
+    // `a` sees every commit of `b` (its cache reads only the new tail, or all after a rewrite).
+    assertEquals(await a.append("s", [ev(String(i))]), 0, `id ${i} already delivered`);
+  }
+  assertEquals(await a.append("s", [ev("1")]), 1, "id 1 fell out of the window");
+  assertEquals(ids(await a.claim("s", () => {})), ["1"]);
+  // `a` idle while `b` commits and compacts: the rewritten log is larger than what `a` had
+  // read, so only its identity and first bytes tell that it changed.
+  for (let i = 20; i <= 24; i++) {
+    await b.append("s", [ev(`long-id-${i}-`.padEnd(60, "x"))]);
+    await b.claim("s", () => {});
+  }
+  // Ids 23 and 24 are remembered: 23 only in the compacted first line.
+  for (const i of [23, 24]) {
+    const again = ev(`long-id-${i}-`.padEnd(60, "x"));
+    assertEquals(await a.append("s", [again]), 0, `a missed id ${i}`);
+  }
+  assertEquals(await b.claim("s", () => {}), []);
+  // The log deleted and written again from scratch is read from scratch.
+  Deno.removeSync(`${t.home}/inbox/.state/s.delivered.jsonl`);
+  assertEquals(await a.append("s", [ev("12")]), 1);
+  assertEquals(ids(await b.claim("s", () => {})), ["12"]);
+  assertEquals(await a.append("s", [ev("12"), ev("1")]), 1);
+});
