@@ -350,3 +350,43 @@ Deno.test("two notifiers on one state dir (two processes) share one thread, in o
     "c5",
   ]);
 });
+
+Deno.test("a spooled post Discord refuses for good is set aside in spool/failed, the rest flow", async () => {
+  await using server = await startDiscordServer({ port: 0 });
+  const dir = tempDir();
+  Deno.mkdirSync(`${dir}/spool`, { recursive: true, mode: 0o700 });
+  const session = { id: "sess-1", name: "refactor-auth" };
+  const entry = (content: string) =>
+    JSON.stringify({
+      version: 1,
+      createdAt: Date.now(),
+      session,
+      payloads: [{ content, allowed_mentions: { parse: [] } }],
+    });
+  Deno.writeTextFileSync(`${dir}/spool/000000000001-1-aa.json`, entry("x".repeat(2001)));
+  Deno.writeTextFileSync(`${dir}/spool/000000000002-1-bb.json`, "{ torn");
+  Deno.writeTextFileSync(`${dir}/spool/000000000003-1-cc.json`, entry("kept and sent"));
+  const r = await notifier(server, dir).status(status("new"));
+  assert.equal(r.flushed, 1);
+  assert.ok(
+    r.warnings.some((w) => /refused and moved to spool\/failed/.test(w)),
+    r.warnings.join(),
+  );
+  assert.equal(spoolCount(dir), 0);
+  const failed = [...Deno.readDirSync(`${dir}/spool/failed`)].map((e) => e.name).sort();
+  assert.deepEqual(failed, [
+    "000000000001-1-aa.json",
+    "000000000001-1-aa.json.reason",
+    "000000000002-1-bb.json",
+    "000000000002-1-bb.json.reason",
+  ]);
+  assert.match(
+    Deno.readTextFileSync(`${dir}/spool/failed/000000000001-1-aa.json.reason`),
+    /Discord answered 400 Invalid Form Body/,
+  );
+  const msgs = server.messages(r.threadId!);
+  assert.deepEqual(msgs.map((m) => m.content || m.embeds?.[0]?.description), [
+    "kept and sent",
+    "new",
+  ]);
+});
