@@ -42,6 +42,12 @@ async function run(
   }
 }
 
+/** A temporary HOME, removed when the `using` scope ends. */
+function tempHome(): Disposable & { path: string } {
+  const path = Deno.makeTempDirSync({ prefix: "notify_cli_test_" });
+  return { path, [Symbol.dispose]: () => Deno.removeSync(path, { recursive: true }) };
+}
+
 function envFor(server: DiscordServer, home: string, webhookUrl = server.webhookUrl) {
   return {
     HOME: home,
@@ -60,7 +66,8 @@ function threadTexts(server: DiscordServer): string[] {
 }
 
 Deno.test("CLI: --help prints usage and exits 0", async () => {
-  const r = await run(["--help"], { HOME: Deno.makeTempDirSync() });
+  using tmp = tempHome();
+  const r = await run(["--help"], { HOME: tmp.path });
   assert.equal(r.code, 0);
   assert.match(r.stdout, /^Usage: notify\.ts --session NAME/);
   assert.match(r.stdout, /--allow-net --allow-read --allow-write --allow-env/);
@@ -68,7 +75,8 @@ Deno.test("CLI: --help prints usage and exits 0", async () => {
 
 Deno.test("CLI: usage and config errors exit 2 with one line", async () => {
   await using server = await startDiscordServer({ port: 0 });
-  const home = Deno.makeTempDirSync();
+  using tmp = tempHome();
+  const home = tmp.path;
   const env = envFor(server, home);
   const cases: [string[], Record<string, string>, RegExp][] = [
     [["hello"], env, /--session NAME is required/],
@@ -90,7 +98,8 @@ Deno.test("CLI: usage and config errors exit 2 with one line", async () => {
 
 Deno.test("CLI: posts text from arguments, then from stdin, into one thread", async () => {
   await using server = await startDiscordServer({ port: 0 });
-  const home = Deno.makeTempDirSync();
+  using tmp = tempHome();
+  const home = tmp.path;
   const env = envFor(server, home);
   const a = await run(
     ["--session", "cli-run", "--state", "done", "--field", "Tests=42 passed", "all", "green"],
@@ -114,7 +123,8 @@ Deno.test("CLI: posts text from arguments, then from stdin, into one thread", as
 
 Deno.test("CLI: a bad webhook exits 1 with one line naming the fix and no token", async () => {
   await using server = await startDiscordServer({ port: 0 });
-  const home = Deno.makeTempDirSync();
+  using tmp = tempHome();
+  const home = tmp.path;
   const bad = server.webhookUrl.replace(/\/[^/]+$/, "/not-the-token");
   const r = await run(["--session", "s", "text"], envFor(server, home, bad));
   assert.equal(r.code, 1);
@@ -125,7 +135,8 @@ Deno.test("CLI: a bad webhook exits 1 with one line naming the fix and no token"
 
 Deno.test("CLI: unreachable Discord spools (exit 0), --flush sends it later", async () => {
   await using server = await startDiscordServer({ port: 0 });
-  const home = Deno.makeTempDirSync();
+  using tmp = tempHome();
+  const home = tmp.path;
   const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const deadPort = (l.addr as Deno.NetAddr).port;
   l.close();

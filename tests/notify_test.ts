@@ -7,8 +7,10 @@ import { type DiscordServer, startDiscordServer } from "../testing/mod.ts";
 
 const FAST_RETRY = { budgetMs: 1500, baseDelayMs: 20, maxDelayMs: 200, timeoutMs: 2000 };
 
-function tempDir(): string {
-  return Deno.makeTempDirSync({ prefix: "notify_test_" });
+/** A temporary state directory, removed when the `using` scope ends. */
+function tempDir(): Disposable & { path: string } {
+  const path = Deno.makeTempDirSync({ prefix: "notify_test_" });
+  return { path, [Symbol.dispose]: () => Deno.removeSync(path, { recursive: true }) };
 }
 
 function notifier(server: DiscordServer, dir: string, extra: Partial<NotifierOptions> = {}) {
@@ -55,7 +57,8 @@ function deadUrl(url: string): string {
 
 Deno.test("forum: the first post creates the session's thread, later posts reuse it", async () => {
   await using server = await startDiscordServer({ port: 0 });
-  const dir = tempDir();
+  using tmp = tempDir();
+  const dir = tmp.path;
   const seen: [string, string][] = [];
   const n = notifier(server, dir, { onThread: (s, t) => void seen.push([s, t]) });
 
@@ -106,7 +109,8 @@ Deno.test("forum: the first post creates the session's thread, later posts reuse
 
 Deno.test("a thread that disappeared is recreated transparently", async () => {
   await using server = await startDiscordServer({ port: 0 });
-  const dir = tempDir();
+  using tmp = tempDir();
+  const dir = tmp.path;
   const threads: string[] = [];
   const n = notifier(server, dir, { onThread: (_s, t) => void threads.push(t) });
   const a = await n.status(status("before"));
@@ -123,7 +127,8 @@ Deno.test("a thread that disappeared is recreated transparently", async () => {
 
 Deno.test("text channel with a bot token: the bot starts the session's thread", async () => {
   await using server = await startDiscordServer({ port: 0 });
-  const dir = tempDir();
+  using tmp = tempDir();
+  const dir = tmp.path;
   const n = notifier(server, dir, { webhookUrl: server.textWebhookUrl, botToken: server.token });
   const a = await n.status(status("one"));
   const b = await n.status(status("two"));
@@ -149,7 +154,8 @@ Deno.test("text channel with a bot token: the bot starts the session's thread", 
 
 Deno.test("text channel without a bot: posts go to the channel, prefixed with the session", async () => {
   await using server = await startDiscordServer({ port: 0 });
-  const dir = tempDir();
+  using tmp = tempDir();
+  const dir = tmp.path;
   const n = notifier(server, dir, { webhookUrl: server.textWebhookUrl });
   const a = await n.status(status("one"));
   const b = await n.status({ ...status("two"), session: { id: "x", name: "@everyone docs" } });
@@ -165,7 +171,8 @@ Deno.test("text channel without a bot: posts go to the channel, prefixed with th
 
 Deno.test("429 storm: every post arrives once, in order", async () => {
   await using server = await startDiscordServer({ port: 0 });
-  const dir = tempDir();
+  using tmp = tempDir();
+  const dir = tmp.path;
   const n = notifier(server, dir, { retry: { ...FAST_RETRY, budgetMs: 5000 } });
   await n.status(status("p0"));
   server.fault({ kind: "http", status: 429, count: 6, route: "/webhooks/", retryAfter: 0.05 });
@@ -180,7 +187,8 @@ Deno.test("429 storm: every post arrives once, in order", async () => {
 
 Deno.test("rate limit 5 per 2 s: a burst waits for the window instead of hitting 429", async () => {
   await using server = await startDiscordServer({ port: 0, rateLimits: { webhookChannel: false } });
-  const dir = tempDir();
+  using tmp = tempDir();
+  const dir = tmp.path;
   const n = notifier(server, dir, { retry: { ...FAST_RETRY, budgetMs: 10_000 } });
   const t0 = performance.now();
   const results = await Promise.all(
@@ -195,7 +203,8 @@ Deno.test("rate limit 5 per 2 s: a burst waits for the window instead of hitting
 
 Deno.test("5xx answers are retried; nothing is posted twice", async () => {
   await using server = await startDiscordServer({ port: 0 });
-  const dir = tempDir();
+  using tmp = tempDir();
+  const dir = tmp.path;
   const n = notifier(server, dir);
   server.fault({ kind: "http", status: 500, count: 3, route: "/webhooks/" });
   const r = await n.status(status("after 500s"));
@@ -206,7 +215,8 @@ Deno.test("5xx answers are retried; nothing is posted twice", async () => {
 
 Deno.test("Discord unreachable: posts are spooled in order and sent first by the next call", async () => {
   await using server = await startDiscordServer({ port: 0 });
-  const dir = tempDir();
+  using tmp = tempDir();
+  const dir = tmp.path;
   const up = notifier(server, dir);
   const down = notifier(server, dir, { webhookUrl: deadUrl(server.webhookUrl) });
   const first = await up.status(status("m1"));
@@ -240,7 +250,8 @@ Deno.test("Discord unreachable: posts are spooled in order and sent first by the
 });
 
 Deno.test("server closed: the post is spooled; flushSpool delivers it once Discord is back", async () => {
-  const dir = tempDir();
+  using tmp = tempDir();
+  const dir = tmp.path;
   const server = await startDiscordServer({ port: 0 });
   const n = notifier(server, dir);
   await n.status(status("before"));
@@ -261,7 +272,8 @@ Deno.test("server closed: the post is spooled; flushSpool delivers it once Disco
 
 Deno.test("long text: split across messages in order, each within Discord's limits", async () => {
   await using server = await startDiscordServer({ port: 0 });
-  const dir = tempDir();
+  using tmp = tempDir();
+  const dir = tmp.path;
   const n = notifier(server, dir, { maxMessages: 10, retry: { ...FAST_RETRY, budgetMs: 5000 } });
   const words = Array.from({ length: 3000 }, (_, i) => `word${i}`);
   const r = await n.status(status(words.join(" ")));
@@ -274,7 +286,8 @@ Deno.test("long text: split across messages in order, each within Discord's limi
 
 Deno.test("mentions: nothing pings unless asked, and then only that user", async () => {
   await using server = await startDiscordServer({ port: 0 });
-  const dir = tempDir();
+  using tmp = tempDir();
+  const dir = tmp.path;
   const stranger = server.users.stranger.id;
   const n = notifier(server, dir, { mentionUserId: server.ownerId });
   const quiet = await n.status({
@@ -298,7 +311,8 @@ Deno.test("mentions: nothing pings unless asked, and then only that user", async
 
 Deno.test("bad webhook: one clear error naming the fix, no secret, the post kept", async () => {
   await using server = await startDiscordServer({ port: 0 });
-  const dir = tempDir();
+  using tmp = tempDir();
+  const dir = tmp.path;
   const token = server.webhookUrl.split("/").pop()!;
   const wrongToken = server.webhookUrl.replace(/\/[^/]+$/, "/wrong-token");
   const unknown = server.webhookUrl.replace(/webhooks\/[0-9]+/, "webhooks/1100000000000000999");
@@ -330,7 +344,8 @@ Deno.test("bad webhook: one clear error naming the fix, no secret, the post kept
 
 Deno.test("two notifiers on one state dir (two processes) share one thread, in order", async () => {
   await using server = await startDiscordServer({ port: 0 });
-  const dir = tempDir();
+  using tmp = tempDir();
+  const dir = tmp.path;
   // Six posts pass the 5 per 2 s limit only if the sixth may wait ~2 s.
   const a = notifier(server, dir, { retry: { ...FAST_RETRY, budgetMs: 5000 } });
   const b = notifier(server, dir, { retry: { ...FAST_RETRY, budgetMs: 5000 } });
@@ -353,7 +368,8 @@ Deno.test("two notifiers on one state dir (two processes) share one thread, in o
 
 Deno.test("a spooled post Discord refuses for good is set aside in spool/failed, the rest flow", async () => {
   await using server = await startDiscordServer({ port: 0 });
-  const dir = tempDir();
+  using tmp = tempDir();
+  const dir = tmp.path;
   Deno.mkdirSync(`${dir}/spool`, { recursive: true, mode: 0o700 });
   const session = { id: "sess-1", name: "refactor-auth" };
   const entry = (content: string) =>
