@@ -7,15 +7,21 @@ import type { Message } from "./_types.ts";
 
 /** One interaction callback, as recorded for tests. */
 export interface InteractionCallbackRecord {
+  /** The interaction. */
   interactionId: string;
+  /** The clicked button's custom id. */
   customId: string;
+  /** Callback type (4–7, 9). */
   type: number;
+  /** Callback data. */
   data: unknown;
   /** Milliseconds between the click and the callback. */
   afterMs: number;
   /** Whether it came after the 3-second deadline (and was refused). */
   late: boolean;
+  /** HTTP status answered. */
   status: number;
+  /** ISO time of the callback. */
   time: string;
 }
 
@@ -33,8 +39,9 @@ interface Pending {
   timer: ReturnType<typeof setTimeout>;
 }
 
-/** Result of {@linkcode Interactions.click}. */
+/** Result of a button click. */
 export interface ClickResult {
+  /** The interaction's id. */
   interactionId: string;
   /** Resolves true when a callback arrives within 3 s, false otherwise. */
   answered: Promise<boolean>;

@@ -47,10 +47,15 @@ export type Fault =
 
 /** Input of {@linkcode DiscordServer.postAsUser}. */
 export interface PostAsUser {
+  /** Channel or thread to post in. */
   channelId: string;
+  /** The author (a guild member). */
   userId: string;
+  /** The text. */
   content: string;
+  /** Makes it a reply to this message. */
   messageReference?: { message_id: string };
+  /** Attachments (placeholder bytes of the given size are served). */
   attachments?: { filename: string; size: number; content_type?: string }[];
   /** Post as this webhook instead (the author becomes the webhook). */
   webhookId?: string;
@@ -58,15 +63,23 @@ export interface PostAsUser {
 
 /** Everything the server has seen and holds. */
 export interface ServerStateSnapshot {
+  /** Guild members, bots included. */
   users: User[];
+  /** Text and forum channels. */
   channels: Channel[];
+  /** Threads (forum posts included). */
   threads: Channel[];
   /** All messages, oldest first. */
   messages: Message[];
+  /** Every webhook execution with its query string and answer status. */
   webhookExecutions: WebhookExecution[];
+  /** Every interaction callback, with timing. */
   interactionCallbacks: InteractionCallbackRecord[];
+  /** Every REST request (method, path, status, time). */
   requests: RequestRecord[];
+  /** Gateway sessions. */
   gatewaySessions: SessionRecord[];
+  /** Gateway connections, oldest first. */
   gatewayConnections: ConnectionRecord[];
 }
 
@@ -188,7 +201,12 @@ export class DiscordServer implements AsyncDisposable {
     return { owner: s.owner, stranger: s.stranger, otherBot: s.otherBot, bot: s.bot };
   }
 
-  /** Adds a guild member. */
+  /**
+   * Adds a guild member.
+   *
+   * @param init Name and whether it is a bot.
+   * @returns The user.
+   */
   createUser(init: UserInit): User {
     return this.#state.createUser(init);
   }
@@ -247,7 +265,12 @@ export class DiscordServer implements AsyncDisposable {
     });
   }
 
-  /** A user clicks a button of a bot message. */
+  /**
+   * A user clicks a button of a bot message: INTERACTION_CREATE goes to the bots.
+   *
+   * @param o The message, the button's custom id, the user.
+   * @returns The interaction id and whether a callback came within the deadline.
+   */
   clickButton(o: { messageId: string; customId: string; userId: string }): Promise<ClickResult> {
     return Promise.resolve().then(() => this.#interactions.click(o));
   }

@@ -39,24 +39,39 @@ export type DispatchSink = (
 
 /** One webhook execution, as recorded for tests. */
 export interface WebhookExecution {
+  /** The webhook (or application id for interaction follow-ups). */
   webhookId: string;
+  /** Query parameters (`wait`, `thread_id`…). */
   query: Record<string, string>;
+  /** The raw query string, `?` included. */
   queryString: string;
+  /** The JSON body (or `payload_json`). */
   body: unknown;
+  /** HTTP status answered. */
   status: number;
+  /** The message created, if any. */
   messageId?: string;
+  /** Where it was posted (the thread for forum posts). */
   channelId?: string;
+  /** ISO time. */
   time: string;
 }
 
 /** One request, as recorded for tests. */
 export interface RequestRecord {
+  /** HTTP method. */
   method: string;
+  /** Path after `/api/v10`. */
   path: string;
+  /** Query string. */
   query: string;
+  /** HTTP status answered. */
   status: number;
+  /** ISO time received. */
   time: string;
+  /** Time to answer. */
   ms: number;
+  /** Rate limit bucket hash. */
   bucket?: string;
 }
 

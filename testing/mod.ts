@@ -83,7 +83,17 @@ export {
   startDiscordServer,
 } from "./_server.ts";
 export { DEFAULT_RATE_LIMITS, type RateLimitOptions, type RateLimitRule } from "./_ratelimit.ts";
-export type { Attachment, Channel, Message, Reaction, User, Webhook } from "./_types.ts";
-export type { InteractionCallbackRecord } from "./_interactions.ts";
+export type {
+  Attachment,
+  Channel,
+  Message,
+  MessageReference,
+  Reaction,
+  ThreadMetadata,
+  User,
+  UserInit,
+  Webhook,
+} from "./_types.ts";
+export type { ClickResult, InteractionCallbackRecord } from "./_interactions.ts";
 export type { ConnectionRecord, SessionRecord } from "./_gateway.ts";
 export type { RequestRecord, WebhookExecution } from "./_state.ts";
