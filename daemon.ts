@@ -335,7 +335,8 @@ export interface BridgeCommandOptions {
  *
  * Net access is the API host plus, for Discord, `*.discord.gg` (the gateway and its
  * resume hosts); for any other API host its whole host (the gateway URL it announces).
- * Read and write: the state directory. Env: the variables of DESIGN.md §2 and `HOME`.
+ * Read and write: the state directory. Env: the variables of DESIGN.md §2, `HOME`, and two
+ * variables the `ws` package reads when loaded.
  *
  * @param options State directory, API and webhook URLs, module.
  * @returns Command, arguments and working directory.

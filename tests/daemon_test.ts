@@ -178,7 +178,11 @@ Deno.test("daemon: least-permission flags follow the API host", () => {
       apiUrl: "https://discord.com/api",
       webhookUrl: "https://discord.com/api/webhooks/1100000000000000001/tok",
     }).slice(0, 3),
-    ["--allow-net=discord.com,*.discord.gg", "--allow-read=/state", "--allow-write=/state"],
+    [
+      "--allow-net=discord.com,*.discord.gg",
+      "--allow-read=/state",
+      "--allow-write=/state",
+    ],
   );
   const local = bridgeCommand({
     home: "/state",

@@ -1,0 +1,652 @@
+// Private: the bridge itself: one gateway connection, every accepted event into the right
+// mailboxes, catch-up from history after every (re)connect. bridge.ts is the thin entry point.
+import { ClaudeDiscordError, DiscordApiError } from "./errors.ts";
+import { HELD, Inbox, type InboxEvent } from "./inbox.ts";
+import type { Logger } from "./log.ts";
+import { PostIndex } from "./posts.ts";
+import { routeEvent } from "./routing.ts";
+import { SessionRegistry } from "./sessions.ts";
+import { bridgePaths, type BridgeStatusFile, writeBridgeStatus } from "./daemon.ts";
+import {
+  createDiscordBot,
+  type DiscordBot,
+  DiscordRest,
+  type GatewayGuard,
+  guardGateway,
+  type RawChannel,
+  type RawInteraction,
+  type RawMessage,
+  type RawReaction,
+  stopDiscordBot,
+  THREAD_TYPES,
+} from "./discord.ts";
+import {
+  interactionToEvent,
+  messageDropReason,
+  messageToEvent,
+  type Place,
+  reactionToEvent,
+} from "./_bridge_events.ts";
+import { CursorStore, CursorTracker, type Tracked } from "./_bridge_cursors.ts";
+import { MailboxWriter } from "./_bridge_writer.ts";
+import { CachedRoutingView } from "./_bridge_view.ts";
+import { CatchUp } from "./_bridge_catchup.ts";
+
+/** Options of {@linkcode Bridge}. */
+export interface BridgeOptions {
+  /** Bot token. */
+  token: string;
+  /** The chat channel. */
+  channelId: string;
+  /** The STATUS webhook; its channel's threads are watched too. */
+  webhookUrl?: string;
+  /** Users whose messages are delivered. */
+  allowedUsers: readonly string[];
+  /** REST base without version. */
+  apiUrl: string;
+  /** State directory. */
+  home: string;
+  /** Held-box retention (hours). Default 24. */
+  heldRetentionHours?: number;
+  /** Where to log. */
+  log: Logger;
+  /** Clock (ms). Default `Date.now`. */
+  now?: () => number;
+  /** Randomness in [0, 1). Default `Math.random`. */
+  random?: () => number;
+  /** Told after every durable mailbox append (benchmarks, tests). */
+  onWritten?: (mailbox: string, events: readonly InboxEvent[]) => void;
+  /** How long the session list may be cached, ms. Default 100. */
+  sessionCacheMs?: number;
+  /** How often status.json is refreshed while counters change, ms. Default 2000. */
+  statusIntervalMs?: number;
+}
+
+/** Counters of a running bridge. */
+export interface BridgeStats {
+  /** Gateway state. */
+  state: BridgeStatusFile["state"];
+  /** Mailbox lines written. */
+  delivered: number;
+  /** Messages not delivered, by reason. */
+  dropped: Record<string, number>;
+  /** Catch-ups finished. */
+  catchUps: number;
+  /** Gateway connections closed (each followed by a reconnect). */
+  disconnects: number;
+  /** Events routed but not yet durable. */
+  inFlight: number;
+}
+
+const SEEN_MAX = 20_000;
+
+/** The bridge. `start()` it, then `stop()` it; `done` settles when it ends. */
+export class Bridge {
+  readonly #o: BridgeOptions;
+  readonly #log: Logger;
+  readonly #now: () => number;
+  readonly #allowed: Set<string>;
+  readonly #rest: DiscordRest;
+  readonly #ackRest: DiscordRest;
+  readonly #writer: MailboxWriter;
+  readonly #view: CachedRoutingView;
+  readonly #cursors: CursorStore;
+  readonly #tracker: CursorTracker;
+  readonly #catchUp: CatchUp;
+  readonly #threadParent = new Map<string, string>();
+  readonly #ignored = new Set<string>();
+  readonly #lookups = new Map<string, Array<() => void>>();
+  readonly #seen = new Map<string, Promise<void>>();
+  readonly #ready = Promise.withResolvers<void>();
+  readonly #done = Promise.withResolvers<void>();
+  readonly #startedAt: string;
+  #bot: DiscordBot | undefined;
+  #guard: GatewayGuard | undefined;
+  #guildId = "";
+  #notifyId: string | undefined;
+  #state: BridgeStatusFile["state"] = "starting";
+  #since: string;
+  #stopping = false;
+  #stopped: Promise<void> | undefined;
+  #delivered = 0;
+  #dropped: Record<string, number> = {};
+  #disconnects = 0;
+  #lastCatchUpAt: string | undefined;
+  #warning: string | undefined;
+  #warnedEmptyAt = -Infinity;
+  #statusDirty = true;
+  #statusTimer: ReturnType<typeof setInterval> | undefined;
+  #dropLogTimer: ReturnType<typeof setInterval> | undefined;
+  #droppedLogged = "";
+  #sleepers = new Set<() => void>();
+
+  constructor(options: BridgeOptions) {
+    this.#o = options;
+    this.#log = options.log;
+    this.#now = options.now ?? Date.now;
+    this.#allowed = new Set(options.allowedUsers);
+    this.#startedAt = new Date(this.#now()).toISOString();
+    this.#since = this.#startedAt;
+    const rest = { token: options.token, apiUrl: options.apiUrl, random: options.random };
+    this.#rest = new DiscordRest(rest);
+    // An interaction answer later than 3 s is useless: a short budget.
+    this.#ackRest = new DiscordRest({
+      ...rest,
+      retry: { budgetMs: 2500, timeoutMs: 2500, maxAttempts: 3 },
+    });
+    const inbox = new Inbox(options.home, {
+      heldRetentionHours: options.heldRetentionHours,
+      onWarning: (m) => this.#log.warn(`inbox: ${m}`),
+    });
+    this.#writer = new MailboxWriter(inbox, {
+      onError: (mailbox, err, attempt) =>
+        this.#log.error(`cannot write to mailbox ${mailbox} (attempt ${attempt})`, err),
+      onWritten: (mailbox, events) => {
+        this.#delivered += events.length;
+        this.#statusDirty = true;
+        options.onWritten?.(mailbox, events);
+      },
+    });
+    this.#view = new CachedRoutingView(
+      new SessionRegistry(options.home, { isAlive: pidAlive }),
+      new PostIndex(options.home),
+      { maxAgeMs: options.sessionCacheMs },
+    );
+    this.#cursors = new CursorStore(bridgePaths(options.home).cursors, {
+      now: this.#now(),
+      onError: (err) => this.#log.error("cannot save the catch-up cursors", err),
+    });
+    this.#tracker = new CursorTracker(this.#cursors);
+    this.#catchUp = new CatchUp({
+      rest: this.#rest,
+      cursors: this.#cursors,
+      tracker: this.#tracker,
+      log: this.#log,
+      random: options.random ?? Math.random,
+      sleep: (ms) => this.#sleep(ms),
+      stopped: () => this.#stopping,
+      guildId: () => this.#guildId,
+      accepts: (parentId) => this.#acceptsParent(parentId),
+      learnThread: (t) => this.#learnChannel(t),
+      chatId: options.channelId,
+      ingest: (m, place) => this.#seen.get(m.id) ?? this.#process(m, place, false),
+      onDone: () => {
+        this.#lastCatchUpAt = new Date(this.#now()).toISOString();
+        this.#statusDirty = true;
+      },
+      now: this.#now,
+    });
+    // Nobody may be left with an unhandled rejection from these.
+    this.#ready.promise.catch(() => {});
+    this.#done.promise.catch(() => {});
+  }
+
+  /** Settles when the bridge ends: resolves after `stop()`, rejects on a fatal error. */
+  get done(): Promise<void> {
+    return this.#done.promise;
+  }
+
+  /**
+   * Connects and catches up. Resolves once the gateway is connected and the first
+   * catch-up finished; rejects on a fatal error (bad token, missing intent, unknown channel).
+   * While Discord cannot be reached it keeps retrying (with backoff) and does not settle.
+   */
+  start(): Promise<void> {
+    this.#run().catch((err) => this.#fail(err));
+    return this.#ready.promise;
+  }
+
+  /** Counters. */
+  stats(): BridgeStats {
+    return {
+      state: this.#state,
+      delivered: this.#delivered,
+      dropped: { ...this.#dropped },
+      catchUps: this.#catchUp.completed,
+      disconnects: this.#disconnects,
+      inFlight: this.#writer.pending,
+    };
+  }
+
+  /** Runs a full catch-up now and waits for it (tests). */
+  async catchUpNow(): Promise<void> {
+    await this.#catchUp.all(this.#tracker.epoch);
+  }
+
+  /** Resolves when every accepted event so far is durable. */
+  async idle(): Promise<void> {
+    await this.#catchUp.idle();
+    await this.#writer.idle();
+  }
+
+  /** Disconnects, writes what is queued (up to 5 s), saves the cursors. Idempotent. */
+  stop(): Promise<void> {
+    this.#stopped ??= this.#shutdown();
+    return this.#stopped;
+  }
+
+  async #shutdown(): Promise<void> {
+    this.#stopping = true;
+    this.#setState("stopping");
+    for (const wake of this.#sleepers) wake();
+    this.#guard?.stop();
+    if (this.#bot) {
+      const bot = this.#bot;
+      await Promise.race([
+        stopDiscordBot(bot).catch((err) => this.#log.warn(`gateway shutdown: ${err}`)),
+        new Promise((resolve) => setTimeout(resolve, 2000)),
+      ]);
+    }
+    await this.#writer.close(5000);
+    this.#cursors.close();
+    clearInterval(this.#statusTimer);
+    clearInterval(this.#dropLogTimer);
+    this.#logDrops();
+    this.#publish();
+    this.#log.info(`stopped (delivered ${this.#delivered})`);
+    this.#ready.reject(new ClaudeDiscordError("The bridge stopped before it connected"));
+    this.#done.resolve();
+  }
+
+  #fail(err: unknown): void {
+    if (this.#stopping) return;
+    this.#log.error("fatal", err);
+    const error = err instanceof ClaudeDiscordError
+      ? err
+      : new ClaudeDiscordError(`The bridge failed: ${(err as Error)?.message ?? err}`, {
+        cause: err,
+      });
+    this.#warning = error.message;
+    this.#ready.reject(error);
+    this.stop().finally(() => this.#done.reject(error));
+  }
+
+  async #run(): Promise<void> {
+    this.#log.info(`starting (pid ${Deno.pid}, api ${new URL(this.#o.apiUrl).host})`);
+    this.#publish();
+    this.#statusTimer = setInterval(() => {
+      if (this.#statusDirty) this.#publish();
+    }, this.#o.statusIntervalMs ?? 2000);
+    this.#dropLogTimer = setInterval(() => this.#logDrops(), 60_000);
+
+    const chat = await this.#retrying(
+      "read the chat channel",
+      () => this.#rest.getChannel(this.#o.channelId),
+      (err) => this.#channelProblem(err),
+    );
+    if (chat === undefined) return;
+    this.#guildId = chat.guild_id ?? "";
+    if (this.#o.webhookUrl) {
+      const hook = await this.#retrying(
+        "read the webhook",
+        () => this.#rest.getWebhook(this.#o.webhookUrl!),
+        (err) => {
+          if (err instanceof DiscordApiError && err.status >= 400 && err.status < 500) {
+            this.#log.warn(
+              `DISCORD_WEBHOOK_URL cannot be read (${err.message}): threads of the notification channel are not watched; run setup`,
+            );
+            return "skip";
+          }
+          return undefined;
+        },
+      );
+      if (this.#stopping) return;
+      this.#notifyId = hook === "skip" ? undefined : hook?.channel_id;
+    }
+    this.#log.info(
+      `watching channel ${this.#o.channelId}${
+        this.#notifyId ? ` and threads of ${this.#notifyId}` : ""
+      }; ${this.#allowed.size} allowed user(s)`,
+    );
+
+    const bot = createDiscordBot({
+      token: this.#o.token,
+      apiUrl: this.#o.apiUrl,
+      log: this.#log,
+      onDispatch: (t, d) => this.#onDispatch(t, d),
+    });
+    this.#bot = bot;
+    this.#guard = guardGateway(bot, {
+      random: this.#o.random,
+      onFatal: (code, message) => this.#fail(new DiscordApiError(message, 0, code)),
+      onBackoff: (ms, n) => this.#log.warn(`gateway: attempt ${n} failed; retrying in ${ms} ms`),
+      onClose: (code, reason) => {
+        this.#disconnects++;
+        this.#log.warn(`gateway closed (${code}${reason ? ` ${reason}` : ""}); reconnecting`);
+        this.#setState("reconnecting");
+      },
+    });
+    await this.#retrying("connect to the gateway", () => bot.start(), (err) => {
+      const status = (err as { cause?: { status?: number } })?.cause?.status;
+      if (status === 401) {
+        throw new DiscordApiError(
+          "Discord rejected the token (401): run setup (`deno task setup`) with the bot's current token",
+          401,
+        );
+      }
+      return undefined;
+    });
+  }
+
+  /**
+   * Runs `fn` until it succeeds, backing off on errors `classify` does not settle. `classify`
+   * may throw (fatal) or return a value to use instead. Returns `undefined` when stopped.
+   */
+  async #retrying<T, S>(
+    what: string,
+    fn: () => Promise<T>,
+    classify: (err: unknown) => S | undefined,
+  ): Promise<T | S | undefined> {
+    for (let attempt = 1; !this.#stopping; attempt++) {
+      try {
+        return await fn();
+      } catch (err) {
+        const settled = classify(err);
+        if (settled !== undefined) return settled;
+        const ceiling = Math.min(30_000, 500 * 2 ** (attempt - 1));
+        const ms = Math.round(ceiling / 2 + (this.#o.random ?? Math.random)() * ceiling / 2);
+        this.#log.warn(
+          `cannot ${what} (attempt ${attempt}): ${(err as Error)?.message}; retrying in ${ms} ms`,
+        );
+        this.#setState("reconnecting");
+        await this.#sleep(ms);
+      }
+    }
+    return undefined;
+  }
+
+  #channelProblem(err: unknown): undefined {
+    if (!(err instanceof DiscordApiError)) return undefined;
+    const id = this.#o.channelId;
+    if (err.status === 401) {
+      throw new DiscordApiError(
+        "Discord rejected the token (401): run setup (`deno task setup`) with the bot's current token",
+        401,
+        err.code,
+      );
+    }
+    if (err.status === 403) {
+      throw new DiscordApiError(
+        `The bot cannot see the chat channel ${id} (403): give it View Channel and Read Message History there, or run setup`,
+        403,
+        err.code,
+      );
+    }
+    if (err.status === 404) {
+      throw new DiscordApiError(
+        `The chat channel ${id} does not exist (404): check DISCORD_CHANNEL_ID or run setup`,
+        404,
+        err.code,
+      );
+    }
+    return undefined;
+  }
+
+  #sleep(ms: number): Promise<void> {
+    if (this.#stopping) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.#sleepers.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.#sleepers.add(done);
+    });
+  }
+
+  #onDispatch(t: string, d: unknown): void {
+    if (this.#stopping) return;
+    switch (t) {
+      case "READY":
+      case "RESUMED":
+        return this.#onConnected(t);
+      case "GUILD_CREATE":
+        return this.#onGuild(d as { id: string; channels?: RawChannel[]; threads?: RawChannel[] });
+      case "THREAD_CREATE":
+      case "THREAD_UPDATE":
+      case "CHANNEL_CREATE":
+      case "CHANNEL_UPDATE":
+        return this.#learnChannel(d as RawChannel);
+      case "THREAD_LIST_SYNC":
+        for (const th of (d as { threads?: RawChannel[] }).threads ?? []) this.#learnChannel(th);
+        return;
+      case "MESSAGE_CREATE":
+        return this.#onLiveMessage(d as RawMessage);
+      case "INTERACTION_CREATE":
+        return this.#onInteraction(d as RawInteraction);
+      case "MESSAGE_REACTION_ADD":
+        return this.#onReaction(d as RawReaction);
+    }
+  }
+
+  #onConnected(t: string): void {
+    this.#guard?.healthy();
+    const epoch = this.#tracker.newEpoch();
+    this.#setState("connected");
+    this.#log.info(t === "READY" ? "connected (READY)" : "resumed (RESUMED)");
+    this.#catchUp.all(epoch).then(
+      () => this.#ready.resolve(),
+      (err) => this.#log.error("catch-up failed", err),
+    );
+  }
+
+  #onGuild(g: { id: string; channels?: RawChannel[]; threads?: RawChannel[] }): void {
+    if (g.id !== this.#guildId) return;
+    for (const c of g.channels ?? []) this.#learnChannel(c);
+    for (const th of g.threads ?? []) this.#learnChannel(th);
+  }
+
+  #learnChannel(c: RawChannel): void {
+    if (!c?.id) return;
+    if (THREAD_TYPES.has(c.type) && c.parent_id) {
+      this.#threadParent.set(c.id, c.parent_id);
+      this.#ignored.delete(c.id);
+    } else if (c.id !== this.#o.channelId) {
+      this.#ignored.add(c.id);
+    }
+  }
+
+  #acceptsParent(parentId: string | null | undefined): boolean {
+    return !!parentId && (parentId === this.#o.channelId || parentId === this.#notifyId);
+  }
+
+  /** Where a channel is: accepted (with its place), ignored, or not known yet. */
+  #placeOf(channelId: string): Place | "ignore" | "unknown" {
+    if (channelId === this.#o.channelId) return {};
+    const parent = this.#threadParent.get(channelId);
+    if (parent !== undefined) {
+      return this.#acceptsParent(parent) ? { threadId: channelId, parentId: parent } : "ignore";
+    }
+    return this.#ignored.has(channelId) ? "ignore" : "unknown";
+  }
+
+  /** Looks a channel up once, then runs what waited for it (in arrival order). */
+  #whenKnown(channelId: string, then: () => void): void {
+    const waiting = this.#lookups.get(channelId);
+    if (waiting) {
+      waiting.push(then);
+      return;
+    }
+    this.#lookups.set(channelId, [then]);
+    this.#rest.getChannel(channelId).then(
+      (c) => this.#learnChannel(c),
+      (err) => {
+        this.#log.warn(`cannot read channel ${channelId}; ignoring its events: ${err?.message}`);
+        this.#ignored.add(channelId);
+      },
+    ).finally(() => {
+      const queued = this.#lookups.get(channelId) ?? [];
+      this.#lookups.delete(channelId);
+      for (const fn of queued) this.#guarded(fn);
+    });
+  }
+
+  #guarded(fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      this.#log.error("event handler failed", err);
+    }
+  }
+
+  #onLiveMessage(m: RawMessage): void {
+    if (!m?.id || !m.channel_id) return;
+    const place = this.#placeOf(m.channel_id);
+    if (place === "ignore") return;
+    if (place === "unknown") return this.#whenKnown(m.channel_id, () => this.#onLiveMessage(m));
+    if (this.#tracker.hasGap(m.channel_id)) this.#catchUp.channel(m.channel_id, place);
+    void this.#process(m, place, true);
+  }
+
+  /** Filters, routes and writes one message; resolves when it is durable (or dropped). */
+  #process(m: RawMessage, place: Place, live: boolean): Promise<void> {
+    const known = this.#seen.get(m.id);
+    if (known) return known;
+    const reason = messageDropReason(m, this.#allowed);
+    let promise: Promise<void>;
+    if (reason !== undefined) {
+      this.#drop(reason);
+      if (reason === "empty") this.#warnEmpty(m);
+      if (live) this.#tracker.begin(m.channel_id, m.id, 0);
+      promise = Promise.resolve();
+    } else {
+      const event = messageToEvent(m, place);
+      const mailboxes = this.#route(event);
+      const tracked = live ? this.#tracker.begin(m.channel_id, m.id, mailboxes.length) : undefined;
+      promise = this.#writeAll(mailboxes, event, tracked);
+    }
+    this.#seen.set(m.id, promise);
+    if (this.#seen.size > SEEN_MAX) {
+      const oldest = this.#seen.keys().next().value;
+      if (oldest !== undefined) this.#seen.delete(oldest);
+    }
+    return promise;
+  }
+
+  /** Routes an event; if routing itself fails (a damaged state file), holds it rather than lose it. */
+  #route(event: InboxEvent): string[] {
+    try {
+      return routeEvent(event, this.#view).mailboxes;
+    } catch (err) {
+      this.#log.error(`cannot route ${event.kind} ${event.id}; keeping it in the held box`, err);
+      return event.kind === "message" ? [HELD] : [];
+    }
+  }
+
+  async #writeAll(mailboxes: string[], event: InboxEvent, tracked?: Tracked): Promise<void> {
+    await Promise.all(mailboxes.map(async (mailbox) => {
+      await this.#writer.write(mailbox, event);
+      if (tracked) this.#tracker.complete(tracked);
+    }));
+  }
+
+  #drop(reason: string): void {
+    this.#dropped[reason] = (this.#dropped[reason] ?? 0) + 1;
+    this.#statusDirty = true;
+  }
+
+  #warnEmpty(m: RawMessage): void {
+    const now = this.#now();
+    if (now - this.#warnedEmptyAt < 600_000) return;
+    this.#warnedEmptyAt = now;
+    this.#warning = "Discord sends messages without their text: turn on MESSAGE CONTENT INTENT " +
+      "in the Developer Portal > your application > Bot > Privileged Gateway Intents";
+    this.#log.error(`${this.#warning} (message ${m.id} from ${m.author?.id} arrived empty)`);
+    this.#statusDirty = true;
+  }
+
+  #onInteraction(i: RawInteraction): void {
+    if (!i?.id || !i.token) return;
+    const ack = (body: { type: number; data?: Record<string, unknown> }) =>
+      this.#ackRest.interactionCallback(i.id, i.token, body).catch((err) =>
+        this.#log.warn(`cannot answer interaction ${i.id}: ${err?.message}`)
+      );
+    const ephemeral = (content: string) => ack({ type: 4, data: { content, flags: 64 } });
+    if (i.type !== 3) {
+      if (i.type === 2 || i.type === 5) void ephemeral("claude-discord has no commands.");
+      return;
+    }
+    const user = i.member?.user ?? i.user;
+    const customId = i.data?.custom_id ?? "";
+    if (!customId.startsWith("cd:")) return void ack({ type: 6 });
+    if (!user?.id || !this.#allowed.has(user.id)) {
+      this.#drop("not-allowed");
+      return void ephemeral("Only users on this bot's allowlist can answer.");
+    }
+    const channelId = i.channel_id ?? i.message?.channel_id ?? "";
+    const place = this.#placeOf(channelId);
+    if (place === "ignore") return void ack({ type: 6 });
+    const event = interactionToEvent(i, place === "unknown" ? {} : place);
+    const mailboxes = this.#route(event);
+    if (mailboxes.length === 0) {
+      return void ephemeral("This prompt is not waiting for an answer any more.");
+    }
+    // Answer once the click is stored (normally a few ms), and within 2 s in any case.
+    const stored = this.#writeAll(mailboxes, event);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    Promise.race([stored, new Promise((r) => (timer = setTimeout(r, 2000)))]).then(() => {
+      clearTimeout(timer);
+      return ack({ type: 6 });
+    });
+  }
+
+  #onReaction(r: RawReaction): void {
+    if (!r?.message_id || !r.user_id || r.member?.user?.bot) return;
+    if (r.user_id === this.#bot?.id.toString()) return;
+    if (!this.#allowed.has(r.user_id)) return this.#drop("not-allowed");
+    const place = this.#placeOf(r.channel_id);
+    if (place === "ignore") return;
+    const event = reactionToEvent(r, place === "unknown" ? {} : place, this.#now());
+    const mailboxes = this.#route(event);
+    if (mailboxes.length > 0) void this.#writeAll(mailboxes, event);
+  }
+
+  #setState(state: BridgeStatusFile["state"]): void {
+    if (this.#state === state) return;
+    if (this.#state === "stopping") return;
+    this.#state = state;
+    this.#since = new Date(this.#now()).toISOString();
+    this.#publish();
+  }
+
+  #publish(): void {
+    this.#statusDirty = false;
+    try {
+      writeBridgeStatus(this.#o.home, {
+        pid: Deno.pid,
+        startedAt: this.#startedAt,
+        state: this.#state,
+        since: this.#since,
+        ...(this.#lastCatchUpAt ? { lastCatchUpAt: this.#lastCatchUpAt } : {}),
+        delivered: this.#delivered,
+        dropped: { ...this.#dropped },
+        ...(this.#warning ? { warning: this.#warning } : {}),
+      });
+    } catch (err) {
+      this.#log.warn(`cannot write status.json: ${(err as Error)?.message}`);
+    }
+  }
+
+  #logDrops(): void {
+    const text = Object.entries(this.#dropped).map(([k, v]) => `${k} ${v}`).join(", ");
+    if (text === "" || text === this.#droppedLogged) return;
+    this.#droppedLogged = text;
+    this.#log.info(`not delivered so far: ${text}`);
+  }
+}
+
+/**
+ * Whether a session's process is alive, as far as the bridge may know: Deno guards all of
+ * `/proc` behind `--allow-all`, so without it the pid cannot be checked and the session
+ * counts as alive (it still ends with SessionEnd or the registry's time-to-live).
+ */
+function pidAlive(pid: number): boolean {
+  if (Deno.build.os !== "linux") return true;
+  try {
+    Deno.statSync(`/proc/${pid}`);
+    return true;
+  } catch (err) {
+    return !(err instanceof Deno.errors.NotFound);
+  }
+}

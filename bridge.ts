@@ -1,0 +1,261 @@
+#!/usr/bin/env -S deno run --allow-net --allow-read --allow-write --allow-env --allow-run
+/**
+ * The bridge: the one process per machine (and bot token) that holds the Discord gateway
+ * connection. It listens to the chat channel, the threads under it and the threads of the
+ * notification channel (the webhook's channel), and writes every accepted event as one
+ * JSON line into the mailbox of each session it is addressed to (DESIGN.md §1–§3).
+ *
+ * - **Accepted:** messages from `DISCORD_ALLOWED_USERS` only; bot, webhook and system
+ *   messages are never delivered (counted in the log). Button clicks on the bot's
+ *   prompts (`custom_id` starting `cd:`) and reactions on messages a session posted are
+ *   delivered to that session; every interaction is answered within 3 s.
+ * - **Routing:** see `routing.ts` (thread → its session; `@name` or a reply to a session's
+ *   post → that session; else every live session; none live → the held box).
+ * - **Nothing lost:** a cursor per channel/thread (`$CLAUDE_DISCORD_HOME/bridge/cursors.json`)
+ *   moves only after the mailbox write is durable; on start and after every reconnect the
+ *   bridge pages the history after it. Mailboxes de-duplicate by message id.
+ * - **One per state directory:** a lock file and a pid file; a second start prints
+ *   `already running (pid N)` and exits 0; the lock of a killed bridge is taken over.
+ * - **Faults:** a bad token or a missing Message Content intent ends it with exit code 1
+ *   and one sentence naming the fix; while Discord is unreachable it reconnects with
+ *   capped exponential backoff and jitter; SIGINT/SIGTERM flush, save and release the lock.
+ * - **Log:** `$CLAUDE_DISCORD_HOME/bridge.log` (rotated; tokens scrubbed).
+ *
+ * ## Usage and least permissions
+ *
+ * ```sh
+ * # foreground (what `deno task start` runs)
+ * deno run --allow-net=discord.com,*.discord.gg \
+ *   --allow-read=$HOME/.claude/discord --allow-write=$HOME/.claude/discord \
+ *   --allow-env=DISCORD_BOT_TOKEN,DISCORD_CHANNEL_ID,DISCORD_WEBHOOK_URL,DISCORD_ALLOWED_USERS,DISCORD_API_URL,CLAUDE_DISCORD_HOME,HOME,WS_NO_BUFFER_UTIL,WS_NO_UTF_8_VALIDATE \
+ *   bridge.ts
+ * # in the background, returning at once (what hooks do): the same plus --allow-run=deno
+ * deno run … --allow-run=deno bridge.ts --detach
+ * # stop it (Deno.kill needs --allow-run without a list) / show its state
+ * deno run … --allow-run bridge.ts --stop
+ * deno run … bridge.ts --status
+ * ```
+ *
+ * Deno lets only `--allow-all` read `/proc`, so with these flags a session whose process
+ * died without SessionEnd counts as live until the registry's time-to-live. With a local
+ * server (`DISCORD_API_URL=http://127.0.0.1:PORT/api`) use `--allow-net=127.0.0.1`.
+ * Exit codes: 0 (also "already running"), 1 fatal error, 2 usage or configuration error;
+ * `--status` exits 1 when no bridge runs.
+ *
+ * @example Run a bridge in-process against the local Discord server
+ * ```ts
+ * import { Bridge } from "./bridge.ts";
+ * import { createLogger } from "./log.ts";
+ * import { startDiscordServer } from "./testing/mod.ts";
+ *
+ * await using server = await startDiscordServer({ port: 0 });
+ * const home = Deno.makeTempDirSync();
+ * const bridge = new Bridge({
+ *   token: server.token,
+ *   channelId: server.channelId,
+ *   webhookUrl: server.webhookUrl,
+ *   allowedUsers: [server.ownerId],
+ *   apiUrl: server.apiUrl,
+ *   home,
+ *   log: createLogger(`${home}/bridge.log`),
+ * });
+ * await bridge.start();
+ * await server.postAsUser({ channelId: server.channelId, userId: server.ownerId, content: "hi" });
+ * await new Promise((r) => setTimeout(r, 200));
+ * await bridge.idle();
+ * await bridge.stop();
+ * console.assert(bridge.stats().delivered === 1); // into the held box: no session is live
+ * ```
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { loadConfig } from "./config.ts";
+import {
+  acquireInstanceLock,
+  bridgeCommand,
+  bridgePaths,
+  probeBridge,
+  startDetached,
+  stopBridge,
+} from "./daemon.ts";
+import { ClaudeDiscordError, ConfigError } from "./errors.ts";
+import { createLogger, describeError } from "./log.ts";
+import { Bridge } from "./_bridge.ts";
+
+export { Bridge, type BridgeOptions, type BridgeStats } from "./_bridge.ts";
+
+const USAGE = `Usage: bridge.ts [--detach | --stop | --status] [--help]
+
+Holds the Discord gateway connection and writes each accepted message into the
+mailboxes of the Claude Code sessions it is addressed to.
+
+  (no option)  run in the foreground until SIGINT/SIGTERM
+  --detach     start in the background (unless running) and return at once
+  --stop       stop the running bridge (SIGTERM, then SIGKILL after 10 s)
+  --status     show whether a bridge runs (exit 1 when not)
+  --help       show this text
+
+Configuration: env vars or $CLAUDE_DISCORD_HOME/config.json (run setup).
+Log: $CLAUDE_DISCORD_HOME/bridge.log`;
+
+/**
+ * The command line: runs, detaches, stops or shows the bridge.
+ *
+ * @param args Command-line arguments.
+ * @param io Output streams (default: the console).
+ * @returns The exit code: 0, 1 (fatal), 2 (usage or configuration).
+ *
+ * @example
+ * ```ts
+ * import { main } from "./bridge.ts";
+ * console.assert(await main(["--bogus"], { out: () => {}, err: () => {} }) === 2);
+ * ```
+ */
+export async function main(
+  args: string[],
+  io: { out: (line: string) => void; err: (line: string) => void } = {
+    out: (l) => console.log(l),
+    err: (l) => console.error(l),
+  },
+): Promise<number> {
+  let flags;
+  try {
+    flags = parseArgs({
+      args,
+      options: {
+        detach: { type: "boolean" },
+        stop: { type: "boolean" },
+        status: { type: "boolean" },
+        help: { type: "boolean", short: "h" },
+      },
+      strict: true,
+      allowPositionals: false,
+    }).values;
+  } catch (err) {
+    io.err(`${(err as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  if (flags.help) {
+    io.out(USAGE);
+    return 0;
+  }
+  if ([flags.detach, flags.stop, flags.status].filter(Boolean).length > 1) {
+    io.err(`Use one of --detach, --stop, --status.\n\n${USAGE}`);
+    return 2;
+  }
+  try {
+    const config = loadConfig(
+      flags.stop || flags.status ? {} : { require: ["token", "channelId"] },
+    );
+    if (flags.status) return status(config.home, io);
+    if (flags.stop) {
+      const r = await stopBridge(config.home);
+      io.out(
+        !r.wasRunning
+          ? "not running"
+          : `stopped (pid ${r.pid})${r.forced ? " with SIGKILL: it did not exit on SIGTERM" : ""}`,
+      );
+      return 0;
+    }
+    const home = absolute(config.home);
+    if (flags.detach) {
+      const r = await startDetached({
+        home,
+        ...bridgeCommand({ home, apiUrl: config.apiUrl, webhookUrl: config.webhookUrl }),
+      });
+      io.out(
+        r.started
+          ? `started (pid ${r.pid}); log: ${bridgePaths(home).log}`
+          : `already running (pid ${r.pid})`,
+      );
+      return 0;
+    }
+    return await foreground({ ...config, home }, io);
+  } catch (err) {
+    io.err(describeError(err));
+    return err instanceof ConfigError ? 2 : 1;
+  }
+}
+
+function status(home: string, io: { out: (line: string) => void }): number {
+  const s = probeBridge(home);
+  if (!s.running) {
+    io.out("not running");
+    return 1;
+  }
+  const st = s.status;
+  const dropped = Object.entries(st?.dropped ?? {}).map(([k, v]) => `${k} ${v}`).join(", ");
+  io.out(
+    `running (pid ${s.pid ?? "?"})` +
+      (st ? `, ${st.state} since ${st.since}, delivered ${st.delivered}` : "") +
+      (dropped ? `, not delivered: ${dropped}` : "") +
+      (st?.lastCatchUpAt ? `, last catch-up ${st.lastCatchUpAt}` : "") +
+      (st?.warning ? `\nwarning: ${st.warning}` : ""),
+  );
+  return 0;
+}
+
+function absolute(path: string): string {
+  if (path.startsWith("/")) return path;
+  return `${Deno.cwd()}/${path}`.replace(/\/+$/, "");
+}
+
+async function foreground(
+  config: ReturnType<typeof loadConfig> & { token?: string; channelId?: string },
+  io: { out: (line: string) => void; err: (line: string) => void },
+): Promise<number> {
+  const got = await acquireInstanceLock(config.home);
+  if (!got.acquired) {
+    io.out(`already running (pid ${got.pid ?? "?"})`);
+    return 0;
+  }
+  using lock = got.lock;
+  const log = createLogger(lock.paths.log, { stderr: Deno.stderr.isTerminal() });
+  const bridge = new Bridge({
+    token: config.token!,
+    channelId: config.channelId!,
+    webhookUrl: config.webhookUrl,
+    allowedUsers: config.allowedUsers,
+    apiUrl: config.apiUrl,
+    home: config.home,
+    heldRetentionHours: config.heldRetentionHours,
+    log,
+  });
+  if (config.allowedUsers.length === 0) {
+    log.warn("DISCORD_ALLOWED_USERS is empty: no message will be delivered (run setup)");
+  }
+  // discordeno runs handlers without awaiting them; whatever escapes must not end the bridge.
+  const onRejection = (e: PromiseRejectionEvent) => {
+    e.preventDefault();
+    log.error("unhandled rejection", e.reason);
+  };
+  const onError = (e: ErrorEvent) => {
+    e.preventDefault();
+    log.error("uncaught error", e.error ?? e.message);
+  };
+  const onSignal = () => void bridge.stop();
+  globalThis.addEventListener("unhandledrejection", onRejection);
+  globalThis.addEventListener("error", onError);
+  Deno.addSignalListener("SIGINT", onSignal);
+  Deno.addSignalListener("SIGTERM", onSignal);
+  try {
+    bridge.start().catch(() => {});
+    await bridge.done;
+    return 0;
+  } catch (err) {
+    io.err(err instanceof ClaudeDiscordError ? err.message : describeError(err));
+    return 1;
+  } finally {
+    Deno.removeSignalListener("SIGINT", onSignal);
+    Deno.removeSignalListener("SIGTERM", onSignal);
+    globalThis.removeEventListener("unhandledrejection", onRejection);
+    globalThis.removeEventListener("error", onError);
+  }
+}
+
+if (import.meta.main) {
+  const code = await main(Deno.args);
+  // discordeno may leave sockets and timers behind: end the process explicitly.
+  Deno.exit(code);
+}
