@@ -1,0 +1,158 @@
+// Private: what every hook role gets: the state directory, a logger, output channels,
+// a deadline, injectable time, and lazily loaded configuration.
+import { type Config, ENV_VARS, loadConfig } from "../config.ts";
+import type { Logger } from "../log.ts";
+import { SessionRegistry } from "../sessions.ts";
+import type { HookInput } from "./_input.ts";
+
+/** The hook roles; each settings entry names one (see hook.ts). */
+export type HookRole =
+  | "deliver"
+  | "register"
+  | "status"
+  | "wake"
+  | "notice"
+  | "permission"
+  | "end";
+
+/** Everything a role needs from its surroundings (all injectable for tests). */
+export interface HookContext {
+  /** The state directory (absolute). */
+  home: string;
+  /** Environment as far as the hook may read it. */
+  env: Record<string, string | undefined>;
+  /** Clock in ms. */
+  now: () => number;
+  /** The hook log (`$home/hooks.log`). */
+  log: Logger;
+  /** Writes to stdout; throws when stdout is gone (so a claim is not committed). */
+  out: (text: string) => void;
+  /** Writes to stderr. */
+  err: (text: string) => void;
+  /** Wall-clock ms by which the role must have finished (before Claude Code's timeout). */
+  deadline: number;
+  /** Aborted at the deadline. */
+  signal: AbortSignal;
+  /** The deno binary, for starting the bridge. */
+  denoPath?: string;
+  /** The configuration (loaded on first use; throws ConfigError on a bad file). */
+  config: () => Config;
+  /** Transport for Discord calls. */
+  fetch?: typeof fetch;
+}
+
+/** Env vars the hooks read besides the config ones. */
+export const HOOK_ENV_VARS: readonly string[] = ["CLAUDE_PID", "CLAUDE_CODE_SESSION_ID"];
+
+/** Reads the named variables, treating a missing permission as unset. */
+export function readEnv(names: readonly string[]): Record<string, string | undefined> {
+  const env: Record<string, string | undefined> = {};
+  for (const name of names) {
+    try {
+      env[name] = Deno.env.get(name);
+    } catch {
+      // no permission for this one
+    }
+  }
+  return env;
+}
+
+/** A lazily loaded, cached config for `home`. */
+export function lazyConfig(
+  home: string,
+  env: Record<string, string | undefined>,
+): () => Config {
+  let cached: Config | undefined;
+  return () => {
+    cached ??= loadConfig({ env: { ...pick(env, ENV_VARS), CLAUDE_DISCORD_HOME: home } });
+    return cached;
+  };
+}
+
+function pick(
+  env: Record<string, string | undefined>,
+  names: readonly string[],
+): Record<string, string | undefined> {
+  const out: Record<string, string | undefined> = {};
+  for (const n of names) out[n] = env[n];
+  return out;
+}
+
+/** Milliseconds left before the deadline (never negative). */
+export function remaining(ctx: HookContext): number {
+  return Math.max(0, ctx.deadline - ctx.now());
+}
+
+/** The role a hook event runs when the command names none. */
+export function defaultRole(event: string): HookRole | undefined {
+  switch (event) {
+    case "SessionStart":
+    case "PreToolUse":
+      return "register";
+    case "PostToolUse":
+    case "PostToolUseFailure":
+    case "UserPromptSubmit":
+      return "deliver";
+    case "Stop":
+      return "status";
+    case "StopFailure":
+    case "Notification":
+      return "notice";
+    case "SessionEnd":
+      return "end";
+    case "PermissionRequest":
+      return "permission";
+    default:
+      return undefined;
+  }
+}
+
+/** The files the hooks keep under `$home/hooks/`. */
+export function hookPaths(home: string): {
+  dir: string;
+  overflowDir: string;
+  waitDir: string;
+  permDir: string;
+  permAnswers: string;
+  noEnvSession: string;
+  bridgeStart: string;
+  noticeDir: string;
+} {
+  const dir = `${home.replace(/\/+$/, "")}/hooks`;
+  return {
+    dir,
+    overflowDir: `${dir}/overflow`,
+    waitDir: `${dir}/wait`,
+    permDir: `${dir}/perm`,
+    permAnswers: `${dir}/perm/answers.jsonl`,
+    noEnvSession: `${dir}/no-env-session`,
+    bridgeStart: `${dir}/bridge-start.json`,
+    noticeDir: `${dir}/notice`,
+  };
+}
+
+/** Short description of an input for log lines. */
+export function describeInput(input: HookInput): string {
+  const tool = typeof input.tool_name === "string" ? ` ${input.tool_name}` : "";
+  return `${input.hook_event_name}${tool} ${input.session_id.slice(0, 8)}`;
+}
+
+/**
+ * Whether a pid is alive, as far as this process may look: Deno lets only `--allow-all`
+ * read `/proc/<pid>`, so "cannot tell" counts as alive (the registry's time-to-live and
+ * SessionEnd then end the session), like the bridge does.
+ */
+export function pidAlive(pid: number): boolean {
+  if (Deno.build.os !== "linux") return true;
+  try {
+    Deno.statSync(`/proc/${pid}`);
+    return true;
+  } catch (err) {
+    return !(err instanceof Deno.errors.NotFound);
+  }
+}
+
+/** The session registry with the hooks' liveness probe. */
+export function sessionRegistry(home: string): SessionRegistry {
+  return new SessionRegistry(home, { isAlive: pidAlive });
+}

@@ -1,0 +1,165 @@
+// Private: the delivery hooks (PostToolUse, PostToolUseFailure, UserPromptSubmit, and the
+// pending messages at SessionStart) and the shared "take what is pending" step the Stop
+// wake-up uses too.
+//
+// Pending events come from two places, oldest first:
+// 1. `$home/hooks/overflow/<sid>.jsonl`: events already claimed from the mailbox that did
+//    not fit in the previous delivery (Claude Code moves additionalContext over 10,000
+//    characters to a file, so a batch is cut at whole messages, about 9,000 characters);
+// 2. the session mailbox (inbox.ts), claimed two-phase.
+// Both are handled under the overflow lock, and the text is written to stdout (or stderr)
+// inside the claim's deliver callback, before the commit: a hook killed before the commit
+// delivers nothing (Claude Code discards a killed hook's output) and the events stay.
+import { Inbox, type InboxEvent } from "../inbox.ts";
+import { ensurePrivateDir, readTextIfExists, writePrivateFileAtomic } from "../_fs.ts";
+import { withFileLock } from "../_lock.ts";
+import { type HookContext, hookPaths, sessionRegistry } from "./_context.ts";
+import { DEFAULT_BUDGET, deliveryText, type FrameContext, splitBatch } from "./_format.ts";
+import type { HookInput } from "./_input.ts";
+import { keepCandidates } from "./_perm_store.ts";
+
+/** The text a delivery produces, and how many events it carried and left. */
+export interface Taken {
+  /** Events shown now. */
+  shown: InboxEvent[];
+  /** Events left for the next delivery. */
+  left: number;
+}
+
+function overflowPath(home: string, sid: string): string {
+  return `${hookPaths(home).overflowDir}/${sid}.jsonl`;
+}
+
+function readOverflow(path: string): InboxEvent[] {
+  const text = readTextIfExists(path);
+  if (!text) return [];
+  const out: InboxEvent[] = [];
+  for (const line of text.split("\n")) {
+    if (line.trim() === "") continue;
+    try {
+      const e = JSON.parse(line);
+      if (e && typeof e.id === "string" && e.author && typeof e.author.name === "string") {
+        out.push(e as InboxEvent);
+      }
+    } catch {
+      // a damaged line cannot be shown; it is dropped with the rewrite
+    }
+  }
+  return out;
+}
+
+function writeOverflow(path: string, events: readonly InboxEvent[]): void {
+  if (events.length === 0) {
+    try {
+      Deno.removeSync(path);
+    } catch (err) {
+      if (!(err instanceof Deno.errors.NotFound)) throw err;
+    }
+    return;
+  }
+  writePrivateFileAtomic(path, events.map((e) => JSON.stringify(e)).join("\n") + "\n");
+}
+
+/** Notes for events that answered a permission prompt (written by the permission hook). */
+export function readPermNotes(home: string): Map<string, string> {
+  const notes = new Map<string, string>();
+  const text = readTextIfExists(hookPaths(home).permAnswers);
+  if (!text) return notes;
+  for (const line of text.split("\n")) {
+    try {
+      const a = JSON.parse(line);
+      if (typeof a?.id === "string" && typeof a.note === "string") notes.set(a.id, a.note);
+    } catch {
+      // torn or damaged line
+    }
+  }
+  return notes;
+}
+
+/** What the session record tells the frames. */
+export function frameContext(home: string, sid: string): FrameContext {
+  let record;
+  try {
+    record = sessionRegistry(home).get(sid);
+  } catch {
+    record = undefined;
+  }
+  return {
+    ...(record?.name ? { sessionName: record.name } : {}),
+    ...(record?.threadId ? { threadId: record.threadId } : {}),
+    notes: readPermNotes(home),
+  };
+}
+
+/**
+ * Takes what is pending for `sid` (overflow first, then the mailbox), hands the text of
+ * what fits to `emit` and keeps the rest in the overflow file.
+ *
+ * @param ctx The hook context.
+ * @param sid The session id (mailbox name).
+ * @param emit Writes the text; throwing means "not delivered" (nothing is consumed).
+ * @param render Builds the text from frames (delivery or wake-up wording).
+ * @returns What was shown and what was left.
+ */
+export async function takePending(
+  ctx: HookContext,
+  sid: string,
+  emit: (text: string) => void,
+  render: typeof deliveryText = deliveryText,
+): Promise<Taken> {
+  const paths = hookPaths(ctx.home);
+  const path = overflowPath(ctx.home, sid);
+  const inbox = new Inbox(ctx.home, { onWarning: (m) => ctx.log.warn(m) });
+  ensurePrivateDir(paths.dir);
+  ensurePrivateDir(paths.overflowDir);
+  return await withFileLock(`${paths.overflowDir}/${sid}.lock`, async () => {
+    const carry = readOverflow(path);
+    let result: Taken = { shown: [], left: 0 };
+    const show = (events: InboxEvent[]) => {
+      const seen = new Set<string>();
+      const unique = events.filter((e) => !seen.has(e.id) && (seen.add(e.id), true));
+      const fc = frameContext(ctx.home, sid);
+      const { frames, now, later } = splitBatch(unique, DEFAULT_BUDGET, fc);
+      emit(render(frames, now, later.length, fc));
+      // A text answer to an open permission prompt must stay visible to that prompt's hook.
+      keepCandidates(ctx.home, sid, now, ctx.now());
+      // After the text is out: keep the rest for the next delivery.
+      writeOverflow(path, later);
+      result = { shown: now, left: later.length };
+    };
+    let claimed = false;
+    await inbox.claim(sid, (events) => {
+      claimed = true;
+      show([...carry, ...events]);
+    });
+    if (!claimed && carry.length > 0) show(carry);
+    return result;
+  });
+}
+
+/**
+ * The delivery role: prints pending Discord messages as `additionalContext`.
+ *
+ * @param input The hook input.
+ * @param ctx The hook context.
+ * @returns The exit code (always 0).
+ */
+export async function deliverRole(input: HookInput, ctx: HookContext): Promise<number> {
+  const event = input.hook_event_name;
+  const name = event === "UserPromptSubmit" || event === "PostToolUseFailure" ||
+      event === "SessionStart"
+    ? event
+    : "PostToolUse";
+  const taken = await takePending(ctx, input.session_id, (text) => {
+    ctx.out(
+      JSON.stringify({ hookSpecificOutput: { hookEventName: name, additionalContext: text } }),
+    );
+  });
+  if (taken.shown.length > 0) {
+    ctx.log.info(
+      `${event} ${input.session_id.slice(0, 8)}: delivered ${taken.shown.length} event(s)` +
+        (taken.left ? `, ${taken.left} left for the next call` : ""),
+    );
+  }
+  return 0;
+}

@@ -1,0 +1,139 @@
+// Private: the permission hook's small files under `$home/hooks/perm/<sid>/` and the audit log.
+//
+// - `<requestId>.json`: an open prompt ({messageId, until, channelId}); removed when settled.
+//   A prompt of a killed hook expires by its `until`.
+// - `candidates.jsonl`: text answers (`allow`, `deny`, …) the delivery hooks took from the
+//   session's mailbox while a prompt was open, so the permission hook still sees them.
+// - `$home/audit.log` (0600): one JSON line per settled prompt.
+import type { InboxEvent } from "../inbox.ts";
+import { ensurePrivateDir, readTextIfExists, writePrivateFileAtomic } from "../_fs.ts";
+import { hookPaths } from "./_context.ts";
+import { textDecision } from "./_perm_text.ts";
+
+const REQUEST = /^[A-Za-z0-9]{1,64}$/;
+
+function sessionDir(home: string, sid: string): string {
+  return `${hookPaths(home).permDir}/${sid}`;
+}
+
+/** An open prompt. */
+export interface OpenPrompt {
+  /** The prompt message. */
+  messageId: string;
+  /** Ms time after which it no longer counts. */
+  until: number;
+  /** Where it was posted. */
+  channelId: string;
+}
+
+/** The open prompts of one session. */
+export function openPrompts(home: string, sid: string): {
+  add(requestId: string, prompt: OpenPrompt): void;
+  remove(requestId: string): void;
+  count(now: number): number;
+} {
+  const dir = sessionDir(home, sid);
+  const list = (now: number): string[] => {
+    let names: string[];
+    try {
+      names = [...Deno.readDirSync(dir)].filter((e) => e.isFile && e.name.endsWith(".json"))
+        .map((e) => e.name.slice(0, -5)).filter((n) => REQUEST.test(n));
+    } catch {
+      return [];
+    }
+    return names.filter((n) => {
+      try {
+        const p = JSON.parse(readTextIfExists(`${dir}/${n}.json`) ?? "null");
+        return typeof p?.until === "number" && p.until > now;
+      } catch {
+        return false;
+      }
+    });
+  };
+  return {
+    add(requestId, prompt) {
+      ensurePrivateDir(dir);
+      writePrivateFileAtomic(`${dir}/${requestId}.json`, JSON.stringify(prompt));
+    },
+    remove(requestId) {
+      try {
+        Deno.removeSync(`${dir}/${requestId}.json`);
+      } catch {
+        // gone
+      }
+      if (list(0).length === 0) {
+        try {
+          Deno.removeSync(`${dir}/candidates.jsonl`);
+        } catch {
+          // none
+        }
+      }
+    },
+    count: (now) => list(now).length,
+  };
+}
+
+/** Whether a session has a prompt open now (a cheap directory test first). */
+export function hasOpenPrompt(home: string, sid: string, now: number): boolean {
+  try {
+    Deno.statSync(sessionDir(home, sid));
+  } catch {
+    return false;
+  }
+  return openPrompts(home, sid).count(now) > 0;
+}
+
+/**
+ * Keeps text answers seen by a delivery hook while a prompt is open.
+ *
+ * @param home The state directory.
+ * @param sid The session.
+ * @param events Events the delivery hook took.
+ * @param now Clock.
+ */
+export function keepCandidates(
+  home: string,
+  sid: string,
+  events: readonly InboxEvent[],
+  now: number,
+): void {
+  const answers = events.filter((e) => e.kind === "message" && textDecision(e.content ?? ""));
+  if (answers.length === 0 || !hasOpenPrompt(home, sid, now)) return;
+  const path = `${sessionDir(home, sid)}/candidates.jsonl`;
+  const old = readTextIfExists(path) ?? "";
+  writePrivateFileAtomic(path, old + answers.map((e) => JSON.stringify(e)).join("\n") + "\n");
+}
+
+/** Text answers kept by the delivery hooks for a session. */
+export function readCandidates(home: string, sid: string): InboxEvent[] {
+  const text = readTextIfExists(`${sessionDir(home, sid)}/candidates.jsonl`) ?? "";
+  const out: InboxEvent[] = [];
+  for (const line of text.split("\n")) {
+    try {
+      if (line.trim()) out.push(JSON.parse(line));
+    } catch {
+      // torn
+    }
+  }
+  return out;
+}
+
+/**
+ * Appends one line to `$home/audit.log` (created 0600).
+ *
+ * @param home The state directory.
+ * @param entry What to record.
+ */
+export function appendAudit(home: string, entry: Record<string, unknown>): void {
+  const path = `${home.replace(/\/+$/, "")}/audit.log`;
+  Deno.writeTextFileSync(path, JSON.stringify(entry) + "\n", {
+    append: true,
+    create: true,
+    mode: 0o600,
+  });
+  try {
+    Deno.chmodSync(path, 0o600);
+  } catch {
+    // not ours
+  }
+}

@@ -1,0 +1,306 @@
+// Private: PermissionRequest answered from Discord.
+//
+// Contract with the bridge (bridge.ts / routing.ts / posts.ts):
+// - The hook posts the prompt AS THE BOT into the session's thread, with three buttons
+//   whose custom ids are `cd:perm:<requestId>:allow|deny|always`, and records the message
+//   in the posts index under the owner `perm-<requestId>` (not the session).
+// - The bridge routes button clicks and reactions by the owner of their target message
+//   (routing.ts: "button click / reaction on a message a session posted → that session"),
+//   so they land in the mailbox `perm-<requestId>`, which only this hook reads. The bridge
+//   acknowledges the interaction itself (within 3 s); this hook edits the message after.
+// - Text replies are messages in the session's thread, so they land in the session's own
+//   mailbox. The hook does not consume them: it reads the mailbox file without taking
+//   anything (and the candidates the delivery hooks saw meanwhile, see _deliver.ts), and
+//   accepts `allow` / `deny` / `always` that is a Discord reply to the prompt, or plain text
+//   in the thread when this is the session's only open prompt. The message is delivered to
+//   Claude as usual later, with a note that it answered this prompt.
+// - Only users in DISCORD_ALLOWED_USERS answer (checked here again, whatever the bridge
+//   did). Every outcome is appended to `$home/audit.log` (0600): who, what, how, when.
+// - On timeout: no decision (Claude Code shows its terminal prompt), and the message is
+//   edited to say so.
+import { DEFAULT_RETRY, DiscordHttp } from "../_discord_http.ts";
+import { Inbox, type InboxEvent } from "../inbox.ts";
+import { recordPost } from "../posts.ts";
+import { ensurePrivateDir, readTextIfExists, writePrivateFileAtomic } from "../_fs.ts";
+import { type HookContext, hookPaths, remaining } from "./_context.ts";
+import { type HookInput, str } from "./_input.ts";
+import { postStatus, sessionRecord } from "./_post.ts";
+import {
+  answerOf,
+  outcomeLine,
+  type PermAnswer,
+  permMailbox,
+  promptContent,
+  sessionPermissions,
+  toolSummary,
+} from "./_perm_text.ts";
+import { appendAudit, openPrompts, readCandidates } from "./_perm_store.ts";
+
+/**
+ * The permission role.
+ *
+ * @param input The hook input.
+ * @param ctx The hook context.
+ * @returns The exit code (always 0; the decision, if any, is on stdout).
+ */
+export async function permissionRole(input: HookInput, ctx: HookContext): Promise<number> {
+  const config = ctx.config();
+  const sid = input.session_id;
+  const tool = str(input, "tool_name") ?? "unknown tool";
+  const summary = toolSummary(tool, input.tool_input);
+  if (!config.token) {
+    ctx.log.warn(`PermissionRequest ${sid.slice(0, 8)}: no bot token; terminal prompt instead`);
+    return 0;
+  }
+  if (config.allowedUsers.length === 0) {
+    ctx.log.warn(`PermissionRequest ${sid.slice(0, 8)}: nobody is allowlisted to answer`);
+    return 0;
+  }
+  const record = await sessionRecord(input, ctx);
+  let target = record.threadId;
+  if (target === undefined && config.webhookUrl) {
+    const posted = await postStatus(input, ctx, {
+      state: "waiting",
+      title: "Permission needed",
+      text: summary,
+    });
+    target = posted?.threadId;
+  }
+  target ??= config.channelId;
+  if (target === undefined) {
+    ctx.log.warn(`PermissionRequest ${sid.slice(0, 8)}: no thread or channel to ask in`);
+    return 0;
+  }
+
+  const requestId = crypto.randomUUID().replaceAll("-", "").slice(0, 16);
+  const timeoutSeconds = Math.max(
+    1,
+    Math.min(config.permissionTimeoutSeconds, Math.floor((remaining(ctx) - 10_000) / 1000)),
+  );
+  const http = new DiscordHttp(
+    {
+      fetch: ctx.fetch ?? ((i, init) => fetch(i, init)),
+      now: ctx.now,
+      random: Math.random,
+      sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+    },
+    { ...DEFAULT_RETRY, budgetMs: 10_000, timeoutMs: 8_000 },
+    [config.token],
+  );
+  const content = promptContent({
+    sessionName: record.name,
+    tool,
+    input: input.tool_input,
+    timeoutSeconds,
+    ...(config.mentionUserId ? { mentionUserId: config.mentionUserId } : {}),
+  });
+  const base = `${config.apiUrl}/v10/channels/${target}/messages`;
+  const created = await http.request({
+    method: "POST",
+    url: base,
+    route: `channel:${target}:messages`,
+    authorization: `Bot ${config.token}`,
+    body: {
+      content,
+      allowed_mentions: config.mentionUserId
+        ? { parse: [], users: [config.mentionUserId] }
+        : { parse: [] },
+      components: [{
+        type: 1,
+        components: [
+          { type: 2, style: 3, label: "Allow", custom_id: `cd:perm:${requestId}:allow` },
+          { type: 2, style: 4, label: "Deny", custom_id: `cd:perm:${requestId}:deny` },
+          {
+            type: 2,
+            style: 2,
+            label: "Allow for this session",
+            custom_id: `cd:perm:${requestId}:always`,
+          },
+        ],
+      }],
+    },
+  });
+  const messageId = (created.body as { id?: unknown } | undefined)?.id;
+  if (created.status >= 300 || typeof messageId !== "string") {
+    ctx.log.warn(
+      `PermissionRequest ${sid.slice(0, 8)}: prompt not posted (${created.status} ${
+        created.message ?? ""
+      }); terminal prompt instead`,
+    );
+    return 0;
+  }
+  await recordPost(ctx.home, permMailbox(requestId), messageId);
+  ctx.log.info(`PermissionRequest ${sid.slice(0, 8)}: asked in Discord (${summary})`);
+
+  const until = ctx.now() + timeoutSeconds * 1000;
+  const open = openPrompts(ctx.home, sid);
+  open.add(requestId, { messageId, until, channelId: target });
+  let answer: PermAnswer | undefined;
+  try {
+    answer = await waitForAnswer(ctx, {
+      sid,
+      requestId,
+      messageId,
+      channelId: target,
+      allowed: new Set(config.allowedUsers),
+      until,
+      onlyPrompt: () => open.count(ctx.now()) === 1,
+    });
+  } finally {
+    open.remove(requestId);
+  }
+
+  const edited = await http.request({
+    method: "PATCH",
+    url: `${base}/${messageId}`,
+    route: `channel:${target}:messages:edit`,
+    authorization: `Bot ${config.token}`,
+    body: {
+      content: `${content}\n\n${outcomeLine(answer, timeoutSeconds)}`.slice(0, 2000),
+      components: [],
+      allowed_mentions: { parse: [] },
+    },
+  }).catch((err) => ({ status: 0, message: String(err) }));
+  if (edited.status >= 300 || edited.status === 0) {
+    ctx.log.warn(`PermissionRequest: prompt not edited (${edited.status} ${edited.message ?? ""})`);
+  }
+  appendAudit(ctx.home, {
+    at: new Date(ctx.now()).toISOString(),
+    session: sid,
+    sessionName: record.name,
+    requestId,
+    tool: summary,
+    decision: answer?.decision ?? "none (timeout: terminal prompt)",
+    ...(answer ? { by: answer.by, via: answer.via, eventId: answer.eventId } : {}),
+    promptMessageId: messageId,
+  });
+  if (answer === undefined) {
+    ctx.log.info(`PermissionRequest ${sid.slice(0, 8)}: no answer in ${timeoutSeconds} s`);
+    return 0;
+  }
+  if (answer.via === "text") {
+    const word = answer.decision === "deny" ? "denied" : "allowed";
+    notePermAnswer(
+      ctx,
+      answer.eventId,
+      `this message answered the permission request ` +
+        `for ${summary}: ${word}; that is already applied`,
+    );
+  }
+  const decision = answer.decision === "deny"
+    ? {
+      behavior: "deny",
+      message: `Denied from Discord by ${answer.by.name} (Discord user id ${answer.by.id}).`,
+    }
+    : answer.decision === "always"
+    ? { behavior: "allow", updatedPermissions: sessionPermissions(input.permission_suggestions) }
+    : { behavior: "allow" };
+  ctx.out(JSON.stringify({ hookSpecificOutput: { hookEventName: "PermissionRequest", decision } }));
+  ctx.log.info(
+    `PermissionRequest ${sid.slice(0, 8)}: ${answer.decision} by ${answer.by.name} ` +
+      `(${answer.by.id}) via ${answer.via}`,
+  );
+  return 0;
+}
+
+function notePermAnswer(ctx: HookContext, eventId: string, note: string): void {
+  const path = hookPaths(ctx.home).permAnswers;
+  ensurePrivateDir(hookPaths(ctx.home).permDir);
+  const lines = (readTextIfExists(path) ?? "").split("\n").filter((l) => l.trim() !== "")
+    .slice(-199);
+  lines.push(JSON.stringify({ id: eventId, note }));
+  writePrivateFileAtomic(path, lines.join("\n") + "\n");
+}
+
+interface WaitSpec {
+  sid: string;
+  requestId: string;
+  messageId: string;
+  channelId: string;
+  allowed: ReadonlySet<string>;
+  until: number;
+  onlyPrompt: () => boolean;
+}
+
+function sessionMailboxEvents(home: string, sid: string): InboxEvent[] {
+  const text = readTextIfExists(`${home}/inbox/${sid}.jsonl`) ?? "";
+  const out: InboxEvent[] = [];
+  const complete = text.slice(0, text.lastIndexOf("\n") + 1);
+  for (const line of complete.split("\n")) {
+    if (line.trim() === "") continue;
+    try {
+      out.push(JSON.parse(line));
+    } catch {
+      // malformed: inbox.ts deals with it
+    }
+  }
+  return out;
+}
+
+async function waitForAnswer(ctx: HookContext, spec: WaitSpec): Promise<PermAnswer | undefined> {
+  const inbox = new Inbox(ctx.home, { onWarning: (m) => ctx.log.warn(m) });
+  const inboxDir = `${ctx.home}/inbox`;
+  ensurePrivateDir(inboxDir);
+  const rules = () => ({
+    requestId: spec.requestId,
+    promptMessageId: spec.messageId,
+    channelId: spec.channelId,
+    allowed: spec.allowed,
+    plainTextAnswers: spec.onlyPrompt(),
+  });
+  const check = async (): Promise<PermAnswer | undefined> => {
+    let found: PermAnswer | undefined;
+    await inbox.claim(permMailbox(spec.requestId), (events) => {
+      for (const e of events) {
+        const a = answerOf(e, rules());
+        if (typeof a === "string") {
+          ctx.log.info(`PermissionRequest: ignored ${e.kind} ${e.id}: ${a}`);
+        } else found ??= a;
+      }
+    });
+    if (found) return found;
+    const r = rules();
+    for (
+      const e of [
+        ...readCandidates(ctx.home, spec.sid),
+        ...sessionMailboxEvents(ctx.home, spec.sid),
+      ]
+    ) {
+      const a = answerOf(e, r);
+      if (typeof a !== "string") return a;
+    }
+    return undefined;
+  };
+  const watcher = Deno.watchFs(inboxDir, { recursive: false });
+  let wake = () => {};
+  const pump = (async () => {
+    try {
+      for await (const _ of watcher) wake();
+    } catch {
+      // closed
+    }
+  })();
+  try {
+    for (;;) {
+      const a = await check();
+      if (a) return a;
+      const left = Math.min(spec.until - ctx.now(), remaining(ctx) - 8000);
+      if (left <= 0 || ctx.signal.aborted) return undefined;
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, Math.min(left, 1000));
+        wake = () => {
+          clearTimeout(t);
+          resolve();
+        };
+      });
+      wake = () => {};
+    }
+  } finally {
+    try {
+      watcher.close();
+    } catch {
+      // already closed
+    }
+    await pump;
+  }
+}

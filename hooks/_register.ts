@@ -1,0 +1,155 @@
+// Private: SessionStart / PreToolUse: register the session, move held messages to the
+// first session that starts, and make sure the bridge runs.
+//
+// The session's pid (for liveness) is the Claude Code process: Claude Code 2.1.x puts it
+// in the hook's environment as CLAUDE_PID; without it the hook walks /proc/<pid>/stat
+// parents from its own parent up to the first process named `claude` (the native build)
+// or a `node` whose command line mentions claude (the npm build). When neither is found
+// no pid is recorded and liveness falls back to the registry's last-seen time.
+//
+// The bridge is started with daemon.ts (`startDetached`): it probes the bridge's lock
+// and spawns `bridge.ts` detached when nobody holds it. Two sessions starting at the same
+// instant may both spawn one; the bridge's own instance lock lets exactly one run.
+// A failed start is not retried by this session's hooks for 30 s.
+import { bridgeCommand, probeBridge, startDetached } from "../daemon.ts";
+import { Inbox } from "../inbox.ts";
+import { ensurePrivateDir, readTextIfExists, writePrivateFileAtomic } from "../_fs.ts";
+import { type HookContext, hookPaths, sessionRegistry } from "./_context.ts";
+import { deliverRole } from "./_deliver.ts";
+import { type HookInput, str } from "./_input.ts";
+
+/** How long a failed bridge start is not retried. */
+const START_BACKOFF_MS = 30_000;
+
+/**
+ * Finds the Claude Code process: `CLAUDE_PID`, else a /proc walk from `ppid`.
+ *
+ * @param env The environment.
+ * @param ppid This process's parent pid.
+ * @param readProc Reads a /proc file (injectable for tests).
+ * @returns The pid, or `undefined`.
+ */
+export function findClaudePid(
+  env: Record<string, string | undefined>,
+  ppid: number | undefined,
+  readProc: (path: string) => string | undefined = (p) => {
+    try {
+      return Deno.readTextFileSync(p);
+    } catch {
+      return undefined;
+    }
+  },
+): number | undefined {
+  const fromEnv = env.CLAUDE_PID?.trim();
+  if (fromEnv && /^[1-9][0-9]{0,9}$/.test(fromEnv)) return Number(fromEnv);
+  let pid = ppid;
+  for (let depth = 0; depth < 8 && pid !== undefined && pid > 1; depth++) {
+    const stat = readProc(`/proc/${pid}/stat`);
+    if (stat === undefined) return undefined;
+    // "pid (comm) state ppid …": comm may hold spaces and parentheses.
+    const open = stat.indexOf("(");
+    const close = stat.lastIndexOf(")");
+    if (open < 0 || close < open) return undefined;
+    const comm = stat.slice(open + 1, close);
+    if (/^claude/i.test(comm)) return pid;
+    if (comm === "node") {
+      const cmdline = readProc(`/proc/${pid}/cmdline`) ?? "";
+      if (/claude/i.test(cmdline)) return pid;
+    }
+    const ppidField = stat.slice(close + 2).split(" ")[1];
+    pid = ppidField && /^[0-9]+$/.test(ppidField) ? Number(ppidField) : undefined;
+  }
+  return undefined;
+}
+
+function ppid(): number | undefined {
+  try {
+    return Deno.ppid;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Starts the bridge unless it runs, it is not configured, or a start failed lately.
+ *
+ * @param ctx The hook context.
+ * @returns What happened, for the log.
+ */
+export async function ensureBridge(ctx: HookContext): Promise<string> {
+  const config = ctx.config();
+  if (!config.token || !config.channelId) return "bridge not configured (no token or channel)";
+  const before = probeBridge(ctx.home);
+  if (before.running) return `bridge running (pid ${before.pid ?? "?"})`;
+  const paths = hookPaths(ctx.home);
+  const last = Number(JSON.parse(readTextIfExists(paths.bridgeStart) ?? "{}")?.at ?? 0);
+  if (ctx.now() - last < START_BACKOFF_MS) return "bridge down; a start was tried lately";
+  ensurePrivateDir(paths.dir);
+  writePrivateFileAtomic(paths.bridgeStart, JSON.stringify({ at: ctx.now() }) + "\n");
+  const command = bridgeCommand({
+    home: ctx.home,
+    apiUrl: config.apiUrl,
+    ...(config.webhookUrl ? { webhookUrl: config.webhookUrl } : {}),
+    ...(ctx.denoPath ? { denoPath: ctx.denoPath } : {}),
+    bridgeArgs: [],
+  });
+  const result = await startDetached({ home: ctx.home, ...command });
+  return result.started
+    ? `bridge started (pid ${result.pid ?? "?"})`
+    : `bridge already running (pid ${result.pid ?? "?"})`;
+}
+
+/**
+ * The registration role (SessionStart, PreToolUse).
+ *
+ * @param input The hook input.
+ * @param ctx The hook context.
+ * @returns The exit code (always 0).
+ */
+export async function registerRole(input: HookInput, ctx: HookContext): Promise<number> {
+  const sid = input.session_id;
+  const registry = sessionRegistry(ctx.home);
+  const pid = findClaudePid(ctx.env, ppid());
+  const cwd = str(input, "cwd") ?? ctx.env.CLAUDE_PROJECT_DIR ?? "";
+  const record = await registry.register({ id: sid, cwd, ...(pid ? { pid } : {}) });
+  const envSid = ctx.env.CLAUDE_CODE_SESSION_ID;
+  if (envSid !== undefined && envSid !== sid) {
+    // The shell fast path trusts CLAUDE_CODE_SESSION_ID; turn that off for good.
+    const paths = hookPaths(ctx.home);
+    ensurePrivateDir(paths.dir);
+    writePrivateFileAtomic(paths.noEnvSession, `${envSid} != ${sid}\n`);
+    ctx.log.warn(`CLAUDE_CODE_SESSION_ID differs from session_id: fast path reads stdin now`);
+  }
+  let held = 0;
+  if (input.hook_event_name === "SessionStart") {
+    const inbox = new Inbox(ctx.home, {
+      heldRetentionHours: safeRetention(ctx),
+      onWarning: (m) => ctx.log.warn(m),
+    });
+    held = await inbox.releaseHeld(sid);
+  }
+  let bridge: string;
+  try {
+    bridge = await ensureBridge(ctx);
+  } catch (err) {
+    bridge = `bridge start failed: ${err instanceof Error ? err.message : String(err)}`;
+  }
+  ctx.log.info(
+    `${input.hook_event_name} ${sid.slice(0, 8)}: registered as ${record.name}` +
+      `${pid ? ` (pid ${pid})` : " (no pid)"}; ${bridge}` +
+      (held ? `; ${held} held message(s) moved here` : ""),
+  );
+  if (input.hook_event_name === "SessionStart") {
+    // Held messages (and anything already addressed to it) reach Claude right away.
+    return await deliverRole(input, ctx);
+  }
+  return 0;
+}
+
+function safeRetention(ctx: HookContext): number {
+  try {
+    return ctx.config().heldRetentionHours;
+  } catch {
+    return 24;
+  }
+}

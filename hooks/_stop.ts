@@ -1,0 +1,164 @@
+// Private: the two Stop hooks.
+//
+// - `status` (synchronous, network): posts the session's STATUS "done" with Claude's final
+//   text (`last_assistant_message`) into its thread.
+// - `wake` (asyncRewake, no network): waits for the next Discord message addressed to the
+//   session, up to `wakeTimeoutSeconds`, then writes it to stderr and exits 2, which wakes
+//   the idle session. It exits 0 (no wake) on timeout, when wakeOnMessage is off, when a
+//   newer wait of the same session takes over (one waiter per session: each Stop starts a
+//   new one), when UserPromptSubmit or SessionEnd cancels it, or when the Claude Code
+//   process is gone (the hook's parent pid changes: Deno lets only --allow-all look into
+//   /proc, but `Deno.ppid` is live). Those checks run again inside the claim, before the
+//   commit, so a message is never consumed for a session that cannot read it.
+//
+// stop_hook_active: Claude Code 2.1.x sets it on the Stop that follows an asyncRewake
+// wake-up (checked with the real CLI: the interactive run in tests/e2e/claude_cli_test.ts),
+// so skipping the wait when it is set would deafen the
+// session after one Discord exchange. Instead: neither hook ever answers `decision:
+// block`, and the wake-up exits 2 only with events it claimed (each delivered once), so it
+// cannot wake Claude twice with the same text or wake it with nothing; and a runaway guard
+// allows at most MAX_WAKES wake-ups per session in WAKE_WINDOW_MS.
+import { Inbox } from "../inbox.ts";
+import { ensurePrivateDir, readTextIfExists, writePrivateFileAtomic } from "../_fs.ts";
+import { type HookContext, hookPaths, remaining } from "./_context.ts";
+import { takePending } from "./_deliver.ts";
+import { wakeText } from "./_format.ts";
+import { type HookInput, str } from "./_input.ts";
+import { postStatus } from "./_post.ts";
+
+/** Most wake-ups per session within {@linkcode WAKE_WINDOW_MS}. */
+export const MAX_WAKES = 20;
+/** The window of the runaway guard. */
+export const WAKE_WINDOW_MS = 10 * 60_000;
+
+/**
+ * The Stop status role.
+ *
+ * @param input The hook input.
+ * @param ctx The hook context.
+ * @returns The exit code (always 0).
+ */
+export async function statusRole(input: HookInput, ctx: HookContext): Promise<number> {
+  const config = ctx.config();
+  const text = str(input, "last_assistant_message")?.trim();
+  const fields = config.wakeOnMessage
+    ? [{ name: "Reply", value: "Write in this thread: the session wakes up and reads it." }]
+    : [];
+  await postStatus(input, ctx, {
+    state: "done",
+    title: "Finished its turn",
+    text: text || "(no final text)",
+    fields,
+  });
+  return 0;
+}
+
+function waitFile(ctx: HookContext, sid: string): string {
+  return `${hookPaths(ctx.home).waitDir}/${sid}`;
+}
+
+/**
+ * Cancels a session's pending wake-up wait (UserPromptSubmit fast path does the same by
+ * emptying the file; SessionEnd calls this).
+ *
+ * @param home The state directory.
+ * @param sid The session id.
+ */
+export function cancelWait(home: string, sid: string): void {
+  try {
+    Deno.writeTextFileSync(`${hookPaths(home).waitDir}/${sid}`, "");
+  } catch {
+    // nothing waits
+  }
+}
+
+function recentWakes(ctx: HookContext, sid: string): number[] {
+  try {
+    const list = JSON.parse(readTextIfExists(`${waitFile(ctx, sid)}.wakes`) ?? "[]");
+    return Array.isArray(list) ? list.filter((t) => typeof t === "number") : [];
+  } catch {
+    return [];
+  }
+}
+
+function currentPpid(): number | undefined {
+  try {
+    return Deno.ppid;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The Stop wake-up role.
+ *
+ * @param input The hook input.
+ * @param ctx The hook context.
+ * @returns 2 when it woke Claude with a message on stderr, else 0.
+ */
+export async function wakeRole(input: HookInput, ctx: HookContext): Promise<number> {
+  const sid = input.session_id;
+  const config = ctx.config();
+  if (!config.wakeOnMessage) return 0;
+  const since = ctx.now() - WAKE_WINDOW_MS;
+  const wakes = recentWakes(ctx, sid).filter((t) => t > since);
+  if (wakes.length >= MAX_WAKES) {
+    ctx.log.warn(`Stop ${sid.slice(0, 8)}: ${wakes.length} wake-ups in 10 min; not waiting`);
+    return 0;
+  }
+  const dir = hookPaths(ctx.home).waitDir;
+  ensurePrivateDir(dir);
+  const token = crypto.randomUUID();
+  const file = waitFile(ctx, sid);
+  writePrivateFileAtomic(file, token);
+  // The hook's parent is Claude Code (sh execs the deno command): when it dies, the hook
+  // is re-parented and this changes.
+  const parent = currentPpid();
+  const stillMine = () => readTextIfExists(file) === token && currentPpid() === parent;
+  const until = Math.min(ctx.now() + config.wakeTimeoutSeconds * 1000, ctx.deadline - 1000);
+  const inbox = new Inbox(ctx.home, { onWarning: (m) => ctx.log.warn(m) });
+  ctx.log.info(
+    `Stop ${sid.slice(0, 8)}: waiting up to ${Math.round((until - ctx.now()) / 1000)} s`,
+  );
+  try {
+    for (;;) {
+      if (!stillMine()) {
+        ctx.log.info(`Stop ${sid.slice(0, 8)}: wait cancelled or taken over`);
+        return 0;
+      }
+      const taken = await takePending(ctx, sid, (text) => {
+        // Re-checked under the lock, before the commit: never consume for nobody.
+        if (!stillMine()) throw new Error("the wait was cancelled");
+        ctx.err(text);
+      }, wakeText).catch((err) => {
+        if (err instanceof Error && err.message === "the wait was cancelled") return undefined;
+        throw err;
+      });
+      if (taken === undefined) return 0;
+      if (taken.shown.length > 0) {
+        writePrivateFileAtomic(`${file}.wakes`, JSON.stringify([...wakes, ctx.now()]));
+        ctx.log.info(`Stop ${sid.slice(0, 8)}: woke Claude with ${taken.shown.length} event(s)`);
+        return 2;
+      }
+      const left = Math.min(until - ctx.now(), remaining(ctx) - 1000);
+      if (left <= 0) {
+        ctx.log.info(`Stop ${sid.slice(0, 8)}: no message before the wake timeout`);
+        return 0;
+      }
+      const stop = new AbortController();
+      const check = setInterval(() => {
+        if (!stillMine()) stop.abort();
+      }, 1000);
+      const onDeadline = () => stop.abort();
+      ctx.signal.addEventListener("abort", onDeadline, { once: true });
+      try {
+        await inbox.waitForMessages(sid, { signal: stop.signal, timeoutMs: left });
+      } finally {
+        clearInterval(check);
+        ctx.signal.removeEventListener("abort", onDeadline);
+      }
+    }
+  } finally {
+    if (readTextIfExists(file) === token) cancelWait(ctx.home, sid);
+  }
+}

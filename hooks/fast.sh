@@ -1,0 +1,78 @@
+#!/bin/sh
+# Fast path of the claude-discord hooks that run on every tool call: decides with shell
+# builtins only (no cat, sed or jq; no fork) whether Deno needs to start at all.
+#
+#   fast.sh MODE STATE_DIR DENO_COMMAND...
+#
+# MODE deliver   PostToolUse / PostToolUseFailure: start Deno only when the session's
+#                mailbox (or its overflow) is non-empty.
+# MODE prompt    UserPromptSubmit: the same, and first cancel a pending Stop wake-up wait
+#                of this session (the user is back at the terminal).
+# MODE register  PreToolUse: start Deno only when the session is not registered yet, or
+#                the bridge's pid file does not name a live process.
+#
+# The session id comes from CLAUDE_CODE_SESSION_ID (set by Claude Code 2.x for hooks),
+# which spares reading stdin: a PostToolUse input holds the whole tool output, and the
+# shell's `read` takes it one byte per system call. The register hook turns this off
+# (file hooks/no-env-session) if that variable ever differs from stdin's session_id.
+# Otherwise, or when the variable is absent, the first line of stdin is read and
+# session_id is taken out of it with parameter expansion. An id that is not
+# [A-Za-z0-9_-]{1,128} ends the hook quietly. When Deno does start, it gets the hook
+# JSON on stdin as Claude Code sent it. The script always exits 0 on its own.
+mode=$1
+home=$2
+shift 2 2>/dev/null || exit 0
+
+sid=
+line=
+if [ -n "${CLAUDE_CODE_SESSION_ID-}" ] && [ ! -e "$home/hooks/no-env-session" ]; then
+  sid=$CLAUDE_CODE_SESSION_ID
+else
+  n=0
+  while [ "$n" -lt 64 ]; do
+    chunk=
+    IFS= read -r chunk || [ -n "$chunk" ] || break
+    line=$line$chunk
+    case $line in *'"session_id"'*'"'*'"'*) break ;; esac
+    n=$((n + 1))
+  done
+  rest=${line#*\"session_id\"}
+  [ "$rest" = "$line" ] && exit 0
+  # Skip blanks and the colon, then take the quoted value.
+  while :; do
+    case $rest in
+      [" :	"]*) rest=${rest#?} ;;
+      *) break ;;
+    esac
+  done
+  case $rest in \"*) rest=${rest#\"} ;; *) exit 0 ;; esac
+  sid=${rest%%\"*}
+fi
+case $sid in '' | *[!A-Za-z0-9_-]*) exit 0 ;; esac
+[ "${#sid}" -le 128 ] || exit 0
+
+case $mode in
+  prompt)
+    [ -s "$home/hooks/wait/$sid" ] && : >"$home/hooks/wait/$sid"
+    [ -s "$home/inbox/$sid.jsonl" ] || [ -s "$home/hooks/overflow/$sid.jsonl" ] || exit 0
+    ;;
+  deliver)
+    [ -s "$home/inbox/$sid.jsonl" ] || [ -s "$home/hooks/overflow/$sid.jsonl" ] || exit 0
+    ;;
+  register)
+    if [ -s "$home/sessions/$sid.json" ] && [ -s "$home/bridge/bridge.pid" ]; then
+      pid=
+      IFS= read -r pid <"$home/bridge/bridge.pid"
+      case $pid in '' | *[!0-9]*) ;; *) [ -d "/proc/$pid" ] && exit 0 ;; esac
+    fi
+    ;;
+  *) exit 0 ;;
+esac
+
+export CLAUDE_DISCORD_HOME="$home"
+if [ -n "$line" ]; then
+  # stdin was read: hand the line on (the rest of stdin follows it, if any).
+  { printf '%s\n' "$line"; while IFS= read -r chunk || [ -n "$chunk" ]; do printf '%s\n' "$chunk"; done; } | exec "$@"
+  exit 0
+fi
+exec "$@"

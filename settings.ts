@@ -1,0 +1,394 @@
+/**
+ * Builds the Claude Code settings fragment of claude-discord: the hooks (matchers,
+ * timeouts, `async`/`asyncRewake`, the least Deno permissions of each) and the MCP server
+ * entry, with absolute paths to this checkout and the state directory baked in.
+ *
+ * | hook event | matcher | command | timeout | mode |
+ * |---|---|---|---|---|
+ * | SessionStart | (all) | `hook.ts --role register` | 30 s | sync |
+ * | PreToolUse | `*` | `fast.sh register` → `hook.ts --role register` | 30 s | sync |
+ * | PostToolUse | `*` | `fast.sh deliver` → `hook.ts --role deliver` | 30 s | sync |
+ * | PostToolUseFailure | `*` | `fast.sh deliver` …; `hook.ts --role notice` | 30 s | sync; async |
+ * | UserPromptSubmit | (all) | `fast.sh prompt` → `hook.ts --role deliver` | 30 s | sync |
+ * | Stop | (all) | `hook.ts --role status`; `hook.ts --role wake` | 45 s; wake timeout + 60 s | sync; asyncRewake |
+ * | StopFailure | (all) | `hook.ts --role notice` | 30 s | sync |
+ * | Notification | `permission_prompt\|idle_prompt\|elicitation_dialog` | `hook.ts --role notice` | 30 s | async |
+ * | SessionEnd | (all) | `hook.ts --role end` | 15 s | sync |
+ * | PermissionRequest | `*` | `hook.ts --role permission` | permission timeout + 30 s | sync |
+ *
+ * Permissions per role (`H` = the state directory; `ENV` = the config variables of
+ * config.ts plus `CLAUDE_PID`, `CLAUDE_CODE_SESSION_ID`, `CLAUDE_PROJECT_DIR`):
+ *
+ * | role | flags |
+ * |---|---|
+ * | deliver | `--allow-read=H --allow-write=H` (no env, no net) |
+ * | wake | `--allow-read=H --allow-write=H --allow-env=ENV` (no net) |
+ * | register | `--allow-read=H --allow-write=H --allow-env=ENV --allow-run=<deno>` |
+ * | status, notice, end, permission | `--allow-read=H --allow-write=H --allow-env=ENV --allow-net=<API and webhook hosts> --allow-sys=hostname` |
+ *
+ * No hook reads `/proc`: Deno allows that only with `--allow-all`. The Claude Code pid comes
+ * from `CLAUDE_PID` (Claude Code 2.x sets it for hooks), and the wake-up wait notices a gone
+ * session by its parent pid changing (`Deno.ppid`). Every command also has `--no-prompt --no-lock --quiet`
+ * and `--config <checkout>/deno.json`. The hosts come from the configuration at the time
+ * the fragment is built: run setup again after changing `DISCORD_API_URL` or the webhook.
+ *
+ * The MCP server (`mcp.ts`, server name `discord`) gets `--allow-net=<hosts>`,
+ * `--allow-read` (files to send, `/proc`, the state directory), `--allow-write=H` and
+ * `--allow-env` (its MCP library reads the environment). Claude Code reads MCP servers
+ * from `.mcp.json` (project) or `~/.claude.json`, not from `settings.json`: the settings
+ * part enables the server by name (`enabledMcpjsonServers`), and {@linkcode mcpConfig}
+ * gives the `.mcp.json` part.
+ *
+ * @example Build the fragment for a state directory
+ * ```ts
+ * import { buildSettings } from "./settings.ts";
+ *
+ * const settings = buildSettings({ home: "/home/ada/.claude/discord", denoPath: "/usr/bin/deno" });
+ * const post = settings.hooks.PostToolUse[0].hooks[0];
+ * console.assert(post.command.includes("fast.sh"));
+ * console.assert(!post.command.includes("--allow-net"));
+ * ```
+ *
+ * @module
+ */
+import { DEFAULT_API_URL, ENV_VARS } from "./config.ts";
+
+/** One hook command in Claude Code's settings. */
+export interface HookCommand {
+  /** Always `command`. */
+  type: "command";
+  /** The shell command. */
+  command: string;
+  /** Seconds before Claude Code stops the hook. */
+  timeout: number;
+  /** Runs in the background. */
+  async?: boolean;
+  /** Runs in the background and wakes the model when it exits 2. */
+  asyncRewake?: boolean;
+}
+
+/** One matcher group of an event. */
+export interface HookGroup {
+  /** Tool name or notification type pattern; absent = every occurrence. */
+  matcher?: string;
+  /** The commands. */
+  hooks: HookCommand[];
+}
+
+/** The settings.json part. */
+export interface SettingsFragment {
+  /** Hook groups per event. */
+  hooks: Record<string, HookGroup[]>;
+  /** Approves the `.mcp.json` server by name. */
+  enabledMcpjsonServers: string[];
+}
+
+/** An MCP stdio server entry. */
+export interface McpServerEntry {
+  /** `stdio`. */
+  type: "stdio";
+  /** The executable. */
+  command: string;
+  /** Its arguments. */
+  args: string[];
+}
+
+/** What the fragment depends on. */
+export interface SettingsOptions {
+  /** The state directory (absolute). */
+  home: string;
+  /** The checkout (absolute). Default: the directory of this module. */
+  root?: string;
+  /** The deno binary. Default `Deno.execPath()`. */
+  denoPath?: string;
+  /** REST base (`DISCORD_API_URL`). Default Discord's. */
+  apiUrl?: string;
+  /** The STATUS webhook URL; only its host is used. */
+  webhookUrl?: string;
+  /** Whether the Stop hook waits for messages. Default true. */
+  wakeOnMessage?: boolean;
+  /** How long it waits, in seconds. Default 3600. */
+  wakeTimeoutSeconds?: number;
+  /** How long a permission prompt waits, in seconds. Default 300. */
+  permissionTimeoutSeconds?: number;
+  /** The MCP server's name. Default `discord`. */
+  mcpName?: string;
+}
+
+/** The hook roles (see hooks/hook.ts). */
+export type Role = "deliver" | "register" | "status" | "wake" | "notice" | "permission" | "end";
+
+/** Env vars a hook may read besides the config ones. */
+const HOOK_ENV = ["CLAUDE_PID", "CLAUDE_CODE_SESSION_ID", "CLAUDE_PROJECT_DIR"];
+
+function moduleDir(): string {
+  const url = new URL(".", import.meta.url);
+  if (url.protocol !== "file:") {
+    throw new TypeError("settings.ts needs a local checkout: pass `root`");
+  }
+  return decodeURIComponent(url.pathname).replace(/\/+$/, "");
+}
+
+/** Single-quotes a word for sh. */
+export function shellQuote(word: string): string {
+  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", `'\\''`)}'`;
+}
+
+/**
+ * The hosts the posting hooks may reach: the API's and the webhook's.
+ *
+ * @param apiUrl The REST base.
+ * @param webhookUrl The webhook URL.
+ * @returns Host names (with port when not the default).
+ *
+ * @example
+ * ```ts
+ * import { netHosts } from "./settings.ts";
+ * console.assert(netHosts("http://127.0.0.1:8080/api").join() === "127.0.0.1:8080");
+ * ```
+ */
+export function netHosts(apiUrl: string = DEFAULT_API_URL, webhookUrl?: string): string[] {
+  const hosts = new Set<string>();
+  for (const url of [apiUrl, webhookUrl]) if (url) hosts.add(new URL(url).host);
+  return [...hosts];
+}
+
+/**
+ * The least Deno permission flags of a hook role.
+ *
+ * @param role The role.
+ * @param options State directory, deno path, hosts.
+ * @returns The flags, in a stable order.
+ *
+ * @example The delivery hooks get no network
+ * ```ts
+ * import { rolePermissionFlags } from "./settings.ts";
+ * const flags = rolePermissionFlags("deliver", { home: "/h" });
+ * console.assert(flags.join(" ") === "--allow-read=/h --allow-write=/h");
+ * ```
+ */
+export function rolePermissionFlags(role: Role, options: SettingsOptions): string[] {
+  const home = options.home;
+  const env = `--allow-env=${[...ENV_VARS, ...HOOK_ENV].join(",")}`;
+  switch (role) {
+    case "deliver":
+      return [`--allow-read=${home}`, `--allow-write=${home}`];
+    case "wake":
+      return [`--allow-read=${home}`, `--allow-write=${home}`, env];
+    case "register":
+      return [
+        `--allow-read=${home}`,
+        `--allow-write=${home}`,
+        env,
+        `--allow-run=${options.denoPath ?? Deno.execPath()}`,
+      ];
+    case "status":
+    case "notice":
+    case "end":
+    case "permission":
+      return [
+        `--allow-read=${home}`,
+        `--allow-write=${home}`,
+        env,
+        `--allow-net=${netHosts(options.apiUrl, options.webhookUrl).join(",")}`,
+        "--allow-sys=hostname",
+      ];
+  }
+}
+
+/**
+ * The `deno run …` words of a hook role.
+ *
+ * @param role The role.
+ * @param timeout The hook's timeout in seconds (the hook stops before it).
+ * @param options Paths and hosts.
+ * @returns argv, starting with the deno binary.
+ */
+export function hookArgv(role: Role, timeout: number, options: SettingsOptions): string[] {
+  const root = options.root ?? moduleDir();
+  const deno = options.denoPath ?? Deno.execPath();
+  const argv = [
+    deno,
+    "run",
+    "--no-prompt",
+    "--no-lock",
+    "--quiet",
+    `--config=${root}/deno.json`,
+    ...rolePermissionFlags(role, options),
+    `${root}/hooks/hook.ts`,
+    `--role=${role}`,
+    `--home=${options.home}`,
+    `--timeout=${timeout}`,
+  ];
+  if (role === "register") argv.push(`--deno=${deno}`);
+  return argv;
+}
+
+function command(
+  role: Role,
+  timeout: number,
+  options: SettingsOptions,
+  fast?: "deliver" | "prompt" | "register",
+): string {
+  const words = hookArgv(role, timeout, options);
+  if (fast !== undefined) {
+    const root = options.root ?? moduleDir();
+    words.unshift("/bin/sh", `${root}/hooks/fast.sh`, fast, options.home);
+  }
+  return words.map(shellQuote).join(" ");
+}
+
+/**
+ * The settings.json fragment: every hook, and the MCP server enabled by name.
+ *
+ * @param options State directory, checkout, deno, hosts and timeouts.
+ * @returns The fragment.
+ *
+ * @example The Stop wake-up is an asyncRewake hook
+ * ```ts
+ * import { buildSettings } from "./settings.ts";
+ * const s = buildSettings({ home: "/h", root: "/ck", denoPath: "/usr/bin/deno" });
+ * const wake = s.hooks.Stop[0].hooks.find((h) => h.command.includes("--role=wake"));
+ * console.assert(wake?.asyncRewake === true);
+ * ```
+ */
+export function buildSettings(options: SettingsOptions): SettingsFragment {
+  const wakeTimeout = options.wakeTimeoutSeconds ?? 3600;
+  const permTimeout = options.permissionTimeoutSeconds ?? 300;
+  const c = (role: Role, timeout: number, fast?: "deliver" | "prompt" | "register") => ({
+    type: "command" as const,
+    command: command(role, timeout, options, fast),
+    timeout,
+  });
+  const stop: HookCommand[] = [c("status", 45)];
+  if (options.wakeOnMessage ?? true) {
+    stop.push({ ...c("wake", wakeTimeout + 60), async: true, asyncRewake: true });
+  }
+  return {
+    hooks: {
+      SessionStart: [{ hooks: [c("register", 30)] }],
+      PreToolUse: [{ matcher: "*", hooks: [c("register", 30, "register")] }],
+      PostToolUse: [{ matcher: "*", hooks: [c("deliver", 30, "deliver")] }],
+      PostToolUseFailure: [{
+        matcher: "*",
+        hooks: [c("deliver", 30, "deliver"), { ...c("notice", 30), async: true }],
+      }],
+      UserPromptSubmit: [{ hooks: [c("deliver", 30, "prompt")] }],
+      Stop: [{ hooks: stop }],
+      StopFailure: [{ hooks: [c("notice", 30)] }],
+      Notification: [{
+        matcher: "permission_prompt|idle_prompt|elicitation_dialog",
+        hooks: [{ ...c("notice", 30), async: true }],
+      }],
+      SessionEnd: [{ hooks: [c("end", 15)] }],
+      PermissionRequest: [{ matcher: "*", hooks: [c("permission", permTimeout + 30)] }],
+    },
+    enabledMcpjsonServers: [options.mcpName ?? "discord"],
+  };
+}
+
+/**
+ * The `.mcp.json` part: the MCP server entry for `mcp.ts`.
+ *
+ * @param options State directory, checkout, deno, hosts.
+ * @returns `{ mcpServers: { discord: … } }`.
+ *
+ * @example
+ * ```ts
+ * import { mcpConfig } from "./settings.ts";
+ * const m = mcpConfig({ home: "/h", root: "/ck", denoPath: "/usr/bin/deno" });
+ * console.assert(m.mcpServers.discord.args.at(-1) === "/ck/mcp.ts");
+ * ```
+ */
+export function mcpConfig(
+  options: SettingsOptions,
+): { mcpServers: Record<string, McpServerEntry> } {
+  const root = options.root ?? moduleDir();
+  return {
+    mcpServers: {
+      [options.mcpName ?? "discord"]: {
+        type: "stdio",
+        command: options.denoPath ?? Deno.execPath(),
+        args: [
+          "run",
+          "--no-prompt",
+          "--quiet",
+          `--config=${root}/deno.json`,
+          `--allow-net=${netHosts(options.apiUrl, options.webhookUrl).join(",")}`,
+          "--allow-read",
+          `--allow-write=${options.home}`,
+          "--allow-env",
+          `${root}/mcp.ts`,
+        ],
+      },
+    },
+  };
+}
+
+/** Tells whether a hook command is one of ours (any checkout). */
+function isOurs(hook: unknown): boolean {
+  if (hook === null || typeof hook !== "object") return false;
+  const cmd = (hook as { command?: unknown }).command;
+  return typeof cmd === "string" && /\/hooks\/(hook\.ts|fast\.sh)\b/.test(cmd) &&
+    cmd.includes("--role=");
+}
+
+/**
+ * Merges a fragment into existing settings without clobbering: other keys, other events
+ * and other hooks stay as they are; hooks of an earlier claude-discord install are
+ * replaced (so merging twice changes nothing); list settings get our entries added once.
+ *
+ * @param existing The current settings object (parsed JSON).
+ * @param fragment What to add (a {@linkcode SettingsFragment} or any settings object).
+ * @returns A new object.
+ *
+ * @example Idempotent, and other hooks survive
+ * ```ts
+ * import { buildSettings, mergeSettings } from "./settings.ts";
+ * const mine = { hooks: { Stop: [{ hooks: [{ type: "command", command: "say done" }] }] } };
+ * const f = buildSettings({ home: "/h", root: "/ck", denoPath: "/usr/bin/deno" });
+ * const once = mergeSettings(mine, f);
+ * const twice = mergeSettings(once, f);
+ * console.assert(JSON.stringify(once) === JSON.stringify(twice));
+ * console.assert(JSON.stringify(twice).includes("say done"));
+ * ```
+ */
+export function mergeSettings(
+  existing: Record<string, unknown>,
+  fragment: Record<string, unknown>,
+): Record<string, unknown> {
+  const out: Record<string, unknown> = structuredClone(existing);
+  for (const [key, value] of Object.entries(fragment)) {
+    if (key === "hooks" && value && typeof value === "object") {
+      const hooks: Record<string, unknown> = out.hooks && typeof out.hooks === "object" &&
+          !Array.isArray(out.hooks)
+        ? out.hooks as Record<string, unknown>
+        : {};
+      for (const [event, groups] of Object.entries(value as Record<string, HookGroup[]>)) {
+        const kept: unknown[] = [];
+        for (const group of Array.isArray(hooks[event]) ? hooks[event] as unknown[] : []) {
+          const list = (group as { hooks?: unknown })?.hooks;
+          if (!Array.isArray(list)) {
+            kept.push(group);
+            continue;
+          }
+          const others = list.filter((h) => !isOurs(h));
+          if (others.length > 0) kept.push({ ...(group as object), hooks: others });
+        }
+        hooks[event] = [...kept, ...structuredClone(groups)];
+      }
+      out.hooks = hooks;
+    } else if (Array.isArray(value)) {
+      const current = Array.isArray(out[key]) ? out[key] as unknown[] : [];
+      out[key] = [...current, ...value.filter((v) => !current.includes(v))];
+    } else if (value && typeof value === "object") {
+      const current = out[key] && typeof out[key] === "object" && !Array.isArray(out[key])
+        ? out[key] as Record<string, unknown>
+        : {};
+      out[key] = { ...current, ...structuredClone(value as Record<string, unknown>) };
+    } else {
+      out[key] = value;
+    }
+  }
+  return out;
+}
