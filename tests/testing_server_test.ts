@@ -154,3 +154,38 @@ Deno.test("server: a message posted with no bot connected goes to history; close
   await server.close();
   await assert.rejects(fetch(`${server.apiUrl}/v10/gateway`));
 });
+
+Deno.test("faults: added latency on REST; reset() clears history and faults while a connected bot keeps working", async () => {
+  await using server = await startDiscordServer({ port: 0, rateLimits: false });
+  const client = await startDiscordeno(server);
+  try {
+    server.fault({ kind: "latency", ms: 250 });
+    const t0 = Date.now();
+    await client.bot.helpers.sendMessage(server.channelId, { content: "slow" });
+    assert.ok(Date.now() - t0 >= 240, "the answer was delayed");
+    server.fault({ kind: "http", status: 500, count: 5, route: "/webhooks/" });
+    server.reset();
+    assert.equal(server.messages(server.channelId).length, 0);
+    assert.equal(server.state().requests.length, 0);
+    const t1 = Date.now();
+    await client.bot.helpers.sendMessage(server.channelId, { content: "fast" });
+    assert.ok(Date.now() - t1 < 200, "latency cleared");
+    const hook = await fetch(server.textWebhookUrl, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ content: "x" }),
+    });
+    assert.equal(hook.status, 204, "http faults cleared");
+    const m = await server.postAsUser({
+      channelId: server.channelId,
+      userId: server.ownerId,
+      content: "after reset",
+    });
+    await waitFor(
+      "delivery after reset",
+      () => client.events("MESSAGE_CREATE").some((d) => d.id === m.id),
+    );
+  } finally {
+    await client.stop();
+  }
+});
