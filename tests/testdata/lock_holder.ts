@@ -9,10 +9,10 @@ if (!got.acquired) {
   console.log(`busy ${got.pid}`);
   Deno.exit(0);
 }
-console.log("locked");
 Deno.addSignalListener("SIGTERM", () => {
   if (Deno.args.includes("--ignore-term")) return;
   got.lock.release();
   Deno.exit(0);
 });
+console.log("locked");
 setInterval(() => {}, 60_000);
