@@ -86,15 +86,27 @@ Deno.test({
       for (const s of SESSIONS) start(s, [CLAIMER, home, s, resultsDir]);
 
       // Phase 1: kill at random while the writer works; restart whatever was killed.
+      const cursor = () => {
+        try {
+          return Number(Deno.readTextFileSync(`${home}/writer.cursor`));
+        } catch {
+          return 0;
+        }
+      };
+      let nextKillAt = 100;
       while (!writerDone && Date.now() < deadline && failures.length === 0) {
-        const pause = Date.now() + 100 + Math.random() * 400;
-        while (!writerDone && Date.now() < pause) await sleep(10);
-        if (writerDone) break;
+        // Kills are spaced by the writer's progress, not by time, so a loaded machine gets
+        // the same number of kills (about 40) instead of more kills and ever slower progress.
+        while (!writerDone && cursor() < nextKillAt && Date.now() < deadline) await sleep(20);
+        if (writerDone || Date.now() >= deadline) break;
+        nextKillAt = cursor() + 200 + Math.floor(Math.random() * 600);
         const victim = Math.random() < 0.35
           ? "writer"
           : SESSIONS[Math.floor(Math.random() * SESSIONS.length)];
         const p = procs.get(victim)!;
-        if (Date.now() - p.started < 150) continue; // let it get past start-up first
+        // Let it get past start-up first, so the kill lands mid-operation.
+        const age = Date.now() - p.started;
+        if (age < 150) await sleep(150 - age);
         p.killed = true;
         try {
           p.child.kill("SIGKILL");
@@ -104,10 +116,12 @@ Deno.test({
         const out = await p.output;
         if (out.signal !== "SIGKILL") {
           // It finished on its own just before the kill (the writer at its last batch).
-          if (victim === "writer" && out.code === 0) writerDone = true;
-          else {failures.push(
-              `${victim} exited ${out.code}: ${new TextDecoder().decode(out.stderr)}`,
-            );}
+          if (victim === "writer" && out.code === 0) {
+            writerDone = true;
+          } else {
+            const stderr = new TextDecoder().decode(out.stderr);
+            failures.push(`${victim} exited ${out.code}: ${stderr}`);
+          }
           continue;
         }
         victim === "writer" ? kills.writer++ : kills.claimer++;
