@@ -8,8 +8,9 @@
 // Claude Code drops channel notifications silently unless the session was started with
 // `--channels …` or `--dangerously-load-development-channels …`, and it gives the server
 // no sign of that. A message claimed then would be lost, so by default the server only
-// pushes when an ancestor process (the `claude` command) carries one of those flags;
-// otherwise the mailbox is left to the hooks.
+// pushes when an ancestor process (the `claude` command) carries one of those flags
+// (command lines come from the process probe, _mcp_procs.ts); otherwise the mailbox is
+// left to the hooks.
 import type { Logger } from "./log.ts";
 import type { InboxEvent } from "./inbox.ts";
 import type { SessionMatch } from "./_mcp_session.ts";
@@ -83,17 +84,16 @@ export const CHANNEL_FLAGS = ["--channels", "--dangerously-load-development-chan
  * Looks through the ancestors' command lines for a Claude Code channel flag.
  *
  * @param pids Ancestor pids, nearest first.
- * @param readCmdline Reads `/proc/<pid>/cmdline` (NUL-separated), `undefined` when unavailable.
- * @returns The pid and its channel flags with their values, or `undefined` when no ancestor has the flag.
+ * @param argsOf A process's command line as words, `undefined` when unknown.
+ * @returns The pid and its channel flags with their values, or `undefined` when no ancestor has one.
  */
 export function findChannelFlag(
   pids: number[],
-  readCmdline: (pid: number) => string | undefined = readProcCmdline,
+  argsOf: (pid: number) => string[] | undefined,
 ): { pid: number; args: string[] } | undefined {
   for (const pid of pids) {
-    const raw = readCmdline(pid);
-    if (!raw) continue;
-    const argv = raw.split("\0").filter((a) => a !== "");
+    const argv = argsOf(pid);
+    if (!argv) continue;
     const args: string[] = [];
     for (let i = 0; i < argv.length; i++) {
       const a = argv[i];
@@ -109,14 +109,6 @@ export function findChannelFlag(
     if (args.length > 0) return { pid, args };
   }
   return undefined;
-}
-
-function readProcCmdline(pid: number): string | undefined {
-  try {
-    return Deno.readTextFileSync(`/proc/${pid}/cmdline`);
-  } catch {
-    return undefined;
-  }
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {

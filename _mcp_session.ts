@@ -2,14 +2,16 @@
 //
 // Claude Code starts stdio MCP servers as its own children, and runs hooks as its
 // descendants too; the hooks record the Claude Code process id in the session registry.
-// So the server walks its ancestor chain (`Deno.ppid`, then `/proc/<pid>/stat` upwards) and
-// takes the live session whose recorded pid is one of its ancestors. Without a match (no
+// So the server walks its ancestor chain (`Deno.ppid`, then upwards through the process
+// probe, see _mcp_procs.ts) and takes the live session whose recorded pid is one of its
+// ancestors. Without a match (no
 // `/proc`, or no pid recorded yet) it falls back to the one live session whose cwd is the
 // project directory (`CLAUDE_PROJECT_DIR`, else the server's cwd); with none or several, it
 // serves no session and posts to the main channel. An explicit `--session` / env
 // `CLAUDE_DISCORD_SESSION` (id or name) overrides all of this. Resolution is lazy and
 // repeated on every use until a process match is found, because the session usually
 // registers (SessionStart hook) after Claude Code has started its MCP servers.
+import { type ProcessProbe, systemProbe } from "./_mcp_procs.ts";
 
 /** What the resolver needs to know about a session record. */
 export interface SessionLike {
@@ -47,8 +49,8 @@ export interface SessionResolverOptions {
   source: SessionSource;
   /** This process's parent pid. Default `Deno.ppid`. */
   ppid?: number;
-  /** Reads `/proc/<pid>/stat`; `undefined` when unavailable. Default: the real file. */
-  readStat?: (pid: number) => string | undefined;
+  /** The process tree. Default {@linkcode systemProbe}. */
+  probe?: ProcessProbe;
   /** The project directory to match by cwd. */
   projectDir?: string;
   /** An explicit session id or name (overrides everything). */
@@ -61,7 +63,7 @@ export interface SessionResolverOptions {
 export class SessionResolver {
   readonly #source: SessionSource;
   readonly #ppid: number;
-  readonly #readStat: (pid: number) => string | undefined;
+  readonly #probe: ProcessProbe;
   readonly #projectDir?: string;
   readonly #explicit?: string;
   readonly #maxDepth: number;
@@ -71,7 +73,7 @@ export class SessionResolver {
   constructor(options: SessionResolverOptions) {
     this.#source = options.source;
     this.#ppid = options.ppid ?? Deno.ppid;
-    this.#readStat = options.readStat ?? readProcStat;
+    this.#probe = options.probe ?? systemProbe();
     this.#projectDir = options.projectDir ? normalizeDir(options.projectDir) : undefined;
     this.#explicit = options.explicit?.trim() || undefined;
     this.#maxDepth = options.maxDepth ?? 32;
@@ -83,15 +85,21 @@ export class SessionResolver {
     let pid = this.#ppid;
     while (pid > 1 && out.length < this.#maxDepth && !out.includes(pid)) {
       out.push(pid);
-      const parent = parentOf(this.#readStat(pid));
+      const parent = this.#probe.info(pid)?.ppid;
       if (parent === undefined) break;
       pid = parent;
     }
     return out;
   }
 
-  /** Resolves the session now (reads the registry; cheap). */
+  /** The process probe (for liveness and command lines). */
+  get probe(): ProcessProbe {
+    return this.#probe;
+  }
+
+  /** Resolves the session now (reads the registry and the process table; cheap). */
   async resolve(): Promise<SessionMatch> {
+    this.#probe.refresh();
     let sessions: SessionLike[];
     try {
       sessions = await this.#source.list({ live: true });
@@ -144,7 +152,9 @@ export class SessionResolver {
       how: "none",
       detail: sessions.length === 0
         ? "no live session is registered yet"
-        : "no live session is an ancestor process of this server or runs in its directory",
+        : `no live session is an ancestor process of this server (${
+          chain.join(" < ") || "none found"
+        }) or runs in ${this.#projectDir ?? "its directory"}`,
     };
   }
 
@@ -162,23 +172,6 @@ export class SessionResolver {
 
 function processDetail(s: SessionLike): string {
   return `session ${s.name} (Claude Code process ${s.pid} is an ancestor of this server)`;
-}
-
-/** The parent pid in a `/proc/<pid>/stat` line, or `undefined`. */
-export function parentOf(stat: string | undefined): number | undefined {
-  if (!stat) return undefined;
-  // "pid (comm) state ppid …": comm may hold spaces and parentheses, so cut at the last ")".
-  const after = stat.slice(stat.lastIndexOf(")") + 1).trim().split(/\s+/);
-  const ppid = Number(after[1]);
-  return Number.isInteger(ppid) && ppid > 0 ? ppid : undefined;
-}
-
-function readProcStat(pid: number): string | undefined {
-  try {
-    return Deno.readTextFileSync(`/proc/${pid}/stat`);
-  } catch {
-    return undefined;
-  }
 }
 
 function normalizeDir(dir: string): string {

@@ -1,4 +1,4 @@
-#!/usr/bin/env -S deno run --allow-net --allow-read --allow-write --allow-env
+#!/usr/bin/env -S deno run --allow-net --allow-read --allow-write --allow-env --allow-run=ps
 /**
  * The MCP stdio server: Claude's side of the Discord chat.
  *
@@ -20,8 +20,9 @@
  *
  * Claude Code starts stdio MCP servers as children of its own process, and the hooks
  * record that process's pid in the session registry. The server walks its ancestors
- * (`Deno.ppid`, then `/proc/<pid>/stat` upwards) and serves the live session whose pid is
- * one of them. Without a match it takes the only live session whose cwd is the project
+ * (`Deno.ppid`, then upwards through `/proc` when Deno lets it read there, which takes
+ * `--allow-all`, else through one `ps` snapshot, which takes `--allow-run=ps`) and serves
+ * the live session whose pid is one of them. Without a match it takes the only live session whose cwd is the project
  * directory (`CLAUDE_PROJECT_DIR`, else its own cwd); with none (or several) it posts to
  * the main channel and records nothing. The lookup runs again on every tool call until a
  * process match is found, because the session registers (SessionStart hook) after Claude
@@ -40,20 +41,21 @@
  * plugin), and with a claude.ai login; otherwise it drops them without telling the server.
  * So the server pushes only when an ancestor's command line carries one of those flags,
  * and otherwise leaves the mailbox to the hooks (`--no-channel-check` skips this test, for
- * systems without `/proc`).
+ * systems where neither `/proc` nor `ps` can be read).
  *
  * ## Usage
  *
  * ```sh
- * claude mcp add discord -- deno run --allow-net --allow-read --allow-write --allow-env /path/to/mcp.ts
+ * claude mcp add discord -- deno run --allow-net --allow-read --allow-write --allow-env --allow-run=ps /path/to/mcp.ts
  * ```
  *
  * Flags: `--channel`, `--no-channel-check`, `--session ID|NAME`, `--max-upload-mib N`
  * (1–25, default 10, Discord's limit without boosts), `--help`. Configuration comes from
  * `config.ts` (`DISCORD_BOT_TOKEN` and `DISCORD_CHANNEL_ID` required); logs go to
  * `$CLAUDE_DISCORD_HOME/mcp.log`. Nothing but MCP frames is written to stdout.
- * Permissions: `--allow-net` (the API host), `--allow-read` (files to send, `/proc`, the
- * state directory), `--allow-write` (the state directory), `--allow-env`.
+ * Permissions: `--allow-net` (the API host), `--allow-read` (files to send, the state
+ * directory), `--allow-write` (the state directory), `--allow-env`, `--allow-run=ps` (the
+ * process tree; without it only the direct parent is known).
  *
  * @example List the tools over an in-memory transport
  * ```ts
@@ -102,6 +104,7 @@ import { SessionRegistry } from "./sessions.ts";
 import { ensurePrivateDir } from "./_fs.ts";
 import { DiscordRest, type RestDeps } from "./_mcp_rest.ts";
 import { SessionResolver, type SessionSource } from "./_mcp_session.ts";
+import { type ProcessProbe, systemProbe } from "./_mcp_procs.ts";
 import { ChannelGuard } from "./_mcp_targets.ts";
 import type { ToolContext } from "./_mcp_context.ts";
 import { TOOLS } from "./_mcp_tools.ts";
@@ -139,6 +142,8 @@ export interface DiscordMcpOptions {
   sessions?: SessionSource;
   /** Mailboxes. Default `new Inbox(home)`. */
   inbox?: ChannelInbox;
+  /** The process tree view. Default: `/proc` when readable, else `ps`, else none. */
+  probe?: ProcessProbe;
   /** REST transport and time, for tests. */
   rest?: RestDeps & { budgetMs?: number };
 }
@@ -205,8 +210,13 @@ export function createDiscordMcpServer(options: DiscordMcpOptions): DiscordMcpSe
     channelId: options.channelId,
     webhookUrl: options.webhookUrl,
   });
+  const probe = options.probe ?? systemProbe();
   const resolver = new SessionResolver({
-    source: options.sessions ?? new SessionRegistry(options.home),
+    probe,
+    // Liveness from the same probe: SessionRegistry's default reads /proc, which Deno
+    // refuses without --allow-all.
+    source: options.sessions ??
+      new SessionRegistry(options.home, { isAlive: (pid) => probe.alive(pid) ?? true }),
     projectDir,
     explicit: options.session,
   });
@@ -278,7 +288,7 @@ export function createDiscordMcpServer(options: DiscordMcpOptions): DiscordMcpSe
     const check = options.channelCheck ?? true;
     server.oninitialized = () => {
       if (check) {
-        const found = findChannelFlag(resolver.ancestors());
+        const found = findChannelFlag(resolver.ancestors(), (pid) => probe.info(pid)?.args);
         if (!found) {
           log.warn(
             "channel mode is on, but no ancestor process was started with --channels or --dangerously-load-development-channels, so Claude Code would drop the events: leaving the mailbox to the hooks",
@@ -317,7 +327,8 @@ function failure(text: string): CallToolResult {
   return { content: [{ type: "text", text }], isError: true };
 }
 
-const HELP = `Usage: deno run --allow-net --allow-read --allow-write --allow-env mcp.ts [options]
+const HELP =
+  `Usage: deno run --allow-net --allow-read --allow-write --allow-env --allow-run=ps mcp.ts [options]
 
 The claude-discord MCP server (stdio): reply, react, edit_message, fetch_messages and
 send_file for the Claude Code session that started it. It opens no gateway connection.
@@ -327,6 +338,7 @@ Options:
                          (Claude Code must run with --channels or
                          --dangerously-load-development-channels server:<name>)
   --no-channel-check     push even when no ancestor process carries those flags
+                         (for systems where the process tree cannot be read)
   --session ID|NAME      serve this session instead of finding it
   --max-upload-mib N     largest file send_file accepts, 1-25 (default 10)
   -h, --help             show this help
@@ -334,9 +346,9 @@ Options:
 Environment: DISCORD_BOT_TOKEN, DISCORD_CHANNEL_ID (required), DISCORD_WEBHOOK_URL,
 DISCORD_API_URL, CLAUDE_DISCORD_HOME, CLAUDE_DISCORD_SESSION, CLAUDE_PROJECT_DIR.
 Log: $CLAUDE_DISCORD_HOME/mcp.log. Register it with:
-  claude mcp add discord -- deno run --allow-net --allow-read --allow-write --allow-env ${
-  import.meta.filename ?? "mcp.ts"
-}
+  claude mcp add discord -- deno run --allow-net --allow-read --allow-write --allow-env --allow-run=ps ${
+    import.meta.filename ?? "mcp.ts"
+  }
 `;
 
 /**
