@@ -384,6 +384,18 @@ Deno.test({
     assertEquals(parts, Array.from({ length: 7 }, (_, i) => `part ${i}`));
     assert(Date.now() - started >= 4000, "the per-channel window was respected");
 
+    // A 500 is retried; three in a row give up with a sentence.
+    srv.fault({ kind: "http", status: 500, count: 1, route: "/messages" });
+    const retried = await mcp.call("fetch_messages", { limit: 1 });
+    assert(!retried.isError, retried.text);
+    srv.fault({ kind: "http", status: 500, count: 3, route: "/messages" });
+    const gaveUp = await mcp.call("fetch_messages", { limit: 1 });
+    assert(gaveUp.isError);
+    assertMatch(
+      gaveUp.text,
+      /^Cannot read the history of the main channel .*: Discord answered 500 .*3 times in a row: try again later$/,
+    );
+
     // A file over the 25 MiB request ceiling is refused even with the limit raised.
     const big = `${home}/huge.bin`;
     const f = Deno.createSync(big);
@@ -392,6 +404,25 @@ Deno.test({
     const refused = await mcp.call("send_file", { path: big });
     assert(refused.isError);
     assertMatch(refused.text, /over the 25 MiB most a Discord request can carry/);
+  },
+});
+
+Deno.test({
+  name: "mcp.ts names the fix when Discord rejects the token",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    await using srv = await startDiscordServer({ port: 0 });
+    const home = Deno.makeTempDirSync({ prefix: "mcp-home-" });
+    const wrong = `${srv.token.split(".")[0]}.wrong.tokenvalue`;
+    await using mcp = await startMcp({ srv, home, env: { DISCORD_BOT_TOKEN: wrong } });
+    const res = await mcp.call("reply", { text: "hi" });
+    assert(res.isError);
+    assertMatch(
+      res.text,
+      /Discord answered 401.*: the bot token is not valid: run `deno task setup`$/,
+    );
+    assert(!res.text.includes(wrong) && !Deno.readTextFileSync(`${home}/mcp.log`).includes(wrong));
   },
 });
 
