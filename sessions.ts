@@ -52,7 +52,7 @@ export interface SessionRegistryOptions {
   now?: () => number;
   /** A session not seen for this long is not live. Default 24 h. */
   liveTtlMs?: number;
-  /** Tells whether a pid is alive. Default: `/proc/<pid>` exists on Linux, else assumed alive. */
+  /** Tells whether a pid is alive. Default: `/proc/<pid>` exists on Linux; assumed alive elsewhere or without read access to /proc. */
   isAlive?: (pid: number) => boolean;
   /** `register` deletes records that are not live and were last seen longer ago than this. Default 7 days. */
   pruneAfterMs?: number;
@@ -361,7 +361,8 @@ function defaultIsAlive(pid: number): boolean {
   try {
     Deno.statSync(`/proc/${pid}`);
     return true;
-  } catch {
-    return false;
+  } catch (err) {
+    // Only "no such process" means dead; without read permission for /proc we cannot tell.
+    return !(err instanceof Deno.errors.NotFound);
   }
 }

@@ -187,3 +187,16 @@ Deno.test("concurrent registers from separate processes get distinct names", asy
   const registry = new SessionRegistry(t.home);
   assertEquals(registry.list({ live: true }).map((r) => r.name).sort(), [...names].sort());
 });
+
+Deno.test("without read access to /proc a recorded pid counts as alive", async () => {
+  await using t = await tempHome();
+  const repo = new URL("..", import.meta.url).pathname;
+  const script = new URL("./testdata/sessions_liveness.ts", import.meta.url).pathname;
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", `--allow-read=${t.home},${repo}`, `--allow-write=${t.home}`, script, t.home],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assertEquals(out.code, 0, new TextDecoder().decode(out.stderr));
+  assertEquals(new TextDecoder().decode(out.stdout).trim(), "1");
+});
