@@ -355,10 +355,10 @@ function isOurs(hook: unknown): boolean {
  */
 export function mergeSettings(
   existing: Record<string, unknown>,
-  fragment: Record<string, unknown>,
+  fragment: SettingsFragment | Record<string, unknown>,
 ): Record<string, unknown> {
   const out: Record<string, unknown> = structuredClone(existing);
-  for (const [key, value] of Object.entries(fragment)) {
+  for (const [key, value] of Object.entries(fragment as Record<string, unknown>)) {
     if (key === "hooks" && value && typeof value === "object") {
       const hooks: Record<string, unknown> = out.hooks && typeof out.hooks === "object" &&
           !Array.isArray(out.hooks)

@@ -32,7 +32,8 @@ else
   while [ "$n" -lt 64 ]; do
     chunk=
     IFS= read -r chunk || [ -n "$chunk" ] || break
-    line=$line$chunk
+    if [ "$n" -eq 0 ]; then line=$chunk; else line="$line
+$chunk"; fi
     case $line in *'"session_id"'*'"'*'"'*) break ;; esac
     n=$((n + 1))
   done

@@ -1,0 +1,227 @@
+// settings.ts and setup.ts: the Claude Code settings fragment, its permissions, and merging.
+import { ENV_VARS, writeConfigFile } from "../config.ts";
+import {
+  buildSettings,
+  mcpConfig,
+  mergeSettings,
+  netHosts,
+  rolePermissionFlags,
+  shellQuote,
+} from "../settings.ts";
+import { mergeIntoFile } from "../setup.ts";
+import { assert, assertEquals, assertMatch } from "./_assert.ts";
+import { ROOT, tempHome } from "./_hooks.ts";
+
+const OPTS = {
+  home: "/h/state",
+  root: "/ck",
+  denoPath: "/usr/bin/deno",
+  apiUrl: "https://discord.com/api",
+  webhookUrl: "https://discord.com/api/webhooks/1100000000000000001/tok",
+};
+const ENV = `--allow-env=${
+  [...ENV_VARS, "CLAUDE_PID", "CLAUDE_CODE_SESSION_ID", "CLAUDE_PROJECT_DIR"].join(",")
+}`;
+
+Deno.test("rolePermissionFlags: delivery and wake-up get no network; only posting roles do, to the Discord host", () => {
+  assertEquals(rolePermissionFlags("deliver", OPTS), [
+    "--allow-read=/h/state",
+    "--allow-write=/h/state",
+  ]);
+  assertEquals(rolePermissionFlags("wake", OPTS), [
+    "--allow-read=/h/state",
+    "--allow-write=/h/state",
+    ENV,
+  ]);
+  assertEquals(rolePermissionFlags("register", OPTS), [
+    "--allow-read=/h/state",
+    "--allow-write=/h/state",
+    ENV,
+    "--allow-run=/usr/bin/deno",
+  ]);
+  for (const role of ["status", "notice", "end", "permission"] as const) {
+    assertEquals(rolePermissionFlags(role, OPTS), [
+      "--allow-read=/h/state",
+      "--allow-write=/h/state",
+      ENV,
+      "--allow-net=discord.com",
+      "--allow-sys=hostname",
+    ]);
+  }
+  assertEquals(
+    netHosts("http://127.0.0.1:4000/api", "http://127.0.0.1:4000/api/webhooks/1/t"),
+    ["127.0.0.1:4000"],
+  );
+});
+
+Deno.test("buildSettings: events, matchers, timeouts, async and asyncRewake", () => {
+  const s = buildSettings({ ...OPTS, wakeTimeoutSeconds: 600, permissionTimeoutSeconds: 120 });
+  assertEquals(Object.keys(s.hooks), [
+    "SessionStart",
+    "PreToolUse",
+    "PostToolUse",
+    "PostToolUseFailure",
+    "UserPromptSubmit",
+    "Stop",
+    "StopFailure",
+    "Notification",
+    "SessionEnd",
+    "PermissionRequest",
+  ]);
+  const summary = Object.fromEntries(
+    Object.entries(s.hooks).map(([event, groups]) => [
+      event,
+      groups.map((g) => ({
+        matcher: g.matcher,
+        hooks: g.hooks.map((h) => [
+          /--role=(\w+)/.exec(h.command)?.[1],
+          h.command.startsWith("/bin/sh /ck/hooks/fast.sh") ? "fast" : "deno",
+          h.timeout,
+          h.async ?? false,
+          h.asyncRewake ?? false,
+        ]),
+      })),
+    ]),
+  );
+  assertEquals(summary, {
+    SessionStart: [{ matcher: undefined, hooks: [["register", "deno", 30, false, false]] }],
+    PreToolUse: [{ matcher: "*", hooks: [["register", "fast", 30, false, false]] }],
+    PostToolUse: [{ matcher: "*", hooks: [["deliver", "fast", 30, false, false]] }],
+    PostToolUseFailure: [{
+      matcher: "*",
+      hooks: [["deliver", "fast", 30, false, false], ["notice", "deno", 30, true, false]],
+    }],
+    UserPromptSubmit: [{ matcher: undefined, hooks: [["deliver", "fast", 30, false, false]] }],
+    Stop: [{
+      matcher: undefined,
+      hooks: [["status", "deno", 45, false, false], ["wake", "deno", 660, true, true]],
+    }],
+    StopFailure: [{ matcher: undefined, hooks: [["notice", "deno", 30, false, false]] }],
+    Notification: [{
+      matcher: "permission_prompt|idle_prompt|elicitation_dialog",
+      hooks: [["notice", "deno", 30, true, false]],
+    }],
+    SessionEnd: [{ matcher: undefined, hooks: [["end", "deno", 15, false, false]] }],
+    PermissionRequest: [{ matcher: "*", hooks: [["permission", "deno", 150, false, false]] }],
+  });
+  const deliver = s.hooks.PostToolUse[0].hooks[0].command;
+  assertEquals(
+    deliver,
+    "/bin/sh /ck/hooks/fast.sh deliver /h/state /usr/bin/deno run --no-prompt --no-lock " +
+      "--quiet --config=/ck/deno.json --allow-read=/h/state --allow-write=/h/state " +
+      "/ck/hooks/hook.ts --role=deliver --home=/h/state --timeout=30",
+  );
+  assertEquals(s.enabledMcpjsonServers, ["discord"]);
+  const off = buildSettings({ ...OPTS, wakeOnMessage: false });
+  assertEquals(off.hooks.Stop[0].hooks.length, 1);
+});
+
+Deno.test("buildSettings: paths with spaces and quotes are quoted for sh", () => {
+  assertEquals(shellQuote("/a b/it's"), `'/a b/it'\\''s'`);
+  assertEquals(shellQuote("/plain/path-1.ts"), "/plain/path-1.ts");
+  const s = buildSettings({ ...OPTS, home: "/h/my state" });
+  assertMatch(s.hooks.PostToolUse[0].hooks[0].command, / '\/h\/my state' /);
+  assertMatch(s.hooks.PostToolUse[0].hooks[0].command, /'--allow-read=\/h\/my state'/);
+});
+
+Deno.test("mcpConfig: the discord server runs mcp.ts with network only to the Discord host", () => {
+  const m = mcpConfig(OPTS);
+  assertEquals(m.mcpServers.discord, {
+    type: "stdio",
+    command: "/usr/bin/deno",
+    args: [
+      "run",
+      "--no-prompt",
+      "--quiet",
+      "--config=/ck/deno.json",
+      "--allow-net=discord.com",
+      "--allow-read",
+      "--allow-write=/h/state",
+      "--allow-env",
+      "/ck/mcp.ts",
+    ],
+  });
+});
+
+Deno.test("mergeSettings: keeps everything else, replaces an older install, is idempotent", () => {
+  const existing = {
+    model: "opus",
+    permissions: { allow: ["Bash(ls:*)"] },
+    enabledMcpjsonServers: ["other"],
+    hooks: {
+      Stop: [{ hooks: [{ type: "command", command: "say done" }] }],
+      PostToolUse: [{
+        matcher: "*",
+        hooks: [
+          { type: "command", command: "/old/ck/hooks/hook.ts --role=deliver" },
+          { type: "command", command: "prettier --write" },
+        ],
+      }],
+      PreCompact: [{ hooks: [{ type: "command", command: "echo hi" }] }],
+    },
+  };
+  const fragment = buildSettings(OPTS) as unknown as Record<string, unknown>;
+  const once = mergeSettings(existing, fragment);
+  const twice = mergeSettings(once, fragment);
+  assertEquals(twice, once);
+  const hooks = once.hooks as Record<string, { hooks: { command: string }[] }[]>;
+  assertEquals(hooks.Stop[0].hooks[0].command, "say done");
+  assertEquals(hooks.PostToolUse[0].hooks.map((h) => h.command), ["prettier --write"]);
+  assert(!JSON.stringify(once).includes("/old/ck/"), "the older install is gone");
+  assertEquals(hooks.PreCompact[0].hooks[0].command, "echo hi");
+  assertEquals(once.model, "opus");
+  assertEquals(once.permissions, { allow: ["Bash(ls:*)"] });
+  assertEquals(once.enabledMcpjsonServers, ["other", "discord"]);
+  assertEquals(existing.hooks.PostToolUse[0].hooks.length, 2, "input not modified");
+});
+
+Deno.test("setup.ts: --print prints the fragment for this checkout; --write merges and keeps a backup", async () => {
+  await using h = await tempHome();
+  writeConfigFile(h.home, { wakeTimeoutSeconds: 120 });
+  const run = (args: string[]) =>
+    new Deno.Command(Deno.execPath(), {
+      args: ["run", "--allow-read", "--allow-write", "--allow-env", `${ROOT}/setup.ts`, ...args],
+      env: { CLAUDE_DISCORD_HOME: h.home },
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+  const printed = await run(["--print"]);
+  assertEquals(printed.code, 0, new TextDecoder().decode(printed.stderr));
+  const fragment = JSON.parse(new TextDecoder().decode(printed.stdout));
+  assertEquals(
+    fragment,
+    JSON.parse(JSON.stringify(buildSettings({
+      home: h.home,
+      root: ROOT,
+      denoPath: Deno.execPath(),
+      wakeTimeoutSeconds: 120,
+    }))),
+  );
+  const file = `${h.home}/project/.claude/settings.json`;
+  Deno.mkdirSync(`${h.home}/project/.claude`, { recursive: true });
+  Deno.writeTextFileSync(file, JSON.stringify({ model: "sonnet" }));
+  assertEquals(
+    (await run(["--write", file, "--write-mcp", `${h.home}/project/.mcp.json`])).code,
+    0,
+  );
+  const merged = JSON.parse(Deno.readTextFileSync(file));
+  assertEquals(merged.model, "sonnet");
+  assertEquals(Object.keys(merged.hooks).length, 10);
+  assertEquals(JSON.parse(Deno.readTextFileSync(`${file}.bak`)), { model: "sonnet" });
+  const mcp = JSON.parse(Deno.readTextFileSync(`${h.home}/project/.mcp.json`));
+  assertEquals(mcp.mcpServers.discord.args.at(-1), `${ROOT}/mcp.ts`);
+  // A broken file is refused and left as it is.
+  Deno.writeTextFileSync(file, "{ not json");
+  const broken = await run(["--write", file]);
+  assertEquals(broken.code, 2);
+  assertMatch(new TextDecoder().decode(broken.stderr), /is not valid JSON/);
+  assertEquals(Deno.readTextFileSync(file), "{ not json");
+  assertEquals((await run([])).code, 2);
+});
+
+Deno.test("mergeIntoFile: creates a missing file", async () => {
+  await using h = await tempHome();
+  const path = `${h.home}/new/settings.json`;
+  mergeIntoFile(path, { enabledMcpjsonServers: ["discord"] });
+  assertEquals(JSON.parse(Deno.readTextFileSync(path)), { enabledMcpjsonServers: ["discord"] });
+});
