@@ -107,6 +107,7 @@ export class Bridge {
   #state: BridgeStatusFile["state"] = "starting";
   #since: string;
   #stopping = false;
+  #fatal: ClaudeDiscordError | undefined;
   #stopped: Promise<void> | undefined;
   #delivered = 0;
   #dropped: Record<string, number> = {};
@@ -244,8 +245,11 @@ export class Bridge {
     this.#logDrops();
     this.#publish();
     this.#log.info(`stopped (delivered ${this.#delivered})`);
-    this.#ready.reject(new ClaudeDiscordError("The bridge stopped before it connected"));
-    this.#done.resolve();
+    this.#ready.reject(
+      this.#fatal ?? new ClaudeDiscordError("The bridge stopped before it connected"),
+    );
+    if (this.#fatal) this.#done.reject(this.#fatal);
+    else this.#done.resolve();
   }
 
   #fail(err: unknown): void {
@@ -257,8 +261,9 @@ export class Bridge {
         cause: err,
       });
     this.#warning = error.message;
+    this.#fatal = error;
     this.#ready.reject(error);
-    this.stop().finally(() => this.#done.reject(error));
+    void this.stop();
   }
 
   async #run(): Promise<void> {

@@ -11,7 +11,7 @@
 // Every (re)connect opens a new epoch: all channels have a gap until a catch-up that
 // started in that epoch finishes, because events may have been missed while disconnected.
 import { compareIds, snowflakeAt, timeOfSnowflake } from "./_discord_rest.ts";
-import { readTextIfExists, writePrivateFileAtomic } from "./_fs.ts";
+import { ensurePrivateDir, readTextIfExists, writePrivateFileAtomic } from "./_fs.ts";
 
 /** The cursors file: `{ "since": id, "channels": { channelId: lastId } }`. */
 interface CursorFile {
@@ -41,6 +41,7 @@ export class CursorStore {
     this.#path = path;
     this.#saveDelayMs = options.saveDelayMs ?? 50;
     this.#onError = options.onError ?? (() => {});
+    ensurePrivateDir(path.slice(0, path.lastIndexOf("/")) || "/");
     const loaded = parse(readTextIfExists(path));
     this.fresh = loaded === undefined;
     // First start: deliver nothing older than now.

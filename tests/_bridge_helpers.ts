@@ -129,9 +129,19 @@ export function bridgeEnv(w: World, extra: Record<string, string> = {}): Record<
     DISCORD_ALLOWED_USERS: w.server.ownerId,
     DISCORD_API_URL: w.server.apiUrl,
     CLAUDE_DISCORD_HOME: w.home,
-    HOME: w.home,
+    // Deno finds its module cache (npm packages) through these.
+    ...pick("HOME", "PATH", "DENO_DIR", "XDG_CACHE_HOME"),
     ...extra,
   };
+}
+
+function pick(...names: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const n of names) {
+    const v = Deno.env.get(n);
+    if (v !== undefined) out[n] = v;
+  }
+  return out;
 }
 
 /** A bridge process with the least permissions of `bridgeCommand` (plus run, for --stop). */
