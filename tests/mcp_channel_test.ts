@@ -76,7 +76,8 @@ Deno.test({
       assertEquals(n.meta.user, "ada");
       assertEquals(n.meta.user_id, "1100000000000000042");
       assertEquals(n.meta.source, "discord");
-      assertEquals(await inbox.pending(session), 0);
+      // The claim commits just after the notification is written: wait for the commit.
+      await waitFor(async () => await inbox.pending(session) === 0, 5000, "the claim's commit");
     });
 
     await t.step("a message appended later arrives as exactly one notification", async () => {
@@ -183,7 +184,8 @@ Deno.test({
       });
       await waitFor(() => mcp.notifications.length === 1, 10_000, "the held-back message");
       assertMatch(mcp.notifications[0].content, /for the hooks$/);
-      assertEquals(await inbox.pending(session), 0);
+      // The claim commits just after the notification is written: wait for the commit.
+      await waitFor(async () => await inbox.pending(session) === 0, 5000, "the claim's commit");
       const log = Deno.readTextFileSync(`${home}/mcp.log`);
       assertMatch(
         log,
