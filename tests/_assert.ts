@@ -3,17 +3,20 @@ import assertStrict from "node:assert/strict";
 
 /** Asserts deep strict equality. */
 export function assertEquals<T>(actual: T, expected: T, message?: string): void {
-  assertStrict.deepStrictEqual(actual, expected, message);
+  if (message === undefined) assertStrict.deepStrictEqual(actual, expected);
+  else assertStrict.deepStrictEqual(actual, expected, message);
 }
 
 /** Asserts a truthy value. */
 export function assert(value: unknown, message?: string): asserts value {
-  assertStrict.ok(value, message);
+  if (message === undefined) assertStrict.ok(value);
+  else assertStrict.ok(value, message);
 }
 
 /** Asserts a string matches a pattern. */
 export function assertMatch(actual: string, pattern: RegExp, message?: string): void {
-  assertStrict.match(actual, pattern, message);
+  if (message === undefined) assertStrict.match(actual, pattern);
+  else assertStrict.match(actual, pattern, message);
 }
 
 /** Asserts `fn` throws an instance of `ErrorClass` (whose message includes `includes`); returns it. */

@@ -177,7 +177,7 @@ Deno.test("renderStatus mentions only the asked user, only in the first message"
 
 Deno.test("withSessionPrefix cannot ping @everyone or @here through the session name", () => {
   const p = withSessionPrefix({ allowed_mentions: { parse: [] } }, "@everyone and @here");
-  assert.ok(!/@everyone|@here/.test(p.content!), p.content);
+  assert.ok(!/@everyone|@here/.test(p.content!), p.content ?? "");
   assert.deepEqual(p.allowed_mentions, { parse: [] });
 });
 
