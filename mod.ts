@@ -19,3 +19,17 @@
 export * from "./errors.ts";
 export * from "./config.ts";
 export * from "./log.ts";
+export * from "./inbox.ts";
+export * from "./sessions.ts";
+export * from "./posts.ts";
+export * from "./routing.ts";
+export {
+  createNotifier,
+  type Notifier,
+  type NotifierOptions,
+  type StatusField,
+  type StatusInput,
+  type StatusResult,
+  type StatusSession,
+  type StatusState,
+} from "./notify.ts";
