@@ -6,7 +6,7 @@ import type { Logger } from "./log.ts";
 import { PostIndex } from "./posts.ts";
 import { routeEvent } from "./routing.ts";
 import { SessionRegistry } from "./sessions.ts";
-import { bridgePaths, type BridgeStatusFile, writeBridgeStatus } from "./daemon.ts";
+import { bridgePaths, type BridgeStatusFile } from "./daemon.ts";
 import {
   createDiscordBot,
   type DiscordBot,
@@ -18,7 +18,6 @@ import {
   type RawMessage,
   type RawReaction,
   stopDiscordBot,
-  THREAD_TYPES,
 } from "./discord.ts";
 import {
   interactionToEvent,
@@ -29,8 +28,10 @@ import {
 } from "./_bridge_events.ts";
 import { CursorStore, CursorTracker, type Tracked } from "./_bridge_cursors.ts";
 import { MailboxWriter } from "./_bridge_writer.ts";
-import { CachedRoutingView } from "./_bridge_view.ts";
+import { CachedRoutingView, pidAlive } from "./_bridge_view.ts";
 import { CatchUp } from "./_bridge_catchup.ts";
+import { ChannelMap, chatChannelProblem, tokenRejected } from "./_bridge_channels.ts";
+import { StatusBoard } from "./_bridge_status.ts";
 
 /** Options of {@linkcode Bridge}. */
 export interface BridgeOptions {
@@ -93,32 +94,17 @@ export class Bridge {
   readonly #cursors: CursorStore;
   readonly #tracker: CursorTracker;
   readonly #catchUp: CatchUp;
-  readonly #threadParent = new Map<string, string>();
-  readonly #ignored = new Set<string>();
-  readonly #lookups = new Map<string, Array<() => void>>();
+  readonly #channels: ChannelMap;
+  readonly #status: StatusBoard;
   readonly #seen = new Map<string, Promise<void>>();
   readonly #ready = Promise.withResolvers<void>();
   readonly #done = Promise.withResolvers<void>();
-  readonly #startedAt: string;
   #bot: DiscordBot | undefined;
   #guard: GatewayGuard | undefined;
-  #guildId = "";
-  #notifyId: string | undefined;
-  #state: BridgeStatusFile["state"] = "starting";
-  #since: string;
   #stopping = false;
   #fatal: ClaudeDiscordError | undefined;
   #stopped: Promise<void> | undefined;
-  #delivered = 0;
-  #dropped: Record<string, number> = {};
-  #disconnects = 0;
-  #lastCatchUpAt: string | undefined;
-  #warning: string | undefined;
   #warnedEmptyAt = -Infinity;
-  #statusDirty = true;
-  #statusTimer: ReturnType<typeof setInterval> | undefined;
-  #dropLogTimer: ReturnType<typeof setInterval> | undefined;
-  #droppedLogged = "";
   #sleepers = new Set<() => void>();
 
   constructor(options: BridgeOptions) {
@@ -126,8 +112,7 @@ export class Bridge {
     this.#log = options.log;
     this.#now = options.now ?? Date.now;
     this.#allowed = new Set(options.allowedUsers);
-    this.#startedAt = new Date(this.#now()).toISOString();
-    this.#since = this.#startedAt;
+    this.#status = new StatusBoard(options.home, options.log, this.#now);
     const rest = { token: options.token, apiUrl: options.apiUrl, random: options.random };
     this.#rest = new DiscordRest(rest);
     // An interaction answer later than 3 s is useless: a short budget.
@@ -143,8 +128,8 @@ export class Bridge {
       onError: (mailbox, err, attempt) =>
         this.#log.error(`cannot write to mailbox ${mailbox} (attempt ${attempt})`, err),
       onWritten: (mailbox, events) => {
-        this.#delivered += events.length;
-        this.#statusDirty = true;
+        this.#status.delivered += events.length;
+        this.#status.touch();
         options.onWritten?.(mailbox, events);
       },
     });
@@ -158,6 +143,7 @@ export class Bridge {
       onError: (err) => this.#log.error("cannot save the catch-up cursors", err),
     });
     this.#tracker = new CursorTracker(this.#cursors);
+    this.#channels = new ChannelMap(options.channelId, this.#rest, options.log);
     this.#catchUp = new CatchUp({
       rest: this.#rest,
       cursors: this.#cursors,
@@ -166,14 +152,14 @@ export class Bridge {
       random: options.random ?? Math.random,
       sleep: (ms) => this.#sleep(ms),
       stopped: () => this.#stopping,
-      guildId: () => this.#guildId,
-      accepts: (parentId) => this.#acceptsParent(parentId),
-      learnThread: (t) => this.#learnChannel(t),
+      guildId: () => this.#channels.guildId,
+      accepts: (parentId) => this.#channels.accepts(parentId),
+      learnThread: (t) => this.#channels.learn(t),
       chatId: options.channelId,
       ingest: (m, place) => this.#seen.get(m.id) ?? this.#process(m, place, false),
       onDone: () => {
-        this.#lastCatchUpAt = new Date(this.#now()).toISOString();
-        this.#statusDirty = true;
+        this.#status.lastCatchUpAt = new Date(this.#now()).toISOString();
+        this.#status.touch();
       },
       now: this.#now,
     });
@@ -200,11 +186,11 @@ export class Bridge {
   /** Counters. */
   stats(): BridgeStats {
     return {
-      state: this.#state,
-      delivered: this.#delivered,
-      dropped: { ...this.#dropped },
+      state: this.#status.state,
+      delivered: this.#status.delivered,
+      dropped: { ...this.#status.dropped },
       catchUps: this.#catchUp.completed,
-      disconnects: this.#disconnects,
+      disconnects: this.#status.disconnects,
       inFlight: this.#writer.pending,
     };
   }
@@ -228,7 +214,7 @@ export class Bridge {
 
   async #shutdown(): Promise<void> {
     this.#stopping = true;
-    this.#setState("stopping");
+    this.#status.setState("stopping");
     for (const wake of this.#sleepers) wake();
     this.#guard?.stop();
     if (this.#bot) {
@@ -240,11 +226,8 @@ export class Bridge {
     }
     await this.#writer.close(5000);
     this.#cursors.close();
-    clearInterval(this.#statusTimer);
-    clearInterval(this.#dropLogTimer);
-    this.#logDrops();
-    this.#publish();
-    this.#log.info(`stopped (delivered ${this.#delivered})`);
+    this.#status.stop();
+    this.#log.info(`stopped (delivered ${this.#status.delivered})`);
     this.#ready.reject(
       this.#fatal ?? new ClaudeDiscordError("The bridge stopped before it connected"),
     );
@@ -260,7 +243,7 @@ export class Bridge {
       : new ClaudeDiscordError(`The bridge failed: ${(err as Error)?.message ?? err}`, {
         cause: err,
       });
-    this.#warning = error.message;
+    this.#status.warning = error.message;
     this.#fatal = error;
     this.#ready.reject(error);
     void this.stop();
@@ -268,19 +251,15 @@ export class Bridge {
 
   async #run(): Promise<void> {
     this.#log.info(`starting (pid ${Deno.pid}, api ${new URL(this.#o.apiUrl).host})`);
-    this.#publish();
-    this.#statusTimer = setInterval(() => {
-      if (this.#statusDirty) this.#publish();
-    }, this.#o.statusIntervalMs ?? 2000);
-    this.#dropLogTimer = setInterval(() => this.#logDrops(), 60_000);
+    this.#status.start(this.#o.statusIntervalMs ?? 2000);
 
     const chat = await this.#retrying(
       "read the chat channel",
       () => this.#rest.getChannel(this.#o.channelId),
-      (err) => this.#channelProblem(err),
+      (err) => chatChannelProblem(err, this.#o.channelId),
     );
     if (chat === undefined) return;
-    this.#guildId = chat.guild_id ?? "";
+    this.#channels.guildId = chat.guild_id ?? "";
     if (this.#o.webhookUrl) {
       const hook = await this.#retrying(
         "read the webhook",
@@ -296,11 +275,11 @@ export class Bridge {
         },
       );
       if (this.#stopping) return;
-      this.#notifyId = hook === "skip" ? undefined : hook?.channel_id;
+      this.#channels.notifyId = hook === "skip" ? undefined : hook?.channel_id;
     }
     this.#log.info(
       `watching channel ${this.#o.channelId}${
-        this.#notifyId ? ` and threads of ${this.#notifyId}` : ""
+        this.#channels.notifyId ? ` and threads of ${this.#channels.notifyId}` : ""
       }; ${this.#allowed.size} allowed user(s)`,
     );
 
@@ -316,19 +295,14 @@ export class Bridge {
       onFatal: (code, message) => this.#fail(new DiscordApiError(message, 0, code)),
       onBackoff: (ms, n) => this.#log.warn(`gateway: attempt ${n} failed; retrying in ${ms} ms`),
       onClose: (code, reason) => {
-        this.#disconnects++;
+        this.#status.disconnects++;
         this.#log.warn(`gateway closed (${code}${reason ? ` ${reason}` : ""}); reconnecting`);
-        this.#setState("reconnecting");
+        this.#status.setState("reconnecting");
       },
     });
     await this.#retrying("connect to the gateway", () => bot.start(), (err) => {
       const status = (err as { cause?: { status?: number } })?.cause?.status;
-      if (status === 401) {
-        throw new DiscordApiError(
-          "Discord rejected the token (401): run setup (`deno task setup`) with the bot's current token",
-          401,
-        );
-      }
+      if (status === 401) throw tokenRejected(401);
       return undefined;
     });
   }
@@ -353,36 +327,9 @@ export class Bridge {
         this.#log.warn(
           `cannot ${what} (attempt ${attempt}): ${(err as Error)?.message}; retrying in ${ms} ms`,
         );
-        this.#setState("reconnecting");
+        this.#status.setState("reconnecting");
         await this.#sleep(ms);
       }
-    }
-    return undefined;
-  }
-
-  #channelProblem(err: unknown): undefined {
-    if (!(err instanceof DiscordApiError)) return undefined;
-    const id = this.#o.channelId;
-    if (err.status === 401) {
-      throw new DiscordApiError(
-        "Discord rejected the token (401): run setup (`deno task setup`) with the bot's current token",
-        401,
-        err.code,
-      );
-    }
-    if (err.status === 403) {
-      throw new DiscordApiError(
-        `The bot cannot see the chat channel ${id} (403): give it View Channel and Read Message History there, or run setup`,
-        403,
-        err.code,
-      );
-    }
-    if (err.status === 404) {
-      throw new DiscordApiError(
-        `The chat channel ${id} does not exist (404): check DISCORD_CHANNEL_ID or run setup`,
-        404,
-        err.code,
-      );
     }
     return undefined;
   }
@@ -407,14 +354,14 @@ export class Bridge {
       case "RESUMED":
         return this.#onConnected(t);
       case "GUILD_CREATE":
-        return this.#onGuild(d as { id: string; channels?: RawChannel[]; threads?: RawChannel[] });
+        return this.#channels.learnGuild(d as { id: string; channels?: RawChannel[] });
       case "THREAD_CREATE":
       case "THREAD_UPDATE":
       case "CHANNEL_CREATE":
       case "CHANNEL_UPDATE":
-        return this.#learnChannel(d as RawChannel);
+        return this.#channels.learn(d as RawChannel);
       case "THREAD_LIST_SYNC":
-        for (const th of (d as { threads?: RawChannel[] }).threads ?? []) this.#learnChannel(th);
+        for (const th of (d as { threads?: RawChannel[] }).threads ?? []) this.#channels.learn(th);
         return;
       case "MESSAGE_CREATE":
         return this.#onLiveMessage(d as RawMessage);
@@ -428,7 +375,7 @@ export class Bridge {
   #onConnected(t: string): void {
     this.#guard?.healthy();
     const epoch = this.#tracker.newEpoch();
-    this.#setState("connected");
+    this.#status.setState("connected");
     this.#log.info(t === "READY" ? "connected (READY)" : "resumed (RESUMED)");
     this.#catchUp.all(epoch).then(
       () => this.#ready.resolve(),
@@ -436,70 +383,13 @@ export class Bridge {
     );
   }
 
-  #onGuild(g: { id: string; channels?: RawChannel[]; threads?: RawChannel[] }): void {
-    if (g.id !== this.#guildId) return;
-    for (const c of g.channels ?? []) this.#learnChannel(c);
-    for (const th of g.threads ?? []) this.#learnChannel(th);
-  }
-
-  #learnChannel(c: RawChannel): void {
-    if (!c?.id) return;
-    if (THREAD_TYPES.has(c.type) && c.parent_id) {
-      this.#threadParent.set(c.id, c.parent_id);
-      this.#ignored.delete(c.id);
-    } else if (c.id !== this.#o.channelId) {
-      this.#ignored.add(c.id);
-    }
-  }
-
-  #acceptsParent(parentId: string | null | undefined): boolean {
-    return !!parentId && (parentId === this.#o.channelId || parentId === this.#notifyId);
-  }
-
-  /** Where a channel is: accepted (with its place), ignored, or not known yet. */
-  #placeOf(channelId: string): Place | "ignore" | "unknown" {
-    if (channelId === this.#o.channelId) return {};
-    const parent = this.#threadParent.get(channelId);
-    if (parent !== undefined) {
-      return this.#acceptsParent(parent) ? { threadId: channelId, parentId: parent } : "ignore";
-    }
-    return this.#ignored.has(channelId) ? "ignore" : "unknown";
-  }
-
-  /** Looks a channel up once, then runs what waited for it (in arrival order). */
-  #whenKnown(channelId: string, then: () => void): void {
-    const waiting = this.#lookups.get(channelId);
-    if (waiting) {
-      waiting.push(then);
-      return;
-    }
-    this.#lookups.set(channelId, [then]);
-    this.#rest.getChannel(channelId).then(
-      (c) => this.#learnChannel(c),
-      (err) => {
-        this.#log.warn(`cannot read channel ${channelId}; ignoring its events: ${err?.message}`);
-        this.#ignored.add(channelId);
-      },
-    ).finally(() => {
-      const queued = this.#lookups.get(channelId) ?? [];
-      this.#lookups.delete(channelId);
-      for (const fn of queued) this.#guarded(fn);
-    });
-  }
-
-  #guarded(fn: () => void): void {
-    try {
-      fn();
-    } catch (err) {
-      this.#log.error("event handler failed", err);
-    }
-  }
-
   #onLiveMessage(m: RawMessage): void {
     if (!m?.id || !m.channel_id) return;
-    const place = this.#placeOf(m.channel_id);
+    const place = this.#channels.placeOf(m.channel_id);
     if (place === "ignore") return;
-    if (place === "unknown") return this.#whenKnown(m.channel_id, () => this.#onLiveMessage(m));
+    if (place === "unknown") {
+      return this.#channels.whenKnown(m.channel_id, () => this.#onLiveMessage(m));
+    }
     if (this.#tracker.hasGap(m.channel_id)) this.#catchUp.channel(m.channel_id, place);
     void this.#process(m, place, true);
   }
@@ -511,7 +401,7 @@ export class Bridge {
     const reason = messageDropReason(m, this.#allowed);
     let promise: Promise<void>;
     if (reason !== undefined) {
-      this.#drop(reason);
+      this.#status.drop(reason);
       if (reason === "empty") this.#warnEmpty(m);
       if (live) this.#tracker.begin(m.channel_id, m.id, 0);
       promise = Promise.resolve();
@@ -546,19 +436,15 @@ export class Bridge {
     }));
   }
 
-  #drop(reason: string): void {
-    this.#dropped[reason] = (this.#dropped[reason] ?? 0) + 1;
-    this.#statusDirty = true;
-  }
-
   #warnEmpty(m: RawMessage): void {
     const now = this.#now();
     if (now - this.#warnedEmptyAt < 600_000) return;
     this.#warnedEmptyAt = now;
-    this.#warning = "Discord sends messages without their text: turn on MESSAGE CONTENT INTENT " +
+    this.#status.warning =
+      "Discord sends messages without their text: turn on MESSAGE CONTENT INTENT " +
       "in the Developer Portal > your application > Bot > Privileged Gateway Intents";
-    this.#log.error(`${this.#warning} (message ${m.id} from ${m.author?.id} arrived empty)`);
-    this.#statusDirty = true;
+    this.#log.error(`${this.#status.warning} (message ${m.id} from ${m.author?.id} arrived empty)`);
+    this.#status.touch();
   }
 
   #onInteraction(i: RawInteraction): void {
@@ -576,11 +462,11 @@ export class Bridge {
     const customId = i.data?.custom_id ?? "";
     if (!customId.startsWith("cd:")) return void ack({ type: 6 });
     if (!user?.id || !this.#allowed.has(user.id)) {
-      this.#drop("not-allowed");
+      this.#status.drop("not-allowed");
       return void ephemeral("Only users on this bot's allowlist can answer.");
     }
     const channelId = i.channel_id ?? i.message?.channel_id ?? "";
-    const place = this.#placeOf(channelId);
+    const place = this.#channels.placeOf(channelId);
     if (place === "ignore") return void ack({ type: 6 });
     const event = interactionToEvent(i, place === "unknown" ? {} : place);
     const mailboxes = this.#route(event);
@@ -599,59 +485,11 @@ export class Bridge {
   #onReaction(r: RawReaction): void {
     if (!r?.message_id || !r.user_id || r.member?.user?.bot) return;
     if (r.user_id === this.#bot?.id.toString()) return;
-    if (!this.#allowed.has(r.user_id)) return this.#drop("not-allowed");
-    const place = this.#placeOf(r.channel_id);
+    if (!this.#allowed.has(r.user_id)) return this.#status.drop("not-allowed");
+    const place = this.#channels.placeOf(r.channel_id);
     if (place === "ignore") return;
     const event = reactionToEvent(r, place === "unknown" ? {} : place, this.#now());
     const mailboxes = this.#route(event);
     if (mailboxes.length > 0) void this.#writeAll(mailboxes, event);
-  }
-
-  #setState(state: BridgeStatusFile["state"]): void {
-    if (this.#state === state) return;
-    if (this.#state === "stopping") return;
-    this.#state = state;
-    this.#since = new Date(this.#now()).toISOString();
-    this.#publish();
-  }
-
-  #publish(): void {
-    this.#statusDirty = false;
-    try {
-      writeBridgeStatus(this.#o.home, {
-        pid: Deno.pid,
-        startedAt: this.#startedAt,
-        state: this.#state,
-        since: this.#since,
-        ...(this.#lastCatchUpAt ? { lastCatchUpAt: this.#lastCatchUpAt } : {}),
-        delivered: this.#delivered,
-        dropped: { ...this.#dropped },
-        ...(this.#warning ? { warning: this.#warning } : {}),
-      });
-    } catch (err) {
-      this.#log.warn(`cannot write status.json: ${(err as Error)?.message}`);
-    }
-  }
-
-  #logDrops(): void {
-    const text = Object.entries(this.#dropped).map(([k, v]) => `${k} ${v}`).join(", ");
-    if (text === "" || text === this.#droppedLogged) return;
-    this.#droppedLogged = text;
-    this.#log.info(`not delivered so far: ${text}`);
-  }
-}
-
-/**
- * Whether a session's process is alive, as far as the bridge may know: Deno guards all of
- * `/proc` behind `--allow-all`, so without it the pid cannot be checked and the session
- * counts as alive (it still ends with SessionEnd or the registry's time-to-live).
- */
-function pidAlive(pid: number): boolean {
-  if (Deno.build.os !== "linux") return true;
-  try {
-    Deno.statSync(`/proc/${pid}`);
-    return true;
-  } catch (err) {
-    return !(err instanceof Deno.errors.NotFound);
   }
 }
