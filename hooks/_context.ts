@@ -1,8 +1,8 @@
 // Private: what every hook role gets: the state directory, a logger, output channels,
 // a deadline, injectable time, and lazily loaded configuration.
-import { type Config, ENV_VARS, loadConfig } from "../config.ts";
+// Only type imports here: this module is on the path of every hook start (see hook.ts).
+import type { Config, LoadConfigOptions } from "../config.ts";
 import type { Logger } from "../log.ts";
-import { SessionRegistry } from "../sessions.ts";
 import type { HookInput } from "./_input.ts";
 
 /** The hook roles; each settings entry names one (see hook.ts). */
@@ -57,14 +57,17 @@ export function readEnv(names: readonly string[]): Record<string, string | undef
   return env;
 }
 
-/** A lazily loaded, cached config for `home`. */
+/** A lazily loaded, cached config for `home` (config.ts's loader and names passed in). */
 export function lazyConfig(
   home: string,
   env: Record<string, string | undefined>,
+  config: { loadConfig: (o: LoadConfigOptions) => Config; ENV_VARS: readonly string[] },
 ): () => Config {
   let cached: Config | undefined;
   return () => {
-    cached ??= loadConfig({ env: { ...pick(env, ENV_VARS), CLAUDE_DISCORD_HOME: home } });
+    cached ??= config.loadConfig({
+      env: { ...pick(env, config.ENV_VARS), CLAUDE_DISCORD_HOME: home },
+    });
     return cached;
   };
 }
@@ -135,24 +138,4 @@ export function hookPaths(home: string): {
 export function describeInput(input: HookInput): string {
   const tool = typeof input.tool_name === "string" ? ` ${input.tool_name}` : "";
   return `${input.hook_event_name}${tool} ${input.session_id.slice(0, 8)}`;
-}
-
-/**
- * Whether a pid is alive, as far as this process may look: Deno lets only `--allow-all`
- * read `/proc/<pid>`, so "cannot tell" counts as alive (the registry's time-to-live and
- * SessionEnd then end the session), like the bridge does.
- */
-export function pidAlive(pid: number): boolean {
-  if (Deno.build.os !== "linux") return true;
-  try {
-    Deno.statSync(`/proc/${pid}`);
-    return true;
-  } catch (err) {
-    return !(err instanceof Deno.errors.NotFound);
-  }
-}
-
-/** The session registry with the hooks' liveness probe. */
-export function sessionRegistry(home: string): SessionRegistry {
-  return new SessionRegistry(home, { isAlive: pidAlive });
 }

@@ -13,7 +13,8 @@
 import { Inbox, type InboxEvent } from "../inbox.ts";
 import { ensurePrivateDir, readTextIfExists, writePrivateFileAtomic } from "../_fs.ts";
 import { withFileLock } from "../_lock.ts";
-import { type HookContext, hookPaths, sessionRegistry } from "./_context.ts";
+import { type HookContext, hookPaths } from "./_context.ts";
+import { sessionRegistry } from "./_registry.ts";
 import { DEFAULT_BUDGET, deliveryText, type FrameContext, splitBatch } from "./_format.ts";
 import type { HookInput } from "./_input.ts";
 import { keepCandidates } from "./_perm_store.ts";
@@ -92,6 +93,29 @@ export function frameContext(home: string, sid: string): FrameContext {
 }
 
 /**
+ * Like withFileLock, but takes an uncontended lock without a round trip to a worker thread
+ * (`tryLockSync`); only a contended one waits asynchronously.
+ */
+async function lockedFast<T>(path: string, fn: () => Promise<T>): Promise<T> {
+  const file = Deno.openSync(path, { read: true, write: true, create: true, mode: 0o600 });
+  let locked = false;
+  try {
+    locked = file.tryLockSync(true);
+  } catch {
+    locked = false;
+  }
+  if (!locked) {
+    file.close();
+    return await withFileLock(path, fn);
+  }
+  try {
+    return await fn();
+  } finally {
+    file.close();
+  }
+}
+
+/**
  * Takes what is pending for `sid` (overflow first, then the mailbox), hands the text of
  * what fits to `emit` and keeps the rest in the overflow file.
  *
@@ -112,7 +136,7 @@ export async function takePending(
   const inbox = new Inbox(ctx.home, { onWarning: (m) => ctx.log.warn(m) });
   ensurePrivateDir(paths.dir);
   ensurePrivateDir(paths.overflowDir);
-  return await withFileLock(`${paths.overflowDir}/${sid}.lock`, async () => {
+  return await lockedFast(`${paths.overflowDir}/${sid}.lock`, async () => {
     const carry = readOverflow(path);
     let result: Taken = { shown: [], left: 0 };
     const show = (events: InboxEvent[]) => {

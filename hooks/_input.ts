@@ -52,41 +52,56 @@ export function parseHookInput(text: string): HookInput | string {
   return obj as HookInput;
 }
 
+/** Something to read bytes from: `Deno.stdin`, or a stream (tests). */
+export type ByteSource = ReadableStream<Uint8Array> | {
+  read(p: Uint8Array): Promise<number | null>;
+};
+
+function chunksOf(source: ByteSource): () => Promise<Uint8Array | null> {
+  // Duck-typed: touching the global ReadableStream loads Deno's streams code (~8 ms).
+  if ("getReader" in source) {
+    const reader = source.getReader();
+    return async () => {
+      const next = await reader.read();
+      return next.done ? null : next.value;
+    };
+  }
+  // Deno.stdin.read directly: its `readable` stream costs a hook ~8 ms to set up.
+  const buf = new Uint8Array(64 * 1024);
+  return async () => {
+    const n = await source.read(buf);
+    return n === null ? null : buf.slice(0, n);
+  };
+}
+
 /**
- * Reads all of `stream` as text, giving up after `timeoutMs` or past `maxBytes`.
+ * Reads all of `source` as text, giving up after `timeoutMs` or past `maxBytes`.
  *
- * @param stream Usually `Deno.stdin.readable`.
- * @param timeoutMs How long to wait for the end of the stream.
+ * @param source Usually `Deno.stdin`.
+ * @param timeoutMs How long to wait for the end of the input.
  * @param maxBytes Size limit.
- * @returns The text, or a reason string prefixed with `!` when it could not be read whole.
+ * @returns The text, or why it could not be read whole.
  */
 export async function readAllText(
-  stream: ReadableStream<Uint8Array>,
+  source: ByteSource,
   timeoutMs: number,
   maxBytes = MAX_INPUT_BYTES,
 ): Promise<{ text: string } | { error: string }> {
-  const reader = stream.getReader();
+  const next = chunksOf(source);
   const chunks: Uint8Array[] = [];
   let size = 0;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<"timeout">((resolve) => {
-    timer = setTimeout(() => resolve("timeout"), timeoutMs);
-  });
+  const timeout = after(timeoutMs);
   try {
     for (;;) {
-      const next = await Promise.race([reader.read(), timeout]);
-      if (next === "timeout") return { error: `stdin did not end within ${timeoutMs} ms` };
-      if (next.done) break;
-      size += next.value.length;
+      const chunk = await Promise.race([next(), timeout]);
+      if (chunk === "timeout") return { error: `stdin did not end within ${timeoutMs} ms` };
+      if (chunk === null) break;
+      size += chunk.length;
       if (size > maxBytes) return { error: `stdin is larger than ${maxBytes} bytes` };
-      chunks.push(next.value);
+      chunks.push(chunk);
     }
   } catch (err) {
     return { error: `cannot read stdin: ${err instanceof Error ? err.message : String(err)}` };
-  } finally {
-    clearTimeout(timer);
-    reader.cancel().catch(() => {});
-    reader.releaseLock();
   }
   const all = new Uint8Array(size);
   let at = 0;
@@ -95,6 +110,18 @@ export async function readAllText(
     at += c.length;
   }
   return { text: new TextDecoder().decode(all) };
+}
+
+/**
+ * Resolves `"timeout"` after `ms`. Uses `AbortSignal.timeout`: in Deno 2.9 the first
+ * `setTimeout` of a process costs ~12 ms (a hook's whole budget for this), this ~0.5 ms.
+ * The timer does not keep the process alive.
+ */
+export function after(ms: number): Promise<"timeout"> {
+  const signal = AbortSignal.timeout(Math.max(0, Math.floor(ms)));
+  return new Promise((resolve) =>
+    signal.addEventListener("abort", () => resolve("timeout"), { once: true })
+  );
 }
 
 /** A string field of the input, or `undefined`. */

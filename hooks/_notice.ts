@@ -6,7 +6,8 @@
 // ordinary work) at most once per FAILURE_MS per session.
 import { ensurePrivateDir, readTextIfExists, writePrivateFileAtomic } from "../_fs.ts";
 import type { StatusInput } from "../notify.ts";
-import { type HookContext, hookPaths, sessionRegistry } from "./_context.ts";
+import { type HookContext, hookPaths } from "./_context.ts";
+import { sessionRegistry } from "./_registry.ts";
 import { type HookInput, str } from "./_input.ts";
 import { postStatus } from "./_post.ts";
 import { cancelWait } from "./_stop.ts";

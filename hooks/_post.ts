@@ -4,7 +4,8 @@
 import { createNotifier, type StatusInput, type StatusResult } from "../notify.ts";
 import { recordPost } from "../posts.ts";
 import type { SessionRecord } from "../sessions.ts";
-import { type HookContext, remaining, sessionRegistry } from "./_context.ts";
+import { type HookContext, remaining } from "./_context.ts";
+import { sessionRegistry } from "./_registry.ts";
 import { findClaudePid } from "./_register.ts";
 import { type HookInput, str } from "./_input.ts";
 

@@ -14,7 +14,8 @@
 import { bridgeCommand, probeBridge, startDetached } from "../daemon.ts";
 import { Inbox } from "../inbox.ts";
 import { ensurePrivateDir, readTextIfExists, writePrivateFileAtomic } from "../_fs.ts";
-import { type HookContext, hookPaths, sessionRegistry } from "./_context.ts";
+import { type HookContext, hookPaths } from "./_context.ts";
+import { sessionRegistry } from "./_registry.ts";
 import { deliverRole } from "./_deliver.ts";
 import { type HookInput, str } from "./_input.ts";
 

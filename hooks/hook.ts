@@ -55,8 +55,6 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
-import { ENV_VARS, stateHome } from "../config.ts";
 import { createLogger, describeError, type Logger } from "../log.ts";
 import {
   defaultRole,
@@ -67,14 +65,9 @@ import {
   lazyConfig,
   readEnv,
 } from "./_context.ts";
-import { deliverRole } from "./_deliver.ts";
-import { type HookInput, parseHookInput, readAllText } from "./_input.ts";
-import { endRole, noticeRole } from "./_notice.ts";
-import { permissionRole } from "./_permission.ts";
-import { registerRole } from "./_register.ts";
-import { statusRole, wakeRole } from "./_stop.ts";
+import { after, type ByteSource, type HookInput, parseHookInput, readAllText } from "./_input.ts";
 
-export type { HookContext, HookInput, HookRole };
+export type { ByteSource, HookContext, HookInput, HookRole };
 
 /** Every role name, for argument checks. */
 export const HOOK_ROLES: readonly HookRole[] = [
@@ -116,21 +109,23 @@ export async function runHook(
   input: HookInput,
   ctx: HookContext,
 ): Promise<number> {
+  // Each role loads only its own modules: the delivery hook runs on every tool call that
+  // finds mail, and module loading is most of a Deno hook's start-up time.
   switch (role) {
     case "deliver":
-      return await deliverRole(input, ctx);
+      return await (await import("./_deliver.ts")).deliverRole(input, ctx);
     case "register":
-      return await registerRole(input, ctx);
+      return await (await import("./_register.ts")).registerRole(input, ctx);
     case "status":
-      return await statusRole(input, ctx);
+      return await (await import("./_stop.ts")).statusRole(input, ctx);
     case "wake":
-      return await wakeRole(input, ctx);
+      return await (await import("./_stop.ts")).wakeRole(input, ctx);
     case "notice":
-      return await noticeRole(input, ctx);
+      return await (await import("./_notice.ts")).noticeRole(input, ctx);
     case "end":
-      return await endRole(input, ctx);
+      return await (await import("./_notice.ts")).endRole(input, ctx);
     case "permission":
-      return await permissionRole(input, ctx);
+      return await (await import("./_permission.ts")).permissionRole(input, ctx);
   }
 }
 
@@ -144,6 +139,37 @@ Claude Code hook dispatcher of claude-discord: reads the hook JSON on stdin.
   --deno      the deno binary, for starting the bridge
 Always exits 0 (the wake role exits 2 to wake Claude); problems go to hooks.log.`;
 
+/** The command line of hook.ts. */
+interface HookArgs {
+  role?: string;
+  home?: string;
+  timeout?: string;
+  deno?: string;
+  help?: boolean;
+}
+
+/**
+ * Parses `--name value`, `--name=value` and `--help`/`-h`. Hand-written: importing
+ * `node:util` for parseArgs costs a hook about 35 ms of start-up.
+ */
+function parseHookArgs(args: readonly string[]): HookArgs {
+  const out: HookArgs = {};
+  const names = new Set(["role", "home", "timeout", "deno"]);
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    if (arg === "--help" || arg === "-h") {
+      out.help = true;
+      continue;
+    }
+    const m = /^--([a-z]+)(?:=(.*))?$/s.exec(arg);
+    if (!m || !names.has(m[1])) throw new TypeError(`Unknown option ${JSON.stringify(arg)}`);
+    const value = m[2] ?? args[++i];
+    if (value === undefined) throw new TypeError(`Option --${m[1]} needs a value`);
+    out[m[1] as "role" | "home" | "timeout" | "deno"] = value;
+  }
+  return out;
+}
+
 function writeAll(file: { writeSync(p: Uint8Array): number }, text: string): void {
   const bytes = new TextEncoder().encode(text);
   let done = 0;
@@ -152,8 +178,8 @@ function writeAll(file: { writeSync(p: Uint8Array): number }, text: string): voi
 
 /** Injectable pieces of {@linkcode main}. */
 export interface MainDeps {
-  /** The stdin stream. Default `Deno.stdin.readable`. */
-  stdin?: ReadableStream<Uint8Array>;
+  /** The hook input. Default `Deno.stdin`. */
+  stdin?: ByteSource;
   /** Environment. Default: the named variables, as permitted. */
   env?: Record<string, string | undefined>;
   /** Clock. */
@@ -185,20 +211,9 @@ export interface MainDeps {
 export async function main(args: string[], deps: MainDeps = {}): Promise<number> {
   const now = deps.now ?? Date.now;
   const started = now();
-  let parsed;
+  let opts: HookArgs;
   try {
-    parsed = parseArgs({
-      args,
-      options: {
-        role: { type: "string" },
-        home: { type: "string" },
-        timeout: { type: "string" },
-        deno: { type: "string" },
-        help: { type: "boolean", short: "h" },
-      },
-      allowPositionals: false,
-      strict: true,
-    });
+    opts = parseHookArgs(args);
   } catch (err) {
     // A hook must not fail the session over its own command line: note it and go.
     try {
@@ -208,16 +223,23 @@ export async function main(args: string[], deps: MainDeps = {}): Promise<number>
     }
     return 0;
   }
-  const opts = parsed.values;
   const err = deps.err ?? ((t: string) => writeAll(Deno.stderr, t));
   if (opts.help) {
     (deps.out ?? ((t: string) => writeAll(Deno.stdout, t)))(HELP + "\n");
     return 0;
   }
-  const env = deps.env ?? readEnv([...ENV_VARS, ...HOOK_ENV_VARS, "CLAUDE_PROJECT_DIR"]);
+  // config.ts and the environment are loaded only when needed: the delivery hook (on
+  // every tool call that finds mail) needs neither, and every module costs start-up time.
+  let configModule: typeof import("../config.ts") | undefined;
+  let env = deps.env;
+  const fullEnv = async () => {
+    configModule ??= await import("../config.ts");
+    env ??= readEnv([...configModule.ENV_VARS, ...HOOK_ENV_VARS, "CLAUDE_PROJECT_DIR"]);
+    return env;
+  };
   let home: string;
   try {
-    home = opts.home ?? stateHome(env);
+    home = opts.home ?? (await import("../config.ts")).stateHome(await fullEnv());
   } catch {
     return 0;
   }
@@ -230,7 +252,7 @@ export async function main(args: string[], deps: MainDeps = {}): Promise<number>
   const deadline = started + budgetMs - Math.min(3000, budgetMs * 0.2);
 
   const read = await readAllText(
-    deps.stdin ?? Deno.stdin.readable,
+    deps.stdin ?? Deno.stdin,
     Math.max(100, Math.min(5000, deadline - now())),
   );
   if ("error" in read) {
@@ -247,10 +269,11 @@ export async function main(args: string[], deps: MainDeps = {}): Promise<number>
     log.warn(`${describeInput(input)}: no role "${opts.role ?? ""}" for this event; ignored`);
     return 0;
   }
+  if (role !== "deliver") await fullEnv();
   const controller = new AbortController();
   const ctx: HookContext = {
     home,
-    env,
+    env: env ?? {},
     now,
     log,
     out: deps.out ?? ((t) => writeAll(Deno.stdout, t)),
@@ -258,23 +281,20 @@ export async function main(args: string[], deps: MainDeps = {}): Promise<number>
     deadline,
     signal: controller.signal,
     ...(opts.deno ? { denoPath: opts.deno } : {}),
-    config: lazyConfig(home, env),
+    config: configModule ? lazyConfig(home, env ?? {}, configModule) : () => {
+      throw new Error("the deliver role reads no configuration");
+    },
   };
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const overrun = new Promise<number>((resolve) => {
-    timer = setTimeout(() => {
-      controller.abort();
-      log.warn(`${describeInput(input)}: ${role} ran out of time; exiting with no decision`);
-      resolve(0);
-    }, Math.max(0, deadline - now()));
+  const overrun = after(Math.max(0, deadline - now())).then(() => {
+    controller.abort();
+    log.warn(`${describeInput(input)}: ${role} ran out of time; exiting with no decision`);
+    return 0;
   });
   try {
     return await Promise.race([runHook(role, input, ctx), overrun]);
   } catch (error) {
     log.error(`${describeInput(input)}: ${role} failed`, error);
     return 0;
-  } finally {
-    clearTimeout(timer);
   }
 }
 

@@ -1,0 +1,116 @@
+// Hook overhead, measured the way Claude Code runs a hook: `sh -c "<command from the
+// settings>"` with the hook JSON on stdin.
+//
+// - empty mailbox (the common case, every tool call): the PostToolUse command (fast.sh,
+//   shell builtins only) against `sh -c true`. Target ≤ 3×.
+// - with a message: the same command delivering one message (Deno starts) against
+//   `deno run` of an empty file. Target ≤ 1.2×.
+//
+// Run: deno bench -A bench/hooks_bench.ts (the summary prints the ratios).
+import { Inbox } from "../inbox.ts";
+import { buildSettings } from "../settings.ts";
+
+const root = decodeURIComponent(new URL("..", import.meta.url).pathname).replace(/\/+$/, "");
+const home = Deno.makeTempDirSync({ prefix: "hooks_bench_" });
+const empty = `${home}/empty.ts`;
+Deno.writeTextFileSync(empty, "");
+globalThis.addEventListener("unload", () => Deno.removeSync(home, { recursive: true }));
+
+const SID = "dae42081-9441-4c30-8e6b-1aa244137845";
+const settings = buildSettings({ home, root, denoPath: Deno.execPath() });
+const deliver = settings.hooks.PostToolUse[0].hooks[0].command;
+const input = new TextEncoder().encode(
+  JSON.stringify({
+    session_id: SID,
+    transcript_path: `/home/user/.claude/projects/-p/${SID}.jsonl`,
+    cwd: "/home/user/project",
+    hook_event_name: "PostToolUse",
+    tool_name: "Bash",
+    tool_input: { command: "echo hi", description: "Say hi" },
+    tool_response: { stdout: "hi", stderr: "", interrupted: false, isImage: false },
+    tool_use_id: "toolu_01",
+  }) + "\n",
+);
+
+async function sh(command: string, env: Record<string, string> = {}): Promise<string> {
+  const child = new Deno.Command("/bin/sh", {
+    args: ["-c", command],
+    env,
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "null",
+  }).spawn();
+  const w = child.stdin.getWriter();
+  await w.write(input).catch(() => {});
+  await w.close().catch(() => {});
+  const out = await child.output();
+  if (!out.success) throw new Error(`${command} exited ${out.code}`);
+  return new TextDecoder().decode(out.stdout);
+}
+
+const inbox = new Inbox(home);
+let n = 0n;
+async function oneMessage(): Promise<void> {
+  n++;
+  await inbox.append(SID, [{
+    id: String(1300000000000000000n + n),
+    kind: "message",
+    channelId: "1100000000000000002",
+    author: { id: "1100000000000000003", name: "ada" },
+    content: "please run the tests again",
+    timestamp: new Date().toISOString(),
+    attachments: [],
+  }]);
+}
+
+// Warm Deno's module cache so the first measured run is not a cold compile.
+await oneMessage();
+if (!(await sh(deliver)).includes("additionalContext")) {
+  throw new Error("warm-up delivered nothing");
+}
+
+Deno.bench({
+  name: "sh -c true",
+  group: "empty mailbox",
+  baseline: true,
+  fn: async () => {
+    await sh("true");
+  },
+});
+
+Deno.bench({
+  name: "PostToolUse hook, empty mailbox (CLAUDE_CODE_SESSION_ID)",
+  group: "empty mailbox",
+  fn: async () => {
+    if ((await sh(deliver, { CLAUDE_CODE_SESSION_ID: SID })) !== "") throw new Error("output");
+  },
+});
+
+Deno.bench({
+  name: "PostToolUse hook, empty mailbox (session id read from stdin)",
+  group: "empty mailbox",
+  fn: async () => {
+    if ((await sh(deliver)) !== "") throw new Error("output");
+  },
+});
+
+Deno.bench({
+  name: "deno run empty.ts",
+  group: "one message",
+  baseline: true,
+  fn: async () => {
+    await sh(`${Deno.execPath()} run --no-prompt ${empty}`);
+  },
+});
+
+Deno.bench({
+  name: "PostToolUse hook delivering one message",
+  group: "one message",
+  fn: async (b) => {
+    await oneMessage();
+    b.start();
+    const out = await sh(deliver, { CLAUDE_CODE_SESSION_ID: SID });
+    b.end();
+    if (!out.includes("additionalContext")) throw new Error("nothing delivered");
+  },
+});
