@@ -1,4 +1,5 @@
 // Gateway payloads of the guild: GUILD_CREATE and member objects.
+import { accessOf } from "./_access.ts";
 import type { DiscordState } from "./_state.ts";
 import type { User } from "./_types.ts";
 
@@ -9,7 +10,7 @@ export function memberPayload(
   withUser = false,
 ): Record<string, unknown> {
   const m: Record<string, unknown> = {
-    roles: [],
+    roles: user.id === st.bot.id ? [accessOf(st).botRoleId] : [],
     joined_at: new Date(st.now()).toISOString(),
     deaf: false,
     mute: false,
@@ -26,20 +27,6 @@ export function memberPayload(
 
 /** The GUILD_CREATE payload. */
 export function guildCreatePayload(st: DiscordState): Record<string, unknown> {
-  const everyone = {
-    id: st.guildId,
-    name: "@everyone",
-    color: 0,
-    colors: { primary_color: 0, secondary_color: null, tertiary_color: null },
-    hoist: false,
-    icon: null,
-    unicode_emoji: null,
-    position: 0,
-    permissions: "2248473465835073",
-    managed: false,
-    mentionable: false,
-    flags: 0,
-  };
   return {
     id: st.guildId,
     name: "local-discord",
@@ -52,7 +39,7 @@ export function guildCreatePayload(st: DiscordState): Record<string, unknown> {
     verification_level: 0,
     default_message_notifications: 0,
     explicit_content_filter: 0,
-    roles: [everyone],
+    roles: accessOf(st).roles(),
     emojis: [],
     stickers: [],
     features: [],

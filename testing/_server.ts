@@ -4,6 +4,8 @@ import { DiscordHttpError, errors } from "./_errors.ts";
 import { type ConnectionRecord, Gateway, type SessionRecord } from "./_gateway.ts";
 import { type ClickResult, type InteractionCallbackRecord, Interactions } from "./_interactions.ts";
 import { RateLimiter, type RateLimitOptions, tooManyRequests } from "./_ratelimit.ts";
+import { type AccessChange, accessOf } from "./_access.ts";
+import { HttpFaults } from "./_faults.ts";
 import { checkPathIds, restRoutes } from "./_rest.ts";
 import { compile, type Compiled, type Hub, json, match, parseBody } from "./_router.ts";
 import { DiscordState, type RequestRecord, type WebhookExecution } from "./_state.ts";
@@ -43,7 +45,9 @@ export type Fault =
   /** Forgets every session without telling the clients: their next RESUME gets op 9. */
   | { kind: "expireSessions" }
   | { kind: "http"; status: 429 | 500; count: number; route?: string; retryAfter?: number }
-  | { kind: "latency"; ms: number };
+  | { kind: "latency"; ms: number }
+  /** Changes the bot's access: guild membership, role permissions, channel overwrites. */
+  | ({ kind: "access" } & AccessChange);
 
 /** Input of {@linkcode DiscordServer.postAsUser}. */
 export interface PostAsUser {
@@ -83,13 +87,6 @@ export interface ServerStateSnapshot {
   gatewayConnections: ConnectionRecord[];
 }
 
-interface HttpFault {
-  status: 429 | 500;
-  remaining: number;
-  route?: string;
-  retryAfter: number;
-}
-
 /** A running local Discord. Create it with {@linkcode startDiscordServer}. */
 export class DiscordServer implements AsyncDisposable {
   /** REST base without version: `http://127.0.0.1:PORT/api` (what `DISCORD_API_URL` is set to). */
@@ -107,7 +104,7 @@ export class DiscordServer implements AsyncDisposable {
   readonly #relay: TcpRelay;
   readonly #abort = new AbortController();
   readonly #listeners = new Set<(t: string, d: Record<string, unknown>) => void>();
-  #httpFaults: HttpFault[] = [];
+  readonly #httpFaults = new HttpFaults();
   #latencyMs = 0;
   #closed?: Promise<void>;
 
@@ -325,15 +322,10 @@ export class DiscordServer implements AsyncDisposable {
       case "expireSessions":
         return this.#gateway.expireSessions();
       case "http":
-        if (!(f.count > 0) || (f.status !== 429 && f.status !== 500)) {
-          throw new RangeError("http fault needs status 429 or 500 and a positive count");
-        }
-        this.#httpFaults.push({
-          status: f.status,
-          remaining: f.count,
-          route: f.route,
-          retryAfter: f.retryAfter ?? 1,
-        });
+        this.#httpFaults.add(f);
+        return 0;
+      case "access":
+        accessOf(this.#state).apply(f);
         return 0;
       case "latency":
         if (!(f.ms >= 0)) throw new RangeError("latency must be >= 0 ms");
@@ -350,7 +342,8 @@ export class DiscordServer implements AsyncDisposable {
     this.#interactions.reset();
     this.#limiter.reset();
     this.#gateway.reset();
-    this.#httpFaults = [];
+    this.#httpFaults.reset();
+    accessOf(this.#state).reset();
     this.#latencyMs = 0;
   }
 
@@ -449,8 +442,8 @@ export class DiscordServer implements AsyncDisposable {
     if (found === undefined) throw errors.notFound();
     if (found === "method") throw errors.methodNotAllowed();
     const { route, params } = found;
-    const fault = this.#takeFault(req.method, path);
-    if (fault) return this.#faultResponse(fault);
+    const fault = this.#httpFaults.take(req.method, path);
+    if (fault) return fault;
     if (route.auth && req.headers.get("authorization") !== `Bot ${this.#state.token}`) {
       throw errors.unauthorized();
     }
@@ -462,35 +455,16 @@ export class DiscordServer implements AsyncDisposable {
     const hub = this.#hub;
     let res: Response;
     try {
-      res = await route.handler({ req, url, params, hub, body: () => parseBody(req) });
+      const denied = route.auth
+        ? accessOf(this.#state).check(req.method, route.template, params)
+        : undefined;
+      res = denied ?? await route.handler({ req, url, params, hub, body: () => parseBody(req) });
     } catch (e) {
       if (!(e instanceof DiscordHttpError)) throw e;
       res = json(e.body(), e.status);
     }
     for (const [k, v] of Object.entries(limit.headers)) res.headers.set(k, v);
     return res;
-  }
-
-  #takeFault(method: string, path: string): HttpFault | undefined {
-    const f = this.#httpFaults.find((x) =>
-      x.remaining > 0 &&
-      (!x.route || path.includes(x.route) || `${method} ${path}`.startsWith(x.route))
-    );
-    if (!f) return undefined;
-    f.remaining--;
-    this.#httpFaults = this.#httpFaults.filter((x) => x.remaining > 0);
-    return f;
-  }
-
-  #faultResponse(f: HttpFault): Response {
-    if (f.status === 500) return json({ message: "500: Internal Server Error", code: 0 }, 500);
-    return tooManyRequests({ retryAfter: f.retryAfter, global: false, scope: "user" }, {
-      "X-RateLimit-Limit": "1",
-      "X-RateLimit-Remaining": "0",
-      "X-RateLimit-Reset": ((Date.now() + f.retryAfter * 1000) / 1000).toFixed(3),
-      "X-RateLimit-Reset-After": f.retryAfter.toFixed(3),
-      "X-RateLimit-Bucket": "fault",
-    });
   }
 }
 

@@ -46,6 +46,11 @@
  *   webhooks with `wait`, `thread_id`, `thread_name`, 220001–220003 and
  *   message get/edit/delete, interaction callbacks 4–7 (3 s deadline, 15 min
  *   follow-ups via `/webhooks/{app}/{token}`, `@original`).
+ * - Access: the bot's guild membership, its role's permissions and per-channel
+ *   overwrites (fault `access`) show in the guild's roles, the bot's member roles and
+ *   the channels' `permission_overwrites`, and its REST calls get 50001 Missing Access
+ *   (no View Channel, not a member), 50013 Missing Permissions (send, threads,
+ *   webhooks, reactions) or an empty history (no Read Message History).
  * - Rate limits: per-route buckets with `X-RateLimit-*` headers, 429 bodies with
  *   `retry_after`/`global`, `Retry-After` and `X-RateLimit-Scope`, global 50/s,
  *   webhooks 5 per 2 s and 30 per minute per channel (see {@linkcode RateLimitOptions}).
@@ -54,8 +59,8 @@
  *
  * Compression (zlib/zstd, ETF), sharding beyond one shard, identify throttling
  * and `session_start_limit` accounting, the gateway send limit (4008), server
- * side heartbeat timeouts, presences, voice, DMs, roles and permissions (the bot
- * may do everything), slash commands and modals' submit, archived threads,
+ * side heartbeat timeouts, presences, voice, DMs, roles other than @everyone and
+ * the bot's, access on the gateway (events are not filtered by it), slash commands and modals' submit, archived threads,
  * thread members, pins, bulk delete, stickers, polls, custom emoji (unknown
  * custom emoji answer 10014), `MESSAGE_UPDATE` of a message that gets a thread,
  * Cloudflare-level bans after many invalid requests.
@@ -82,6 +87,7 @@ export {
   type ServerStateSnapshot,
   startDiscordServer,
 } from "./_server.ts";
+export type { AccessChange } from "./_access.ts";
 export { DEFAULT_RATE_LIMITS, type RateLimitOptions, type RateLimitRule } from "./_ratelimit.ts";
 export type {
   Attachment,
