@@ -17,7 +17,8 @@
  * | PermissionRequest | `*` | `hook.ts --role permission` | permission timeout + 30 s | sync |
  *
  * Permissions per role (`H` = the state directory; `ENV` = the config variables of
- * config.ts plus `CLAUDE_PID`, `CLAUDE_CODE_SESSION_ID`, `CLAUDE_PROJECT_DIR`):
+ * config.ts plus `CLAUDE_PID`, `CLAUDE_CODE_SESSION_ID`, `CLAUDE_CODE_ENTRYPOINT`,
+ * `CLAUDE_PROJECT_DIR`):
  *
  * | role | flags |
  * |---|---|
@@ -119,7 +120,12 @@ export interface SettingsOptions {
 export type Role = "deliver" | "register" | "status" | "wake" | "notice" | "permission" | "end";
 
 /** Env vars a hook may read besides the config ones. */
-const HOOK_ENV = ["CLAUDE_PID", "CLAUDE_CODE_SESSION_ID", "CLAUDE_PROJECT_DIR"];
+const HOOK_ENV = [
+  "CLAUDE_PID",
+  "CLAUDE_CODE_SESSION_ID",
+  "CLAUDE_CODE_ENTRYPOINT",
+  "CLAUDE_PROJECT_DIR",
+];
 
 function moduleDir(): string {
   const url = new URL(".", import.meta.url);

@@ -42,7 +42,11 @@ export interface HookContext {
 }
 
 /** Env vars the hooks read besides the config ones. */
-export const HOOK_ENV_VARS: readonly string[] = ["CLAUDE_PID", "CLAUDE_CODE_SESSION_ID"];
+export const HOOK_ENV_VARS: readonly string[] = [
+  "CLAUDE_PID",
+  "CLAUDE_CODE_SESSION_ID",
+  "CLAUDE_CODE_ENTRYPOINT",
+];
 
 /** Reads the named variables, treating a missing permission as unset. */
 export function readEnv(names: readonly string[]): Record<string, string | undefined> {

@@ -100,6 +100,12 @@ export async function wakeRole(input: HookInput, ctx: HookContext): Promise<numb
   const sid = input.session_id;
   const config = ctx.config();
   if (!config.wakeOnMessage) return 0;
+  if (ctx.env.CLAUDE_CODE_ENTRYPOINT === "sdk-cli") {
+    // `claude -p`: it exits after the turn and cannot be woken, but it would wait for this
+    // background hook (about 30 s, checked with 2.1.330) before exiting.
+    ctx.log.info(`Stop ${sid.slice(0, 8)}: claude -p session, no wake-up wait`);
+    return 0;
+  }
   const since = ctx.now() - WAKE_WINDOW_MS;
   const wakes = recentWakes(ctx, sid).filter((t) => t > since);
   if (wakes.length >= MAX_WAKES) {

@@ -20,7 +20,13 @@ const OPTS = {
   webhookUrl: "https://discord.com/api/webhooks/1100000000000000001/tok",
 };
 const ENV = `--allow-env=${
-  [...ENV_VARS, "CLAUDE_PID", "CLAUDE_CODE_SESSION_ID", "CLAUDE_PROJECT_DIR"].join(",")
+  [
+    ...ENV_VARS,
+    "CLAUDE_PID",
+    "CLAUDE_CODE_SESSION_ID",
+    "CLAUDE_CODE_ENTRYPOINT",
+    "CLAUDE_PROJECT_DIR",
+  ].join(",")
 }`;
 
 Deno.test("rolePermissionFlags: delivery and wake-up get no network; only posting roles do, to the Discord host", () => {
