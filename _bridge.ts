@@ -80,6 +80,7 @@ export interface BridgeStats {
 }
 
 const SEEN_MAX = 20_000;
+const DONE: Promise<void> = Promise.resolve();
 
 /** The bridge. `start()` it, then `stop()` it; `done` settles when it ends. */
 export class Bridge {
@@ -96,7 +97,9 @@ export class Bridge {
   readonly #catchUp: CatchUp;
   readonly #channels: ChannelMap;
   readonly #status: StatusBoard;
-  readonly #seen = new Map<string, Promise<void>>();
+  /** Ids handled recently (bounded), and the ones not durable yet with their promise. */
+  readonly #seen = new Set<string>();
+  readonly #inFlight = new Map<string, Promise<void>>();
   readonly #ready = Promise.withResolvers<void>();
   readonly #done = Promise.withResolvers<void>();
   #bot: DiscordBot | undefined;
@@ -156,7 +159,7 @@ export class Bridge {
       accepts: (parentId) => this.#channels.accepts(parentId),
       learnThread: (t) => this.#channels.learn(t),
       chatId: options.channelId,
-      ingest: (m, place) => this.#seen.get(m.id) ?? this.#process(m, place, false),
+      ingest: (m, place) => this.#process(m, place, false),
       onDone: () => {
         this.#status.lastCatchUpAt = new Date(this.#now()).toISOString();
         this.#status.touch();
@@ -396,26 +399,26 @@ export class Bridge {
 
   /** Filters, routes and writes one message; resolves when it is durable (or dropped). */
   #process(m: RawMessage, place: Place, live: boolean): Promise<void> {
-    const known = this.#seen.get(m.id);
-    if (known) return known;
+    if (this.#seen.has(m.id)) return this.#inFlight.get(m.id) ?? DONE;
+    this.#seen.add(m.id);
+    if (this.#seen.size > SEEN_MAX) {
+      const oldest = this.#seen.values().next().value;
+      if (oldest !== undefined) this.#seen.delete(oldest);
+    }
     const reason = messageDropReason(m, this.#allowed);
-    let promise: Promise<void>;
     if (reason !== undefined) {
       this.#status.drop(reason);
       if (reason === "empty") this.#warnEmpty(m);
       if (live) this.#tracker.begin(m.channel_id, m.id, 0);
-      promise = Promise.resolve();
-    } else {
-      const event = messageToEvent(m, place);
-      const mailboxes = this.#route(event);
-      const tracked = live ? this.#tracker.begin(m.channel_id, m.id, mailboxes.length) : undefined;
-      promise = this.#writeAll(mailboxes, event, tracked);
+      return DONE;
     }
-    this.#seen.set(m.id, promise);
-    if (this.#seen.size > SEEN_MAX) {
-      const oldest = this.#seen.keys().next().value;
-      if (oldest !== undefined) this.#seen.delete(oldest);
-    }
+    const event = messageToEvent(m, place);
+    const mailboxes = this.#route(event);
+    const tracked = live ? this.#tracker.begin(m.channel_id, m.id, mailboxes.length) : undefined;
+    const promise = this.#writeAll(mailboxes, event, tracked).finally(() =>
+      this.#inFlight.delete(m.id)
+    );
+    this.#inFlight.set(m.id, promise);
     return promise;
   }
 

@@ -24,8 +24,8 @@
  * ## Usage and least permissions
  *
  * ```sh
- * # foreground (what `deno task start` runs)
- * deno run --allow-net=discord.com,*.discord.gg \
+ * # foreground (`deno task start` runs it with broader flags)
+ * deno run --v8-flags=--optimize-for-size --allow-net=discord.com,*.discord.gg \
  *   --allow-read=$HOME/.claude/discord --allow-write=$HOME/.claude/discord \
  *   --allow-env=DISCORD_BOT_TOKEN,DISCORD_CHANNEL_ID,DISCORD_WEBHOOK_URL,DISCORD_ALLOWED_USERS,DISCORD_API_URL,CLAUDE_DISCORD_HOME,HOME,WS_NO_BUFFER_UTIL,WS_NO_UTF_8_VALIDATE \
  *   bridge.ts

@@ -193,8 +193,11 @@ Deno.test("daemon: least-permission flags follow the API host", () => {
   });
   assertEquals(local.command, "/usr/bin/deno");
   assertEquals(local.cwd, "/opt/claude-discord");
-  assertEquals(local.args[0], "run");
-  assertEquals(local.args[1], "--allow-net=127.0.0.1");
-  assert(local.args[4].startsWith("--allow-env=DISCORD_BOT_TOKEN,"));
+  assertEquals(local.args.slice(0, 3), [
+    "run",
+    "--v8-flags=--optimize-for-size",
+    "--allow-net=127.0.0.1",
+  ]);
+  assert(local.args[5].startsWith("--allow-env=DISCORD_BOT_TOKEN,"));
   assertEquals(local.args.slice(-2), ["/opt/claude-discord/bridge.ts", "--foreground"]);
 });
