@@ -123,6 +123,7 @@ export function hookPaths(home: string): {
   permAnswers: string;
   noEnvSession: string;
   bridgeStart: string;
+  bridgeOff: string;
   noticeDir: string;
 } {
   const dir = `${home.replace(/\/+$/, "")}/hooks`;
@@ -134,6 +135,7 @@ export function hookPaths(home: string): {
     permAnswers: `${dir}/perm/answers.jsonl`,
     noEnvSession: `${dir}/no-env-session`,
     bridgeStart: `${dir}/bridge-start.json`,
+    bridgeOff: `${dir}/bridge-off`,
     noticeDir: `${dir}/notice`,
   };
 }

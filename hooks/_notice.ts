@@ -98,6 +98,14 @@ export function noticeFor(input: HookInput): Notice | undefined {
   }
 }
 
+function waiting(home: string, sid: string): boolean {
+  try {
+    return Deno.statSync(`${hookPaths(home).waitDir}/${sid}`).size > 0;
+  } catch {
+    return false;
+  }
+}
+
 /** Tells whether the repeat guard lets a notice through, and records it if so. */
 function admit(ctx: HookContext, sid: string, notice: Notice): boolean {
   const dir = hookPaths(ctx.home).noticeDir;
@@ -130,6 +138,11 @@ function admit(ctx: HookContext, sid: string, notice: Notice): boolean {
 export async function noticeRole(input: HookInput, ctx: HookContext): Promise<number> {
   const notice = noticeFor(input);
   if (notice === undefined) return 0;
+  if (notice.key === "Notification:idle_prompt" && waiting(ctx.home, input.session_id)) {
+    // The Stop STATUS already says a reply in the thread wakes the session.
+    ctx.log.info(`Notification: idle, but the wake-up wait listens; no notice`);
+    return 0;
+  }
   if (!admit(ctx, input.session_id, notice)) {
     ctx.log.info(`${input.hook_event_name}: repeated notice "${notice.key}" skipped`);
     return 0;

@@ -79,10 +79,21 @@ function ppid(): number | undefined {
  */
 export async function ensureBridge(ctx: HookContext): Promise<string> {
   const config = ctx.config();
-  if (!config.token || !config.channelId) return "bridge not configured (no token or channel)";
+  const paths = hookPaths(ctx.home);
+  if (!config.token || !config.channelId) {
+    // Tells the PreToolUse fast path not to start Deno on every tool call for nothing;
+    // SessionStart looks again.
+    ensurePrivateDir(paths.dir);
+    writePrivateFileAtomic(paths.bridgeOff, "no bot token or channel configured\n");
+    return "bridge not configured (no token or channel)";
+  }
+  try {
+    Deno.removeSync(paths.bridgeOff);
+  } catch {
+    // not there
+  }
   const before = probeBridge(ctx.home);
   if (before.running) return `bridge running (pid ${before.pid ?? "?"})`;
-  const paths = hookPaths(ctx.home);
   const last = Number(JSON.parse(readTextIfExists(paths.bridgeStart) ?? "{}")?.at ?? 0);
   if (ctx.now() - last < START_BACKOFF_MS) return "bridge down; a start was tried lately";
   ensurePrivateDir(paths.dir);

@@ -9,7 +9,8 @@
 # MODE prompt    UserPromptSubmit: the same, and first cancel a pending Stop wake-up wait
 #                of this session (the user is back at the terminal).
 # MODE register  PreToolUse: start Deno only when the session is not registered yet, or
-#                the bridge's pid file does not name a live process.
+#                the bridge's pid file does not name a live process (and the bridge is
+#                configured: SessionStart leaves hooks/bridge-off when it is not).
 #
 # The session id comes from CLAUDE_CODE_SESSION_ID (set by Claude Code 2.x for hooks),
 # which spares reading stdin: a PostToolUse input holds the whole tool output, and the
@@ -61,10 +62,13 @@ case $mode in
     [ -s "$home/inbox/$sid.jsonl" ] || [ -s "$home/hooks/overflow/$sid.jsonl" ] || exit 0
     ;;
   register)
-    if [ -s "$home/sessions/$sid.json" ] && [ -s "$home/bridge/bridge.pid" ]; then
-      pid=
-      IFS= read -r pid <"$home/bridge/bridge.pid"
-      case $pid in '' | *[!0-9]*) ;; *) [ -d "/proc/$pid" ] && exit 0 ;; esac
+    if [ -s "$home/sessions/$sid.json" ]; then
+      [ -e "$home/hooks/bridge-off" ] && exit 0
+      if [ -s "$home/bridge/bridge.pid" ]; then
+        pid=
+        IFS= read -r pid <"$home/bridge/bridge.pid"
+        case $pid in '' | *[!0-9]*) ;; *) [ -d "/proc/$pid" ] && exit 0 ;; esac
+      fi
     fi
     ;;
   *) exit 0 ;;

@@ -195,6 +195,7 @@ Deno.test("register: PreToolUse and SessionStart register the session with Claud
   assertEquals(record?.cwd, "/home/user/project");
   assertEquals(record?.pid, Deno.pid);
   assertMatch(hookLog(h.home), /registered as project-dae4 \(pid \d+\); bridge not configured/);
+  assert(Deno.statSync(`${h.home}/hooks/bridge-off`).isFile, "the fast path may skip Deno now");
 
   // A second session's PreToolUse (its own id): registered too, with a unique name.
   const other = "dae4aaaa-0000-4000-8000-000000000000";

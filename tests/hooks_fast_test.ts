@@ -132,6 +132,9 @@ Deno.test("fast.sh register: skips Deno only when registered and the bridge pid 
   assert(await started(), "bridge pid dead");
   Deno.writeTextFileSync(`${h.home}/bridge/bridge.pid`, "1; rm -rf /\n");
   assert(await started(), "garbage pid");
+  Deno.mkdirSync(`${h.home}/hooks`, { recursive: true });
+  Deno.writeTextFileSync(`${h.home}/hooks/bridge-off`, "not configured\n");
+  assert(!(await started()), "registered, bridge not configured: nothing to start");
 });
 
 Deno.test("fast.sh: a state directory with spaces and quotes works", async () => {

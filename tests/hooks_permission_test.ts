@@ -8,10 +8,13 @@ import { PostIndex } from "../posts.ts";
 import { type DiscordServer, startDiscordServer } from "../testing/mod.ts";
 import type { Message } from "../testing/mod.ts";
 import { assert, assertEquals, assertMatch } from "./_assert.ts";
+import { openPrompts, readCandidates } from "../hooks/_perm_store.ts";
+import { answerOf } from "../hooks/_perm_text.ts";
 import {
   additionalContext,
   commandOf,
   fixture,
+  frameIds,
   hookLog,
   message,
   nextId,
@@ -229,4 +232,64 @@ Deno.test("permission: nobody allowlisted, or Discord refusing the post → no p
   const refused = await runHookCommand(command, fixture("PermissionRequest", SID));
   assertEquals([refused.code, refused.stdout], [0, ""]);
   assertMatch(hookLog(h.home), /prompt not posted \(404/);
+});
+
+Deno.test("permission: a text answer races a delivery hook: either way it answers, and Claude sees it", async () => {
+  await using server = await startDiscordServer({ port: 0 });
+  await using h = await tempHome();
+  const command = setup(server, h.home);
+  const run = runHookCommand(command, fixture("PermissionRequest", SID), {}, 60_000);
+  const prompt = await promptMessage(server);
+  const reply = message("allow", {
+    channelId: prompt.channel_id,
+    threadId: prompt.channel_id,
+    author: { id: server.ownerId, name: "owner" },
+    replyTo: { messageId: prompt.id },
+  });
+  const inbox = new Inbox(h.home);
+  const settings = settingsFor(h.home, { apiUrl: server.apiUrl, webhookUrl: server.webhookUrl });
+  // A parallel tool call's PostToolUse hook takes the reply right away.
+  await inbox.append(SID, [reply]);
+  const delivered = await runHookCommand(
+    commandOf(settings, "PostToolUse", "deliver"),
+    fixture("PostToolUse", SID),
+  );
+  const r = await run;
+  assertEquals(JSON.parse(r.stdout).hookSpecificOutput.decision, { behavior: "allow" });
+  assertEquals(frameIds(additionalContext(delivered.stdout)), [reply.id]);
+});
+
+Deno.test("permission: while a prompt is open, the delivery hook keeps text answers for it", async () => {
+  await using h = await tempHome();
+  const promptId = nextId();
+  openPrompts(h.home, SID).add("r1", {
+    messageId: promptId,
+    until: Date.now() + 60_000,
+    channelId: "1100000000000000077",
+  });
+  const reply = message("deny", {
+    channelId: "1100000000000000077",
+    threadId: "1100000000000000077",
+    replyTo: { messageId: promptId },
+  });
+  const chatter = message("not an answer", { channelId: "1100000000000000077" });
+  await new Inbox(h.home).append(SID, [chatter, reply]);
+  const delivered = await runHookCommand(
+    commandOf(settingsFor(h.home), "PostToolUse", "deliver"),
+    fixture("PostToolUse", SID),
+  );
+  assertEquals(frameIds(additionalContext(delivered.stdout)), [chatter.id, reply.id]);
+  const kept = readCandidates(h.home, SID);
+  assertEquals(kept.map((e) => e.id), [reply.id]);
+  const answer = answerOf(kept[0], {
+    requestId: "r1",
+    promptMessageId: promptId,
+    channelId: "1100000000000000077",
+    allowed: new Set(["1100000000000000003"]),
+    plainTextAnswers: false,
+  });
+  assertEquals(typeof answer === "string" ? answer : answer.decision, "deny");
+  // Settled: the prompt and its kept answers go away.
+  openPrompts(h.home, SID).remove("r1");
+  assertEquals(readCandidates(h.home, SID), []);
 });

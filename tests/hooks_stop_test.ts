@@ -147,6 +147,21 @@ Deno.test("wake: when Claude Code dies the wait ends without consuming anything"
   assertMatch(hookLog(h.home), /wait cancelled or taken over/);
 });
 
+Deno.test("wake: under claude -p (CLAUDE_CODE_ENTRYPOINT=sdk-cli) it does not wait, nothing is taken", async () => {
+  await using h = await tempHome();
+  writeConfigFile(h.home, { wakeTimeoutSeconds: 60 });
+  const command = commandOf(settingsFor(h.home, { wakeTimeoutSeconds: 60 }), "Stop", "wake");
+  await new Inbox(h.home).append(SID, [message("hi")]);
+  const t0 = Date.now();
+  const r = await runHookCommand(command, fixture("Stop", SID), {
+    CLAUDE_CODE_ENTRYPOINT: "sdk-cli",
+  });
+  assertEquals([r.code, r.stderr], [0, ""]);
+  assert(Date.now() - t0 < 10_000);
+  assertEquals(await new Inbox(h.home).pending(SID), 1);
+  assertMatch(hookLog(h.home), /claude -p session, no wake-up wait/);
+});
+
 Deno.test("wake: off in the config, or past the runaway guard → exit 0 at once", async () => {
   await using h = await tempHome();
   const command = commandOf(settingsFor(h.home), "Stop", "wake");
@@ -219,6 +234,15 @@ Deno.test("status, notices, SessionEnd: posted into the session's own thread, re
   assertMatch(JSON.stringify(executions[0].body), new RegExp(`<@${server.ownerId}>`));
   assertMatch(JSON.stringify(executions[1].body), /Waiting for a permission answer/);
   assert(executions.every((e) => e.query.thread_id === record.threadId));
+  // An idle notice while the wake-up wait listens says nothing new: not posted.
+  Deno.mkdirSync(`${h.home}/hooks/wait`, { recursive: true });
+  Deno.writeTextFileSync(`${h.home}/hooks/wait/${SID}`, "token");
+  const idle = { ...fixture("Notification", SID), notification_type: "idle_prompt" };
+  await runHookCommand(commandOf(settings, "Notification", "notice"), idle, env);
+  assertEquals(server.state().webhookExecutions.length, before + 2);
+  Deno.writeTextFileSync(`${h.home}/hooks/wait/${SID}`, "");
+  await runHookCommand(commandOf(settings, "Notification", "notice"), idle, env);
+  assertEquals(server.state().webhookExecutions.length, before + 3);
 
   // SessionEnd: unregistered first, then the notice still lands in the thread.
   const end = await runHookCommand(
