@@ -6,13 +6,17 @@
  *
  * | event | role | what it does | Deno permissions (settings.ts bakes them) |
  * |---|---|---|---|
- * | PostToolUse, PostToolUseFailure, UserPromptSubmit | `deliver` | claims the session's mailbox and returns the Discord messages as `additionalContext` | read+write the state dir |
- * | SessionStart, PreToolUse | `register` | registers the session (name, cwd, Claude Code pid), moves held messages to a starting session, starts the bridge if it is not running | read the state dir and /proc, write the state dir, env, run deno |
- * | Stop | `status` | posts STATUS "done" with `last_assistant_message` to the session's thread | + net to the Discord hosts |
- * | Stop (asyncRewake) | `wake` | waits for the next message for the session and wakes Claude with it (exit 2, stderr) | read the state dir and /proc, write the state dir, env |
- * | StopFailure, PostToolUseFailure, Notification | `notice` | error and attention notices to the thread | + net |
- * | SessionEnd | `end` | cancels the wait, posts a notice, unregisters | + net |
- * | PermissionRequest | `permission` | asks in Discord with Allow / Deny / Allow for this session buttons; answers with the decision, or none on timeout | + net |
+ * | PostToolUse, PostToolUseFailure, UserPromptSubmit | `deliver` | claims the session's mailbox and returns the Discord messages as `additionalContext` (behind `fast.sh`: Deno starts only when mail is pending) | read+write the state dir; no env, no net |
+ * | SessionStart, PreToolUse | `register` | registers the session (name, cwd, Claude Code pid from `CLAUDE_PID`), moves held messages to a starting session (and delivers them), starts the bridge if it is not running (PreToolUse behind `fast.sh`) | state dir, env, run deno |
+ * | Stop | `status` | posts STATUS "done" with `last_assistant_message` to the session's thread | state dir, env, net to the Discord hosts |
+ * | Stop (asyncRewake) | `wake` | waits for the next message for the session and wakes Claude with it (exit 2, stderr); not under `claude -p` | state dir, env; no net |
+ * | StopFailure, PostToolUseFailure (async), Notification (async) | `notice` | error and attention notices to the thread | state dir, env, net |
+ * | SessionEnd | `end` | cancels the wait, unregisters, posts a notice | state dir, env, net |
+ * | PermissionRequest | `permission` | asks in Discord with Allow / Deny / Allow for this session buttons (or a text reply); answers with the decision, or none on timeout | state dir, env, net |
+ *
+ * The shebang above asks for the union (one file serves every role); the settings give each
+ * role only its own flags. Permission prompts and the bridge meet through the posts index
+ * and a per-prompt mailbox `perm-<requestId>`: see `hooks/_permission.ts`.
  *
  * Every role reads the stdin JSON defensively (garbage: one log line, exit 0), logs to
  * `$CLAUDE_DISCORD_HOME/hooks.log`, prints only the JSON Claude Code expects, stops

@@ -139,8 +139,6 @@ Deno.test({
   name:
     "e2e claude -p: Discord messages reach the next model request (allowlisted only); Stop posts the final text to the thread",
   ignore,
-  sanitizeResources: false,
-  sanitizeOps: false,
   async fn() {
     let posted = false;
     let w: World | undefined = undefined;
@@ -231,8 +229,6 @@ Deno.test({
   name:
     "e2e claude -p: a PermissionRequest answered with a Discord button: Allow runs the tool, Deny blocks it",
   ignore,
-  sanitizeResources: false,
-  sanitizeOps: false,
   async fn() {
     await using w = await world((request) => {
       const asked = requestText(request, 0);
@@ -271,8 +267,6 @@ Deno.test({
   name:
     "e2e interactive (tmux): an idle session is woken by Discord messages (asyncRewake), twice; SessionEnd unregisters it",
   ignore,
-  sanitizeResources: false,
-  sanitizeOps: false,
   async fn() {
     let wakes = 0;
     await using w = await world((request) => {
