@@ -190,8 +190,10 @@ Deno.test("guard: failed reconnects back off exponentially (capped) instead of s
     await bot.start();
     guard.healthy();
     await server.close();
-    await new Promise((r) => setTimeout(r, 1500));
-    assert(delays.length >= 3 && delays.length <= 8, `${delays.length} attempts: ${delays}`);
+    const t0 = performance.now();
+    await waitFor("four delayed attempts", () => delays.length >= 4, 10_000);
+    // 100 + 200 + 400 ms of waiting at least: no tight loop.
+    assert(performance.now() - t0 >= 700, `${delays.length} attempts: ${delays}`);
     assertEquals(delays.slice(0, 4), [100, 200, 400, 400]);
     assert(guard.failures >= 3);
   } finally {
