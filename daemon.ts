@@ -336,7 +336,8 @@ export interface BridgeCommandOptions {
  * Net access is the API host plus, for Discord, `*.discord.gg` (the gateway and its
  * resume hosts); for any other API host its whole host (the gateway URL it announces).
  * Read and write: the state directory. Env: the variables of DESIGN.md §2, `HOME`, and two
- * variables the `ws` package reads when loaded.
+ * variables the `ws` package reads when loaded. V8 runs with `--optimize-for-size`, which
+ * keeps a long-lived bridge's resident memory flat under bursts.
  *
  * @param options State directory, API and webhook URLs, module.
  * @returns Command, arguments and working directory.
