@@ -1,21 +1,38 @@
-#!/usr/bin/env -S deno run --allow-read --allow-write --allow-env
+#!/usr/bin/env -S deno run -A
 /**
- * Setup of claude-discord (minimal for now: the settings fragment; the interactive setup,
- * `status` and `doctor` come later).
+ * Setup of claude-discord in one command, and the `status` and `doctor` views.
  *
  * ```sh
- * deno run --allow-read --allow-write --allow-env setup.ts --print            # settings.json part
- * deno run --allow-read --allow-write --allow-env setup.ts --print-mcp        # .mcp.json part
- * deno run --allow-read --allow-write --allow-env setup.ts --write .claude/settings.json --write-mcp .mcp.json
+ * deno task setup                      # asks for what it cannot find, checks it, installs, tests it live
+ * deno task setup --user               # hooks for every project (~/.claude/settings.json)
+ * deno task setup --token … --channel 123 --webhook https://… --allowed-users 456 --project ~/app
+ * deno task setup --dry-run            # every check, nothing written, no live test
+ * deno task setup --uninstall [--user] # take the hooks and the MCP server out again
+ * deno task setup --plugin             # configure the Claude Code plugin instead of settings
+ * deno task status                     # bridge, sessions, mailboxes, threads, recent errors
+ * deno task doctor                     # every check again, each with its fix
+ * deno task plugin [--check]           # regenerate (or compare) the plugin files
+ * deno run --allow-read --allow-write --allow-env setup.ts --print     # settings.json part only
  * ```
  *
- * The fragment has absolute paths to this checkout and to the state directory
- * (`CLAUDE_DISCORD_HOME`), and the network hosts of the configured API and webhook; see
- * settings.ts for every hook and its permissions. `--write` merges without clobbering:
- * other settings and other hooks stay, an earlier claude-discord install is replaced, and
- * the previous file is kept as `FILE.bak`.
+ * Setup takes each value from a flag, the environment (`DISCORD_BOT_TOKEN`, …), the existing
+ * `$CLAUDE_DISCORD_HOME/config.json`, or asks for it in a terminal, and checks it against
+ * Discord before writing anything: the token (401), the Message Content intent (the
+ * application's flags), the chat channel (bot in the server, View Channels, Send Messages,
+ * Read Message History, Send Messages in Threads), the STATUS webhook (found or created by
+ * the bot on the chosen channel; a forum gets one post per session, a text channel one thread
+ * per session started by the bot), the allowed users (default: the application owner). Then
+ * it writes the config (0600), merges the hooks and the MCP server into the Claude Code
+ * settings (project: `.claude/settings.json` + `.mcp.json`; `--user`: `~/.claude/settings.json`
+ * + `~/.claude.json`) without clobbering, keeping `FILE.bak`, and runs a live test: it starts
+ * the bridge, posts "connected" as the bot, and waits for your reply to come back through the
+ * gateway into a mailbox. Exit codes: 0, 1 (a check failed), 2 (usage or a missing value).
  *
- * @example Print the fragment for a temporary state directory
+ * Setup needs `-A` (it reads and writes the settings files, talks to Discord, starts the
+ * bridge). `--print`, `--write`, `--uninstall` and `plugin` need only
+ * `--allow-read --allow-write --allow-env`.
+ *
+ * @example Print the settings fragment for a temporary state directory
  * ```ts ignore
  * import { main } from "./setup.ts";
  * await main(["--print", "--home", Deno.makeTempDirSync()]);
@@ -24,30 +41,63 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { loadConfig } from "./config.ts";
+import { type Config, ENV_VARS, loadConfig } from "./config.ts";
 import { ConfigError } from "./errors.ts";
-import { readTextIfExists } from "./_fs.ts";
-import { buildSettings, mcpConfig, mergeSettings, type SettingsOptions } from "./settings.ts";
+import { describeError } from "./log.ts";
+import { buildSettings, mcpConfig, type SettingsOptions } from "./settings.ts";
+import { applyChange, installTarget, planMerge, planRemoval } from "./_setup_install.ts";
+import { collectStatus, homeFrom, renderStatus } from "./_setup_status.ts";
+import { pluginDataDir, stalePluginFiles, writePluginFiles } from "./_plugin.ts";
+import { PromptAborted, terminalPrompter } from "./_setup_prompt.ts";
 
-const HELP = `Usage: setup.ts [--print] [--print-mcp] [--write FILE] [--write-mcp FILE]
-                [--home DIR] [--deno PATH]
+const HELP =
+  `Usage: setup.ts [options]           set up (asks for what is missing, checks, installs, tests)
+       setup.ts status [--json]     the running system: bridge, sessions, mailboxes, errors
+       setup.ts doctor              every check again, each with its fix
+       setup.ts plugin [--check]    regenerate (or compare) the Claude Code plugin files
 
-  --print           print the Claude Code settings fragment (hooks, MCP server enabled)
-  --print-mcp       print the .mcp.json fragment (the MCP server entry)
-  --write FILE      merge the settings fragment into FILE (e.g. .claude/settings.json)
-  --write-mcp FILE  merge the MCP server entry into FILE (e.g. .mcp.json)
-  --home DIR        state directory (default: $CLAUDE_DISCORD_HOME or ~/.claude/discord)
-  --deno PATH       deno binary the hooks run with (default: this one)
-  -h, --help        this help`;
+Values (else from DISCORD_* env vars, then $CLAUDE_DISCORD_HOME/config.json, then a question):
+  --token TOKEN          bot token (prefer DISCORD_BOT_TOKEN or the question: flags show in ps)
+  --channel ID           the chat channel (a dedicated text channel)
+  --webhook URL          STATUS webhook; default: find or create "claude-discord" on
+  --status-channel ID    this channel (a forum is best), default the chat channel
+  --allowed-users IDS    comma-separated user ids; default the application owner
+  --api-url URL          REST base (a local server: http://127.0.0.1:PORT/api)
+Where:
+  --project DIR          install into DIR/.claude/settings.json and DIR/.mcp.json
+                         (default: the directory you ran the command in)
+  --user                 install into ~/.claude/settings.json and ~/.claude.json instead
+  --plugin               configure the plugin's data directory; install nothing
+  --home DIR             state directory (default $CLAUDE_DISCORD_HOME or ~/.claude/discord)
+  --deno PATH            deno binary the hooks run (default: this one)
+What:
+  --dry-run              check everything, write nothing, no live test
+  --no-install           write the config only
+  --no-live-test         skip the final round trip through Discord
+  --live-timeout S       how long the live test waits for your reply (default 120)
+  --uninstall            remove the hooks and the MCP server (the state directory stays)
+  --print / --print-mcp  print the settings.json / .mcp.json part (no Discord call)
+  --write FILE / --write-mcp FILE   merge those parts into FILE (no Discord call)
+  --json                 status as JSON
+  --check                plugin: exit 1 when the committed files differ
+  -h, --help             this help`;
+
+/** Output of {@linkcode main} (injectable for tests). */
+export interface SetupOutput {
+  /** Normal output. */
+  out: (line: string) => void;
+  /** Errors. */
+  err: (line: string) => void;
+}
 
 /**
- * Merges `fragment` into the JSON file at `path` (created when missing, 0600 when new;
- * the old content kept as `path.bak`).
+ * Merges `fragment` into the JSON file at `path` (created when missing, 0600 when new; the
+ * old content kept as `path.bak`; nothing written when nothing changes).
  *
  * @param path The settings file.
  * @param fragment What to merge.
  * @returns The merged object.
- * @throws {ConfigError} When the file is not a JSON object.
+ * @throws {ConfigError} When the file is not a JSON object (Claude Code reads strict JSON).
  *
  * @example
  * ```ts
@@ -62,103 +112,255 @@ export function mergeIntoFile(
   path: string,
   fragment: Record<string, unknown>,
 ): Record<string, unknown> {
-  const text = readTextIfExists(path);
-  let existing: Record<string, unknown> = {};
-  if (text !== undefined && text.trim() !== "") {
-    let parsed: unknown;
+  const change = planMerge(path, fragment);
+  applyChange(change);
+  return JSON.parse(change.after ?? "{}");
+}
+
+function env(): Record<string, string | undefined> {
+  const out: Record<string, string | undefined> = {};
+  for (
+    const name of [...ENV_VARS, "INIT_CWD", "CLAUDE_CONFIG_DIR", "CLAUDE_CODE_PLUGIN_CACHE_DIR"]
+  ) {
     try {
-      parsed = JSON.parse(text);
+      out[name] = Deno.env.get(name);
     } catch {
-      throw new ConfigError(`${path} is not valid JSON: fix it first (nothing was changed)`);
+      // not permitted: unset
     }
-    if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
-      throw new ConfigError(`${path} does not hold a JSON object: fix it first`);
-    }
-    existing = parsed as Record<string, unknown>;
-    Deno.writeTextFileSync(`${path}.bak`, text, { mode: 0o600 });
   }
-  const merged = mergeSettings(existing, fragment);
-  const dir = path.includes("/") ? path.slice(0, path.lastIndexOf("/")) : ".";
-  if (dir) Deno.mkdirSync(dir, { recursive: true });
-  const tmp = `${path}.${Deno.pid}.tmp`;
-  Deno.writeTextFileSync(tmp, JSON.stringify(merged, null, 2) + "\n", { mode: 0o600 });
-  Deno.renameSync(tmp, path);
-  return merged;
+  return out;
 }
 
 /**
- * The CLI.
+ * The command line.
  *
  * @param args Command-line arguments.
- * @returns The exit code (2 for usage and configuration errors, 1 otherwise).
+ * @param io Output (default: the console).
+ * @returns The exit code: 0, 1 (a check failed), 2 (usage or configuration).
+ *
+ * @example
+ * ```ts
+ * import { main } from "./setup.ts";
+ * console.assert(await main(["--bogus"], { out: () => {}, err: () => {} }) === 2);
+ * ```
  */
-export function main(args: string[]): number {
-  let flags;
+export async function main(
+  args: string[],
+  io: SetupOutput = { out: (l) => console.log(l), err: (l) => console.error(l) },
+): Promise<number> {
+  let parsed;
   try {
-    flags = parseArgs({
+    parsed = parseArgs({
       args,
       options: {
+        token: { type: "string" },
+        channel: { type: "string" },
+        webhook: { type: "string" },
+        "status-channel": { type: "string" },
+        "allowed-users": { type: "string" },
+        "api-url": { type: "string" },
+        project: { type: "string" },
+        user: { type: "boolean", default: false },
+        plugin: { type: "boolean", default: false },
+        home: { type: "string" },
+        deno: { type: "string" },
+        "dry-run": { type: "boolean", default: false },
+        "no-install": { type: "boolean", default: false },
+        "no-live-test": { type: "boolean", default: false },
+        "live-timeout": { type: "string" },
+        uninstall: { type: "boolean", default: false },
         print: { type: "boolean", default: false },
         "print-mcp": { type: "boolean", default: false },
         write: { type: "string" },
         "write-mcp": { type: "string" },
-        home: { type: "string" },
-        deno: { type: "string" },
+        json: { type: "boolean", default: false },
+        check: { type: "boolean", default: false },
         help: { type: "boolean", short: "h", default: false },
       },
       strict: true,
-      allowPositionals: false,
-    }).values;
+      allowPositionals: true,
+    });
   } catch (err) {
-    console.error(`${err instanceof Error ? err.message : err}: see --help`);
+    io.err(`${err instanceof Error ? err.message : err}: see --help`);
     return 2;
   }
+  const flags = parsed.values;
+  const command = parsed.positionals[0] ?? "setup";
   if (flags.help) {
-    console.log(HELP);
+    io.out(HELP);
     return 0;
   }
-  if (!flags.print && !flags["print-mcp"] && !flags.write && !flags["write-mcp"]) {
-    console.error("Nothing to do: use --print or --write FILE (the full setup comes later)");
+  if (!["setup", "status", "doctor", "plugin"].includes(command) || parsed.positionals.length > 1) {
+    io.err(`Unknown command "${parsed.positionals.join(" ")}": see --help`);
     return 2;
   }
+  const e = env();
   try {
-    const env: Record<string, string | undefined> = {};
-    for (const name of ["CLAUDE_DISCORD_HOME", "HOME", "DISCORD_API_URL", "DISCORD_WEBHOOK_URL"]) {
-      try {
-        env[name] = Deno.env.get(name);
-      } catch {
-        // not permitted: unset
-      }
+    if (command === "plugin") return plugin(flags.check, io);
+    if (flags.user && flags.project) throw new ConfigError("Use --user or --project DIR, not both");
+    const home = flags.plugin ? pluginDataDir(e) : homeFrom(e, flags.home);
+    const load = (): Config => loadConfig({ env: { ...e, CLAUDE_DISCORD_HOME: home } });
+    const projectDir = flags.project ?? e.INIT_CWD ?? Deno.cwd();
+    if (command === "status") {
+      const report = await collectStatus(home, load);
+      io.out(flags.json ? JSON.stringify(report, null, 2) : renderStatus(report));
+      return 0;
     }
-    if (flags.home) env.CLAUDE_DISCORD_HOME = flags.home;
-    const config = loadConfig({ env });
-    const home = config.home.startsWith("/") ? config.home : `${Deno.cwd()}/${config.home}`;
-    const options: SettingsOptions = {
+    if (command === "doctor") {
+      const { runDoctor, renderChecks } = await import("./_setup_doctor.ts");
+      const checks = await runDoctor({
+        home,
+        loadConfig: load,
+        projectDir,
+        ...(e.HOME ? { homeDir: e.HOME } : {}),
+      });
+      io.out(renderChecks(checks));
+      const fails = checks.filter((c) => c.level === "fail").length;
+      io.out(fails ? `${fails} problem(s) to fix.` : "Everything checks out.");
+      return fails ? 1 : 0;
+    }
+    if (flags.uninstall) return await uninstall(flags, home, projectDir, e, io);
+    if (flags.print || flags["print-mcp"] || flags.write || flags["write-mcp"]) {
+      return fragments(flags, load(), home, io);
+    }
+    const { runSetup } = await import("./_setup_flow.ts");
+    const interactive = Deno.stdin.isTerminal() && Deno.stdout.isTerminal();
+    const timeout = Number(flags["live-timeout"] ?? 120);
+    if (!(timeout > 0)) {
+      throw new ConfigError("--live-timeout must be a positive number of seconds");
+    }
+    const result = await runSetup({
+      ...(flags.token ? { token: flags.token } : {}),
+      ...(flags.channel ? { channel: flags.channel } : {}),
+      ...(flags.webhook ? { webhook: flags.webhook } : {}),
+      ...(flags["status-channel"] ? { statusChannel: flags["status-channel"] } : {}),
+      ...(flags["allowed-users"] ? { allowedUsers: flags["allowed-users"] } : {}),
+      ...(flags["api-url"] ? { apiUrl: flags["api-url"] } : {}),
       home,
-      apiUrl: config.apiUrl,
-      ...(config.webhookUrl ? { webhookUrl: config.webhookUrl } : {}),
-      wakeOnMessage: config.wakeOnMessage,
-      wakeTimeoutSeconds: config.wakeTimeoutSeconds,
-      permissionTimeoutSeconds: config.permissionTimeoutSeconds,
+      user: flags.user,
+      projectDir,
+      ...(e.HOME ? { homeDir: e.HOME } : {}),
+      install: !flags["no-install"] && !flags.plugin,
+      dryRun: flags["dry-run"],
+      liveTest: !flags["no-live-test"],
+      liveTimeoutSeconds: timeout,
       ...(flags.deno ? { denoPath: flags.deno } : {}),
-    };
-    const settings = buildSettings(options) as unknown as Record<string, unknown>;
-    const mcp = mcpConfig(options) as unknown as Record<string, unknown>;
-    if (flags.print) console.log(JSON.stringify(settings, null, 2));
-    if (flags["print-mcp"]) console.log(JSON.stringify(mcp, null, 2));
-    if (flags.write) {
-      mergeIntoFile(flags.write, settings);
-      console.error(`Merged the claude-discord hooks into ${flags.write}`);
-    }
-    if (flags["write-mcp"]) {
-      mergeIntoFile(flags["write-mcp"], mcp);
-      console.error(`Merged the discord MCP server into ${flags["write-mcp"]}`);
+    }, {
+      say: io.out,
+      env: e,
+      ...(interactive ? { prompter: terminalPrompter() } : {}),
+    });
+    if (flags["dry-run"]) io.out(`Dry run done in ${result.seconds} s: nothing was written.`);
+    else {
+      io.out(`Done in ${result.seconds} s.`);
+      io.out(
+        flags.plugin
+          ? "In Claude Code: /plugin marketplace add <this repository>, then /plugin install discord-bridge@discord-bridge."
+          : `Start Claude Code in ${
+            flags.user ? "any project" : projectDir
+          }: its hooks start the bridge. ` +
+            "`deno task status` shows the system, `deno task doctor` checks it.",
+      );
     }
     return 0;
   } catch (err) {
-    console.error(err instanceof Error ? err.message : String(err));
+    io.err(err instanceof PromptAborted ? err.message : describeError(err));
     return err instanceof ConfigError ? 2 : 1;
   }
 }
 
-if (import.meta.main) Deno.exit(main(Deno.args));
+function settingsOptions(config: Config, home: string, deno: string | undefined): SettingsOptions {
+  return {
+    home,
+    apiUrl: config.apiUrl,
+    ...(config.webhookUrl ? { webhookUrl: config.webhookUrl } : {}),
+    wakeOnMessage: config.wakeOnMessage,
+    wakeTimeoutSeconds: config.wakeTimeoutSeconds,
+    permissionTimeoutSeconds: config.permissionTimeoutSeconds,
+    ...(deno ? { denoPath: deno } : {}),
+  };
+}
+
+function fragments(
+  flags: {
+    print: boolean;
+    "print-mcp": boolean;
+    write?: string;
+    "write-mcp"?: string;
+    deno?: string;
+  },
+  config: Config,
+  home: string,
+  io: SetupOutput,
+): number {
+  const options = settingsOptions(config, home, flags.deno);
+  const settings = buildSettings(options) as unknown as Record<string, unknown>;
+  const mcp = mcpConfig(options) as unknown as Record<string, unknown>;
+  if (flags.print) io.out(JSON.stringify(settings, null, 2));
+  if (flags["print-mcp"]) io.out(JSON.stringify(mcp, null, 2));
+  for (const [path, fragment] of [[flags.write, settings], [flags["write-mcp"], mcp]] as const) {
+    if (!path) continue;
+    const change = planMerge(path, fragment);
+    const backup = applyChange(change);
+    io.err(`${change.summary}${backup ? `; previous version in ${backup}` : ""}`);
+  }
+  return 0;
+}
+
+async function uninstall(
+  flags: { user: boolean; write?: string; "write-mcp"?: string; "dry-run": boolean },
+  home: string,
+  projectDir: string,
+  e: Record<string, string | undefined>,
+  io: SetupOutput,
+): Promise<number> {
+  const target = installTarget({
+    user: flags.user,
+    projectDir,
+    ...(e.HOME ? { homeDir: e.HOME } : {}),
+  });
+  const settingsPath = flags.write ?? target.settings;
+  const mcpPath = flags["write-mcp"] ?? target.mcp;
+  const changes = [
+    planRemoval(settingsPath),
+    planRemoval(mcpPath, { deletable: !(target.scope === "user" && mcpPath === target.mcp) }),
+  ];
+  for (const change of changes) {
+    if (flags["dry-run"]) io.out(`(dry run) ${change.summary}`);
+    else {
+      const backup = applyChange(change);
+      io.out(`${change.summary}${backup ? `; previous version in ${backup}` : ""}`);
+    }
+  }
+  if (!flags["dry-run"]) {
+    try {
+      const { stopBridge } = await import("./daemon.ts");
+      const r = await stopBridge(home);
+      if (r.wasRunning) {
+        io.out(`stopped the bridge (pid ${r.pid}); a session with hooks left starts it again`);
+      }
+    } catch (err) {
+      io.err(`could not stop the bridge: ${describeError(err)}`);
+    }
+  }
+  io.out(`The state directory stays: ${home} (config.json holds the token; delete it with rm -r)`);
+  return 0;
+}
+
+function plugin(check: boolean, io: SetupOutput): number {
+  const root = decodeURIComponent(new URL(".", import.meta.url).pathname).replace(/\/+$/, "");
+  if (check) {
+    const stale = stalePluginFiles(root);
+    if (stale.length > 0) {
+      io.err(`Plugin files out of date: ${stale.join(", ")}: run \`deno task plugin\``);
+      return 1;
+    }
+    io.out("Plugin files are up to date.");
+    return 0;
+  }
+  const written = writePluginFiles(root);
+  io.out(written.length ? `Wrote ${written.join(", ")}` : "Plugin files are up to date.");
+  return 0;
+}
+
+if (import.meta.main) Deno.exit(await main(Deno.args));
