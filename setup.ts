@@ -250,6 +250,13 @@ export async function main(
       env: e,
       ...(interactive ? { prompter: terminalPrompter() } : {}),
     });
+    if (flags.plugin && new URL(result.config.apiUrl).host !== "discord.com") {
+      io.out(
+        `warn the plugin's hooks and MCP server may reach discord.com only, not ${
+          new URL(result.config.apiUrl).host
+        }: for a local server install with settings instead (leave out --plugin)`,
+      );
+    }
     if (flags["dry-run"]) io.out(`Dry run done in ${result.seconds} s: nothing was written.`);
     else {
       io.out(`Done in ${result.seconds} s.`);

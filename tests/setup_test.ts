@@ -312,3 +312,40 @@ Deno.test("setup.ts CLI: usage errors exit 2, a failed check exits 1, --help exi
   assertMatch(text(failed.stderr), /^The bot is not in any server yet: invite it with https:/);
   assert(!(text(failed.stdout) + text(failed.stderr)).includes(server.token), "no token echoed");
 });
+
+Deno.test("setup.ts --plugin writes the config into the plugin's data directory and installs no settings", async () => {
+  await using server = await startDiscordServer({ port: 0, rateLimits: false });
+  await using world = await setupWorld();
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      `${ROOT}/setup.ts`,
+      "--plugin",
+      "--no-live-test",
+      "--api-url",
+      server.apiUrl,
+      "--channel",
+      server.channelId,
+      "--project",
+      world.project,
+    ],
+    env: {
+      HOME: world.userHome,
+      DISCORD_BOT_TOKEN: server.token,
+      DENO_DIR: Deno.env.get("DENO_DIR") ?? `${Deno.env.get("HOME")}/.cache/deno`,
+      PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
+    },
+    clearEnv: true,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const text = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
+  assertEquals(out.code, 0, text);
+  const data = `${world.userHome}/.claude/plugins/data/discord-bridge-discord-bridge`;
+  assertEquals(readConfigFile(data).channelId, server.channelId);
+  assertEquals(readConfigFile(data).token, server.token, "the token from DISCORD_BOT_TOKEN");
+  assert(!exists(`${world.project}/.claude`), "no settings install in plugin mode");
+  assertMatch(text, /\/plugin install discord-bridge@discord-bridge/);
+});
