@@ -21,6 +21,8 @@
 /** Base class of every error this package throws on purpose. */
 export class ClaudeDiscordError extends Error {
   /**
+   * Creates the error.
+   *
    * @param message One sentence that names the problem and the fix.
    * @param options The standard error options (`cause`).
    */
@@ -41,6 +43,8 @@ export class DiscordApiError extends ClaudeDiscordError {
   readonly code: number | undefined;
 
   /**
+   * Creates the error.
+   *
    * @param message One sentence that names the problem and the fix.
    * @param status HTTP status (0 = no answer).
    * @param code Discord's JSON error code, if any.

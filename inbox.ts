@@ -178,6 +178,8 @@ export class Inbox {
   readonly #delivered = new DeliveredReader();
 
   /**
+   * Opens the mailboxes of a state directory (nothing is created until first use).
+   *
    * @param home The state directory (`CLAUDE_DISCORD_HOME`); mailboxes live in `home/inbox/`.
    * @param options Clock, de-dup window, held retention, warning sink.
    */

@@ -27,6 +27,7 @@ export {
   createNotifier,
   type Notifier,
   type NotifierOptions,
+  type RetryPolicy,
   type StatusField,
   type StatusInput,
   type StatusResult,

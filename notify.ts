@@ -80,6 +80,7 @@ import {
 } from "./_notify_store.ts";
 
 export type { StatusField, StatusInput, StatusSession, StatusState };
+export type { RetryPolicy } from "./_discord_http.ts";
 
 /** Options of {@linkcode createNotifier}. */
 export interface NotifierOptions {

@@ -130,6 +130,8 @@ export class PostIndex {
   #mtime = 0;
 
   /**
+   * Opens the posts index of a state directory.
+   *
    * @param home The state directory.
    * @param options Bound of the index (for {@linkcode PostIndex.record}).
    */

@@ -84,6 +84,8 @@ export class SessionRegistry {
   readonly #pruneAfter: number;
 
   /**
+   * Opens the registry of a state directory.
+   *
    * @param home The state directory (`CLAUDE_DISCORD_HOME`); records live in `home/sessions/`.
    * @param options Clock, liveness TTL, pid probe, pruning age.
    */
@@ -187,6 +189,8 @@ export class SessionRegistry {
   }
 
   /**
+   * Reads one session record.
+   *
    * @param id The session id.
    * @returns Its record (live or not), or `undefined`.
    */
@@ -196,6 +200,8 @@ export class SessionRegistry {
   }
 
   /**
+   * Lists the session records.
+   *
    * @param options `live: true` keeps only live sessions.
    * @returns The records, oldest start first.
    */
@@ -207,6 +213,8 @@ export class SessionRegistry {
   }
 
   /**
+   * Finds a live session by its name.
+   *
    * @param name A session name, any case (a leading `@` is ignored).
    * @returns The live session with that name, or `undefined`.
    */
@@ -216,6 +224,8 @@ export class SessionRegistry {
   }
 
   /**
+   * Finds the session that owns a Discord thread.
+   *
    * @param threadId A Discord thread id.
    * @returns The session that owns the thread (the most recently seen one, live or not), or `undefined`.
    */
@@ -226,6 +236,8 @@ export class SessionRegistry {
   }
 
   /**
+   * Tells whether a record counts as live now.
+   *
    * @param record A record from this registry.
    * @returns Whether it counts as live now.
    */

@@ -72,6 +72,8 @@ import {
 import { after, type ByteSource, type HookInput, parseHookInput, readAllText } from "./_input.ts";
 
 export type { ByteSource, HookContext, HookInput, HookRole };
+export type { Logger } from "../log.ts";
+export type { Config, Options } from "../config.ts";
 
 /** Every role name, for argument checks. */
 export const HOOK_ROLES: readonly HookRole[] = [
