@@ -110,6 +110,11 @@ export class Bridge {
   #warnedEmptyAt = -Infinity;
   #sleepers = new Set<() => void>();
 
+  /**
+   * Creates a bridge (nothing connects before {@linkcode Bridge.start}).
+   *
+   * @param options Token, channel, allowlist, API base, state directory, logger.
+   */
   constructor(options: BridgeOptions) {
     this.#o = options;
     this.#log = options.log;

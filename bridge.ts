@@ -84,6 +84,9 @@ import { createLogger, describeError } from "./log.ts";
 import { Bridge } from "./_bridge.ts";
 
 export { Bridge, type BridgeOptions, type BridgeStats } from "./_bridge.ts";
+export type { Logger } from "./log.ts";
+export type { InboxAttachment, InboxEvent } from "./inbox.ts";
+export type { BridgeStatusFile } from "./daemon.ts";
 
 const USAGE = `Usage: bridge.ts [--detach | --stop | --status] [--help]
 
