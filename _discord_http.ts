@@ -4,7 +4,9 @@
 // global vs per-route), waits pre-emptively when a bucket reports `X-RateLimit-Remaining: 0`,
 // and retries 5xx answers and network errors with capped exponential backoff and jitter. Every
 // request has a time budget; past it the request fails with `DiscordUnreachableError` so the
-// caller can spool. Secrets (webhook tokens, the bot token) never appear in its messages.
+// caller can spool. Secrets (webhook tokens, the bot token) never appear in its messages
+// (log.ts `scrub`). Bodies are JSON or multipart (rebuilt for every attempt).
+import { scrub } from "./log.ts";
 
 /** Injectable time, randomness and transport. */
 export interface HttpDeps {
@@ -16,6 +18,8 @@ export interface HttpDeps {
   random: () => number;
   /** Waits `ms` milliseconds. */
   sleep: (ms: number) => Promise<void>;
+  /** Told before every wait: `route: why`, and how long (for a log). */
+  onWait?: (what: string, ms: number) => void;
 }
 
 /** Retry tunables. */
@@ -51,6 +55,8 @@ export interface DiscordRequest {
   route: string;
   /** JSON body. */
   body?: unknown;
+  /** Builds a multipart body instead (called once per attempt, so a retry sends it again). */
+  form?: () => FormData;
   /** `Authorization` header value. */
   authorization?: string;
 }
@@ -67,18 +73,35 @@ export interface DiscordResponse {
   message: string | undefined;
 }
 
+/** Why a request gave up, for a sentence: see {@linkcode DiscordUnreachableError}. */
+export interface GaveUp {
+  /** Last HTTP status seen, or 0 for a network error. */
+  status: number;
+  /** The last trouble, as a clause: `Discord answered 500 Internal Server Error`. */
+  why: string;
+  /** Failed attempts in a row, when it gave up on the attempt count (else 0). */
+  attempts: number;
+  /** The wait that would have passed the budget, when it gave up on time (else 0). */
+  waitMs: number;
+  /** The budget. */
+  budgetMs: number;
+}
+
 /** Discord could not be reached within the budget (network errors, 5xx, or long 429s). */
 export class DiscordUnreachableError extends Error {
   /** Last HTTP status seen, or 0 for a network error. */
   readonly status: number;
+  /** The details, for callers that phrase their own sentence. */
+  readonly gaveUp: GaveUp;
   /**
    * @param message What happened, without secrets.
-   * @param status Last HTTP status, 0 for none.
+   * @param gaveUp Last status, last trouble, attempts or the wait past the budget.
    */
-  constructor(message: string, status: number) {
+  constructor(message: string, gaveUp: GaveUp) {
     super(message);
     this.name = "DiscordUnreachableError";
-    this.status = status;
+    this.status = gaveUp.status;
+    this.gaveUp = gaveUp;
   }
 }
 
@@ -94,11 +117,20 @@ interface Bucket {
   resetAt: number;
 }
 
-/** Removes webhook tokens and the given secrets from a text. */
-export function redact(text: string, secrets: readonly string[] = []): string {
-  let out = text.replace(/(\/webhooks\/[0-9]+\/)[^/?\s)"']+/g, "$1***");
-  for (const s of secrets) if (s) out = out.replaceAll(s, "***");
-  return out;
+/**
+ * The rate-limit route of a request: the major parameter (the channel, guild or webhook id)
+ * is kept; other ids, a webhook's token and a reaction's emoji are masked; the host and the
+ * query are dropped.
+ */
+export function routeOf(method: string, pathOrUrl: string): string {
+  const clean = pathOrUrl.replace(/^https?:\/\/[^/]+/, "").split("?")[0];
+  const parts = clean.split("/");
+  const major = parts.findIndex((p) => p === "channels" || p === "guilds" || p === "webhooks");
+  return `${method} ${
+    parts.map((p, i) => (/^[0-9]{5,}$/.test(p) && i !== major + 1 ? ":id" : p)).join("/")
+      .replace(/(\/webhooks\/[^/]+\/)[^/]+/, "$1:token")
+      .replace(/\/reactions\/[^/]+/, "/reactions/:emoji")
+  }`;
 }
 
 function headerSeconds(headers: Headers, name: string): number | undefined {
@@ -136,40 +168,51 @@ export class DiscordHttp {
    */
   async request(req: DiscordRequest): Promise<DiscordResponse> {
     const { now, sleep } = this.#deps;
+    const { budgetMs, maxAttempts } = this.#policy;
     const start = now();
     let slept = 0;
     let failures = 0;
     let lastStatus = 0;
-    let lastReason = "";
+    // The last trouble, for the message (`reason`) and as a clause for callers (`why`).
+    let reason = "";
+    let why = "Discord's rate limit is exhausted";
     const spent = () => Math.max(now() - start, slept);
-    const wait = async (ms: number, why: string): Promise<void> => {
+    const giveUp = (message: string, attempts: number, waitMs: number) =>
+      new DiscordUnreachableError(message, {
+        status: lastStatus,
+        why,
+        attempts,
+        waitMs,
+        budgetMs,
+      });
+    const wait = async (ms: number): Promise<void> => {
       if (ms <= 0) return;
-      if (spent() + ms > this.#policy.budgetMs) {
-        throw new DiscordUnreachableError(
-          `gave up after ${Math.round(spent())} ms (${why})`,
-          lastStatus,
-        );
+      if (spent() + ms > budgetMs) {
+        throw giveUp(`gave up after ${Math.round(spent())} ms (${reason || "rate limit"})`, 0, ms);
       }
+      this.#deps.onWait?.(`${req.route}: ${why}`, ms);
       slept += ms;
       await sleep(ms);
     };
+    const failed = async (status: number): Promise<void> => {
+      failures++;
+      lastStatus = status;
+      if (failures >= maxAttempts) {
+        throw giveUp(`gave up after ${failures} attempts (${reason})`, failures, 0);
+      }
+      await wait(this.#backoff(failures));
+    };
 
     for (let attempt = 0;; attempt++) {
-      await wait(this.#readyIn(req.route), lastReason || "rate limit");
+      await wait(this.#readyIn(req.route));
       let res: RawAnswer;
       try {
         res = await this.#fetchOnce(req);
       } catch (err) {
-        failures++;
-        lastStatus = 0;
-        lastReason = `network error: ${this.#describe(err)}`;
-        if (failures >= this.#policy.maxAttempts) {
-          throw new DiscordUnreachableError(
-            `gave up after ${failures} attempts (${lastReason})`,
-            0,
-          );
-        }
-        await wait(this.#backoff(failures), lastReason);
+        const detail = this.#describe(err);
+        reason = `network error: ${detail}`;
+        why = `Discord is unreachable (${detail})`;
+        await failed(0);
         continue;
       }
       this.#learn(req.route, res.headers);
@@ -184,34 +227,27 @@ export class DiscordHttp {
         const ms = Math.ceil(after * 1000) + 10;
         const global = obj.global === true || res.headers.get("x-ratelimit-global") === "true" ||
           res.headers.get("x-ratelimit-scope") === "global";
+        const bucket = this.#bucketFor(req.route);
         if (global) this.#globalUntil = Math.max(this.#globalUntil, now() + ms);
-        else {this.#bucketFor(req.route).resetAt = Math.max(
-            this.#bucketFor(req.route).resetAt,
-            now() + ms,
-          );}
-        this.#bucketFor(req.route).remaining = 0;
-        lastReason = `429 rate limited${global ? " (global)" : ""}`;
-        if (attempt > 1000) throw new DiscordUnreachableError(`too many 429 answers`, 429);
+        else bucket.resetAt = Math.max(bucket.resetAt, now() + ms);
+        bucket.remaining = 0;
+        reason = `429 rate limited${global ? " (global)" : ""}`;
+        why = `Discord answered 429 (rate limited${global ? ", global" : ""})`;
+        if (attempt > 1000) throw giveUp(`too many 429 answers`, attempt, 0);
         // The wait happens at the top of the loop via #readyIn, against the budget.
-        if (spent() + ms > this.#policy.budgetMs) {
-          throw new DiscordUnreachableError(
-            `Discord asked to wait ${ms} ms, past the retry budget (${lastReason})`,
-            429,
+        if (spent() + ms > budgetMs) {
+          throw giveUp(
+            `Discord asked to wait ${ms} ms, past the retry budget (${reason})`,
+            0,
+            ms,
           );
         }
         continue;
       }
       if (res.status >= 500) {
-        failures++;
-        lastStatus = res.status;
-        lastReason = `${res.status} ${res.statusText || "server error"}`.trim();
-        if (failures >= this.#policy.maxAttempts) {
-          throw new DiscordUnreachableError(
-            `gave up after ${failures} attempts (${lastReason})`,
-            res.status,
-          );
-        }
-        await wait(this.#backoff(failures), lastReason);
+        reason = `${res.status} ${res.statusText || "server error"}`.trim();
+        why = `Discord answered ${reason}`;
+        await failed(res.status);
         continue;
       }
       return {
@@ -224,7 +260,7 @@ export class DiscordHttp {
   }
 
   #scrub(text: string): string {
-    return redact(text, this.#secrets);
+    return scrub(text, this.#secrets);
   }
 
   #describe(err: unknown): string {
@@ -244,12 +280,17 @@ export class DiscordHttp {
       const headers: Record<string, string> = {
         "user-agent": "DiscordBot (https://github.com/x/claude-discord, 0.1.0)",
       };
-      if (req.body !== undefined) headers["content-type"] = "application/json";
+      let body: BodyInit | undefined;
+      if (req.form) body = req.form();
+      else if (req.body !== undefined) {
+        headers["content-type"] = "application/json";
+        body = JSON.stringify(req.body);
+      }
       if (req.authorization) headers.authorization = req.authorization;
       const res = await this.#deps.fetch(req.url, {
         method: req.method,
         headers,
-        body: req.body === undefined ? undefined : JSON.stringify(req.body),
+        body,
         signal: controller.signal,
       });
       const text = await res.text();

@@ -1,10 +1,13 @@
 // Private: the REST client on Discord's JSON, with retries and 429 handling (on top of
-// _discord_http.ts), plus snowflake helpers. Re-exported by discord.ts.
+// _discord_http.ts), plus snowflake helpers. Re-exported by discord.ts; the MCP server
+// imports it from here (discord.ts would load the gateway library too).
 import {
   DEFAULT_RETRY,
   DiscordHttp,
   DiscordUnreachableError,
+  type GaveUp,
   type RetryPolicy,
+  routeOf,
 } from "./_discord_http.ts";
 import { parseWebhookUrl } from "./config.ts";
 import { DiscordApiError } from "./errors.ts";
@@ -26,6 +29,13 @@ export interface DiscordRestOptions {
   sleep?: (ms: number) => Promise<void>;
   /** Retry budget and backoff (see `_discord_http.ts`). */
   retry?: Partial<RetryPolicy>;
+  /** Told before every wait for a rate limit or a retry (for a log). */
+  onWait?: (what: string, ms: number) => void;
+  /**
+   * The fix to name after a 4xx answer (`give the bot …`), or `undefined` for none; the
+   * sentence is `Cannot <what>: Discord answered <status> <message> (code <code>): <fix>`.
+   */
+  fixFor?: (status: number, code: number | undefined) => string | undefined;
 }
 
 /** One request of {@linkcode DiscordRest.request}. */
@@ -34,6 +44,10 @@ export interface RestCall {
   what: string;
   /** JSON body. */
   body?: unknown;
+  /** A multipart body instead (built again for every attempt). */
+  form?: () => FormData;
+  /** Query parameters (`undefined` values are left out). */
+  query?: Record<string, string | number | undefined>;
   /** Send the bot token (default true). */
   auth?: boolean;
   /** Rate-limit route key; default derived from the path. */
@@ -63,17 +77,20 @@ export class DiscordRest {
   readonly #http: DiscordHttp;
   readonly #token: string;
   readonly #base: string;
+  readonly #fixFor: DiscordRestOptions["fixFor"];
 
   /** @param options Token, API base, injectable transport, clock and retry policy. */
   constructor(options: DiscordRestOptions) {
     this.#token = options.token;
     this.#base = `${options.apiUrl.replace(/\/+$/, "")}/v10`;
+    this.#fixFor = options.fixFor;
     this.#http = new DiscordHttp(
       {
         fetch: options.fetch ?? ((input, init) => fetch(input, init)),
         now: options.now ?? Date.now,
         random: options.random ?? Math.random,
         sleep: options.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms))),
+        ...(options.onWait ? { onWait: options.onWait } : {}),
       },
       { ...DEFAULT_RETRY, ...options.retry },
       [options.token],
@@ -85,38 +102,43 @@ export class DiscordRest {
    *
    * @param method HTTP method.
    * @param pathOrUrl A path under `/v10` (`/channels/1/messages`) or a full URL.
-   * @param call What it does (for errors), body, auth, route key.
+   * @param call What it does (for errors), body or form, query, auth, route key.
    * @returns The JSON body (`undefined` for 204).
-   * @throws {DiscordApiError} On a 4xx answer, or when Discord stays unreachable.
+   * @throws {DiscordApiError} On a 4xx answer, or when Discord stays unreachable; the
+   * message is one sentence: `Cannot <what>: <what Discord did>: <what to do>`.
    */
   async request<T = unknown>(method: RestMethod, pathOrUrl: string, call: RestCall): Promise<T> {
-    const url = /^https?:/.test(pathOrUrl) ? pathOrUrl : `${this.#base}${pathOrUrl}`;
-    const route = call.route ?? routeKey(method, pathOrUrl);
+    let url = /^https?:/.test(pathOrUrl) ? pathOrUrl : `${this.#base}${pathOrUrl}`;
+    const query = Object.entries(call.query ?? {}).filter(([, v]) => v !== undefined);
+    if (query.length > 0) {
+      const params = new URLSearchParams(query.map(([k, v]) => [k, String(v)]));
+      url += `${url.includes("?") ? "&" : "?"}${params}`;
+    }
     let res;
     try {
       res = await this.#http.request({
         method,
         url,
-        route,
+        route: call.route ?? routeOf(method, pathOrUrl),
         body: call.body,
+        ...(call.form ? { form: call.form } : {}),
         authorization: call.auth === false ? undefined : `Bot ${this.#token}`,
       });
     } catch (err) {
       if (err instanceof DiscordUnreachableError) {
-        throw new DiscordApiError(
-          `Cannot ${call.what}: Discord is unreachable (${err.message})`,
-          err.status,
-          undefined,
-          { cause: err },
-        );
+        throw new DiscordApiError(unreachable(call.what, err.gaveUp), err.status, undefined, {
+          cause: err,
+        });
       }
       throw err;
     }
     if (res.status >= 200 && res.status < 300) return res.body as T;
+    const detail = fieldErrors((res.body as { errors?: unknown } | undefined)?.errors);
+    const fix = this.#fixFor?.(res.status, res.code);
     throw new DiscordApiError(
       `Cannot ${call.what}: Discord answered ${res.status}${res.message ? ` ${res.message}` : ""}${
         res.code ? ` (code ${res.code})` : ""
-      }`,
+      }${detail ? ` [${detail}]` : ""}${fix ? `: ${fix}` : ""}`,
       res.status,
       res.code,
     );
@@ -245,14 +267,34 @@ export class DiscordRest {
 /** HTTP methods of {@linkcode DiscordRest.request}. */
 export type RestMethod = "GET" | "POST" | "PATCH" | "DELETE" | "PUT";
 
-function routeKey(method: string, path: string): string {
-  // Keep the major parameter (channel/guild/webhook id), blank the others, drop the query.
-  const clean = path.replace(/^https?:\/\/[^/]+/, "").split("?")[0];
-  const parts = clean.split("/");
-  const major = parts.findIndex((p) => p === "channels" || p === "guilds" || p === "webhooks");
-  return `${method} ${
-    parts.map((p, i) => (/^[0-9]{5,}$/.test(p) && i !== major + 1 ? ":id" : p)).join("/")
-  }`;
+/** The sentence for a request that gave up: what went wrong, and what to do. */
+function unreachable(what: string, g: GaveUp): string {
+  if (g.attempts > 0) {
+    return g.status === 0
+      ? `Cannot ${what}: ${g.why} after ${g.attempts} attempts: check DISCORD_API_URL and the network`
+      : `Cannot ${what}: ${g.why} ${g.attempts} times in a row: try again later`;
+  }
+  return `Cannot ${what}: ${g.why}, and waiting ${
+    Math.ceil(g.waitMs / 1000)
+  } s more would pass the ${Math.round(g.budgetMs / 1000)} s budget: try again later`;
+}
+
+/** Discord's per-field complaints of a 400 (`{errors: {content: {_errors: [...]}}}`), joined. */
+function fieldErrors(errors: unknown, path = ""): string {
+  if (errors === null || typeof errors !== "object") return "";
+  const out: string[] = [];
+  for (const [key, value] of Object.entries(errors as Record<string, unknown>)) {
+    if (key === "_errors" && Array.isArray(value)) {
+      for (const e of value) {
+        const msg = (e as { message?: unknown })?.message;
+        if (typeof msg === "string") out.push(path ? `${path}: ${msg}` : msg);
+      }
+    } else {
+      const sub = fieldErrors(value, path ? `${path}.${key}` : key);
+      if (sub) out.push(sub);
+    }
+  }
+  return out.join("; ");
 }
 
 /**

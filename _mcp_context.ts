@@ -3,7 +3,7 @@
 import { z } from "zod";
 import { DiscordApiError } from "./errors.ts";
 import type { Logger } from "./log.ts";
-import type { DiscordRest } from "./_mcp_rest.ts";
+import type { DiscordRest } from "./_discord_rest.ts";
 import type { SessionLike, SessionMatch } from "./_mcp_session.ts";
 import type { ChannelGuard, Target } from "./_mcp_targets.ts";
 import type { DiscordMessage } from "./_mcp_text.ts";
@@ -26,6 +26,25 @@ export interface ToolContext {
 }
 
 const SNOWFLAKE = /^[0-9]{15,21}$/;
+
+/** The fix a tool's error names after Discord refused a call (`DiscordRest`'s `fixFor`). */
+export function discordFix(status: number, code: number | undefined): string {
+  return status === 401
+    ? "the bot token is not valid: run `deno task setup`"
+    : code === 50013 || code === 50001 || status === 403
+    ? "give the bot View Channel, Send Messages, Send Messages in Threads, Read Message History, Add Reactions and Attach Files in this channel"
+    : code === 10008
+    ? "check the message id and the channel_id it was posted in (use fetch_messages)"
+    : code === 10003
+    ? "check the channel id"
+    : code === 50005
+    ? "only messages the bot posted can be edited"
+    : code === 40005
+    ? "the file is too large for this server: send a smaller one"
+    : code === 10014
+    ? "use a unicode emoji like 👍 or a custom one as name:id"
+    : "check the arguments";
+}
 
 /** A required string argument with clear messages. */
 export function text(name: string, fix: string): z.ZodString {
@@ -100,11 +119,11 @@ export async function locate(
     : [base.target, ...(base.target.id === ctx.guard.main.id ? [] : [ctx.guard.main])];
   for (const target of candidates) {
     try {
-      const message = await ctx.rest.request<DiscordMessage>({
-        method: "GET",
-        path: `/channels/${target.id}/messages/${messageId}`,
-        action: `read message ${messageId} in ${target.label}`,
-      });
+      const message = await ctx.rest.request<DiscordMessage>(
+        "GET",
+        `/channels/${target.id}/messages/${messageId}`,
+        { what: `read message ${messageId} in ${target.label}` },
+      );
       return { target, message, session: base.session };
     } catch (err) {
       if (err instanceof DiscordApiError && (err.code === 10008 || err.status === 404)) continue;

@@ -134,16 +134,14 @@ export async function sendFile(
     allowed_mentions: { parse: [] },
     ...(reference ? { message_reference: reference } : {}),
   };
-  const msg = await ctx.rest.request<DiscordMessage>({
-    method: "POST",
-    path: `/channels/${target.id}/messages`,
+  const msg = await ctx.rest.request<DiscordMessage>("POST", `/channels/${target.id}/messages`, {
     form: () => {
       const form = new FormData();
       form.append("payload_json", JSON.stringify(payload));
       form.append("files[0]", new Blob([bytes], { type }), filename);
       return form;
     },
-    action: `send ${filename} to ${target.label}`,
+    what: `send ${filename} to ${target.label}`,
   });
   await recordPosts(ctx, session, [msg.id]);
   return `Sent ${filename} (${formatBytes(info.size)}) to ${target.label} as message ${msg.id}.`;

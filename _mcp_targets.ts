@@ -3,7 +3,8 @@
 // allowed; any other channel id is refused before a message is sent.
 import { isSnowflake } from "./config.ts";
 import { DiscordApiError } from "./errors.ts";
-import type { DiscordRest } from "./_mcp_rest.ts";
+import type { DiscordRest } from "./_discord_rest.ts";
+import { THREAD_TYPES } from "./_discord_raw.ts";
 
 /** A channel the server may post in. */
 export interface Target {
@@ -21,8 +22,6 @@ interface ChannelInfo {
   name?: string;
   parent_id?: string | null;
 }
-
-const THREAD_TYPES = new Set([10, 11, 12]);
 
 /** Checks channel ids against the allowed set and remembers the answers. */
 export class ChannelGuard {
@@ -69,10 +68,8 @@ export class ChannelGuard {
     if (refused) throw new RangeError(refused);
     let info: ChannelInfo;
     try {
-      info = await this.#rest.request<ChannelInfo>({
-        method: "GET",
-        path: `/channels/${id}`,
-        action: `look up channel ${id}`,
+      info = await this.#rest.request<ChannelInfo>("GET", `/channels/${id}`, {
+        what: `look up channel ${id}`,
       });
     } catch (err) {
       if (err instanceof DiscordApiError && (err.status === 404 || err.status === 403)) {
@@ -109,13 +106,11 @@ export class ChannelGuard {
       const m = this.#webhookUrl.match(/\/webhooks\/([0-9]+)\/([^/?#]+)/);
       if (!m) return undefined;
       try {
-        const hook = await this.#rest.request<{ channel_id?: string }>({
-          method: "GET",
-          path: `/webhooks/${m[1]}/${m[2]}`,
-          route: "GET /webhooks/:id",
-          action: "look up the STATUS webhook's channel",
-          unauthenticated: true,
-        });
+        const hook = await this.#rest.request<{ channel_id?: string }>(
+          "GET",
+          `/webhooks/${m[1]}/${m[2]}`,
+          { route: "GET /webhooks/:id", what: "look up the STATUS webhook's channel", auth: false },
+        );
         return hook?.channel_id ?? undefined;
       } catch {
         this.#notifyChannel = undefined; // try again next time

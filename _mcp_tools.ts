@@ -115,15 +115,13 @@ async function reply(args: z.infer<typeof replySchema>, ctx: ToolContext): Promi
   for (const [i, content] of chunks.entries()) {
     let msg: DiscordMessage;
     try {
-      msg = await ctx.rest.request<DiscordMessage>({
-        method: "POST",
-        path: `/channels/${target.id}/messages`,
-        json: {
+      msg = await ctx.rest.request<DiscordMessage>("POST", `/channels/${target.id}/messages`, {
+        body: {
           content,
           allowed_mentions: { parse: [] },
           ...(i === 0 && reference ? { message_reference: reference } : {}),
         },
-        action: `send a message to ${target.label}`,
+        what: `send a message to ${target.label}`,
       });
     } catch (err) {
       if (ids.length === 0) throw err;
@@ -173,13 +171,11 @@ export function parseEmoji(raw: string): string {
 async function react(args: z.infer<typeof reactSchema>, ctx: ToolContext): Promise<string> {
   const emoji = parseEmoji(args.emoji);
   const { target } = await locate(ctx, args.message_id, args.channel_id, "message_id");
-  await ctx.rest.request({
-    method: "PUT",
-    path: `/channels/${target.id}/messages/${args.message_id}/reactions/${
-      encodeURIComponent(emoji)
-    }/@me`,
-    action: `react to message ${args.message_id} in ${target.label}`,
-  });
+  await ctx.rest.request(
+    "PUT",
+    `/channels/${target.id}/messages/${args.message_id}/reactions/${encodeURIComponent(emoji)}/@me`,
+    { what: `react to message ${args.message_id} in ${target.label}` },
+  );
   return `Reacted ${emoji} to message ${args.message_id} in ${target.label}.`;
 }
 
@@ -201,11 +197,9 @@ async function editMessage(args: z.infer<typeof editSchema>, ctx: ToolContext): 
       `Message ${args.message_id} was posted by ${who}, not by this bot: only messages you sent with reply or send_file can be edited`,
     );
   }
-  await ctx.rest.request({
-    method: "PATCH",
-    path: `/channels/${target.id}/messages/${args.message_id}`,
-    json: { content: args.text, allowed_mentions: { parse: [] } },
-    action: `edit message ${args.message_id} in ${target.label}`,
+  await ctx.rest.request("PATCH", `/channels/${target.id}/messages/${args.message_id}`, {
+    body: { content: args.text, allowed_mentions: { parse: [] } },
+    what: `edit message ${args.message_id} in ${target.label}`,
   });
   return `Edited message ${args.message_id} in ${target.label}.`;
 }
@@ -218,12 +212,11 @@ async function fetchMessages(
     ? await ctx.guard.check(args.channel_id)
     : (await defaultTarget(ctx)).target;
   const limit = args.limit ?? 20;
-  const messages = await ctx.rest.request<DiscordMessage[]>({
-    method: "GET",
-    path: `/channels/${target.id}/messages`,
-    query: { limit, before: args.before },
-    action: `read the history of ${target.label}`,
-  });
+  const messages = await ctx.rest.request<DiscordMessage[]>(
+    "GET",
+    `/channels/${target.id}/messages`,
+    { query: { limit, before: args.before }, what: `read the history of ${target.label}` },
+  );
   const list = Array.isArray(messages) ? messages : [];
   let out = formatHistory(list, { botId: ctx.botId, channelLabel: target.label });
   if (list.length === limit) {

@@ -102,11 +102,11 @@ import { Inbox } from "./inbox.ts";
 import { recordPost } from "./posts.ts";
 import { SessionRegistry } from "./sessions.ts";
 import { ensurePrivateDir } from "./_fs.ts";
-import { DiscordRest, type RestDeps } from "./_mcp_rest.ts";
+import { DiscordRest, type DiscordRestOptions } from "./_discord_rest.ts";
 import { SessionResolver, type SessionSource } from "./_mcp_session.ts";
 import { type ProcessProbe, systemProbe } from "./_mcp_procs.ts";
 import { ChannelGuard } from "./_mcp_targets.ts";
-import type { ToolContext } from "./_mcp_context.ts";
+import { discordFix, type ToolContext } from "./_mcp_context.ts";
 import { TOOLS } from "./_mcp_tools.ts";
 import { DEFAULT_UPLOAD_LIMIT, MAX_REQUEST_BYTES } from "./_mcp_files.ts";
 import { type ChannelInbox, findChannelFlag, runChannelPump } from "./_mcp_channel.ts";
@@ -145,7 +145,7 @@ export interface DiscordMcpOptions {
   /** The process tree view. Default: `/proc` when readable, else `ps`, else none. */
   probe?: ProcessProbe;
   /** REST transport and time, for tests. */
-  rest?: RestDeps & { budgetMs?: number };
+  rest?: Pick<DiscordRestOptions, "fetch" | "sleep" | "now" | "random"> & { budgetMs?: number };
 }
 
 /** A created server: connect it to a transport, close it when done. */
@@ -199,11 +199,21 @@ export function createDiscordMcpServer(options: DiscordMcpOptions): DiscordMcpSe
   }
   const log = options.log ?? createLogger(`${options.home}/mcp.log`);
   const projectDir = options.projectDir ?? Deno.cwd();
+  const { budgetMs, ...restDeps } = options.rest ?? {};
   const rest = new DiscordRest({
-    ...options.rest,
+    ...restDeps,
     apiUrl: options.apiUrl ?? "https://discord.com/api",
     token: options.token,
+    // A tool call waits for its answer: fewer, shorter retries than a background post.
+    retry: {
+      budgetMs: budgetMs ?? 60_000,
+      maxAttempts: 3,
+      timeoutMs: 20_000,
+      baseDelayMs: 250,
+      maxDelayMs: 4_000,
+    },
     onWait: (what, ms) => log.info(`waiting ${ms} ms: ${what}`),
+    fixFor: discordFix,
   });
   const guard = new ChannelGuard({
     rest,

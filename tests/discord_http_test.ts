@@ -3,7 +3,8 @@
 // Discord's answers are scripted here so each header variant is exercised on its own; the
 // end-to-end behaviour against the local Discord server is in notify_test.ts.
 import assert from "node:assert/strict";
-import { DEFAULT_RETRY, DiscordHttp, DiscordUnreachableError, redact } from "../_discord_http.ts";
+import { DEFAULT_RETRY, DiscordHttp, DiscordUnreachableError } from "../_discord_http.ts";
+import { scrub } from "../log.ts";
 
 type Answer = { status: number; body?: unknown; headers?: Record<string, string> } | Error;
 
@@ -170,9 +171,9 @@ Deno.test("4xx answers come back to the caller with Discord's code and scrubbed 
   assert.ok(!res.message!.includes("hook-secret") && !res.message!.includes("bot-secret-token"));
 });
 
-Deno.test("redact scrubs webhook tokens in URLs", () => {
+Deno.test("scrub (log.ts, used for every message) hides webhook tokens in URLs", () => {
   assert.equal(
-    redact("POST https://discord.com/api/webhooks/123/abc-DEF_9?wait=true"),
+    scrub("POST https://discord.com/api/webhooks/123/abc-DEF_9?wait=true"),
     "POST https://discord.com/api/webhooks/123/***?wait=true",
   );
 });

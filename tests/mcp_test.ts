@@ -7,7 +7,7 @@ import { assert, assertEquals, assertMatch } from "./_assert.ts";
 import { startMcp, waitFor } from "./_mcp_harness.ts";
 import { chunkText } from "../_mcp_text.ts";
 import { parseEmoji } from "../_mcp_tools.ts";
-import { routeOf } from "../_mcp_rest.ts";
+import { routeOf } from "../_discord_http.ts";
 import { type SessionLike, SessionResolver } from "../_mcp_session.ts";
 import { parentOf, parsePs, type ProcessInfo, type ProcessProbe } from "../_mcp_procs.ts";
 
