@@ -257,16 +257,18 @@ export async function main(
         }: for a local server install with settings instead (leave out --plugin)`,
       );
     }
-    if (flags["dry-run"]) io.out(`Dry run done in ${result.seconds} s: nothing was written.`);
+    const took = result.seconds.toFixed(1);
+    if (flags["dry-run"]) io.out(`Dry run done in ${took} s: nothing was written.`);
     else {
-      io.out(`Done in ${result.seconds} s.`);
+      io.out(`Done in ${took} s.`);
       io.out(
         flags.plugin
           ? "In Claude Code: /plugin marketplace add <this repository>, then /plugin install discord-bridge@discord-bridge."
           : `Start Claude Code in ${
             flags.user ? "any project" : projectDir
           }: its hooks start the bridge. ` +
-            "`deno task status` shows the system, `deno task doctor` checks it.",
+            "In the claude-discord checkout, `deno task status` shows the system and " +
+            "`deno task doctor` checks it.",
       );
     }
     return 0;

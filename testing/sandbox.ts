@@ -3,7 +3,7 @@
  * The sandbox: a local Discord with a chat page, and the bridge running against
  * it (when `bridge.ts` exists), so a person can talk to Claude Code sessions
  * without a real Discord. Prints the page URL and the settings a Claude Code
- * session needs (env vars, and `setup.ts --print` when present).
+ * session needs (env vars, and the `setup.ts` command that connects a project).
  *
  * ```sh
  * deno task sandbox [--port N] [--no-bridge]
@@ -150,22 +150,22 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
   };
 }
 
-async function setupPrint(env: Record<string, string>): Promise<string | undefined> {
-  const setup = new URL("../setup.ts", import.meta.url).pathname;
-  if (!exists(setup)) return undefined;
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", setup, "--print"],
-    env,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const text = new TextDecoder().decode(out.success ? out.stdout : out.stderr).trim();
-  return out.success ? text : `(setup.ts --print failed: ${text.split("\n")[0]})`;
+/** The command that connects a Claude Code project to the sandbox (when setup.ts exists). */
+function setupLine(env: Record<string, string>): string | undefined {
+  const setup = new URL("../setup.ts", import.meta.url);
+  if (setup.protocol !== "file:" || !exists(setup.pathname)) return undefined;
+  const q = (v: string) => `'${v.replaceAll("'", `'\\''`)}'`;
+  return [
+    `CLAUDE_DISCORD_HOME=${q(env.CLAUDE_DISCORD_HOME)} deno run -A ${q(setup.pathname)}`,
+    `--api-url ${q(env.DISCORD_API_URL)} --token ${q(env.DISCORD_BOT_TOKEN)}`,
+    `--channel ${env.DISCORD_CHANNEL_ID} --webhook ${q(env.DISCORD_WEBHOOK_URL)}`,
+    `--allowed-users ${env.DISCORD_ALLOWED_USERS} --no-live-test`,
+  ].join(" \\\n    ");
 }
 
 /**
- * The CLI: starts the sandbox, prints the page URL and the settings, runs until SIGINT/SIGTERM.
+ * The CLI: starts the sandbox, prints the page URL, the env and the setup command, runs until
+ * SIGINT/SIGTERM.
  *
  * @param args Command line arguments (`--port N`, `--no-bridge`).
  * @returns The exit code: 0, or 2 on bad usage.
@@ -204,8 +204,16 @@ export async function main(args: string[]): Promise<number> {
     "Environment for a Claude Code session using this sandbox:",
     ...Object.entries(sandbox.env).map(([k, val]) => `export ${k}='${val}'`),
   ];
-  const settings = await setupPrint(sandbox.env);
-  if (settings) lines.push("", "Claude Code settings (setup.ts --print):", settings);
+  const setup = setupLine(sandbox.env);
+  if (setup) {
+    lines.push(
+      "",
+      "Connect a Claude Code project to this sandbox (run it in the project's directory;",
+      "it writes .claude/settings.json and .mcp.json there, and the config here):",
+      `  ${setup}`,
+      'Then start `claude` in that project and chat as "owner" on the page above.',
+    );
+  }
   console.log(lines.join("\n"));
   const ac = new AbortController();
   const stop = () => ac.abort();
