@@ -40,6 +40,8 @@ export interface SetupFlags {
   projectDir: string;
   homeDir?: string;
   install: boolean;
+  /** Ask where to install (neither --user nor --project was given). */
+  askWhere?: boolean;
   dryRun: boolean;
   liveTest: boolean;
   liveTimeoutSeconds: number;
@@ -298,10 +300,20 @@ export async function runSetup(flags: SetupFlags, io: SetupIo): Promise<SetupRes
     : loadConfig({ env: { CLAUDE_DISCORD_HOME: flags.home } });
 
   // 7. Claude Code settings.
+  let user = flags.user;
+  let projectDir = flags.projectDir;
+  if (flags.install && flags.askWhere && prompter) {
+    const answer = await prompter.ask(
+      "Install the hooks for every project (type: user) or for one project (its directory)",
+      { default: projectDir },
+    );
+    if (/^u(ser)?$/i.test(answer)) user = true;
+    else projectDir = answer.replace(/^~(?=\/|$)/, flags.homeDir ?? "~");
+  }
   if (flags.install) {
     const target = installTarget({
-      user: flags.user,
-      projectDir: flags.projectDir,
+      user,
+      projectDir,
       ...(flags.homeDir ? { homeDir: flags.homeDir } : {}),
     });
     const options: SettingsOptions = {

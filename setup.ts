@@ -241,6 +241,7 @@ export async function main(
       projectDir,
       ...(e.HOME ? { homeDir: e.HOME } : {}),
       install: !flags["no-install"] && !flags.plugin,
+      askWhere: !flags.user && !flags.project,
       dryRun: flags["dry-run"],
       liveTest: !flags["no-live-test"],
       liveTimeoutSeconds: timeout,

@@ -243,10 +243,17 @@ Deno.test("setup: in a terminal it asks, retries a refused token, lists channels
   await using server = await startDiscordServer({ port: 0, rateLimits: false });
   await using world = await setupWorld();
   const wrong = `${server.token.split(".")[0]}.AAAAAA.BBBBBBBBBBBBBBBBBBBBBBBBBBB`;
-  // token (refused), token, channel number, status channel number (the forum), Enter for owner
-  const prompter = scriptedPrompter([wrong, server.token, "1", "1", ""]);
+  // token (refused), token, channel number, status channel number (the forum), Enter for
+  // the owner, "user" for where the hooks go
+  const prompter = scriptedPrompter([wrong, server.token, "1", "1", "", "user"]);
   const out = capture({ prompter });
-  await runSetup(flagsFor(server, world, { token: undefined, channel: undefined }), out.io);
+  await runSetup(
+    flagsFor(server, world, { token: undefined, channel: undefined, askWhere: true }),
+    out.io,
+  );
+  assert(exists(`${world.userHome}/.claude/settings.json`), "installed for every project");
+  assert(exists(`${world.userHome}/.claude.json`), "the MCP server in ~/.claude.json");
+  assert(!exists(`${world.project}/.claude`));
   const file = readConfigFile(world.home);
   assertEquals(file.channelId, server.channelId);
   assertEquals(file.allowedUsers, [server.ownerId]);
@@ -254,7 +261,7 @@ Deno.test("setup: in a terminal it asks, retries a refused token, lists channels
   assert(out.lines.some((l) => /Discord rejected the bot token/.test(l)), "the refusal is shown");
   assert(out.lines.some((l) => /1 {2}#chat \(text, local-discord\)/.test(l)), out.lines.join("\n"));
   assert(out.lines.some((l) => /1 {2}#status \(forum, local-discord\)/.test(l)));
-  assertEquals(prompter.asked.length, 5);
+  assertEquals(prompter.asked.length, 6);
 });
 
 Deno.test("setup: --dry-run checks everything and writes nothing", async () => {
