@@ -68,6 +68,8 @@ export interface SetupResult {
   written: string[];
   /** Seconds the whole flow took. */
   seconds: number;
+  /** Where the hooks went (when installed): the settings file. */
+  installedInto?: string;
 }
 
 const MAX_TRIES = 5;
@@ -260,7 +262,8 @@ export async function runSetup(flags: SetupFlags, io: SetupIo): Promise<SetupRes
       ? `${app.ownerId}${app.ownerName ? ` = ${app.ownerName}, the app owner` : ""}`
       : undefined;
     const answer = await prompter.ask(
-      "User ids allowed to steer sessions (comma-separated; right-click a user > Copy User ID)",
+      "User ids allowed to steer sessions (comma-separated; right-click a user > Copy User ID)" +
+        (app.ownerName ? `; Enter = ${app.ownerName}, the app owner` : ""),
       owner ? { default: app.ownerId! } : {},
     );
     allowed = answer || app.ownerId;
@@ -290,6 +293,7 @@ export async function runSetup(flags: SetupFlags, io: SetupIo): Promise<SetupRes
   };
   const changedConfig = JSON.stringify(pickValues(file)) !== JSON.stringify(pickValues(values));
   const written: string[] = [];
+  let installedInto: string | undefined;
   if (flags.dryRun) say(`(dry run) would write ${flags.home}/config.json (0600)`);
   else {
     written.push(writeConfigFile(flags.home, values));
@@ -325,6 +329,7 @@ export async function runSetup(flags: SetupFlags, io: SetupIo): Promise<SetupRes
       permissionTimeoutSeconds: config.permissionTimeoutSeconds,
       ...(flags.denoPath ? { denoPath: flags.denoPath } : {}),
     };
+    installedInto = target.settings;
     const changes = [
       planMerge(target.settings, buildSettings(options) as unknown as Record<string, unknown>),
       planMerge(target.mcp, mcpConfig(options) as unknown as Record<string, unknown>),
@@ -358,7 +363,7 @@ export async function runSetup(flags: SetupFlags, io: SetupIo): Promise<SetupRes
     );
   }
   const seconds = Math.round((performance.now() - started) / 100) / 10;
-  return { config, written, seconds };
+  return { config, written, seconds, ...(installedInto ? { installedInto } : {}) };
 }
 
 async function pickChannel(

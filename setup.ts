@@ -265,8 +265,10 @@ export async function main(
       io.out(
         flags.plugin
           ? "In Claude Code: /plugin marketplace add <this repository>, then /plugin install discord-bridge@discord-bridge."
-          : `Start Claude Code in ${
-            flags.user ? "any project" : projectDir
+          : !result.installedInto
+          ? "Configured; no hooks were installed (--no-install)."
+          : `Start Claude Code ${
+            where(result.installedInto, e.HOME)
           }: its hooks start the bridge. ` +
             "In the claude-discord checkout, `deno task status` shows the system and " +
             "`deno task doctor` checks it.",
@@ -277,6 +279,15 @@ export async function main(
     io.err(err instanceof PromptAborted ? err.message : describeError(err));
     return err instanceof ConfigError ? 2 : 1;
   }
+}
+
+/** "in DIR" for a project's settings file, "in any project" for the user's. */
+function where(settingsFile: string, home: string | undefined): string {
+  const suffix = "/.claude/settings.json";
+  if (settingsFile === `${home}${suffix}` || !settingsFile.endsWith(suffix)) {
+    return "in any project";
+  }
+  return `in ${settingsFile.slice(0, -suffix.length)}`;
 }
 
 function settingsOptions(config: Config, home: string, deno: string | undefined): SettingsOptions {

@@ -66,6 +66,7 @@ Deno.test("setup: the happy path writes the config 0600, creates the webhook, al
   const mcp = JSON.parse(Deno.readTextFileSync(`${world.project}/.mcp.json`));
   assertEquals(mcp.mcpServers.discord.args.at(-1), `${ROOT}/mcp.ts`);
   assert(result.written.length === 3, `written: ${result.written}`);
+  assertEquals(result.installedInto, `${world.project}/.claude/settings.json`);
   assert(out.lines.some((l) => /a forum: one post per session/.test(l)), out.lines.join("\n"));
   // A second run keeps the configured webhook and changes no settings file.
   const again = capture();
