@@ -28,7 +28,7 @@ import {
 } from "./_bridge_events.ts";
 import { CursorStore, CursorTracker, type Tracked } from "./_bridge_cursors.ts";
 import { MailboxWriter } from "./_bridge_writer.ts";
-import { CachedRoutingView, pidAlive } from "./_bridge_view.ts";
+import { CachedRoutingView } from "./_bridge_view.ts";
 import { CatchUp } from "./_bridge_catchup.ts";
 import { ChannelMap, chatChannelProblem, tokenRejected } from "./_bridge_channels.ts";
 import { StatusBoard } from "./_bridge_status.ts";
@@ -142,7 +142,7 @@ export class Bridge {
       },
     });
     this.#view = new CachedRoutingView(
-      new SessionRegistry(options.home, { isAlive: pidAlive }),
+      new SessionRegistry(options.home),
       new PostIndex(options.home),
       { maxAgeMs: options.sessionCacheMs },
     );

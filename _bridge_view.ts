@@ -65,17 +65,5 @@ export class CachedRoutingView implements RoutingView {
   }
 }
 
-/**
- * Whether a session's process is alive, as far as the bridge may know: Deno guards all of
- * `/proc` behind `--allow-all`, so without it the pid cannot be checked and the session
- * counts as alive (it still ends with SessionEnd or the registry's time-to-live).
- */
-export function pidAlive(pid: number): boolean {
-  if (Deno.build.os !== "linux") return true;
-  try {
-    Deno.statSync(`/proc/${pid}`);
-    return true;
-  } catch (err) {
-    return !(err instanceof Deno.errors.NotFound);
-  }
-}
+// The registry's default liveness, re-exported for the modules that import it from here.
+export { pidAlive } from "./_procs.ts";

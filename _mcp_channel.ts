@@ -9,7 +9,7 @@
 // `--channels …` or `--dangerously-load-development-channels …`, and it gives the server
 // no sign of that. A message claimed then would be lost, so by default the server only
 // pushes when an ancestor process (the `claude` command) carries one of those flags
-// (command lines come from the process probe, _mcp_procs.ts); otherwise the mailbox is
+// (command lines come from the process probe, _procs.ts); otherwise the mailbox is
 // left to the hooks.
 import type { Logger } from "./log.ts";
 import type { InboxEvent } from "./inbox.ts";

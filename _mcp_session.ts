@@ -3,7 +3,7 @@
 // Claude Code starts stdio MCP servers as its own children, and runs hooks as its
 // descendants too; the hooks record the Claude Code process id in the session registry.
 // So the server walks its ancestor chain (`Deno.ppid`, then upwards through the process
-// probe, see _mcp_procs.ts) and takes the live session whose recorded pid is one of its
+// probe, see _procs.ts) and takes the live session whose recorded pid is one of its
 // ancestors. Without a match (no
 // `/proc`, or no pid recorded yet) it falls back to the one live session whose cwd is the
 // project directory (`CLAUDE_PROJECT_DIR`, else the server's cwd); with none or several, it
@@ -11,7 +11,7 @@
 // `CLAUDE_DISCORD_SESSION` (id or name) overrides all of this. Resolution is lazy and
 // repeated on every use until a process match is found, because the session usually
 // registers (SessionStart hook) after Claude Code has started its MCP servers.
-import { type ProcessProbe, systemProbe } from "./_mcp_procs.ts";
+import { ancestors, type ProcessProbe, systemProbe } from "./_procs.ts";
 
 /** What the resolver needs to know about a session record. */
 export interface SessionLike {
@@ -81,18 +81,10 @@ export class SessionResolver {
 
   /** The ancestor pids of this process, nearest first (parent, grandparent, …). */
   ancestors(): number[] {
-    const out: number[] = [];
-    let pid = this.#ppid;
-    while (pid > 1 && out.length < this.#maxDepth && !out.includes(pid)) {
-      out.push(pid);
-      const parent = this.#probe.info(pid)?.ppid;
-      if (parent === undefined) break;
-      pid = parent;
-    }
-    return out;
+    return ancestors(this.#ppid, this.#probe, this.#maxDepth);
   }
 
-  /** The process probe (for liveness and command lines). */
+  /** The process probe (for command lines). */
   get probe(): ProcessProbe {
     return this.#probe;
   }

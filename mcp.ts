@@ -104,7 +104,7 @@ import { SessionRegistry } from "./sessions.ts";
 import { ensurePrivateDir } from "./_fs.ts";
 import { DiscordRest, type DiscordRestOptions } from "./_discord_rest.ts";
 import { SessionResolver, type SessionSource } from "./_mcp_session.ts";
-import { type ProcessProbe, systemProbe } from "./_mcp_procs.ts";
+import { type ProcessProbe, systemProbe } from "./_procs.ts";
 import { ChannelGuard } from "./_mcp_targets.ts";
 import { discordFix, type ToolContext } from "./_mcp_context.ts";
 import { TOOLS } from "./_mcp_tools.ts";
@@ -223,10 +223,8 @@ export function createDiscordMcpServer(options: DiscordMcpOptions): DiscordMcpSe
   const probe = options.probe ?? systemProbe();
   const resolver = new SessionResolver({
     probe,
-    // Liveness from the same probe: SessionRegistry's default reads /proc, which Deno
-    // refuses without --allow-all.
-    source: options.sessions ??
-      new SessionRegistry(options.home, { isAlive: (pid) => probe.alive(pid) ?? true }),
+    // Liveness: the registry's default (/proc, else ps, else counted alive).
+    source: options.sessions ?? new SessionRegistry(options.home),
     projectDir,
     explicit: options.session,
   });

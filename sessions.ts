@@ -3,8 +3,10 @@
  * `$home/sessions/<id>.json` (0600), with a human name, the working directory, the
  * session's Discord thread, and liveness.
  *
- * A session is live when it has not ended, its pid (when recorded) is alive (Linux:
- * `/proc/<pid>` exists), and it was seen within `liveTtlMs` (default 24 h). Every change
+ * A session is live when it has not ended, its pid (when recorded) is alive (`/proc/<pid>`
+ * exists, which Deno lets only `--allow-all` see; else `ps` lists it, which takes
+ * `--allow-run=ps`; with neither the pid counts as alive), and it was seen within
+ * `liveTtlMs` (default 24 h). Every change
  * is a read-modify-write under one registry lock (`sessions/.lock`, `flock`), so hooks
  * running in parallel, or two sessions starting at once, never lose an update or get the
  * same name. Reads (`get`, `list`, `find…`) take no lock: record files are replaced
@@ -25,6 +27,7 @@
 import { ensurePrivateDir, readTextIfExists, writePrivateFileAtomic } from "./_fs.ts";
 import { withFileLock } from "./_lock.ts";
 import { StateError } from "./errors.ts";
+import { pidAlive } from "./_procs.ts";
 
 /** What the registry knows about one session. */
 export interface SessionRecord {
@@ -52,7 +55,7 @@ export interface SessionRegistryOptions {
   now?: () => number;
   /** A session not seen for this long is not live. Default 24 h. */
   liveTtlMs?: number;
-  /** Tells whether a pid is alive. Default: `/proc/<pid>` exists on Linux; assumed alive elsewhere or without read access to /proc. */
+  /** Tells whether a pid is alive. Default: `/proc/<pid>` exists, else `ps` lists it; assumed alive when neither may be looked at. */
   isAlive?: (pid: number) => boolean;
   /** `register` deletes records that are not live and were last seen longer ago than this. Default 7 days. */
   pruneAfterMs?: number;
@@ -96,7 +99,7 @@ export class SessionRegistry {
     this.#dir = `${home.replace(/\/+$/, "") || "/"}/sessions`;
     this.#now = options.now ?? Date.now;
     this.#ttl = options.liveTtlMs ?? DAY;
-    this.#isAlive = options.isAlive ?? defaultIsAlive;
+    this.#isAlive = options.isAlive ?? pidAlive;
     this.#pruneAfter = options.pruneAfterMs ?? 7 * DAY;
   }
 
@@ -365,16 +368,5 @@ function checkId(id: string): void {
     throw new TypeError(
       `Session id ${JSON.stringify(id)} is invalid: use 1-128 letters, digits, "_" or "-"`,
     );
-  }
-}
-
-function defaultIsAlive(pid: number): boolean {
-  if (Deno.build.os !== "linux") return true;
-  try {
-    Deno.statSync(`/proc/${pid}`);
-    return true;
-  } catch (err) {
-    // Only "no such process" means dead; without read permission for /proc we cannot tell.
-    return !(err instanceof Deno.errors.NotFound);
   }
 }

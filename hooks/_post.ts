@@ -23,13 +23,7 @@ export async function sessionRecord(input: HookInput, ctx: HookContext): Promise
     await registry.touch(input.session_id);
     return found;
   }
-  let ppid: number | undefined;
-  try {
-    ppid = Deno.ppid;
-  } catch {
-    ppid = undefined;
-  }
-  const pid = findClaudePid(ctx.env, ppid);
+  const pid = findClaudePid(ctx.env);
   return await registry.register({
     id: input.session_id,
     cwd: str(input, "cwd") ?? found?.cwd ?? "",

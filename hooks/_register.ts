@@ -2,10 +2,11 @@
 // first session that starts, and make sure the bridge runs.
 //
 // The session's pid (for liveness) is the Claude Code process: Claude Code 2.1.x puts it
-// in the hook's environment as CLAUDE_PID; without it the hook walks /proc/<pid>/stat
-// parents from its own parent up to the first process named `claude` (the native build)
-// or a `node` whose command line mentions claude (the npm build). When neither is found
-// no pid is recorded and liveness falls back to the registry's last-seen time.
+// in the hook's environment as CLAUDE_PID; without it the hook walks up its ancestors
+// (_procs.ts: /proc or ps, when Deno lets it look) to the first process named `claude`
+// (the native build) or a `node` whose command line mentions claude (the npm build). When
+// neither is found no pid is recorded and liveness falls back to the registry's last-seen
+// time.
 //
 // The bridge is started with daemon.ts (`startDetached`): it probes the bridge's lock
 // and spawns `bridge.ts` detached when nobody holds it. Two sessions starting at the same
@@ -16,6 +17,7 @@ import { Inbox } from "../inbox.ts";
 import { ensurePrivateDir, readTextIfExists, writePrivateFileAtomic } from "../_fs.ts";
 import { type HookContext, hookPaths } from "./_context.ts";
 import { sessionRegistry } from "./_registry.ts";
+import { ancestors, type ProcessProbe, systemProbe } from "../_procs.ts";
 import { deliverRole } from "./_deliver.ts";
 import { type HookInput, str } from "./_input.ts";
 
@@ -23,47 +25,31 @@ import { type HookInput, str } from "./_input.ts";
 const START_BACKOFF_MS = 30_000;
 
 /**
- * Finds the Claude Code process: `CLAUDE_PID`, else a /proc walk from `ppid`.
+ * Finds the Claude Code process: `CLAUDE_PID`, else the nearest of 8 ancestors from `ppid`
+ * whose program is `claude…`, or `node` with `claude` in its command line.
  *
  * @param env The environment.
- * @param ppid This process's parent pid.
- * @param readProc Reads a /proc file (injectable for tests).
+ * @param ppid This process's parent pid. Default `Deno.ppid`.
+ * @param probe The process tree. Default: `/proc`, else `ps`, else none (see _procs.ts).
  * @returns The pid, or `undefined`.
  */
 export function findClaudePid(
   env: Record<string, string | undefined>,
-  ppid: number | undefined,
-  readProc: (path: string) => string | undefined = (p) => {
-    try {
-      return Deno.readTextFileSync(p);
-    } catch {
-      return undefined;
-    }
-  },
+  ppid: number | undefined = parentPid(),
+  probe?: Pick<ProcessProbe, "info">,
 ): number | undefined {
   const fromEnv = env.CLAUDE_PID?.trim();
   if (fromEnv && /^[1-9][0-9]{0,9}$/.test(fromEnv)) return Number(fromEnv);
-  let pid = ppid;
-  for (let depth = 0; depth < 8 && pid !== undefined && pid > 1; depth++) {
-    const stat = readProc(`/proc/${pid}/stat`);
-    if (stat === undefined) return undefined;
-    // "pid (comm) state ppid …": comm may hold spaces and parentheses.
-    const open = stat.indexOf("(");
-    const close = stat.lastIndexOf(")");
-    if (open < 0 || close < open) return undefined;
-    const comm = stat.slice(open + 1, close);
-    if (/^claude/i.test(comm)) return pid;
-    if (comm === "node") {
-      const cmdline = readProc(`/proc/${pid}/cmdline`) ?? "";
-      if (/claude/i.test(cmdline)) return pid;
-    }
-    const ppidField = stat.slice(close + 2).split(" ")[1];
-    pid = ppidField && /^[0-9]+$/.test(ppidField) ? Number(ppidField) : undefined;
-  }
-  return undefined;
+  if (ppid === undefined) return undefined;
+  const tree = probe ?? systemProbe();
+  return ancestors(ppid, tree, 8).find((pid) => {
+    const args = tree.info(pid)?.args ?? [];
+    const program = args[0]?.slice(args[0].lastIndexOf("/") + 1) ?? "";
+    return /^claude/i.test(program) || (program === "node" && /claude/i.test(args.join(" ")));
+  });
 }
 
-function ppid(): number | undefined {
+function parentPid(): number | undefined {
   try {
     return Deno.ppid;
   } catch {
@@ -121,7 +107,7 @@ export async function ensureBridge(ctx: HookContext): Promise<string> {
 export async function registerRole(input: HookInput, ctx: HookContext): Promise<number> {
   const sid = input.session_id;
   const registry = sessionRegistry(ctx.home);
-  const pid = findClaudePid(ctx.env, ppid());
+  const pid = findClaudePid(ctx.env);
   const cwd = str(input, "cwd") ?? ctx.env.CLAUDE_PROJECT_DIR ?? "";
   const record = await registry.register({ id: sid, cwd, ...(pid ? { pid } : {}) });
   const envSid = ctx.env.CLAUDE_CODE_SESSION_ID;

@@ -1,22 +1,9 @@
-// Private: the session registry as the hooks use it.
+// Private: the session registry as the hooks use it (liveness: sessions.ts's default,
+// _procs.ts `pidAlive`; "cannot tell" counts as alive, so the registry's time-to-live and
+// SessionEnd end a session whose process cannot be checked).
 import { SessionRegistry } from "../sessions.ts";
 
-/**
- * Whether a pid is alive, as far as this process may look: Deno lets only `--allow-all`
- * read `/proc/<pid>`, so "cannot tell" counts as alive (the registry's time-to-live and
- * SessionEnd then end the session), like the bridge does.
- */
-export function pidAlive(pid: number): boolean {
-  if (Deno.build.os !== "linux") return true;
-  try {
-    Deno.statSync(`/proc/${pid}`);
-    return true;
-  } catch (err) {
-    return !(err instanceof Deno.errors.NotFound);
-  }
-}
-
-/** The session registry with the hooks' liveness probe. */
+/** The session registry of the state directory `home`. */
 export function sessionRegistry(home: string): SessionRegistry {
-  return new SessionRegistry(home, { isAlive: pidAlive });
+  return new SessionRegistry(home);
 }

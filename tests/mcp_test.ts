@@ -9,13 +9,12 @@ import { chunkText } from "../_mcp_text.ts";
 import { parseEmoji } from "../_mcp_tools.ts";
 import { routeOf } from "../_discord_http.ts";
 import { type SessionLike, SessionResolver } from "../_mcp_session.ts";
-import { parentOf, parsePs, type ProcessInfo, type ProcessProbe } from "../_mcp_procs.ts";
+import { parentOf, parsePs, type ProcessInfo, type ProcessProbe } from "../_procs.ts";
 
 function fakeProbe(table: Record<number, ProcessInfo>): ProcessProbe {
   return {
     source: "ps",
     info: (pid) => table[pid],
-    alive: (pid) => pid in table,
     refresh: () => {},
   };
 }
