@@ -28,16 +28,17 @@
  * deno run --v8-flags=--optimize-for-size --allow-net=discord.com,*.discord.gg \
  *   --allow-read=$HOME/.claude/discord --allow-write=$HOME/.claude/discord \
  *   --allow-env=DISCORD_BOT_TOKEN,DISCORD_CHANNEL_ID,DISCORD_WEBHOOK_URL,DISCORD_ALLOWED_USERS,DISCORD_API_URL,CLAUDE_DISCORD_HOME,HOME,WS_NO_BUFFER_UTIL,WS_NO_UTF_8_VALIDATE \
- *   bridge.ts
- * # in the background, returning at once (what hooks do): the same plus --allow-run=deno
- * deno run … --allow-run=deno bridge.ts --detach
+ *   --allow-run=ps bridge.ts
+ * # in the background, returning at once (what hooks do): the same with --allow-run=ps,deno
+ * deno run … --allow-run=ps,deno bridge.ts --detach
  * # stop it (Deno.kill needs --allow-run without a list) / show its state
  * deno run … --allow-run bridge.ts --stop
  * deno run … bridge.ts --status
  * ```
  *
- * Deno lets only `--allow-all` read `/proc`, so with these flags a session whose process
- * died without SessionEnd counts as live until the registry's time-to-live. With a local
+ * Deno lets only `--allow-all` read `/proc`, so the bridge asks `ps` (`--allow-run=ps`)
+ * whether a session's process is alive; without it, a session whose process died without
+ * SessionEnd counts as live until the registry's time-to-live. With a local
  * server (`DISCORD_API_URL=http://127.0.0.1:PORT/api`) use `--allow-net=127.0.0.1`.
  * Exit codes: 0 (also "already running"), 1 fatal error, 2 usage or configuration error;
  * `--status` exits 1 when no bridge runs.

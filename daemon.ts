@@ -336,8 +336,9 @@ export interface BridgeCommandOptions {
  * Net access is the API host plus, for Discord, `*.discord.gg` (the gateway and its
  * resume hosts); for any other API host its whole host (the gateway URL it announces).
  * Read and write: the state directory. Env: the variables of DESIGN.md §2, `HOME`, and two
- * variables the `ws` package reads when loaded. V8 runs with `--optimize-for-size`, which
- * keeps a long-lived bridge's resident memory flat under bursts.
+ * variables the `ws` package reads when loaded. Run: `ps` only, which tells whether a
+ * session's process is alive (Deno lets only `--allow-all` read `/proc`). V8 runs with
+ * `--optimize-for-size`, which keeps a long-lived bridge's resident memory flat under bursts.
  *
  * @param options State directory, API and webhook URLs, module.
  * @returns Command, arguments and working directory.
@@ -370,7 +371,8 @@ export function bridgeCommand(options: BridgeCommandOptions): BridgeCommand {
  * The permission flags of the bridge (see {@linkcode bridgeCommand}).
  *
  * @param options State directory and URLs.
- * @returns `--allow-net=…`, `--allow-read=…`, `--allow-write=…`, `--allow-env=…`.
+ * @returns `--allow-net=…`, `--allow-read=…`, `--allow-write=…`, `--allow-env=…`,
+ * `--allow-run=ps`.
  *
  * @example
  * ```ts
@@ -393,6 +395,7 @@ export function bridgePermissionFlags(options: BridgeCommandOptions): string[] {
     `--allow-read=${options.home}`,
     `--allow-write=${options.home}`,
     `--allow-env=${env.join(",")}`,
+    "--allow-run=ps",
   ];
 }
 

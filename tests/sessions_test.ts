@@ -1,5 +1,6 @@
 import { StateError } from "../errors.ts";
 import { sessionNameBase, SessionRegistry } from "../sessions.ts";
+import { bridgePermissionFlags } from "../daemon.ts";
 import { assert, assertEquals, assertRejects, assertThrows } from "./_assert.ts";
 
 const CHILD = new URL("./testdata/sessions_register.ts", import.meta.url).pathname;
@@ -199,4 +200,28 @@ Deno.test("without read access to /proc a recorded pid counts as alive", async (
   }).output();
   assertEquals(out.code, 0, new TextDecoder().decode(out.stderr));
   assertEquals(new TextDecoder().decode(out.stdout).trim(), "1");
+});
+
+Deno.test("under the bridge's flags a session whose pid is dead is not live (ps); without --allow-run=ps it counts as alive", async () => {
+  await using t = await tempHome();
+  const gone = new Deno.Command("true", { stdout: "null", stderr: "null" }).spawn();
+  await gone.status;
+  const registry = new SessionRegistry(t.home);
+  await registry.register({ id: "alive", cwd: "/p/a", pid: Deno.pid });
+  await registry.register({ id: "dead", cwd: "/p/d", pid: gone.pid });
+  const repo = new URL("..", import.meta.url).pathname;
+  const script = new URL("./testdata/sessions_live_ids.ts", import.meta.url).pathname;
+  const liveUnder = async (flags: string[]): Promise<string[]> => {
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "--no-lock", ...flags, script, t.home],
+      cwd: repo,
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assertEquals(out.code, 0, new TextDecoder().decode(out.stderr));
+    return JSON.parse(new TextDecoder().decode(out.stdout));
+  };
+  const bridgeFlags = bridgePermissionFlags({ home: t.home, apiUrl: "http://127.0.0.1:9/api" });
+  assertEquals(await liveUnder(bridgeFlags), ["alive"], bridgeFlags.join(" "));
+  assertEquals(await liveUnder([`--allow-read=${t.home}`]), ["alive", "dead"]);
 });
