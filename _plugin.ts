@@ -65,7 +65,7 @@ export function pluginFiles(root: string): Record<string, string> {
           type: "stdio",
           command: server.command,
           args: server.args.map(bare),
-          env: { CLAUDE_DISCORD_HOME: "${CLAUDE_PLUGIN_DATA}" },
+          env: Object.fromEntries(Object.entries(server.env).map(([k, v]) => [k, bare(v)])),
         },
       },
     }),

@@ -92,6 +92,8 @@ export interface McpServerEntry {
   command: string;
   /** Its arguments. */
   args: string[];
+  /** Its environment: `CLAUDE_DISCORD_HOME`, so it finds the same state directory as the hooks. */
+  env: Record<string, string>;
 }
 
 /** What the fragment depends on. */
@@ -326,6 +328,7 @@ export function mcpConfig(
           "--allow-env",
           `${root}/mcp.ts`,
         ],
+        env: { CLAUDE_DISCORD_HOME: options.home },
       },
     },
   };

@@ -146,6 +146,7 @@ Deno.test("mcpConfig: the discord server runs mcp.ts with network only to the Di
       "--allow-env",
       "/ck/mcp.ts",
     ],
+    env: { CLAUDE_DISCORD_HOME: "/h/state" },
   });
 });
 

@@ -1,0 +1,85 @@
+// What setup installs, used by the REAL Claude Code CLI 2.1.330: after `setup` against the local
+// Discord server, `claude -p` in the project runs the hooks from .claude/settings.json (the
+// session registers, a waiting Discord message reaches the model) and starts the MCP server
+// from .mcp.json without asking (enabledMcpjsonServers).
+import {
+  countToolResults,
+  requestText,
+  startAnthropicServer,
+  text,
+  toolUse,
+} from "../../testing/anthropic.ts";
+import { startDiscordServer } from "../../testing/mod.ts";
+import { HELD, Inbox } from "../../inbox.ts";
+import { stopBridge } from "../../daemon.ts";
+import { runSetup } from "../../_setup_flow.ts";
+import { assertEquals, assertMatch } from "../_assert.ts";
+import { createClaudeSandbox, locateClaude } from "./_claude.ts";
+
+const cli = await locateClaude();
+if (cli.path === undefined) {
+  console.warn(`SKIP setup_cli_test: the Claude Code CLI is not available: ${cli.skip}`);
+}
+const DENO_DIR = Deno.env.get("DENO_DIR") ?? `${Deno.env.get("HOME")}/.cache/deno`;
+
+Deno.test({
+  name: "setup then claude -p: the installed hooks and MCP server run in the real CLI",
+  ignore: cli.path === undefined,
+  async fn() {
+    await using discord = await startDiscordServer({ port: 0, rateLimits: false });
+    await using api = await startAnthropicServer({
+      script: (request) =>
+        countToolResults(request) === 0
+          ? toolUse("Bash", { command: "echo hi", description: "Say hi" })
+          : text("Done."),
+    });
+    await using box = await createClaudeSandbox(cli.path!, {
+      apiUrl: api.url,
+      settings: { permissions: { allow: ["Bash(echo:*)"] } },
+      env: { DENO_DIR },
+    });
+    const home = `${box.root}/state`;
+    try {
+      const said: string[] = [];
+      await runSetup({
+        token: discord.token,
+        channel: discord.channelId,
+        statusChannel: discord.forumId,
+        apiUrl: discord.apiUrl,
+        home,
+        user: false,
+        projectDir: box.project,
+        homeDir: box.home,
+        install: true,
+        dryRun: false,
+        liveTest: false,
+        liveTimeoutSeconds: 10,
+      }, { say: (l) => said.push(l), env: {} });
+      const settings = JSON.parse(await Deno.readTextFile(`${box.project}/.claude/settings.json`));
+      assertEquals(settings.permissions, { allow: ["Bash(echo:*)"] }, "kept");
+      await new Inbox(home).append(HELD, [{
+        id: "1100000000000000043",
+        kind: "message",
+        channelId: discord.channelId,
+        author: { id: discord.ownerId, name: "owner" },
+        content: "SETUP-HELD-MARK deploy when green",
+        timestamp: new Date().toISOString(),
+        attachments: [],
+      }]);
+
+      const run = await box.print("say hi via bash", { timeoutMs: 120_000 });
+      assertEquals(run.code, 0, `${run.stdout.slice(0, 800)}\n${run.stderr.slice(-800)}`);
+      assertEquals(run.json?.result, "Done.");
+      const record = JSON.parse(
+        await Deno.readTextFile(`${home}/sessions/${String(run.json?.session_id)}.json`),
+      );
+      assertEquals(record.cwd, box.project);
+      const all = api.messageRequests().map((r) => requestText(r)).join("\n");
+      assertMatch(all, /SETUP-HELD-MARK deploy when green/);
+      assertMatch(await Deno.readTextFile(`${home}/mcp.log`), / info started \(pid \d+/);
+      assertMatch(JSON.stringify(api.messageRequests()[0]), /mcp__discord__reply\b/);
+    } finally {
+      await stopBridge(home, { timeoutMs: 3000 }).catch(() => {});
+    }
+  },
+});
