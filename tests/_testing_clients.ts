@@ -1,5 +1,5 @@
 // Real Discord clients (discordeno 21, discord.js 14) wired to a local server, for the testing/ tests.
-import { createBot, Intents } from "@discordeno/bot";
+import { BRIDGE_INTENTS, createDiscordBot, stopDiscordBot } from "../discord.ts";
 import type { DiscordServer } from "../testing/mod.ts";
 
 /** Waits until `check` returns a truthy value, polling; fails after `ms`. */
@@ -23,63 +23,20 @@ export interface SeenEvent {
   d: Record<string, unknown>;
 }
 
-const quiet = () => ({
-  debug: () => {},
-  info: () => {},
-  warn: () => {},
-  error: () => {},
-  fatal: () => {},
-});
+/** The intents of the discordeno client: the bridge's. */
+export const DISCORDENO_INTENTS: number = BRIDGE_INTENTS;
 
-export const DISCORDENO_INTENTS = Intents.Guilds | Intents.GuildMessages | Intents.MessageContent |
-  Intents.GuildMessageReactions;
-
-/** Starts a discordeno bot against the server; `raw` records every dispatch (snake_case). */
-export async function startDiscordeno(
-  server: DiscordServer,
-  opts: { intents?: number; onMessage?: (m: { id: bigint; content?: string }) => void } = {},
-) {
+/**
+ * Starts a discordeno bot against the server, made as the bridge makes its own
+ * (discord.ts `createDiscordBot`); `seen` records every dispatch (snake_case).
+ */
+export async function startDiscordeno(server: DiscordServer, opts: { intents?: number } = {}) {
   const seen: SeenEvent[] = [];
-  const bot = createBot({
+  const bot = createDiscordBot({
     token: server.token,
+    apiUrl: server.apiUrl,
     intents: opts.intents ?? DISCORDENO_INTENTS,
-    rest: { proxy: { baseUrl: server.apiUrl } },
-    gateway: { spawnShardDelay: 0 },
-    loggerFactory: quiet,
-    desiredProperties: {
-      message: {
-        id: true,
-        content: true,
-        author: true,
-        channelId: true,
-        guildId: true,
-        messageReference: true,
-        webhookId: true,
-        components: true,
-        attachments: true,
-      },
-      user: { id: true, username: true, toggles: true },
-      interaction: {
-        id: true,
-        type: true,
-        token: true,
-        data: true,
-        user: true,
-        member: true,
-        channelId: true,
-      },
-      channel: { id: true, name: true, parentId: true, type: true },
-      member: { id: true, user: true },
-    },
-    events: {
-      raw(data) {
-        const p = data as unknown as { t: string | null; d: Record<string, unknown> };
-        if (p.t) seen.push({ t: p.t, d: p.d });
-      },
-      messageCreate(m) {
-        opts.onMessage?.(m);
-      },
-    },
+    onDispatch: (t, d) => seen.push({ t, d: d as Record<string, unknown> }),
   });
   await bot.start();
   return {
@@ -90,12 +47,7 @@ export async function startDiscordeno(
       return seen.filter((e) => e.t === t).map((e) => e.d);
     },
     async stop(): Promise<void> {
-      await bot.shutdown();
-      for (const shard of bot.gateway.shards.values()) {
-        // discordeno leaves its 60 s leaky-bucket timer alive after shutdown.
-        clearTimeout((shard.bucket as unknown as { timeoutId?: number }).timeoutId);
-        shard.stopHeartbeating();
-      }
+      await stopDiscordBot(bot);
     },
   };
 }
