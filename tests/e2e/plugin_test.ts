@@ -27,10 +27,13 @@ const ROOT = decodeURIComponent(new URL("../..", import.meta.url).pathname).repl
 const decoder = new TextDecoder();
 const DENO_DIR = Deno.env.get("DENO_DIR") ?? `${Deno.env.get("HOME")}/.cache/deno`;
 
-/** The plugin as a user gets it: the tracked files of the checkout (no caches, no state). */
+/**
+ * The plugin as a user gets it: the files git would publish (tracked and new, not ignored; no
+ * caches, no state).
+ */
 async function pluginCopy(dir: string): Promise<void> {
   const listed = await new Deno.Command("git", {
-    args: ["ls-files", "-z"],
+    args: ["ls-files", "-z", "--cached", "--others", "--exclude-standard"],
     cwd: ROOT,
     stdout: "piped",
   }).output();
