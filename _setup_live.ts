@@ -126,7 +126,17 @@ async function ensureBridge(o: LiveTestOptions): Promise<{ pid?: number; started
     ...(o.config.webhookUrl ? { webhookUrl: o.config.webhookUrl } : {}),
     ...(o.denoPath ? { denoPath: o.denoPath } : {}),
   });
-  const result = await startDetached({ home, ...command, waitMs: 15_000 });
+  let result;
+  try {
+    result = await startDetached({ home, ...command, waitMs: 15_000 });
+  } catch (err) {
+    throw new ClaudeDiscordError(
+      `The bridge stopped right after starting: ${
+        lastLogError(home) ?? (err as Error).message
+      } (log: ${bridgePaths(home).log})`,
+      { cause: err },
+    );
+  }
   o.say(`Started the bridge (pid ${result.pid}); waiting for the gateway…`);
   const deadline = Date.now() + 30_000;
   while (Date.now() < deadline) {

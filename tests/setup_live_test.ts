@@ -2,7 +2,9 @@
 // and `doctor` finding what is broken (each with its fix).
 import { HELD, Inbox, type InboxEvent } from "../inbox.ts";
 import { SessionRegistry } from "../sessions.ts";
-import { loadConfig } from "../config.ts";
+import { loadConfig, writeConfigFile } from "../config.ts";
+import { liveTest } from "../_setup_live.ts";
+import { SetupApi } from "../_setup_api.ts";
 import { probeBridge } from "../daemon.ts";
 import { ClaudeDiscordError } from "../errors.ts";
 import { runSetup } from "../_setup_flow.ts";
@@ -179,4 +181,34 @@ Deno.test("doctor: without a configuration it names setup, and says the hooks ar
     /FAIL hooks +No claude-discord hooks in .*: run `deno task setup` \(or install the plugin\)/,
   );
   assertMatch(text, /FAIL bridge +The bridge is not running/);
+});
+
+Deno.test("setup live test: a bridge that cannot start says why, from its log", async () => {
+  await using server = await startDiscordServer({ port: 0, rateLimits: false });
+  await using world = await setupWorld();
+  writeConfigFile(world.home, {
+    token: server.token,
+    channelId: "1100000000000000001",
+    allowedUsers: [server.ownerId],
+    apiUrl: server.apiUrl,
+  });
+  const config = loadConfig({ env: { CLAUDE_DISCORD_HOME: world.home } });
+  let caught: unknown;
+  try {
+    await liveTest({
+      config,
+      api: new SetupApi({ token: server.token, apiUrl: server.apiUrl }),
+      timeoutMs: 2000,
+      restart: true,
+      say: () => {},
+      channelName: "gone",
+    });
+  } catch (err) {
+    caught = err;
+  }
+  assert(caught instanceof ClaudeDiscordError, String(caught));
+  assertMatch(
+    (caught as Error).message,
+    /^The bridge stopped right after starting: .*The chat channel 1100000000000000001 does not exist \(404\)/,
+  );
 });
