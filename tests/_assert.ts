@@ -56,3 +56,18 @@ export async function assertRejects<E extends Error>(
   }
   throw new assertStrict.AssertionError({ message: `expected ${ErrorClass.name} to be rejected` });
 }
+
+/** Waits until `check` returns a truthy value, polling; fails after `ms`. */
+export async function waitFor<T>(
+  what: string,
+  check: () => T | undefined | false | null | Promise<T | undefined | false | null>,
+  ms = 8000,
+): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await check();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`Timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}

@@ -10,7 +10,7 @@ import {
   type DiscordServerOptions,
   startDiscordServer,
 } from "../testing/mod.ts";
-import { waitFor } from "./_testing_clients.ts";
+import { waitFor } from "./_assert.ts";
 
 export { waitFor };
 

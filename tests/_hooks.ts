@@ -1,8 +1,10 @@
 // Test helpers for the hooks: temp state directories, the real hook stdin fixtures, the
 // exact settings commands (so tests run the hooks with the least permissions they ship
 // with), and inbox events.
+import { type ConfigFile, writeConfigFile } from "../config.ts";
 import type { InboxEvent } from "../inbox.ts";
 import { buildSettings, type SettingsFragment, type SettingsOptions } from "../settings.ts";
+import type { DiscordServer } from "../testing/mod.ts";
 
 /** The checkout (absolute). */
 export const ROOT: string = decodeURIComponent(new URL("..", import.meta.url).pathname).replace(
@@ -41,6 +43,41 @@ export function settingsFor(home: string, extra: Partial<SettingsOptions> = {}):
   return buildSettings({ home, root: ROOT, denoPath: Deno.execPath(), ...extra });
 }
 
+/**
+ * Writes `home/config.json` (first the local server's token, channel, webhook, API and its
+ * owner as the allowlist, when `server` is given; then `values`) and returns the settings
+ * fragment built from the same API, webhook and timeouts, as setup pairs them.
+ */
+export function configure(
+  home: string,
+  values: ConfigFile = {},
+  server?: DiscordServer,
+): SettingsFragment {
+  const config: ConfigFile = {
+    ...(server
+      ? {
+        token: server.token,
+        channelId: server.channelId,
+        webhookUrl: server.webhookUrl,
+        apiUrl: server.apiUrl,
+        allowedUsers: [server.ownerId],
+      }
+      : {}),
+    ...values,
+  };
+  writeConfigFile(home, config);
+  const options: Partial<SettingsOptions> = {};
+  if (config.apiUrl !== undefined) options.apiUrl = config.apiUrl;
+  if (config.webhookUrl !== undefined) options.webhookUrl = config.webhookUrl;
+  if (config.wakeTimeoutSeconds !== undefined) {
+    options.wakeTimeoutSeconds = config.wakeTimeoutSeconds;
+  }
+  if (config.permissionTimeoutSeconds !== undefined) {
+    options.permissionTimeoutSeconds = config.permissionTimeoutSeconds;
+  }
+  return settingsFor(home, options);
+}
+
 /** The command of the hook with `--role=<role>` under `event`. */
 export function commandOf(settings: SettingsFragment, event: string, role: string): string {
   for (const group of settings.hooks[event] ?? []) {
@@ -62,6 +99,40 @@ export interface RunResult {
 }
 
 /**
+ * Runs a command to completion, `stdin` written to it (none when `undefined`), killed after
+ * `timeoutMs`; no timer is left behind.
+ */
+export async function runBounded(
+  command: string,
+  options: Omit<Deno.CommandOptions, "stdin" | "stdout" | "stderr">,
+  timeoutMs: number,
+  stdin?: string,
+): Promise<{ out: Deno.CommandOutput; timedOut: boolean }> {
+  const child = new Deno.Command(command, {
+    ...options,
+    stdin: stdin === undefined ? "null" : "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    try {
+      child.kill("SIGKILL");
+    } catch {
+      // already gone
+    }
+  }, timeoutMs);
+  if (stdin !== undefined) {
+    const writer = child.stdin.getWriter();
+    await writer.write(new TextEncoder().encode(stdin)).catch(() => {});
+    await writer.close().catch(() => {});
+  }
+  const out = await child.output().finally(() => clearTimeout(timer));
+  return { out, timedOut };
+}
+
+/**
  * Runs a hook command the way Claude Code does (`sh -c`), stdin = `input` (JSON when an
  * object), with a clean environment plus `env`. Killed after `timeoutMs`.
  */
@@ -72,30 +143,20 @@ export async function runHookCommand(
   timeoutMs = 30_000,
 ): Promise<RunResult> {
   const started = performance.now();
-  const child = new Deno.Command("/bin/sh", {
-    args: ["-c", command],
-    clearEnv: true,
-    env: {
-      PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
-      HOME: Deno.env.get("HOME") ?? "/root",
-      ...env,
+  const { out } = await runBounded(
+    "/bin/sh",
+    {
+      args: ["-c", command],
+      clearEnv: true,
+      env: {
+        PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
+        HOME: Deno.env.get("HOME") ?? "/root",
+        ...env,
+      },
     },
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const timer = setTimeout(() => {
-    try {
-      child.kill("SIGKILL");
-    } catch {
-      // gone
-    }
-  }, timeoutMs);
-  const writer = child.stdin.getWriter();
-  const text = typeof input === "string" ? input : JSON.stringify(input);
-  await writer.write(new TextEncoder().encode(text)).catch(() => {});
-  await writer.close().catch(() => {});
-  const out = await child.output().finally(() => clearTimeout(timer));
+    timeoutMs,
+    typeof input === "string" ? input : JSON.stringify(input),
+  );
   const d = new TextDecoder();
   return {
     code: out.code,

@@ -122,16 +122,3 @@ export async function startMcp(options: StartMcpOptions): Promise<McpHandle> {
     [Symbol.asyncDispose]: close,
   };
 }
-
-/** Waits until `check` returns true, polling every 25 ms, or fails after `ms`. */
-export async function waitFor(
-  check: () => boolean | Promise<boolean>,
-  ms: number,
-  what: string,
-): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}

@@ -2,20 +2,7 @@
 import { BRIDGE_INTENTS, createDiscordBot, stopDiscordBot } from "../discord.ts";
 import type { DiscordServer } from "../testing/mod.ts";
 
-/** Waits until `check` returns a truthy value, polling; fails after `ms`. */
-export async function waitFor<T>(
-  what: string,
-  check: () => T | undefined | false | null | Promise<T | undefined | false | null>,
-  ms = 8000,
-): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await check();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`Timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+export { waitFor } from "./_assert.ts";
 
 /** A gateway event as a client saw it. */
 export interface SeenEvent {

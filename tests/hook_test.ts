@@ -3,12 +3,12 @@
 // real stdin captured from Claude Code 2.1.330.
 import { HELD, Inbox } from "../inbox.ts";
 import { SessionRegistry } from "../sessions.ts";
-import { writeConfigFile } from "../config.ts";
 import { main } from "../hooks/hook.ts";
 import { assert, assertEquals, assertMatch } from "./_assert.ts";
 import {
   additionalContext,
   commandOf,
+  configure,
   fixture,
   frameIds,
   hookLog,
@@ -60,8 +60,7 @@ Deno.test("every hook: garbage, empty, non-object and bad session ids → exit 0
 
 Deno.test("every event's real stdin with nothing configured → exit 0 and no decision", async () => {
   await using h = await tempHome();
-  writeConfigFile(h.home, { wakeTimeoutSeconds: 1 });
-  const settings = settingsFor(h.home, { wakeTimeoutSeconds: 1 });
+  const settings = configure(h.home, { wakeTimeoutSeconds: 1 });
   for (const [event, role] of EVENTS) {
     const r = await runHookCommand(
       commandOf(settings, event, role),

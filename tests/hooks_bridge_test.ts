@@ -1,11 +1,10 @@
 // hooks: the registration hooks start the real bridge (daemon.ts → bridge.ts --detach style
 // spawn) against the local Discord server; two sessions starting at the same instant end
 // up with one bridge; later tool calls do not start Deno while it runs.
-import { writeConfigFile } from "../config.ts";
 import { probeBridge, readBridgeStatus, stopBridge } from "../daemon.ts";
 import { startDiscordServer } from "../testing/mod.ts";
 import { assert, assertEquals } from "./_assert.ts";
-import { commandOf, fixture, hookLog, runHookCommand, settingsFor, tempHome } from "./_hooks.ts";
+import { commandOf, configure, fixture, hookLog, runHookCommand, tempHome } from "./_hooks.ts";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -28,14 +27,7 @@ function bridgeProcesses(home: string): number[] {
 Deno.test("register: two sessions starting at once start one bridge; PreToolUse then skips Deno", async () => {
   await using server = await startDiscordServer({ port: 0 });
   await using h = await tempHome();
-  writeConfigFile(h.home, {
-    token: server.token,
-    channelId: server.channelId,
-    webhookUrl: server.webhookUrl,
-    apiUrl: server.apiUrl,
-    allowedUsers: [server.ownerId],
-  });
-  const settings = settingsFor(h.home, { apiUrl: server.apiUrl, webhookUrl: server.webhookUrl });
+  const settings = configure(h.home, {}, server);
   const start = commandOf(settings, "SessionStart", "register");
   const a = "aaaa1111-0000-4000-8000-000000000000";
   const b = "bbbb2222-0000-4000-8000-000000000000";

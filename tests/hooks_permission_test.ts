@@ -13,6 +13,7 @@ import { answerOf } from "../hooks/_perm_text.ts";
 import {
   additionalContext,
   commandOf,
+  configure,
   fixture,
   frameIds,
   hookLog,
@@ -27,19 +28,7 @@ const SID = "ac47cc7e-1a98-45b2-90f8-7ad3eb6ed547";
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function setup(server: DiscordServer, home: string, timeout = 20): string {
-  writeConfigFile(home, {
-    token: server.token,
-    channelId: server.channelId,
-    webhookUrl: server.webhookUrl,
-    apiUrl: server.apiUrl,
-    allowedUsers: [server.ownerId],
-    permissionTimeoutSeconds: timeout,
-  });
-  const settings = settingsFor(home, {
-    apiUrl: server.apiUrl,
-    webhookUrl: server.webhookUrl,
-    permissionTimeoutSeconds: timeout,
-  });
+  const settings = configure(home, { permissionTimeoutSeconds: timeout }, server);
   return commandOf(settings, "PermissionRequest", "permission");
 }
 

@@ -6,9 +6,10 @@ import { Inbox } from "../inbox.ts";
 import { PostIndex } from "../posts.ts";
 import { SessionRegistry } from "../sessions.ts";
 import { startDiscordServer } from "../testing/mod.ts";
-import { assert, assertEquals, assertMatch } from "./_assert.ts";
+import { assert, assertEquals, assertMatch, waitFor } from "./_assert.ts";
 import {
   commandOf,
+  configure,
   fixture,
   frameIds,
   hookLog,
@@ -26,14 +27,6 @@ function startHook(command: string, input: unknown, env: Record<string, string> 
   return runHookCommand(command, input, env, 60_000);
 }
 
-async function waitUntil(check: () => boolean | Promise<boolean>, ms: number, what: string) {
-  const end = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
-
 const waiting = (home: string) => () => {
   try {
     return Deno.readTextFileSync(`${home}/hooks/wait/${SID}`) !== "";
@@ -44,11 +37,10 @@ const waiting = (home: string) => () => {
 
 Deno.test("wake: waits for a message, then exits 2 with it on stderr, naming the user, not an approval", async () => {
   await using h = await tempHome();
-  writeConfigFile(h.home, { wakeTimeoutSeconds: 30 });
-  const command = commandOf(settingsFor(h.home, { wakeTimeoutSeconds: 30 }), "Stop", "wake");
+  const command = commandOf(configure(h.home, { wakeTimeoutSeconds: 30 }), "Stop", "wake");
   const started = Date.now();
   const run = startHook(command, fixture("Stop", SID));
-  await waitUntil(waiting(h.home), 10_000, "the wait to start");
+  await waitFor("the wait to start", waiting(h.home), 10_000);
   await sleep(300);
   const e = message("can you also update the changelog?");
   await new Inbox(h.home).append(SID, [e]);
@@ -72,8 +64,7 @@ Deno.test("wake: waits for a message, then exits 2 with it on stderr, naming the
 
 Deno.test("wake: a message already pending wakes at once; nothing pending times out cleanly", async () => {
   await using h = await tempHome();
-  writeConfigFile(h.home, { wakeTimeoutSeconds: 1 });
-  const command = commandOf(settingsFor(h.home, { wakeTimeoutSeconds: 1 }), "Stop", "wake");
+  const command = commandOf(configure(h.home, { wakeTimeoutSeconds: 1 }), "Stop", "wake");
   const t0 = Date.now();
   const idle = await runHookCommand(command, fixture("Stop", SID));
   assertEquals([idle.code, idle.stdout, idle.stderr], [0, "", ""]);
@@ -86,19 +77,18 @@ Deno.test("wake: a message already pending wakes at once; nothing pending times 
 
 Deno.test("wake: UserPromptSubmit cancels the wait, a newer Stop takes it over; nothing is consumed for them", async () => {
   await using h = await tempHome();
-  writeConfigFile(h.home, { wakeTimeoutSeconds: 60 });
-  const settings = settingsFor(h.home, { wakeTimeoutSeconds: 60 });
+  const settings = configure(h.home, { wakeTimeoutSeconds: 60 });
   const wake = commandOf(settings, "Stop", "wake");
   const env = { CLAUDE_CODE_SESSION_ID: SID };
 
   const first = startHook(wake, fixture("Stop", SID), env);
-  await waitUntil(waiting(h.home), 10_000, "the first wait");
+  await waitFor("the first wait", waiting(h.home), 10_000);
   const token1 = Deno.readTextFileSync(`${h.home}/hooks/wait/${SID}`);
   const second = startHook(wake, fixture("Stop", SID), env);
-  await waitUntil(
+  await waitFor(
+    "the second wait",
     () => Deno.readTextFileSync(`${h.home}/hooks/wait/${SID}`) !== token1,
     10_000,
-    "the second wait",
   );
   const r1 = await first;
   assertEquals([r1.code, r1.stderr], [0, ""]);
@@ -118,8 +108,7 @@ Deno.test("wake: UserPromptSubmit cancels the wait, a newer Stop takes it over; 
 
 Deno.test("wake: when Claude Code dies the wait ends without consuming anything", async () => {
   await using h = await tempHome();
-  writeConfigFile(h.home, { wakeTimeoutSeconds: 60 });
-  const command = commandOf(settingsFor(h.home, { wakeTimeoutSeconds: 60 }), "Stop", "wake");
+  const command = commandOf(configure(h.home, { wakeTimeoutSeconds: 60 }), "Stop", "wake");
   const input = `${h.home}/stop.json`;
   Deno.writeTextFileSync(input, JSON.stringify(fixture("Stop", SID)));
   // A stand-in for Claude Code: a shell that runs the hook in the background, then is killed.
@@ -128,7 +117,7 @@ Deno.test("wake: when Claude Code dies the wait ends without consuming anything"
     stdout: "null",
     stderr: "null",
   }).spawn();
-  await waitUntil(waiting(h.home), 10_000, "the wait");
+  await waitFor("the wait", waiting(h.home), 10_000);
   const hookPid = Number(Deno.readTextFileSync(`${h.home}/hook.pid`).trim());
   parent.kill("SIGKILL");
   await parent.status;
@@ -140,7 +129,7 @@ Deno.test("wake: when Claude Code dies the wait ends without consuming anything"
       return false;
     }
   };
-  await waitUntil(() => !alive(), 10_000, "the orphaned hook to end");
+  await waitFor("the orphaned hook to end", () => !alive(), 10_000);
   await new Inbox(h.home).append(SID, [message("nobody is listening")]);
   await sleep(200);
   assertEquals(await new Inbox(h.home).pending(SID), 1);
@@ -149,8 +138,7 @@ Deno.test("wake: when Claude Code dies the wait ends without consuming anything"
 
 Deno.test("wake: under claude -p (CLAUDE_CODE_ENTRYPOINT=sdk-cli) it does not wait, nothing is taken", async () => {
   await using h = await tempHome();
-  writeConfigFile(h.home, { wakeTimeoutSeconds: 60 });
-  const command = commandOf(settingsFor(h.home, { wakeTimeoutSeconds: 60 }), "Stop", "wake");
+  const command = commandOf(configure(h.home, { wakeTimeoutSeconds: 60 }), "Stop", "wake");
   await new Inbox(h.home).append(SID, [message("hi")]);
   const t0 = Date.now();
   const r = await runHookCommand(command, fixture("Stop", SID), {
@@ -185,15 +173,7 @@ Deno.test("wake: off in the config, or past the runaway guard → exit 0 at once
 Deno.test("status, notices, SessionEnd: posted into the session's own thread, recorded for reply routing", async () => {
   await using server = await startDiscordServer({ port: 0 });
   await using h = await tempHome();
-  writeConfigFile(h.home, {
-    token: server.token,
-    channelId: server.channelId,
-    webhookUrl: server.webhookUrl,
-    apiUrl: server.apiUrl,
-    allowedUsers: [server.ownerId],
-    mentionUserId: server.ownerId,
-  });
-  const settings = settingsFor(h.home, { apiUrl: server.apiUrl, webhookUrl: server.webhookUrl });
+  const settings = configure(h.home, { mentionUserId: server.ownerId }, server);
   const env = { CLAUDE_PID: String(Deno.pid) };
 
   const stop = await runHookCommand(

@@ -5,8 +5,8 @@ import { startDiscordServer } from "../testing/mod.ts";
 import { Inbox, type InboxEvent } from "../inbox.ts";
 import { SessionRegistry } from "../sessions.ts";
 import { writeConfigFile } from "../config.ts";
-import { assert, assertEquals, assertMatch } from "./_assert.ts";
-import { startMcp, waitFor } from "./_mcp_harness.ts";
+import { assert, assertEquals, assertMatch, waitFor } from "./_assert.ts";
+import { startMcp } from "./_mcp_harness.ts";
 import { findChannelFlag } from "../_mcp_channel.ts";
 
 let nextId = 1_300_000_000_000_000_000n;
@@ -67,7 +67,7 @@ Deno.test({
     });
 
     await t.step("a message waiting at start arrives once, framed, then is claimed", async () => {
-      await waitFor(() => mcp.notifications.length >= 1, 10_000, "the first notification");
+      await waitFor("the first notification", () => mcp.notifications.length >= 1, 10_000);
       const [n] = mcp.notifications;
       assertMatch(n.content, /^Discord message \d+ from ada \(Discord user 1100000000000000042\)/);
       assertMatch(n.content, /posted before the server started$/);
@@ -77,7 +77,7 @@ Deno.test({
       assertEquals(n.meta.user_id, "1100000000000000042");
       assertEquals(n.meta.source, "discord");
       // The claim commits just after the notification is written: wait for the commit.
-      await waitFor(async () => await inbox.pending(session) === 0, 5000, "the claim's commit");
+      await waitFor("the claim's commit", async () => await inbox.pending(session) === 0, 5000);
     });
 
     await t.step("a message appended later arrives as exactly one notification", async () => {
@@ -89,7 +89,7 @@ Deno.test({
       });
       await inbox.append(session, [later]);
       await inbox.append(session, [early]); // already delivered: skipped by the queue
-      await waitFor(() => mcp.notifications.length >= 2, 10_000, "the second notification");
+      await waitFor("the second notification", () => mcp.notifications.length >= 2, 10_000);
       await new Promise((r) => setTimeout(r, 700));
       assertEquals(mcp.notifications.length, 2, "no duplicate");
       const n = mcp.notifications[1];
@@ -132,9 +132,9 @@ Deno.test({
       const wanted = new Set([...events, ...tail].map((e) => e.id));
       const fromChannel = () => mcp.notifications.slice(before).map((n) => n.meta.message_id);
       await waitFor(
+        `all ${wanted.size} messages (channel ${fromChannel().length}, hook ${byHook.length})`,
         () => fromChannel().length + byHook.length >= wanted.size,
         15_000,
-        `all ${wanted.size} messages (channel ${fromChannel().length}, hook ${byHook.length})`,
       );
       await new Promise((r) => setTimeout(r, 500));
       const all = [...fromChannel(), ...byHook];
@@ -169,9 +169,9 @@ Deno.test({
       assertEquals(mcp.notifications.length, 0);
       assertEquals(await inbox.pending(session), 1, "left for the hooks");
       await waitFor(
+        "the warning in the log",
         () => Deno.readTextFileSync(`${home}/mcp.log`).includes("leaving the mailbox to the hooks"),
         5000,
-        "the warning in the log",
       );
     }
     {
@@ -182,10 +182,10 @@ Deno.test({
         home,
         wrapArgs: ["claude", "--dangerously-load-development-channels", "server:discord"],
       });
-      await waitFor(() => mcp.notifications.length === 1, 10_000, "the held-back message");
+      await waitFor("the held-back message", () => mcp.notifications.length === 1, 10_000);
       assertMatch(mcp.notifications[0].content, /for the hooks$/);
       // The claim commits just after the notification is written: wait for the commit.
-      await waitFor(async () => await inbox.pending(session) === 0, 5000, "the claim's commit");
+      await waitFor("the claim's commit", async () => await inbox.pending(session) === 0, 5000);
       const log = Deno.readTextFileSync(`${home}/mcp.log`);
       assertMatch(
         log,

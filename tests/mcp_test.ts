@@ -3,8 +3,8 @@
 import { startDiscordServer } from "../testing/mod.ts";
 import { SessionRegistry } from "../sessions.ts";
 import { PostIndex } from "../posts.ts";
-import { assert, assertEquals, assertMatch } from "./_assert.ts";
-import { startMcp, waitFor } from "./_mcp_harness.ts";
+import { assert, assertEquals, assertMatch, waitFor } from "./_assert.ts";
+import { startMcp } from "./_mcp_harness.ts";
 import { chunkText } from "../_mcp_text.ts";
 import { parseEmoji } from "../_mcp_tools.ts";
 import { routeOf } from "../_discord_http.ts";
@@ -452,7 +452,7 @@ Deno.test({
     const posted = srv.messages(thread.id).at(-1)!;
     assertEquals(posted.content, "late");
     // The post is recorded for routing replies back to this session.
-    await waitFor(() => new PostIndex(home).ownerOf(posted.id) === "sess-1", 2000, "post index");
+    await waitFor("post index", () => new PostIndex(home).ownerOf(posted.id) === "sess-1", 2000);
     const early = srv.messages(srv.channelId).at(-1)!;
     assertEquals(new PostIndex(home).ownerOf(early.id), undefined);
     const log = Deno.readTextFileSync(`${home}/mcp.log`);

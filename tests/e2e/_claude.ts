@@ -9,6 +9,7 @@
 // CLAUDE_CODE_BIN=/path/to/claude overrides the location.
 
 import { fileURLToPath } from "node:url";
+import { runBounded } from "../_hooks.ts";
 
 /** The Claude Code version the e2e tests are pinned to. */
 export const CLAUDE_CODE_VERSION = "2.1.330";
@@ -34,31 +35,9 @@ const decoder = new TextDecoder();
 /** The CLI's path, or why it cannot be used here. */
 export type ClaudeCli = { path: string; version: string } | { path: undefined; skip: string };
 
-/** Runs a command to completion, killing it after `timeoutMs` (no timer is left behind). */
-async function runBounded(
-  command: string,
-  options: Deno.CommandOptions,
-  timeoutMs: number,
-): Promise<Deno.CommandOutput> {
-  const child = new Deno.Command(command, {
-    ...options,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const timer = setTimeout(() => {
-    try {
-      child.kill("SIGKILL");
-    } catch {
-      // already gone
-    }
-  }, timeoutMs);
-  return await child.output().finally(() => clearTimeout(timer));
-}
-
 async function versionOf(path: string): Promise<string | undefined> {
   try {
-    const out = await runBounded(
+    const { out } = await runBounded(
       path,
       { args: ["--version"], env: { DISABLE_AUTOUPDATER: "1" } },
       20_000,
@@ -124,11 +103,11 @@ async function locate(): Promise<ClaudeCli> {
     if (raced) return raced;
     let out: Deno.CommandOutput;
     try {
-      out = await runBounded(
+      ({ out } = await runBounded(
         CLAUDE_CODE_INSTALL[0],
         { args: CLAUDE_CODE_INSTALL.slice(1) },
         300_000,
-      );
+      ));
     } catch (err) {
       return { path: undefined, skip: `cannot run npm to install Claude Code: ${err}` };
     }
@@ -239,25 +218,12 @@ export async function createClaudeSandbox(
     { args = [], timeoutMs = 60_000 }: { args?: string[]; timeoutMs?: number } = {},
   ): Promise<PrintResult> {
     const started = performance.now();
-    let timedOut = false;
-    const child = new Deno.Command(cli, {
+    const { out, timedOut } = await runBounded(cli, {
       args: ["-p", prompt, "--output-format", "json", ...args],
       cwd: project,
       env,
       clearEnv: true,
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
-    const timer = setTimeout(() => {
-      timedOut = true;
-      try {
-        child.kill("SIGKILL");
-      } catch {
-        // already gone
-      }
     }, timeoutMs);
-    const out = await child.output().finally(() => clearTimeout(timer));
     const stdout = decoder.decode(out.stdout);
     const stderr = decoder.decode(out.stderr);
     if (timedOut) {
