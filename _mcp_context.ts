@@ -137,6 +137,39 @@ export async function locate(
   );
 }
 
+/** A message reference that answers `messageId` (still posted when it is gone). */
+export interface ReplyReference {
+  message_id: string;
+  channel_id: string;
+  fail_if_not_exists: false;
+}
+
+/**
+ * Where a new message goes: with `reply_to`, the channel that message is in (as a reply to
+ * it); else `channel_id` when allowed; else the default target. `match` spares resolving the
+ * session again.
+ */
+export async function replyTarget(
+  ctx: ToolContext,
+  args: { reply_to?: string; channel_id?: string },
+  match?: SessionMatch,
+): Promise<{ target: Target; session?: SessionLike; reference?: ReplyReference }> {
+  if (args.reply_to) {
+    const { target, session } = await locate(ctx, args.reply_to, args.channel_id, "reply_to");
+    const reference: ReplyReference = {
+      message_id: args.reply_to,
+      channel_id: target.id,
+      fail_if_not_exists: false,
+    };
+    return { target, session, reference };
+  }
+  if (args.channel_id) {
+    const target = await ctx.guard.check(args.channel_id);
+    return { target, session: (match ?? await ctx.session()).session };
+  }
+  return await defaultTarget(ctx);
+}
+
 /** Records posts for the session; a failure is logged, never fatal (the message is out). */
 export async function recordPosts(
   ctx: ToolContext,

@@ -4,16 +4,13 @@ import { basename, isAbsolute, resolve } from "node:path";
 import type { z } from "zod";
 import {
   channelIdArg,
-  defaultTarget,
-  locate,
   recordPosts,
+  replyTarget,
   snowflake,
   strictObject,
   text,
   type ToolContext,
 } from "./_mcp_context.ts";
-import type { SessionLike } from "./_mcp_session.ts";
-import type { Target } from "./_mcp_targets.ts";
 import { type DiscordMessage, formatBytes, MESSAGE_LIMIT } from "./_mcp_text.ts";
 
 /** Discord's per-file upload limit in a server without boosts: 10 MiB. */
@@ -114,20 +111,7 @@ export async function sendFile(
   const ext = filename.includes(".") ? filename.slice(filename.lastIndexOf(".") + 1) : "";
   const type = TYPES[ext.toLowerCase()] ?? "application/octet-stream";
 
-  let target: Target;
-  let session: SessionLike | undefined;
-  let reference: Record<string, unknown> | undefined;
-  if (args.reply_to) {
-    const found = await locate(ctx, args.reply_to, args.channel_id, "reply_to");
-    target = found.target;
-    session = found.session;
-    reference = { message_id: args.reply_to, channel_id: target.id, fail_if_not_exists: false };
-  } else if (args.channel_id) {
-    target = await ctx.guard.check(args.channel_id);
-    session = match.session;
-  } else {
-    ({ target, session } = await defaultTarget(ctx));
-  }
+  const { target, session, reference } = await replyTarget(ctx, args, match);
   const payload = {
     ...(args.text ? { content: args.text } : {}),
     attachments: [{ id: 0, filename }],

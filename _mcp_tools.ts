@@ -2,14 +2,13 @@
 // input schemas (zod, with one clear sentence per invalid input) and their handlers.
 import { z } from "zod";
 import { DiscordApiError } from "./errors.ts";
-import type { SessionLike } from "./_mcp_session.ts";
-import type { Target } from "./_mcp_targets.ts";
 import { chunkText, type DiscordMessage, formatHistory, MESSAGE_LIMIT } from "./_mcp_text.ts";
 import {
   channelIdArg,
   defaultTarget,
   locate,
   recordPosts,
+  replyTarget,
   snowflake,
   strictObject,
   text,
@@ -97,20 +96,7 @@ async function reply(args: z.infer<typeof replySchema>, ctx: ToolContext): Promi
       `text is ${args.text.length} characters, more than ${MAX_REPLY_PARTS} Discord messages: send it as a file with send_file, or shorten it`,
     );
   }
-  let target: Target;
-  let session: SessionLike | undefined;
-  let reference: { message_id: string; channel_id: string; fail_if_not_exists: false } | undefined;
-  if (args.reply_to) {
-    const found = await locate(ctx, args.reply_to, args.channel_id, "reply_to");
-    target = found.target;
-    session = found.session;
-    reference = { message_id: args.reply_to, channel_id: target.id, fail_if_not_exists: false };
-  } else if (args.channel_id) {
-    target = await ctx.guard.check(args.channel_id);
-    session = (await ctx.session()).session;
-  } else {
-    ({ target, session } = await defaultTarget(ctx));
-  }
+  const { target, session, reference } = await replyTarget(ctx, args);
   const ids: string[] = [];
   for (const [i, content] of chunks.entries()) {
     let msg: DiscordMessage;
