@@ -18,15 +18,8 @@ export interface SplitFile {
   size: number;
 }
 
-/** Reads `path` and splits it; `undefined` when the file does not exist. */
-export async function readSplit(path: string): Promise<SplitFile | undefined> {
-  let bytes: Uint8Array;
-  try {
-    bytes = await Deno.readFile(path);
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return undefined;
-    throw err;
-  }
+/** Splits file bytes into complete lines and a torn tail. */
+export function splitBytes(bytes: Uint8Array): SplitFile {
   const last = bytes.lastIndexOf(NEWLINE);
   const completeBytes = last + 1;
   const text = decoder.decode(bytes.subarray(0, completeBytes));
@@ -35,10 +28,25 @@ export async function readSplit(path: string): Promise<SplitFile | undefined> {
   return { lines, completeBytes, torn, size: bytes.length };
 }
 
-/** Size of `path`, or -1 when it does not exist. */
-export async function sizeOf(path: string): Promise<number> {
+/**
+ * Reads `path` and splits it; `undefined` when the file does not exist. Synchronous: a
+ * mailbox is small, and a read on the event loop costs less than a trip to a worker thread.
+ */
+export function readSplit(path: string): SplitFile | undefined {
+  let bytes: Uint8Array;
   try {
-    return (await Deno.stat(path)).size;
+    bytes = Deno.readFileSync(path);
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return undefined;
+    throw err;
+  }
+  return splitBytes(bytes);
+}
+
+/** Size of `path`, or -1 when it does not exist. */
+export function sizeOf(path: string): number {
+  try {
+    return Deno.statSync(path).size;
   } catch (err) {
     if (err instanceof Deno.errors.NotFound) return -1;
     throw err;
@@ -48,26 +56,35 @@ export async function sizeOf(path: string): Promise<number> {
 /**
  * Appends `text` to `path` (created 0600), flushes it to disk, and when the file was new
  * flushes its directory entry as well. One `write` loop, so concurrent appenders under the
- * same lock never interleave.
+ * same lock never interleave. Only the flush leaves the event loop: it takes the time, and
+ * whatever arrives meanwhile is batched by the bridge's writer into the next append.
+ *
+ * @returns The file's size and identity after the write.
  */
-export async function appendDurably(path: string, text: string): Promise<void> {
-  const data = encoder.encode(text);
-  const existed = (await sizeOf(path)) >= 0;
-  const file = await Deno.open(path, { append: true, create: true, mode: 0o600 });
+export async function appendDurably(
+  path: string,
+  text: string | Uint8Array,
+): Promise<{ size: number; dev: number; ino: number | null }> {
+  const data = typeof text === "string" ? encoder.encode(text) : text;
+  const existed = sizeOf(path) >= 0;
+  const file = Deno.openSync(path, { append: true, create: true, mode: 0o600 });
+  let info: Deno.FileInfo;
   try {
     let offset = 0;
-    while (offset < data.length) offset += await file.write(data.subarray(offset));
+    while (offset < data.length) offset += file.writeSync(data.subarray(offset));
     await file.syncData();
+    info = file.statSync();
   } finally {
     file.close();
   }
   if (!existed) await syncDir(path.slice(0, path.lastIndexOf("/")) || "/");
+  return { size: info.size, dev: info.dev, ino: info.ino };
 }
 
 /** fsyncs a directory so a new or removed entry survives a power cut. Best effort. */
 export async function syncDir(dir: string): Promise<void> {
   try {
-    const handle = await Deno.open(dir, { read: true });
+    const handle = Deno.openSync(dir, { read: true });
     try {
       await handle.syncData();
     } finally {
@@ -100,21 +117,25 @@ interface CachedLog {
 
 const HEAD_BYTES = 96;
 
+/** How many mailboxes' parsed logs a reader keeps (least recently used go first). */
+const CACHED_LOGS = 64;
+
 /**
  * Reads delivered logs, remembering what it parsed: a log only grows by appended lines
  * until it is compacted, which replaces the file (new inode, new birth time, a random
  * `gen` in its first line). While the identity and the first bytes are unchanged, only
  * the new tail is read and parsed. A line without its "\n" (a committer killed mid-line)
- * is not committed and is not consumed.
+ * is not committed and is not consumed. Synchronous: a few small reads cost less on the
+ * event loop than trips to a worker thread.
  */
 export class DeliveredReader {
   readonly #cache = new Map<string, CachedLog>();
 
   /** Reads `path` (an absent file is an empty log). */
-  async read(path: string): Promise<DeliveredLog> {
+  read(path: string): DeliveredLog {
     let file: Deno.FsFile;
     try {
-      file = await Deno.open(path, { read: true });
+      file = Deno.openSync(path, { read: true });
     } catch (err) {
       if (err instanceof Deno.errors.NotFound) {
         this.#cache.delete(path);
@@ -123,10 +144,10 @@ export class DeliveredReader {
       throw err;
     }
     try {
-      const info = await file.stat();
+      const info = file.statSync();
       const identity = `${info.dev}:${info.ino}:${info.birthtime?.getTime() ?? "?"}`;
       const headBuffer = new Uint8Array(Math.min(HEAD_BYTES, info.size));
-      const headRead = await readFull(file, headBuffer);
+      const headRead = readFull(file, headBuffer);
       const head = decoder.decode(headBuffer.subarray(0, headRead));
       let entry = this.#cache.get(path);
       if (
@@ -139,8 +160,8 @@ export class DeliveredReader {
       if (head.length > entry.head.length) entry.head = head;
       let size = entry.offset;
       if (info.size > entry.offset) {
-        await file.seek(entry.offset, Deno.SeekMode.Start);
-        const tail = await readToEnd(file);
+        file.seekSync(entry.offset, Deno.SeekMode.Start);
+        const tail = readToEnd(file);
         size = entry.offset + tail.length;
         const last = tail.lastIndexOf(NEWLINE);
         if (last >= 0) {
@@ -153,7 +174,13 @@ export class DeliveredReader {
           entry.offset += last + 1;
         }
       }
-      if (info.birthtime !== null) this.#cache.set(path, entry);
+      this.#cache.delete(path);
+      if (info.birthtime !== null) {
+        this.#cache.set(path, entry);
+        if (this.#cache.size > CACHED_LOGS) {
+          this.#cache.delete(this.#cache.keys().next().value!);
+        }
+      }
       return { ids: entry.ids, set: entry.set, completeBytes: entry.offset, size };
     } finally {
       file.close();
@@ -178,26 +205,29 @@ function idsOfCommitLine(line: string): string[] {
   return [];
 }
 
-async function readFull(file: Deno.FsFile, buffer: Uint8Array): Promise<number> {
+/** Reads into `buffer` until it is full or the file ends; returns the bytes read. */
+export function readFull(file: Deno.FsFile, buffer: Uint8Array): number {
   let filled = 0;
   while (filled < buffer.length) {
-    const n = await file.read(buffer.subarray(filled));
-    if (n === null) break;
+    const n = file.readSync(buffer.subarray(filled));
+    if (n === null || n === 0) break;
     filled += n;
   }
   return filled;
 }
 
-async function readToEnd(file: Deno.FsFile): Promise<Uint8Array> {
+/** Reads from the file's position to its end. */
+export function readToEnd(file: Deno.FsFile): Uint8Array {
   const chunks: Uint8Array[] = [];
   let total = 0;
   while (true) {
     const chunk = new Uint8Array(64 * 1024);
-    const n = await file.read(chunk);
-    if (n === null) break;
+    const n = file.readSync(chunk);
+    if (n === null || n === 0) break;
     chunks.push(chunk.subarray(0, n));
     total += n;
   }
+  if (chunks.length === 1) return chunks[0];
   const out = new Uint8Array(total);
   let at = 0;
   for (const c of chunks) {
@@ -210,11 +240,11 @@ async function readToEnd(file: Deno.FsFile): Promise<Uint8Array> {
 /** Appends one commit line; a torn tail left by a killed committer is cut off first. */
 export async function appendCommit(
   path: string,
-  log: DeliveredLog,
+  log: Pick<DeliveredLog, "size" | "completeBytes">,
   ids: readonly string[],
   at: string,
 ): Promise<void> {
-  if (log.size > log.completeBytes) await Deno.truncate(path, log.completeBytes);
+  if (log.size > log.completeBytes) Deno.truncateSync(path, log.completeBytes);
   await appendDurably(path, JSON.stringify({ at, ids }) + "\n");
 }
 

@@ -13,10 +13,17 @@
  * @returns What `fn` returns.
  */
 export async function withFileLock<T>(path: string, fn: () => Promise<T> | T): Promise<T> {
-  const file = await Deno.open(path, { read: true, write: true, create: true, mode: 0o600 });
+  const file = Deno.openSync(path, { read: true, write: true, create: true, mode: 0o600 });
   try {
-    // The async form waits on a worker thread, so in-process waiters do not block the loop.
-    await file.lock(true);
+    // An uncontended lock is taken at once, on the event loop. Only a contended one waits,
+    // on a worker thread (the async form), so in-process waiters do not block the loop.
+    let locked = false;
+    try {
+      locked = file.tryLockSync(true);
+    } catch {
+      locked = false;
+    }
+    if (!locked) await file.lock(true);
     return await fn();
   } finally {
     // Closing the descriptor releases the lock.

@@ -28,7 +28,10 @@
  * resolves. A fragment without its "\n" (a writer killed mid-line) is moved to
  * `rejected.jsonl` and cut off before the next write; the bridge re-sends such a message
  * because its catch-up cursor only advances after `append` resolves. Ids that are already
- * pending or recently delivered are skipped, so re-sending after a crash is safe.
+ * pending or recently delivered are skipped, so re-sending after a crash is safe. An
+ * instance remembers what it appended and re-reads only what others changed since
+ * (`_inbox_pending.ts`); a claim looks pending ids up in the delivered log's text instead of
+ * parsing it all (`_inbox_lookup.ts`).
  *
  * @example Append, then claim
  * ```ts
@@ -69,6 +72,8 @@ import {
   type RejectedEntry,
   sizeOf,
 } from "./_inbox_io.ts";
+import { readDeliveredLookup } from "./_inbox_lookup.ts";
+import { PendingIds } from "./_inbox_pending.ts";
 
 /** A file attached to a Discord message. */
 export interface InboxAttachment {
@@ -176,6 +181,7 @@ export class Inbox {
   readonly #recheckMs: number;
   #dirsReady = false;
   readonly #delivered = new DeliveredReader();
+  readonly #pendingIds = new PendingIds();
 
   /**
    * Opens the mailboxes of a state directory (nothing is created until first use).
@@ -252,28 +258,32 @@ export class Inbox {
     if (events.length === 0) return 0;
     this.#ensureDirs();
     return await withFileLock(this.#lockPath(mailbox), async () => {
-      const box = await readSplit(path);
-      const delivered = (await this.#delivered.read(this.#deliveredPath(mailbox))).set;
-      const known = new Set<string>();
-      if (box !== undefined) {
+      try {
+        // Remembered from this writer's last append; re-read as far as others changed it.
+        const box = this.#pendingIds.scan(path);
         if (box.torn !== "") {
           await appendRejected(this.rejectedPath, [this.#rejected(mailbox, "torn", box.torn)]);
-          await Deno.truncate(path, box.completeBytes);
+          Deno.truncateSync(path, box.completeBytes);
           this.#warn(`${mailbox}: moved a torn line (${box.torn.length} chars) to rejected.jsonl`);
         }
-        for (const line of box.lines) {
-          const parsed = parseEventLine(line);
-          if (typeof parsed !== "string") known.add(parsed.id);
+        const delivered = this.#delivered.read(this.#deliveredPath(mailbox)).set;
+        const known = box.ids;
+        const fresh: string[] = [];
+        for (const event of events) {
+          if (known.has(event.id) || delivered.has(event.id)) continue;
+          known.add(event.id);
+          fresh.push(JSON.stringify(event));
         }
+        if (fresh.length > 0) {
+          const after = await appendDurably(path, fresh.join("\n") + "\n");
+          this.#pendingIds.appended(path, known, after, fresh[fresh.length - 1]);
+        }
+        return fresh.length;
+      } catch (err) {
+        // What reached the file is unknown: the next append reads it again.
+        this.#pendingIds.forget(path);
+        throw err;
       }
-      const fresh: string[] = [];
-      for (const event of events) {
-        if (known.has(event.id) || delivered.has(event.id)) continue;
-        known.add(event.id);
-        fresh.push(JSON.stringify(event));
-      }
-      if (fresh.length > 0) await appendDurably(path, fresh.join("\n") + "\n");
-      return fresh.length;
     });
   }
 
@@ -309,13 +319,14 @@ export class Inbox {
     deliver: (events: InboxEvent[]) => void | Promise<void>,
   ): Promise<InboxEvent[]> {
     const path = this.mailboxPath(mailbox);
-    if ((await sizeOf(path)) <= 0) return [];
+    if (sizeOf(path) <= 0) return [];
     this.#ensureDirs();
     return await withFileLock(this.#lockPath(mailbox), async () => {
-      const box = await readSplit(path);
+      const box = readSplit(path);
       if (box === undefined) return [];
       const deliveredPath = this.#deliveredPath(mailbox);
-      const log = await this.#delivered.read(deliveredPath);
+      // Looked up, not parsed: see _inbox_lookup.ts (a claim usually runs in a fresh process).
+      const log = readDeliveredLookup(deliveredPath);
       const known = new Set<string>();
       const events: InboxEvent[] = [];
       const rejected: RejectedEntry[] = [];
@@ -327,7 +338,7 @@ export class Inbox {
           this.#warn(`${mailbox}: skipped a malformed line (${parsed}); kept in rejected.jsonl`);
           continue;
         }
-        if (known.has(parsed.id) || log.set.has(parsed.id)) continue;
+        if (known.has(parsed.id) || log.has(parsed.id)) continue;
         known.add(parsed.id);
         events.push(parsed);
       }
@@ -344,11 +355,13 @@ export class Inbox {
       }
       await appendRejected(this.rejectedPath, rejected);
       // Emptied, not removed: the next append then needs no new directory entry.
-      await Deno.truncate(path, 0);
-      const total = log.ids.length + events.length;
-      if (total > 2 * this.#window) {
+      Deno.truncateSync(path, 0);
+      const all = log.idsAtMost + events.length > 2 * this.#window
+        ? [...log.ids(), ...events.map((e) => e.id)]
+        : [];
+      if (all.length > 2 * this.#window) {
         const keep = Math.max(this.#window, events.length);
-        const ids = [...log.ids, ...events.map((e) => e.id)].slice(-keep);
+        const ids = all.slice(-keep);
         const at = new Date(this.#now()).toISOString();
         // `gen` makes the new file's first bytes unique, for DeliveredReader's cache.
         const gen = crypto.randomUUID();
@@ -371,12 +384,16 @@ export class Inbox {
    * console.assert(await new Inbox(Deno.makeTempDirSync()).pending("s") === 0);
    * ```
    */
-  async pending(mailbox: string): Promise<number> {
+  pending(mailbox: string): Promise<number> {
+    return new Promise((resolve) => resolve(this.#pending(mailbox)));
+  }
+
+  #pending(mailbox: string): number {
     const path = this.mailboxPath(mailbox);
-    if ((await sizeOf(path)) <= 0) return 0;
-    const box = await readSplit(path);
+    if (sizeOf(path) <= 0) return 0;
+    const box = readSplit(path);
     if (box === undefined) return 0;
-    const delivered = (await this.#delivered.read(this.#deliveredPath(mailbox))).set;
+    const delivered = this.#delivered.read(this.#deliveredPath(mailbox)).set;
     const known = new Set<string>();
     let count = 0;
     for (const line of box.lines) {

@@ -49,6 +49,10 @@ export class TcpRelay {
       client.close();
       return;
     }
+    // A relay must not add Nagle delays of its own: a small gateway frame held back until
+    // the peer's delayed ACK (about 40 ms on Linux) is a stall that Discord does not have.
+    client.setNoDelay(true);
+    upstream.setNoDelay(true);
     const pair: Pair = { client, upstream, closed: false };
     if (this.#closed) return this.#cut(pair);
     const port = (upstream.localAddr as Deno.NetAddr).port;
