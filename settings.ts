@@ -34,8 +34,9 @@
  * the fragment is built: run setup again after changing `DISCORD_API_URL` or the webhook.
  *
  * The MCP server (`mcp.ts`, server name `discord`) gets `--allow-net=<hosts>`,
- * `--allow-read` (files to send, `/proc`, the state directory), `--allow-write=H` and
- * `--allow-env` (its MCP library reads the environment). Claude Code reads MCP servers
+ * `--allow-read` (files to send, the state directory), `--allow-write=H`, `--allow-env` (its
+ * MCP library reads the environment) and `--allow-run=ps` (to find the session it serves
+ * among its ancestors when Deno refuses `/proc`, which it does without `--allow-all`). Claude Code reads MCP servers
  * from `.mcp.json` (project) or `~/.claude.json`, not from `settings.json`: the settings
  * part enables the server by name (`enabledMcpjsonServers`), and {@linkcode mcpConfig}
  * gives the `.mcp.json` part.
@@ -326,6 +327,7 @@ export function mcpConfig(
           "--allow-read",
           `--allow-write=${options.home}`,
           "--allow-env",
+          "--allow-run=ps",
           `${root}/mcp.ts`,
         ],
         env: { CLAUDE_DISCORD_HOME: options.home },

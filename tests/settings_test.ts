@@ -144,6 +144,7 @@ Deno.test("mcpConfig: the discord server runs mcp.ts with network only to the Di
       "--allow-read",
       "--allow-write=/h/state",
       "--allow-env",
+      "--allow-run=ps",
       "/ck/mcp.ts",
     ],
     env: { CLAUDE_DISCORD_HOME: "/h/state" },
