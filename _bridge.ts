@@ -139,6 +139,7 @@ export class Bridge {
         this.#status.delivered += events.length;
         this.#status.touch();
         options.onWritten?.(mailbox, events);
+        if (mailbox === HELD) this.#releaseHeldToNewSession(inbox);
       },
     });
     this.#view = new CachedRoutingView(
@@ -425,6 +426,20 @@ export class Bridge {
     );
     this.#inFlight.set(m.id, promise);
     return promise;
+  }
+
+  /**
+   * A session may have registered (and released the held box) between routing a message to
+   * the held box and writing it there: hand the held box to the newest live session then, so
+   * the message does not wait for yet another session to start.
+   */
+  #releaseHeldToNewSession(inbox: Inbox): void {
+    const newest = this.#view.newestLiveSession();
+    if (newest === undefined) return;
+    inbox.releaseHeld(newest.id).then(
+      (n) => n > 0 && this.#log.info(`held box: ${n} message(s) to new session ${newest.name}`),
+      (err) => this.#log.error("cannot release the held box", err),
+    );
   }
 
   /** Routes an event; if routing itself fails (a damaged state file), holds it rather than lose it. */

@@ -1,7 +1,9 @@
 // Private: the routing view of the bridge, backed by the session registry and the posts
 // index. The registry is re-read at most every `maxAgeMs` (a burst of messages costs one
-// directory read per interval, not one per message); the posts index is checked per lookup
-// (one stat when unchanged).
+// directory read per interval, not one per message); a lookup that misses (unknown thread or
+// name, no live session) re-reads it at once when the registry directory changed since, so a
+// session that registered or got its thread a moment ago is never routed past. The posts
+// index is checked per lookup (one stat when unchanged).
 import type { PostIndex } from "./posts.ts";
 import type { RoutedSession, RoutingView } from "./routing.ts";
 import type { SessionRecord, SessionRegistry } from "./sessions.ts";
@@ -13,6 +15,8 @@ export class CachedRoutingView implements RoutingView {
   readonly #maxAgeMs: number;
   readonly #now: () => number;
   #at = -Infinity;
+  #dirStamp: number | undefined;
+  #readAt = 0;
   #all: SessionRecord[] = [];
   #live: SessionRecord[] = [];
 
@@ -33,35 +37,68 @@ export class CachedRoutingView implements RoutingView {
   }
 
   liveSessions(): readonly RoutedSession[] {
-    this.#refresh();
-    return this.#live;
+    return this.#lookup(() => this.#live.length > 0 ? this.#live : undefined) ?? this.#live;
+  }
+
+  /** The live session that started last (fresh view on a miss), or `undefined`. */
+  newestLiveSession(): SessionRecord | undefined {
+    this.liveSessions();
+    let newest: SessionRecord | undefined;
+    for (const r of this.#live) if (!newest || r.started > newest.started) newest = r;
+    return newest;
   }
 
   sessionByThread(threadId: string): RoutedSession | undefined {
-    this.#refresh();
-    let best: SessionRecord | undefined;
-    for (const r of this.#all) {
-      if (r.threadId === threadId && (!best || r.lastSeen > best.lastSeen)) best = r;
-    }
-    return best;
+    return this.#lookup(() => {
+      let best: SessionRecord | undefined;
+      for (const r of this.#all) {
+        if (r.threadId === threadId && (!best || r.lastSeen > best.lastSeen)) best = r;
+      }
+      return best;
+    });
   }
 
   sessionByName(name: string): RoutedSession | undefined {
-    this.#refresh();
     const wanted = name.replace(/^@/, "").toLowerCase();
-    return this.#live.find((r) => r.name.toLowerCase() === wanted);
+    return this.#lookup(() => this.#live.find((r) => r.name.toLowerCase() === wanted));
   }
 
   postOwner(messageId: string): string | undefined {
     return this.#posts.ownerOf(messageId);
   }
 
-  #refresh(): void {
+  /** Runs `find` on the cached view; on a miss, once more on a fresh one if the registry changed. */
+  #lookup<T>(find: () => T | undefined): T | undefined {
+    this.#refresh(false);
+    const hit = find();
+    if (hit !== undefined || !this.#refresh(true)) return hit;
+    return find();
+  }
+
+  /** Re-reads the registry when the cache is old, or (forced) when its directory changed. */
+  #refresh(force: boolean): boolean {
     const now = this.#now();
-    if (now - this.#at < this.#maxAgeMs) return;
+    const fresh = now - this.#at < this.#maxAgeMs;
+    if (fresh && !force) return false;
+    const stamp = this.#stamp();
+    // Modification times have millisecond precision: a change in the millisecond of the last
+    // read could hide behind an equal stamp, so such a stamp counts as changed.
+    const unchanged = stamp !== undefined && stamp === this.#dirStamp && stamp < this.#readAt - 1;
+    if (fresh && unchanged) return false;
+    this.#readAt = Date.now();
     this.#all = this.#registry.list();
     this.#live = this.#all.filter((r) => this.#registry.isLive(r));
     this.#at = now;
+    this.#dirStamp = stamp;
+    return true;
+  }
+
+  #stamp(): number | undefined {
+    try {
+      return Deno.statSync(this.#registry.directory).mtime?.getTime();
+    } catch {
+      return undefined;
+    }
   }
 }
 

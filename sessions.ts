@@ -104,6 +104,20 @@ export class SessionRegistry {
   }
 
   /**
+   * The directory holding one `<id>.json` per session. Every change renames a file into it,
+   * so its modification time tells a cache whether the registry changed.
+   *
+   * @example
+   * ```ts
+   * import { SessionRegistry } from "./sessions.ts";
+   * console.assert(new SessionRegistry("/h").directory === "/h/sessions");
+   * ```
+   */
+  get directory(): string {
+    return this.#dir;
+  }
+
+  /**
    * Registers a session, or refreshes it when the id is known (idempotent; an ended
    * record comes back to life). The name is the sanitised basename of `cwd` plus the
    * first 4 characters of the id, lengthened while another live session has it.
