@@ -91,6 +91,9 @@ export class Bridge {
   readonly #rest: DiscordRest;
   readonly #ackRest: DiscordRest;
   readonly #writer: MailboxWriter;
+  readonly #inbox: Inbox;
+  /** Ids routed to the held box because no session was live (not because routing failed). */
+  readonly #heldForLackOfSessions = new Set<string>();
   readonly #view: CachedRoutingView;
   readonly #cursors: CursorStore;
   readonly #tracker: CursorTracker;
@@ -132,6 +135,7 @@ export class Bridge {
       heldRetentionHours: options.heldRetentionHours,
       onWarning: (m) => this.#log.warn(`inbox: ${m}`),
     });
+    this.#inbox = inbox;
     this.#writer = new MailboxWriter(inbox, {
       onError: (mailbox, err, attempt) =>
         this.#log.error(`cannot write to mailbox ${mailbox} (attempt ${attempt})`, err),
@@ -139,7 +143,6 @@ export class Bridge {
         this.#status.delivered += events.length;
         this.#status.touch();
         options.onWritten?.(mailbox, events);
-        if (mailbox === HELD) this.#releaseHeldToNewSession(inbox);
       },
     });
     this.#view = new CachedRoutingView(
@@ -421,9 +424,12 @@ export class Bridge {
     const event = messageToEvent(m, place);
     const mailboxes = this.#route(event);
     const tracked = live ? this.#tracker.begin(m.channel_id, m.id, mailboxes.length) : undefined;
-    const promise = this.#writeAll(mailboxes, event, tracked).finally(() =>
-      this.#inFlight.delete(m.id)
-    );
+    const promise = this.#writeAll(mailboxes, event, tracked).then(() => {
+      if (this.#heldForLackOfSessions.has(event.id)) this.#releaseHeldToNewSession();
+    }).finally(() => {
+      this.#heldForLackOfSessions.delete(event.id);
+      this.#inFlight.delete(m.id);
+    });
     this.#inFlight.set(m.id, promise);
     return promise;
   }
@@ -433,10 +439,10 @@ export class Bridge {
    * the held box and writing it there: hand the held box to the newest live session then, so
    * the message does not wait for yet another session to start.
    */
-  #releaseHeldToNewSession(inbox: Inbox): void {
+  #releaseHeldToNewSession(): void {
     const newest = this.#view.newestLiveSession();
     if (newest === undefined) return;
-    inbox.releaseHeld(newest.id).then(
+    this.#inbox.releaseHeld(newest.id).then(
       (n) => n > 0 && this.#log.info(`held box: ${n} message(s) to new session ${newest.name}`),
       (err) => this.#log.error("cannot release the held box", err),
     );
@@ -445,7 +451,11 @@ export class Bridge {
   /** Routes an event; if routing itself fails (a damaged state file), holds it rather than lose it. */
   #route(event: InboxEvent): string[] {
     try {
-      return routeEvent(event, this.#view).mailboxes;
+      const mailboxes = routeEvent(event, this.#view).mailboxes;
+      if (mailboxes.length === 1 && mailboxes[0] === HELD) {
+        this.#heldForLackOfSessions.add(event.id);
+      }
+      return mailboxes;
     } catch (err) {
       this.#log.error(`cannot route ${event.kind} ${event.id}; keeping it in the held box`, err);
       return event.kind === "message" ? [HELD] : [];
