@@ -56,14 +56,19 @@ export function sizeOf(path: string): number {
 /**
  * Appends `text` to `path` (created 0600), flushes it to disk, and when the file was new
  * flushes its directory entry as well. One `write` loop, so concurrent appenders under the
- * same lock never interleave. Only the flush leaves the event loop: it takes the time, and
- * whatever arrives meanwhile is batched by the bridge's writer into the next append.
+ * same lock never interleave.
+ *
+ * The flush runs on a worker thread by default: it takes the time, and whatever arrives
+ * meanwhile is batched by the bridge's writer into the next append. `syncFlush` keeps it on
+ * the calling thread, for a caller with nothing else to do meanwhile (a claim, under its
+ * lock, in a hook): the round trip to a worker costs it more than the flush.
  *
  * @returns The file's size and identity after the write.
  */
 export async function appendDurably(
   path: string,
   text: string | Uint8Array,
+  syncFlush = false,
 ): Promise<{ size: number; dev: number; ino: number | null }> {
   const data = typeof text === "string" ? encoder.encode(text) : text;
   const existed = sizeOf(path) >= 0;
@@ -72,7 +77,8 @@ export async function appendDurably(
   try {
     let offset = 0;
     while (offset < data.length) offset += file.writeSync(data.subarray(offset));
-    await file.syncData();
+    if (syncFlush) file.syncDataSync();
+    else await file.syncData();
     info = file.statSync();
   } finally {
     file.close();
@@ -245,7 +251,7 @@ export async function appendCommit(
   at: string,
 ): Promise<void> {
   if (log.size > log.completeBytes) Deno.truncateSync(path, log.completeBytes);
-  await appendDurably(path, JSON.stringify({ at, ids }) + "\n");
+  await appendDurably(path, JSON.stringify({ at, ids }) + "\n", true);
 }
 
 /** One line of `rejected.jsonl`. */

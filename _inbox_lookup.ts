@@ -16,8 +16,8 @@
 // is either one string whose text is the id, preceded like an array element and followed like
 // one (keys are followed by `:`, values of `at`/`gen` preceded by `:`), or the end of one
 // string and the start of the next; the text between those two quotes would be the separator
-// `,` or `:` alone, which the id is not (it must contain a letter or digit). So it is an
-// element of some `ids` array: a committed id.
+// `,` or `:` alone, which the id is not (`:` is ruled out by name). So it is an element of
+// some `ids` array: a committed id.
 import { splitBytes } from "./_inbox_io.ts";
 
 /** The committed ids of a delivered log, as a claim needs them. */
@@ -34,8 +34,11 @@ export interface DeliveredLookup {
   readonly size: number;
 }
 
-/** Ids that the text lookup may answer for (see the module comment). */
-const PLAIN_ID = /^[^"\\,[\]{}]*[\p{L}\p{N}][^"\\,[\]{}]*$/u;
+/**
+ * Ids that the text lookup may answer for (see the module comment). No `u` flag: a Unicode
+ * regular expression costs a hook's first use about a millisecond to compile.
+ */
+const PLAIN_ID = /^[^"\\,[\]{}]+$/;
 const COMMA = 0x2c;
 const OPEN = 0x5b;
 const CLOSE = 0x5d;
@@ -68,7 +71,7 @@ export function readDeliveredLookup(path: string): DeliveredLookup {
       const quoted = JSON.stringify(id);
       // `quoted` is the id between two quotes, unchanged: no control characters and no lone
       // surrogates (JSON.stringify escapes those), and PLAIN_ID rules out the syntax.
-      if (quoted.length === id.length + 2 && PLAIN_ID.test(id)) {
+      if (quoted.length === id.length + 2 && id !== ":" && PLAIN_ID.test(id)) {
         return occursAsElement(text, quoted);
       }
       parsedSet ??= new Set(ids());

@@ -7,9 +7,9 @@
  * |---|---|---|---|---|
  * | SessionStart | (all) | `hook.ts --role register` | 30 s | sync |
  * | PreToolUse | `*` | `fast.sh register` → `hook.ts --role register` | 30 s | sync |
- * | PostToolUse | `*` | `fast.sh deliver` → `hook.ts --role deliver` | 30 s | sync |
+ * | PostToolUse | `*` | `fast.sh deliver` → `deliver.bundle.js --role deliver` | 30 s | sync |
  * | PostToolUseFailure | `*` | `fast.sh deliver` …; `hook.ts --role notice` | 30 s | sync; async |
- * | UserPromptSubmit | (all) | `fast.sh prompt` → `hook.ts --role deliver` | 30 s | sync |
+ * | UserPromptSubmit | (all) | `fast.sh prompt` → `deliver.bundle.js --role deliver` | 30 s | sync |
  * | Stop | (all) | `hook.ts --role status`; `hook.ts --role wake` | 45 s; wake timeout + 60 s | sync; asyncRewake |
  * | StopFailure | (all) | `hook.ts --role notice` | 30 s | sync |
  * | Notification | `permission_prompt\|idle_prompt\|elicitation_dialog` | `hook.ts --role notice` | 30 s | async |
@@ -30,7 +30,12 @@
  * No hook reads `/proc`: Deno allows that only with `--allow-all`. The Claude Code pid comes
  * from `CLAUDE_PID` (Claude Code 2.x sets it for hooks), and the wake-up wait notices a gone
  * session by its parent pid changing (`Deno.ppid`). Every command also has `--no-prompt --no-lock --quiet`
- * and `--config <checkout>/deno.json`. The hosts come from the configuration at the time
+ * and `--no-config` (the hooks import only relative modules; a project's deno.json never
+ * applies). The delivery role, on every tool call that finds mail, runs
+ * `hooks/deliver.bundle.js`: `hooks/deliver.ts` (that role alone) bundled into one module,
+ * with `--no-code-cache` (compiling it costs less than opening V8's code cache); the others
+ * run `hooks/hook.ts`. The `fast.sh` commands source it (`set -- MODE H DENO…; . fast.sh`)
+ * rather than start a second shell. The hosts come from the configuration at the time
  * the fragment is built: run setup again after changing `DISCORD_API_URL` or the webhook.
  *
  * The MCP server (`mcp.ts`, server name `discord`) gets `--allow-net=<hosts>`,
@@ -222,9 +227,14 @@ export function hookArgv(role: Role, timeout: number, options: SettingsOptions):
     "--no-prompt",
     "--no-lock",
     "--quiet",
-    `--config=${root}/deno.json`,
+    // The hooks import only relative modules: no config, so none is searched for and
+    // parsed at every start, and a deno.json of the project Claude works in never applies.
+    "--no-config",
+    // The delivery role runs on every tool call that finds mail: one pre-bundled module of
+    // its own (hooks/deliver.ts bundled), compiled faster than V8's code cache is opened.
+    ...(role === "deliver" ? ["--no-code-cache"] : []),
     ...rolePermissionFlags(role, options),
-    `${root}/hooks/hook.ts`,
+    role === "deliver" ? `${root}/hooks/deliver.bundle.js` : `${root}/hooks/hook.ts`,
     `--role=${role}`,
     `--home=${options.home}`,
     `--timeout=${timeout}`,
@@ -240,11 +250,13 @@ function command(
   fast?: "deliver" | "prompt" | "register",
 ): string {
   const words = hookArgv(role, timeout, options);
-  if (fast !== undefined) {
-    const root = options.root ?? moduleDir();
-    words.unshift("/bin/sh", `${root}/hooks/fast.sh`, fast, options.home);
-  }
-  return words.map(shellQuote).join(" ");
+  if (fast === undefined) return words.map(shellQuote).join(" ");
+  // fast.sh is sourced by the hook's own `sh -c`, its arguments set first: no second shell
+  // process on every tool call (a process start costs about 3 ms), and Deno, when it
+  // starts, replaces that shell (`exec`).
+  const root = options.root ?? moduleDir();
+  const args = [fast, options.home, ...words].map(shellQuote).join(" ");
+  return `set -- ${args}; . ${shellQuote(`${root}/hooks/fast.sh`)}`;
 }
 
 /**
@@ -340,7 +352,8 @@ export function mcpConfig(
 function isOurs(hook: unknown): boolean {
   if (hook === null || typeof hook !== "object") return false;
   const cmd = (hook as { command?: unknown }).command;
-  return typeof cmd === "string" && /\/hooks\/(hook\.ts|fast\.sh)\b/.test(cmd) &&
+  return typeof cmd === "string" &&
+    /\/hooks\/(hook\.ts|deliver\.(ts|bundle\.js)|fast\.sh)\b/.test(cmd) &&
     cmd.includes("--role=");
 }
 

@@ -4,7 +4,7 @@
 // - empty mailbox (the common case, every tool call): the PostToolUse command (fast.sh,
 //   shell builtins only) against `sh -c true`. Target ≤ 3×.
 // - with a message: the same command delivering one message (Deno starts) against
-//   `deno run` of an empty file. Target ≤ 1.2×.
+//   `deno run` of an empty file (default flags, a directory without deno.json). Target ≤ 1.2×.
 //
 // Run: deno bench -A bench/hooks_bench.ts (the summary prints the ratios).
 import { Inbox } from "../inbox.ts";
@@ -32,10 +32,15 @@ const input = new TextEncoder().encode(
   }) + "\n",
 );
 
-async function sh(command: string, env: Record<string, string> = {}): Promise<string> {
+async function sh(
+  command: string,
+  env: Record<string, string> = {},
+  cwd?: string,
+): Promise<string> {
   const child = new Deno.Command("/bin/sh", {
     args: ["-c", command],
     env,
+    cwd,
     stdin: "piped",
     stdout: "piped",
     stderr: "null",
@@ -94,12 +99,16 @@ Deno.bench({
   },
 });
 
+// The baseline is `deno run` of an empty file as a user would run it: default flags (the
+// code cache on, the update check on), in a directory without a deno.json (this checkout's
+// config and lock file are not the baseline's to load). The hook may use any flags it likes
+// (settings.ts: --no-config, --no-code-cache, a pre-bundled module); the baseline gets none.
 Deno.bench({
   name: "deno run empty.ts",
   group: "one message",
   baseline: true,
   fn: async () => {
-    await sh(`${Deno.execPath()} run --no-prompt ${empty}`);
+    await sh(`${Deno.execPath()} run --no-prompt ${empty}`, {}, home);
   },
 });
 

@@ -14,10 +14,8 @@ import { Inbox, type InboxEvent } from "../inbox.ts";
 import { ensurePrivateDir, readTextIfExists, writePrivateFileAtomic } from "../_fs.ts";
 import { withFileLock } from "../_lock.ts";
 import { type HookContext, hookPaths } from "./_context.ts";
-import { sessionRegistry } from "./_registry.ts";
 import { DEFAULT_BUDGET, deliveryText, type FrameContext, splitBatch } from "./_format.ts";
 import type { HookInput } from "./_input.ts";
-import { keepCandidates } from "./_perm_store.ts";
 
 /** The text a delivery produces, and how many events it carried and left. */
 export interface Taken {
@@ -31,9 +29,10 @@ function overflowPath(home: string, sid: string): string {
   return `${hookPaths(home).overflowDir}/${sid}.jsonl`;
 }
 
-function readOverflow(path: string): InboxEvent[] {
+/** The overflow file's events (`undefined` when there is no such file). */
+function readOverflow(path: string): InboxEvent[] | undefined {
   const text = readTextIfExists(path);
-  if (!text) return [];
+  if (text === undefined) return undefined;
   const out: InboxEvent[] = [];
   for (const line of text.split("\n")) {
     if (line.trim() === "") continue;
@@ -77,41 +76,38 @@ export function readPermNotes(home: string): Map<string, string> {
   return notes;
 }
 
-/** What the session record tells the frames. */
+/**
+ * What the session record tells the frames. The record (sessions.ts, the file `fast.sh`
+ * tests too) is read directly: this is the hot path, and the registry module with its
+ * liveness checks is more code to load than the two fields it would give.
+ */
 export function frameContext(home: string, sid: string): FrameContext {
-  let record;
+  let record: { id?: unknown; name?: unknown; threadId?: unknown } | undefined;
   try {
-    record = sessionRegistry(home).get(sid);
+    const text = readTextIfExists(`${home.replace(/\/+$/, "")}/sessions/${sid}.json`);
+    record = text === undefined ? undefined : JSON.parse(text);
   } catch {
     record = undefined;
   }
+  const ok = record?.id === sid;
   return {
-    ...(record?.name ? { sessionName: record.name } : {}),
-    ...(record?.threadId ? { threadId: record.threadId } : {}),
+    ...(ok && typeof record?.name === "string" && record.name ? { sessionName: record.name } : {}),
+    ...(ok && typeof record?.threadId === "string" && record.threadId
+      ? { threadId: record.threadId }
+      : {}),
     notes: readPermNotes(home),
   };
 }
 
 /**
- * Like withFileLock, but takes an uncontended lock without a round trip to a worker thread
- * (`tryLockSync`); only a contended one waits asynchronously.
+ * Whether the session may have a permission prompt open: only then are its text answers
+ * kept (and the permission modules loaded).
  */
-async function lockedFast<T>(path: string, fn: () => Promise<T>): Promise<T> {
-  const file = Deno.openSync(path, { read: true, write: true, create: true, mode: 0o600 });
-  let locked = false;
+function mayHavePrompt(home: string, sid: string): boolean {
   try {
-    locked = file.tryLockSync(true);
+    return Deno.statSync(`${hookPaths(home).permDir}/${sid}`).isDirectory;
   } catch {
-    locked = false;
-  }
-  if (!locked) {
-    file.close();
-    return await withFileLock(path, fn);
-  }
-  try {
-    return await fn();
-  } finally {
-    file.close();
+    return false;
   }
 }
 
@@ -136,27 +132,30 @@ export async function takePending(
   const inbox = new Inbox(ctx.home, { onWarning: (m) => ctx.log.warn(m) });
   ensurePrivateDir(paths.dir);
   ensurePrivateDir(paths.overflowDir);
-  return await lockedFast(`${paths.overflowDir}/${sid}.lock`, async () => {
-    const carry = readOverflow(path);
+  return await withFileLock(`${paths.overflowDir}/${sid}.lock`, async () => {
+    const overflow = readOverflow(path);
+    const carry = overflow ?? [];
     let result: Taken = { shown: [], left: 0 };
-    const show = (events: InboxEvent[]) => {
+    const show = async (events: InboxEvent[]) => {
       const seen = new Set<string>();
       const unique = events.filter((e) => !seen.has(e.id) && (seen.add(e.id), true));
       const fc = frameContext(ctx.home, sid);
       const { frames, now, later } = splitBatch(unique, DEFAULT_BUDGET, fc);
       emit(render(frames, now, later.length, fc));
       // A text answer to an open permission prompt must stay visible to that prompt's hook.
-      keepCandidates(ctx.home, sid, now, ctx.now());
+      if (mayHavePrompt(ctx.home, sid)) {
+        (await import("./_perm_store.ts")).keepCandidates(ctx.home, sid, now, ctx.now());
+      }
       // After the text is out: keep the rest for the next delivery.
-      writeOverflow(path, later);
+      if (overflow !== undefined || later.length > 0) writeOverflow(path, later);
       result = { shown: now, left: later.length };
     };
     let claimed = false;
-    await inbox.claim(sid, (events) => {
+    await inbox.claim(sid, async (events) => {
       claimed = true;
-      show([...carry, ...events]);
+      await show([...carry, ...events]);
     });
-    if (!claimed && carry.length > 0) show(carry);
+    if (!claimed && carry.length > 0) await show(carry);
     return result;
   });
 }

@@ -3,6 +3,10 @@
 # builtins only (no cat, sed or jq; no fork) whether Deno needs to start at all.
 #
 #   fast.sh MODE STATE_DIR DENO_COMMAND...
+#   set -- MODE STATE_DIR DENO_COMMAND...; . fast.sh     (what the settings do)
+#
+# Sourced, it runs in the hook's own shell: no second shell process, and `exit` ends the
+# hook, `exec` turns that shell into Deno. It needs nothing but its arguments.
 #
 # MODE deliver   PostToolUse / PostToolUseFailure: start Deno only when the session's
 #                mailbox (or its overflow) is non-empty.

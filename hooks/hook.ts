@@ -59,19 +59,11 @@
  *
  * @module
  */
-import { createLogger, describeError, type Logger } from "../log.ts";
-import {
-  defaultRole,
-  describeInput,
-  HOOK_ENV_VARS,
-  type HookContext,
-  type HookRole,
-  lazyConfig,
-  readEnv,
-} from "./_context.ts";
-import { after, type ByteSource, type HookInput, parseHookInput, readAllText } from "./_input.ts";
+import type { HookContext, HookRole } from "./_context.ts";
+import type { ByteSource, HookInput } from "./_input.ts";
+import { type Entry, type MainDeps, runMain, runScript } from "./_main.ts";
 
-export type { ByteSource, HookContext, HookInput, HookRole };
+export type { ByteSource, HookContext, HookInput, HookRole, MainDeps };
 export type { Logger } from "../log.ts";
 export type { Config, Options } from "../config.ts";
 
@@ -135,66 +127,12 @@ export async function runHook(
   }
 }
 
-const HELP = `Usage: hook.ts [--role ROLE] [--home DIR] [--timeout SECONDS] [--deno PATH]
-
-Claude Code hook dispatcher of claude-discord: reads the hook JSON on stdin.
-  --role      ${HOOK_ROLES.join(" | ")} (default: from hook_event_name)
-  --home      state directory (default: $CLAUDE_DISCORD_HOME or ~/.claude/discord)
-  --timeout   the hook's timeout in the settings, in seconds (default 60); the hook
-              finishes before it
-  --deno      the deno binary, for starting the bridge
-Always exits 0 (the wake role exits 2 to wake Claude); problems go to hooks.log.`;
-
-/** The command line of hook.ts. */
-interface HookArgs {
-  role?: string;
-  home?: string;
-  timeout?: string;
-  deno?: string;
-  help?: boolean;
-}
-
-/**
- * Parses `--name value`, `--name=value` and `--help`/`-h`. Hand-written: importing
- * `node:util` for parseArgs costs a hook about 35 ms of start-up.
- */
-function parseHookArgs(args: readonly string[]): HookArgs {
-  const out: HookArgs = {};
-  const names = new Set(["role", "home", "timeout", "deno"]);
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i];
-    if (arg === "--help" || arg === "-h") {
-      out.help = true;
-      continue;
-    }
-    const m = /^--([a-z]+)(?:=(.*))?$/s.exec(arg);
-    if (!m || !names.has(m[1])) throw new TypeError(`Unknown option ${JSON.stringify(arg)}`);
-    const value = m[2] ?? args[++i];
-    if (value === undefined) throw new TypeError(`Option --${m[1]} needs a value`);
-    out[m[1] as "role" | "home" | "timeout" | "deno"] = value;
-  }
-  return out;
-}
-
-function writeAll(file: { writeSync(p: Uint8Array): number }, text: string): void {
-  const bytes = new TextEncoder().encode(text);
-  let done = 0;
-  while (done < bytes.length) done += file.writeSync(bytes.subarray(done));
-}
-
-/** Injectable pieces of {@linkcode main}. */
-export interface MainDeps {
-  /** The hook input. Default `Deno.stdin`. */
-  stdin?: ByteSource;
-  /** Environment. Default: the named variables, as permitted. */
-  env?: Record<string, string | undefined>;
-  /** Clock. */
-  now?: () => number;
-  /** Output. */
-  out?: (text: string) => void;
-  /** Error output. */
-  err?: (text: string) => void;
-}
+const ENTRY: Entry = {
+  name: "hook.ts",
+  summary: "Claude Code hook dispatcher of claude-discord",
+  roles: HOOK_ROLES,
+  run: runHook,
+};
 
 /**
  * The hook entry point: parses arguments and stdin, runs the role, never throws.
@@ -214,107 +152,8 @@ export interface MainDeps {
  * console.assert(code === 0);
  * ```
  */
-export async function main(args: string[], deps: MainDeps = {}): Promise<number> {
-  const now = deps.now ?? Date.now;
-  const started = now();
-  let opts: HookArgs;
-  try {
-    opts = parseHookArgs(args);
-  } catch (err) {
-    // A hook must not fail the session over its own command line: note it and go.
-    try {
-      (deps.err ?? ((t) => writeAll(Deno.stderr, t)))(`hook.ts: ${describeError(err)}\n`);
-    } catch {
-      // no stderr
-    }
-    return 0;
-  }
-  const err = deps.err ?? ((t: string) => writeAll(Deno.stderr, t));
-  if (opts.help) {
-    (deps.out ?? ((t: string) => writeAll(Deno.stdout, t)))(HELP + "\n");
-    return 0;
-  }
-  // config.ts and the environment are loaded only when needed: the delivery hook (on
-  // every tool call that finds mail) needs neither, and every module costs start-up time.
-  let configModule: typeof import("../config.ts") | undefined;
-  let env = deps.env;
-  const fullEnv = async () => {
-    configModule ??= await import("../config.ts");
-    env ??= readEnv([...configModule.ENV_VARS, ...HOOK_ENV_VARS, "CLAUDE_PROJECT_DIR"]);
-    return env;
-  };
-  let home: string;
-  try {
-    home = opts.home ?? (await import("../config.ts")).stateHome(await fullEnv());
-  } catch {
-    return 0;
-  }
-  const log: Logger = createLogger(`${home.replace(/\/+$/, "")}/hooks.log`);
-  const timeoutSeconds = Number(opts.timeout ?? 60);
-  const budgetMs = Number.isFinite(timeoutSeconds) && timeoutSeconds > 0
-    ? timeoutSeconds * 1000
-    : 60_000;
-  // Leave room to exit cleanly before Claude Code kills the hook.
-  const deadline = started + budgetMs - Math.min(3000, budgetMs * 0.2);
-
-  const read = await readAllText(
-    deps.stdin ?? Deno.stdin,
-    Math.max(100, Math.min(5000, deadline - now())),
-  );
-  if ("error" in read) {
-    log.warn(`hook input ignored: ${read.error}`);
-    return 0;
-  }
-  const input = parseHookInput(read.text);
-  if (typeof input === "string") {
-    log.warn(`hook input ignored: ${input}`);
-    return 0;
-  }
-  const role = (opts.role ?? defaultRole(input.hook_event_name)) as HookRole | undefined;
-  if (role === undefined || !HOOK_ROLES.includes(role)) {
-    log.warn(`${describeInput(input)}: no role "${opts.role ?? ""}" for this event; ignored`);
-    return 0;
-  }
-  if (role !== "deliver") await fullEnv();
-  const controller = new AbortController();
-  const ctx: HookContext = {
-    home,
-    env: env ?? {},
-    now,
-    log,
-    out: deps.out ?? ((t) => writeAll(Deno.stdout, t)),
-    err,
-    deadline,
-    signal: controller.signal,
-    ...(opts.deno ? { denoPath: opts.deno } : {}),
-    config: configModule ? lazyConfig(home, env ?? {}, configModule) : () => {
-      throw new Error("the deliver role reads no configuration");
-    },
-  };
-  const overrun = after(Math.max(0, deadline - now())).then(() => {
-    controller.abort();
-    log.warn(`${describeInput(input)}: ${role} ran out of time; exiting with no decision`);
-    return 0;
-  });
-  try {
-    return await Promise.race([runHook(role, input, ctx), overrun]);
-  } catch (error) {
-    log.error(`${describeInput(input)}: ${role} failed`, error);
-    return 0;
-  }
+export function main(args: string[], deps: MainDeps = {}): Promise<number> {
+  return runMain(ENTRY, args, deps);
 }
 
-if (import.meta.main) {
-  globalThis.addEventListener("unhandledrejection", (e) => {
-    e.preventDefault();
-    Deno.exit(0);
-  });
-  let code = 0;
-  try {
-    code = await main(Deno.args);
-  } catch {
-    code = 0;
-  }
-  // Watchers and timers of an abandoned role must not keep the hook alive.
-  Deno.exit(code);
-}
+if (import.meta.main) await runScript(main);

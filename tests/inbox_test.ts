@@ -460,6 +460,7 @@ Deno.test("a claim's look-up in the delivered log matches whole ids, never keys,
     "at",
     at, // the value of "at"
     ",", // the text between two committed ids ("a," and ",b")
+    ":", // the text between a key and its value
     "r:1:2:👍", // committed, not ASCII
     "x]", // committed, JSON syntax inside
     "x", // part of it
@@ -468,5 +469,5 @@ Deno.test("a claim's look-up in the delivered log matches whole ids, never keys,
     inbox.mailboxPath("s"),
     candidates.map((id) => JSON.stringify(ev(id))).join("\n") + "\n",
   );
-  assertEquals(ids(await inbox.claim("s", () => {})), ["12", "23", "ids", "at", at, ",", "x"]);
+  assertEquals(ids(await inbox.claim("s", () => {})), ["12", "23", "ids", "at", at, ",", ":", "x"]);
 });

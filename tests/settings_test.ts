@@ -81,7 +81,7 @@ Deno.test("buildSettings: events, matchers, timeouts, async and asyncRewake", ()
         matcher: g.matcher,
         hooks: g.hooks.map((h) => [
           /--role=(\w+)/.exec(h.command)?.[1],
-          h.command.startsWith("/bin/sh /ck/hooks/fast.sh") ? "fast" : "deno",
+          h.command.endsWith("; . /ck/hooks/fast.sh") ? "fast" : "deno",
           h.timeout,
           h.async ?? false,
           h.asyncRewake ?? false,
@@ -113,9 +113,10 @@ Deno.test("buildSettings: events, matchers, timeouts, async and asyncRewake", ()
   const deliver = s.hooks.PostToolUse[0].hooks[0].command;
   assertEquals(
     deliver,
-    "/bin/sh /ck/hooks/fast.sh deliver /h/state /usr/bin/deno run --no-prompt --no-lock " +
-      "--quiet --config=/ck/deno.json --allow-read=/h/state --allow-write=/h/state " +
-      "/ck/hooks/hook.ts --role=deliver --home=/h/state --timeout=30",
+    "set -- deliver /h/state /usr/bin/deno run --no-prompt --no-lock " +
+      "--quiet --no-config --no-code-cache --allow-read=/h/state --allow-write=/h/state " +
+      "/ck/hooks/deliver.bundle.js --role=deliver --home=/h/state --timeout=30; " +
+      ". /ck/hooks/fast.sh",
   );
   assertEquals(s.enabledMcpjsonServers, ["discord"]);
   const off = buildSettings({ ...OPTS, wakeOnMessage: false });
