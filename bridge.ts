@@ -1,4 +1,4 @@
-#!/usr/bin/env -S deno run --allow-net --allow-read --allow-write --allow-env --allow-run
+#!/usr/bin/env -S deno run --no-code-cache --v8-flags=--optimize-for-size,--max-opt=1,--gc-memory-reducer-start-delay-ms=1000,--memory-reducer-delay-ms=1000 --allow-net --allow-read --allow-write --allow-env --allow-run
 /**
  * The bridge: the one process per machine (and bot token) that holds the Discord gateway
  * connection. It listens to the chat channel, the threads under it and the threads of the
@@ -24,8 +24,9 @@
  * ## Usage and least permissions
  *
  * ```sh
- * # foreground (`deno task start` runs it with broader flags)
- * deno run --v8-flags=--optimize-for-size --allow-net=discord.com,*.discord.gg \
+ * # foreground (`deno task start`: the same Deno and V8 flags, broader permissions)
+ * deno run --no-code-cache --v8-flags=--optimize-for-size,--max-opt=1,--gc-memory-reducer-start-delay-ms=1000,--memory-reducer-delay-ms=1000 \
+ *   --allow-net=discord.com,*.discord.gg \
  *   --allow-read=$HOME/.claude/discord --allow-write=$HOME/.claude/discord \
  *   --allow-env=DISCORD_BOT_TOKEN,DISCORD_CHANNEL_ID,DISCORD_WEBHOOK_URL,DISCORD_ALLOWED_USERS,DISCORD_API_URL,CLAUDE_DISCORD_HOME,HOME,WS_NO_BUFFER_UTIL,WS_NO_UTF_8_VALIDATE \
  *   --allow-run=ps bridge.ts

@@ -314,6 +314,33 @@ export interface BridgeCommand {
   cwd?: string;
 }
 
+/**
+ * The Deno and V8 flags of the bridge process: {@linkcode bridgeCommand} puts them before its
+ * permission flags, and `deno task start` (deno.json) carries the same (a test checks).
+ *
+ * The bridge is a long-lived daemon that mostly waits; they trade a little CPU for memory:
+ * - `--no-code-cache`: no V8 code cache database mapped and cached in memory (about 5 MiB);
+ *   the bridge compiles its modules once per start.
+ * - `--optimize-for-size`: V8's small-memory heuristics.
+ * - `--max-opt=1`: no optimizing compilers (Maglev, TurboFan), whose code, compiler memory and
+ *   pages of the deno binary cost about 11 MiB; the baseline compiler still runs, and burst
+ *   ingest stays above 10,000 messages per second (bench/bridge_bench.ts).
+ * - `--gc-memory-reducer-start-delay-ms=1000`, `--memory-reducer-delay-ms=1000`: after a burst,
+ *   V8 collects and returns its garbage after about a second of quiet instead of about ten.
+ *
+ * @example
+ * ```ts
+ * import { BRIDGE_RUNTIME_FLAGS, bridgeCommand } from "./daemon.ts";
+ * const cmd = bridgeCommand({ home: "/h", apiUrl: "https://discord.com/api", denoPath: "deno" });
+ * console.assert(cmd.args[1] === BRIDGE_RUNTIME_FLAGS[0]);
+ * ```
+ */
+export const BRIDGE_RUNTIME_FLAGS: readonly string[] = [
+  "--no-code-cache",
+  "--v8-flags=--optimize-for-size,--max-opt=1,--gc-memory-reducer-start-delay-ms=1000," +
+  "--memory-reducer-delay-ms=1000",
+];
+
 /** What {@linkcode bridgeCommand} needs to know. */
 export interface BridgeCommandOptions {
   /** The state directory (absolute). */
@@ -337,8 +364,9 @@ export interface BridgeCommandOptions {
  * resume hosts); for any other API host its whole host (the gateway URL it announces).
  * Read and write: the state directory. Env: the variables of DESIGN.md §2, `HOME`, and two
  * variables the `ws` package reads when loaded. Run: `ps` only, which tells whether a
- * session's process is alive (Deno lets only `--allow-all` read `/proc`). V8 runs with
- * `--optimize-for-size`, which keeps a long-lived bridge's resident memory flat under bursts.
+ * session's process is alive (Deno lets only `--allow-all` read `/proc`). Deno and V8 run
+ * with {@linkcode BRIDGE_RUNTIME_FLAGS}, which keep a long-lived bridge's resident memory
+ * small and flat.
  *
  * @param options State directory, API and webhook URLs, module.
  * @returns Command, arguments and working directory.
@@ -353,8 +381,7 @@ export interface BridgeCommandOptions {
  */
 export function bridgeCommand(options: BridgeCommandOptions): BridgeCommand {
   const moduleUrl = options.moduleUrl ?? new URL("./bridge.ts", import.meta.url).href;
-  // A long-lived daemon: V8 keeps its heap small (resident memory stays flat under bursts).
-  const args = ["run", "--v8-flags=--optimize-for-size", ...bridgePermissionFlags(options)];
+  const args = ["run", ...BRIDGE_RUNTIME_FLAGS, ...bridgePermissionFlags(options)];
   let cwd: string | undefined;
   if (moduleUrl.startsWith("file:")) {
     const path = decodeURIComponent(new URL(moduleUrl).pathname);

@@ -1,5 +1,6 @@
 import {
   acquireInstanceLock,
+  BRIDGE_RUNTIME_FLAGS,
   bridgeCommand,
   bridgePaths,
   bridgePermissionFlags,
@@ -193,11 +194,21 @@ Deno.test("daemon: least-permission flags follow the API host", () => {
   });
   assertEquals(local.command, "/usr/bin/deno");
   assertEquals(local.cwd, "/opt/claude-discord");
-  assertEquals(local.args.slice(0, 3), [
+  const n = BRIDGE_RUNTIME_FLAGS.length;
+  assertEquals(local.args.slice(0, n + 2), [
     "run",
-    "--v8-flags=--optimize-for-size",
+    ...BRIDGE_RUNTIME_FLAGS,
     "--allow-net=127.0.0.1",
   ]);
-  assert(local.args[5].startsWith("--allow-env=DISCORD_BOT_TOKEN,"));
+  assert(local.args[n + 4].startsWith("--allow-env=DISCORD_BOT_TOKEN,"));
   assertEquals(local.args.slice(-2), ["/opt/claude-discord/bridge.ts", "--foreground"]);
+});
+
+Deno.test("deno task start runs the bridge with the same Deno and V8 flags as bridgeCommand", () => {
+  const root = new URL("..", import.meta.url);
+  const tasks = JSON.parse(Deno.readTextFileSync(new URL("deno.json", root))).tasks;
+  const words: string[] = tasks.start.split(" ");
+  assertEquals(words.slice(0, 2), ["deno", "run"]);
+  assertEquals(words.slice(2, 2 + BRIDGE_RUNTIME_FLAGS.length), [...BRIDGE_RUNTIME_FLAGS]);
+  assertEquals(words.at(-1), "bridge.ts");
 });
