@@ -35,7 +35,9 @@
  * `hooks/deliver.bundle.js`: `hooks/deliver.ts` (that role alone) bundled into one module,
  * with `--no-code-cache` (compiling it costs less than opening V8's code cache); the others
  * run `hooks/hook.ts`. The `fast.sh` commands source it (`set -- MODE H DENO…; . fast.sh`)
- * rather than start a second shell. The hosts come from the configuration at the time
+ * rather than start a second shell. The delivery commands name their event (`--event=…`);
+ * with the session id from `CLAUDE_CODE_SESSION_ID`, which fast.sh then adds as `--session`,
+ * the delivery hook does not read stdin (after a tool call it holds the whole tool output). The hosts come from the configuration at the time
  * the fragment is built: run setup again after changing `DISCORD_API_URL` or the webhook.
  *
  * The MCP server (`mcp.ts`, server name `discord`) gets `--allow-net=<hosts>`,
@@ -216,9 +218,16 @@ export function rolePermissionFlags(role: Role, options: SettingsOptions): strin
  * @param role The role.
  * @param timeout The hook's timeout in seconds (the hook stops before it).
  * @param options Paths and hosts.
+ * @param event The hook event the command is for: given, it is passed as `--event` (with the
+ *   `--session` that fast.sh adds, the delivery hook then need not read stdin).
  * @returns argv, starting with the deno binary.
  */
-export function hookArgv(role: Role, timeout: number, options: SettingsOptions): string[] {
+export function hookArgv(
+  role: Role,
+  timeout: number,
+  options: SettingsOptions,
+  event?: string,
+): string[] {
   const root = options.root ?? moduleDir();
   const deno = options.denoPath ?? Deno.execPath();
   const argv = [
@@ -240,6 +249,7 @@ export function hookArgv(role: Role, timeout: number, options: SettingsOptions):
     `--timeout=${timeout}`,
   ];
   if (role === "register") argv.push(`--deno=${deno}`);
+  if (event !== undefined) argv.push(`--event=${event}`);
   return argv;
 }
 
@@ -248,8 +258,9 @@ function command(
   timeout: number,
   options: SettingsOptions,
   fast?: "deliver" | "prompt" | "register",
+  event?: string,
 ): string {
-  const words = hookArgv(role, timeout, options);
+  const words = hookArgv(role, timeout, options, event);
   if (fast === undefined) return words.map(shellQuote).join(" ");
   // fast.sh is sourced by the hook's own `sh -c`, its arguments set first: no second shell
   // process on every tool call (a process start costs about 3 ms), and Deno, when it
@@ -276,9 +287,14 @@ function command(
 export function buildSettings(options: SettingsOptions): SettingsFragment {
   const wakeTimeout = options.wakeTimeoutSeconds ?? 3600;
   const permTimeout = options.permissionTimeoutSeconds ?? 300;
-  const c = (role: Role, timeout: number, fast?: "deliver" | "prompt" | "register") => ({
+  const c = (
+    role: Role,
+    timeout: number,
+    fast?: "deliver" | "prompt" | "register",
+    event?: string,
+  ) => ({
     type: "command" as const,
-    command: command(role, timeout, options, fast),
+    command: command(role, timeout, options, fast, event),
     timeout,
   });
   const stop: HookCommand[] = [c("status", 45)];
@@ -289,12 +305,15 @@ export function buildSettings(options: SettingsOptions): SettingsFragment {
     hooks: {
       SessionStart: [{ hooks: [c("register", 30)] }],
       PreToolUse: [{ matcher: "*", hooks: [c("register", 30, "register")] }],
-      PostToolUse: [{ matcher: "*", hooks: [c("deliver", 30, "deliver")] }],
+      PostToolUse: [{ matcher: "*", hooks: [c("deliver", 30, "deliver", "PostToolUse")] }],
       PostToolUseFailure: [{
         matcher: "*",
-        hooks: [c("deliver", 30, "deliver"), { ...c("notice", 30), async: true }],
+        hooks: [
+          c("deliver", 30, "deliver", "PostToolUseFailure"),
+          { ...c("notice", 30), async: true },
+        ],
       }],
-      UserPromptSubmit: [{ hooks: [c("deliver", 30, "prompt")] }],
+      UserPromptSubmit: [{ hooks: [c("deliver", 30, "prompt", "UserPromptSubmit")] }],
       Stop: [{ hooks: stop }],
       StopFailure: [{ hooks: [c("notice", 30)] }],
       Notification: [{

@@ -41,6 +41,12 @@ export interface Entry {
   roles: readonly HookRole[];
   /** Runs one role. */
   run: (role: HookRole, input: HookInput, ctx: HookContext) => Promise<number>;
+  /**
+   * Loads config.ts, for the environment and configuration of the roles that need them and
+   * for the state directory when `--home` is missing. Without it the entry runs the deliver
+   * role only, and only with `--home`.
+   */
+  config?: () => Promise<typeof import("../config.ts")>;
 }
 
 /** The command line of a hook entry point. */
@@ -49,8 +55,19 @@ interface HookArgs {
   home?: string;
   timeout?: string;
   deno?: string;
+  session?: string;
+  event?: string;
   help?: boolean;
 }
+
+const OPTIONS: ReadonlySet<string> = new Set([
+  "role",
+  "home",
+  "timeout",
+  "deno",
+  "session",
+  "event",
+]);
 
 function helpText(entry: Entry): string {
   return `Usage: ${entry.name} [--role ROLE] [--home DIR] [--timeout SECONDS] [--deno PATH]
@@ -61,6 +78,8 @@ ${entry.summary}: reads the hook JSON on stdin.
   --timeout   the hook's timeout in the settings, in seconds (default 60); the hook
               finishes before it
   --deno      the deno binary, for starting the bridge
+  --session, --event  the session id and hook event, given together: stdin is not read
+              (fast.sh passes the session id it took from CLAUDE_CODE_SESSION_ID)
 Always exits 0 (the wake role exits 2 to wake Claude); problems go to hooks.log.`;
 }
 
@@ -70,7 +89,6 @@ Always exits 0 (the wake role exits 2 to wake Claude); problems go to hooks.log.
  */
 function parseHookArgs(args: readonly string[]): HookArgs {
   const out: HookArgs = {};
-  const names = new Set(["role", "home", "timeout", "deno"]);
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];
     if (arg === "--help" || arg === "-h") {
@@ -78,10 +96,10 @@ function parseHookArgs(args: readonly string[]): HookArgs {
       continue;
     }
     const m = /^--([a-z]+)(?:=(.*))?$/s.exec(arg);
-    if (!m || !names.has(m[1])) throw new TypeError(`Unknown option ${JSON.stringify(arg)}`);
+    if (!m || !OPTIONS.has(m[1])) throw new TypeError(`Unknown option ${JSON.stringify(arg)}`);
     const value = m[2] ?? args[++i];
     if (value === undefined) throw new TypeError(`Option --${m[1]} needs a value`);
-    out[m[1] as "role" | "home" | "timeout" | "deno"] = value;
+    out[m[1] as Exclude<keyof HookArgs, "help">] = value;
   }
   return out;
 }
@@ -125,13 +143,18 @@ export async function runMain(entry: Entry, args: string[], deps: MainDeps = {})
   let configModule: typeof import("../config.ts") | undefined;
   let env = deps.env;
   const fullEnv = async () => {
-    configModule ??= await import("../config.ts");
+    if (entry.config === undefined) throw new Error(`${entry.name} reads no configuration`);
+    configModule ??= await entry.config();
     env ??= readEnv([...configModule.ENV_VARS, ...HOOK_ENV_VARS, "CLAUDE_PROJECT_DIR"]);
     return env;
   };
   let home: string;
   try {
-    home = opts.home ?? (await import("../config.ts")).stateHome(await fullEnv());
+    if (opts.home !== undefined) home = opts.home;
+    else {
+      const e = await fullEnv();
+      home = configModule!.stateHome(e);
+    }
   } catch {
     return 0;
   }
@@ -143,15 +166,24 @@ export async function runMain(entry: Entry, args: string[], deps: MainDeps = {})
   // Leave room to exit cleanly before Claude Code kills the hook.
   const deadline = started + budgetMs - Math.min(3000, budgetMs * 0.2);
 
-  const read = await readAllText(
-    deps.stdin ?? Deno.stdin,
-    Math.max(100, Math.min(5000, deadline - now())),
-  );
-  if ("error" in read) {
-    log.warn(`hook input ignored: ${read.error}`);
-    return 0;
+  let text: string;
+  if (opts.session !== undefined && opts.event !== undefined) {
+    // The caller knows what the hook needs from stdin (fast.sh, with the session id Claude
+    // Code puts in the environment; the settings name the event): stdin, which holds a whole
+    // tool output after a tool call, is left unread, as fast.sh leaves it when nothing waits.
+    text = JSON.stringify({ session_id: opts.session, hook_event_name: opts.event });
+  } else {
+    const read = await readAllText(
+      deps.stdin ?? Deno.stdin,
+      Math.max(100, Math.min(5000, deadline - now())),
+    );
+    if ("error" in read) {
+      log.warn(`hook input ignored: ${read.error}`);
+      return 0;
+    }
+    text = read.text;
   }
-  const input = parseHookInput(read.text);
+  const input = parseHookInput(text);
   if (typeof input === "string") {
     log.warn(`hook input ignored: ${input}`);
     return 0;

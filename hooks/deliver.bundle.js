@@ -251,249 +251,6 @@ var init_perm_store = __esm({
   }
 });
 
-// errors.ts
-var ClaudeDiscordError, ConfigError;
-var init_errors = __esm({
-  "errors.ts"() {
-    ClaudeDiscordError = class extends Error {
-      /**
-       * Creates the error.
-       *
-       * @param message One sentence that names the problem and the fix.
-       * @param options The standard error options (`cause`).
-       */
-      constructor(message, options) {
-        super(message, options);
-        this.name = new.target.name;
-      }
-    };
-    ConfigError = class extends ClaudeDiscordError {
-    };
-  }
-});
-
-// config.ts
-var config_exports = {};
-__export(config_exports, {
-  DEFAULT_API_URL: () => DEFAULT_API_URL,
-  ENV_VARS: () => ENV_VARS,
-  botIdFromToken: () => botIdFromToken,
-  isBotTokenShape: () => isBotTokenShape,
-  isSnowflake: () => isSnowflake,
-  loadConfig: () => loadConfig,
-  parseWebhookUrl: () => parseWebhookUrl,
-  readConfigFile: () => readConfigFile,
-  stateHome: () => stateHome,
-  writeConfigFile: () => writeConfigFile
-});
-function isSnowflake(value) {
-  return typeof value === "string" && SNOWFLAKE.test(value);
-}
-function isBotTokenShape(token) {
-  const parts = token.split(".");
-  if (parts.length !== 3 || parts.some((p) => !/^[A-Za-z0-9_-]+=*$/.test(p))) return false;
-  return botIdFromToken(token) !== void 0;
-}
-function botIdFromToken(token) {
-  const first = token.split(".")[0] ?? "";
-  try {
-    let b64 = first.replaceAll("-", "+").replaceAll("_", "/");
-    while (b64.length % 4) b64 += "=";
-    const id = atob(b64);
-    return isSnowflake(id) ? id : void 0;
-  } catch {
-    return void 0;
-  }
-}
-function parseWebhookUrl(url, name = "DISCORD_WEBHOOK_URL") {
-  let parsed;
-  try {
-    parsed = new URL(url);
-  } catch {
-    throw new ConfigError(`${name} is not a URL: copy the webhook URL from Channel Settings > Integrations > Webhooks`);
-  }
-  const m = parsed.pathname.match(/^(.*)\/webhooks\/([0-9]+)\/([A-Za-z0-9_.-]+)\/?$/);
-  if (!(parsed.protocol === "https:" || parsed.protocol === "http:") || !m || !isSnowflake(m[2])) {
-    throw new ConfigError(`${name} does not have the shape \u2026/webhooks/{id}/{token}: copy the webhook URL from Channel Settings > Integrations > Webhooks`);
-  }
-  return {
-    id: m[2],
-    token: m[3],
-    base: `${parsed.origin}${m[1]}`
-  };
-}
-function stateHome(env = readEnv2()) {
-  const explicit = env.CLAUDE_DISCORD_HOME?.trim();
-  if (explicit) return explicit;
-  const home = env.HOME?.trim();
-  if (!home) {
-    throw new ConfigError("Neither CLAUDE_DISCORD_HOME nor HOME is set: set CLAUDE_DISCORD_HOME to a state directory");
-  }
-  return `${home.replace(/\/+$/, "")}/.claude/discord`;
-}
-function loadConfig(options = {}) {
-  const env = options.env ?? readEnv2();
-  const home = stateHome(env);
-  const file = readConfigFile(home);
-  const pick2 = (envName, key) => {
-    const fromEnv = env[envName];
-    return fromEnv !== void 0 && fromEnv.trim() !== "" ? fromEnv.trim() : file[key];
-  };
-  const token = optionalString2(pick2("DISCORD_BOT_TOKEN", "token"), "DISCORD_BOT_TOKEN");
-  if (token !== void 0 && !isBotTokenShape(token)) {
-    throw new ConfigError("DISCORD_BOT_TOKEN does not look like a bot token: copy it from the Developer Portal > Bot > Reset Token");
-  }
-  const channelId = optionalString2(pick2("DISCORD_CHANNEL_ID", "channelId"), "DISCORD_CHANNEL_ID");
-  if (channelId !== void 0 && !isSnowflake(channelId)) {
-    throw new ConfigError("DISCORD_CHANNEL_ID is not a Discord id: right-click the channel > Copy Channel ID (Developer Mode on)");
-  }
-  const webhookUrl = optionalString2(pick2("DISCORD_WEBHOOK_URL", "webhookUrl"), "DISCORD_WEBHOOK_URL");
-  if (webhookUrl !== void 0) parseWebhookUrl(webhookUrl);
-  const allowedUsers = parseAllowedUsers(pick2("DISCORD_ALLOWED_USERS", "allowedUsers"));
-  const apiUrl = parseApiUrl(pick2("DISCORD_API_URL", "apiUrl"));
-  const config = {
-    ...DEFAULT_OPTIONS,
-    ...validOptions(file),
-    home,
-    token,
-    channelId,
-    webhookUrl,
-    allowedUsers,
-    apiUrl
-  };
-  for (const key of options.require ?? []) {
-    if (config[key] === void 0) {
-      const envName = {
-        token: "DISCORD_BOT_TOKEN",
-        channelId: "DISCORD_CHANNEL_ID",
-        webhookUrl: "DISCORD_WEBHOOK_URL"
-      }[key];
-      throw new ConfigError(`${envName} is not set: run \`deno task setup\` or export ${envName}`);
-    }
-  }
-  return config;
-}
-function readConfigFile(home) {
-  const path = `${home}/config.json`;
-  const text = readTextIfExists(path);
-  if (text === void 0) return {};
-  let value;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    throw new ConfigError(`${path} is not valid JSON: fix it or run \`deno task setup\` again`);
-  }
-  if (value === null || typeof value !== "object" || Array.isArray(value)) {
-    throw new ConfigError(`${path} must hold a JSON object: fix it or run \`deno task setup\` again`);
-  }
-  return value;
-}
-function writeConfigFile(home, values) {
-  ensurePrivateDir(home);
-  const merged = {
-    ...readConfigFile(home)
-  };
-  for (const [k, v] of Object.entries(values)) {
-    if (v === void 0) delete merged[k];
-    else merged[k] = v;
-  }
-  const path = `${home}/config.json`;
-  writePrivateFileAtomic(path, JSON.stringify(merged, null, 2) + "\n");
-  return path;
-}
-function readEnv2() {
-  const env = {};
-  for (const name of ENV_VARS) {
-    try {
-      env[name] = Deno.env.get(name);
-    } catch {
-    }
-  }
-  return env;
-}
-function optionalString2(value, name) {
-  if (value === void 0 || value === null || value === "") return void 0;
-  if (typeof value !== "string") {
-    throw new ConfigError(`${name} must be a string: fix config.json or run \`deno task setup\``);
-  }
-  return value.trim();
-}
-function parseAllowedUsers(value) {
-  if (value === void 0 || value === null || value === "") return [];
-  const list = typeof value === "string" ? value.split(",").map((s) => s.trim()).filter((s) => s !== "") : Array.isArray(value) ? value.map((v) => String(v).trim()) : void 0;
-  if (list === void 0 || !list.every(isSnowflake)) {
-    throw new ConfigError("DISCORD_ALLOWED_USERS must be comma-separated Discord user ids: right-click a user > Copy User ID");
-  }
-  return [
-    ...new Set(list)
-  ];
-}
-function parseApiUrl(value) {
-  if (value === void 0 || value === null || value === "") return DEFAULT_API_URL;
-  let url;
-  try {
-    url = new URL(String(value));
-  } catch {
-    url = void 0;
-  }
-  if (!url || !(url.protocol === "http:" || url.protocol === "https:")) {
-    throw new ConfigError(`DISCORD_API_URL is not an http(s) URL: unset it for Discord, or use e.g. http://127.0.0.1:PORT/api`);
-  }
-  const base = `${url.origin}${url.pathname}`.replace(/\/+$/, "").replace(/\/v[0-9]+$/, "");
-  return base;
-}
-function validOptions(file) {
-  const out = {};
-  const num = (key) => {
-    const v = file[key];
-    if (v === void 0) return;
-    if (typeof v !== "number" || !Number.isFinite(v) || v < 0) {
-      throw new ConfigError(`config.json ${key} must be a non-negative number: fix or remove it`);
-    }
-    out[key] = v;
-  };
-  num("heldRetentionHours");
-  num("wakeTimeoutSeconds");
-  num("permissionTimeoutSeconds");
-  if (file.wakeOnMessage !== void 0) {
-    if (typeof file.wakeOnMessage !== "boolean") {
-      throw new ConfigError("config.json wakeOnMessage must be true or false: fix or remove it");
-    }
-    out.wakeOnMessage = file.wakeOnMessage;
-  }
-  if (file.mentionUserId !== void 0) {
-    if (!isSnowflake(file.mentionUserId)) {
-      throw new ConfigError("config.json mentionUserId must be a Discord user id: fix or remove it");
-    }
-    out.mentionUserId = file.mentionUserId;
-  }
-  return out;
-}
-var DEFAULT_API_URL, ENV_VARS, DEFAULT_OPTIONS, SNOWFLAKE;
-var init_config = __esm({
-  "config.ts"() {
-    init_errors();
-    init_fs();
-    DEFAULT_API_URL = "https://discord.com/api";
-    ENV_VARS = [
-      "DISCORD_BOT_TOKEN",
-      "DISCORD_CHANNEL_ID",
-      "DISCORD_WEBHOOK_URL",
-      "DISCORD_ALLOWED_USERS",
-      "DISCORD_API_URL",
-      "CLAUDE_DISCORD_HOME",
-      "HOME"
-    ];
-    DEFAULT_OPTIONS = {
-      heldRetentionHours: 24,
-      wakeOnMessage: true,
-      wakeTimeoutSeconds: 3600,
-      permissionTimeoutSeconds: 300
-    };
-    SNOWFLAKE = /^[0-9]{15,21}$/;
-  }
-});
-
 // inbox.ts
 init_fs();
 
@@ -1732,6 +1489,14 @@ function after(ms) {
 }
 
 // hooks/_main.ts
+var OPTIONS = /* @__PURE__ */ new Set([
+  "role",
+  "home",
+  "timeout",
+  "deno",
+  "session",
+  "event"
+]);
 function helpText(entry) {
   return `Usage: ${entry.name} [--role ROLE] [--home DIR] [--timeout SECONDS] [--deno PATH]
 
@@ -1741,16 +1506,12 @@ ${entry.summary}: reads the hook JSON on stdin.
   --timeout   the hook's timeout in the settings, in seconds (default 60); the hook
               finishes before it
   --deno      the deno binary, for starting the bridge
+  --session, --event  the session id and hook event, given together: stdin is not read
+              (fast.sh passes the session id it took from CLAUDE_CODE_SESSION_ID)
 Always exits 0 (the wake role exits 2 to wake Claude); problems go to hooks.log.`;
 }
 function parseHookArgs(args) {
   const out = {};
-  const names = /* @__PURE__ */ new Set([
-    "role",
-    "home",
-    "timeout",
-    "deno"
-  ]);
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];
     if (arg === "--help" || arg === "-h") {
@@ -1758,7 +1519,7 @@ function parseHookArgs(args) {
       continue;
     }
     const m = /^--([a-z]+)(?:=(.*))?$/s.exec(arg);
-    if (!m || !names.has(m[1])) throw new TypeError(`Unknown option ${JSON.stringify(arg)}`);
+    if (!m || !OPTIONS.has(m[1])) throw new TypeError(`Unknown option ${JSON.stringify(arg)}`);
     const value = m[2] ?? args[++i];
     if (value === void 0) throw new TypeError(`Option --${m[1]} needs a value`);
     out[m[1]] = value;
@@ -1792,7 +1553,8 @@ async function runMain(entry, args, deps = {}) {
   let configModule;
   let env = deps.env;
   const fullEnv = async () => {
-    configModule ??= await Promise.resolve().then(() => (init_config(), config_exports));
+    if (entry.config === void 0) throw new Error(`${entry.name} reads no configuration`);
+    configModule ??= await entry.config();
     env ??= readEnv([
       ...configModule.ENV_VARS,
       ...HOOK_ENV_VARS,
@@ -1802,7 +1564,11 @@ async function runMain(entry, args, deps = {}) {
   };
   let home;
   try {
-    home = opts.home ?? (await Promise.resolve().then(() => (init_config(), config_exports))).stateHome(await fullEnv());
+    if (opts.home !== void 0) home = opts.home;
+    else {
+      const e = await fullEnv();
+      home = configModule.stateHome(e);
+    }
   } catch {
     return 0;
   }
@@ -1810,12 +1576,21 @@ async function runMain(entry, args, deps = {}) {
   const timeoutSeconds = Number(opts.timeout ?? 60);
   const budgetMs = Number.isFinite(timeoutSeconds) && timeoutSeconds > 0 ? timeoutSeconds * 1e3 : 6e4;
   const deadline = started + budgetMs - Math.min(3e3, budgetMs * 0.2);
-  const read = await readAllText(deps.stdin ?? Deno.stdin, Math.max(100, Math.min(5e3, deadline - now())));
-  if ("error" in read) {
-    log.warn(`hook input ignored: ${read.error}`);
-    return 0;
+  let text;
+  if (opts.session !== void 0 && opts.event !== void 0) {
+    text = JSON.stringify({
+      session_id: opts.session,
+      hook_event_name: opts.event
+    });
+  } else {
+    const read = await readAllText(deps.stdin ?? Deno.stdin, Math.max(100, Math.min(5e3, deadline - now())));
+    if ("error" in read) {
+      log.warn(`hook input ignored: ${read.error}`);
+      return 0;
+    }
+    text = read.text;
   }
-  const input = parseHookInput(read.text);
+  const input = parseHookInput(text);
   if (typeof input === "string") {
     log.warn(`hook input ignored: ${input}`);
     return 0;

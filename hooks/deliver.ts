@@ -7,9 +7,12 @@
  * It runs on every tool call that finds mail (`hooks/fast.sh` starts Deno only then), and
  * Deno reads an entry point's whole module graph at start-up, including the modules behind
  * `hook.ts`'s dynamic role imports (Discord posting, the bridge daemon, permission
- * prompts): here they are not part of it. The settings fragment (`settings.ts`) points
- * the delivery hooks here, with `--allow-read` and `--allow-write` for the state directory
- * only (no env, no net).
+ * prompts): here they are not part of it, nor is config.ts (it needs `--home`). The
+ * settings fragment (`settings.ts`) runs it bundled (`hooks/deliver.bundle.js`, generated
+ * from this file) behind `hooks/fast.sh`, with `--allow-read` and `--allow-write` for the
+ * state directory only (no env, no net), and `--event=<hook event>`; fast.sh adds
+ * `--session=<id>` when Claude Code gave the id in `CLAUDE_CODE_SESSION_ID`, and then stdin
+ * (after a tool call, the whole tool output) is not read at all.
  *
  * ```sh
  * echo '{"session_id":"abc","hook_event_name":"PostToolUse"}' |
@@ -51,7 +54,8 @@ const ENTRY: Entry = {
  * PostToolUseFailure or UserPromptSubmit (and `--role` other than `deliver`) is logged and
  * ignored.
  *
- * @param args Command-line arguments (`--home`, `--timeout`, optional `--role=deliver`).
+ * @param args Command-line arguments: `--home` (required), `--timeout`, optionally
+ *   `--role=deliver`, and `--session` with `--event` instead of the JSON on stdin.
  * @param deps Injectable stdin, env, clock and output (tests).
  * @returns The exit code (always 0).
  *

@@ -23,7 +23,9 @@
 # Otherwise, or when the variable is absent, the first line of stdin is read and
 # session_id is taken out of it with parameter expansion. An id that is not
 # [A-Za-z0-9_-]{1,128} ends the hook quietly. When Deno does start, it gets the hook
-# JSON on stdin as Claude Code sent it. The script always exits 0 on its own.
+# JSON on stdin as Claude Code sent it, and in modes deliver and prompt with the id from the
+# environment also `--session=<id>` (hooks/deliver.ts then does not read stdin: a PostToolUse
+# input holds the whole tool output). The script always exits 0 on its own.
 mode=$1
 home=$2
 shift 2 2>/dev/null || exit 0
@@ -84,4 +86,7 @@ if [ -n "$line" ]; then
   { printf '%s\n' "$line"; while IFS= read -r chunk || [ -n "$chunk" ]; do printf '%s\n' "$chunk"; done; } | exec "$@"
   exit 0
 fi
+# The session id came from the environment: a delivery needs nothing else from stdin (the
+# settings name the event with --event), so Deno is told, and leaves stdin unread.
+case $mode in deliver | prompt) exec "$@" --session="$sid" ;; esac
 exec "$@"

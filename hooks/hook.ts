@@ -132,6 +132,7 @@ const ENTRY: Entry = {
   summary: "Claude Code hook dispatcher of claude-discord",
   roles: HOOK_ROLES,
   run: runHook,
+  config: () => import("../config.ts"),
 };
 
 /**

@@ -141,3 +141,45 @@ Deno.test("deliver.ts: its module graph holds none of the other roles' modules",
     assert(!files.includes(heavy), `${heavy} is in deliver.ts's graph: ${files.join(" ")}`);
   }
 });
+
+Deno.test("deliver.ts: with --session and --event it delivers without reading stdin", async () => {
+  await using h = await tempHome();
+  const inbox = new Inbox(h.home);
+  const sent = message("from the environment");
+  await inbox.append(SID, [sent]);
+  const out: string[] = [];
+  // A stdin that fails when read: the hook must not touch it.
+  const stdin = {
+    read(): Promise<number | null> {
+      return Promise.reject(new Error("stdin was read"));
+    },
+  };
+  const args = ["--home", h.home, "--session", SID, "--event", "UserPromptSubmit"];
+  assertEquals(await main(args, { stdin, out: (t) => out.push(t), err: () => {} }), 0);
+  assertEquals(frameIds(additionalContext(out[0])), [sent.id]);
+  assertEquals(JSON.parse(out[0]).hookSpecificOutput.hookEventName, "UserPromptSubmit");
+  // A bad session id from the command line is refused like one from stdin.
+  await inbox.append(SID, [message("still here")]);
+  const bad = ["--home", h.home, "--session", "../x", "--event", "PostToolUse"];
+  assertEquals(await main(bad, { stdin, out: (t) => out.push(t), err: () => {} }), 0);
+  assertEquals(out.length, 1);
+  assertEquals(await inbox.pending(SID), 1);
+});
+
+Deno.test("deliver.ts: the settings command with CLAUDE_CODE_SESSION_ID leaves stdin unread", async () => {
+  await using h = await tempHome();
+  const command = commandOf(settingsFor(h.home), "PostToolUse", "deliver");
+  assert(command.includes(" --event=PostToolUse"), command);
+  const inbox = new Inbox(h.home);
+  const sent = message("no stdin needed");
+  await inbox.append(SID, [sent]);
+  // Not JSON at all: read, it would be ignored (and nothing delivered).
+  const r = await runHookCommand(command, "not json", { CLAUDE_CODE_SESSION_ID: SID });
+  assertEquals(r.code, 0, r.stderr);
+  assertEquals(frameIds(additionalContext(r.stdout)), [sent.id]);
+  // Without the variable, fast.sh takes the id from stdin and Deno reads stdin as before.
+  await inbox.append(SID, [message("with stdin")]);
+  assertEquals((await runHookCommand(command, "not json")).stdout, "");
+  const r2 = await runHookCommand(command, fixture("PostToolUse", SID));
+  assertEquals(frameIds(additionalContext(r2.stdout)).length, 1);
+});

@@ -115,8 +115,8 @@ Deno.test("buildSettings: events, matchers, timeouts, async and asyncRewake", ()
     deliver,
     "set -- deliver /h/state /usr/bin/deno run --no-prompt --no-lock " +
       "--quiet --no-config --no-code-cache --allow-read=/h/state --allow-write=/h/state " +
-      "/ck/hooks/deliver.bundle.js --role=deliver --home=/h/state --timeout=30; " +
-      ". /ck/hooks/fast.sh",
+      "/ck/hooks/deliver.bundle.js --role=deliver --home=/h/state --timeout=30 " +
+      "--event=PostToolUse; . /ck/hooks/fast.sh",
   );
   assertEquals(s.enabledMcpjsonServers, ["discord"]);
   const off = buildSettings({ ...OPTS, wakeOnMessage: false });
