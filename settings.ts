@@ -33,7 +33,8 @@
  * and `--no-config` (the hooks import only relative modules; a project's deno.json never
  * applies). The delivery role, on every tool call that finds mail, runs
  * `hooks/deliver.bundle.js`: `hooks/deliver.ts` (that role alone) bundled into one module,
- * with `--no-code-cache` (compiling it costs less than opening V8's code cache); the others
+ * with `--no-code-cache` (compiling it costs less than opening V8's code cache) and
+ * `--v8-flags=--jitless` (its short run is faster without machine code); the others
  * run `hooks/hook.ts`. The `fast.sh` commands source it (`set -- MODE H DENO…; . fast.sh`)
  * rather than start a second shell. The delivery commands name their event (`--event=…`);
  * with the session id from `CLAUDE_CODE_SESSION_ID`, which fast.sh then adds as `--session`,
@@ -240,8 +241,9 @@ export function hookArgv(
     // parsed at every start, and a deno.json of the project Claude works in never applies.
     "--no-config",
     // The delivery role runs on every tool call that finds mail: one pre-bundled module of
-    // its own (hooks/deliver.ts bundled), compiled faster than V8's code cache is opened.
-    ...(role === "deliver" ? ["--no-code-cache"] : []),
+    // its own (hooks/deliver.ts bundled), compiled faster than V8's code cache is opened, and
+    // run by V8's interpreter alone (a short run gains nothing from compiling machine code).
+    ...(role === "deliver" ? ["--no-code-cache", "--v8-flags=--jitless"] : []),
     ...rolePermissionFlags(role, options),
     role === "deliver" ? `${root}/hooks/deliver.bundle.js` : `${root}/hooks/hook.ts`,
     `--role=${role}`,

@@ -8,6 +8,7 @@
 //
 // Run: deno bench -A bench/hooks_bench.ts (the summary prints the ratios).
 import { Inbox } from "../inbox.ts";
+import { SessionRegistry } from "../sessions.ts";
 import { buildSettings } from "../settings.ts";
 
 const root = decodeURIComponent(new URL("..", import.meta.url).pathname).replace(/\/+$/, "");
@@ -53,6 +54,8 @@ async function sh(
   return new TextDecoder().decode(out.stdout);
 }
 
+// As in a real session, SessionStart registered it before any tool call.
+await new SessionRegistry(home).register({ id: SID, cwd: "/home/user/project" });
 const inbox = new Inbox(home);
 let n = 0n;
 async function oneMessage(): Promise<void> {
@@ -103,10 +106,14 @@ Deno.bench({
 // code cache on, the update check on), in a directory without a deno.json (this checkout's
 // config and lock file are not the baseline's to load). The hook may use any flags it likes
 // (settings.ts: --no-config, --no-code-cache, a pre-bundled module); the baseline gets none.
+// Each ~70 ms; a fixed 40 runs (after 5 warm-up runs) keep the means steady on a shared machine.
+const RUNS = { n: 40, warmup: 5 };
+
 Deno.bench({
   name: "deno run empty.ts",
   group: "one message",
   baseline: true,
+  ...RUNS,
   fn: async () => {
     await sh(`${Deno.execPath()} run --no-prompt ${empty}`, {}, home);
   },
@@ -115,6 +122,7 @@ Deno.bench({
 Deno.bench({
   name: "PostToolUse hook delivering one message",
   group: "one message",
+  ...RUNS,
   fn: async (b) => {
     await oneMessage();
     b.start();

@@ -12,6 +12,7 @@
 // delivers nothing (Claude Code discards a killed hook's output) and the events stay.
 import { Inbox, type InboxEvent } from "../inbox.ts";
 import { ensurePrivateDir, readTextIfExists, writePrivateFileAtomic } from "../_fs.ts";
+import { readFull } from "../_inbox_io.ts";
 import { withFileLock } from "../_lock.ts";
 import { type HookContext, hookPaths } from "./_context.ts";
 import { DEFAULT_BUDGET, deliveryText, type FrameContext, splitBatch } from "./_format.ts";
@@ -29,35 +30,55 @@ function overflowPath(home: string, sid: string): string {
   return `${hookPaths(home).overflowDir}/${sid}.jsonl`;
 }
 
-/** The overflow file's events (`undefined` when there is no such file). */
-function readOverflow(path: string): InboxEvent[] | undefined {
-  const text = readTextIfExists(path);
-  if (text === undefined) return undefined;
-  const out: InboxEvent[] = [];
-  for (const line of text.split("\n")) {
+/**
+ * The overflow file's events and size. Opened with `create`: an absent file becomes an empty
+ * one (and stays, 0 bytes, like the session's lock file beside it), so this hot path throws
+ * no error (a Deno process pays about a millisecond for its first one).
+ */
+function readOverflow(path: string): { events: InboxEvent[]; size: number } {
+  const file = Deno.openSync(path, { read: true, write: true, create: true, mode: 0o600 });
+  let bytes: Uint8Array;
+  try {
+    bytes = new Uint8Array(file.statSync().size);
+    bytes = bytes.subarray(0, readFull(file, bytes));
+  } finally {
+    file.close();
+  }
+  const events: InboxEvent[] = [];
+  if (bytes.length === 0) return { events, size: 0 };
+  for (const line of new TextDecoder().decode(bytes).split("\n")) {
     if (line.trim() === "") continue;
     try {
       const e = JSON.parse(line);
       if (e && typeof e.id === "string" && e.author && typeof e.author.name === "string") {
-        out.push(e as InboxEvent);
+        events.push(e as InboxEvent);
       }
     } catch {
       // a damaged line cannot be shown; it is dropped with the rewrite
     }
   }
-  return out;
+  return { events, size: bytes.length };
 }
 
+/** Keeps `events` for the next delivery (an empty list empties the file). */
 function writeOverflow(path: string, events: readonly InboxEvent[]): void {
   if (events.length === 0) {
-    try {
-      Deno.removeSync(path);
-    } catch (err) {
-      if (!(err instanceof Deno.errors.NotFound)) throw err;
-    }
+    Deno.truncateSync(path, 0);
     return;
   }
   writePrivateFileAtomic(path, events.map((e) => JSON.stringify(e)).join("\n") + "\n");
+}
+
+/** Whether `$home/hooks/perm` exists (a listing of `$home/hooks`: no error when it does not). */
+function hasPermDir(home: string): boolean {
+  try {
+    for (const entry of Deno.readDirSync(hookPaths(home).dir)) {
+      if (entry.name === "perm") return entry.isDirectory;
+    }
+  } catch {
+    // no hooks directory: no prompts either
+  }
+  return false;
 }
 
 /** Notes for events that answered a permission prompt (written by the permission hook). */
@@ -79,9 +100,10 @@ export function readPermNotes(home: string): Map<string, string> {
 /**
  * What the session record tells the frames. The record (sessions.ts, the file `fast.sh`
  * tests too) is read directly: this is the hot path, and the registry module with its
- * liveness checks is more code to load than the two fields it would give.
+ * liveness checks is more code to load than the two fields it would give. `perm: false`
+ * (no `hooks/perm` directory) skips the permission notes.
  */
-export function frameContext(home: string, sid: string): FrameContext {
+export function frameContext(home: string, sid: string, perm = true): FrameContext {
   let record: { id?: unknown; name?: unknown; threadId?: unknown } | undefined;
   try {
     const text = readTextIfExists(`${home.replace(/\/+$/, "")}/sessions/${sid}.json`);
@@ -95,7 +117,7 @@ export function frameContext(home: string, sid: string): FrameContext {
     ...(ok && typeof record?.threadId === "string" && record.threadId
       ? { threadId: record.threadId }
       : {}),
-    notes: readPermNotes(home),
+    notes: perm ? readPermNotes(home) : new Map(),
   };
 }
 
@@ -134,20 +156,22 @@ export async function takePending(
   ensurePrivateDir(paths.overflowDir);
   return await withFileLock(`${paths.overflowDir}/${sid}.lock`, async () => {
     const overflow = readOverflow(path);
-    const carry = overflow ?? [];
+    const carry = overflow.events;
+    // Permission prompts leave files under hooks/perm: without it there is nothing to read.
+    const perm = hasPermDir(ctx.home);
     let result: Taken = { shown: [], left: 0 };
     const show = async (events: InboxEvent[]) => {
       const seen = new Set<string>();
       const unique = events.filter((e) => !seen.has(e.id) && (seen.add(e.id), true));
-      const fc = frameContext(ctx.home, sid);
+      const fc = frameContext(ctx.home, sid, perm);
       const { frames, now, later } = splitBatch(unique, DEFAULT_BUDGET, fc);
       emit(render(frames, now, later.length, fc));
       // A text answer to an open permission prompt must stay visible to that prompt's hook.
-      if (mayHavePrompt(ctx.home, sid)) {
+      if (perm && mayHavePrompt(ctx.home, sid)) {
         (await import("./_perm_store.ts")).keepCandidates(ctx.home, sid, now, ctx.now());
       }
       // After the text is out: keep the rest for the next delivery.
-      if (overflow !== undefined || later.length > 0) writeOverflow(path, later);
+      if (overflow.size > 0 || later.length > 0) writeOverflow(path, later);
       result = { shown: now, left: later.length };
     };
     let claimed = false;

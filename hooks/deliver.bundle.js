@@ -1215,31 +1215,54 @@ function overflowPath(home, sid) {
   return `${hookPaths(home).overflowDir}/${sid}.jsonl`;
 }
 function readOverflow(path) {
-  const text = readTextIfExists(path);
-  if (text === void 0) return void 0;
-  const out = [];
-  for (const line of text.split("\n")) {
+  const file = Deno.openSync(path, {
+    read: true,
+    write: true,
+    create: true,
+    mode: 384
+  });
+  let bytes;
+  try {
+    bytes = new Uint8Array(file.statSync().size);
+    bytes = bytes.subarray(0, readFull(file, bytes));
+  } finally {
+    file.close();
+  }
+  const events = [];
+  if (bytes.length === 0) return {
+    events,
+    size: 0
+  };
+  for (const line of new TextDecoder().decode(bytes).split("\n")) {
     if (line.trim() === "") continue;
     try {
       const e = JSON.parse(line);
       if (e && typeof e.id === "string" && e.author && typeof e.author.name === "string") {
-        out.push(e);
+        events.push(e);
       }
     } catch {
     }
   }
-  return out;
+  return {
+    events,
+    size: bytes.length
+  };
 }
 function writeOverflow(path, events) {
   if (events.length === 0) {
-    try {
-      Deno.removeSync(path);
-    } catch (err) {
-      if (!(err instanceof Deno.errors.NotFound)) throw err;
-    }
+    Deno.truncateSync(path, 0);
     return;
   }
   writePrivateFileAtomic(path, events.map((e) => JSON.stringify(e)).join("\n") + "\n");
+}
+function hasPermDir(home) {
+  try {
+    for (const entry of Deno.readDirSync(hookPaths(home).dir)) {
+      if (entry.name === "perm") return entry.isDirectory;
+    }
+  } catch {
+  }
+  return false;
 }
 function readPermNotes(home) {
   const notes = /* @__PURE__ */ new Map();
@@ -1254,7 +1277,7 @@ function readPermNotes(home) {
   }
   return notes;
 }
-function frameContext(home, sid) {
+function frameContext(home, sid, perm = true) {
   let record;
   try {
     const text = readTextIfExists(`${home.replace(/\/+$/, "")}/sessions/${sid}.json`);
@@ -1270,7 +1293,7 @@ function frameContext(home, sid) {
     ...ok && typeof record?.threadId === "string" && record.threadId ? {
       threadId: record.threadId
     } : {},
-    notes: readPermNotes(home)
+    notes: perm ? readPermNotes(home) : /* @__PURE__ */ new Map()
   };
 }
 function mayHavePrompt(home, sid) {
@@ -1290,7 +1313,8 @@ async function takePending(ctx, sid, emit, render = deliveryText) {
   ensurePrivateDir(paths.overflowDir);
   return await withFileLock(`${paths.overflowDir}/${sid}.lock`, async () => {
     const overflow = readOverflow(path);
-    const carry = overflow ?? [];
+    const carry = overflow.events;
+    const perm = hasPermDir(ctx.home);
     let result = {
       shown: [],
       left: 0
@@ -1298,13 +1322,13 @@ async function takePending(ctx, sid, emit, render = deliveryText) {
     const show = async (events) => {
       const seen = /* @__PURE__ */ new Set();
       const unique = events.filter((e) => !seen.has(e.id) && (seen.add(e.id), true));
-      const fc = frameContext(ctx.home, sid);
+      const fc = frameContext(ctx.home, sid, perm);
       const { frames, now, later } = splitBatch(unique, DEFAULT_BUDGET, fc);
       emit(render(frames, now, later.length, fc));
-      if (mayHavePrompt(ctx.home, sid)) {
+      if (perm && mayHavePrompt(ctx.home, sid)) {
         (await Promise.resolve().then(() => (init_perm_store(), perm_store_exports))).keepCandidates(ctx.home, sid, now, ctx.now());
       }
-      if (overflow !== void 0 || later.length > 0) writeOverflow(path, later);
+      if (overflow.size > 0 || later.length > 0) writeOverflow(path, later);
       result = {
         shown: now,
         left: later.length

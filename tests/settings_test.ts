@@ -114,7 +114,8 @@ Deno.test("buildSettings: events, matchers, timeouts, async and asyncRewake", ()
   assertEquals(
     deliver,
     "set -- deliver /h/state /usr/bin/deno run --no-prompt --no-lock " +
-      "--quiet --no-config --no-code-cache --allow-read=/h/state --allow-write=/h/state " +
+      "--quiet --no-config --no-code-cache --v8-flags=--jitless --allow-read=/h/state " +
+      "--allow-write=/h/state " +
       "/ck/hooks/deliver.bundle.js --role=deliver --home=/h/state --timeout=30 " +
       "--event=PostToolUse; . /ck/hooks/fast.sh",
   );
