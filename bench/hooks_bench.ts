@@ -131,3 +131,55 @@ Deno.bench({
     if (!out.includes("additionalContext")) throw new Error("nothing delivered");
   },
 });
+
+// The groups above time each side in its own stretch, so a shared machine's load changing in
+// between moves their ratio. This one alternates the two commands of each pair (the order
+// swapped every pair) and prints the median of the 40 per-pair ratios beside the groups'.
+const paired: string[] = [];
+addEventListener("unload", () => {
+  if (paired.length > 0) console.log(`\nhook overhead, paired\n  ${paired.join("\n  ")}`);
+});
+
+async function timed(run: () => Promise<unknown>): Promise<number> {
+  const t0 = performance.now();
+  await run();
+  return performance.now() - t0;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+}
+
+let pairedRun: Promise<void> | undefined;
+Deno.bench({
+  name: "paired ratios (40 alternating pairs each)",
+  group: "paired",
+  n: 1,
+  warmup: 0,
+  // deno bench may call this more than once even with n: 1; the figures need one run.
+  fn: async () =>
+    await (pairedRun ??= (async () => {
+      const baseline = () => sh(`${Deno.execPath()} run --no-prompt ${empty}`, {}, home);
+      const hook = async () => {
+        const out = await sh(deliver, { CLAUDE_CODE_SESSION_ID: SID });
+        if (!out.includes("additionalContext")) throw new Error("nothing delivered");
+      };
+      const withMessage: number[] = [];
+      const emptyBox: number[] = [];
+      for (let i = 0; i < 40; i++) {
+        await oneMessage();
+        const h = i % 2 === 0 ? await timed(hook) : 0;
+        const base = await timed(baseline);
+        withMessage.push((i % 2 === 0 ? h : await timed(hook)) / base);
+        const idle = () => sh(deliver, { CLAUDE_CODE_SESSION_ID: SID });
+        const d = i % 2 === 0 ? await timed(idle) : 0;
+        const t = await timed(() => sh("true"));
+        emptyBox.push((i % 2 === 0 ? d : await timed(idle)) / t);
+      }
+      paired.push(
+        `with a message: ${median(withMessage).toFixed(2)}x deno run empty.ts (target <= 1.2)`,
+        `empty mailbox: ${median(emptyBox).toFixed(2)}x sh -c true (target <= 3)`,
+      );
+    })()),
+});
