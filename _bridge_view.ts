@@ -101,6 +101,3 @@ export class CachedRoutingView implements RoutingView {
     }
   }
 }
-
-// The registry's default liveness, re-exported for the modules that import it from here.
-export { pidAlive } from "./_procs.ts";

@@ -7,7 +7,7 @@ import { probeBridge } from "./daemon.ts";
 import { HELD, Inbox } from "./inbox.ts";
 import { SessionRegistry } from "./sessions.ts";
 import { readTextIfExists } from "./_fs.ts";
-import { pidAlive } from "./_bridge_view.ts";
+import { pidAlive } from "./_procs.ts";
 
 /** One live session in the status. */
 export interface SessionStatus {
