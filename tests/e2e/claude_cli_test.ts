@@ -14,7 +14,7 @@ import {
   text,
   toolUse,
 } from "../../testing/anthropic.ts";
-import { assert, assertEquals, assertMatch } from "../_assert.ts";
+import { assert, assertEquals, assertMatch, waitFor } from "../_assert.ts";
 import {
   captureCommand,
   type ClaudeSandbox,
@@ -455,7 +455,15 @@ Deno.test({
     const exitedAt = Number(await Deno.readTextFile(`${root}/rewake_exit`));
     console.log(`asyncRewake: hook exit -> next model request in ${wokeAt - exitedAt} ms`);
 
-    const captured = await readCaptured(s.captured);
+    // The woken turn's Stop hook runs after its text is on screen: wait for its capture.
+    const captured = await waitFor(
+      "the Stop hook of the woken turn",
+      async () => {
+        const all = await readCaptured(s.captured);
+        return only(all, "Stop").length >= 2 ? all : undefined;
+      },
+      15_000,
+    );
     const notification = only(captured, "Notification")[0];
     assertEquals(notification.notification_type, "permission_prompt");
     assertMatch(String(notification.message), /needs your permission/);
