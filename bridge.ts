@@ -83,9 +83,9 @@ import {
 } from "./daemon.ts";
 import { ClaudeDiscordError, ConfigError } from "./errors.ts";
 import { createLogger, describeError } from "./log.ts";
-import { Bridge } from "./_bridge.ts";
+import { Bridge } from "./_bridge/bridge.ts";
 
-export { Bridge, type BridgeOptions, type BridgeStats } from "./_bridge.ts";
+export { Bridge, type BridgeOptions, type BridgeStats } from "./_bridge/bridge.ts";
 export type { Logger } from "./log.ts";
 export type { InboxAttachment, InboxEvent } from "./inbox.ts";
 export type { BridgeStatusFile } from "./daemon.ts";

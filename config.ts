@@ -28,7 +28,7 @@
  * @module
  */
 import { ConfigError } from "./errors.ts";
-import { ensurePrivateDir, readTextIfExists, writePrivateFileAtomic } from "./_fs.ts";
+import { ensurePrivateDir, readTextIfExists, writePrivateFileAtomic } from "./_shared/fs.ts";
 
 /** The default REST base (without the `/v10` version). */
 export const DEFAULT_API_URL = "https://discord.com/api";

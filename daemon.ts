@@ -39,7 +39,7 @@
  */
 import { ENV_VARS } from "./config.ts";
 import { ClaudeDiscordError, StateError } from "./errors.ts";
-import { ensurePrivateDir, readTextIfExists, writePrivateFileAtomic } from "./_fs.ts";
+import { ensurePrivateDir, readTextIfExists, writePrivateFileAtomic } from "./_shared/fs.ts";
 
 /** The files of the bridge under a state directory. */
 export interface BridgePaths {

@@ -30,8 +30,8 @@
  * because its catch-up cursor only advances after `append` resolves. Ids that are already
  * pending or recently delivered are skipped, so re-sending after a crash is safe. An
  * instance remembers what it appended and re-reads only what others changed since
- * (`_inbox_pending.ts`); a claim looks pending ids up in the delivered log's text instead of
- * parsing it all (`_inbox_lookup.ts`).
+ * (`_inbox/pending.ts`); a claim looks pending ids up in the delivered log's text instead of
+ * parsing it all (`_inbox/lookup.ts`).
  *
  * @example Append, then claim
  * ```ts
@@ -58,9 +58,9 @@
  *
  * @module
  */
-import { ensurePrivateDir, writePrivateFileAtomic } from "./_fs.ts";
-import { withFileLock } from "./_lock.ts";
-import { waitForChange } from "./_inbox_wait.ts";
+import { ensurePrivateDir, writePrivateFileAtomic } from "./_shared/fs.ts";
+import { withFileLock } from "./_shared/lock.ts";
+import { waitForChange } from "./_inbox/wait.ts";
 import {
   appendCommit,
   appendDurably,
@@ -71,9 +71,9 @@ import {
   readSplit,
   type RejectedEntry,
   sizeOf,
-} from "./_inbox_io.ts";
-import { readDeliveredLookup } from "./_inbox_lookup.ts";
-import { PendingIds } from "./_inbox_pending.ts";
+} from "./_inbox/io.ts";
+import { readDeliveredLookup } from "./_inbox/lookup.ts";
+import { PendingIds } from "./_inbox/pending.ts";
 
 /** A file attached to a Discord message. */
 export interface InboxAttachment {
@@ -325,7 +325,7 @@ export class Inbox {
       const box = readSplit(path);
       if (box === undefined) return [];
       const deliveredPath = this.#deliveredPath(mailbox);
-      // Looked up, not parsed: see _inbox_lookup.ts (a claim usually runs in a fresh process).
+      // Looked up, not parsed: see _inbox/lookup.ts (a claim usually runs in a fresh process).
       const log = readDeliveredLookup(deliveredPath);
       const known = new Set<string>();
       const events: InboxEvent[] = [];

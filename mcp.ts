@@ -101,15 +101,15 @@ import { createLogger, type Logger } from "./log.ts";
 import { Inbox } from "./inbox.ts";
 import { recordPost } from "./posts.ts";
 import { SessionRegistry } from "./sessions.ts";
-import { ensurePrivateDir } from "./_fs.ts";
-import { DiscordRest, type DiscordRestOptions } from "./_discord_rest.ts";
-import { SessionResolver, type SessionSource } from "./_mcp_session.ts";
-import { type ProcessProbe, systemProbe } from "./_procs.ts";
-import { ChannelGuard } from "./_mcp_targets.ts";
-import { discordFix, type ToolContext } from "./_mcp_context.ts";
-import { TOOLS } from "./_mcp_tools.ts";
-import { DEFAULT_UPLOAD_LIMIT, MAX_REQUEST_BYTES } from "./_mcp_files.ts";
-import { type ChannelInbox, findChannelFlag, runChannelPump } from "./_mcp_channel.ts";
+import { ensurePrivateDir } from "./_shared/fs.ts";
+import { DiscordRest, type DiscordRestOptions } from "./_discord/rest.ts";
+import { SessionResolver, type SessionSource } from "./_mcp/session.ts";
+import { type ProcessProbe, systemProbe } from "./_shared/procs.ts";
+import { ChannelGuard } from "./_mcp/targets.ts";
+import { discordFix, type ToolContext } from "./_mcp/context.ts";
+import { TOOLS } from "./_mcp/tools.ts";
+import { DEFAULT_UPLOAD_LIMIT, MAX_REQUEST_BYTES } from "./_mcp/files.ts";
+import { type ChannelInbox, findChannelFlag, runChannelPump } from "./_mcp/channel.ts";
 
 /** Options of {@linkcode createDiscordMcpServer}. */
 export interface DiscordMcpOptions {

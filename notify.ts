@@ -55,7 +55,7 @@ import {
   DiscordHttp,
   DiscordUnreachableError,
   type RetryPolicy,
-} from "./_discord_http.ts";
+} from "./_discord/http.ts";
 import {
   renderStatus,
   type StatusField,
@@ -63,9 +63,9 @@ import {
   type StatusSession,
   type StatusState,
   validateStatusInput,
-} from "./_notify_render.ts";
-import { isBadWebhook, Sender } from "./_notify_send.ts";
-import { cliInput, HELP, parseCli, UsageError } from "./_notify_cli.ts";
+} from "./_notify/render.ts";
+import { isBadWebhook, Sender } from "./_notify/send.ts";
+import { cliInput, HELP, parseCli, UsageError } from "./_notify/cli.ts";
 import {
   acquireLock,
   appendSpool,
@@ -77,10 +77,10 @@ import {
   rewriteSpool,
   type ThreadsFile,
   writeThreads,
-} from "./_notify_store.ts";
+} from "./_notify/store.ts";
 
 export type { StatusField, StatusInput, StatusSession, StatusState };
-export type { RetryPolicy } from "./_discord_http.ts";
+export type { RetryPolicy } from "./_discord/http.ts";
 
 /** Options of {@linkcode createNotifier}. */
 export interface NotifierOptions {

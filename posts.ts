@@ -24,8 +24,8 @@
  *
  * @module
  */
-import { ensurePrivateDir, writePrivateFileAtomic } from "./_fs.ts";
-import { withFileLock } from "./_lock.ts";
+import { ensurePrivateDir, writePrivateFileAtomic } from "./_shared/fs.ts";
+import { withFileLock } from "./_shared/lock.ts";
 
 /** How many posts the index keeps by default (it is compacted past twice that). */
 export const DEFAULT_MAX_POSTS = 10_000;

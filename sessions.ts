@@ -24,10 +24,10 @@
  *
  * @module
  */
-import { ensurePrivateDir, readTextIfExists, writePrivateFileAtomic } from "./_fs.ts";
-import { withFileLock } from "./_lock.ts";
+import { ensurePrivateDir, readTextIfExists, writePrivateFileAtomic } from "./_shared/fs.ts";
+import { withFileLock } from "./_shared/lock.ts";
 import { StateError } from "./errors.ts";
-import { pidAlive } from "./_procs.ts";
+import { pidAlive } from "./_shared/procs.ts";
 
 /** What the registry knows about one session. */
 export interface SessionRecord {

@@ -45,10 +45,10 @@ import { type Config, ENV_VARS, loadConfig } from "./config.ts";
 import { ConfigError } from "./errors.ts";
 import { describeError } from "./log.ts";
 import { buildSettings, mcpConfig, type SettingsOptions } from "./settings.ts";
-import { applyChange, installTarget, planMerge, planRemoval } from "./_setup_install.ts";
-import { collectStatus, homeFrom, renderStatus } from "./_setup_status.ts";
-import { pluginDataDir, stalePluginFiles, writePluginFiles } from "./_plugin.ts";
-import { PromptAborted, terminalPrompter } from "./_setup_prompt.ts";
+import { applyChange, installTarget, planMerge, planRemoval } from "./_setup/install.ts";
+import { collectStatus, homeFrom, renderStatus } from "./_setup/status.ts";
+import { pluginDataDir, stalePluginFiles, writePluginFiles } from "./_setup/plugin.ts";
+import { PromptAborted, terminalPrompter } from "./_setup/prompt.ts";
 
 const HELP =
   `Usage: setup.ts [options]           set up (asks for what is missing, checks, installs, tests)
@@ -207,7 +207,7 @@ export async function main(
       return 0;
     }
     if (command === "doctor") {
-      const { runDoctor, renderChecks } = await import("./_setup_doctor.ts");
+      const { runDoctor, renderChecks } = await import("./_setup/doctor.ts");
       const checks = await runDoctor({
         home,
         loadConfig: load,
@@ -223,7 +223,7 @@ export async function main(
     if (flags.print || flags["print-mcp"] || flags.write || flags["write-mcp"]) {
       return fragments(flags, load(), home, io);
     }
-    const { runSetup } = await import("./_setup_flow.ts");
+    const { runSetup } = await import("./_setup/flow.ts");
     const interactive = Deno.stdin.isTerminal() && Deno.stdout.isTerminal();
     const timeout = Number(flags["live-timeout"] ?? 120);
     if (!(timeout > 0)) {

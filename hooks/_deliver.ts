@@ -11,9 +11,9 @@
 // inside the claim's deliver callback, before the commit: a hook killed before the commit
 // delivers nothing (Claude Code discards a killed hook's output) and the events stay.
 import { Inbox, type InboxEvent } from "../inbox.ts";
-import { ensurePrivateDir, readTextIfExists, writePrivateFileAtomic } from "../_fs.ts";
-import { readFull } from "../_inbox_io.ts";
-import { withFileLock } from "../_lock.ts";
+import { ensurePrivateDir, readTextIfExists, writePrivateFileAtomic } from "../_shared/fs.ts";
+import { readFull } from "../_inbox/io.ts";
+import { withFileLock } from "../_shared/lock.ts";
 import { type HookContext, hookPaths } from "./_context.ts";
 import { DEFAULT_BUDGET, deliveryText, type FrameContext, splitBatch } from "./_format.ts";
 import type { HookInput } from "./_input.ts";

@@ -4,7 +4,7 @@
 // Notices repeat-protect themselves: the same kind of notice with the same text is not
 // posted twice within REPEAT_MS, and PostToolUseFailure notices (a failing command is
 // ordinary work) at most once per FAILURE_MS per session.
-import { ensurePrivateDir, readTextIfExists, writePrivateFileAtomic } from "../_fs.ts";
+import { ensurePrivateDir, readTextIfExists, writePrivateFileAtomic } from "../_shared/fs.ts";
 import type { StatusInput } from "../notify.ts";
 import { type HookContext, hookPaths } from "./_context.ts";
 import { sessionRegistry } from "./_registry.ts";

@@ -6,7 +6,7 @@
 //   session's mailbox while a prompt was open, so the permission hook still sees them.
 // - `$home/audit.log` (0600): one JSON line per settled prompt.
 import type { InboxEvent } from "../inbox.ts";
-import { ensurePrivateDir, readTextIfExists, writePrivateFileAtomic } from "../_fs.ts";
+import { ensurePrivateDir, readTextIfExists, writePrivateFileAtomic } from "../_shared/fs.ts";
 import { hookPaths } from "./_context.ts";
 import { textDecision } from "./_perm_text.ts";
 

@@ -18,10 +18,10 @@
 //   did). Every outcome is appended to `$home/audit.log` (0600): who, what, how, when.
 // - On timeout: no decision (Claude Code shows its terminal prompt), and the message is
 //   edited to say so.
-import { DEFAULT_RETRY, DiscordHttp } from "../_discord_http.ts";
+import { DEFAULT_RETRY, DiscordHttp } from "../_discord/http.ts";
 import { Inbox, type InboxEvent } from "../inbox.ts";
 import { recordPost } from "../posts.ts";
-import { ensurePrivateDir, readTextIfExists, writePrivateFileAtomic } from "../_fs.ts";
+import { ensurePrivateDir, readTextIfExists, writePrivateFileAtomic } from "../_shared/fs.ts";
 import { type HookContext, hookPaths, remaining } from "./_context.ts";
 import { type HookInput, str } from "./_input.ts";
 import { postStatus, sessionRecord } from "./_post.ts";

@@ -3,7 +3,7 @@
 //
 // The session's pid (for liveness) is the Claude Code process: Claude Code 2.1.x puts it
 // in the hook's environment as CLAUDE_PID; without it the hook walks up its ancestors
-// (_procs.ts: /proc or ps, when Deno lets it look) to the first process named `claude`
+// (_shared/procs.ts: /proc or ps, when Deno lets it look) to the first process named `claude`
 // (the native build) or a `node` whose command line mentions claude (the npm build). When
 // neither is found no pid is recorded and liveness falls back to the registry's last-seen
 // time.
@@ -14,10 +14,10 @@
 // A failed start is not retried by this session's hooks for 30 s.
 import { bridgeCommand, probeBridge, startDetached } from "../daemon.ts";
 import { Inbox } from "../inbox.ts";
-import { ensurePrivateDir, readTextIfExists, writePrivateFileAtomic } from "../_fs.ts";
+import { ensurePrivateDir, readTextIfExists, writePrivateFileAtomic } from "../_shared/fs.ts";
 import { type HookContext, hookPaths } from "./_context.ts";
 import { sessionRegistry } from "./_registry.ts";
-import { ancestors, type ProcessProbe, systemProbe } from "../_procs.ts";
+import { ancestors, type ProcessProbe, systemProbe } from "../_shared/procs.ts";
 import { deliverRole } from "./_deliver.ts";
 import { type HookInput, str } from "./_input.ts";
 
@@ -30,7 +30,7 @@ const START_BACKOFF_MS = 30_000;
  *
  * @param env The environment.
  * @param ppid This process's parent pid. Default `Deno.ppid`.
- * @param probe The process tree. Default: `/proc`, else `ps`, else none (see _procs.ts).
+ * @param probe The process tree. Default: `/proc`, else `ps`, else none (see _shared/procs.ts).
  * @returns The pid, or `undefined`.
  */
 export function findClaudePid(

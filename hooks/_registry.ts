@@ -1,5 +1,5 @@
 // Private: the session registry as the hooks use it (liveness: sessions.ts's default,
-// _procs.ts `pidAlive`; "cannot tell" counts as alive, so the registry's time-to-live and
+// _shared/procs.ts `pidAlive`; "cannot tell" counts as alive, so the registry's time-to-live and
 // SessionEnd end a session whose process cannot be checked).
 import { SessionRegistry } from "../sessions.ts";
 

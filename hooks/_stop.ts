@@ -19,7 +19,7 @@
 // cannot wake Claude twice with the same text or wake it with nothing; and a runaway guard
 // allows at most MAX_WAKES wake-ups per session in WAKE_WINDOW_MS.
 import { Inbox } from "../inbox.ts";
-import { ensurePrivateDir, readTextIfExists, writePrivateFileAtomic } from "../_fs.ts";
+import { ensurePrivateDir, readTextIfExists, writePrivateFileAtomic } from "../_shared/fs.ts";
 import { type HookContext, hookPaths, remaining } from "./_context.ts";
 import { takePending } from "./_deliver.ts";
 import { wakeText } from "./_format.ts";

@@ -10,7 +10,7 @@ import {
 } from "../settings.ts";
 import { mergeIntoFile } from "../setup.ts";
 import { assert, assertEquals, assertMatch } from "./_assert.ts";
-import { ROOT, tempHome } from "./_hooks.ts";
+import { ROOT, tempHome } from "./hooks/_helpers.ts";
 
 const OPTS = {
   home: "/h/state",

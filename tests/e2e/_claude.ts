@@ -9,7 +9,7 @@
 // CLAUDE_CODE_BIN=/path/to/claude overrides the location.
 
 import { fileURLToPath } from "node:url";
-import { runBounded } from "../_hooks.ts";
+import { runBounded } from "../hooks/_helpers.ts";
 
 /** The Claude Code version the e2e tests are pinned to. */
 export const CLAUDE_CODE_VERSION = "2.1.330";

@@ -14,7 +14,7 @@ import { startDiscordServer } from "../../testing/mod.ts";
 import { HELD, Inbox } from "../../inbox.ts";
 import { writeConfigFile } from "../../config.ts";
 import { readBridgeStatus, stopBridge } from "../../daemon.ts";
-import { pluginDataDir } from "../../_plugin.ts";
+import { pluginDataDir } from "../../_setup/plugin.ts";
 import { assert, assertEquals, assertMatch } from "../_assert.ts";
 import { createClaudeSandbox, locateClaude } from "./_claude.ts";
 

@@ -12,7 +12,7 @@ import {
 import { startDiscordServer } from "../../testing/mod.ts";
 import { HELD, Inbox } from "../../inbox.ts";
 import { stopBridge } from "../../daemon.ts";
-import { runSetup } from "../../_setup_flow.ts";
+import { runSetup } from "../../_setup/flow.ts";
 import { assertEquals, assertMatch } from "../_assert.ts";
 import { createClaudeSandbox, locateClaude } from "./_claude.ts";
 

@@ -1,0 +1,525 @@
+// Private: the bridge itself: one gateway connection, every accepted event into the right
+// mailboxes, catch-up from history after every (re)connect. bridge.ts is the thin entry point.
+import { ClaudeDiscordError, DiscordApiError } from "../errors.ts";
+import { HELD, Inbox, type InboxEvent } from "../inbox.ts";
+import type { Logger } from "../log.ts";
+import { PostIndex } from "../posts.ts";
+import { routeEvent } from "../routing.ts";
+import { SessionRegistry } from "../sessions.ts";
+import { bridgePaths, type BridgeStatusFile } from "../daemon.ts";
+import {
+  createDiscordBot,
+  type DiscordBot,
+  type GatewayGuard,
+  guardGateway,
+  stopDiscordBot,
+} from "../_discord/gateway.ts";
+import type { RawChannel, RawInteraction, RawMessage, RawReaction } from "../_discord/raw.ts";
+import { DiscordRest } from "../_discord/rest.ts";
+import {
+  interactionToEvent,
+  messageDropReason,
+  messageToEvent,
+  type Place,
+  reactionToEvent,
+} from "./events.ts";
+import { CursorStore, CursorTracker, type Tracked } from "./cursors.ts";
+import { MailboxWriter } from "./writer.ts";
+import { CachedRoutingView } from "./view.ts";
+import { CatchUp } from "./catchup.ts";
+import { ChannelMap, chatChannelProblem, tokenRejected } from "./channels.ts";
+import { StatusBoard } from "./status.ts";
+
+/** Options of {@linkcode Bridge}. */
+export interface BridgeOptions {
+  /** Bot token. */
+  token: string;
+  /** The chat channel. */
+  channelId: string;
+  /** The STATUS webhook; its channel's threads are watched too. */
+  webhookUrl?: string;
+  /** Users whose messages are delivered. */
+  allowedUsers: readonly string[];
+  /** REST base without version. */
+  apiUrl: string;
+  /** State directory. */
+  home: string;
+  /** Held-box retention (hours). Default 24. */
+  heldRetentionHours?: number;
+  /** Where to log. */
+  log: Logger;
+  /** Clock (ms). Default `Date.now`. */
+  now?: () => number;
+  /** Randomness in [0, 1). Default `Math.random`. */
+  random?: () => number;
+  /** Told after every durable mailbox append (benchmarks, tests). */
+  onWritten?: (mailbox: string, events: readonly InboxEvent[]) => void;
+  /** How long the session list may be cached, ms. Default 100. */
+  sessionCacheMs?: number;
+  /** How often status.json is refreshed while counters change, ms. Default 2000. */
+  statusIntervalMs?: number;
+}
+
+/** Counters of a running bridge. */
+export interface BridgeStats {
+  /** Gateway state. */
+  state: BridgeStatusFile["state"];
+  /** Mailbox lines written. */
+  delivered: number;
+  /** Messages not delivered, by reason. */
+  dropped: Record<string, number>;
+  /** Catch-ups finished. */
+  catchUps: number;
+  /** Gateway connections closed (each followed by a reconnect). */
+  disconnects: number;
+  /** Events routed but not yet durable. */
+  inFlight: number;
+}
+
+const SEEN_MAX = 20_000;
+const DONE: Promise<void> = Promise.resolve();
+
+/** The bridge. `start()` it, then `stop()` it; `done` settles when it ends. */
+export class Bridge {
+  readonly #o: BridgeOptions;
+  readonly #log: Logger;
+  readonly #now: () => number;
+  readonly #allowed: Set<string>;
+  readonly #rest: DiscordRest;
+  readonly #ackRest: DiscordRest;
+  readonly #writer: MailboxWriter;
+  readonly #inbox: Inbox;
+  /** Ids routed to the held box because no session was live (not because routing failed). */
+  readonly #heldForLackOfSessions = new Set<string>();
+  readonly #view: CachedRoutingView;
+  readonly #cursors: CursorStore;
+  readonly #tracker: CursorTracker;
+  readonly #catchUp: CatchUp;
+  readonly #channels: ChannelMap;
+  readonly #status: StatusBoard;
+  /** Ids handled recently (bounded), and the ones not durable yet with their promise. */
+  readonly #seen = new Set<string>();
+  readonly #inFlight = new Map<string, Promise<void>>();
+  readonly #ready = Promise.withResolvers<void>();
+  readonly #done = Promise.withResolvers<void>();
+  #bot: DiscordBot | undefined;
+  #guard: GatewayGuard | undefined;
+  #stopping = false;
+  #fatal: ClaudeDiscordError | undefined;
+  #stopped: Promise<void> | undefined;
+  #warnedEmptyAt = -Infinity;
+  #sleepers = new Set<() => void>();
+
+  /**
+   * Creates a bridge (nothing connects before {@linkcode Bridge.start}).
+   *
+   * @param options Token, channel, allowlist, API base, state directory, logger.
+   */
+  constructor(options: BridgeOptions) {
+    this.#o = options;
+    this.#log = options.log;
+    this.#now = options.now ?? Date.now;
+    this.#allowed = new Set(options.allowedUsers);
+    this.#status = new StatusBoard(options.home, options.log, this.#now);
+    const rest = { token: options.token, apiUrl: options.apiUrl, random: options.random };
+    this.#rest = new DiscordRest(rest);
+    // An interaction answer later than 3 s is useless: a short budget.
+    this.#ackRest = new DiscordRest({
+      ...rest,
+      retry: { budgetMs: 2500, timeoutMs: 2500, maxAttempts: 3 },
+    });
+    const inbox = new Inbox(options.home, {
+      heldRetentionHours: options.heldRetentionHours,
+      onWarning: (m) => this.#log.warn(`inbox: ${m}`),
+    });
+    this.#inbox = inbox;
+    this.#writer = new MailboxWriter(inbox, {
+      onError: (mailbox, err, attempt) =>
+        this.#log.error(`cannot write to mailbox ${mailbox} (attempt ${attempt})`, err),
+      onWritten: (mailbox, events) => {
+        this.#status.delivered += events.length;
+        this.#status.touch();
+        options.onWritten?.(mailbox, events);
+      },
+    });
+    this.#view = new CachedRoutingView(
+      new SessionRegistry(options.home),
+      new PostIndex(options.home),
+      { maxAgeMs: options.sessionCacheMs },
+    );
+    this.#cursors = new CursorStore(bridgePaths(options.home).cursors, {
+      now: this.#now(),
+      onError: (err) => this.#log.error("cannot save the catch-up cursors", err),
+    });
+    this.#tracker = new CursorTracker(this.#cursors);
+    this.#channels = new ChannelMap(options.channelId, this.#rest, options.log);
+    this.#catchUp = new CatchUp({
+      rest: this.#rest,
+      cursors: this.#cursors,
+      tracker: this.#tracker,
+      log: this.#log,
+      random: options.random ?? Math.random,
+      sleep: (ms) => this.#sleep(ms),
+      stopped: () => this.#stopping,
+      guildId: () => this.#channels.guildId,
+      accepts: (parentId) => this.#channels.accepts(parentId),
+      learnThread: (t) => this.#channels.learn(t),
+      chatId: options.channelId,
+      ingest: (m, place) => this.#process(m, place, false),
+      onDone: () => {
+        this.#status.lastCatchUpAt = new Date(this.#now()).toISOString();
+        this.#status.touch();
+      },
+      now: this.#now,
+    });
+    // Nobody may be left with an unhandled rejection from these.
+    this.#ready.promise.catch(() => {});
+    this.#done.promise.catch(() => {});
+  }
+
+  /** Settles when the bridge ends: resolves after `stop()`, rejects on a fatal error. */
+  get done(): Promise<void> {
+    return this.#done.promise;
+  }
+
+  /**
+   * Connects and catches up. Resolves once the gateway is connected and the first
+   * catch-up finished; rejects on a fatal error (bad token, missing intent, unknown channel).
+   * While Discord cannot be reached it keeps retrying (with backoff) and does not settle.
+   */
+  start(): Promise<void> {
+    this.#run().catch((err) => this.#fail(err));
+    return this.#ready.promise;
+  }
+
+  /** Counters. */
+  stats(): BridgeStats {
+    return {
+      state: this.#status.state,
+      delivered: this.#status.delivered,
+      dropped: { ...this.#status.dropped },
+      catchUps: this.#catchUp.completed,
+      disconnects: this.#status.disconnects,
+      inFlight: this.#writer.pending,
+    };
+  }
+
+  /** Runs a full catch-up now and waits for it (tests). */
+  async catchUpNow(): Promise<void> {
+    await this.#catchUp.all(this.#tracker.epoch);
+  }
+
+  /** Resolves when every accepted event so far is durable. */
+  async idle(): Promise<void> {
+    await this.#catchUp.idle();
+    await this.#writer.idle();
+  }
+
+  /** Disconnects, writes what is queued (up to 5 s), saves the cursors. Idempotent. */
+  stop(): Promise<void> {
+    this.#stopped ??= this.#shutdown();
+    return this.#stopped;
+  }
+
+  async #shutdown(): Promise<void> {
+    this.#stopping = true;
+    this.#status.setState("stopping");
+    for (const wake of this.#sleepers) wake();
+    this.#guard?.stop();
+    if (this.#bot) {
+      const bot = this.#bot;
+      await Promise.race([
+        stopDiscordBot(bot).catch((err) => this.#log.warn(`gateway shutdown: ${err}`)),
+        new Promise((resolve) => setTimeout(resolve, 2000)),
+      ]);
+    }
+    await this.#writer.close(5000);
+    this.#cursors.close();
+    this.#status.stop();
+    this.#log.info(`stopped (delivered ${this.#status.delivered})`);
+    this.#ready.reject(
+      this.#fatal ?? new ClaudeDiscordError("The bridge stopped before it connected"),
+    );
+    if (this.#fatal) this.#done.reject(this.#fatal);
+    else this.#done.resolve();
+  }
+
+  #fail(err: unknown): void {
+    if (this.#stopping) return;
+    this.#log.error("fatal", err);
+    const error = err instanceof ClaudeDiscordError
+      ? err
+      : new ClaudeDiscordError(`The bridge failed: ${(err as Error)?.message ?? err}`, {
+        cause: err,
+      });
+    this.#status.warning = error.message;
+    this.#fatal = error;
+    this.#ready.reject(error);
+    void this.stop();
+  }
+
+  async #run(): Promise<void> {
+    this.#log.info(`starting (pid ${Deno.pid}, api ${new URL(this.#o.apiUrl).host})`);
+    this.#status.start(this.#o.statusIntervalMs ?? 2000);
+
+    const chat = await this.#retrying(
+      "read the chat channel",
+      () => this.#rest.getChannel(this.#o.channelId),
+      (err) => chatChannelProblem(err, this.#o.channelId),
+    );
+    if (chat === undefined) return;
+    this.#channels.guildId = chat.guild_id ?? "";
+    if (this.#o.webhookUrl) {
+      const hook = await this.#retrying(
+        "read the webhook",
+        () => this.#rest.getWebhook(this.#o.webhookUrl!),
+        (err) => {
+          if (err instanceof DiscordApiError && err.status >= 400 && err.status < 500) {
+            this.#log.warn(
+              `DISCORD_WEBHOOK_URL cannot be read (${err.message}): threads of the notification channel are not watched; run setup`,
+            );
+            return "skip";
+          }
+          return undefined;
+        },
+      );
+      if (this.#stopping) return;
+      this.#channels.notifyId = hook === "skip" ? undefined : hook?.channel_id;
+    }
+    this.#log.info(
+      `watching channel ${this.#o.channelId}${
+        this.#channels.notifyId ? ` and threads of ${this.#channels.notifyId}` : ""
+      }; ${this.#allowed.size} allowed user(s)`,
+    );
+
+    const bot = createDiscordBot({
+      token: this.#o.token,
+      apiUrl: this.#o.apiUrl,
+      log: this.#log,
+      onDispatch: (t, d) => this.#onDispatch(t, d),
+    });
+    this.#bot = bot;
+    this.#guard = guardGateway(bot, {
+      random: this.#o.random,
+      onFatal: (code, message) => this.#fail(new DiscordApiError(message, 0, code)),
+      onBackoff: (ms, n) => this.#log.warn(`gateway: attempt ${n} failed; retrying in ${ms} ms`),
+      onClose: (code, reason) => {
+        this.#status.disconnects++;
+        this.#log.warn(`gateway closed (${code}${reason ? ` ${reason}` : ""}); reconnecting`);
+        this.#status.setState("reconnecting");
+      },
+    });
+    await this.#retrying("connect to the gateway", () => bot.start(), (err) => {
+      const status = (err as { cause?: { status?: number } })?.cause?.status;
+      if (status === 401) throw tokenRejected(401);
+      return undefined;
+    });
+  }
+
+  /**
+   * Runs `fn` until it succeeds, backing off on errors `classify` does not settle. `classify`
+   * may throw (fatal) or return a value to use instead. Returns `undefined` when stopped.
+   */
+  async #retrying<T, S>(
+    what: string,
+    fn: () => Promise<T>,
+    classify: (err: unknown) => S | undefined,
+  ): Promise<T | S | undefined> {
+    for (let attempt = 1; !this.#stopping; attempt++) {
+      try {
+        return await fn();
+      } catch (err) {
+        const settled = classify(err);
+        if (settled !== undefined) return settled;
+        const ceiling = Math.min(30_000, 500 * 2 ** (attempt - 1));
+        const ms = Math.round(ceiling / 2 + (this.#o.random ?? Math.random)() * ceiling / 2);
+        this.#log.warn(
+          `cannot ${what} (attempt ${attempt}): ${(err as Error)?.message}; retrying in ${ms} ms`,
+        );
+        this.#status.setState("reconnecting");
+        await this.#sleep(ms);
+      }
+    }
+    return undefined;
+  }
+
+  #sleep(ms: number): Promise<void> {
+    if (this.#stopping) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.#sleepers.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.#sleepers.add(done);
+    });
+  }
+
+  #onDispatch(t: string, d: unknown): void {
+    if (this.#stopping) return;
+    switch (t) {
+      case "READY":
+      case "RESUMED":
+        return this.#onConnected(t);
+      case "GUILD_CREATE":
+        return this.#channels.learnGuild(d as { id: string; channels?: RawChannel[] });
+      case "THREAD_CREATE":
+      case "THREAD_UPDATE":
+      case "CHANNEL_CREATE":
+      case "CHANNEL_UPDATE":
+        return this.#channels.learn(d as RawChannel);
+      case "THREAD_LIST_SYNC":
+        for (const th of (d as { threads?: RawChannel[] }).threads ?? []) this.#channels.learn(th);
+        return;
+      case "MESSAGE_CREATE":
+        return this.#onLiveMessage(d as RawMessage);
+      case "INTERACTION_CREATE":
+        return this.#onInteraction(d as RawInteraction);
+      case "MESSAGE_REACTION_ADD":
+        return this.#onReaction(d as RawReaction);
+    }
+  }
+
+  #onConnected(t: string): void {
+    this.#guard?.healthy();
+    const epoch = this.#tracker.newEpoch();
+    this.#status.setState("connected");
+    this.#log.info(t === "READY" ? "connected (READY)" : "resumed (RESUMED)");
+    this.#catchUp.all(epoch).then(
+      () => this.#ready.resolve(),
+      (err) => this.#log.error("catch-up failed", err),
+    );
+  }
+
+  #onLiveMessage(m: RawMessage): void {
+    if (!m?.id || !m.channel_id) return;
+    const place = this.#channels.placeOf(m.channel_id);
+    if (place === "ignore") return;
+    if (place === "unknown") {
+      return this.#channels.whenKnown(m.channel_id, () => this.#onLiveMessage(m));
+    }
+    if (this.#tracker.hasGap(m.channel_id)) this.#catchUp.channel(m.channel_id, place);
+    void this.#process(m, place, true);
+  }
+
+  /** Filters, routes and writes one message; resolves when it is durable (or dropped). */
+  #process(m: RawMessage, place: Place, live: boolean): Promise<void> {
+    if (this.#seen.has(m.id)) return this.#inFlight.get(m.id) ?? DONE;
+    this.#seen.add(m.id);
+    if (this.#seen.size > SEEN_MAX) {
+      const oldest = this.#seen.values().next().value;
+      if (oldest !== undefined) this.#seen.delete(oldest);
+    }
+    const reason = messageDropReason(m, this.#allowed);
+    if (reason !== undefined) {
+      this.#status.drop(reason);
+      if (reason === "empty") this.#warnEmpty(m);
+      if (live) this.#tracker.begin(m.channel_id, m.id, 0);
+      return DONE;
+    }
+    const event = messageToEvent(m, place);
+    const mailboxes = this.#route(event);
+    const tracked = live ? this.#tracker.begin(m.channel_id, m.id, mailboxes.length) : undefined;
+    const promise = this.#writeAll(mailboxes, event, tracked).then(() => {
+      if (this.#heldForLackOfSessions.has(event.id)) this.#releaseHeldToNewSession();
+    }).finally(() => {
+      this.#heldForLackOfSessions.delete(event.id);
+      this.#inFlight.delete(m.id);
+    });
+    this.#inFlight.set(m.id, promise);
+    return promise;
+  }
+
+  /**
+   * A session may have registered (and released the held box) between routing a message to
+   * the held box and writing it there: hand the held box to the newest live session then, so
+   * the message does not wait for yet another session to start.
+   */
+  #releaseHeldToNewSession(): void {
+    const newest = this.#view.newestLiveSession();
+    if (newest === undefined) return;
+    this.#inbox.releaseHeld(newest.id).then(
+      (n) => n > 0 && this.#log.info(`held box: ${n} message(s) to new session ${newest.name}`),
+      (err) => this.#log.error("cannot release the held box", err),
+    );
+  }
+
+  /** Routes an event; if routing itself fails (a damaged state file), holds it rather than lose it. */
+  #route(event: InboxEvent): string[] {
+    try {
+      const mailboxes = routeEvent(event, this.#view).mailboxes;
+      if (mailboxes.length === 1 && mailboxes[0] === HELD) {
+        this.#heldForLackOfSessions.add(event.id);
+      }
+      return mailboxes;
+    } catch (err) {
+      this.#log.error(`cannot route ${event.kind} ${event.id}; keeping it in the held box`, err);
+      return event.kind === "message" ? [HELD] : [];
+    }
+  }
+
+  async #writeAll(mailboxes: string[], event: InboxEvent, tracked?: Tracked): Promise<void> {
+    await Promise.all(mailboxes.map(async (mailbox) => {
+      await this.#writer.write(mailbox, event);
+      if (tracked) this.#tracker.complete(tracked);
+    }));
+  }
+
+  #warnEmpty(m: RawMessage): void {
+    const now = this.#now();
+    if (now - this.#warnedEmptyAt < 600_000) return;
+    this.#warnedEmptyAt = now;
+    this.#status.warning =
+      "Discord sends messages without their text: turn on MESSAGE CONTENT INTENT " +
+      "in the Developer Portal > your application > Bot > Privileged Gateway Intents";
+    this.#log.error(`${this.#status.warning} (message ${m.id} from ${m.author?.id} arrived empty)`);
+    this.#status.touch();
+  }
+
+  #onInteraction(i: RawInteraction): void {
+    if (!i?.id || !i.token) return;
+    const ack = (body: { type: number; data?: Record<string, unknown> }) =>
+      this.#ackRest.interactionCallback(i.id, i.token, body).catch((err) =>
+        this.#log.warn(`cannot answer interaction ${i.id}: ${err?.message}`)
+      );
+    const ephemeral = (content: string) => ack({ type: 4, data: { content, flags: 64 } });
+    if (i.type !== 3) {
+      if (i.type === 2 || i.type === 5) void ephemeral("claude-discord has no commands.");
+      return;
+    }
+    const user = i.member?.user ?? i.user;
+    const customId = i.data?.custom_id ?? "";
+    if (!customId.startsWith("cd:")) return void ack({ type: 6 });
+    if (!user?.id || !this.#allowed.has(user.id)) {
+      this.#status.drop("not-allowed");
+      return void ephemeral("Only users on this bot's allowlist can answer.");
+    }
+    const channelId = i.channel_id ?? i.message?.channel_id ?? "";
+    const place = this.#channels.placeOf(channelId);
+    if (place === "ignore") return void ack({ type: 6 });
+    const event = interactionToEvent(i, place === "unknown" ? {} : place);
+    const mailboxes = this.#route(event);
+    if (mailboxes.length === 0) {
+      return void ephemeral("This prompt is not waiting for an answer any more.");
+    }
+    // Answer once the click is stored (normally a few ms), and within 2 s in any case.
+    const stored = this.#writeAll(mailboxes, event);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    Promise.race([stored, new Promise((r) => (timer = setTimeout(r, 2000)))]).then(() => {
+      clearTimeout(timer);
+      return ack({ type: 6 });
+    });
+  }
+
+  #onReaction(r: RawReaction): void {
+    if (!r?.message_id || !r.user_id || r.member?.user?.bot) return;
+    if (r.user_id === this.#bot?.id.toString()) return;
+    if (!this.#allowed.has(r.user_id)) return this.#status.drop("not-allowed");
+    const place = this.#channels.placeOf(r.channel_id);
+    if (place === "ignore") return;
+    const event = reactionToEvent(r, place === "unknown" ? {} : place, this.#now());
+    const mailboxes = this.#route(event);
+    if (mailboxes.length > 0) void this.#writeAll(mailboxes, event);
+  }
+}

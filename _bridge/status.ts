@@ -1,0 +1,101 @@
+// Private: the bridge's counters and state, published to status.json (see daemon.ts) when the
+// state changes and every `intervalMs` while counters change; drop counts go to the log.
+import { type BridgeStatusFile, writeBridgeStatus } from "../daemon.ts";
+import type { Logger } from "../log.ts";
+
+/** Counters and state of one bridge run. */
+export class StatusBoard {
+  readonly #home: string;
+  readonly #log: Logger;
+  readonly #now: () => number;
+  readonly #startedAt: string;
+  #state: BridgeStatusFile["state"] = "starting";
+  #since: string;
+  #dirty = true;
+  #timers: ReturnType<typeof setInterval>[] = [];
+  #droppedLogged = "";
+  /** Mailbox lines written. */
+  delivered = 0;
+  /** Messages not delivered, by reason. */
+  readonly dropped: Record<string, number> = {};
+  /** Gateway connections closed. */
+  disconnects = 0;
+  /** ISO time of the last full catch-up. */
+  lastCatchUpAt: string | undefined;
+  /** A problem the user should fix. */
+  warning: string | undefined;
+
+  constructor(home: string, log: Logger, now: () => number) {
+    this.#home = home;
+    this.#log = log;
+    this.#now = now;
+    this.#startedAt = new Date(now()).toISOString();
+    this.#since = this.#startedAt;
+  }
+
+  /** The gateway state. */
+  get state(): BridgeStatusFile["state"] {
+    return this.#state;
+  }
+
+  /** Starts the periodic status refresh and the drop summary in the log (every minute). */
+  start(intervalMs: number): void {
+    this.publish();
+    this.#timers.push(setInterval(() => this.#dirty && this.publish(), intervalMs));
+    this.#timers.push(setInterval(() => this.logDrops(), 60_000));
+  }
+
+  /** Stops the timers, logs the drop summary and publishes a last time. */
+  stop(): void {
+    for (const t of this.#timers) clearInterval(t);
+    this.#timers = [];
+    this.logDrops();
+    this.publish();
+  }
+
+  /** Marks counters as changed. */
+  touch(): void {
+    this.#dirty = true;
+  }
+
+  /** Counts a message that is not delivered. */
+  drop(reason: string): void {
+    this.dropped[reason] = (this.dropped[reason] ?? 0) + 1;
+    this.#dirty = true;
+  }
+
+  /** Changes the state (never out of "stopping") and publishes it. */
+  setState(state: BridgeStatusFile["state"]): void {
+    if (this.#state === state || this.#state === "stopping") return;
+    this.#state = state;
+    this.#since = new Date(this.#now()).toISOString();
+    this.publish();
+  }
+
+  /** Writes status.json now. */
+  publish(): void {
+    this.#dirty = false;
+    try {
+      writeBridgeStatus(this.#home, {
+        pid: Deno.pid,
+        startedAt: this.#startedAt,
+        state: this.#state,
+        since: this.#since,
+        ...(this.lastCatchUpAt ? { lastCatchUpAt: this.lastCatchUpAt } : {}),
+        delivered: this.delivered,
+        dropped: { ...this.dropped },
+        ...(this.warning ? { warning: this.warning } : {}),
+      });
+    } catch (err) {
+      this.#log.warn(`cannot write status.json: ${(err as Error)?.message}`);
+    }
+  }
+
+  /** Logs the drop counts if they changed since the last time. */
+  logDrops(): void {
+    const text = Object.entries(this.dropped).map(([k, v]) => `${k} ${v}`).join(", ");
+    if (text === "" || text === this.#droppedLogged) return;
+    this.#droppedLogged = text;
+    this.#log.info(`not delivered so far: ${text}`);
+  }
+}

@@ -1,0 +1,103 @@
+// Private: the routing view of the bridge, backed by the session registry and the posts
+// index. The registry is re-read at most every `maxAgeMs` (a burst of messages costs one
+// directory read per interval, not one per message); a lookup that misses (unknown thread or
+// name, no live session) re-reads it at once when the registry directory changed since, so a
+// session that registered or got its thread a moment ago is never routed past. The posts
+// index is checked per lookup (one stat when unchanged).
+import type { PostIndex } from "../posts.ts";
+import type { RoutedSession, RoutingView } from "../routing.ts";
+import type { SessionRecord, SessionRegistry } from "../sessions.ts";
+
+/** A {@linkcode RoutingView} over the registry and the posts index. */
+export class CachedRoutingView implements RoutingView {
+  readonly #registry: SessionRegistry;
+  readonly #posts: PostIndex;
+  readonly #maxAgeMs: number;
+  readonly #now: () => number;
+  #at = -Infinity;
+  #dirStamp: number | undefined;
+  #readAt = 0;
+  #all: SessionRecord[] = [];
+  #live: SessionRecord[] = [];
+
+  constructor(
+    registry: SessionRegistry,
+    posts: PostIndex,
+    options: { maxAgeMs?: number; now?: () => number } = {},
+  ) {
+    this.#registry = registry;
+    this.#posts = posts;
+    this.#maxAgeMs = options.maxAgeMs ?? 100;
+    this.#now = options.now ?? performance.now.bind(performance);
+  }
+
+  /** Forgets the cached registry (the next lookup re-reads it). */
+  invalidate(): void {
+    this.#at = -Infinity;
+  }
+
+  liveSessions(): readonly RoutedSession[] {
+    return this.#lookup(() => this.#live.length > 0 ? this.#live : undefined) ?? this.#live;
+  }
+
+  /** The live session that started last (fresh view on a miss), or `undefined`. */
+  newestLiveSession(): SessionRecord | undefined {
+    this.liveSessions();
+    let newest: SessionRecord | undefined;
+    for (const r of this.#live) if (!newest || r.started > newest.started) newest = r;
+    return newest;
+  }
+
+  sessionByThread(threadId: string): RoutedSession | undefined {
+    return this.#lookup(() => {
+      let best: SessionRecord | undefined;
+      for (const r of this.#all) {
+        if (r.threadId === threadId && (!best || r.lastSeen > best.lastSeen)) best = r;
+      }
+      return best;
+    });
+  }
+
+  sessionByName(name: string): RoutedSession | undefined {
+    const wanted = name.replace(/^@/, "").toLowerCase();
+    return this.#lookup(() => this.#live.find((r) => r.name.toLowerCase() === wanted));
+  }
+
+  postOwner(messageId: string): string | undefined {
+    return this.#posts.ownerOf(messageId);
+  }
+
+  /** Runs `find` on the cached view; on a miss, once more on a fresh one if the registry changed. */
+  #lookup<T>(find: () => T | undefined): T | undefined {
+    this.#refresh(false);
+    const hit = find();
+    if (hit !== undefined || !this.#refresh(true)) return hit;
+    return find();
+  }
+
+  /** Re-reads the registry when the cache is old, or (forced) when its directory changed. */
+  #refresh(force: boolean): boolean {
+    const now = this.#now();
+    const fresh = now - this.#at < this.#maxAgeMs;
+    if (fresh && !force) return false;
+    const stamp = this.#stamp();
+    // Modification times have millisecond precision: a change in the millisecond of the last
+    // read could hide behind an equal stamp, so such a stamp counts as changed.
+    const unchanged = stamp !== undefined && stamp === this.#dirStamp && stamp < this.#readAt - 1;
+    if (fresh && unchanged) return false;
+    this.#readAt = Date.now();
+    this.#all = this.#registry.list();
+    this.#live = this.#all.filter((r) => this.#registry.isLive(r));
+    this.#at = now;
+    this.#dirStamp = stamp;
+    return true;
+  }
+
+  #stamp(): number | undefined {
+    try {
+      return Deno.statSync(this.#registry.directory).mtime?.getTime();
+    } catch {
+      return undefined;
+    }
+  }
+}

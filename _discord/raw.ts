@@ -1,0 +1,116 @@
+// Private: the Discord JSON shapes (snake_case, as sent) this package reads.
+
+/** A user as Discord sends it. */
+export interface RawUser {
+  /** User id. */
+  id: string;
+  /** Unique username. */
+  username: string;
+  /** Display name. */
+  global_name?: string | null;
+  /** A bot account. */
+  bot?: boolean;
+  /** Discord's system user. */
+  system?: boolean;
+}
+
+/** An attachment as Discord sends it. */
+export interface RawAttachment {
+  /** Attachment id. */
+  id: string;
+  /** File name. */
+  filename: string;
+  /** Size in bytes. */
+  size: number;
+  /** CDN URL. */
+  url: string;
+  /** MIME type. */
+  content_type?: string;
+}
+
+/** A message as Discord sends it (gateway MESSAGE_CREATE or REST). */
+export interface RawMessage {
+  /** Message id. */
+  id: string;
+  /** Channel or thread id. */
+  channel_id: string;
+  /** Guild id (gateway only). */
+  guild_id?: string;
+  /** Message type: 0 default, 19 reply; others are system messages. */
+  type: number;
+  /** Author (the webhook for webhook messages). */
+  author: RawUser;
+  /** Text ("" without the message content intent). */
+  content: string;
+  /** ISO time. */
+  timestamp: string;
+  /** ISO time of the last edit. */
+  edited_timestamp?: string | null;
+  /** Files. */
+  attachments?: RawAttachment[];
+  /** Embeds. */
+  embeds?: unknown[];
+  /** Stickers. */
+  sticker_items?: unknown[];
+  /** Reply / forward / thread-starter pointer. */
+  message_reference?: { type?: number; message_id?: string; channel_id?: string };
+  /** Set when a webhook posted it. */
+  webhook_id?: string;
+  /** A poll, when the message is one. */
+  poll?: unknown;
+}
+
+/** A channel or thread as Discord sends it. */
+export interface RawChannel {
+  /** Channel id. */
+  id: string;
+  /** 0 text, 5 announcement, 10/11/12 threads, 15 forum, 16 media. */
+  type: number;
+  /** Guild id. */
+  guild_id?: string;
+  /** Parent channel (for threads). */
+  parent_id?: string | null;
+  /** Name. */
+  name?: string;
+}
+
+/** An interaction as Discord sends it (INTERACTION_CREATE). */
+export interface RawInteraction {
+  /** Interaction id. */
+  id: string;
+  /** 2 command, 3 component, 4 autocomplete, 5 modal submit. */
+  type: number;
+  /** Token for the callback (secret for 15 minutes). */
+  token: string;
+  /** Channel. */
+  channel_id?: string;
+  /** Guild. */
+  guild_id?: string;
+  /** Component data. */
+  data?: { custom_id?: string; component_type?: number };
+  /** The clicking member (in guilds). */
+  member?: { user?: RawUser; nick?: string | null };
+  /** The clicking user (in DMs). */
+  user?: RawUser;
+  /** The message whose component was used. */
+  message?: { id: string; channel_id?: string };
+}
+
+/** A reaction as Discord sends it (MESSAGE_REACTION_ADD). */
+export interface RawReaction {
+  /** Who reacted. */
+  user_id: string;
+  /** Channel or thread. */
+  channel_id: string;
+  /** The message reacted to. */
+  message_id: string;
+  /** Guild. */
+  guild_id?: string;
+  /** The reacting member. */
+  member?: { user?: RawUser; nick?: string | null };
+  /** The emoji. */
+  emoji: { id: string | null; name: string | null };
+}
+
+/** Channel types that are threads. */
+export const THREAD_TYPES: ReadonlySet<number> = new Set([10, 11, 12]);

@@ -1,0 +1,330 @@
+// Private file-level helpers of inbox.ts: line splitting, durable appends, the delivered
+// log (one JSON line per committed batch) and the rejected file.
+import type { InboxEvent } from "../inbox.ts";
+
+const NEWLINE = 10;
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** A mailbox file split into complete lines and a torn tail. */
+export interface SplitFile {
+  /** Complete lines (without their "\n"), in file order. */
+  lines: string[];
+  /** Bytes up to and including the last "\n". */
+  completeBytes: number;
+  /** Bytes after the last "\n" (a writer killed mid-line); "" when none. */
+  torn: string;
+  /** Total size read. */
+  size: number;
+}
+
+/** Splits file bytes into complete lines and a torn tail. */
+export function splitBytes(bytes: Uint8Array): SplitFile {
+  const last = bytes.lastIndexOf(NEWLINE);
+  const completeBytes = last + 1;
+  const text = decoder.decode(bytes.subarray(0, completeBytes));
+  const lines = completeBytes === 0 ? [] : text.slice(0, -1).split("\n");
+  const torn = completeBytes < bytes.length ? decoder.decode(bytes.subarray(completeBytes)) : "";
+  return { lines, completeBytes, torn, size: bytes.length };
+}
+
+/**
+ * Reads `path` and splits it; `undefined` when the file does not exist. Synchronous: a
+ * mailbox is small, and a read on the event loop costs less than a trip to a worker thread.
+ */
+export function readSplit(path: string): SplitFile | undefined {
+  let bytes: Uint8Array;
+  try {
+    bytes = Deno.readFileSync(path);
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return undefined;
+    throw err;
+  }
+  return splitBytes(bytes);
+}
+
+/** Size of `path`, or -1 when it does not exist. */
+export function sizeOf(path: string): number {
+  try {
+    return Deno.statSync(path).size;
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return -1;
+    throw err;
+  }
+}
+
+/**
+ * Appends `text` to `path` (created 0600), flushes it to disk, and when the file was new
+ * flushes its directory entry as well. One `write` loop, so concurrent appenders under the
+ * same lock never interleave.
+ *
+ * The flush runs on a worker thread by default: it takes the time, and whatever arrives
+ * meanwhile is batched by the bridge's writer into the next append. `syncFlush` keeps it on
+ * the calling thread, for a caller with nothing else to do meanwhile (a claim, under its
+ * lock, in a hook): the round trip to a worker costs it more than the flush.
+ *
+ * @returns The file's size and identity after the write.
+ */
+export async function appendDurably(
+  path: string,
+  text: string | Uint8Array,
+  syncFlush = false,
+): Promise<{ size: number; dev: number; ino: number | null }> {
+  const data = typeof text === "string" ? encoder.encode(text) : text;
+  const existed = sizeOf(path) >= 0;
+  const file = Deno.openSync(path, { append: true, create: true, mode: 0o600 });
+  let info: Deno.FileInfo;
+  try {
+    let offset = 0;
+    while (offset < data.length) offset += file.writeSync(data.subarray(offset));
+    if (syncFlush) file.syncDataSync();
+    else await file.syncData();
+    info = file.statSync();
+  } finally {
+    file.close();
+  }
+  if (!existed) await syncDir(path.slice(0, path.lastIndexOf("/")) || "/");
+  return { size: info.size, dev: info.dev, ino: info.ino };
+}
+
+/** fsyncs a directory so a new or removed entry survives a power cut. Best effort. */
+export async function syncDir(dir: string): Promise<void> {
+  try {
+    const handle = Deno.openSync(dir, { read: true });
+    try {
+      await handle.syncData();
+    } finally {
+      handle.close();
+    }
+  } catch {
+    // Some filesystems refuse fsync on directories; the data itself is already synced.
+  }
+}
+
+/** The delivered log of one mailbox, as read. */
+export interface DeliveredLog {
+  /** Every committed id, oldest first. Shared with the cache: do not modify. */
+  ids: readonly string[];
+  /** The same ids as a set. Shared with the cache: do not modify. */
+  set: ReadonlySet<string>;
+  /** Bytes of complete lines; a longer file has a torn (uncommitted) tail. */
+  completeBytes: number;
+  /** Total size (-1 when the file does not exist). */
+  size: number;
+}
+
+interface CachedLog {
+  identity: string;
+  head: string;
+  offset: number;
+  ids: string[];
+  set: Set<string>;
+}
+
+const HEAD_BYTES = 96;
+
+/** How many mailboxes' parsed logs a reader keeps (least recently used go first). */
+const CACHED_LOGS = 64;
+
+/**
+ * Reads delivered logs, remembering what it parsed: a log only grows by appended lines
+ * until it is compacted, which replaces the file (new inode, new birth time, a random
+ * `gen` in its first line). While the identity and the first bytes are unchanged, only
+ * the new tail is read and parsed. A line without its "\n" (a committer killed mid-line)
+ * is not committed and is not consumed. Synchronous: a few small reads cost less on the
+ * event loop than trips to a worker thread.
+ */
+export class DeliveredReader {
+  readonly #cache = new Map<string, CachedLog>();
+
+  /** Reads `path` (an absent file is an empty log). */
+  read(path: string): DeliveredLog {
+    let file: Deno.FsFile;
+    try {
+      file = Deno.openSync(path, { read: true });
+    } catch (err) {
+      if (err instanceof Deno.errors.NotFound) {
+        this.#cache.delete(path);
+        return { ids: [], set: new Set(), completeBytes: 0, size: -1 };
+      }
+      throw err;
+    }
+    try {
+      const info = file.statSync();
+      const identity = `${info.dev}:${info.ino}:${info.birthtime?.getTime() ?? "?"}`;
+      const headBuffer = new Uint8Array(Math.min(HEAD_BYTES, info.size));
+      const headRead = readFull(file, headBuffer);
+      const head = decoder.decode(headBuffer.subarray(0, headRead));
+      let entry = this.#cache.get(path);
+      if (
+        entry === undefined || entry.identity !== identity ||
+        head.slice(0, entry.head.length) !== entry.head || info.birthtime === null ||
+        info.size < entry.offset
+      ) {
+        entry = { identity, head, offset: 0, ids: [], set: new Set() };
+      }
+      if (head.length > entry.head.length) entry.head = head;
+      let size = entry.offset;
+      if (info.size > entry.offset) {
+        file.seekSync(entry.offset, Deno.SeekMode.Start);
+        const tail = readToEnd(file);
+        size = entry.offset + tail.length;
+        const last = tail.lastIndexOf(NEWLINE);
+        if (last >= 0) {
+          for (const line of decoder.decode(tail.subarray(0, last)).split("\n")) {
+            for (const id of idsOfCommitLine(line)) {
+              entry.ids.push(id);
+              entry.set.add(id);
+            }
+          }
+          entry.offset += last + 1;
+        }
+      }
+      this.#cache.delete(path);
+      if (info.birthtime !== null) {
+        this.#cache.set(path, entry);
+        if (this.#cache.size > CACHED_LOGS) {
+          this.#cache.delete(this.#cache.keys().next().value!);
+        }
+      }
+      return { ids: entry.ids, set: entry.set, completeBytes: entry.offset, size };
+    } finally {
+      file.close();
+    }
+  }
+
+  /** Forgets a log (after this process rewrote it). */
+  forget(path: string): void {
+    this.#cache.delete(path);
+  }
+}
+
+function idsOfCommitLine(line: string): string[] {
+  try {
+    const record = JSON.parse(line);
+    if (Array.isArray(record?.ids)) {
+      return record.ids.filter((id: unknown) => typeof id === "string");
+    }
+  } catch {
+    // Only the tail can be torn and it is never a complete line; ignore anything odd.
+  }
+  return [];
+}
+
+/** Reads into `buffer` until it is full or the file ends; returns the bytes read. */
+export function readFull(file: Deno.FsFile, buffer: Uint8Array): number {
+  let filled = 0;
+  while (filled < buffer.length) {
+    const n = file.readSync(buffer.subarray(filled));
+    if (n === null || n === 0) break;
+    filled += n;
+  }
+  return filled;
+}
+
+/** Reads from the file's position to its end. */
+export function readToEnd(file: Deno.FsFile): Uint8Array {
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  while (true) {
+    const chunk = new Uint8Array(64 * 1024);
+    const n = file.readSync(chunk);
+    if (n === null || n === 0) break;
+    chunks.push(chunk.subarray(0, n));
+    total += n;
+  }
+  if (chunks.length === 1) return chunks[0];
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.length;
+  }
+  return out;
+}
+
+/** Appends one commit line; a torn tail left by a killed committer is cut off first. */
+export async function appendCommit(
+  path: string,
+  log: Pick<DeliveredLog, "size" | "completeBytes">,
+  ids: readonly string[],
+  at: string,
+): Promise<void> {
+  if (log.size > log.completeBytes) Deno.truncateSync(path, log.completeBytes);
+  await appendDurably(path, JSON.stringify({ at, ids }) + "\n", true);
+}
+
+/** One line of `rejected.jsonl`. */
+export interface RejectedEntry {
+  /** When it was moved there (ISO 8601). */
+  at: string;
+  /** The mailbox it came from. */
+  mailbox: string;
+  /** `torn` (a writer was killed mid-line) or `malformed: <why>`. */
+  reason: string;
+  /** The raw text. */
+  line: string;
+}
+
+/** Appends entries to the shared rejected file (one `write` per call, O_APPEND). */
+export async function appendRejected(path: string, entries: RejectedEntry[]): Promise<void> {
+  if (entries.length === 0) return;
+  await appendDurably(path, entries.map((e) => JSON.stringify(e)).join("\n") + "\n");
+}
+
+const KINDS = new Set(["message", "button", "reaction"]);
+
+function isString(value: unknown): value is string {
+  return typeof value === "string";
+}
+
+function optionalString(value: unknown): boolean {
+  return value === undefined || typeof value === "string";
+}
+
+/** Why `value` is not a valid InboxEvent, or `undefined` when it is. */
+export function eventProblem(value: unknown): string | undefined {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    return "not a JSON object";
+  }
+  const e = value as Record<string, unknown>;
+  if (!isString(e.id) || e.id === "") return "id is missing";
+  if (!isString(e.kind) || !KINDS.has(e.kind)) return `kind ${JSON.stringify(e.kind)} is unknown`;
+  if (!isString(e.channelId) || e.channelId === "") return "channelId is missing";
+  const author = e.author as Record<string, unknown> | undefined;
+  if (typeof author !== "object" || author === null || !isString(author.id)) {
+    return "author.id is missing";
+  }
+  if (!isString(author.name)) return "author.name is missing";
+  if (!isString(e.content)) return "content is not a string";
+  if (!isString(e.timestamp)) return "timestamp is missing";
+  if (!Array.isArray(e.attachments)) return "attachments is not an array";
+  for (const a of e.attachments) {
+    if (typeof a !== "object" || a === null || !isString(a.id) || !isString(a.url)) {
+      return "an attachment lacks id or url";
+    }
+  }
+  for (const key of ["threadId", "parentId", "guildId", "editedTimestamp", "customId", "emoji"]) {
+    if (!optionalString(e[key])) return `${key} is not a string`;
+  }
+  if (!optionalString(e.targetMessageId)) return "targetMessageId is not a string";
+  if (e.replyTo !== undefined) {
+    const r = e.replyTo as Record<string, unknown>;
+    if (typeof r !== "object" || r === null || !isString(r.messageId)) {
+      return "replyTo.messageId is missing";
+    }
+  }
+  return undefined;
+}
+
+/** Parses one mailbox line: the event, or a string saying why it is malformed. */
+export function parseEventLine(line: string): InboxEvent | string {
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch {
+    return "not valid JSON";
+  }
+  const problem = eventProblem(value);
+  return problem === undefined ? value as InboxEvent : problem;
+}

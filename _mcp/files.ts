@@ -1,0 +1,132 @@
+// Private: the `send_file` tool: a local file attached to a Discord message as multipart
+// `files[0]` with `payload_json`, size-checked before anything is sent.
+import { basename, isAbsolute, resolve } from "node:path";
+import type { z } from "zod";
+import {
+  channelIdArg,
+  recordPosts,
+  replyTarget,
+  snowflake,
+  strictObject,
+  text,
+  type ToolContext,
+} from "./context.ts";
+import { type DiscordMessage, formatBytes, MESSAGE_LIMIT } from "./text.ts";
+
+/** Discord's per-file upload limit in a server without boosts: 10 MiB. */
+export const DEFAULT_UPLOAD_LIMIT = 10 * 1024 * 1024;
+/** The most this server sends in one request, whatever the configured limit: 25 MiB. */
+export const MAX_REQUEST_BYTES = 25 * 1024 * 1024;
+
+/** The input schema of `send_file`. */
+export const sendFileSchema = strictObject({
+  path: text("path", "pass the path of the file to send").describe(
+    "The file to attach: an absolute path, or relative to your session's working directory.",
+  ),
+  text: text("text", "pass the message text, or leave text out").optional().describe(
+    "An optional message to go with the file (at most 2,000 characters).",
+  ),
+  channel_id: channelIdArg,
+  reply_to: snowflake(
+    "reply_to",
+    "the message to answer",
+    "use the message_id of a received message, or leave reply_to out",
+  ).optional().describe("Id of a message to reply to."),
+});
+
+const TYPES: Record<string, string> = {
+  png: "image/png",
+  jpg: "image/jpeg",
+  jpeg: "image/jpeg",
+  gif: "image/gif",
+  webp: "image/webp",
+  svg: "image/svg+xml",
+  txt: "text/plain",
+  log: "text/plain",
+  md: "text/markdown",
+  json: "application/json",
+  csv: "text/csv",
+  html: "text/html",
+  diff: "text/x-diff",
+  patch: "text/x-diff",
+  pdf: "application/pdf",
+  zip: "application/zip",
+  gz: "application/gzip",
+};
+
+/** Attaches a local file; returns the answer text. */
+export async function sendFile(
+  args: z.infer<typeof sendFileSchema>,
+  ctx: ToolContext,
+): Promise<string> {
+  if (args.path.trim() === "") throw new TypeError("path is empty: pass the file to send");
+  if (args.text !== undefined && args.text.length > MESSAGE_LIMIT) {
+    throw new RangeError(
+      `text is ${args.text.length} characters; a message with a file holds at most 2,000: shorten it, or send the text with reply`,
+    );
+  }
+  const match = await ctx.session();
+  const base = match.session?.cwd ?? ctx.projectDir;
+  let path = args.path.trim();
+  if (path === "~" || path.startsWith("~/")) {
+    path = `${Deno.env.get("HOME") ?? "~"}${path.slice(1)}`;
+  }
+  path = isAbsolute(path) ? resolve(path) : resolve(base, path);
+  let info: Deno.FileInfo;
+  try {
+    info = await Deno.stat(path);
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) {
+      throw new RangeError(
+        `No file at ${path}: pass an existing file (absolute, or relative to ${base})`,
+      );
+    }
+    throw new RangeError(
+      `Cannot read ${path} (${
+        err instanceof Error ? err.message : err
+      }): pass a file this server may read`,
+    );
+  }
+  if (!info.isFile) {
+    throw new RangeError(
+      `${path} is not a regular file: pass a file (archive a directory first, e.g. tar czf)`,
+    );
+  }
+  if (info.size === 0) throw new RangeError(`${path} is empty: there is nothing to attach`);
+  const limit = Math.min(ctx.maxUploadBytes, MAX_REQUEST_BYTES);
+  if (info.size > limit) {
+    const why = limit === MAX_REQUEST_BYTES
+      ? `the ${formatBytes(MAX_REQUEST_BYTES)} most a Discord request can carry`
+      : `Discord's ${
+        formatBytes(limit)
+      } upload limit for this server (raise it with --max-upload-mib for a boosted server)`;
+    throw new RangeError(
+      `${basename(path)} is ${
+        formatBytes(info.size)
+      }, over ${why}: compress it, split it, or send an excerpt`,
+    );
+  }
+  const bytes = await Deno.readFile(path);
+  const filename = basename(path).replace(/[^A-Za-z0-9._-]+/g, "_").slice(-100) || "file";
+  const ext = filename.includes(".") ? filename.slice(filename.lastIndexOf(".") + 1) : "";
+  const type = TYPES[ext.toLowerCase()] ?? "application/octet-stream";
+
+  const { target, session, reference } = await replyTarget(ctx, args, match);
+  const payload = {
+    ...(args.text ? { content: args.text } : {}),
+    attachments: [{ id: 0, filename }],
+    allowed_mentions: { parse: [] },
+    ...(reference ? { message_reference: reference } : {}),
+  };
+  const msg = await ctx.rest.request<DiscordMessage>("POST", `/channels/${target.id}/messages`, {
+    form: () => {
+      const form = new FormData();
+      form.append("payload_json", JSON.stringify(payload));
+      form.append("files[0]", new Blob([bytes], { type }), filename);
+      return form;
+    },
+    what: `send ${filename} to ${target.label}`,
+  });
+  await recordPosts(ctx, session, [msg.id]);
+  return `Sent ${filename} (${formatBytes(info.size)}) to ${target.label} as message ${msg.id}.`;
+}

@@ -1,0 +1,112 @@
+// Private: the notify.ts command line — help text, argument parsing, and the StatusInput it
+// builds (text from the arguments or from stdin when it is not a terminal).
+import { parseArgs } from "node:util";
+import type { StatusField, StatusInput, StatusState } from "./render.ts";
+
+/** The `--help` text. */
+export const HELP = `Usage: notify.ts --session NAME [options] [TEXT...]
+
+Posts a STATUS message into the session's Discord thread (one thread per session).
+TEXT comes from the arguments, or from stdin when none are given and stdin is not a terminal.
+
+Options:
+  -s, --session NAME      session name: the thread's title (required unless --flush)
+      --id ID             session id, the key of its thread (default: the name)
+      --state STATE       done | error | waiting | info (default: info)
+  -t, --title TITLE       embed title (default from the state)
+  -f, --field NAME=VALUE  extra embed field (repeatable)
+      --cwd DIR           project folder shown (default: the current directory)
+      --started-at TIME   session start (ISO time or ms since epoch), for the duration
+      --mention           mention the configured owner (config mentionUserId)
+      --mention-user ID   mention this user id
+      --budget SECONDS    how long to retry before spooling (default 30)
+      --flush             only send spooled posts, then exit
+      --json              print the result as JSON
+  -h, --help              show this help
+
+Config: DISCORD_WEBHOOK_URL (required), DISCORD_BOT_TOKEN, DISCORD_API_URL, CLAUDE_DISCORD_HOME
+(or $CLAUDE_DISCORD_HOME/config.json). Exit codes: 0 sent or spooled, 1 failed, 2 usage/config.
+Permissions: --allow-net --allow-read --allow-write --allow-env`;
+
+/** A bad command line: the CLI exits 2. */
+export class UsageError extends Error {}
+
+/** Parses the command line; a bad option becomes a UsageError. */
+export function parseCli(args: string[]) {
+  try {
+    return parseArgs({
+      args,
+      allowPositionals: true,
+      options: {
+        session: { type: "string", short: "s" },
+        id: { type: "string" },
+        state: { type: "string", default: "info" },
+        title: { type: "string", short: "t" },
+        field: { type: "string", short: "f", multiple: true },
+        cwd: { type: "string" },
+        "started-at": { type: "string" },
+        mention: { type: "boolean" },
+        "mention-user": { type: "string" },
+        budget: { type: "string" },
+        flush: { type: "boolean" },
+        json: { type: "boolean" },
+        help: { type: "boolean", short: "h" },
+      },
+    });
+  } catch (err) {
+    throw new UsageError(err instanceof Error ? err.message : String(err));
+  }
+}
+
+type CliValues = ReturnType<typeof parseCli>["values"];
+
+/** Builds the StatusInput from parsed options and positionals (reads stdin when needed). */
+export async function cliInput(
+  values: CliValues,
+  positionals: string[],
+): Promise<StatusInput> {
+  const name = values.session?.trim();
+  if (!name) throw new UsageError("--session NAME is required");
+  const state = values.state as StatusState;
+  if (!["done", "error", "waiting", "info"].includes(state)) {
+    throw new UsageError(`--state must be done, error, waiting or info (got "${values.state}")`);
+  }
+  const fields: StatusField[] = [];
+  for (const f of values.field ?? []) {
+    const eq = f.indexOf("=");
+    if (eq <= 0) throw new UsageError(`--field must be NAME=VALUE (got "${f}")`);
+    fields.push({ name: f.slice(0, eq), value: f.slice(eq + 1), inline: true });
+  }
+  let startedAt: number | undefined;
+  if (values["started-at"] !== undefined) {
+    const raw = values["started-at"];
+    startedAt = /^[0-9]+$/.test(raw) ? Number(raw) : Date.parse(raw);
+    if (!Number.isFinite(startedAt)) throw new UsageError(`--started-at is not a time: "${raw}"`);
+  }
+  const mentionUser = values["mention-user"];
+  if (mentionUser !== undefined && !/^[0-9]{15,21}$/.test(mentionUser)) {
+    throw new UsageError(`--mention-user must be a Discord user id`);
+  }
+  let text = positionals.join(" ");
+  if (positionals.length === 0 && !Deno.stdin.isTerminal()) {
+    text = await new Response(Deno.stdin.readable).text();
+  }
+  let cwd = values.cwd;
+  if (cwd === undefined) {
+    try {
+      cwd = Deno.cwd();
+    } catch {
+      cwd = undefined;
+    }
+  }
+  return {
+    session: { id: values.id?.trim() || name, name },
+    state,
+    title: values.title,
+    text: text.trim() || undefined,
+    fields,
+    cwd,
+    startedAt,
+    mention: mentionUser ?? (values.mention ? true : undefined),
+  };
+}

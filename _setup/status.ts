@@ -1,0 +1,248 @@
+// Private: `setup.ts status`, the view of the running system from its state directory:
+// the bridge (running, since when, gateway state, counters, warning), each live session
+// (name, thread, mailbox depth), held messages, spooled STATUS posts, and the last errors of
+// the logs. Local files only: no Discord call.
+import { type Config, stateHome } from "../config.ts";
+import { probeBridge } from "../daemon.ts";
+import { HELD, Inbox } from "../inbox.ts";
+import { SessionRegistry } from "../sessions.ts";
+import { readTextIfExists } from "../_shared/fs.ts";
+import { pidAlive } from "../_shared/procs.ts";
+
+/** One live session in the status. */
+export interface SessionStatus {
+  /** Session id. */
+  id: string;
+  /** Its name (for `@name`). */
+  name: string;
+  /** Working directory. */
+  cwd: string;
+  /** Its Discord thread. */
+  threadId?: string;
+  /** Messages waiting in its mailbox. */
+  pending: number;
+  /** ISO time last seen by a hook. */
+  lastSeen: string;
+}
+
+/** A log line worth showing. */
+export interface LogLine {
+  /** The log file's name (`bridge.log`, `hooks.log`, `mcp.log`). */
+  log: string;
+  /** The line. */
+  line: string;
+}
+
+/** Everything `status` shows. */
+export interface StatusReport {
+  /** The state directory. */
+  home: string;
+  /** A configuration problem, if the configuration cannot be loaded. */
+  configProblem?: string;
+  /** Configuration summary (no secrets). */
+  config?: {
+    channelId?: string;
+    webhook: boolean;
+    allowedUsers: number;
+    apiUrl: string;
+    token: boolean;
+  };
+  /** The bridge. */
+  bridge: {
+    running: boolean;
+    pid?: number;
+    startedAt?: string;
+    state?: string;
+    since?: string;
+    delivered?: number;
+    dropped?: Record<string, number>;
+    lastCatchUpAt?: string;
+    warning?: string;
+  };
+  /** Live sessions. */
+  sessions: SessionStatus[];
+  /** Messages held for the next session. */
+  held: number;
+  /** STATUS posts waiting to be sent (Discord was unreachable). */
+  spooled: number;
+  /** STATUS posts Discord refused for good. */
+  failedPosts: number;
+  /** The last warnings and errors of the logs, oldest first. */
+  problems: LogLine[];
+}
+
+/**
+ * Reads the status of the system under `home`.
+ *
+ * @param home The state directory.
+ * @param loadConfig Loads the configuration (may throw a ConfigError).
+ * @param options How many log lines.
+ * @returns The report.
+ */
+export async function collectStatus(
+  home: string,
+  loadConfig: () => Config,
+  options: { maxProblems?: number } = {},
+): Promise<StatusReport> {
+  let config: StatusReport["config"];
+  let configProblem: string | undefined;
+  try {
+    const c = loadConfig();
+    config = {
+      ...(c.channelId ? { channelId: c.channelId } : {}),
+      webhook: c.webhookUrl !== undefined,
+      allowedUsers: c.allowedUsers.length,
+      apiUrl: c.apiUrl,
+      token: c.token !== undefined,
+    };
+  } catch (err) {
+    configProblem = (err as Error).message;
+  }
+  const probe = probeBridge(home);
+  const st = probe.status;
+  const registry = new SessionRegistry(home, { isAlive: pidAlive });
+  const inbox = new Inbox(home);
+  const sessions: SessionStatus[] = [];
+  for (const r of registry.list({ live: true })) {
+    sessions.push({
+      id: r.id,
+      name: r.name,
+      cwd: r.cwd,
+      ...(r.threadId ? { threadId: r.threadId } : {}),
+      pending: await inbox.pending(r.id).catch(() => 0),
+      lastSeen: r.lastSeen,
+    });
+  }
+  return {
+    home,
+    ...(configProblem ? { configProblem } : {}),
+    ...(config ? { config } : {}),
+    bridge: {
+      running: probe.running,
+      ...(probe.pid ? { pid: probe.pid } : {}),
+      ...(st
+        ? {
+          startedAt: st.startedAt,
+          state: st.state,
+          since: st.since,
+          delivered: st.delivered,
+          dropped: st.dropped,
+          ...(st.lastCatchUpAt ? { lastCatchUpAt: st.lastCatchUpAt } : {}),
+          ...(st.warning ? { warning: st.warning } : {}),
+        }
+        : {}),
+    },
+    sessions,
+    held: await inbox.pending(HELD).catch(() => 0),
+    spooled: countJson(`${home}/spool`),
+    failedPosts: countJson(`${home}/spool/failed`),
+    problems: recentProblems(home, options.maxProblems ?? 8),
+  };
+}
+
+function countJson(dir: string): number {
+  try {
+    return [...Deno.readDirSync(dir)].filter((e) => e.isFile && e.name.endsWith(".json")).length;
+  } catch {
+    return 0;
+  }
+}
+
+const LOGS = ["bridge.log", "hooks.log", "mcp.log"];
+
+/**
+ * The last warning and error lines of the logs under `home`, oldest first.
+ *
+ * @param home The state directory.
+ * @param max How many lines at most.
+ * @returns The lines with their log's name.
+ */
+export function recentProblems(home: string, max: number): LogLine[] {
+  const found: { time: string; log: string; line: string }[] = [];
+  for (const log of LOGS) {
+    const text = readTextIfExists(`${home}/${log}`);
+    if (!text) continue;
+    const lines = text.trimEnd().split("\n");
+    for (const line of lines.slice(-2000)) {
+      const m = /^(\S+) (warn|error) /.exec(line);
+      if (m) found.push({ time: m[1], log, line });
+    }
+  }
+  found.sort((a, b) => a.time.localeCompare(b.time));
+  return found.slice(-max).map(({ log, line }) => ({ log, line }));
+}
+
+/**
+ * Renders a report as text for a terminal.
+ *
+ * @param r The report.
+ * @param now The current time (ms), for ages.
+ * @returns Lines.
+ */
+export function renderStatus(r: StatusReport, now: number = Date.now()): string {
+  const out: string[] = [];
+  const ago = (iso?: string) => {
+    if (!iso) return "";
+    const s = Math.max(0, Math.round((now - Date.parse(iso)) / 1000));
+    const text = s < 90
+      ? `${s} s`
+      : s < 5400
+      ? `${Math.round(s / 60)} min`
+      : `${(s / 3600).toFixed(1)} h`;
+    return `${iso} (${text} ago)`;
+  };
+  out.push(`State directory: ${r.home}`);
+  if (r.configProblem) out.push(`Configuration: PROBLEM: ${r.configProblem}`);
+  else if (r.config) {
+    const c = r.config;
+    out.push(
+      `Configuration: channel ${c.channelId ?? "(not set)"}, token ${
+        c.token ? "set" : "NOT SET"
+      }, ` +
+        `webhook ${
+          c.webhook ? "set" : "not set"
+        }, ${c.allowedUsers} allowed user(s), API ${c.apiUrl}`,
+    );
+  }
+  const b = r.bridge;
+  if (!b.running) {
+    out.push("Bridge: not running (a Claude Code session's hooks start it; or `deno task start`)");
+  } else {
+    out.push(`Bridge: running, pid ${b.pid ?? "?"}, since ${ago(b.startedAt)}`);
+    if (b.state) out.push(`  gateway: ${b.state} since ${ago(b.since)}`);
+    if (b.delivered !== undefined) {
+      const dropped = Object.entries(b.dropped ?? {}).map(([k, v]) => `${k} ${v}`).join(", ");
+      out.push(
+        `  delivered ${b.delivered} event(s)${dropped ? `; not delivered: ${dropped}` : ""}`,
+      );
+    }
+    if (b.lastCatchUpAt) out.push(`  last catch-up: ${ago(b.lastCatchUpAt)}`);
+    if (b.warning) out.push(`  WARNING: ${b.warning}`);
+  }
+  if (r.sessions.length === 0) out.push("Sessions: none live");
+  else {
+    out.push(`Sessions (${r.sessions.length} live):`);
+    for (const s of r.sessions) {
+      out.push(
+        `  @${s.name}  ${s.pending} waiting  thread ${s.threadId ?? "(none yet)"}  ` +
+          `seen ${ago(s.lastSeen)}  ${s.cwd}`,
+      );
+    }
+  }
+  out.push(`Held for the next session: ${r.held}`);
+  if (r.spooled || r.failedPosts) {
+    out.push(`STATUS posts waiting: ${r.spooled}; refused by Discord: ${r.failedPosts}`);
+  }
+  if (r.problems.length === 0) out.push("Recent problems in the logs: none");
+  else {
+    out.push("Recent problems in the logs:");
+    for (const p of r.problems) out.push(`  ${p.log}: ${p.line}`);
+  }
+  return out.join("\n");
+}
+
+/** The state directory from an env-like record and an optional flag. */
+export function homeFrom(env: Record<string, string | undefined>, flag?: string): string {
+  const home = flag ?? stateHome(env);
+  return home.startsWith("/") ? home : `${Deno.cwd()}/${home}`;
+}

@@ -1,0 +1,214 @@
+// Test helpers for the hooks: temp state directories, the real hook stdin fixtures, the
+// exact settings commands (so tests run the hooks with the least permissions they ship
+// with), and inbox events.
+import { type ConfigFile, writeConfigFile } from "../../config.ts";
+import type { InboxEvent } from "../../inbox.ts";
+import { buildSettings, type SettingsFragment, type SettingsOptions } from "../../settings.ts";
+import type { DiscordServer } from "../../testing/mod.ts";
+
+/** The checkout (absolute). */
+export const ROOT: string = decodeURIComponent(new URL("../..", import.meta.url).pathname).replace(
+  /\/+$/,
+  "",
+);
+
+/** A temp state directory, removed on dispose. */
+export interface TempHome extends AsyncDisposable {
+  /** The state directory (absolute, real path). */
+  home: string;
+}
+
+/** Creates a temp state directory (0700). */
+export async function tempHome(): Promise<TempHome> {
+  const home = await Deno.realPath(await Deno.makeTempDir({ prefix: "cd-hooks-" }));
+  return {
+    home,
+    async [Symbol.asyncDispose]() {
+      await Deno.remove(home, { recursive: true }).catch(() => {});
+    },
+  };
+}
+
+/** A real hook stdin captured from Claude Code 2.1.330, with the session id replaced. */
+export function fixture(name: string, sessionId?: string): Record<string, unknown> {
+  const value = JSON.parse(
+    Deno.readTextFileSync(`${ROOT}/tests/testdata/hook_stdin/${name}.json`),
+  ) as Record<string, unknown>;
+  if (sessionId !== undefined) value.session_id = sessionId;
+  return value;
+}
+
+/** The settings fragment for `home`, with this checkout and this deno. */
+export function settingsFor(home: string, extra: Partial<SettingsOptions> = {}): SettingsFragment {
+  return buildSettings({ home, root: ROOT, denoPath: Deno.execPath(), ...extra });
+}
+
+/**
+ * Writes `home/config.json` (first the local server's token, channel, webhook, API and its
+ * owner as the allowlist, when `server` is given; then `values`) and returns the settings
+ * fragment built from the same API, webhook and timeouts, as setup pairs them.
+ */
+export function configure(
+  home: string,
+  values: ConfigFile = {},
+  server?: DiscordServer,
+): SettingsFragment {
+  const config: ConfigFile = {
+    ...(server
+      ? {
+        token: server.token,
+        channelId: server.channelId,
+        webhookUrl: server.webhookUrl,
+        apiUrl: server.apiUrl,
+        allowedUsers: [server.ownerId],
+      }
+      : {}),
+    ...values,
+  };
+  writeConfigFile(home, config);
+  const options: Partial<SettingsOptions> = {};
+  if (config.apiUrl !== undefined) options.apiUrl = config.apiUrl;
+  if (config.webhookUrl !== undefined) options.webhookUrl = config.webhookUrl;
+  if (config.wakeTimeoutSeconds !== undefined) {
+    options.wakeTimeoutSeconds = config.wakeTimeoutSeconds;
+  }
+  if (config.permissionTimeoutSeconds !== undefined) {
+    options.permissionTimeoutSeconds = config.permissionTimeoutSeconds;
+  }
+  return settingsFor(home, options);
+}
+
+/** The command of the hook with `--role=<role>` under `event`. */
+export function commandOf(settings: SettingsFragment, event: string, role: string): string {
+  for (const group of settings.hooks[event] ?? []) {
+    for (const h of group.hooks) if (h.command.includes(`--role=${role}`)) return h.command;
+  }
+  throw new Error(`no ${role} hook under ${event}`);
+}
+
+/** What a hook command did. */
+export interface RunResult {
+  /** Exit code. */
+  code: number;
+  /** stdout. */
+  stdout: string;
+  /** stderr. */
+  stderr: string;
+  /** Wall time. */
+  ms: number;
+}
+
+/**
+ * Runs a command to completion, `stdin` written to it (none when `undefined`), killed after
+ * `timeoutMs`; no timer is left behind.
+ */
+export async function runBounded(
+  command: string,
+  options: Omit<Deno.CommandOptions, "stdin" | "stdout" | "stderr">,
+  timeoutMs: number,
+  stdin?: string,
+): Promise<{ out: Deno.CommandOutput; timedOut: boolean }> {
+  const child = new Deno.Command(command, {
+    ...options,
+    stdin: stdin === undefined ? "null" : "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    try {
+      child.kill("SIGKILL");
+    } catch {
+      // already gone
+    }
+  }, timeoutMs);
+  if (stdin !== undefined) {
+    const writer = child.stdin.getWriter();
+    await writer.write(new TextEncoder().encode(stdin)).catch(() => {});
+    await writer.close().catch(() => {});
+  }
+  const out = await child.output().finally(() => clearTimeout(timer));
+  return { out, timedOut };
+}
+
+/**
+ * Runs a hook command the way Claude Code does (`sh -c`), stdin = `input` (JSON when an
+ * object), with a clean environment plus `env`. Killed after `timeoutMs`.
+ */
+export async function runHookCommand(
+  command: string,
+  input: unknown,
+  env: Record<string, string> = {},
+  timeoutMs = 30_000,
+): Promise<RunResult> {
+  const started = performance.now();
+  const { out } = await runBounded(
+    "/bin/sh",
+    {
+      args: ["-c", command],
+      clearEnv: true,
+      env: {
+        PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
+        HOME: Deno.env.get("HOME") ?? "/root",
+        ...env,
+      },
+    },
+    timeoutMs,
+    typeof input === "string" ? input : JSON.stringify(input),
+  );
+  const d = new TextDecoder();
+  return {
+    code: out.code,
+    stdout: d.decode(out.stdout),
+    stderr: d.decode(out.stderr),
+    ms: performance.now() - started,
+  };
+}
+
+let seq = 0n;
+
+/** A fresh snowflake-like id (increasing). */
+export function nextId(): string {
+  seq += 1n;
+  return String((BigInt(Date.now() - 1420070400000) << 22n) + seq);
+}
+
+/** A Discord message event. */
+export function message(
+  content: string,
+  extra: Partial<InboxEvent> = {},
+): InboxEvent {
+  return {
+    id: nextId(),
+    kind: "message",
+    channelId: "1100000000000000002",
+    author: { id: "1100000000000000003", name: "ada" },
+    content,
+    timestamp: new Date().toISOString(),
+    attachments: [],
+    ...extra,
+  };
+}
+
+/** Parses a PostToolUse-style answer and returns its additionalContext. */
+export function additionalContext(stdout: string): string {
+  const parsed = JSON.parse(stdout);
+  const ctx = parsed?.hookSpecificOutput?.additionalContext;
+  if (typeof ctx !== "string") throw new Error(`no additionalContext in ${stdout}`);
+  return ctx;
+}
+
+/** The ids of the frames in a delivered text, in order. */
+export function frameIds(text: string): string[] {
+  return [...text.matchAll(/<discord-message id="([^"]+)"/g)].map((m) => m[1]);
+}
+
+/** Reads the hook log of a state directory ("" when absent). */
+export function hookLog(home: string): string {
+  try {
+    return Deno.readTextFileSync(`${home}/hooks.log`);
+  } catch {
+    return "";
+  }
+}

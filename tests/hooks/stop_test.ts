@@ -1,0 +1,237 @@
+// hooks: the Stop wake-up (asyncRewake: waits, exits 2 with the message, times out, is
+// cancelled), and the posting roles (Stop status, notices, SessionEnd) against the local
+// Discord server, run with the settings' exact commands and permissions.
+import { writeConfigFile } from "../../config.ts";
+import { Inbox } from "../../inbox.ts";
+import { PostIndex } from "../../posts.ts";
+import { SessionRegistry } from "../../sessions.ts";
+import { startDiscordServer } from "../../testing/mod.ts";
+import { assert, assertEquals, assertMatch, waitFor } from "../_assert.ts";
+import {
+  commandOf,
+  configure,
+  fixture,
+  frameIds,
+  hookLog,
+  message,
+  runHookCommand,
+  settingsFor,
+  tempHome,
+} from "./_helpers.ts";
+
+const SID = "dae42081-9441-4c30-8e6b-1aa244137845";
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Starts a hook command in the background; resolves when it ends. */
+function startHook(command: string, input: unknown, env: Record<string, string> = {}) {
+  return runHookCommand(command, input, env, 60_000);
+}
+
+const waiting = (home: string) => () => {
+  try {
+    return Deno.readTextFileSync(`${home}/hooks/wait/${SID}`) !== "";
+  } catch {
+    return false;
+  }
+};
+
+Deno.test("wake: waits for a message, then exits 2 with it on stderr, naming the user, not an approval", async () => {
+  await using h = await tempHome();
+  const command = commandOf(configure(h.home, { wakeTimeoutSeconds: 30 }), "Stop", "wake");
+  const started = Date.now();
+  const run = startHook(command, fixture("Stop", SID));
+  await waitFor("the wait to start", waiting(h.home), 10_000);
+  await sleep(300);
+  const e = message("can you also update the changelog?");
+  await new Inbox(h.home).append(SID, [e]);
+  const r = await run;
+  const took = Date.now() - started;
+  assertEquals(r.code, 2, r.stderr);
+  assertEquals(r.stdout, "");
+  assertEquals(frameIds(r.stderr), [e.id]);
+  assertMatch(r.stderr, /written by ada \(Discord user id 1100000000000000003\)/);
+  assertMatch(r.stderr, /allowlist/);
+  assertMatch(r.stderr, /not an approval/);
+  assertMatch(r.stderr, /can you also update the changelog\?/);
+  assert(took < 10_000, `woke after ${took} ms`);
+  assertEquals(await new Inbox(h.home).pending(SID), 0);
+  // stop_hook_active is set after a wake-up: the next Stop still waits (here: times out).
+  writeConfigFile(h.home, { wakeTimeoutSeconds: 1 });
+  const again = await runHookCommand(command, fixture("Stop.stop_hook_active", SID));
+  assertEquals([again.code, again.stderr], [0, ""]);
+  assertMatch(hookLog(h.home), /no message before the wake timeout/);
+});
+
+Deno.test("wake: a message already pending wakes at once; nothing pending times out cleanly", async () => {
+  await using h = await tempHome();
+  const command = commandOf(configure(h.home, { wakeTimeoutSeconds: 1 }), "Stop", "wake");
+  const t0 = Date.now();
+  const idle = await runHookCommand(command, fixture("Stop", SID));
+  assertEquals([idle.code, idle.stdout, idle.stderr], [0, "", ""]);
+  assert(Date.now() - t0 < 8000);
+  await new Inbox(h.home).append(SID, [message("hello?")]);
+  const woke = await runHookCommand(command, fixture("Stop", SID));
+  assertEquals(woke.code, 2);
+  assertMatch(woke.stderr, /hello\?/);
+});
+
+Deno.test("wake: UserPromptSubmit cancels the wait, a newer Stop takes it over; nothing is consumed for them", async () => {
+  await using h = await tempHome();
+  const settings = configure(h.home, { wakeTimeoutSeconds: 60 });
+  const wake = commandOf(settings, "Stop", "wake");
+  const env = { CLAUDE_CODE_SESSION_ID: SID };
+
+  const first = startHook(wake, fixture("Stop", SID), env);
+  await waitFor("the first wait", waiting(h.home), 10_000);
+  const token1 = Deno.readTextFileSync(`${h.home}/hooks/wait/${SID}`);
+  const second = startHook(wake, fixture("Stop", SID), env);
+  await waitFor(
+    "the second wait",
+    () => Deno.readTextFileSync(`${h.home}/hooks/wait/${SID}`) !== token1,
+    10_000,
+  );
+  const r1 = await first;
+  assertEquals([r1.code, r1.stderr], [0, ""]);
+  // The user types in the terminal: the fast path empties the wait file.
+  const prompt = await runHookCommand(
+    commandOf(settings, "UserPromptSubmit", "deliver"),
+    fixture("UserPromptSubmit", SID),
+    env,
+  );
+  assertEquals([prompt.code, prompt.stdout], [0, ""]);
+  const r2 = await second;
+  assertEquals([r2.code, r2.stderr], [0, ""]);
+  await new Inbox(h.home).append(SID, [message("for later")]);
+  assertEquals(await new Inbox(h.home).pending(SID), 1);
+  assertMatch(hookLog(h.home), /wait cancelled or taken over/);
+});
+
+Deno.test("wake: when Claude Code dies the wait ends without consuming anything", async () => {
+  await using h = await tempHome();
+  const command = commandOf(configure(h.home, { wakeTimeoutSeconds: 60 }), "Stop", "wake");
+  const input = `${h.home}/stop.json`;
+  Deno.writeTextFileSync(input, JSON.stringify(fixture("Stop", SID)));
+  // A stand-in for Claude Code: a shell that runs the hook in the background, then is killed.
+  const parent = new Deno.Command("/bin/sh", {
+    args: ["-c", `${command} < '${input}' & echo $! > '${h.home}/hook.pid'; wait`],
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+  await waitFor("the wait", waiting(h.home), 10_000);
+  const hookPid = Number(Deno.readTextFileSync(`${h.home}/hook.pid`).trim());
+  parent.kill("SIGKILL");
+  await parent.status;
+  const alive = () => {
+    try {
+      Deno.kill(hookPid, "SIGCONT");
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  await waitFor("the orphaned hook to end", () => !alive(), 10_000);
+  await new Inbox(h.home).append(SID, [message("nobody is listening")]);
+  await sleep(200);
+  assertEquals(await new Inbox(h.home).pending(SID), 1);
+  assertMatch(hookLog(h.home), /wait cancelled or taken over/);
+});
+
+Deno.test("wake: under claude -p (CLAUDE_CODE_ENTRYPOINT=sdk-cli) it does not wait, nothing is taken", async () => {
+  await using h = await tempHome();
+  const command = commandOf(configure(h.home, { wakeTimeoutSeconds: 60 }), "Stop", "wake");
+  await new Inbox(h.home).append(SID, [message("hi")]);
+  const t0 = Date.now();
+  const r = await runHookCommand(command, fixture("Stop", SID), {
+    CLAUDE_CODE_ENTRYPOINT: "sdk-cli",
+  });
+  assertEquals([r.code, r.stderr], [0, ""]);
+  assert(Date.now() - t0 < 10_000);
+  assertEquals(await new Inbox(h.home).pending(SID), 1);
+  assertMatch(hookLog(h.home), /claude -p session, no wake-up wait/);
+});
+
+Deno.test("wake: off in the config, or past the runaway guard → exit 0 at once", async () => {
+  await using h = await tempHome();
+  const command = commandOf(settingsFor(h.home), "Stop", "wake");
+  await new Inbox(h.home).append(SID, [message("hi")]);
+  writeConfigFile(h.home, { wakeOnMessage: false });
+  const off = await runHookCommand(command, fixture("Stop", SID));
+  assertEquals([off.code, off.stderr], [0, ""]);
+  writeConfigFile(h.home, { wakeOnMessage: true });
+  Deno.mkdirSync(`${h.home}/hooks/wait`, { recursive: true });
+  const now = Date.now();
+  Deno.writeTextFileSync(
+    `${h.home}/hooks/wait/${SID}.wakes`,
+    JSON.stringify(Array.from({ length: 20 }, (_, i) => now - i * 1000)),
+  );
+  const guarded = await runHookCommand(command, fixture("Stop", SID));
+  assertEquals([guarded.code, guarded.stderr], [0, ""]);
+  assertEquals(await new Inbox(h.home).pending(SID), 1);
+  assertMatch(hookLog(h.home), /wake-ups in 10 min; not waiting/);
+});
+
+Deno.test("status, notices, SessionEnd: posted into the session's own thread, recorded for reply routing", async () => {
+  await using server = await startDiscordServer({ port: 0 });
+  await using h = await tempHome();
+  const settings = configure(h.home, { mentionUserId: server.ownerId }, server);
+  const env = { CLAUDE_PID: String(Deno.pid) };
+
+  const stop = await runHookCommand(
+    commandOf(settings, "Stop", "status"),
+    fixture("Stop", SID),
+    env,
+  );
+  assertEquals([stop.code, stop.stdout], [0, ""], stop.stderr + hookLog(h.home));
+  const record = new SessionRegistry(h.home).get(SID);
+  assert(record?.threadId, `thread recorded: ${hookLog(h.home)}`);
+  const thread = server.state().threads.find((t) => t.id === record.threadId);
+  assertEquals(thread?.parent_id, server.forumId);
+  assertEquals(thread?.name, record.name);
+  const posted = server.messages(record.threadId);
+  assert(posted.length >= 1);
+  assertMatch(JSON.stringify(posted.at(-1)!.embeds), /Done\./);
+  // Every post is recorded, so a Discord reply to it routes back to this session.
+  const index = new PostIndex(h.home);
+  for (const m of posted) assertEquals(index.ownerOf(m.id), SID);
+
+  // StopFailure (rate limit) mentions the owner; a repeated Notification is posted once.
+  const before = server.state().webhookExecutions.length;
+  await runHookCommand(
+    commandOf(settings, "StopFailure", "notice"),
+    fixture("StopFailure", SID),
+    env,
+  );
+  for (let i = 0; i < 2; i++) {
+    await runHookCommand(
+      commandOf(settings, "Notification", "notice"),
+      fixture("Notification", SID),
+      env,
+    );
+  }
+  const executions = server.state().webhookExecutions.slice(before);
+  assertEquals(executions.length, 2, JSON.stringify(executions.map((e) => e.body)));
+  assertMatch(JSON.stringify(executions[0].body), /rate limited/);
+  assertMatch(JSON.stringify(executions[0].body), new RegExp(`<@${server.ownerId}>`));
+  assertMatch(JSON.stringify(executions[1].body), /Waiting for a permission answer/);
+  assert(executions.every((e) => e.query.thread_id === record.threadId));
+  // An idle notice while the wake-up wait listens says nothing new: not posted.
+  Deno.mkdirSync(`${h.home}/hooks/wait`, { recursive: true });
+  Deno.writeTextFileSync(`${h.home}/hooks/wait/${SID}`, "token");
+  const idle = { ...fixture("Notification", SID), notification_type: "idle_prompt" };
+  await runHookCommand(commandOf(settings, "Notification", "notice"), idle, env);
+  assertEquals(server.state().webhookExecutions.length, before + 2);
+  Deno.writeTextFileSync(`${h.home}/hooks/wait/${SID}`, "");
+  await runHookCommand(commandOf(settings, "Notification", "notice"), idle, env);
+  assertEquals(server.state().webhookExecutions.length, before + 3);
+
+  // SessionEnd: unregistered first, then the notice still lands in the thread.
+  const end = await runHookCommand(
+    commandOf(settings, "SessionEnd", "end"),
+    fixture("SessionEnd", SID),
+    env,
+  );
+  assertEquals(end.code, 0);
+  assert(new SessionRegistry(h.home).get(SID)?.ended, "unregistered");
+  assertMatch(JSON.stringify(server.messages(record.threadId).at(-1)!.embeds), /Session ended/);
+  assert(!/ error /.test(hookLog(h.home)), hookLog(h.home));
+});

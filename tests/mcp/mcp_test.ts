@@ -1,0 +1,461 @@
+// mcp.ts driven as Claude Code drives it: a subprocess on stdio, the MCP SDK's client,
+// against the local Discord server. Channel mode and session lookup: mcp_channel_test.ts.
+import { startDiscordServer } from "../../testing/mod.ts";
+import { SessionRegistry } from "../../sessions.ts";
+import { PostIndex } from "../../posts.ts";
+import { assert, assertEquals, assertMatch, waitFor } from "../_assert.ts";
+import { startMcp } from "./_harness.ts";
+import { chunkText } from "../../_mcp/text.ts";
+import { parseEmoji } from "../../_mcp/tools.ts";
+import { routeOf } from "../../_discord/http.ts";
+import { type SessionLike, SessionResolver } from "../../_mcp/session.ts";
+import { parentOf, parsePs, type ProcessInfo, type ProcessProbe } from "../../_shared/procs.ts";
+
+function fakeProbe(table: Record<number, ProcessInfo>): ProcessProbe {
+  return {
+    source: "ps",
+    info: (pid) => table[pid],
+    refresh: () => {},
+  };
+}
+
+function session(id: string, cwd: string, pid?: number): SessionLike {
+  return { id, name: `${id}-name`, cwd, ...(pid ? { pid } : {}) };
+}
+
+Deno.test("chunkText splits at line, then word boundaries, and keeps code fences balanced", () => {
+  assertEquals(chunkText("short"), ["short"]);
+  const lines = Array.from({ length: 300 }, (_, i) => `line ${i} ${"x".repeat(10)}`).join("\n");
+  const parts = chunkText(lines);
+  assert(parts.length > 1);
+  for (const p of parts) assert(p.length <= 2000, `part of ${p.length}`);
+  // Cut at line boundaries: nothing lost, nothing reordered.
+  assertEquals(parts.join("\n"), lines);
+  for (const p of parts) assertMatch(p, /^line \d+ x{10}$/m);
+
+  const words = Array.from({ length: 1000 }, (_, i) => `w${i}`).join(" ");
+  const wparts = chunkText(words);
+  assertEquals(wparts.join(" "), words);
+  for (const p of wparts) assert(!p.startsWith(" ") && !p.endsWith(" "));
+
+  const blob = "y".repeat(4500);
+  assertEquals(chunkText(blob).join(""), blob);
+
+  const emoji = "😀".repeat(1500); // 3000 UTF-16 units, never split inside a pair
+  const eparts = chunkText(emoji);
+  assertEquals(eparts.join(""), emoji);
+  for (const p of eparts) assert(!/[\ud800-\udbff]$/.test(p));
+
+  const code = "```ts\n" + Array.from({ length: 200 }, (_, i) => `const v${i} = ${i};`).join("\n") +
+    "\n```\nafter";
+  const cparts = chunkText(code);
+  assert(cparts.length > 1);
+  for (const p of cparts) {
+    assert(p.length <= 2000);
+    assertEquals((p.match(/^```/gm) ?? []).length % 2, 0, `unbalanced fence in: ${p.slice(-40)}`);
+  }
+  assert(cparts[1].startsWith("```ts\n"));
+  assert(cparts.at(-1)!.endsWith("after"));
+});
+
+Deno.test("parseEmoji takes unicode and custom emoji and refuses shortcodes and words", () => {
+  assertEquals(parseEmoji("👍"), "👍");
+  assertEquals(parseEmoji(" ✅ "), "✅");
+  assertEquals(parseEmoji("👨‍👩‍👧"), "👨‍👩‍👧");
+  assertEquals(parseEmoji("<:party:1100000000000000001>"), "party:1100000000000000001");
+  assertEquals(parseEmoji("party:1100000000000000001"), "party:1100000000000000001");
+  for (const bad of [":thumbsup:", "thumbsup", "", "👍 👍", "a👍"]) {
+    let message = "";
+    try {
+      parseEmoji(bad);
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    assertMatch(message, /emoji/, `accepted ${JSON.stringify(bad)}`);
+  }
+});
+
+Deno.test("SessionResolver: nearest ancestor, then the only session in the project dir", async () => {
+  // 500 (this server) < 400 (sh) < 300 (claude, session B) < 200 (claude, session A) < 1
+  const probe = fakeProbe({
+    400: { ppid: 300, args: ["sh", "-c", "deno run mcp.ts"] },
+    300: { ppid: 200, args: ["claude"] },
+    200: { ppid: 1, args: ["claude"] },
+  });
+  const dir = Deno.makeTempDirSync();
+  let sessions = [session("a", dir, 200), session("b", "/elsewhere", 300), session("c", dir)];
+  const source = { list: () => sessions };
+  const r = new SessionResolver({ source, ppid: 400, probe, projectDir: dir });
+  assertEquals(r.ancestors(), [400, 300, 200]);
+  let m = await r.resolve();
+  assertEquals([m.how, m.session?.id], ["process", "b"]);
+
+  // Without a pid match: the one live session whose cwd is the project directory.
+  sessions = [session("a", dir), session("x", "/elsewhere")];
+  const r2 = new SessionResolver({ source, ppid: 400, probe, projectDir: `${dir}/` });
+  m = await r2.resolve();
+  assertEquals([m.how, m.session?.id], ["cwd", "a"]);
+  // Two sessions in the same directory: neither is guessed.
+  sessions = [session("a", dir), session("d", dir)];
+  m = await r2.resolve();
+  assertEquals([m.how, m.session], ["none", undefined]);
+  assertMatch(m.detail, /2 live sessions run in/);
+  // An explicit id or name wins.
+  const r3 = new SessionResolver({ source, ppid: 400, probe, explicit: "d-name" });
+  assertEquals((await r3.resolve()).session?.id, "d");
+  const r4 = new SessionResolver({ source, ppid: 400, probe, explicit: "nope" });
+  assertMatch((await r4.resolve()).detail, /no live session is named or numbered "nope"/);
+  // A pinned session that ends is dropped, and the lookup starts over.
+  sessions = [session("b", "/elsewhere", 300)];
+  const r5 = new SessionResolver({ source, ppid: 400, probe });
+  assertEquals((await r5.resolve()).session?.id, "b");
+  sessions = [];
+  m = await r5.resolve();
+  assertEquals([m.how, m.detail], ["none", "no live session is registered yet"]);
+  // A registry that cannot be read is reported, not thrown.
+  const broken = new SessionResolver({
+    source: { list: () => Promise.reject(new Error("disk on fire")) },
+    ppid: 400,
+    probe,
+  });
+  assertMatch((await broken.resolve()).detail, /could not be read \(disk on fire\)/);
+});
+
+Deno.test("process table parsing: /proc stat lines and ps output", () => {
+  assertEquals(parentOf("4242 (node (claude) x) S 4200 4242 1 0"), 4200);
+  assertEquals(parentOf(""), undefined);
+  const table = parsePs(
+    "    1     0 /sbin/init\n 4200     1 claude --channels server:discord\n  77 4200\n",
+  );
+  assertEquals(table.get(4200), { ppid: 1, args: ["claude", "--channels", "server:discord"] });
+  assertEquals(table.get(77), { ppid: 4200, args: [] });
+  assertEquals(table.size, 3);
+});
+
+Deno.test("routeOf keeps the channel id and masks the rest", () => {
+  assertEquals(
+    routeOf(
+      "PUT",
+      "/channels/1100000000000000001/messages/1100000000000000002/reactions/%F0%9F%91%8D/@me",
+    ),
+    "PUT /channels/1100000000000000001/messages/:id/reactions/:emoji/@me",
+  );
+});
+
+Deno.test({
+  name: "mcp.ts over stdio: tools, validation, threads, chunking, files, refusals",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn(t) {
+    await using srv = await startDiscordServer({ port: 0 });
+    const home = Deno.makeTempDirSync({ prefix: "mcp-home-" });
+    const project = Deno.makeTempDirSync({ prefix: "mcp-project-" });
+    await using mcp = await startMcp({ srv, home, cwd: project, webhook: true });
+    const owner = srv.ownerId;
+
+    await t.step("lists the five tools with input schemas", async () => {
+      const { tools } = await mcp.client.listTools();
+      const names = tools.map((x: { name: string }) => x.name).sort();
+      assertEquals(names, ["edit_message", "fetch_messages", "react", "reply", "send_file"]);
+      const reply = tools.find((x: { name: string }) => x.name === "reply")!;
+      assertEquals((reply.inputSchema as { required?: string[] }).required, ["text"]);
+      const caps = mcp.client.getServerCapabilities();
+      assert(caps?.tools, "tools capability");
+      assertEquals(caps?.experimental, undefined, "no channel capability without --channel");
+    });
+
+    await t.step("reply without a session goes to the main channel, no pings", async () => {
+      const res = await mcp.call("reply", { text: "hello @everyone <@" + owner + ">" });
+      assert(!res.isError, res.text);
+      assertMatch(res.text, /Sent to the main channel/);
+      const last = srv.messages(srv.channelId).at(-1)!;
+      assertEquals(last.author.id, srv.botId);
+      assertEquals(last.content, "hello @everyone <@" + owner + ">");
+      assertEquals(last.mentions, [], "allowed_mentions parse: [] pings nobody");
+      assertEquals(last.mention_everyone, false);
+    });
+
+    await t.step("bad inputs get one clear sentence each", async () => {
+      const cases: [string, Record<string, unknown>, RegExp][] = [
+        ["reply", {}, /^text is missing: pass the message to send$/],
+        ["reply", { text: 5 }, /^text must be a string/],
+        ["reply", { text: "   " }, /^text is empty/],
+        [
+          "reply",
+          { text: "x", extra: 1 },
+          /^Unknown argument "extra": this tool takes text, channel_id, reply_to$/,
+        ],
+        ["reply", { text: "x", channel_id: "general" }, /^channel_id must be the numeric id/],
+        ["reply", { text: "x".repeat(40_001) }, /send it as a file with send_file/],
+        ["react", { message_id: "1", emoji: "👍" }, /^message_id must be the numeric id/],
+        ["react", { message_id: srv.channelId, emoji: ":thumbsup:" }, /shortcode/],
+        ["edit_message", { message_id: srv.channelId, text: "x".repeat(2001) }, /at most 2,000/],
+        ["fetch_messages", { limit: 0 }, /^limit must be at least 1$/],
+        ["fetch_messages", { limit: 101 }, /^limit must be at most 100/],
+        ["fetch_messages", { limit: 2.5 }, /whole number/],
+        ["send_file", {}, /^path is missing/],
+        ["nope", {}, /^Unknown tool "nope": use one of reply, react/],
+      ];
+      for (const [tool, args, want] of cases) {
+        const res = await mcp.call(tool, args);
+        assert(res.isError, `${tool} ${JSON.stringify(args).slice(0, 60)} was accepted`);
+        assertMatch(res.text, want);
+        assert(!res.text.includes("\n"), `one sentence: ${res.text}`);
+      }
+    });
+
+    await t.step("refuses channels outside the chat channel and its threads", async () => {
+      // The forum itself is not a thread; the webhook's forum threads are allowed.
+      let res = await mcp.call("reply", { text: "x", channel_id: srv.forumId });
+      assert(res.isError);
+      assertMatch(res.text, /is outside the chat channel/);
+      res = await mcp.call("fetch_messages", { channel_id: "1100000000000000009" });
+      assert(res.isError);
+      assertMatch(res.text, /unknown or not visible to the bot/);
+      const before = srv.state().messages.length;
+      res = await mcp.call("send_file", { path: "/etc/hostname", channel_id: srv.forumId });
+      assert(res.isError);
+      assertEquals(srv.state().messages.length, before, "nothing was posted");
+    });
+
+    await t.step("posts in a thread of the chat channel and of the STATUS forum", async () => {
+      const thread = await srv.createThread({ parentId: srv.channelId, name: "work" });
+      let res = await mcp.call("reply", { text: "in the thread", channel_id: thread.id });
+      assert(!res.isError, res.text);
+      assertMatch(res.text, /thread "work"/);
+      assertEquals(srv.messages(thread.id).at(-1)?.content, "in the thread");
+      const post = await srv.createThread({ parentId: srv.forumId, name: "status-post" });
+      res = await mcp.call("reply", { text: "in the forum thread", channel_id: post.id });
+      assert(!res.isError, res.text);
+      assertEquals(srv.messages(post.id).at(-1)?.content, "in the forum thread");
+    });
+
+    await t.step("reply splits long text in order, replies to a message", async () => {
+      const asked = await srv.postAsUser({
+        channelId: srv.channelId,
+        userId: owner,
+        content: "please summarise",
+      });
+      const text = Array.from({ length: 120 }, (_, i) => `point ${i}: ${"z".repeat(30)}`).join(
+        "\n",
+      );
+      const res = await mcp.call("reply", { text, reply_to: asked.id });
+      assert(!res.isError, res.text);
+      assertMatch(res.text, /replying to/);
+      const posted = srv.messages(srv.channelId).filter((m) => m.id > asked.id);
+      assertEquals(posted.length, 3);
+      assertEquals(posted.map((m) => m.content).join("\n"), text);
+      assertEquals(posted[0].message_reference?.message_id, asked.id);
+      assertEquals(posted[1].message_reference, undefined);
+      for (const m of posted) assert(m.content.length <= 2000);
+    });
+
+    await t.step("reply_to finds the message's channel; unknown ids are refused", async () => {
+      const thread = await srv.createThread({ parentId: srv.channelId, name: "elsewhere" });
+      const q = await srv.postAsUser({ channelId: thread.id, userId: owner, content: "q?" });
+      let res = await mcp.call("reply", { text: "a!", reply_to: q.id, channel_id: thread.id });
+      assert(!res.isError, res.text);
+      assertEquals(srv.messages(thread.id).at(-1)?.message_reference?.message_id, q.id);
+      res = await mcp.call("reply", { text: "a!", reply_to: q.id });
+      assert(res.isError, "not in the default target nor the main channel");
+      assertMatch(res.text, /is not in the main channel .*: pass the channel_id it was posted in/);
+    });
+
+    await t.step("react adds the bot's reaction", async () => {
+      const m = await srv.postAsUser({ channelId: srv.channelId, userId: owner, content: "go" });
+      const res = await mcp.call("react", { message_id: m.id, emoji: "👀" });
+      assert(!res.isError, res.text);
+      const after = srv.messages(srv.channelId).find((x) => x.id === m.id)!;
+      assertEquals(after.reactions?.map((r) => [r.emoji.name, r.me]), [["👀", true]]);
+      const missing = await mcp.call("react", { message_id: "1100000000000000009", emoji: "👀" });
+      assert(missing.isError);
+      assertMatch(missing.text, /is not in the main channel/);
+    });
+
+    await t.step("edit_message edits the bot's messages only", async () => {
+      await mcp.call("reply", { text: "progress: 10%" });
+      const mine = srv.messages(srv.channelId).at(-1)!;
+      let res = await mcp.call("edit_message", { message_id: mine.id, text: "progress: 100%" });
+      assert(!res.isError, res.text);
+      assertEquals(
+        srv.messages(srv.channelId).find((m) => m.id === mine.id)?.content,
+        "progress: 100%",
+      );
+      const theirs = await srv.postAsUser({
+        channelId: srv.channelId,
+        userId: owner,
+        content: "mine",
+      });
+      res = await mcp.call("edit_message", { message_id: theirs.id, text: "hacked" });
+      assert(res.isError);
+      assertMatch(res.text, /not by this bot: only messages you sent/);
+      assertEquals(srv.messages(srv.channelId).find((m) => m.id === theirs.id)?.content, "mine");
+    });
+
+    await t.step("fetch_messages renders history oldest first with author, time, id", async () => {
+      const thread = await srv.createThread({ parentId: srv.channelId, name: "history" });
+      const a = await srv.postAsUser({ channelId: thread.id, userId: owner, content: "first" });
+      const b = await srv.postAsUser({
+        channelId: thread.id,
+        userId: owner,
+        content: "second",
+        messageReference: { message_id: a.id },
+      });
+      await mcp.call("reply", { text: "third", channel_id: thread.id });
+      const res = await mcp.call("fetch_messages", { channel_id: thread.id, limit: 10 });
+      assert(!res.isError, res.text);
+      const iFirst = res.text.indexOf("first");
+      const iSecond = res.text.indexOf("second");
+      const iThird = res.text.indexOf("third");
+      assert(iFirst > 0 && iFirst < iSecond && iSecond < iThird, res.text);
+      assertMatch(res.text, new RegExp(`message ${a.id}`));
+      assertMatch(res.text, new RegExp(`message ${b.id} · reply to ${a.id}`));
+      assertMatch(res.text, new RegExp(`\\(user ${owner}\\)`));
+      assertMatch(res.text, /\(this bot, you\)/);
+      assertMatch(res.text, /\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC\]/);
+      const page = await mcp.call("fetch_messages", { channel_id: thread.id, limit: 1 });
+      assertMatch(page.text, /call fetch_messages with before=/);
+    });
+
+    await t.step("send_file attaches a file, checks paths and sizes", async () => {
+      Deno.writeTextFileSync(`${project}/report.txt`, "all green\n");
+      let res = await mcp.call("send_file", { path: "report.txt", text: "the report" });
+      assert(!res.isError, res.text);
+      const msg = srv.messages(srv.channelId).at(-1)!;
+      assertEquals(msg.content, "the report");
+      assertEquals(msg.attachments.map((a) => [a.filename, a.size]), [["report.txt", 10]]);
+      const body = await (await fetch(msg.attachments[0].url)).text();
+      assertEquals(body, "all green\n");
+
+      res = await mcp.call("send_file", { path: "missing.txt" });
+      assert(res.isError);
+      assertMatch(res.text, new RegExp(`^No file at ${project}/missing.txt`));
+      res = await mcp.call("send_file", { path: project });
+      assert(res.isError);
+      assertMatch(res.text, /is not a regular file/);
+      const big = `${project}/big.bin`;
+      const f = Deno.createSync(big);
+      f.truncateSync(10 * 1024 * 1024 + 1);
+      f.close();
+      res = await mcp.call("send_file", { path: big });
+      assert(res.isError);
+      assertMatch(res.text, /big\.bin is 10 MiB, over Discord's 10 MiB upload limit/);
+    });
+
+    await t.step("no gateway connection, no stray stdout, the token never logged", () => {
+      assertEquals(srv.state().gatewayConnections.length, 0);
+      assertEquals(mcp.errors.map((e) => e.message), []);
+      const log = Deno.readTextFileSync(`${home}/mcp.log`);
+      assert(!log.includes(srv.token), "token in the log");
+      assertMatch(log, /reply: Sent to/);
+    });
+  },
+});
+
+Deno.test({
+  name: "mcp.ts honours 429 retry_after and the 5-per-5-s message limit",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    await using srv = await startDiscordServer({ port: 0 });
+    const home = Deno.makeTempDirSync({ prefix: "mcp-home-" });
+    await using mcp = await startMcp({ srv, home, args: ["--max-upload-mib", "25"] });
+    // Two injected 429s (retry_after 0.4 s) on the first post.
+    srv.fault({ kind: "http", status: 429, count: 2, route: "/messages", retryAfter: 0.4 });
+    const res = await mcp.call("reply", { text: "after the storm" });
+    assert(!res.isError, res.text);
+    const posts = srv.state().requests.filter((r) =>
+      r.method === "POST" && r.path === `/channels/${srv.channelId}/messages`
+    );
+    assertEquals(posts.map((r) => r.status), [429, 429, 200]);
+    for (let i = 1; i < posts.length; i++) {
+      const gap = Date.parse(posts[i].time) - Date.parse(posts[i - 1].time);
+      assert(gap >= 390, `retried after ${gap} ms, before retry_after`);
+    }
+    assertEquals(srv.messages(srv.channelId).map((m) => m.content), ["after the storm"]);
+
+    // Seven parts against Discord's real 5 per 5 s per channel: all posted, in order.
+    const text = Array.from({ length: 7 }, (_, i) => `part ${i} ` + "q".repeat(1900)).join("\n");
+    const started = Date.now();
+    const seven = await mcp.call("reply", { text });
+    assert(!seven.isError, seven.text);
+    const parts = srv.messages(srv.channelId).slice(1).map((m) => m.content.slice(0, 6));
+    assertEquals(parts, Array.from({ length: 7 }, (_, i) => `part ${i}`));
+    assert(Date.now() - started >= 4000, "the per-channel window was respected");
+
+    // A 500 is retried; three in a row give up with a sentence.
+    srv.fault({ kind: "http", status: 500, count: 1, route: "/messages" });
+    const retried = await mcp.call("fetch_messages", { limit: 1 });
+    assert(!retried.isError, retried.text);
+    srv.fault({ kind: "http", status: 500, count: 3, route: "/messages" });
+    const gaveUp = await mcp.call("fetch_messages", { limit: 1 });
+    assert(gaveUp.isError);
+    assertMatch(
+      gaveUp.text,
+      /^Cannot read the history of the main channel .*: Discord answered 500 .*3 times in a row: try again later$/,
+    );
+
+    // A file over the 25 MiB request ceiling is refused even with the limit raised.
+    const big = `${home}/huge.bin`;
+    const f = Deno.createSync(big);
+    f.truncateSync(25 * 1024 * 1024 + 1);
+    f.close();
+    const refused = await mcp.call("send_file", { path: big });
+    assert(refused.isError);
+    assertMatch(refused.text, /over the 25 MiB most a Discord request can carry/);
+  },
+});
+
+Deno.test({
+  name: "mcp.ts names the fix when Discord rejects the token",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    await using srv = await startDiscordServer({ port: 0 });
+    const home = Deno.makeTempDirSync({ prefix: "mcp-home-" });
+    const wrong = `${srv.token.split(".")[0]}.wrong.tokenvalue`;
+    await using mcp = await startMcp({ srv, home, env: { DISCORD_BOT_TOKEN: wrong } });
+    const res = await mcp.call("reply", { text: "hi" });
+    assert(res.isError);
+    assertMatch(
+      res.text,
+      /Discord answered 401.*: the bot token is not valid: run `deno task setup`$/,
+    );
+    assert(!res.text.includes(wrong) && !Deno.readTextFileSync(`${home}/mcp.log`).includes(wrong));
+  },
+});
+
+Deno.test({
+  name: "mcp.ts serves the session whose Claude Code process is its ancestor",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    await using srv = await startDiscordServer({ port: 0 });
+    const home = Deno.makeTempDirSync({ prefix: "mcp-home-" });
+    const registry = new SessionRegistry(home);
+    // A live session in another project that is not our ancestor: never chosen.
+    const other = Deno.makeTempDirSync();
+    await registry.register({ id: "other-session", cwd: other, pid: 1 });
+    await using mcp = await startMcp({ srv, home });
+
+    // Before the session registers, replies go to the main channel (lazy lookup).
+    let res = await mcp.call("reply", { text: "early" });
+    assertMatch(res.text, /Sent to the main channel/);
+
+    // This test process stands in for the Claude Code process: it is the server's parent.
+    const thread = await srv.createThread({ parentId: srv.channelId, name: "session thread" });
+    await registry.register({ id: "sess-1", cwd: Deno.makeTempDirSync(), pid: Deno.pid });
+    await registry.setThread("sess-1", thread.id);
+    res = await mcp.call("reply", { text: "late" });
+    assert(!res.isError, res.text);
+    assertMatch(res.text, /your session's thread "session thread"/);
+    const posted = srv.messages(thread.id).at(-1)!;
+    assertEquals(posted.content, "late");
+    // The post is recorded for routing replies back to this session.
+    await waitFor("post index", () => new PostIndex(home).ownerOf(posted.id) === "sess-1", 2000);
+    const early = srv.messages(srv.channelId).at(-1)!;
+    assertEquals(new PostIndex(home).ownerOf(early.id), undefined);
+    const log = Deno.readTextFileSync(`${home}/mcp.log`);
+    assertMatch(log, /serving process: session .* \(Claude Code process \d+ is an ancestor/);
+  },
+});

@@ -1,0 +1,359 @@
+// setup.ts against the local Discord server: every failure mode gives one precise sentence
+// with the fix and writes nothing; the happy path writes the config 0600, finds or creates
+// the webhook, defaults the allowlist to the application owner; the CLI's exit codes.
+import { ConfigError, DiscordApiError } from "../../errors.ts";
+import { readConfigFile, writeConfigFile } from "../../config.ts";
+import { runSetup } from "../../_setup/flow.ts";
+import { scriptedPrompter } from "../../_setup/prompt.ts";
+import { startDiscordServer } from "../../testing/mod.ts";
+import { assert, assertEquals, assertMatch } from "../_assert.ts";
+import { capture, flagsFor, setupWorld } from "./_helpers.ts";
+import { ROOT } from "../hooks/_helpers.ts";
+
+const VIEW = String(1n << 10n);
+const SEND = String(1n << 11n);
+const CREATE_THREADS = String(1n << 35n);
+
+function exists(path: string): boolean {
+  try {
+    Deno.statSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Runs setup, expects it to fail with `ErrorClass` matching `pattern`, and nothing written. */
+async function expectFailure(
+  run: () => Promise<unknown>,
+  // deno-lint-ignore no-explicit-any
+  ErrorClass: new (...args: any[]) => Error,
+  pattern: RegExp,
+  world: { home: string; project: string },
+): Promise<Error> {
+  let caught: unknown;
+  try {
+    await run();
+  } catch (err) {
+    caught = err;
+  }
+  assert(caught instanceof ErrorClass, `expected ${ErrorClass.name}, got ${caught}`);
+  assertMatch((caught as Error).message, pattern);
+  assert(!exists(`${world.home}/config.json`), "no config written");
+  assert(!exists(`${world.project}/.claude/settings.json`), "no settings written");
+  return caught as Error;
+}
+
+Deno.test("setup: the happy path writes the config 0600, creates the webhook, allows the owner, installs", async () => {
+  await using server = await startDiscordServer({ port: 0, rateLimits: false });
+  await using world = await setupWorld();
+  const out = capture();
+  const result = await runSetup(flagsFor(server, world, { statusChannel: server.forumId }), out.io);
+  const file = readConfigFile(world.home);
+  assertEquals(file.token, server.token);
+  assertEquals(file.channelId, server.channelId);
+  assertEquals(file.allowedUsers, [server.ownerId], "defaults to the application owner");
+  assertEquals(file.apiUrl, server.apiUrl);
+  assertEquals(Deno.statSync(`${world.home}/config.json`).mode! & 0o777, 0o600);
+  const hook = file.webhookUrl!;
+  assertMatch(hook, /\/api\/webhooks\/\d+\/.+/);
+  const hooks = await (await fetch(`${server.apiUrl}/v10/channels/${server.forumId}/webhooks`, {
+    headers: { authorization: `Bot ${server.token}` },
+  })).json() as { name: string; url?: string; id: string }[];
+  assert(hooks.some((h) => h.name === "claude-discord" && file.webhookUrl!.includes(h.id)));
+  const settings = JSON.parse(Deno.readTextFileSync(`${world.project}/.claude/settings.json`));
+  assertEquals(Object.keys(settings.hooks).length, 10);
+  const mcp = JSON.parse(Deno.readTextFileSync(`${world.project}/.mcp.json`));
+  assertEquals(mcp.mcpServers.discord.args.at(-1), `${ROOT}/mcp.ts`);
+  assert(result.written.length === 3, `written: ${result.written}`);
+  assertEquals(result.installedInto, `${world.project}/.claude/settings.json`);
+  assert(out.lines.some((l) => /a forum: one post per session/.test(l)), out.lines.join("\n"));
+  // A second run keeps the configured webhook and changes no settings file.
+  const again = capture();
+  const second = await runSetup(
+    flagsFor(server, world, { statusChannel: server.forumId }),
+    again.io,
+  );
+  assertEquals(readConfigFile(world.home).webhookUrl, file.webhookUrl);
+  assertEquals(second.written, [`${world.home}/config.json`]);
+  assertEquals(again.lines.filter((l) => /already up to date/.test(l)).length, 2);
+  // Without a webhook in the config, the bot's existing one is found, not another created.
+  writeConfigFile(world.home, { webhookUrl: undefined });
+  const third = capture();
+  await runSetup(flagsFor(server, world, { statusChannel: server.forumId }), third.io);
+  assertEquals(readConfigFile(world.home).webhookUrl, file.webhookUrl);
+  assert(third.lines.some((l) => /found webhook "claude-discord" on #status/.test(l)));
+});
+
+Deno.test("setup: a token of the wrong shape and a token Discord refuses", async () => {
+  await using server = await startDiscordServer({ port: 0, rateLimits: false });
+  await using world = await setupWorld();
+  await expectFailure(
+    () => runSetup(flagsFor(server, world, { token: "hunter2" }), capture().io),
+    ConfigError,
+    /not a bot token.*Reset Token/,
+    world,
+  );
+  const wrong = `${server.token.split(".")[0]}.AAAAAA.BBBBBBBBBBBBBBBBBBBBBBBBBBB`;
+  const err = await expectFailure(
+    () => runSetup(flagsFor(server, world, { token: wrong }), capture().io),
+    DiscordApiError,
+    /Discord rejected the bot token \(401 Unauthorized\): copy a fresh one from the Developer Portal/,
+    world,
+  );
+  assert(!err.message.includes(wrong), "the token is never echoed");
+});
+
+Deno.test("setup: the MESSAGE CONTENT intent off names the Developer Portal switch", async () => {
+  await using server = await startDiscordServer({
+    port: 0,
+    rateLimits: false,
+    messageContentIntent: false,
+  });
+  await using world = await setupWorld();
+  await expectFailure(
+    () => runSetup(flagsFor(server, world), capture().io),
+    DiscordApiError,
+    /MESSAGE CONTENT intent is off: turn on MESSAGE CONTENT INTENT in the Developer Portal .* > Bot > Privileged Gateway Intents/,
+    world,
+  );
+});
+
+Deno.test("setup: a bot in no server gets the invite URL with the exact permissions", async () => {
+  await using server = await startDiscordServer({ port: 0, rateLimits: false });
+  await using world = await setupWorld();
+  server.fault({ kind: "access", inGuild: false });
+  const err = await expectFailure(
+    () => runSetup(flagsFor(server, world), capture().io),
+    DiscordApiError,
+    /The bot is not in any server yet: invite it with https:\/\/discord\.com\/oauth2\/authorize\?client_id=\d+&scope=bot&permissions=\d+/,
+    world,
+  );
+  const perms = BigInt(/permissions=(\d+)/.exec(err.message)![1]);
+  assertEquals(
+    perms,
+    309774634048n,
+    "View, Send, History, Reactions, Embed, Attach, Webhooks, Threads",
+  );
+});
+
+Deno.test("setup: a channel hidden from the bot, or without Send Messages, says which permission where", async () => {
+  await using server = await startDiscordServer({ port: 0, rateLimits: false });
+  await using world = await setupWorld();
+  server.fault({ kind: "access", channels: { [server.channelId]: { deny: VIEW } } });
+  await expectFailure(
+    () => runSetup(flagsFor(server, world), capture().io),
+    DiscordApiError,
+    /The bot is in "local-discord" but cannot see #chat \(403 Missing Access\): in Channel Settings > Permissions of #chat, allow the bot's role View Channels and Read Message History/,
+    world,
+  );
+  server.fault({ kind: "access", channels: { [server.channelId]: { deny: SEND } } });
+  await expectFailure(
+    () => runSetup(flagsFor(server, world), capture().io),
+    DiscordApiError,
+    /The bot lacks Send Messages in #chat: allow them for its role in Channel Settings > Permissions/,
+    world,
+  );
+});
+
+Deno.test("setup: an unknown channel id, a forum as chat channel, a bad id", async () => {
+  await using server = await startDiscordServer({ port: 0, rateLimits: false });
+  await using world = await setupWorld();
+  await expectFailure(
+    () => runSetup(flagsFor(server, world, { channel: "1100000000000000001" }), capture().io),
+    DiscordApiError,
+    /DISCORD_CHANNEL_ID 1100000000000000001 is not a channel Discord knows \(404 Unknown Channel\): right-click the channel > Copy Channel ID/,
+    world,
+  );
+  await expectFailure(
+    () => runSetup(flagsFor(server, world, { channel: server.forumId }), capture().io),
+    ConfigError,
+    /#status is a forum channel: the chat needs a text channel \(a forum is right for STATUS posts: --status-channel\)/,
+    world,
+  );
+  await expectFailure(
+    () => runSetup(flagsFor(server, world, { channel: "general" }), capture().io),
+    ConfigError,
+    /"general" is not a channel id: right-click the channel > Copy Channel ID/,
+    world,
+  );
+});
+
+Deno.test("setup: no webhook and no Manage Webhooks: create one by hand or allow it", async () => {
+  await using server = await startDiscordServer({ port: 0, rateLimits: false });
+  await using world = await setupWorld();
+  server.fault({ kind: "access", permissions: "0" });
+  await expectFailure(
+    () => runSetup(flagsFor(server, world, { statusChannel: server.forumId }), capture().io),
+    DiscordApiError,
+    /may not create the STATUS webhook on #status \(it lacks Manage Webhooks\): create one yourself \(Channel Settings of #status > Integrations > Webhooks > New Webhook > Copy Webhook URL\) and pass --webhook URL/,
+    world,
+  );
+  // With the webhook given, no Manage Webhooks is needed.
+  await runSetup(flagsFor(server, world, { webhook: server.webhookUrl }), capture().io);
+  assertEquals(readConfigFile(world.home).webhookUrl, server.webhookUrl);
+});
+
+Deno.test("setup: a deleted webhook, and a webhook in a text channel without Create Public Threads", async () => {
+  await using server = await startDiscordServer({ port: 0, rateLimits: false });
+  await using world = await setupWorld();
+  const gone = server.webhookUrl.replace(/\/[^/]+$/, "/not-the-token");
+  await expectFailure(
+    () => runSetup(flagsFor(server, world, { webhook: gone }), capture().io),
+    DiscordApiError,
+    /The webhook of DISCORD_WEBHOOK_URL does not exist any more or its URL is wrong \(401 code 50027\): copy it again/,
+    world,
+  );
+  server.fault({ kind: "access", channels: { [server.channelId]: { deny: CREATE_THREADS } } });
+  await expectFailure(
+    () => runSetup(flagsFor(server, world, { webhook: server.textWebhookUrl }), capture().io),
+    DiscordApiError,
+    /The bot lacks Create Public Threads in #chat, where STATUS posts go: .*, or use a forum channel for STATUS posts/,
+    world,
+  );
+  server.fault({ kind: "access", channels: { [server.channelId]: null } });
+  const out = capture();
+  await runSetup(flagsFor(server, world, { webhook: server.textWebhookUrl }), out.io);
+  assert(out.lines.some((l) => /a text channel: the bot starts one thread per session/.test(l)));
+});
+
+Deno.test("setup: missing values without a terminal are usage errors naming the flag", async () => {
+  await using server = await startDiscordServer({ port: 0, rateLimits: false });
+  await using world = await setupWorld();
+  await expectFailure(
+    () => runSetup(flagsFor(server, world, { token: undefined }), capture().io),
+    ConfigError,
+    /No bot token: pass --token, set DISCORD_BOT_TOKEN, or run setup in a terminal/,
+    world,
+  );
+  await expectFailure(
+    () => runSetup(flagsFor(server, world, { channel: undefined }), capture().io),
+    ConfigError,
+    /No chat channel: pass --channel ID/,
+    world,
+  );
+  await expectFailure(
+    () => runSetup(flagsFor(server, world, { allowedUsers: "ada" }), capture().io),
+    ConfigError,
+    /--allowed-users must be comma-separated Discord user ids/,
+    world,
+  );
+});
+
+Deno.test("setup: in a terminal it asks, retries a refused token, lists channels, defaults the owner", async () => {
+  await using server = await startDiscordServer({ port: 0, rateLimits: false });
+  await using world = await setupWorld();
+  const wrong = `${server.token.split(".")[0]}.AAAAAA.BBBBBBBBBBBBBBBBBBBBBBBBBBB`;
+  // token (refused), token, channel number, status channel number (the forum), Enter for
+  // the owner, "user" for where the hooks go
+  const prompter = scriptedPrompter([wrong, server.token, "1", "1", "", "user"]);
+  const out = capture({ prompter });
+  await runSetup(
+    flagsFor(server, world, { token: undefined, channel: undefined, askWhere: true }),
+    out.io,
+  );
+  assert(exists(`${world.userHome}/.claude/settings.json`), "installed for every project");
+  assert(exists(`${world.userHome}/.claude.json`), "the MCP server in ~/.claude.json");
+  assert(!exists(`${world.project}/.claude`));
+  const file = readConfigFile(world.home);
+  assertEquals(file.channelId, server.channelId);
+  assertEquals(file.allowedUsers, [server.ownerId]);
+  assert(file.webhookUrl, "a webhook was created on the forum");
+  assert(out.lines.some((l) => /Discord rejected the bot token/.test(l)), "the refusal is shown");
+  assert(out.lines.some((l) => /1 {2}#chat \(text, local-discord\)/.test(l)), out.lines.join("\n"));
+  assert(out.lines.some((l) => /1 {2}#status \(forum, local-discord\)/.test(l)));
+  assertEquals(prompter.asked.length, 6);
+});
+
+Deno.test("setup: --dry-run checks everything and writes nothing", async () => {
+  await using server = await startDiscordServer({ port: 0, rateLimits: false });
+  await using world = await setupWorld();
+  const out = capture();
+  const result = await runSetup(
+    flagsFor(server, world, { dryRun: true, liveTest: true, statusChannel: server.forumId }),
+    out.io,
+  );
+  assertEquals(result.written, []);
+  assert(!exists(`${world.home}/config.json`));
+  assert(!exists(`${world.project}/.claude`));
+  assert(out.lines.some((l) => /\(dry run\) would find or create the webhook/.test(l)));
+  assert(out.lines.some((l) => /\(dry run\) .*settings\.json: create/.test(l)));
+  assertEquals(server.messages(server.channelId).length, 0, "no live test");
+});
+
+Deno.test("setup.ts CLI: usage errors exit 2, a failed check exits 1, --help exits 0", async () => {
+  await using server = await startDiscordServer({ port: 0, rateLimits: false });
+  await using world = await setupWorld();
+  const run = (args: string[]) =>
+    new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", `${ROOT}/setup.ts`, ...args],
+      env: {
+        CLAUDE_DISCORD_HOME: world.home,
+        HOME: world.userHome,
+        // Another HOME would mean another Deno cache: keep this one (npm packages are in it).
+        DENO_DIR: Deno.env.get("DENO_DIR") ?? `${Deno.env.get("HOME")}/.cache/deno`,
+        PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
+      },
+      clearEnv: true,
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+  const text = (b: Uint8Array) => new TextDecoder().decode(b);
+  assertEquals((await run(["--help"])).code, 0);
+  const bogus = await run(["--bogus"]);
+  assertEquals(bogus.code, 2);
+  assertEquals((await run(["frobnicate"])).code, 2);
+  const noToken = await run(["--api-url", server.apiUrl]);
+  assertEquals(noToken.code, 2, text(noToken.stderr));
+  assertMatch(text(noToken.stderr), /No bot token/);
+  server.fault({ kind: "access", inGuild: false });
+  const failed = await run([
+    "--api-url",
+    server.apiUrl,
+    "--token",
+    server.token,
+    "--channel",
+    server.channelId,
+  ]);
+  assertEquals(failed.code, 1, text(failed.stderr));
+  assertMatch(text(failed.stderr), /^The bot is not in any server yet: invite it with https:/);
+  assert(!(text(failed.stdout) + text(failed.stderr)).includes(server.token), "no token echoed");
+});
+
+Deno.test("setup.ts --plugin writes the config into the plugin's data directory and installs no settings", async () => {
+  await using server = await startDiscordServer({ port: 0, rateLimits: false });
+  await using world = await setupWorld();
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      `${ROOT}/setup.ts`,
+      "--plugin",
+      "--no-live-test",
+      "--api-url",
+      server.apiUrl,
+      "--channel",
+      server.channelId,
+      "--project",
+      world.project,
+    ],
+    env: {
+      HOME: world.userHome,
+      DISCORD_BOT_TOKEN: server.token,
+      DENO_DIR: Deno.env.get("DENO_DIR") ?? `${Deno.env.get("HOME")}/.cache/deno`,
+      PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
+    },
+    clearEnv: true,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const text = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
+  assertEquals(out.code, 0, text);
+  const data = `${world.userHome}/.claude/plugins/data/discord-bridge-discord-bridge`;
+  assertEquals(readConfigFile(data).channelId, server.channelId);
+  assertEquals(readConfigFile(data).token, server.token, "the token from DISCORD_BOT_TOKEN");
+  assert(!exists(`${world.project}/.claude`), "no settings install in plugin mode");
+  assertMatch(text, /\/plugin install discord-bridge@discord-bridge/);
+});

@@ -1,0 +1,141 @@
+// discordeno v21 against the local server: connect, READY, messages, replies,
+// reactions, button clicks, webhooks into forum threads.
+import assert from "node:assert/strict";
+import { startDiscordServer } from "../../testing/mod.ts";
+import { startDiscordeno, waitFor } from "./_clients.ts";
+
+Deno.test("discordeno: connects, gets READY and GUILD_CREATE, receives a user's message with content", async () => {
+  await using server = await startDiscordServer({ port: 0 });
+  const client = await startDiscordeno(server);
+  try {
+    const ready = client.events("READY")[0];
+    assert.equal((ready.user as { id: string }).id, server.botId);
+    assert.equal(ready.resume_gateway_url, `${server.gatewayUrl}/resume`);
+    await waitFor("GUILD_CREATE", () => client.events("GUILD_CREATE").length > 0);
+    const posted = await server.postAsUser({
+      channelId: server.channelId,
+      userId: server.ownerId,
+      content: "hello bot",
+    });
+    const got = await waitFor(
+      "MESSAGE_CREATE",
+      () => client.events("MESSAGE_CREATE").find((d) => d.id === posted.id),
+    );
+    assert.equal(got.content, "hello bot");
+    assert.equal((got.author as { id: string }).id, server.ownerId);
+    assert.equal(got.guild_id, server.guildId);
+  } finally {
+    await client.stop();
+  }
+});
+
+Deno.test("discordeno: sends a message and a reply, reacts, answers a button click, posts webhooks into a forum thread", async () => {
+  await using server = await startDiscordServer({ port: 0 });
+  const client = await startDiscordeno(server);
+  const { bot } = client;
+  try {
+    // send + reply
+    const userMsg = await server.postAsUser({
+      channelId: server.channelId,
+      userId: server.ownerId,
+      content: "question?",
+    });
+    const sent = await bot.helpers.sendMessage(server.channelId, { content: "plain answer" });
+    const reply = await bot.helpers.sendMessage(server.channelId, {
+      content: "threaded answer",
+      messageReference: { messageId: userMsg.id, failIfNotExists: false },
+      allowedMentions: { parse: [] },
+    });
+    const history = server.messages(server.channelId);
+    assert.deepEqual(history.map((m) => m.content), [
+      "question?",
+      "plain answer",
+      "threaded answer",
+    ]);
+    assert.equal(history[2].type, 19);
+    assert.equal(history[2].message_reference?.message_id, userMsg.id);
+    assert.equal(String(sent.id), history[1].id);
+    assert.equal(String(reply.id), history[2].id);
+    assert.equal(history[1].author.id, server.botId);
+    // the bot sees its own messages on the gateway, as on Discord
+    await waitFor(
+      "own MESSAGE_CREATE",
+      () => client.events("MESSAGE_CREATE").find((d) => d.id === history[2].id),
+    );
+
+    // reaction from the bot, and one from a user the bot sees
+    await bot.helpers.addReaction(server.channelId, userMsg.id, "👀");
+    assert.equal(server.messages(server.channelId)[0].reactions?.[0].emoji.name, "👀");
+    await server.addReaction({
+      channelId: server.channelId,
+      messageId: sent.id.toString(),
+      userId: server.ownerId,
+      emoji: "✅",
+    });
+    const r = await waitFor(
+      "MESSAGE_REACTION_ADD",
+      () => client.events("MESSAGE_REACTION_ADD").find((d) => d.user_id === server.ownerId),
+    );
+    assert.equal((r.emoji as { name: string }).name, "✅");
+
+    // button: the bot posts it, a user clicks, the bot answers with UPDATE_MESSAGE (7)
+    const prompt = await bot.helpers.sendMessage(server.channelId, {
+      content: "Allow?",
+      components: [{
+        type: 1,
+        components: [{ type: 2, style: 3, label: "Allow", customId: "allow" }],
+      }],
+    });
+    bot.events.interactionCreate = (interaction) => {
+      bot.helpers.sendInteractionResponse(interaction.id, interaction.token, {
+        type: 7,
+        data: { content: `Allowed by ${interaction.member?.user?.username}`, components: [] },
+      }).catch((e) => console.error(e));
+    };
+    const click = await server.clickButton({
+      messageId: prompt.id.toString(),
+      customId: "allow",
+      userId: server.ownerId,
+    });
+    assert.equal(await click.answered, true);
+    const updated = server.messages(server.channelId).find((m) => m.id === prompt.id.toString())!;
+    assert.equal(updated.content, "Allowed by owner");
+    assert.deepEqual(updated.components, []);
+    const cb = server.state().interactionCallbacks[0];
+    assert.equal(cb.type, 7);
+    assert.equal(cb.late, false);
+
+    // webhook into a new forum thread, then again into the same thread
+    const [hookId, hookToken] = new URL(server.webhookUrl).pathname.split("/").slice(-2);
+    const first = await bot.helpers.executeWebhook(hookId, hookToken, {
+      content: "session started",
+      threadName: "session-1",
+      wait: true,
+    });
+    assert.ok(first);
+    const threadId = String(first.channelId);
+    const thread = server.state().threads.find((t) => t.id === threadId)!;
+    assert.equal(thread.name, "session-1");
+    assert.equal(thread.parent_id, server.forumId);
+    assert.equal(threadId, String(first.id), "a forum post's thread id is its starter message id");
+    await waitFor(
+      "THREAD_CREATE",
+      () => client.events("THREAD_CREATE").find((d) => d.id === threadId),
+    );
+    // discordeno 21 builds `?wait=truethread_id=` (no `&`): the server refuses it as Discord would.
+    await assert.rejects(
+      bot.helpers.executeWebhook(hookId, hookToken, { content: "x", threadId, wait: true }),
+    );
+    // without wait the URL is well-formed: 204, message lands in the thread
+    await bot.helpers.executeWebhook(hookId, hookToken, { content: "turn finished", threadId });
+    assert.deepEqual(server.messages(threadId).map((m) => m.content), [
+      "session started",
+      "turn finished",
+    ]);
+    const execs = server.state().webhookExecutions;
+    assert.equal(execs.at(-1)?.query.thread_id, threadId);
+    assert.equal(execs.at(-2)?.status, 400);
+  } finally {
+    await client.stop();
+  }
+});

@@ -1,0 +1,120 @@
+// discord.js v14 against the local server: the same flows as discordeno, through an independent client.
+import assert from "node:assert/strict";
+import { startDiscordServer } from "../../testing/mod.ts";
+import { startDiscordJs, waitFor } from "./_clients.ts";
+
+Deno.test("discord.js: connects, READY with the guild, receives a message with content", async () => {
+  await using server = await startDiscordServer({ port: 0 });
+  const dj = await startDiscordJs(server);
+  try {
+    assert.equal(dj.client.user?.id, server.botId);
+    assert.ok(dj.client.guilds.cache.has(server.guildId));
+    const posted = await server.postAsUser({
+      channelId: server.channelId,
+      userId: server.ownerId,
+      content: "hi djs",
+    });
+    const got = await waitFor(
+      "MESSAGE_CREATE",
+      () => dj.events("MESSAGE_CREATE").find((d) => d.id === posted.id),
+    );
+    assert.equal(got.content, "hi djs");
+  } finally {
+    await dj.stop();
+  }
+});
+
+Deno.test("discord.js: sends a message and a reply, reacts, answers a button click, posts webhooks into a forum thread", async () => {
+  await using server = await startDiscordServer({ port: 0 });
+  const dj = await startDiscordJs(server);
+  const { ChannelType, Events, WebhookClient } = await import("discord.js");
+  const hook = new WebhookClient(
+    { id: server.webhookUrl.split("/").at(-2)!, token: server.webhookUrl.split("/").at(-1)! },
+    { rest: { api: server.apiUrl } },
+  );
+  try {
+    const channel = await dj.client.channels.fetch(server.channelId);
+    assert.ok(channel && channel.type === ChannelType.GuildText);
+    const userMsg = await server.postAsUser({
+      channelId: server.channelId,
+      userId: server.ownerId,
+      content: "question?",
+    });
+    const sent = await channel.send("plain answer");
+    const fetched = await channel.messages.fetch(userMsg.id);
+    assert.equal(fetched.content, "question?");
+    const reply = await fetched.reply({
+      content: "threaded answer",
+      allowedMentions: { repliedUser: false },
+    });
+    assert.equal(reply.reference?.messageId, userMsg.id);
+    const history = server.messages(server.channelId);
+    assert.deepEqual(history.map((m) => m.content), [
+      "question?",
+      "plain answer",
+      "threaded answer",
+    ]);
+    assert.equal(history[1].id, sent.id);
+
+    await fetched.react("👀");
+    await sent.react("👍");
+    assert.equal(server.messages(server.channelId)[1].reactions?.[0].emoji.name, "👍");
+    await server.addReaction({
+      channelId: server.channelId,
+      messageId: sent.id,
+      userId: server.ownerId,
+      emoji: "✅",
+    });
+    const reacted = new Promise<string>((resolve) =>
+      dj.client.on(Events.MessageReactionAdd, (r, u) => {
+        if (u.id === server.users.stranger.id) resolve(`${r.emoji.name}:${u.id}`);
+      })
+    );
+    await server.addReaction({
+      channelId: server.channelId,
+      messageId: sent.id,
+      userId: server.users.stranger.id,
+      emoji: "🎉",
+    });
+    assert.equal(await reacted, `🎉:${server.users.stranger.id}`);
+
+    const prompt = await channel.send({
+      content: "Allow?",
+      components: [{
+        type: 1,
+        components: [{ type: 2, style: 3, label: "Allow", custom_id: "allow" }],
+      }],
+    });
+    dj.client.on(Events.InteractionCreate, (i) => {
+      if (i.isButton()) {
+        i.update({ content: `Allowed by ${i.user.username}`, components: [] }).catch((e) =>
+          console.error(e)
+        );
+      }
+    });
+    const click = await server.clickButton({
+      messageId: prompt.id,
+      customId: "allow",
+      userId: server.ownerId,
+    });
+    assert.equal(await click.answered, true);
+    const updated = server.messages(server.channelId).find((m) => m.id === prompt.id)!;
+    assert.equal(updated.content, "Allowed by owner");
+
+    const first = await hook.send({ content: "session started", threadName: "session-1" });
+    const threadId = first.channel_id;
+    assert.equal(server.state().threads.find((t) => t.id === threadId)?.name, "session-1");
+    const second = await hook.send({ content: "turn finished", threadId });
+    assert.equal(second.channel_id, threadId);
+    assert.deepEqual(server.messages(threadId).map((m) => m.content), [
+      "session started",
+      "turn finished",
+    ]);
+    const execs = server.state().webhookExecutions;
+    assert.equal(execs[1].query.thread_id, threadId);
+    assert.equal(execs[1].query.wait, "true");
+  } finally {
+    hook.destroy();
+    await dj.stop();
+  }
+});
