@@ -46,6 +46,7 @@
  *
  * @example Run a bridge in-process against the local Discord server
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Bridge } from "./bridge.ts";
  * import { createLogger } from "./log.ts";
  * import { startDiscordServer } from "./testing/mod.ts";
@@ -66,7 +67,7 @@
  * await new Promise((r) => setTimeout(r, 200));
  * await bridge.idle();
  * await bridge.stop();
- * console.assert(bridge.stats().delivered === 1); // into the held box: no session is live
+ * assert(bridge.stats().delivered === 1); // into the held box: no session is live
  * ```
  *
  * @module
@@ -113,8 +114,9 @@ Log: $CLAUDE_DISCORD_HOME/bridge.log`;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { main } from "./bridge.ts";
- * console.assert(await main(["--bogus"], { out: () => {}, err: () => {} }) === 2);
+ * assert(await main(["--bogus"], { out: () => {}, err: () => {} }) === 2);
  * ```
  */
 export async function main(

@@ -15,14 +15,15 @@
  *
  * @example Load the configuration from a given environment
  * ```ts
+ * import assert from "node:assert/strict";
  * import { loadConfig } from "./config.ts";
  *
  * const home = Deno.makeTempDirSync();
  * const config = loadConfig({
  *   env: { CLAUDE_DISCORD_HOME: home, DISCORD_CHANNEL_ID: "1100000000000000001" },
  * });
- * console.assert(config.channelId === "1100000000000000001");
- * console.assert(config.allowedUsers.length === 0);
+ * assert(config.channelId === "1100000000000000001");
+ * assert(config.allowedUsers.length === 0);
  * ```
  *
  * @module
@@ -102,9 +103,10 @@ const SNOWFLAKE = /^[0-9]{15,21}$/;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { isSnowflake } from "./config.ts";
- * console.assert(isSnowflake("1100000000000000001"));
- * console.assert(!isSnowflake("general"));
+ * assert(isSnowflake("1100000000000000001"));
+ * assert(!isSnowflake("general"));
  * ```
  */
 export function isSnowflake(value: unknown): value is string {
@@ -119,9 +121,10 @@ export function isSnowflake(value: unknown): value is string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { isBotTokenShape } from "./config.ts";
- * console.assert(isBotTokenShape(btoa("1100000000000000001") + ".GxYz12.abcdefghijklmnop"));
- * console.assert(!isBotTokenShape("hunter2"));
+ * assert(isBotTokenShape(btoa("1100000000000000001") + ".GxYz12.abcdefghijklmnop"));
+ * assert(!isBotTokenShape("hunter2"));
  * ```
  */
 export function isBotTokenShape(token: string): boolean {
@@ -138,8 +141,9 @@ export function isBotTokenShape(token: string): boolean {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { botIdFromToken } from "./config.ts";
- * console.assert(botIdFromToken(btoa("1100000000000000001") + ".a.b") === "1100000000000000001");
+ * assert(botIdFromToken(btoa("1100000000000000001") + ".a.b") === "1100000000000000001");
  * ```
  */
 export function botIdFromToken(token: string): string | undefined {
@@ -173,9 +177,10 @@ export interface WebhookParts {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseWebhookUrl } from "./config.ts";
  * const w = parseWebhookUrl("https://discord.com/api/webhooks/1100000000000000001/abc_DEF-1");
- * console.assert(w.id === "1100000000000000001" && w.base === "https://discord.com/api");
+ * assert(w.id === "1100000000000000001" && w.base === "https://discord.com/api");
  * ```
  */
 export function parseWebhookUrl(url: string, name = "DISCORD_WEBHOOK_URL"): WebhookParts {
@@ -206,8 +211,9 @@ export function parseWebhookUrl(url: string, name = "DISCORD_WEBHOOK_URL"): Webh
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { stateHome } from "./config.ts";
- * console.assert(stateHome({ HOME: "/home/a" }) === "/home/a/.claude/discord");
+ * assert(stateHome({ HOME: "/home/a" }) === "/home/a/.claude/discord");
  * ```
  */
 export function stateHome(env: Record<string, string | undefined> = readEnv()): string {
@@ -231,13 +237,14 @@ export function stateHome(env: Record<string, string | undefined> = readEnv()): 
  *
  * @example Require a channel
  * ```ts
+ * import assert from "node:assert/strict";
  * import { loadConfig } from "./config.ts";
  * import { ConfigError } from "./errors.ts";
  *
  * try {
  *   loadConfig({ env: { CLAUDE_DISCORD_HOME: Deno.makeTempDirSync() }, require: ["channelId"] });
  * } catch (err) {
- *   console.assert(err instanceof ConfigError);
+ *   assert(err instanceof ConfigError);
  * }
  * ```
  */
@@ -302,8 +309,9 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { readConfigFile } from "./config.ts";
- * console.assert(Object.keys(readConfigFile(Deno.makeTempDirSync())).length === 0);
+ * assert(Object.keys(readConfigFile(Deno.makeTempDirSync())).length === 0);
  * ```
  */
 export function readConfigFile(home: string): ConfigFile {
@@ -333,10 +341,11 @@ export function readConfigFile(home: string): ConfigFile {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { writeConfigFile, readConfigFile } from "./config.ts";
  * const home = Deno.makeTempDirSync();
  * writeConfigFile(home, { channelId: "1100000000000000001" });
- * console.assert(readConfigFile(home).channelId === "1100000000000000001");
+ * assert(readConfigFile(home).channelId === "1100000000000000001");
  * ```
  */
 export function writeConfigFile(home: string, values: ConfigFile): string {

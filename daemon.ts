@@ -29,10 +29,11 @@
  *
  * @example Probe the state directory
  * ```ts
+ * import assert from "node:assert/strict";
  * import { probeBridge } from "./daemon.ts";
  *
  * const status = probeBridge(Deno.makeTempDirSync());
- * console.assert(status.running === false);
+ * assert(status.running === false);
  * ```
  *
  * @module
@@ -65,9 +66,10 @@ export interface BridgePaths {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { bridgePaths } from "./daemon.ts";
- * console.assert(bridgePaths("/tmp/h").lock === "/tmp/h/bridge/bridge.lock");
- * console.assert(bridgePaths("/tmp/h").log === "/tmp/h/bridge.log");
+ * assert(bridgePaths("/tmp/h").lock === "/tmp/h/bridge/bridge.lock");
+ * assert(bridgePaths("/tmp/h").log === "/tmp/h/bridge.log");
  * ```
  */
 export function bridgePaths(home: string): BridgePaths {
@@ -121,12 +123,13 @@ export interface BridgeStatus {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { acquireInstanceLock, probeBridge } from "./daemon.ts";
  * const home = Deno.makeTempDirSync();
  * const got = await acquireInstanceLock(home);
- * console.assert(got.acquired && probeBridge(home).pid === Deno.pid);
+ * assert(got.acquired && probeBridge(home).pid === Deno.pid);
  * if (got.acquired) got.lock.release();
- * console.assert(!probeBridge(home).running);
+ * assert(!probeBridge(home).running);
  * ```
  */
 export function probeBridge(home: string): BridgeStatus {
@@ -192,11 +195,12 @@ export interface AcquireOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { acquireInstanceLock } from "./daemon.ts";
  * const home = Deno.makeTempDirSync();
  * const first = await acquireInstanceLock(home);
  * const second = await acquireInstanceLock(home, { attempts: 1 });
- * console.assert(first.acquired && !second.acquired && second.pid === Deno.pid);
+ * assert(first.acquired && !second.acquired && second.pid === Deno.pid);
  * if (first.acquired) first.lock.release();
  * ```
  */
@@ -265,8 +269,9 @@ function readPid(path: string): number | undefined {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { readBridgeStatus } from "./daemon.ts";
- * console.assert(readBridgeStatus(Deno.makeTempDirSync()) === undefined);
+ * assert(readBridgeStatus(Deno.makeTempDirSync()) === undefined);
  * ```
  */
 export function readBridgeStatus(home: string): BridgeStatusFile | undefined {
@@ -290,11 +295,12 @@ export function readBridgeStatus(home: string): BridgeStatusFile | undefined {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { readBridgeStatus, writeBridgeStatus } from "./daemon.ts";
  * const home = Deno.makeTempDirSync();
  * const now = new Date().toISOString();
  * writeBridgeStatus(home, { pid: 1, startedAt: now, state: "starting", since: now, delivered: 0, dropped: {} });
- * console.assert(readBridgeStatus(home)?.state === "starting");
+ * assert(readBridgeStatus(home)?.state === "starting");
  * ```
  */
 export function writeBridgeStatus(home: string, status: BridgeStatusFile): void {
@@ -330,9 +336,10 @@ export interface BridgeCommand {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { BRIDGE_RUNTIME_FLAGS, bridgeCommand } from "./daemon.ts";
  * const cmd = bridgeCommand({ home: "/h", apiUrl: "https://discord.com/api", denoPath: "deno" });
- * console.assert(cmd.args[1] === BRIDGE_RUNTIME_FLAGS[0]);
+ * assert(cmd.args[1] === BRIDGE_RUNTIME_FLAGS[0]);
  * ```
  */
 export const BRIDGE_RUNTIME_FLAGS: readonly string[] = [
@@ -373,10 +380,11 @@ export interface BridgeCommandOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { bridgeCommand } from "./daemon.ts";
  * const cmd = bridgeCommand({ home: "/h", apiUrl: "https://discord.com/api", denoPath: "deno" });
- * console.assert(cmd.args.includes("--allow-net=discord.com,*.discord.gg"));
- * console.assert(cmd.args.includes("--allow-write=/h"));
+ * assert(cmd.args.includes("--allow-net=discord.com,*.discord.gg"));
+ * assert(cmd.args.includes("--allow-write=/h"));
  * ```
  */
 export function bridgeCommand(options: BridgeCommandOptions): BridgeCommand {
@@ -403,9 +411,10 @@ export function bridgeCommand(options: BridgeCommandOptions): BridgeCommand {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { bridgePermissionFlags } from "./daemon.ts";
  * const flags = bridgePermissionFlags({ home: "/h", apiUrl: "http://127.0.0.1:8123/api" });
- * console.assert(flags[0] === "--allow-net=127.0.0.1");
+ * assert(flags[0] === "--allow-net=127.0.0.1");
  * ```
  */
 export function bridgePermissionFlags(options: BridgeCommandOptions): string[] {
@@ -525,9 +534,10 @@ export interface StopResult {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { stopBridge } from "./daemon.ts";
  * const result = await stopBridge(Deno.makeTempDirSync());
- * console.assert(result.wasRunning === false);
+ * assert(result.wasRunning === false);
  * ```
  */
 export async function stopBridge(home: string, options: StopOptions = {}): Promise<StopResult> {

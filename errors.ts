@@ -6,12 +6,13 @@
  *
  * @example Catch a configuration problem
  * ```ts
+ * import assert from "node:assert/strict";
  * import { ConfigError, ClaudeDiscordError } from "./errors.ts";
  *
  * try {
  *   throw new ConfigError("DISCORD_CHANNEL_ID is not a Discord id: set it to the channel's numeric id");
  * } catch (err) {
- *   console.assert(err instanceof ClaudeDiscordError);
+ *   assert(err instanceof ClaudeDiscordError);
  * }
  * ```
  *

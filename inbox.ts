@@ -35,6 +35,7 @@
  *
  * @example Append, then claim
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Inbox, type InboxEvent } from "./inbox.ts";
  *
  * const inbox = new Inbox(Deno.makeTempDirSync());
@@ -52,8 +53,8 @@
  * const got = await inbox.claim("session-a", (events) => {
  *   console.log(events.map((e) => e.content).join("\n"));
  * });
- * console.assert(got.length === 1);
- * console.assert(await inbox.pending("session-a") === 0);
+ * assert(got.length === 1);
+ * assert(await inbox.pending("session-a") === 0);
  * ```
  *
  * @module
@@ -158,6 +159,7 @@ const RESERVED = new Set(["rejected"]);
  *
  * @example Wait for a message, then claim it
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Inbox, type InboxEvent } from "./inbox.ts";
  *
  * const inbox = new Inbox(Deno.makeTempDirSync());
@@ -167,7 +169,7 @@ const RESERVED = new Set(["rejected"]);
  * };
  * setTimeout(() => inbox.append("s1", [event]), 20);
  * const arrived = await inbox.waitForMessages("s1", { timeoutMs: 5000 });
- * console.assert(arrived);
+ * assert(arrived);
  * await inbox.claim("s1", (events) => console.log(events[0].content));
  * ```
  */
@@ -216,8 +218,9 @@ export class Inbox {
    *
    * @example
    * ```ts
+   * import assert from "node:assert/strict";
    * import { Inbox } from "./inbox.ts";
-   * console.assert(new Inbox("/tmp/h").mailboxPath("abc") === "/tmp/h/inbox/abc.jsonl");
+   * assert(new Inbox("/tmp/h").mailboxPath("abc") === "/tmp/h/inbox/abc.jsonl");
    * ```
    */
   mailboxPath(mailbox: string): string {
@@ -242,11 +245,12 @@ export class Inbox {
    *
    * @example
    * ```ts
+   * import assert from "node:assert/strict";
    * import { Inbox } from "./inbox.ts";
    * const inbox = new Inbox(Deno.makeTempDirSync());
    * const e = { id: "9", kind: "message" as const, channelId: "1", author: { id: "2", name: "bo" },
    *   content: "x", timestamp: new Date().toISOString(), attachments: [] };
-   * console.assert(await inbox.append("s", [e, e]) === 1);
+   * assert(await inbox.append("s", [e, e]) === 1);
    * ```
    */
   async append(mailbox: string, events: InboxEvent[]): Promise<number> {
@@ -305,13 +309,14 @@ export class Inbox {
    *
    * @example Redelivery after a failed deliver
    * ```ts
+   * import assert from "node:assert/strict";
    * import { Inbox } from "./inbox.ts";
    * const inbox = new Inbox(Deno.makeTempDirSync());
    * const e = { id: "7", kind: "message" as const, channelId: "1", author: { id: "2", name: "bo" },
    *   content: "x", timestamp: new Date().toISOString(), attachments: [] };
    * await inbox.append("s", [e]);
    * await inbox.claim("s", () => { throw new Error("stdout closed"); }).catch(() => {});
-   * console.assert((await inbox.claim("s", () => {})).length === 1);
+   * assert((await inbox.claim("s", () => {})).length === 1);
    * ```
    */
   async claim(
@@ -380,8 +385,9 @@ export class Inbox {
    *
    * @example
    * ```ts
+   * import assert from "node:assert/strict";
    * import { Inbox } from "./inbox.ts";
-   * console.assert(await new Inbox(Deno.makeTempDirSync()).pending("s") === 0);
+   * assert(await new Inbox(Deno.makeTempDirSync()).pending("s") === 0);
    * ```
    */
   pending(mailbox: string): Promise<number> {
@@ -416,13 +422,14 @@ export class Inbox {
    *
    * @example
    * ```ts
+   * import assert from "node:assert/strict";
    * import { HELD, Inbox } from "./inbox.ts";
    * const inbox = new Inbox(Deno.makeTempDirSync());
    * await inbox.append(HELD, [{ id: "5", kind: "message", channelId: "1",
    *   author: { id: "2", name: "bo" }, content: "anyone?", timestamp: new Date().toISOString(),
    *   attachments: [] }]);
-   * console.assert(await inbox.releaseHeld("new-session") === 1);
-   * console.assert(await inbox.pending("new-session") === 1);
+   * assert(await inbox.releaseHeld("new-session") === 1);
+   * assert(await inbox.pending("new-session") === 1);
    * ```
    */
   async releaseHeld(mailbox: string): Promise<number> {
@@ -453,9 +460,10 @@ export class Inbox {
    *
    * @example
    * ```ts
+   * import assert from "node:assert/strict";
    * import { Inbox } from "./inbox.ts";
    * const inbox = new Inbox(Deno.makeTempDirSync());
-   * console.assert(await inbox.waitForMessages("s", { timeoutMs: 10 }) === false);
+   * assert(await inbox.waitForMessages("s", { timeoutMs: 10 }) === false);
    * ```
    */
   async waitForMessages(mailbox: string, options: WaitOptions): Promise<boolean> {

@@ -6,12 +6,13 @@
  *
  * @example Write a line
  * ```ts
+ * import assert from "node:assert/strict";
  * import { createLogger } from "./log.ts";
  *
  * const dir = Deno.makeTempDirSync();
  * const log = createLogger(`${dir}/bridge.log`);
  * log.info("connected");
- * console.assert(Deno.readTextFileSync(`${dir}/bridge.log`).includes("info connected"));
+ * assert(Deno.readTextFileSync(`${dir}/bridge.log`).includes("info connected"));
  * ```
  *
  * @module
@@ -54,8 +55,9 @@ const INTERACTION = /(\/interactions\/[0-9]+\/)[A-Za-z0-9_.-]+/g;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { scrub } from "./log.ts";
- * console.assert(scrub("POST /api/webhooks/123/s3cr3t") === "POST /api/webhooks/123/***");
+ * assert(scrub("POST /api/webhooks/123/s3cr3t") === "POST /api/webhooks/123/***");
  * ```
  */
 export function scrub(text: string, secrets: readonly string[] = []): string {
@@ -72,9 +74,10 @@ export function scrub(text: string, secrets: readonly string[] = []): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { describeError } from "./log.ts";
  * const e = new Error("outer", { cause: new Error("inner") });
- * console.assert(describeError(e) === "outer (cause: inner)");
+ * assert(describeError(e) === "outer (cause: inner)");
  * ```
  */
 export function describeError(err: unknown): string {
@@ -103,12 +106,13 @@ export function describeError(err: unknown): string {
  *
  * @example Rotate small files
  * ```ts
+ * import assert from "node:assert/strict";
  * import { createLogger } from "./log.ts";
  * const dir = Deno.makeTempDirSync();
  * const log = createLogger(`${dir}/x.log`, { maxBytes: 10, keep: 1 });
  * log.info("first line");
  * log.info("second line");
- * console.assert(Deno.readTextFileSync(`${dir}/x.log.1`).includes("first line"));
+ * assert(Deno.readTextFileSync(`${dir}/x.log.1`).includes("first line"));
  * ```
  */
 export function createLogger(path: string, options: LoggerOptions = {}): Logger {

@@ -59,6 +59,7 @@
  *
  * @example List the tools over an in-memory transport
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Client } from "@modelcontextprotocol/sdk/client/index.js";
  * import { InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
  * import { createDiscordMcpServer } from "./mcp.ts";
@@ -75,7 +76,7 @@
  * const client = new Client({ name: "example", version: "1.0.0" });
  * await client.connect(b);
  * const { tools } = await client.listTools();
- * console.assert(tools.map((t: { name: string }) => t.name).includes("reply"));
+ * assert(tools.map((t: { name: string }) => t.name).includes("reply"));
  * await client.close();
  * await server.close();
  * ```
@@ -179,6 +180,7 @@ const CHANNEL_INSTRUCTIONS =
  *
  * @example Create and close
  * ```ts
+ * import assert from "node:assert/strict";
  * import { createDiscordMcpServer } from "./mcp.ts";
  *
  * const server = createDiscordMcpServer({
@@ -186,7 +188,7 @@ const CHANNEL_INSTRUCTIONS =
  *   token: btoa("1100000000000000001") + ".x.y",
  *   channelId: "1100000000000000002",
  * });
- * console.assert(server.channel === false);
+ * assert(server.channel === false);
  * await server.close();
  * ```
  */
@@ -367,8 +369,9 @@ Log: $CLAUDE_DISCORD_HOME/mcp.log. Register it with:
  *
  * @example Print the help
  * ```ts
+ * import assert from "node:assert/strict";
  * import { main } from "./mcp.ts";
- * console.assert(await main(["--help"]) === 0);
+ * assert(await main(["--help"]) === 0);
  * ```
  */
 export async function main(args: string[]): Promise<number> {

@@ -165,6 +165,7 @@ interface FlushOutcome {
  *
  * @example Create a notifier (nothing happens until a call)
  * ```ts
+ * import assert from "node:assert/strict";
  * import { createNotifier } from "./notify.ts";
  *
  * const notifier = createNotifier({
@@ -172,7 +173,7 @@ interface FlushOutcome {
  *   stateDir: Deno.makeTempDirSync(),
  *   onThread: (sessionId, threadId) => console.log(sessionId, threadId),
  * });
- * console.assert(typeof notifier.status === "function");
+ * assert(typeof notifier.status === "function");
  * ```
  */
 export function createNotifier(options: NotifierOptions): Notifier {

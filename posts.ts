@@ -13,13 +13,14 @@
  *
  * @example Record, then look up
  * ```ts
+ * import assert from "node:assert/strict";
  * import { PostIndex, recordPost } from "./posts.ts";
  *
  * const home = Deno.makeTempDirSync();
  * await recordPost(home, "session-a", "1100000000000000001");
  * const index = new PostIndex(home);
- * console.assert(index.ownerOf("1100000000000000001") === "session-a");
- * console.assert(index.ownerOf("1100000000000000002") === undefined);
+ * assert(index.ownerOf("1100000000000000001") === "session-a");
+ * assert(index.ownerOf("1100000000000000002") === undefined);
  * ```
  *
  * @module
@@ -47,8 +48,9 @@ export interface PostIndexOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { postsPath } from "./posts.ts";
- * console.assert(postsPath("/tmp/h") === "/tmp/h/posts.txt");
+ * assert(postsPath("/tmp/h") === "/tmp/h/posts.txt");
  * ```
  */
 export function postsPath(home: string): string {
@@ -113,11 +115,12 @@ export async function recordPost(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { PostIndex } from "./posts.ts";
  *
  * const index = new PostIndex(Deno.makeTempDirSync());
  * await index.record("s1", "1100000000000000005");
- * console.assert(index.ownerOf("1100000000000000005") === "s1");
+ * assert(index.ownerOf("1100000000000000005") === "s1");
  * ```
  */
 export class PostIndex {

@@ -18,6 +18,7 @@
  *
  * @example Route a broadcast
  * ```ts
+ * import assert from "node:assert/strict";
  * import { routeEvent, type RoutingView } from "./routing.ts";
  *
  * const view: RoutingView = {
@@ -27,9 +28,9 @@
  *   postOwner: () => undefined,
  * };
  * const all = routeEvent({ kind: "message", channelId: "1", content: "status?" }, view);
- * console.assert(all.mailboxes.join() === "s1,s2" && all.reason === "broadcast");
+ * assert(all.mailboxes.join() === "s1,s2" && all.reason === "broadcast");
  * const one = routeEvent({ kind: "message", channelId: "1", content: "@web run tests" }, view);
- * console.assert(one.mailboxes.join() === "s2" && one.reason === "name");
+ * assert(one.mailboxes.join() === "s2" && one.reason === "name");
  * ```
  *
  * @module
@@ -102,10 +103,11 @@ const NAME_PREFIX = /^@([A-Za-z0-9][A-Za-z0-9_.-]*?)[:,]?(?=\s|$)/;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { leadingNames } from "./routing.ts";
- * console.assert(leadingNames("@api, @web: deploy").join() === "api,web");
- * console.assert(leadingNames("hello @api").length === 0);
- * console.assert(leadingNames("<@1100000000000000001> hi").length === 0);
+ * assert(leadingNames("@api, @web: deploy").join() === "api,web");
+ * assert(leadingNames("hello @api").length === 0);
+ * assert(leadingNames("<@1100000000000000001> hi").length === 0);
  * ```
  */
 export function leadingNames(content: string): string[] {
@@ -128,6 +130,7 @@ export function leadingNames(content: string): string[] {
  *
  * @example A reply to a session's post, and a held message
  * ```ts
+ * import assert from "node:assert/strict";
  * import { routeEvent, type RoutingView } from "./routing.ts";
  * import { HELD } from "./inbox.ts";
  *
@@ -141,9 +144,9 @@ export function leadingNames(content: string): string[] {
  *   kind: "message", channelId: "1", content: "yes",
  *   replyTo: { messageId: "1100000000000000009" },
  * }, view);
- * console.assert(reply.mailboxes.join() === "s1" && reply.reason === "reply");
+ * assert(reply.mailboxes.join() === "s1" && reply.reason === "reply");
  * const held = routeEvent({ kind: "message", channelId: "1", content: "anyone?" }, view);
- * console.assert(held.mailboxes[0] === HELD && held.reason === "held");
+ * assert(held.mailboxes[0] === HELD && held.reason === "held");
  * ```
  */
 export function routeEvent(event: RoutableEvent, view: RoutingView): Route {

@@ -14,12 +14,13 @@
  *
  * @example Register a session and find it by name
  * ```ts
+ * import assert from "node:assert/strict";
  * import { SessionRegistry } from "./sessions.ts";
  *
  * const registry = new SessionRegistry(Deno.makeTempDirSync());
  * const record = await registry.register({ id: "3f2a9c1e-0000-4000-8000-000000000000", cwd: "/src/My App" });
- * console.assert(record.name === "my-app-3f2a");
- * console.assert(registry.findByName("MY-APP-3F2A")?.id === record.id);
+ * assert(record.name === "my-app-3f2a");
+ * assert(registry.findByName("MY-APP-3F2A")?.id === record.id);
  * ```
  *
  * @module
@@ -69,14 +70,15 @@ const DAY = 86_400_000;
  *
  * @example Mark the session's thread, then end it
  * ```ts
+ * import assert from "node:assert/strict";
  * import { SessionRegistry } from "./sessions.ts";
  *
  * const registry = new SessionRegistry(Deno.makeTempDirSync());
  * await registry.register({ id: "abcd1234", cwd: "/work/api" });
  * await registry.setThread("abcd1234", "1100000000000000009");
- * console.assert(registry.findByThread("1100000000000000009")?.name === "api-abcd");
+ * assert(registry.findByThread("1100000000000000009")?.name === "api-abcd");
  * await registry.unregister("abcd1234");
- * console.assert(registry.list({ live: true }).length === 0);
+ * assert(registry.list({ live: true }).length === 0);
  * ```
  */
 export class SessionRegistry {
@@ -109,8 +111,9 @@ export class SessionRegistry {
    *
    * @example
    * ```ts
+   * import assert from "node:assert/strict";
    * import { SessionRegistry } from "./sessions.ts";
-   * console.assert(new SessionRegistry("/h").directory === "/h/sessions");
+   * assert(new SessionRegistry("/h").directory === "/h/sessions");
    * ```
    */
   get directory(): string {
@@ -128,11 +131,12 @@ export class SessionRegistry {
    *
    * @example
    * ```ts
+   * import assert from "node:assert/strict";
    * import { SessionRegistry } from "./sessions.ts";
    * const registry = new SessionRegistry(Deno.makeTempDirSync());
    * const a = await registry.register({ id: "abcd0001", cwd: "/x/web" });
    * const b = await registry.register({ id: "abcd0002", cwd: "/y/web" });
-   * console.assert(a.name === "web-abcd" && b.name === "web-abcd0");
+   * assert(a.name === "web-abcd" && b.name === "web-abcd0");
    * ```
    */
   async register(input: { id: string; cwd: string; pid?: number }): Promise<SessionRecord> {
@@ -339,8 +343,9 @@ export class SessionRegistry {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { sessionNameBase } from "./sessions.ts";
- * console.assert(sessionNameBase("/home/me/My Project (v2)/") === "my-project-v2");
+ * assert(sessionNameBase("/home/me/My Project (v2)/") === "my-project-v2");
  * ```
  */
 export function sessionNameBase(cwd: string): string {

@@ -51,12 +51,13 @@
  *
  * @example Build the fragment for a state directory
  * ```ts
+ * import assert from "node:assert/strict";
  * import { buildSettings } from "./settings.ts";
  *
  * const settings = buildSettings({ home: "/home/ada/.claude/discord", denoPath: "/usr/bin/deno" });
  * const post = settings.hooks.PostToolUse[0].hooks[0];
- * console.assert(post.command.includes("fast.sh"));
- * console.assert(!post.command.includes("--allow-net"));
+ * assert(post.command.includes("fast.sh"));
+ * assert(!post.command.includes("--allow-net"));
  * ```
  *
  * @module
@@ -160,8 +161,9 @@ export function shellQuote(word: string): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { netHosts } from "./settings.ts";
- * console.assert(netHosts("http://127.0.0.1:8080/api").join() === "127.0.0.1:8080");
+ * assert(netHosts("http://127.0.0.1:8080/api").join() === "127.0.0.1:8080");
  * ```
  */
 export function netHosts(apiUrl: string = DEFAULT_API_URL, webhookUrl?: string): string[] {
@@ -179,9 +181,10 @@ export function netHosts(apiUrl: string = DEFAULT_API_URL, webhookUrl?: string):
  *
  * @example The delivery hooks get no network
  * ```ts
+ * import assert from "node:assert/strict";
  * import { rolePermissionFlags } from "./settings.ts";
  * const flags = rolePermissionFlags("deliver", { home: "/h" });
- * console.assert(flags.join(" ") === "--allow-read=/h --allow-write=/h");
+ * assert(flags.join(" ") === "--allow-read=/h --allow-write=/h");
  * ```
  */
 export function rolePermissionFlags(role: Role, options: SettingsOptions): string[] {
@@ -280,10 +283,11 @@ function command(
  *
  * @example The Stop wake-up is an asyncRewake hook
  * ```ts
+ * import assert from "node:assert/strict";
  * import { buildSettings } from "./settings.ts";
  * const s = buildSettings({ home: "/h", root: "/ck", denoPath: "/usr/bin/deno" });
  * const wake = s.hooks.Stop[0].hooks.find((h) => h.command.includes("--role=wake"));
- * console.assert(wake?.asyncRewake === true);
+ * assert(wake?.asyncRewake === true);
  * ```
  */
 export function buildSettings(options: SettingsOptions): SettingsFragment {
@@ -337,9 +341,10 @@ export function buildSettings(options: SettingsOptions): SettingsFragment {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { mcpConfig } from "./settings.ts";
  * const m = mcpConfig({ home: "/h", root: "/ck", denoPath: "/usr/bin/deno" });
- * console.assert(m.mcpServers.discord.args.at(-1) === "/ck/mcp.ts");
+ * assert(m.mcpServers.discord.args.at(-1) === "/ck/mcp.ts");
  * ```
  */
 export function mcpConfig(
@@ -389,13 +394,14 @@ function isOurs(hook: unknown): boolean {
  *
  * @example Idempotent, and other hooks survive
  * ```ts
+ * import assert from "node:assert/strict";
  * import { buildSettings, mergeSettings } from "./settings.ts";
  * const mine = { hooks: { Stop: [{ hooks: [{ type: "command", command: "say done" }] }] } };
  * const f = buildSettings({ home: "/h", root: "/ck", denoPath: "/usr/bin/deno" });
  * const once = mergeSettings(mine, f);
  * const twice = mergeSettings(once, f);
- * console.assert(JSON.stringify(once) === JSON.stringify(twice));
- * console.assert(JSON.stringify(twice).includes("say done"));
+ * assert(JSON.stringify(once) === JSON.stringify(twice));
+ * assert(JSON.stringify(twice).includes("say done"));
  * ```
  */
 export function mergeSettings(

@@ -101,11 +101,12 @@ export interface SetupOutput {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { mergeIntoFile } from "./setup.ts";
  * const path = `${Deno.makeTempDirSync()}/settings.json`;
  * Deno.writeTextFileSync(path, '{"model":"opus"}');
  * const merged = mergeIntoFile(path, { enabledMcpjsonServers: ["discord"] });
- * console.assert(merged.model === "opus");
+ * assert(merged.model === "opus");
  * ```
  */
 export function mergeIntoFile(
@@ -140,8 +141,9 @@ function env(): Record<string, string | undefined> {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { main } from "./setup.ts";
- * console.assert(await main(["--bogus"], { out: () => {}, err: () => {} }) === 2);
+ * assert(await main(["--bogus"], { out: () => {}, err: () => {} }) === 2);
  * ```
  */
 export async function main(

@@ -95,6 +95,7 @@ export interface DiscordBotOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { createDiscordBot } from "./gateway.ts";
  *
  * const bot = createDiscordBot({
@@ -102,7 +103,7 @@ export interface DiscordBotOptions {
  *   apiUrl: "http://127.0.0.1:1/api",
  *   onDispatch: (t) => console.log(t),
  * });
- * console.assert(bot.id === 1100000000000000001n);
+ * assert(bot.id === 1100000000000000001n);
  * ```
  */
 export function createDiscordBot(options: DiscordBotOptions): DiscordBot {
@@ -165,8 +166,9 @@ export const FATAL_CLOSE_CODES: ReadonlySet<number> = new Set([4004, 4010, 4011,
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { fatalCloseMessage } from "./gateway.ts";
- * console.assert(fatalCloseMessage(4004).startsWith("Discord rejected the token"));
+ * assert(fatalCloseMessage(4004).startsWith("Discord rejected the token"));
  * ```
  */
 export function fatalCloseMessage(code: number, reason = ""): string {

@@ -62,6 +62,7 @@ export interface RestCall {
  *
  * @example Against the local Discord server
  * ```ts
+ * import assert from "node:assert/strict";
  * import { DiscordRest } from "./rest.ts";
  * import { startDiscordServer } from "../testing/mod.ts";
  *
@@ -69,7 +70,7 @@ export interface RestCall {
  * const rest = new DiscordRest({ token: server.token, apiUrl: server.apiUrl });
  * await server.postAsUser({ channelId: server.channelId, userId: server.ownerId, content: "hi" });
  * const [first] = await rest.getMessages(server.channelId, { after: "0" });
- * console.assert(first.content === "hi");
+ * assert(first.content === "hi");
  * ```
  */
 export class DiscordRest {
@@ -305,8 +306,9 @@ function fieldErrors(errors: unknown, path = ""): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { compareIds } from "./rest.ts";
- * console.assert(compareIds("9", "10") < 0);
+ * assert(compareIds("9", "10") < 0);
  * ```
  */
 export function compareIds(a: string, b: string): number {
@@ -322,9 +324,10 @@ export function compareIds(a: string, b: string): number {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { snowflakeAt, timeOfSnowflake } from "./rest.ts";
  * const t = Date.UTC(2025, 0, 1);
- * console.assert(timeOfSnowflake(snowflakeAt(t)) === t);
+ * assert(timeOfSnowflake(snowflakeAt(t)) === t);
  * ```
  */
 export function snowflakeAt(ms: number): string {
@@ -339,8 +342,9 @@ export function snowflakeAt(ms: number): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { timeOfSnowflake } from "./rest.ts";
- * console.assert(timeOfSnowflake("175928847299117063") === 1462015105796);
+ * assert(timeOfSnowflake("175928847299117063") === 1462015105796);
  * ```
  */
 export function timeOfSnowflake(id: string): number {

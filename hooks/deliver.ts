@@ -22,6 +22,7 @@
  *
  * @example Nothing pending: no output
  * ```ts
+ * import assert from "node:assert/strict";
  * import { main } from "./deliver.ts";
  * const home = Deno.makeTempDirSync();
  * const out: string[] = [];
@@ -31,7 +32,7 @@
  *   ]),
  *   out: (t) => out.push(t),
  * });
- * console.assert(code === 0 && out.length === 0);
+ * assert(code === 0 && out.length === 0);
  * ```
  *
  * @module
@@ -61,13 +62,14 @@ const ENTRY: Entry = {
  *
  * @example Garbage on stdin is logged and ignored
  * ```ts
+ * import assert from "node:assert/strict";
  * import { main } from "./deliver.ts";
  * const home = Deno.makeTempDirSync();
  * const code = await main(["--home", home], {
  *   stdin: ReadableStream.from([new TextEncoder().encode("not json")]),
  *   out: () => { throw new Error("must not print"); },
  * });
- * console.assert(code === 0);
+ * assert(code === 0);
  * ```
  */
 export function main(args: string[], deps: MainDeps = {}): Promise<number> {

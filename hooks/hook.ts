@@ -34,6 +34,7 @@
  *
  * @example Run a role in-process (what the tests do)
  * ```ts
+ * import assert from "node:assert/strict";
  * import { runHook } from "./hook.ts";
  * import { createLogger } from "../log.ts";
  * import { loadConfig } from "../config.ts";
@@ -54,7 +55,7 @@
  *   signal: new AbortController().signal,
  *   config: () => loadConfig({ env: { CLAUDE_DISCORD_HOME: home } }),
  * });
- * console.assert(code === 0 && out.length === 0); // nothing pending: no output
+ * assert(code === 0 && out.length === 0); // nothing pending: no output
  * ```
  *
  * @module
@@ -88,6 +89,7 @@ export const HOOK_ROLES: readonly HookRole[] = [
  *
  * @example Deliver nothing from an empty mailbox
  * ```ts
+ * import assert from "node:assert/strict";
  * import { runHook } from "./hook.ts";
  * import { createLogger } from "../log.ts";
  * import { loadConfig } from "../config.ts";
@@ -99,7 +101,7 @@ export const HOOK_ROLES: readonly HookRole[] = [
  *   signal: new AbortController().signal,
  *   config: () => loadConfig({ env: { CLAUDE_DISCORD_HOME: home } }),
  * });
- * console.assert(code === 0);
+ * assert(code === 0);
  * ```
  */
 export async function runHook(
@@ -144,13 +146,14 @@ const ENTRY: Entry = {
  *
  * @example Garbage on stdin is logged and ignored
  * ```ts
+ * import assert from "node:assert/strict";
  * import { main } from "./hook.ts";
  * const home = Deno.makeTempDirSync();
  * const code = await main(["--home", home, "--role", "deliver"], {
  *   stdin: ReadableStream.from([new TextEncoder().encode("not json")]),
  *   out: () => { throw new Error("must not print"); },
  * });
- * console.assert(code === 0);
+ * assert(code === 0);
  * ```
  */
 export function main(args: string[], deps: MainDeps = {}): Promise<number> {

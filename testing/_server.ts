@@ -473,11 +473,12 @@ export class DiscordServer implements AsyncDisposable {
  *
  * @example Start, post as a user, read the history
  * ```ts
+ * import assert from "node:assert/strict";
  * import { startDiscordServer } from "./mod.ts";
  *
  * await using server = await startDiscordServer({ port: 0 });
  * await server.postAsUser({ channelId: server.channelId, userId: server.ownerId, content: "hi" });
- * console.assert(server.messages(server.channelId)[0].content === "hi");
+ * assert(server.messages(server.channelId)[0].content === "hi");
  * ```
  */
 export function startDiscordServer(options: DiscordServerOptions = {}): Promise<DiscordServer> {

@@ -17,6 +17,7 @@
  *
  * @example Answer a tool call, then finish with text
  * ```ts
+ * import assert from "node:assert/strict";
  * import { countToolResults, startAnthropicServer, text, toolUse } from "./anthropic.ts";
  *
  * await using server = await startAnthropicServer({
@@ -30,8 +31,8 @@
  *   body: JSON.stringify({ model: "m", max_tokens: 10, messages: [{ role: "user", content: "go" }] }),
  * });
  * const message = await response.json();
- * console.assert(message.content[0].name === "Bash");
- * console.assert(server.messageRequests().length === 1);
+ * assert(message.content[0].name === "Bash");
+ * assert(server.messageRequests().length === 1);
  * ```
  *
  * @module
@@ -183,9 +184,10 @@ export interface AnthropicServer extends AsyncDisposable {
  *
  * @example Finish a turn
  * ```ts
+ * import assert from "node:assert/strict";
  * import { text } from "./anthropic.ts";
  *
- * console.assert(text("ok").content[0].type === "text");
+ * assert(text("ok").content[0].type === "text");
  * ```
  */
 export function text(value: string): ScriptedMessage {
@@ -202,10 +204,11 @@ export function text(value: string): ScriptedMessage {
  *
  * @example Run a command
  * ```ts
+ * import assert from "node:assert/strict";
  * import { toolUse } from "./anthropic.ts";
  *
  * const reply = toolUse("Bash", { command: "ls" }, "Listing.");
- * console.assert(reply.content.length === 2);
+ * assert(reply.content.length === 2);
  * ```
  */
 export function toolUse(
@@ -228,13 +231,14 @@ export function toolUse(
  *
  * @example Decide the turn
  * ```ts
+ * import assert from "node:assert/strict";
  * import { countToolResults } from "./anthropic.ts";
  *
  * const n = countToolResults({
  *   model: "m",
  *   messages: [{ role: "user", content: [{ type: "tool_result", tool_use_id: "t1", content: "ok" }] }],
  * });
- * console.assert(n === 1);
+ * assert(n === 1);
  * ```
  */
 export function countToolResults(request: MessagesRequest): number {
@@ -256,10 +260,11 @@ export function countToolResults(request: MessagesRequest): number {
  *
  * @example Look for injected context
  * ```ts
+ * import assert from "node:assert/strict";
  * import { requestText } from "./anthropic.ts";
  *
  * const all = requestText({ model: "m", messages: [{ role: "user", content: "hello" }] });
- * console.assert(all.includes("hello"));
+ * assert(all.includes("hello"));
  * ```
  */
 export function requestText(request: MessagesRequest, from = 0): string {
@@ -296,12 +301,13 @@ const MODELS = [
  *
  * @example Record what a client sends
  * ```ts
+ * import assert from "node:assert/strict";
  * import { startAnthropicServer, text } from "./anthropic.ts";
  *
  * const controller = new AbortController();
  * const server = await startAnthropicServer({ signal: controller.signal, script: () => text("hi") });
  * await (await fetch(`${server.url}/v1/models`)).body?.cancel();
- * console.assert(server.requests[0].path === "/v1/models");
+ * assert(server.requests[0].path === "/v1/models");
  * controller.abort();
  * await server.close();
  * ```

@@ -67,6 +67,7 @@
  *
  * @example Point discordeno at the local server
  * ```ts
+ * import assert from "node:assert/strict";
  * import { startDiscordServer } from "./mod.ts";
  *
  * await using server = await startDiscordServer({ port: 0 });
@@ -74,7 +75,7 @@
  * const res = await fetch(`${server.apiUrl}/v10/users/@me`, {
  *   headers: { authorization: `Bot ${server.token}` },
  * });
- * console.assert((await res.json()).id === server.botId);
+ * assert((await res.json()).id === server.botId);
  * ```
  *
  * @module

@@ -11,10 +11,11 @@
  *
  * @example Start a sandbox from code (without the bridge)
  * ```ts
+ * import assert from "node:assert/strict";
  * import { startSandbox } from "./sandbox.ts";
  *
  * await using sandbox = await startSandbox({ port: 0, bridge: false });
- * console.assert(sandbox.env.DISCORD_API_URL === sandbox.server.apiUrl);
+ * assert(sandbox.env.DISCORD_API_URL === sandbox.server.apiUrl);
  * ```
  *
  * @module
@@ -84,10 +85,11 @@ async function pump(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { startSandbox } from "./sandbox.ts";
  *
  * const sandbox = await startSandbox({ bridge: false });
- * console.assert(sandbox.pageUrl.endsWith("/"));
+ * assert(sandbox.pageUrl.endsWith("/"));
  * await sandbox.close();
  * ```
  */

@@ -17,10 +17,11 @@
  *
  * @example Start a server from code instead
  * ```ts
+ * import assert from "node:assert/strict";
  * import { startDiscordServer } from "./server.ts";
  *
  * await using server = await startDiscordServer({ port: 0 });
- * console.assert(server.apiUrl.startsWith("http://127.0.0.1:"));
+ * assert(server.apiUrl.startsWith("http://127.0.0.1:"));
  * ```
  *
  * @module
@@ -61,11 +62,12 @@ Options:
  *
  * @example Run the CLI for a moment
  * ```ts
+ * import assert from "node:assert/strict";
  * import { main } from "./server.ts";
  *
  * const stop = new AbortController();
  * setTimeout(() => stop.abort(), 100);
- * console.assert(await main(["--port", "0"], stop.signal) === 0);
+ * assert(await main(["--port", "0"], stop.signal) === 0);
  * ```
  */
 export async function main(args: string[], signal?: AbortSignal): Promise<number> {
