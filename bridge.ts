@@ -3,7 +3,7 @@
  * The bridge: the one process per machine (and bot token) that holds the Discord gateway
  * connection. It listens to the chat channel, the threads under it and the threads of the
  * notification channel (the webhook's channel), and writes every accepted event as one
- * JSON line into the mailbox of each session it is addressed to (DESIGN.md §1–§3).
+ * JSON line into the mailbox of each session it is addressed to (ARCHITECTURE.md, Data flow and Routing).
  *
  * - **Accepted:** messages from `DISCORD_ALLOWED_USERS` only; bot, webhook and system
  *   messages are never delivered (counted in the log). Button clicks on the bot's

@@ -369,7 +369,7 @@ export interface BridgeCommandOptions {
  *
  * Net access is the API host plus, for Discord, `*.discord.gg` (the gateway and its
  * resume hosts); for any other API host its whole host (the gateway URL it announces).
- * Read and write: the state directory. Env: the variables of DESIGN.md §2, `HOME`, and two
+ * Read and write: the state directory. Env: the configuration variables (config.ts `ENV_VARS`), `HOME`, and two
  * variables the `ws` package reads when loaded. Run: `ps` only, which tells whether a
  * session's process is alive (Deno lets only `--allow-all` read `/proc`). Deno and V8 run
  * with {@linkcode BRIDGE_RUNTIME_FLAGS}, which keep a long-lived bridge's resident memory

@@ -3,7 +3,7 @@
  *
  * Whoever posts for a session (notify, the MCP server, the permission hook) records the
  * message id with {@linkcode recordPost}; the bridge reads the index to route replies,
- * button clicks and reactions back to the session that posted (DESIGN.md §3).
+ * button clicks and reactions back to the session that posted (ARCHITECTURE.md, Routing).
  *
  * Storage: one `<messageId> <sessionId>` pair per line in `$home/posts.txt` (0600). Writers append under an exclusive `flock` on
  * `$home/posts.lock`, so any number of processes can record at once. The file is bounded:

@@ -1,5 +1,5 @@
 /**
- * Routing: which mailboxes an accepted Discord event goes to (DESIGN.md §3).
+ * Routing: which mailboxes an accepted Discord event goes to (ARCHITECTURE.md, Routing).
  *
  * Pure: every fact about sessions and posts comes from a {@linkcode RoutingView}.
  *

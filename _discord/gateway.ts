@@ -14,7 +14,7 @@ import {
 } from "@discordeno/bot";
 import type { Logger } from "../log.ts";
 
-/** Gateway intent bits (DESIGN.md §7). */
+/** Gateway intent bits (ARCHITECTURE.md, Discord facts). */
 export const Intent = {
   /** Guilds, channels, threads. */
   Guilds: 1 << 0,
@@ -154,7 +154,7 @@ function describe(value: unknown): string {
   }
 }
 
-/** Close codes after which reconnecting is pointless (DESIGN.md §7). */
+/** Close codes after which reconnecting is pointless (ARCHITECTURE.md, Discord facts). */
 export const FATAL_CLOSE_CODES: ReadonlySet<number> = new Set([4004, 4010, 4011, 4012, 4013, 4014]);
 
 /**

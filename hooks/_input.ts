@@ -4,7 +4,7 @@
 // (garbage, a missing or odd session_id, a stream that never ends) is reported as a
 // reason string, never thrown, so the hook can log one line and exit 0.
 
-/** The fields every Claude Code hook input has (DESIGN.md §4), plus the rest untyped. */
+/** The fields every Claude Code hook input has (ARCHITECTURE.md, Claude Code facts), plus the rest untyped. */
 export interface HookInput {
   /** Claude Code's session id: the mailbox key. Checked: letters, digits, `_`, `-`. */
   session_id: string;

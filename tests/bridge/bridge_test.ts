@@ -6,7 +6,7 @@ import { recordPost } from "../../posts.ts";
 import { DiscordRest } from "../../_discord/rest.ts";
 import { assert, assertEquals, assertMatch, startBridge, waitFor, world } from "./_helpers.ts";
 
-Deno.test("bridge: routes per DESIGN §3 (broadcast, @name, reply, session thread, forum thread)", async () => {
+Deno.test("bridge: routes as ARCHITECTURE.md says (broadcast, @name, reply, session thread, forum thread)", async () => {
   await using w = await world({ sessions: ["api", "web"] });
   await using bridge = await startBridge(w);
   const web = w.registry.get("web")!;
