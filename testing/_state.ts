@@ -1,23 +1,22 @@
 // The world of the local Discord: users, one guild, channels, threads, messages,
 // webhooks, reactions, and the logs the control API exposes. Every change that
 // Discord would announce on the gateway goes through `dispatch`.
-import { createSnowflakeFactory, type SnowflakeFactory, snowflakeTime } from "./_snowflake.ts";
+import { createSnowflakeFactory, type SnowflakeFactory } from "./_snowflake.ts";
 import { DiscordHttpError, errors } from "./_errors.ts";
 import { addReaction, removeReaction } from "./_reactions.ts";
 import { createThread, type ThreadInit } from "./_threads.ts";
 import { guildCreatePayload, memberPayload } from "./_guild.ts";
-import type {
-  Attachment,
-  Channel,
-  Message,
-  MessageReference,
-  User,
-  UserInit,
-  Webhook,
-} from "./_types.ts";
+import {
+  createMessage,
+  deleteMessage,
+  editMessage,
+  listMessages,
+  type NewMessage,
+} from "./_message_store.ts";
+import type { Attachment, Channel, Message, User, UserInit, Webhook } from "./_types.ts";
 
 export { Intents } from "./_intents.ts";
-import { Intents } from "./_intents.ts";
+export type { NewMessage } from "./_message_store.ts";
 
 /** Application flags for the message content intent. */
 export const AppFlags = { GatewayMessageContent: 1 << 19, GatewayMessageContentLimited: 1 << 18 };
@@ -81,24 +80,6 @@ export interface StateOptions {
   /** `http://127.0.0.1:PORT` (no trailing slash), for attachment and webhook URLs. */
   origin: string;
   messageContentIntent: boolean;
-}
-
-/** Input of {@linkcode DiscordState.createMessage}. */
-export interface NewMessage {
-  channelId: string;
-  author: User;
-  content?: string;
-  embeds?: Record<string, unknown>[];
-  components?: Record<string, unknown>[];
-  attachments?: Attachment[];
-  messageReference?: MessageReference & { fail_if_not_exists?: boolean };
-  allowedMentions?: { parse?: string[]; users?: string[]; replied_user?: boolean };
-  webhookId?: string;
-  applicationId?: string;
-  type?: number;
-  flags?: number;
-  id?: string;
-  interactionMetadata?: Record<string, unknown>;
 }
 
 function randomToken(bytes: number): string {
@@ -300,145 +281,21 @@ export class DiscordState {
 
   /** Creates, stores and dispatches a message. */
   createMessage(m: NewMessage): Message {
-    const channel = this.channelOrThrow(m.channelId);
-    if (channel.type === 15) {
-      throw new DiscordHttpError(400, 50008, "Cannot send messages in a non-text channel");
-    }
-    const id = m.id ?? this.snowflake();
-    // As on Discord, the timestamp is the snowflake's time.
-    const iso = new Date(snowflakeTime(id)).toISOString();
-    let referenced: Message | null | undefined;
-    let type = m.type ?? 0;
-    let reference: MessageReference | undefined;
-    if (m.messageReference?.message_id) {
-      const refChannel = m.messageReference.channel_id ?? m.channelId;
-      referenced = this.messagesByChannel.get(refChannel)?.find((x) =>
-        x.id === m.messageReference!.message_id
-      ) ?? null;
-      if (!referenced && m.messageReference.fail_if_not_exists !== false) {
-        throw errors.invalidFormBody({
-          message_reference: {
-            _errors: [{ code: "MESSAGE_REFERENCE_UNKNOWN_MESSAGE", message: "Unknown message" }],
-          },
-        });
-      }
-      if (referenced) {
-        reference = {
-          type: 0,
-          message_id: referenced.id,
-          channel_id: refChannel,
-          guild_id: this.guildId,
-        };
-        if (m.type === undefined) {
-          type = 19;
-        }
-      }
-    }
-    const mentions = this.#mentions(m.content ?? "", m.allowedMentions);
-    // A reply mentions its target unless allowed_mentions is given without replied_user: true.
-    const pingReplied = m.allowedMentions === undefined || m.allowedMentions.replied_user === true;
-    if (referenced && pingReplied && !mentions.some((u) => u.id === referenced!.author.id)) {
-      mentions.push(referenced.author);
-    }
-    const msg: Message = {
-      id,
-      type,
-      channel_id: m.channelId,
-      author: m.author,
-      content: m.content ?? "",
-      timestamp: iso,
-      edited_timestamp: null,
-      tts: false,
-      mention_everyone: false,
-      mentions,
-      mention_roles: [],
-      attachments: m.attachments ?? [],
-      embeds: m.embeds ?? [],
-      components: m.components ?? [],
-      pinned: false,
-      flags: m.flags ?? 0,
-    };
-    if (m.webhookId) msg.webhook_id = m.webhookId;
-    if (m.applicationId) msg.application_id = m.applicationId;
-    if (m.interactionMetadata) msg.interaction_metadata = m.interactionMetadata;
-    if (reference) {
-      msg.message_reference = reference;
-      msg.referenced_message = referenced ?? null;
-    }
-    if (channel.type === 11 || channel.type === 12) {
-      msg.position = channel.total_message_sent ?? 0;
-      channel.message_count = (channel.message_count ?? 0) + 1;
-      channel.total_message_sent = (channel.total_message_sent ?? 0) + 1;
-    }
-    const list = this.messagesByChannel.get(m.channelId) ?? [];
-    list.push(msg);
-    this.messagesByChannel.set(m.channelId, list);
-    this.messageChannel.set(msg.id, m.channelId);
-    channel.last_message_id = msg.id;
-    this.dispatch(
-      "MESSAGE_CREATE",
-      { ...msg, guild_id: this.guildId, member: m.webhookId ? undefined : this.member(m.author) },
-      { intent: Intents.GuildMessages, message: msg },
-    );
-    return msg;
-  }
-
-  #mentions(content: string, allowed?: { parse?: string[]; users?: string[] }): User[] {
-    const out: User[] = [];
-    for (const match of content.matchAll(/<@!?(\d{17,20})>/g)) {
-      const u = this.users.get(match[1]);
-      if (!u || out.some((x) => x.id === u.id)) continue;
-      if (allowed) {
-        const ok = allowed.parse?.includes("users") || allowed.users?.includes(u.id);
-        if (!ok) continue;
-      }
-      out.push(u);
-    }
-    return out;
+    return createMessage(this, m);
   }
 
   /** Edits a message and dispatches MESSAGE_UPDATE. */
   editMessage(
     channelId: string,
     messageId: string,
-    patch: {
-      content?: string;
-      embeds?: Record<string, unknown>[];
-      components?: Record<string, unknown>[];
-      flags?: number;
-    },
+    patch: Parameters<typeof editMessage>[3],
   ): Message {
-    const msg = this.messageOrThrow(channelId, messageId);
-    if (patch.content !== undefined) {
-      msg.content = patch.content;
-      msg.mentions = this.#mentions(patch.content);
-    }
-    if (patch.embeds !== undefined) msg.embeds = patch.embeds;
-    if (patch.components !== undefined) msg.components = patch.components;
-    if (patch.flags !== undefined) msg.flags = patch.flags;
-    msg.edited_timestamp = new Date(this.now()).toISOString();
-    this.dispatch(
-      "MESSAGE_UPDATE",
-      { ...msg, guild_id: this.guildId },
-      { intent: Intents.GuildMessages, message: msg },
-    );
-    return msg;
+    return editMessage(this, channelId, messageId, patch);
   }
 
   /** Deletes a message and dispatches MESSAGE_DELETE. */
   deleteMessage(channelId: string, messageId: string): void {
-    this.messageOrThrow(channelId, messageId);
-    const list = this.messagesByChannel.get(channelId)!;
-    list.splice(list.findIndex((x) => x.id === messageId), 1);
-    this.messageChannel.delete(messageId);
-    this.reactionUsers.delete(messageId);
-    const channel = this.channels.get(channelId)!;
-    if (channel.message_count !== undefined) channel.message_count--;
-    this.dispatch(
-      "MESSAGE_DELETE",
-      { id: messageId, channel_id: channelId, guild_id: this.guildId },
-      { intent: Intents.GuildMessages },
-    );
+    deleteMessage(this, channelId, messageId);
   }
 
   /** Messages of a channel, newest first, with Discord's cursor semantics. */
@@ -446,25 +303,7 @@ export class DiscordState {
     channelId: string,
     q: { before?: string; after?: string; around?: string; limit: number },
   ): Message[] {
-    this.channelOrThrow(channelId);
-    const asc = this.messagesByChannel.get(channelId) ?? [];
-    const big = (id: string) => BigInt(id);
-    let picked: Message[];
-    if (q.around) {
-      const a = big(q.around);
-      const before = asc.filter((m) => big(m.id) < a).slice(-Math.floor(q.limit / 2));
-      const rest = asc.filter((m) => big(m.id) >= a).slice(0, q.limit - before.length);
-      picked = [...before, ...rest];
-    } else if (q.after) {
-      const a = big(q.after);
-      picked = asc.filter((m) => big(m.id) > a).slice(0, q.limit);
-    } else if (q.before) {
-      const b = big(q.before);
-      picked = asc.filter((m) => big(m.id) < b).slice(-q.limit);
-    } else {
-      picked = asc.slice(-q.limit);
-    }
-    return picked.slice().reverse();
+    return listMessages(this, channelId, q);
   }
 
   /** Creates a thread (see `_threads.ts`). */

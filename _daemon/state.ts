@@ -1,0 +1,175 @@
+// Private: the bridge's files under a state directory, its status file, and the probe that
+// tells whether a bridge runs (see daemon.ts).
+import { ensurePrivateDir, readTextIfExists, writePrivateFileAtomic } from "../_shared/fs.ts";
+
+/** The files of the bridge under a state directory. */
+export interface BridgePaths {
+  /** `$home/bridge` (0700). */
+  dir: string;
+  /** The instance lock (`flock`). */
+  lock: string;
+  /** The running bridge's pid. */
+  pid: string;
+  /** State and counters of the running bridge (JSON). */
+  status: string;
+  /** Catch-up cursors: last message id written per channel/thread (JSON). */
+  cursors: string;
+  /** The bridge's log file. */
+  log: string;
+}
+
+/**
+ * The bridge's files under `home`.
+ *
+ * @param home The state directory (`CLAUDE_DISCORD_HOME`).
+ * @returns Absolute paths when `home` is absolute.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { bridgePaths } from "../daemon.ts";
+ * assert(bridgePaths("/tmp/h").lock === "/tmp/h/bridge/bridge.lock");
+ * assert(bridgePaths("/tmp/h").log === "/tmp/h/bridge.log");
+ * ```
+ */
+export function bridgePaths(home: string): BridgePaths {
+  const root = home.replace(/\/+$/, "") || "/";
+  const dir = `${root}/bridge`;
+  return {
+    dir,
+    lock: `${dir}/bridge.lock`,
+    pid: `${dir}/bridge.pid`,
+    status: `${dir}/status.json`,
+    cursors: `${dir}/cursors.json`,
+    log: `${root}/bridge.log`,
+  };
+}
+
+/** What the running bridge reports in `status.json`. */
+export interface BridgeStatusFile {
+  /** The bridge's pid. */
+  pid: number;
+  /** ISO time the process started. */
+  startedAt: string;
+  /** Gateway state. */
+  state: "starting" | "connected" | "reconnecting" | "stopping";
+  /** ISO time of the last state change. */
+  since: string;
+  /** ISO time of the last catch-up that finished. */
+  lastCatchUpAt?: string;
+  /** Events written to mailboxes (one per mailbox line). */
+  delivered: number;
+  /** Messages not delivered, by reason (`bot`, `webhook`, `system`, `not-allowed`, …). */
+  dropped: Record<string, number>;
+  /** A problem the user should fix (e.g. the message content intent). */
+  warning?: string;
+}
+
+/** The result of {@linkcode probeBridge}. */
+export interface BridgeStatus {
+  /** Whether a bridge holds the lock now. */
+  running: boolean;
+  /** Its pid (from the pid file), when running. */
+  pid?: number;
+  /** Its last `status.json`, when running and readable. */
+  status?: BridgeStatusFile;
+}
+
+/**
+ * Tells whether a bridge runs for `home`, by trying its lock (released at once).
+ *
+ * @param home The state directory.
+ * @returns Running or not, with the pid and status file when running.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { acquireInstanceLock, probeBridge } from "../daemon.ts";
+ * const home = Deno.makeTempDirSync();
+ * const got = await acquireInstanceLock(home);
+ * assert(got.acquired && probeBridge(home).pid === Deno.pid);
+ * if (got.acquired) got.lock.release();
+ * assert(!probeBridge(home).running);
+ * ```
+ */
+export function probeBridge(home: string): BridgeStatus {
+  const paths = bridgePaths(home);
+  let file: Deno.FsFile;
+  try {
+    file = Deno.openSync(paths.lock, { read: true, write: true });
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return { running: false };
+    throw err;
+  }
+  try {
+    if (file.tryLockSync(true)) {
+      file.unlockSync();
+      return { running: false };
+    }
+  } finally {
+    file.close();
+  }
+  const pid = readPid(paths.pid);
+  const status = readBridgeStatus(home);
+  return {
+    running: true,
+    ...(pid === undefined ? {} : { pid }),
+    ...(status === undefined || status.pid !== pid ? {} : { status }),
+  };
+}
+
+/** The pid in a pid file, or `undefined`. */
+export function readPid(path: string): number | undefined {
+  const text = readTextIfExists(path)?.trim();
+  if (!text || !/^[0-9]+$/.test(text)) return undefined;
+  return Number(text);
+}
+
+/**
+ * Reads `status.json` of the bridge (whatever bridge wrote it last).
+ *
+ * @param home The state directory.
+ * @returns The status, or `undefined` when absent or unreadable.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { readBridgeStatus } from "../daemon.ts";
+ * assert(readBridgeStatus(Deno.makeTempDirSync()) === undefined);
+ * ```
+ */
+export function readBridgeStatus(home: string): BridgeStatusFile | undefined {
+  const text = readTextIfExists(bridgePaths(home).status);
+  if (text === undefined) return undefined;
+  try {
+    const value = JSON.parse(text);
+    return value && typeof value === "object" && typeof value.pid === "number"
+      ? value as BridgeStatusFile
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Writes `status.json` atomically (0600). Used by the running bridge.
+ *
+ * @param home The state directory.
+ * @param status The status to publish.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { readBridgeStatus, writeBridgeStatus } from "../daemon.ts";
+ * const home = Deno.makeTempDirSync();
+ * const now = new Date().toISOString();
+ * writeBridgeStatus(home, { pid: 1, startedAt: now, state: "starting", since: now, delivered: 0, dropped: {} });
+ * assert(readBridgeStatus(home)?.state === "starting");
+ * ```
+ */
+export function writeBridgeStatus(home: string, status: BridgeStatusFile): void {
+  const paths = bridgePaths(home);
+  ensurePrivateDir(home);
+  ensurePrivateDir(paths.dir);
+  writePrivateFileAtomic(paths.status, JSON.stringify(status, null, 2) + "\n");
+}

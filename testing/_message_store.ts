@@ -1,0 +1,201 @@
+// Messages of the local Discord: create (with replies and mentions as Discord computes
+// them), edit, delete, and list with Discord's cursor semantics. DiscordState delegates here.
+import { snowflakeTime } from "./_snowflake.ts";
+import { DiscordHttpError, errors } from "./_errors.ts";
+import { Intents } from "./_intents.ts";
+import type { Attachment, Message, MessageReference, User } from "./_types.ts";
+import type { DiscordState } from "./_state.ts";
+
+/** Input of {@linkcode DiscordState.createMessage}. */
+export interface NewMessage {
+  channelId: string;
+  author: User;
+  content?: string;
+  embeds?: Record<string, unknown>[];
+  components?: Record<string, unknown>[];
+  attachments?: Attachment[];
+  messageReference?: MessageReference & { fail_if_not_exists?: boolean };
+  allowedMentions?: { parse?: string[]; users?: string[]; replied_user?: boolean };
+  webhookId?: string;
+  applicationId?: string;
+  type?: number;
+  flags?: number;
+  id?: string;
+  interactionMetadata?: Record<string, unknown>;
+}
+
+/** Creates, stores and dispatches a message. */
+export function createMessage(st: DiscordState, m: NewMessage): Message {
+  const channel = st.channelOrThrow(m.channelId);
+  if (channel.type === 15) {
+    throw new DiscordHttpError(400, 50008, "Cannot send messages in a non-text channel");
+  }
+  const id = m.id ?? st.snowflake();
+  // As on Discord, the timestamp is the snowflake's time.
+  const iso = new Date(snowflakeTime(id)).toISOString();
+  let referenced: Message | null | undefined;
+  let type = m.type ?? 0;
+  let reference: MessageReference | undefined;
+  if (m.messageReference?.message_id) {
+    const refChannel = m.messageReference.channel_id ?? m.channelId;
+    referenced = st.messagesByChannel.get(refChannel)?.find((x) =>
+      x.id === m.messageReference!.message_id
+    ) ?? null;
+    if (!referenced && m.messageReference.fail_if_not_exists !== false) {
+      throw errors.invalidFormBody({
+        message_reference: {
+          _errors: [{ code: "MESSAGE_REFERENCE_UNKNOWN_MESSAGE", message: "Unknown message" }],
+        },
+      });
+    }
+    if (referenced) {
+      reference = {
+        type: 0,
+        message_id: referenced.id,
+        channel_id: refChannel,
+        guild_id: st.guildId,
+      };
+      if (m.type === undefined) {
+        type = 19;
+      }
+    }
+  }
+  const mentions = mentionsOf(st, m.content ?? "", m.allowedMentions);
+  // A reply mentions its target unless allowed_mentions is given without replied_user: true.
+  const pingReplied = m.allowedMentions === undefined || m.allowedMentions.replied_user === true;
+  if (referenced && pingReplied && !mentions.some((u) => u.id === referenced!.author.id)) {
+    mentions.push(referenced.author);
+  }
+  const msg: Message = {
+    id,
+    type,
+    channel_id: m.channelId,
+    author: m.author,
+    content: m.content ?? "",
+    timestamp: iso,
+    edited_timestamp: null,
+    tts: false,
+    mention_everyone: false,
+    mentions,
+    mention_roles: [],
+    attachments: m.attachments ?? [],
+    embeds: m.embeds ?? [],
+    components: m.components ?? [],
+    pinned: false,
+    flags: m.flags ?? 0,
+  };
+  if (m.webhookId) msg.webhook_id = m.webhookId;
+  if (m.applicationId) msg.application_id = m.applicationId;
+  if (m.interactionMetadata) msg.interaction_metadata = m.interactionMetadata;
+  if (reference) {
+    msg.message_reference = reference;
+    msg.referenced_message = referenced ?? null;
+  }
+  if (channel.type === 11 || channel.type === 12) {
+    msg.position = channel.total_message_sent ?? 0;
+    channel.message_count = (channel.message_count ?? 0) + 1;
+    channel.total_message_sent = (channel.total_message_sent ?? 0) + 1;
+  }
+  const list = st.messagesByChannel.get(m.channelId) ?? [];
+  list.push(msg);
+  st.messagesByChannel.set(m.channelId, list);
+  st.messageChannel.set(msg.id, m.channelId);
+  channel.last_message_id = msg.id;
+  st.dispatch(
+    "MESSAGE_CREATE",
+    { ...msg, guild_id: st.guildId, member: m.webhookId ? undefined : st.member(m.author) },
+    { intent: Intents.GuildMessages, message: msg },
+  );
+  return msg;
+}
+
+/** The users a message mentions, as Discord computes them (allowed mentions applied). */
+function mentionsOf(
+  st: DiscordState,
+  content: string,
+  allowed?: { parse?: string[]; users?: string[] },
+): User[] {
+  const out: User[] = [];
+  for (const match of content.matchAll(/<@!?(\d{17,20})>/g)) {
+    const u = st.users.get(match[1]);
+    if (!u || out.some((x) => x.id === u.id)) continue;
+    if (allowed) {
+      const ok = allowed.parse?.includes("users") || allowed.users?.includes(u.id);
+      if (!ok) continue;
+    }
+    out.push(u);
+  }
+  return out;
+}
+
+/** Edits a message and dispatches MESSAGE_UPDATE. */
+export function editMessage(
+  st: DiscordState,
+  channelId: string,
+  messageId: string,
+  patch: {
+    content?: string;
+    embeds?: Record<string, unknown>[];
+    components?: Record<string, unknown>[];
+    flags?: number;
+  },
+): Message {
+  const msg = st.messageOrThrow(channelId, messageId);
+  if (patch.content !== undefined) {
+    msg.content = patch.content;
+    msg.mentions = mentionsOf(st, patch.content);
+  }
+  if (patch.embeds !== undefined) msg.embeds = patch.embeds;
+  if (patch.components !== undefined) msg.components = patch.components;
+  if (patch.flags !== undefined) msg.flags = patch.flags;
+  msg.edited_timestamp = new Date(st.now()).toISOString();
+  st.dispatch(
+    "MESSAGE_UPDATE",
+    { ...msg, guild_id: st.guildId },
+    { intent: Intents.GuildMessages, message: msg },
+  );
+  return msg;
+}
+
+/** Deletes a message and dispatches MESSAGE_DELETE. */
+export function deleteMessage(st: DiscordState, channelId: string, messageId: string): void {
+  st.messageOrThrow(channelId, messageId);
+  const list = st.messagesByChannel.get(channelId)!;
+  list.splice(list.findIndex((x) => x.id === messageId), 1);
+  st.messageChannel.delete(messageId);
+  st.reactionUsers.delete(messageId);
+  const channel = st.channels.get(channelId)!;
+  if (channel.message_count !== undefined) channel.message_count--;
+  st.dispatch(
+    "MESSAGE_DELETE",
+    { id: messageId, channel_id: channelId, guild_id: st.guildId },
+    { intent: Intents.GuildMessages },
+  );
+}
+
+/** Messages of a channel, newest first, with Discord's cursor semantics. */
+export function listMessages(
+  st: DiscordState,
+  channelId: string,
+  q: { before?: string; after?: string; around?: string; limit: number },
+): Message[] {
+  st.channelOrThrow(channelId);
+  const asc = st.messagesByChannel.get(channelId) ?? [];
+  const big = (id: string) => BigInt(id);
+  let picked: Message[];
+  if (q.around) {
+    const a = big(q.around);
+    const before = asc.filter((m) => big(m.id) < a).slice(-Math.floor(q.limit / 2));
+    const rest = asc.filter((m) => big(m.id) >= a).slice(0, q.limit - before.length);
+    picked = [...before, ...rest];
+  } else if (q.after) {
+    const a = big(q.after);
+    picked = asc.filter((m) => big(m.id) > a).slice(0, q.limit);
+  } else if (q.before) {
+    const b = big(q.before);
+    picked = asc.filter((m) => big(m.id) < b).slice(-q.limit);
+  } else {
+    picked = asc.slice(-q.limit);
+  }
+  return picked.slice().reverse();
+}
