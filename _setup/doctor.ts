@@ -1,10 +1,18 @@
-// Private: `setup.ts doctor`: every check of setup again, plus the local installation (hooks,
-// MCP server, plugin, deno), the bridge and the logs; each result says what to fix.
+// Private: `setup.ts doctor`: the Discord checks of setup (checks.ts, every one of them, each
+// verdict listed), plus the local installation (hooks, MCP server, plugin, deno), the bridge
+// and the logs; each result says what to fix.
 import type { Config } from "../config.ts";
 import { probeBridge } from "../daemon.ts";
-import { DiscordApiError } from "../errors.ts";
 import { readTextIfExists } from "../_shared/fs.ts";
-import { channelTypeName, INTENT_FIX, judgePermissions, SetupApi } from "./api.ts";
+import type { ChannelInfo, SetupApi } from "./api.ts";
+import {
+  checkAllowedUsers,
+  checkChatChannel,
+  checkIntent,
+  checkToken,
+  checkWebhook,
+  type Verdict,
+} from "./checks.ts";
 import { findOurHooks, installTarget, isOurMcp, readJsonObject } from "./install.ts";
 import { recentProblems } from "./status.ts";
 
@@ -33,242 +41,221 @@ export interface DoctorOptions {
 }
 
 /**
- * Runs every check.
+ * Runs every check: the configuration, Discord (the checks setup runs), the installation,
+ * the bridge and the logs.
  *
  * @param o What to look at.
  * @returns The results, in order.
  */
 export async function runDoctor(o: DoctorOptions): Promise<Check[]> {
   const checks: Check[] = [];
-  const add = (level: Check["level"], label: string, message: string) =>
-    checks.push({ level, label, message });
-  let config: Config;
-  try {
-    config = o.loadConfig();
-    add("ok", "config", `${o.home}/config.json loads`);
-  } catch (err) {
-    add("fail", "config", (err as Error).message);
-    localChecks(o, undefined, add);
-    return checks;
-  }
-  await discordChecks(config, o, add);
-  localChecks(o, config, add);
+  const add: Add = (c) => checks.push(c);
+  const config = configCheck(o, add);
+  if (config) await discordChecks(config, o, add);
+  const found = installChecks(o, add);
+  pluginCheck(o, found, add);
+  bridgeCheck(o, config, add);
+  logsCheck(o, add);
   return checks;
 }
 
-type Add = (level: Check["level"], label: string, message: string) => void;
+type Add = (check: Check) => void;
 
+/** One result of doctor. */
+function check(level: Check["level"], label: string, message: string): Check {
+  return { level, label, message };
+}
+
+/** A verdict as doctor lists it (without the value a passed check hands on). */
+function asCheck(verdict: Verdict<unknown>): Check {
+  return check(verdict.level, verdict.label, verdict.message);
+}
+
+/** Whether the configuration loads; returns it when it does. */
+function configCheck(o: DoctorOptions, add: Add): Config | undefined {
+  try {
+    const config = o.loadConfig();
+    add(check("ok", "config", `${o.home}/config.json loads (API ${config.apiUrl})`));
+    return config;
+  } catch (err) {
+    add(check("fail", "config", (err as Error).message));
+    return undefined;
+  }
+}
+
+/**
+ * The Discord checks setup runs (checks.ts), all of them: the token, the MESSAGE CONTENT
+ * intent, the chat channel, where STATUS posts go, the allowed users. Only a failed token
+ * stops the rest; without a chat channel, the checks that compare with its server skip that.
+ */
 async function discordChecks(config: Config, o: DoctorOptions, add: Add): Promise<void> {
   if (!config.token) {
-    add("fail", "token", "DISCORD_BOT_TOKEN is not set: run `deno task setup`");
+    add(check("fail", "token", "DISCORD_BOT_TOKEN is not set: run `deno task setup`"));
     return;
   }
-  const api = new SetupApi({
-    token: config.token,
+  const token = await checkToken(config.token, {
     apiUrl: config.apiUrl,
     ...(o.fetch ? { fetch: o.fetch } : {}),
   });
-  const attempt = async (label: string, fn: () => Promise<void>): Promise<boolean> => {
-    try {
-      await fn();
-      return true;
-    } catch (err) {
-      add("fail", label, (err as Error).message);
-      return false;
-    }
-  };
-  let botId = "";
-  if (
-    !await attempt("token", async () => {
-      const bot = await api.bot();
-      botId = bot.id;
-      add("ok", "token", `bot ${bot.username} (${bot.id}) at ${config.apiUrl}`);
-    })
-  ) return;
-  await attempt("intent", async () => {
-    const app = await api.application();
-    if (app.messageContent) add("ok", "intent", "MESSAGE CONTENT intent is on");
-    else add("fail", "intent", `The MESSAGE CONTENT intent is off: ${INTENT_FIX}`);
-  });
-  let guildId = "";
+  add(asCheck(token));
+  if (token.level === "fail") return;
+  const { api, bot } = token.value;
+  add(asCheck(await checkIntent(api)));
+  const chat = await chatChannelCheck(config, api, bot.id, add);
+  add(await webhookCheck(config, api, bot.id, chat));
+  add(asCheck(await checkAllowedUsers(api, config.allowedUsers, chat)));
+}
+
+/** Adds the chat channel's verdict; returns the channel when it passed. */
+async function chatChannelCheck(
+  config: Config,
+  api: SetupApi,
+  botId: string,
+  add: Add,
+): Promise<ChannelInfo | undefined> {
   if (!config.channelId) {
-    add("fail", "channel", "DISCORD_CHANNEL_ID is not set: run `deno task setup`");
-  } else {
-    await attempt("channel", async () => {
-      const chat = await api.channel(config.channelId!, botId, "DISCORD_CHANNEL_ID");
-      guildId = chat.guildId;
-      if (chat.type !== 0 && chat.type !== 5) {
-        add(
-          "fail",
-          "channel",
-          `#${chat.name} is a ${
-            channelTypeName(chat.type)
-          } channel: the chat needs a text channel; run setup`,
-        );
-        return;
-      }
-      const v = judgePermissions(chat, "chat");
-      if (v.missing.length > 0) {
-        add(
-          "fail",
-          "channel",
-          `The bot lacks ${
-            v.missing.join(", ")
-          } in #${chat.name}: allow them for its role in Channel Settings > Permissions (or invite it again with ${api.inviteUrl()})`,
-        );
-      } else if (v.degraded.length > 0) {
-        add(
-          "warn",
-          "channel",
-          `The bot lacks ${
-            v.degraded.join(", ")
-          } in #${chat.name}: allow them for its role, or the react / send-file tools and embeds fail`,
-        );
-      } else add("ok", "channel", `#${chat.name} in "${chat.guildName}": every permission present`);
-    });
+    add(check("fail", "channel", "DISCORD_CHANNEL_ID is not set: run `deno task setup`"));
+    return undefined;
   }
-  if (config.allowedUsers.length === 0) {
-    add(
-      "fail",
-      "allowed users",
-      "DISCORD_ALLOWED_USERS is empty, so no message is ever delivered: run setup (it defaults to the app owner) or set it",
-    );
-  } else if (guildId) {
-    const absent: string[] = [];
-    for (const id of config.allowedUsers) {
-      try {
-        await api.rest.request("GET", `/guilds/${guildId}/members/${id}`, {
-          what: `read member ${id}`,
-        });
-      } catch (err) {
-        if (err instanceof DiscordApiError && err.status === 404) absent.push(id);
-      }
-    }
-    if (absent.length > 0) {
-      add(
-        "warn",
-        "allowed users",
-        `${absent.join(", ")} ${
-          absent.length === 1 ? "is" : "are"
-        } not in the server: check the ids (right-click a user > Copy User ID)`,
-      );
-    } else add("ok", "allowed users", `${config.allowedUsers.length} user(s), all in the server`);
-  }
+  const verdict = await checkChatChannel(api, botId, config.channelId);
+  add(asCheck(verdict));
+  return verdict.level === "fail" ? undefined : verdict.value;
+}
+
+/** The STATUS webhook's verdict, or a warning when DISCORD_WEBHOOK_URL is not set. */
+async function webhookCheck(
+  config: Config,
+  api: SetupApi,
+  botId: string,
+  chat: ChannelInfo | undefined,
+): Promise<Check> {
   if (!config.webhookUrl) {
-    add(
+    return check(
       "warn",
       "webhook",
       "DISCORD_WEBHOOK_URL is not set, so no STATUS posts: run setup (it creates one)",
     );
-    return;
   }
-  await attempt("webhook", async () => {
-    const hook = await api.webhook(config.webhookUrl!);
-    if (guildId && hook.guildId && hook.guildId !== guildId) {
-      add(
-        "fail",
-        "webhook",
-        "The webhook posts into another server than the chat channel: run setup with a webhook of the chat's server",
-      );
-      return;
-    }
-    const ch = await api.channel(hook.channelId, botId, "The webhook's channel");
-    const v = judgePermissions(ch, "status");
-    if (![0, 5, 15, 16].includes(ch.type)) {
-      add(
-        "fail",
-        "webhook",
-        `The webhook posts into #${ch.name}, a ${
-          channelTypeName(ch.type)
-        } channel: use a forum or text channel`,
-      );
-    } else if (v.missing.length > 0) {
-      add(
-        "fail",
-        "webhook",
-        `The bot lacks ${
-          v.missing.join(", ")
-        } in #${ch.name}, where STATUS posts go: allow them for its role`,
-      );
-    } else {
-      add("ok", "webhook", `STATUS posts go to #${ch.name} (${channelTypeName(ch.type)})`);
-    }
-  });
+  return asCheck(await checkWebhook(api, botId, config.webhookUrl, chat));
 }
 
-function localChecks(o: DoctorOptions, config: Config | undefined, add: Add): void {
-  const places = [installTarget({ user: false, projectDir: o.projectDir })];
-  if (o.homeDir) {
-    places.push(installTarget({ user: true, projectDir: o.projectDir, homeDir: o.homeDir }));
-  }
+/** Where the hooks are installed (project, and the user's files): hooks and MCP server. */
+function installChecks(o: DoctorOptions, add: Add): InstallPlaces {
+  const places = installPlaces(o);
   let installed = 0;
   for (const t of places) {
     let settings: Record<string, unknown>;
     try {
       settings = readJsonObject(t.settings);
     } catch (err) {
-      add("fail", "settings", (err as Error).message);
+      add(check("fail", "settings", (err as Error).message));
       continue;
     }
     const ours = findOurHooks(settings);
     if (ours.commands.length === 0) continue;
     installed++;
     const problems = commandProblems(ours.commands, o.home);
-    if (problems.length > 0) add("fail", "hooks", `${t.settings}: ${problems[0]}: run setup again`);
-    else add("ok", "hooks", `${t.settings}: ${ours.events.length} events`);
-    let mcp: Record<string, unknown> = {};
-    try {
-      mcp = readJsonObject(t.mcp);
-    } catch (err) {
-      add("fail", "mcp", (err as Error).message);
-    }
-    const servers = (mcp.mcpServers ?? {}) as Record<string, unknown>;
-    if (isOurMcp(servers.discord)) add("ok", "mcp", `${t.mcp}: server "discord"`);
-    else {add(
-        "warn",
-        "mcp",
-        `${t.mcp} has no "discord" MCP server, so Claude cannot reply: run setup again`,
-      );}
+    if (problems.length > 0) {
+      add(check("fail", "hooks", `${t.settings}: ${problems[0]}: run setup again`));
+    } else add(check("ok", "hooks", `${t.settings}: ${ours.events.length} events`));
+    mcpCheck(t.mcp, add);
   }
+  return { places: places.map((p) => p.settings), installed };
+}
+
+/** The settings files doctor looks at, with the MCP file beside each. */
+function installPlaces(o: DoctorOptions): { settings: string; mcp: string }[] {
+  const places = [installTarget({ user: false, projectDir: o.projectDir })];
+  if (o.homeDir) {
+    places.push(installTarget({ user: true, projectDir: o.projectDir, homeDir: o.homeDir }));
+  }
+  return places;
+}
+
+/** What {@linkcode installChecks} found. */
+interface InstallPlaces {
+  /** The settings files looked at. */
+  places: string[];
+  /** How many of them hold claude-discord hooks. */
+  installed: number;
+}
+
+/** The MCP server beside installed hooks (a file that does not load is also one without it). */
+function mcpCheck(path: string, add: Add): void {
+  let mcp: Record<string, unknown> = {};
+  try {
+    mcp = readJsonObject(path);
+  } catch (err) {
+    add(check("fail", "mcp", (err as Error).message));
+  }
+  const servers = (mcp.mcpServers ?? {}) as Record<string, unknown>;
+  if (isOurMcp(servers.discord)) add(check("ok", "mcp", `${path}: server "discord"`));
+  else {
+    add(check(
+      "warn",
+      "mcp",
+      `${path} has no "discord" MCP server, so Claude cannot reply: run setup again`,
+    ));
+  }
+}
+
+/** The plugin: fine alone, a warning next to installed hooks; neither plugin nor hooks fails. */
+function pluginCheck(o: DoctorOptions, found: InstallPlaces, add: Add): void {
   const plugin = pluginEnabled(o.homeDir);
   if (plugin) {
     add(
-      installed > 0 ? "warn" : "ok",
-      "plugin",
-      installed > 0
-        ? `The plugin ${plugin} is enabled too, so every hook runs twice: uninstall one (\`deno task setup --uninstall\` or /plugin uninstall)`
-        : `plugin ${plugin} is enabled`,
+      found.installed > 0
+        ? check(
+          "warn",
+          "plugin",
+          `The plugin ${plugin} is enabled too, so every hook runs twice: uninstall one (\`deno task setup --uninstall\` or /plugin uninstall)`,
+        )
+        : check("ok", "plugin", `plugin ${plugin} is enabled`),
     );
-  } else if (installed === 0) {
-    add(
+  } else if (found.installed === 0) {
+    add(check(
       "fail",
       "hooks",
       `No claude-discord hooks in ${
-        places.map((p) => p.settings).join(" or ")
+        found.places.join(" or ")
       }: run \`deno task setup\` (or install the plugin)`,
-    );
+    ));
   }
+}
+
+/** The bridge: running, connected, no warning. */
+function bridgeCheck(o: DoctorOptions, config: Config | undefined, add: Add): void {
   const bridge = probeBridge(o.home);
   if (!bridge.running) {
-    add(
+    add(check(
       config?.token ? "warn" : "fail",
       "bridge",
       "The bridge is not running: a Claude Code session starts it, or run `deno task start`",
-    );
+    ));
   } else if (bridge.status?.warning) {
-    add("fail", "bridge", `pid ${bridge.pid}: ${bridge.status.warning}`);
+    add(check("fail", "bridge", `pid ${bridge.pid}: ${bridge.status.warning}`));
   } else if (bridge.status?.state !== "connected") {
-    add(
+    add(check(
       "warn",
       "bridge",
       `pid ${bridge.pid} is ${
         bridge.status?.state ?? "starting"
       }: if it stays so, see ${o.home}/bridge.log`,
-    );
-  } else add("ok", "bridge", `pid ${bridge.pid}, connected since ${bridge.status.since}`);
+    ));
+  } else add(check("ok", "bridge", `pid ${bridge.pid}, connected since ${bridge.status.since}`));
+}
+
+/** The last problem in the logs, if any. */
+function logsCheck(o: DoctorOptions, add: Add): void {
   const problems = recentProblems(o.home, 1);
   if (problems.length > 0) {
-    add("warn", "logs", `last problem in ${problems[0].log}: ${problems[0].line.slice(0, 300)}`);
+    add(
+      check(
+        "warn",
+        "logs",
+        `last problem in ${problems[0].log}: ${problems[0].line.slice(0, 300)}`,
+      ),
+    );
   }
 }
 

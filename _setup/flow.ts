@@ -1,12 +1,13 @@
-// Private: the setup flow. Each value comes from a flag, the environment, the existing
-// config file, or a question (in a terminal), and is checked against Discord before anything
-// is written: token, application (Message Content intent, owner), chat channel and the bot's
-// permissions there, the STATUS webhook (found, created, or checked) and its channel,
-// allowed users. Then the config file (0600), the Claude Code settings, and a live test.
+// Private: the setup flow, as named steps. Each value comes from a flag, the environment,
+// the existing config file, or a question (in a terminal), and passes the Discord checks
+// shared with doctor (checks.ts) before anything is written: token, the application's Message
+// Content intent, the chat channel and the bot's permissions there, the STATUS webhook (found,
+// created, or checked) and its channel, the allowed users. Then the config file (0600), the
+// Claude Code settings, and a live test.
 import {
   type Config,
+  type ConfigFile,
   DEFAULT_API_URL,
-  isBotTokenShape,
   isSnowflake,
   loadConfig,
   readConfigFile,
@@ -19,10 +20,23 @@ import {
   type BotUser,
   type ChannelInfo,
   channelTypeName,
-  INTENT_FIX,
-  judgePermissions,
-  SetupApi,
+  type SetupApi,
 } from "./api.ts";
+import {
+  type BotSession,
+  ChannelType,
+  checkAllowedUsers,
+  checkChatChannel,
+  checkIntent,
+  checkStatusChannel,
+  checkToken,
+  checkWebhook,
+  type Connection,
+  type Failed,
+  IntentOffError,
+  orThrow,
+  type Passed,
+} from "./checks.ts";
 import { applyChange, installTarget, planMerge } from "./install.ts";
 import { liveTest } from "./live.ts";
 import type { Prompter } from "./prompt.ts";
@@ -74,8 +88,35 @@ export interface SetupResult {
 
 const MAX_TRIES = 5;
 
+/** One run of setup: its flags and output, the config file as it was, the API base. */
+interface Run {
+  /** The flags. */
+  flags: SetupFlags;
+  /** Progress lines. */
+  say: (line: string) => void;
+  /** Questions, in a terminal. */
+  prompter?: Prompter;
+  /** The environment. */
+  env: Record<string, string | undefined>;
+  /** The config file before this run. */
+  file: ConfigFile;
+  /** Where the REST API is. */
+  connection: Connection;
+}
+
+/** What {@linkcode writeConfig} wrote and loaded. */
+interface Saved {
+  /** The configuration in effect. */
+  config: Config;
+  /** Files written so far. */
+  written: string[];
+  /** Whether the Discord values differ from the file's (a running bridge restarts). */
+  changed: boolean;
+}
+
 /**
- * Runs the setup flow.
+ * Runs the setup flow: each Discord check in order (stopping at the first that fails), then
+ * the config file, the Claude Code settings and the live test.
  *
  * @param flags The parsed flags.
  * @param io Output, prompter, env.
@@ -85,228 +126,225 @@ const MAX_TRIES = 5;
  */
 export async function runSetup(flags: SetupFlags, io: SetupIo): Promise<SetupResult> {
   const started = performance.now();
-  const { say, prompter } = io;
+  const run = startRun(flags, io);
+  const { token, api, bot } = await connectBot(run);
+  const app = await requireMessageContent(run, api);
+  const chat = await chooseChatChannel(run, api, bot);
+  const webhookUrl = await setUpStatusWebhook(run, api, bot, chat);
+  const allowedUsers = await chooseAllowedUsers(run, api, app, chat);
+  const saved = writeConfig(run, { token, channelId: chat.id, webhookUrl, allowedUsers });
+  const installedInto = await installSettings(run, saved);
+  await runLiveTest(run, api, chat, saved);
+  const seconds = Math.round((performance.now() - started) / 100) / 10;
+  return {
+    config: saved.config,
+    written: saved.written,
+    seconds,
+    ...(installedInto ? { installedInto } : {}),
+  };
+}
+
+/** Reads the config file and the API base, and says where the state goes. */
+function startRun(flags: SetupFlags, io: SetupIo): Run {
   const file = readConfigFile(flags.home);
-  const pick = (flag: string | undefined, envName: string, key: keyof typeof file) =>
-    flag ?? nonEmpty(io.env[envName]) ?? (file[key] as string | undefined);
   const apiUrl = normaliseApiUrl(
     flags.apiUrl ?? nonEmpty(io.env.DISCORD_API_URL) ?? file.apiUrl ?? DEFAULT_API_URL,
   );
-  say(`State directory: ${flags.home}${apiUrl === DEFAULT_API_URL ? "" : ` (API ${apiUrl})`}`);
+  io.say(`State directory: ${flags.home}${apiUrl === DEFAULT_API_URL ? "" : ` (API ${apiUrl})`}`);
+  return {
+    flags,
+    say: io.say,
+    ...(io.prompter ? { prompter: io.prompter } : {}),
+    env: io.env,
+    file,
+    connection: { apiUrl, ...(io.fetch ? { fetch: io.fetch } : {}) },
+  };
+}
 
-  // 1. Token.
-  let token = pick(flags.token, "DISCORD_BOT_TOKEN", "token");
-  let api: SetupApi | undefined;
-  let bot: BotUser | undefined;
-  for (let tries = 1; !bot; tries++) {
+/** A value from its flag, else its env var, else the config file. */
+function pick(
+  run: Run,
+  flag: string | undefined,
+  envName: string,
+  key: keyof ConfigFile,
+): unknown {
+  return flag ?? nonEmpty(run.env[envName]) ?? run.file[key];
+}
+
+/** Says a passed check (`ok  label: …` or `warn label: …`) and returns its value. */
+function report<T>(run: Run, verdict: Passed<T>): T {
+  run.say(`${verdict.level === "ok" ? "ok " : "warn"} ${verdict.label}: ${verdict.message}`);
+  return verdict.value;
+}
+
+/**
+ * Whether to ask again after a failed check: in a terminal, for a problem another answer
+ * can fix, fewer than {@linkcode MAX_TRIES} times. Says the problem when so.
+ */
+function askAgain(run: Run, tries: number, verdict: Failed, fixable: boolean): boolean {
+  if (!run.prompter || tries >= MAX_TRIES || !fixable) return false;
+  run.say(verdict.message);
+  return true;
+}
+
+/** Step 1, the token: from a flag, the environment, the file or a (hidden) question. */
+async function connectBot(run: Run): Promise<BotSession & { token: string }> {
+  let token = pick(run, run.flags.token, "DISCORD_BOT_TOKEN", "token") as string | undefined;
+  for (let tries = 1;; tries++) {
     if (!token) {
-      if (!prompter) {
+      if (!run.prompter) {
         throw new ConfigError(
           "No bot token: pass --token, set DISCORD_BOT_TOKEN, or run setup in a terminal to be asked",
         );
       }
-      token = await prompter.ask(
+      token = await run.prompter.ask(
         "Bot token (Developer Portal > your application > Bot > Reset Token)",
         { secret: true },
       );
     }
-    if (!isBotTokenShape(token)) {
-      const problem = new ConfigError(
-        "That is not a bot token (it has three parts separated by dots): copy it from the Developer Portal > Bot > Reset Token",
-      );
-      if (!prompter || tries >= MAX_TRIES) throw problem;
-      say(problem.message);
-      token = undefined;
-      continue;
-    }
-    api = new SetupApi({ token, apiUrl, ...(io.fetch ? { fetch: io.fetch } : {}) });
-    try {
-      bot = await api.bot();
-    } catch (err) {
-      if (
-        !prompter || tries >= MAX_TRIES || !(err instanceof DiscordApiError) || err.status !== 401
-      ) {
-        throw err;
-      }
-      say(err.message);
-      token = undefined;
-    }
+    const verdict = await checkToken(token, run.connection);
+    if (verdict.level !== "fail") return { token, ...report(run, verdict) };
+    const { problem } = verdict;
+    const refused = problem instanceof DiscordApiError && problem.status === 401;
+    if (!askAgain(run, tries, verdict, problem instanceof ConfigError || refused)) throw problem;
+    token = undefined;
   }
-  say(`ok  token: bot ${bot.username} (${bot.id})`);
+}
 
-  // 2. Application: Message Content intent, owner.
-  let app: AppInfo = await api!.application();
-  for (let tries = 1; !app.messageContent; tries++) {
-    const problem = new DiscordApiError(`The MESSAGE CONTENT intent is off: ${INTENT_FIX}`, 0);
-    if (!prompter || tries >= MAX_TRIES) throw problem;
-    say(problem.message);
-    await prompter.pause("Press Enter once it is switched on and saved…");
-    app = await api!.application();
+/** Step 2, the application: its MESSAGE CONTENT intent, waiting in a terminal for the switch. */
+async function requireMessageContent(run: Run, api: SetupApi): Promise<AppInfo> {
+  let verdict = await checkIntent(api);
+  for (let tries = 1; verdict.level === "fail"; tries++) {
+    if (!askAgain(run, tries, verdict, verdict.problem instanceof IntentOffError)) {
+      throw verdict.problem;
+    }
+    await run.prompter!.pause("Press Enter once it is switched on and saved…");
+    verdict = await checkIntent(api);
   }
-  say(`ok  application ${app.name || app.id}: MESSAGE CONTENT intent on`);
+  return report(run, verdict);
+}
 
-  // 3. Chat channel and the bot's permissions there.
-  let channelId = pick(flags.channel, "DISCORD_CHANNEL_ID", "channelId");
-  let chat: ChannelInfo | undefined;
-  for (let tries = 1; !chat; tries++) {
+/** Step 3, the chat channel and the bot's permissions there; in a terminal, picked from a list. */
+async function chooseChatChannel(run: Run, api: SetupApi, bot: BotUser): Promise<ChannelInfo> {
+  let channelId = pick(run, run.flags.channel, "DISCORD_CHANNEL_ID", "channelId") as
+    | string
+    | undefined;
+  for (let tries = 1;; tries++) {
     if (!channelId) {
-      if (!prompter) {
+      if (!run.prompter) {
         throw new ConfigError(
           "No chat channel: pass --channel ID, set DISCORD_CHANNEL_ID, or run setup in a terminal to pick one",
         );
       }
-      channelId = await pickChannel(api!, prompter, say, "chat");
+      channelId = await pickChannel(api, run.prompter, run.say, "chat");
     }
-    try {
-      if (!isSnowflake(channelId)) {
-        throw new ConfigError(
-          `The chat channel "${channelId}" is not a channel id: right-click the channel > Copy Channel ID (Developer Mode on)`,
-        );
-      }
-      const info = await api!.channel(channelId, bot.id, "DISCORD_CHANNEL_ID");
-      if (info.type !== 0 && info.type !== 5) {
-        throw new ConfigError(
-          `#${info.name} is a ${channelTypeName(info.type)} channel: the chat needs a text channel${
-            info.type === 15 ? " (a forum is right for STATUS posts: --status-channel)" : ""
-          }`,
-        );
-      }
-      const verdict = judgePermissions(info, "chat");
-      if (verdict.missing.length > 0) {
-        throw new DiscordApiError(
-          `The bot lacks ${
-            verdict.missing.join(", ")
-          } in #${info.name}: allow them for its role in Channel Settings > Permissions (or invite it again with ${
-            api!.inviteUrl()
-          })`,
-          403,
-        );
-      }
-      if (verdict.degraded.length > 0) {
-        say(
-          `warn the bot lacks ${
-            verdict.degraded.join(", ")
-          } in #${info.name}: some tools will fail`,
-        );
-      }
-      chat = info;
-    } catch (err) {
-      if (!prompter || tries >= MAX_TRIES || !(err instanceof ClaudeDiscordError)) throw err;
-      say(err.message);
-      channelId = undefined;
+    const verdict = await checkChatChannel(api, bot.id, channelId);
+    if (verdict.level !== "fail") return report(run, verdict);
+    if (!askAgain(run, tries, verdict, verdict.problem instanceof ClaudeDiscordError)) {
+      throw verdict.problem;
     }
+    channelId = undefined;
   }
-  say(`ok  chat channel #${chat.name} in "${chat.guildName}" (${chat.id})`);
+}
 
-  // 4. STATUS webhook.
-  let webhookUrl = pick(flags.webhook, "DISCORD_WEBHOOK_URL", "webhookUrl");
-  let statusChannel: ChannelInfo;
-  if (webhookUrl) {
-    const hook = await api!.webhook(webhookUrl);
-    if (hook.guildId && hook.guildId !== chat.guildId) {
-      throw new ConfigError(
-        `The webhook of DISCORD_WEBHOOK_URL posts into another server than #${chat.name}: create it on a channel of "${chat.guildName}"`,
-      );
-    }
-    statusChannel = await api!.channel(hook.channelId, bot.id, "The webhook's channel");
+/**
+ * Step 4, where STATUS posts go: the given webhook checked, or a channel chosen (the chat
+ * channel by default) and the bot's `claude-discord` webhook found or created there.
+ *
+ * @returns The webhook URL (`undefined` in a dry run that would create it).
+ */
+async function setUpStatusWebhook(
+  run: Run,
+  api: SetupApi,
+  bot: BotUser,
+  chat: ChannelInfo,
+): Promise<string | undefined> {
+  const given = pick(run, run.flags.webhook, "DISCORD_WEBHOOK_URL", "webhookUrl") as
+    | string
+    | undefined;
+  if (given) {
+    report(run, orThrow(await checkWebhook(api, bot.id, given, chat)));
+    return given;
+  }
+  let target = run.flags.statusChannel;
+  if (!target && run.prompter) {
+    target = await pickChannel(api, run.prompter, run.say, "status", chat.id);
+  }
+  const verdict = orThrow(await checkStatusChannel(api, bot.id, target, chat));
+  const channel = verdict.value;
+  let url: string | undefined;
+  if (run.flags.dryRun) {
+    run.say(`(dry run) would find or create the webhook "claude-discord" on #${channel.name}`);
   } else {
-    let target = flags.statusChannel;
-    if (!target && prompter) {
-      target = await pickChannel(api!, prompter, say, "status", chat.id);
-    }
-    statusChannel = target && target !== chat.id
-      ? await api!.channel(target, bot.id, "--status-channel")
-      : chat;
+    const made = await api.ensureWebhook(channel);
+    url = made.url;
+    run.say(`${made.created ? "created" : "found"} webhook "claude-discord" on #${channel.name}`);
   }
-  if (![0, 5, 15, 16].includes(statusChannel.type)) {
-    throw new ConfigError(
-      `STATUS posts would go to #${statusChannel.name}, a ${
-        channelTypeName(statusChannel.type)
-      } channel: use a forum (one post per session) or a text channel (one thread per session)`,
-    );
-  }
-  const statusVerdict = judgePermissions(statusChannel, "status");
-  if (statusVerdict.missing.length > 0) {
-    const forumHint = statusChannel.type === 15 ? "" : ", or use a forum channel for STATUS posts";
-    throw new DiscordApiError(
-      `The bot lacks ${
-        statusVerdict.missing.join(", ")
-      } in #${statusChannel.name}, where STATUS posts go: allow them for its role in Channel Settings > Permissions${forumHint}`,
-      403,
-    );
-  }
-  if (!webhookUrl) {
-    if (flags.dryRun) {
-      say(`(dry run) would find or create the webhook "claude-discord" on #${statusChannel.name}`);
-    } else {
-      const made = await api!.ensureWebhook(statusChannel);
-      webhookUrl = made.url;
-      say(
-        `${made.created ? "created" : "found"} webhook "claude-discord" on #${statusChannel.name}`,
-      );
-    }
-  }
-  const mode = statusChannel.type === 15 || statusChannel.type === 16
-    ? "a forum: one post per session"
-    : "a text channel: the bot starts one thread per session";
-  say(`ok  STATUS posts go to #${statusChannel.name}, ${mode}`);
+  report(run, verdict);
+  return url;
+}
 
-  // 5. Allowed users.
-  let allowed = pick(flags.allowedUsers, "DISCORD_ALLOWED_USERS", "allowedUsers") as
+/** Step 5, the allowed users: given, asked (Enter = the app owner), or the app owner. */
+async function chooseAllowedUsers(
+  run: Run,
+  api: SetupApi,
+  app: AppInfo,
+  chat: ChannelInfo,
+): Promise<string[]> {
+  let allowed = pick(run, run.flags.allowedUsers, "DISCORD_ALLOWED_USERS", "allowedUsers") as
     | string
     | string[]
     | undefined;
   if (Array.isArray(allowed)) allowed = allowed.join(",");
-  if (!allowed && prompter) {
+  if (!allowed && run.prompter) {
     const owner = app.ownerId
       ? `${app.ownerId}${app.ownerName ? ` = ${app.ownerName}, the app owner` : ""}`
       : undefined;
-    const answer = await prompter.ask(
+    const answer = await run.prompter.ask(
       "User ids allowed to steer sessions (comma-separated; right-click a user > Copy User ID)" +
         (app.ownerName ? `; Enter = ${app.ownerName}, the app owner` : ""),
       owner ? { default: app.ownerId! } : {},
     );
     allowed = answer || app.ownerId;
-    if (owner && allowed === app.ownerId) say(`allowing ${owner}`);
+    if (owner && allowed === app.ownerId) run.say(`allowing ${owner}`);
   }
   allowed ??= app.ownerId;
-  const allowedUsers = (allowed ?? "").split(",").map((s) => s.trim()).filter((s) => s !== "");
-  if (allowedUsers.length === 0) {
-    throw new ConfigError(
-      "No allowed users: pass --allowed-users ID[,ID] (right-click a user > Copy User ID); nobody else can steer sessions",
-    );
-  }
-  if (!allowedUsers.every(isSnowflake)) {
-    throw new ConfigError(
-      "--allowed-users must be comma-separated Discord user ids: right-click a user > Copy User ID",
-    );
-  }
-  say(`ok  allowed users: ${allowedUsers.join(", ")}`);
+  const ids = (allowed ?? "").split(",").map((s) => s.trim()).filter((s) => s !== "");
+  return report(run, orThrow(await checkAllowedUsers(api, ids, chat)));
+}
 
-  // 6. Write the configuration.
-  const values = {
-    token: token!,
-    channelId: chat.id,
-    webhookUrl,
-    allowedUsers,
-    apiUrl: apiUrl === DEFAULT_API_URL ? undefined : apiUrl,
-  };
-  const changedConfig = JSON.stringify(pickValues(file)) !== JSON.stringify(pickValues(values));
+/** Step 6, the configuration: written 0600 (said only, in a dry run), then loaded. */
+function writeConfig(
+  run: Run,
+  checked: { token: string; channelId: string; webhookUrl?: string; allowedUsers: string[] },
+): Saved {
+  const { flags } = run;
+  const apiUrl = run.connection.apiUrl;
+  const values = { ...checked, apiUrl: apiUrl === DEFAULT_API_URL ? undefined : apiUrl };
+  const changed = JSON.stringify(pickValues(run.file)) !== JSON.stringify(pickValues(values));
   const written: string[] = [];
-  let installedInto: string | undefined;
-  if (flags.dryRun) say(`(dry run) would write ${flags.home}/config.json (0600)`);
+  if (flags.dryRun) run.say(`(dry run) would write ${flags.home}/config.json (0600)`);
   else {
     written.push(writeConfigFile(flags.home, values));
-    say(`wrote ${flags.home}/config.json (0600)`);
+    run.say(`wrote ${flags.home}/config.json (0600)`);
   }
-  const config: Config = flags.dryRun
-    ? { ...loadConfig({ env: { CLAUDE_DISCORD_HOME: flags.home } }), ...values, apiUrl }
-    : loadConfig({ env: { CLAUDE_DISCORD_HOME: flags.home } });
+  const loaded = loadConfig({ env: { CLAUDE_DISCORD_HOME: flags.home } });
+  const config: Config = flags.dryRun ? { ...loaded, ...values, apiUrl } : loaded;
+  return { config, written, changed };
+}
 
-  // 7. Claude Code settings.
+/**
+ * Step 7, the Claude Code settings: the hooks and the MCP server merged into the project's
+ * or the user's files (asked in a terminal when neither `--user` nor `--project` was given).
+ *
+ * @returns The settings file installed into, unless `--no-install`.
+ */
+async function installSettings(run: Run, saved: Saved): Promise<string | undefined> {
+  const { flags, prompter } = run;
+  if (!flags.install) return undefined;
   let user = flags.user;
   let projectDir = flags.projectDir;
-  if (flags.install && flags.askWhere && prompter) {
+  if (flags.askWhere && prompter) {
     const answer = await prompter.ask(
       "Install the hooks for every project (type: user) or for one project (its directory)",
       { default: projectDir },
@@ -314,56 +352,58 @@ export async function runSetup(flags: SetupFlags, io: SetupIo): Promise<SetupRes
     if (/^u(ser)?$/i.test(answer)) user = true;
     else projectDir = answer.replace(/^~(?=\/|$)/, flags.homeDir ?? "~");
   }
-  if (flags.install) {
-    const target = installTarget({
-      user,
-      projectDir,
-      ...(flags.homeDir ? { homeDir: flags.homeDir } : {}),
-    });
-    const options: SettingsOptions = {
-      home: flags.home,
-      apiUrl,
-      ...(webhookUrl ? { webhookUrl } : {}),
-      wakeOnMessage: config.wakeOnMessage,
-      wakeTimeoutSeconds: config.wakeTimeoutSeconds,
-      permissionTimeoutSeconds: config.permissionTimeoutSeconds,
-      ...(flags.denoPath ? { denoPath: flags.denoPath } : {}),
-    };
-    installedInto = target.settings;
-    const changes = [
-      planMerge(target.settings, buildSettings(options) as unknown as Record<string, unknown>),
-      planMerge(target.mcp, mcpConfig(options) as unknown as Record<string, unknown>),
-    ];
-    for (const change of changes) {
-      if (flags.dryRun) say(`(dry run) ${change.summary}`);
-      else {
-        const backup = applyChange(change);
-        if (change.changed) written.push(change.path);
-        say(`${change.summary}${backup ? `; previous version in ${backup}` : ""}`);
-      }
+  const target = installTarget({
+    user,
+    projectDir,
+    ...(flags.homeDir ? { homeDir: flags.homeDir } : {}),
+  });
+  const { config } = saved;
+  const options: SettingsOptions = {
+    home: flags.home,
+    apiUrl: run.connection.apiUrl,
+    ...(config.webhookUrl ? { webhookUrl: config.webhookUrl } : {}),
+    wakeOnMessage: config.wakeOnMessage,
+    wakeTimeoutSeconds: config.wakeTimeoutSeconds,
+    permissionTimeoutSeconds: config.permissionTimeoutSeconds,
+    ...(flags.denoPath ? { denoPath: flags.denoPath } : {}),
+  };
+  const changes = [
+    planMerge(target.settings, buildSettings(options) as unknown as Record<string, unknown>),
+    planMerge(target.mcp, mcpConfig(options) as unknown as Record<string, unknown>),
+  ];
+  for (const change of changes) {
+    if (flags.dryRun) run.say(`(dry run) ${change.summary}`);
+    else {
+      const backup = applyChange(change);
+      if (change.changed) saved.written.push(change.path);
+      run.say(`${change.summary}${backup ? `; previous version in ${backup}` : ""}`);
     }
   }
+  return target.settings;
+}
 
-  // 8. Live test.
-  if (flags.liveTest && !flags.dryRun) {
-    const result = await liveTest({
-      config,
-      api: api!,
-      timeoutMs: flags.liveTimeoutSeconds * 1000,
-      restart: changedConfig,
-      say,
-      channelName: chat.name,
-      ...(flags.denoPath ? { denoPath: flags.denoPath } : {}),
-    });
-    say(
-      `ok  live test: "${result.reply.content.slice(0, 60)}" from ${result.reply.author.name} ` +
-        `reached the bridge (pid ${
-          result.bridgePid ?? "?"
-        }) ${result.waitedMs} ms after "connected"`,
-    );
-  }
-  const seconds = Math.round((performance.now() - started) / 100) / 10;
-  return { config, written, seconds, ...(installedInto ? { installedInto } : {}) };
+/** Step 8, the live test: a reply in Discord comes back through the bridge (not in a dry run). */
+async function runLiveTest(
+  run: Run,
+  api: SetupApi,
+  chat: ChannelInfo,
+  saved: Saved,
+): Promise<void> {
+  const { flags } = run;
+  if (!flags.liveTest || flags.dryRun) return;
+  const result = await liveTest({
+    config: saved.config,
+    api,
+    timeoutMs: flags.liveTimeoutSeconds * 1000,
+    restart: saved.changed,
+    say: run.say,
+    channelName: chat.name,
+    ...(flags.denoPath ? { denoPath: flags.denoPath } : {}),
+  });
+  run.say(
+    `ok  live test: "${result.reply.content.slice(0, 60)}" from ${result.reply.author.name} ` +
+      `reached the bridge (pid ${result.bridgePid ?? "?"}) ${result.waitedMs} ms after "connected"`,
+  );
 }
 
 async function pickChannel(
@@ -383,7 +423,9 @@ async function pickChannel(
     const choices: { id: string; label: string }[] = [];
     for (const g of guilds) {
       for (const c of await api.guildChannels(g.id)) {
-        const fits = purpose === "chat" ? c.type === 0 || c.type === 5 : c.type === 15;
+        const fits = purpose === "chat"
+          ? c.type === ChannelType.Text || c.type === ChannelType.Announcement
+          : c.type === ChannelType.Forum;
         if (fits) {
           choices.push({ id: c.id, label: `#${c.name} (${channelTypeName(c.type)}, ${g.name})` });
         }
