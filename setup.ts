@@ -49,6 +49,7 @@ import { applyChange, installTarget, planMerge, planRemoval } from "./_setup/ins
 import { collectStatus, homeFrom, renderStatus } from "./_setup/status.ts";
 import { pluginDataDir, stalePluginFiles, writePluginFiles } from "./_setup/plugin.ts";
 import { PromptAborted, terminalPrompter } from "./_setup/prompt.ts";
+import type { SetupFlags, SetupResult } from "./_setup/flow.ts";
 
 const HELP =
   `Usage: setup.ts [options]           set up (asks for what is missing, checks, installs, tests)
@@ -118,6 +119,7 @@ export function mergeIntoFile(
   return JSON.parse(change.after ?? "{}");
 }
 
+/** The environment variables setup reads (an unpermitted one is unset). */
 function env(): Record<string, string | undefined> {
   const out: Record<string, string | undefined> = {};
   for (
@@ -130,6 +132,59 @@ function env(): Record<string, string | undefined> {
     }
   }
   return out;
+}
+
+/** The options of the command line, parsed. */
+const OPTIONS = {
+  token: { type: "string" },
+  channel: { type: "string" },
+  webhook: { type: "string" },
+  "status-channel": { type: "string" },
+  "allowed-users": { type: "string" },
+  "api-url": { type: "string" },
+  project: { type: "string" },
+  user: { type: "boolean", default: false },
+  plugin: { type: "boolean", default: false },
+  home: { type: "string" },
+  deno: { type: "string" },
+  "dry-run": { type: "boolean", default: false },
+  "no-install": { type: "boolean", default: false },
+  "no-live-test": { type: "boolean", default: false },
+  "live-timeout": { type: "string" },
+  uninstall: { type: "boolean", default: false },
+  print: { type: "boolean", default: false },
+  "print-mcp": { type: "boolean", default: false },
+  write: { type: "string" },
+  "write-mcp": { type: "string" },
+  json: { type: "boolean", default: false },
+  check: { type: "boolean", default: false },
+  help: { type: "boolean", short: "h", default: false },
+} as const;
+
+/** The parsed flags. */
+type Flags = ReturnType<typeof parseArgs<{ options: typeof OPTIONS }>>["values"];
+
+/** The commands. */
+const COMMANDS = ["setup", "status", "doctor", "plugin"] as const;
+
+/** A parsed command line. */
+interface CommandLine {
+  /** The command (`setup` when none is given; `help` for `--help`). */
+  command: typeof COMMANDS[number] | "help";
+  /** The flags. */
+  flags: Flags;
+}
+
+/** Where a command works: the state directory, the project, the environment. */
+interface Place {
+  /** The state directory. */
+  home: string;
+  /** The project directory. */
+  projectDir: string;
+  /** The environment. */
+  env: Record<string, string | undefined>;
+  /** Loads the configuration of `home`. */
+  load: () => Config;
 }
 
 /**
@@ -150,137 +205,156 @@ export async function main(
   args: string[],
   io: SetupOutput = { out: (l) => console.log(l), err: (l) => console.error(l) },
 ): Promise<number> {
-  let parsed;
   try {
-    parsed = parseArgs({
-      args,
-      options: {
-        token: { type: "string" },
-        channel: { type: "string" },
-        webhook: { type: "string" },
-        "status-channel": { type: "string" },
-        "allowed-users": { type: "string" },
-        "api-url": { type: "string" },
-        project: { type: "string" },
-        user: { type: "boolean", default: false },
-        plugin: { type: "boolean", default: false },
-        home: { type: "string" },
-        deno: { type: "string" },
-        "dry-run": { type: "boolean", default: false },
-        "no-install": { type: "boolean", default: false },
-        "no-live-test": { type: "boolean", default: false },
-        "live-timeout": { type: "string" },
-        uninstall: { type: "boolean", default: false },
-        print: { type: "boolean", default: false },
-        "print-mcp": { type: "boolean", default: false },
-        write: { type: "string" },
-        "write-mcp": { type: "string" },
-        json: { type: "boolean", default: false },
-        check: { type: "boolean", default: false },
-        help: { type: "boolean", short: "h", default: false },
-      },
-      strict: true,
-      allowPositionals: true,
-    });
-  } catch (err) {
-    io.err(`${err instanceof Error ? err.message : err}: see --help`);
-    return 2;
-  }
-  const flags = parsed.values;
-  const command = parsed.positionals[0] ?? "setup";
-  if (flags.help) {
-    io.out(HELP);
-    return 0;
-  }
-  if (!["setup", "status", "doctor", "plugin"].includes(command) || parsed.positionals.length > 1) {
-    io.err(`Unknown command "${parsed.positionals.join(" ")}": see --help`);
-    return 2;
-  }
-  const e = env();
-  try {
-    if (command === "plugin") return plugin(flags.check, io);
-    if (flags.user && flags.project) throw new ConfigError("Use --user or --project DIR, not both");
-    const home = flags.plugin ? pluginDataDir(e) : homeFrom(e, flags.home);
-    const load = (): Config => loadConfig({ env: { ...e, CLAUDE_DISCORD_HOME: home } });
-    const projectDir = flags.project ?? e.INIT_CWD ?? Deno.cwd();
-    if (command === "status") {
-      const report = await collectStatus(home, load);
-      io.out(flags.json ? JSON.stringify(report, null, 2) : renderStatus(report));
-      return 0;
-    }
-    if (command === "doctor") {
-      const { runDoctor, renderChecks } = await import("./_setup/doctor.ts");
-      const checks = await runDoctor({
-        home,
-        loadConfig: load,
-        projectDir,
-        ...(e.HOME ? { homeDir: e.HOME } : {}),
-      });
-      io.out(renderChecks(checks));
-      const fails = checks.filter((c) => c.level === "fail").length;
-      io.out(fails ? `${fails} problem(s) to fix.` : "Everything checks out.");
-      return fails ? 1 : 0;
-    }
-    if (flags.uninstall) return await uninstall(flags, home, projectDir, e, io);
-    if (flags.print || flags["print-mcp"] || flags.write || flags["write-mcp"]) {
-      return fragments(flags, load(), home, io);
-    }
-    const { runSetup } = await import("./_setup/flow.ts");
-    const interactive = Deno.stdin.isTerminal() && Deno.stdout.isTerminal();
-    const timeout = Number(flags["live-timeout"] ?? 120);
-    if (!(timeout > 0)) {
-      throw new ConfigError("--live-timeout must be a positive number of seconds");
-    }
-    const result = await runSetup({
-      ...(flags.token ? { token: flags.token } : {}),
-      ...(flags.channel ? { channel: flags.channel } : {}),
-      ...(flags.webhook ? { webhook: flags.webhook } : {}),
-      ...(flags["status-channel"] ? { statusChannel: flags["status-channel"] } : {}),
-      ...(flags["allowed-users"] ? { allowedUsers: flags["allowed-users"] } : {}),
-      ...(flags["api-url"] ? { apiUrl: flags["api-url"] } : {}),
-      home,
-      user: flags.user,
-      projectDir,
-      ...(e.HOME ? { homeDir: e.HOME } : {}),
-      install: !flags["no-install"] && !flags.plugin,
-      askWhere: !flags.user && !flags.project,
-      dryRun: flags["dry-run"],
-      liveTest: !flags["no-live-test"],
-      liveTimeoutSeconds: timeout,
-      ...(flags.deno ? { denoPath: flags.deno } : {}),
-    }, {
-      say: io.out,
-      env: e,
-      ...(interactive ? { prompter: terminalPrompter() } : {}),
-    });
-    if (flags.plugin && new URL(result.config.apiUrl).host !== "discord.com") {
-      io.out(
-        `warn the plugin's hooks and MCP server may reach discord.com only, not ${
-          new URL(result.config.apiUrl).host
-        }: for a local server install with settings instead (leave out --plugin)`,
-      );
-    }
-    const took = result.seconds.toFixed(1);
-    if (flags["dry-run"]) io.out(`Dry run done in ${took} s: nothing was written.`);
-    else {
-      io.out(`Done in ${took} s.`);
-      io.out(
-        flags.plugin
-          ? "In Claude Code: /plugin marketplace add <this repository>, then /plugin install discord-bridge@discord-bridge."
-          : !result.installedInto
-          ? "Configured; no hooks were installed (--no-install)."
-          : `Start Claude Code ${
-            where(result.installedInto, e.HOME)
-          }: its hooks start the bridge. ` +
-            "In the claude-discord checkout, `deno task status` shows the system and " +
-            "`deno task doctor` checks it.",
-      );
-    }
-    return 0;
+    return await runCommand(parseCommandLine(args), io);
   } catch (err) {
     io.err(err instanceof PromptAborted ? err.message : describeError(err));
     return err instanceof ConfigError ? 2 : 1;
   }
+}
+
+/**
+ * Parses the arguments into a command and its flags.
+ *
+ * @throws {ConfigError} On an unknown option or command (a usage error).
+ */
+function parseCommandLine(args: string[]): CommandLine {
+  let parsed;
+  try {
+    parsed = parseArgs({ args, options: OPTIONS, strict: true, allowPositionals: true });
+  } catch (err) {
+    throw new ConfigError(`${err instanceof Error ? err.message : err}: see --help`);
+  }
+  const command = parsed.positionals[0] ?? "setup";
+  if (parsed.values.help) return { command: "help", flags: parsed.values };
+  if (!isCommand(command) || parsed.positionals.length > 1) {
+    throw new ConfigError(`Unknown command "${parsed.positionals.join(" ")}": see --help`);
+  }
+  return { command, flags: parsed.values };
+}
+
+/** Whether `name` is one of {@linkcode COMMANDS}. */
+function isCommand(name: string): name is typeof COMMANDS[number] {
+  return (COMMANDS as readonly string[]).includes(name);
+}
+
+/** Runs a parsed command; returns its exit code. */
+async function runCommand({ command, flags }: CommandLine, io: SetupOutput): Promise<number> {
+  if (command === "help") {
+    io.out(HELP);
+    return 0;
+  }
+  if (command === "plugin") return plugin(flags.check, io);
+  const place = placeOf(flags);
+  if (command === "status") return await status(flags, place, io);
+  if (command === "doctor") return await doctor(place, io);
+  if (flags.uninstall) return await uninstall(flags, place, io);
+  if (flags.print || flags["print-mcp"] || flags.write || flags["write-mcp"]) {
+    return fragments(flags, place.load(), place.home, io);
+  }
+  return await setup(flags, place, io);
+}
+
+/**
+ * The state directory (the plugin's data directory with `--plugin`) and the project.
+ *
+ * @throws {ConfigError} On both `--user` and `--project`.
+ */
+function placeOf(flags: Flags): Place {
+  if (flags.user && flags.project) throw new ConfigError("Use --user or --project DIR, not both");
+  const e = env();
+  const home = flags.plugin ? pluginDataDir(e) : homeFrom(e, flags.home);
+  return {
+    home,
+    projectDir: flags.project ?? e.INIT_CWD ?? Deno.cwd(),
+    env: e,
+    load: () => loadConfig({ env: { ...e, CLAUDE_DISCORD_HOME: home } }),
+  };
+}
+
+/** `status`: the running system, as text or JSON. */
+async function status(flags: Flags, place: Place, io: SetupOutput): Promise<number> {
+  const report = await collectStatus(place.home, place.load);
+  io.out(flags.json ? JSON.stringify(report, null, 2) : renderStatus(report));
+  return 0;
+}
+
+/** `doctor`: every check with its fix; exit 1 when one fails. */
+async function doctor(place: Place, io: SetupOutput): Promise<number> {
+  const { runDoctor, renderChecks } = await import("./_setup/doctor.ts");
+  const checks = await runDoctor({
+    home: place.home,
+    loadConfig: place.load,
+    projectDir: place.projectDir,
+    ...(place.env.HOME ? { homeDir: place.env.HOME } : {}),
+  });
+  io.out(renderChecks(checks));
+  const fails = checks.filter((c) => c.level === "fail").length;
+  io.out(fails ? `${fails} problem(s) to fix.` : "Everything checks out.");
+  return fails ? 1 : 0;
+}
+
+/** Setup itself: the flow, then what to do next. */
+async function setup(flags: Flags, place: Place, io: SetupOutput): Promise<number> {
+  const { runSetup } = await import("./_setup/flow.ts");
+  const interactive = Deno.stdin.isTerminal() && Deno.stdout.isTerminal();
+  const result = await runSetup(setupFlags(flags, place), {
+    say: io.out,
+    env: place.env,
+    ...(interactive ? { prompter: terminalPrompter() } : {}),
+  });
+  const host = new URL(result.config.apiUrl).host;
+  if (flags.plugin && host !== "discord.com") {
+    io.out(
+      `warn the plugin's hooks and MCP server may reach discord.com only, not ${host}: for a local server install with settings instead (leave out --plugin)`,
+    );
+  }
+  for (const line of doneLines(flags, result, place.env.HOME)) io.out(line);
+  return 0;
+}
+
+/**
+ * The flags of the setup flow.
+ *
+ * @throws {ConfigError} On a `--live-timeout` that is not a positive number.
+ */
+function setupFlags(flags: Flags, place: Place): SetupFlags {
+  const timeout = Number(flags["live-timeout"] ?? 120);
+  if (!(timeout > 0)) {
+    throw new ConfigError("--live-timeout must be a positive number of seconds");
+  }
+  return {
+    ...(flags.token ? { token: flags.token } : {}),
+    ...(flags.channel ? { channel: flags.channel } : {}),
+    ...(flags.webhook ? { webhook: flags.webhook } : {}),
+    ...(flags["status-channel"] ? { statusChannel: flags["status-channel"] } : {}),
+    ...(flags["allowed-users"] ? { allowedUsers: flags["allowed-users"] } : {}),
+    ...(flags["api-url"] ? { apiUrl: flags["api-url"] } : {}),
+    home: place.home,
+    user: flags.user,
+    projectDir: place.projectDir,
+    ...(place.env.HOME ? { homeDir: place.env.HOME } : {}),
+    install: !flags["no-install"] && !flags.plugin,
+    askWhere: !flags.user && !flags.project,
+    dryRun: flags["dry-run"],
+    liveTest: !flags["no-live-test"],
+    liveTimeoutSeconds: timeout,
+    ...(flags.deno ? { denoPath: flags.deno } : {}),
+  };
+}
+
+/** What setup says last: how long it took and where to go next. */
+function doneLines(flags: Flags, result: SetupResult, home: string | undefined): string[] {
+  const took = result.seconds.toFixed(1);
+  if (flags["dry-run"]) return [`Dry run done in ${took} s: nothing was written.`];
+  const next = flags.plugin
+    ? "In Claude Code: /plugin marketplace add <this repository>, then /plugin install discord-bridge@discord-bridge."
+    : !result.installedInto
+    ? "Configured; no hooks were installed (--no-install)."
+    : `Start Claude Code ${where(result.installedInto, home)}: its hooks start the bridge. ` +
+      "In the claude-discord checkout, `deno task status` shows the system and " +
+      "`deno task doctor` checks it.";
+  return [`Done in ${took} s.`, next];
 }
 
 /** "in DIR" for a project's settings file, "in any project" for the user's. */
@@ -292,6 +366,7 @@ function where(settingsFile: string, home: string | undefined): string {
   return `in ${settingsFile.slice(0, -suffix.length)}`;
 }
 
+/** The options of the settings and MCP fragments for a configuration. */
 function settingsOptions(config: Config, home: string, deno: string | undefined): SettingsOptions {
   return {
     home,
@@ -304,6 +379,7 @@ function settingsOptions(config: Config, home: string, deno: string | undefined)
   };
 }
 
+/** `--print`, `--print-mcp`, `--write`, `--write-mcp`: the fragments, printed or merged. */
 function fragments(
   flags: {
     print: boolean;
@@ -330,11 +406,10 @@ function fragments(
   return 0;
 }
 
+/** `--uninstall`: takes the hooks and the MCP server out again and stops the bridge. */
 async function uninstall(
   flags: { user: boolean; write?: string; "write-mcp"?: string; "dry-run": boolean },
-  home: string,
-  projectDir: string,
-  e: Record<string, string | undefined>,
+  { home, projectDir, env: e }: Place,
   io: SetupOutput,
 ): Promise<number> {
   const target = installTarget({
@@ -370,6 +445,7 @@ async function uninstall(
   return 0;
 }
 
+/** `plugin [--check]`: regenerates (or compares) the plugin files. */
 function plugin(check: boolean, io: SetupOutput): number {
   const root = decodeURIComponent(new URL(".", import.meta.url).pathname).replace(/\/+$/, "");
   if (check) {
