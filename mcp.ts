@@ -6,8 +6,8 @@
  * word boundaries, optionally as a reply to a message), `react`, `edit_message` (the bot's
  * own messages only), `fetch_messages` (recent history, oldest first, with author, time and
  * id) and `send_file` (a local file as an attachment, size-checked). Every post goes out as
- * the bot over REST (`Authorization: Bot …`, `DISCORD_API_URL/v10`, 429 `retry_after`
- * honoured) with `allowed_mentions: {parse: []}`, and only to the configured chat channel,
+ * the bot over REST (`Authorization: Bot …`, `DISCORD_API_URL/v10`, Discord's rate limits
+ * kept) with `allowed_mentions: {parse: []}`, and only to the configured chat channel,
  * its threads, and the threads of the STATUS webhook's channel: any other channel id is
  * refused. Each posted message id is recorded in the posts index (posts.ts), so a Discord
  * reply to it is routed back to this session. Invalid input gets an `isError` answer with
@@ -145,8 +145,8 @@ export interface DiscordMcpOptions {
   inbox?: ChannelInbox;
   /** The process tree view. Default: `/proc` when readable, else `ps`, else none. */
   probe?: ProcessProbe;
-  /** REST transport and time, for tests. */
-  rest?: Pick<DiscordRestOptions, "fetch" | "sleep" | "now" | "random"> & { budgetMs?: number };
+  /** REST transport and time budget per call, for tests. */
+  rest?: Pick<DiscordRestOptions, "fetch"> & { budgetMs?: number };
 }
 
 /** A created server: connect it to a transport, close it when done. */

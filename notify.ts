@@ -13,13 +13,12 @@
  *   duration, the text and extra fields. Long texts continue in further messages marked
  *   `part i/n`; past `maxMessages` they are trimmed with a visible marker. Nothing pings
  *   (`allowed_mentions: {parse: []}`) unless a mention is asked for, and then only that user.
- * - **Never lost.** 429s are honoured (body `retry_after`, `Retry-After`,
- *   `X-RateLimit-Reset-After`, global or per route), and a bucket at
- *   `X-RateLimit-Remaining: 0` is waited out before the next post. 5xx answers and network
- *   errors are retried with capped exponential backoff and jitter. When Discord stays
- *   unreachable past the retry budget, the post is spooled to `$stateDir/spool/` (0600, in
- *   order) and sent first by the next call or by {@linkcode Notifier.flushSpool}. A lock
- *   file keeps several processes from interleaving.
+ * - **Never lost.** Discord's rate limits are kept (@discordjs/rest: 429 answers, buckets at
+ *   `X-RateLimit-Remaining: 0` waited out before the next post, the global limit). 5xx
+ *   answers and network errors are retried with capped exponential backoff and jitter. When
+ *   Discord stays unreachable past the retry budget, the post is spooled to
+ *   `$stateDir/spool/` (0600, in order) and sent first by the next call or by
+ *   {@linkcode Notifier.flushSpool}. A lock file keeps several processes from interleaving.
  *
  * CLI (the same permissions the shebang asks for):
  *
@@ -50,12 +49,7 @@
  */
 import { ConfigError, DiscordApiError } from "./errors.ts";
 import { loadConfig, parseWebhookUrl } from "./config.ts";
-import {
-  DEFAULT_RETRY,
-  DiscordHttp,
-  DiscordUnreachableError,
-  type RetryPolicy,
-} from "./_discord/http.ts";
+import { DiscordUnreachableError, type RetryPolicy } from "./_discord/rest.ts";
 import {
   renderStatus,
   type StatusField,
@@ -75,12 +69,13 @@ import {
   readThreads,
   removeSpool,
   rewriteSpool,
+  type SpoolEntry,
   type ThreadsFile,
   writeThreads,
 } from "./_notify/store.ts";
 
 export type { StatusField, StatusInput, StatusSession, StatusState };
-export type { RetryPolicy } from "./_discord/http.ts";
+export type { RetryPolicy } from "./_discord/rest.ts";
 
 /** Options of {@linkcode createNotifier}. */
 export interface NotifierOptions {
@@ -106,12 +101,8 @@ export interface NotifierOptions {
   lockTimeoutMs?: number;
   /** Transport; default the global `fetch`. */
   fetch?: typeof fetch;
-  /** Clock in ms; default `Date.now`. */
+  /** Clock in ms for the records (spool, threads); default `Date.now`. */
   now?: () => number;
-  /** Randomness for jitter; default `Math.random`. */
-  random?: () => number;
-  /** Sleep; default a timer. */
-  sleep?: (ms: number) => Promise<void>;
 }
 
 /** The outcome of {@linkcode Notifier.status}. */
@@ -156,6 +147,13 @@ interface FlushOutcome {
   warnings: string[];
 }
 
+/** Where delivered parts are reported: the result of a post, or a flushed entry's tally. */
+interface Delivery {
+  messageIds: string[];
+  threadId?: string;
+  warnings: string[];
+}
+
 /**
  * Creates a notifier. Nothing is read, written or fetched until a method is called.
  *
@@ -177,209 +175,244 @@ interface FlushOutcome {
  * ```
  */
 export function createNotifier(options: NotifierOptions): Notifier {
-  const webhook = parseWebhookUrl(options.webhookUrl, "webhookUrl");
-  if (!options.stateDir) throw new TypeError("createNotifier needs a stateDir");
-  const now = options.now ?? Date.now;
-  const policy: RetryPolicy = { ...DEFAULT_RETRY, ...options.retry };
-  const secrets = [webhook.token, options.botToken ?? ""].filter((s) => s !== "");
-  const http = new DiscordHttp(
-    {
-      fetch: options.fetch ?? ((input, init) => fetch(input, init)),
-      now,
-      random: options.random ?? Math.random,
-      sleep: options.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms))),
-    },
-    policy,
-    secrets,
-  );
-  const sender = new Sender({
-    http,
-    webhook,
-    botToken: options.botToken,
-    apiUrl: options.apiUrl ?? "https://discord.com/api",
-    now,
-  });
-  const dir = options.stateDir;
-  const lockTimeoutMs = options.lockTimeoutMs ?? 60_000;
-  const maxMessages = options.maxMessages ?? 5;
-  let host: string | undefined | null = options.host;
-  let chain: Promise<unknown> = Promise.resolve();
+  return new SpoolingNotifier(options);
+}
 
-  function serial<T>(fn: () => Promise<T>): Promise<T> {
-    const run = chain.then(fn, fn);
-    chain = run.catch(() => {});
+/**
+ * The notifier of {@linkcode createNotifier}. A post takes the state lock, sends the spool
+ * first, then its own parts; what Discord cannot take now goes to the spool, in order.
+ */
+class SpoolingNotifier implements Notifier {
+  readonly #o: NotifierOptions;
+  readonly #dir: string;
+  readonly #now: () => number;
+  readonly #lockTimeoutMs: number;
+  readonly #sender: Sender;
+  #host: string | null | undefined;
+  #chain: Promise<unknown> = Promise.resolve();
+
+  constructor(options: NotifierOptions) {
+    const webhook = parseWebhookUrl(options.webhookUrl, "webhookUrl");
+    if (!options.stateDir) throw new TypeError("createNotifier needs a stateDir");
+    this.#o = options;
+    this.#dir = options.stateDir;
+    this.#now = options.now ?? Date.now;
+    this.#lockTimeoutMs = options.lockTimeoutMs ?? 60_000;
+    this.#host = options.host;
+    this.#sender = new Sender({
+      webhook,
+      ...(options.botToken ? { botToken: options.botToken } : {}),
+      apiUrl: options.apiUrl ?? "https://discord.com/api",
+      ...(options.retry ? { retry: options.retry } : {}),
+      ...(options.fetch ? { fetch: options.fetch } : {}),
+      now: this.#now,
+    });
+  }
+
+  status(input: StatusInput): Promise<StatusResult> {
+    validateStatusInput(input);
+    return this.#serial(() => this.#post(input));
+  }
+
+  flushSpool(): Promise<number> {
+    return this.#serial(() => this.#flushAll());
+  }
+
+  /** Runs `fn` once every earlier call of this notifier has settled. */
+  #serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.#chain.then(fn, fn);
+    this.#chain = run.catch(() => {});
     return run;
   }
 
-  async function tellThread(sessionId: string, threadId: string, warnings: string[]) {
-    if (!options.onThread) return;
+  /** Renders a STATUS and posts it under the state lock (spooled when the lock is not had). */
+  async #post(input: StatusInput): Promise<StatusResult> {
+    const session = { id: input.session.id, name: input.session.name };
+    if (this.#host === undefined) this.#host = detectHost() ?? null;
+    const createdAt = this.#now();
+    const payloads = renderStatus(input, {
+      now: createdAt,
+      host: this.#host ?? undefined,
+      mentionUserId: this.#o.mentionUserId,
+      maxMessages: this.#o.maxMessages ?? 5,
+    });
+    const result: StatusResult = {
+      delivered: false,
+      spooled: false,
+      messageIds: [],
+      flushed: 0,
+      warnings: [],
+    };
+    const lock = await acquireLock(this.#dir, this.#lockTimeoutMs);
+    if (!lock) {
+      this.#spool(session, payloads, createdAt);
+      result.spooled = true;
+      result.warnings.push(
+        "another notifier held the state lock too long: the status is kept in the spool",
+      );
+      return result;
+    }
     try {
-      await options.onThread(sessionId, threadId);
+      return await this.#postLocked(session, payloads, createdAt, result);
+    } finally {
+      lock.release();
+    }
+  }
+
+  /** With the lock held: the spool first, then this post, or this post spooled behind it. */
+  async #postLocked(
+    session: StatusSession,
+    payloads: StatusPayloads,
+    createdAt: number,
+    result: StatusResult,
+  ): Promise<StatusResult> {
+    const threads = readThreads(this.#dir);
+    const f = await this.#flush(threads);
+    result.flushed = f.sent;
+    result.warnings.push(...f.warnings);
+    if (f.fatal) {
+      this.#spool(session, payloads, createdAt);
+      throw keptError(f.fatal, this.#dir);
+    }
+    if (f.blocked) {
+      this.#spool(session, payloads, createdAt);
+      result.spooled = true;
+      result.warnings.push(
+        `the status is kept in the spool behind ${
+          listSpool(this.#dir).length - 1
+        } earlier post(s): ${f.blocked}`,
+      );
+      return result;
+    }
+    try {
+      const done = await this.#deliverAll(session, payloads, threads, result);
+      result.delivered = done === payloads.length;
+      return result;
     } catch (err) {
-      warnings.push(`onThread failed: ${err instanceof Error ? err.message : String(err)}`);
+      const rest = payloads.slice(result.messageIds.length);
+      if (err instanceof DiscordUnreachableError) {
+        this.#spool(session, rest, createdAt);
+        result.spooled = true;
+        result.warnings.push(`the status is kept in the spool: ${err.message}`);
+        return result;
+      }
+      if (isBadWebhook(err)) {
+        this.#spool(session, rest, createdAt);
+        throw keptError(err as DiscordApiError, this.#dir);
+      }
+      throw err;
+    }
+  }
+
+  /** Sends the spool under the state lock; returns how many entries went out. */
+  async #flushAll(): Promise<number> {
+    if (listSpool(this.#dir).length === 0) return 0;
+    const lock = await acquireLock(this.#dir, this.#lockTimeoutMs);
+    if (!lock) return 0;
+    try {
+      const f = await this.#flush(readThreads(this.#dir));
+      if (f.fatal) throw keptError(f.fatal, this.#dir);
+      return f.sent;
+    } finally {
+      lock.release();
+    }
+  }
+
+  /** Sends spooled entries, oldest first, until one cannot get through. */
+  async #flush(threads: ThreadsFile): Promise<FlushOutcome> {
+    const outcome: FlushOutcome = { sent: 0, blocked: false, warnings: [] };
+    for (const path of listSpool(this.#dir)) {
+      const entry = readSpool(this.#dir, path);
+      if (!entry) continue;
+      if (!await this.#flushEntry(path, entry, threads, outcome)) break;
+    }
+    return outcome;
+  }
+
+  /**
+   * Sends one spooled entry part by part, keeping the parts not sent yet in its file.
+   *
+   * @returns Whether flushing goes on with the next entry.
+   */
+  async #flushEntry(
+    path: string,
+    entry: SpoolEntry,
+    threads: ThreadsFile,
+    outcome: FlushOutcome,
+  ): Promise<boolean> {
+    const out: Delivery = { messageIds: [], warnings: outcome.warnings };
+    let done = 0;
+    try {
+      for (const payload of entry.payloads) {
+        await this.#deliverAll(entry.session, [payload], threads, out);
+        done++;
+        if (done < entry.payloads.length) {
+          rewriteSpool(path, { ...entry, payloads: entry.payloads.slice(done) });
+        }
+      }
+      removeSpool(path);
+      outcome.sent++;
+      return true;
+    } catch (err) {
+      if (err instanceof DiscordUnreachableError) {
+        outcome.blocked = err.message;
+        return false;
+      }
+      if (isBadWebhook(err)) {
+        outcome.fatal = err as DiscordApiError;
+        return false;
+      }
+      if (err instanceof DiscordApiError) {
+        deadLetter(this.#dir, path, err.message);
+        outcome.warnings.push(
+          `a spooled post was refused and moved to spool/failed: ${err.message}`,
+        );
+        return true;
+      }
+      throw err;
     }
   }
 
   /** Delivers payloads in order; returns how many went through. Saves the thread map. */
-  async function deliverAll(
+  async #deliverAll(
     session: StatusSession,
     payloads: StatusPayloads,
     threads: ThreadsFile,
-    out: { messageIds: string[]; threadId?: string; warnings: string[] },
+    out: Delivery,
   ): Promise<number> {
     let done = 0;
     const before = JSON.stringify(threads);
     try {
       for (const payload of payloads) {
-        const d = await sender.deliver(session, payload, threads);
+        const d = await this.#sender.deliver(session, payload, threads);
         done++;
         out.messageIds.push(d.messageId);
         out.threadId = d.threadId;
         if (d.warning) out.warnings.push(d.warning);
         if (d.newThread) {
-          writeThreads(dir, threads);
-          if (d.threadId) await tellThread(session.id, d.threadId, out.warnings);
+          writeThreads(this.#dir, threads);
+          if (d.threadId) await this.#tellThread(session.id, d.threadId, out.warnings);
         }
       }
     } finally {
-      if (JSON.stringify(threads) !== before) writeThreads(dir, threads);
+      if (JSON.stringify(threads) !== before) writeThreads(this.#dir, threads);
     }
     return done;
   }
 
-  async function flush(threads: ThreadsFile): Promise<FlushOutcome> {
-    const outcome: FlushOutcome = { sent: 0, blocked: false, warnings: [] };
-    for (const path of listSpool(dir)) {
-      const entry = readSpool(dir, path);
-      if (!entry) continue;
-      const out = { messageIds: [] as string[], warnings: outcome.warnings };
-      let done = 0;
-      try {
-        for (const payload of entry.payloads) {
-          await deliverAll(entry.session, [payload], threads, out);
-          done++;
-          if (done < entry.payloads.length) {
-            rewriteSpool(path, { ...entry, payloads: entry.payloads.slice(done) });
-          }
-        }
-        removeSpool(path);
-        outcome.sent++;
-      } catch (err) {
-        if (err instanceof DiscordUnreachableError) {
-          outcome.blocked = err.message;
-          return outcome;
-        }
-        if (isBadWebhook(err)) {
-          outcome.fatal = err as DiscordApiError;
-          return outcome;
-        }
-        if (err instanceof DiscordApiError) {
-          deadLetter(dir, path, err.message);
-          outcome.warnings.push(
-            `a spooled post was refused and moved to spool/failed: ${err.message}`,
-          );
-          continue;
-        }
-        throw err;
-      }
+  /** Tells `onThread` about a new thread; its failure is a warning, not an error. */
+  async #tellThread(sessionId: string, threadId: string, warnings: string[]): Promise<void> {
+    if (!this.#o.onThread) return;
+    try {
+      await this.#o.onThread(sessionId, threadId);
+    } catch (err) {
+      warnings.push(`onThread failed: ${err instanceof Error ? err.message : String(err)}`);
     }
-    return outcome;
   }
 
-  function spool(session: StatusSession, payloads: StatusPayloads, createdAt: number): void {
-    appendSpool(dir, { version: 1, createdAt, session, payloads: [...payloads] });
+  #spool(session: StatusSession, payloads: StatusPayloads, createdAt: number): void {
+    appendSpool(this.#dir, { version: 1, createdAt, session, payloads: [...payloads] });
   }
-
-  return {
-    async status(input: StatusInput): Promise<StatusResult> {
-      validateStatusInput(input);
-      const session = { id: input.session.id, name: input.session.name };
-      return await serial(async () => {
-        if (host === undefined) host = detectHost() ?? null;
-        const createdAt = now();
-        const payloads = renderStatus(input, {
-          now: createdAt,
-          host: host ?? undefined,
-          mentionUserId: options.mentionUserId,
-          maxMessages,
-        });
-        const result: StatusResult = {
-          delivered: false,
-          spooled: false,
-          messageIds: [],
-          flushed: 0,
-          warnings: [],
-        };
-        const lock = await acquireLock(dir, lockTimeoutMs);
-        if (!lock) {
-          spool(session, payloads, createdAt);
-          result.spooled = true;
-          result.warnings.push(
-            "another notifier held the state lock too long: the status is kept in the spool",
-          );
-          return result;
-        }
-        try {
-          const threads = readThreads(dir);
-          const f = await flush(threads);
-          result.flushed = f.sent;
-          result.warnings.push(...f.warnings);
-          if (f.fatal) {
-            spool(session, payloads, createdAt);
-            throw keptError(f.fatal, dir);
-          }
-          if (f.blocked) {
-            spool(session, payloads, createdAt);
-            result.spooled = true;
-            result.warnings.push(
-              `Discord is unreachable (${f.blocked}): the status is kept in the spool behind ${
-                listSpool(dir).length - 1
-              } earlier post(s)`,
-            );
-            return result;
-          }
-          let done = 0;
-          try {
-            done = await deliverAll(session, payloads, threads, result);
-          } catch (err) {
-            const rest = payloads.slice(result.messageIds.length);
-            if (err instanceof DiscordUnreachableError) {
-              spool(session, rest, createdAt);
-              result.spooled = true;
-              result.warnings.push(
-                `Discord is unreachable (${err.message}): the status is kept in the spool`,
-              );
-              return result;
-            }
-            if (isBadWebhook(err)) {
-              spool(session, rest, createdAt);
-              throw keptError(err as DiscordApiError, dir);
-            }
-            throw err;
-          }
-          result.delivered = done === payloads.length;
-          return result;
-        } finally {
-          lock.release();
-        }
-      });
-    },
-    flushSpool(): Promise<number> {
-      return serial(async () => {
-        if (listSpool(dir).length === 0) return 0;
-        const lock = await acquireLock(dir, lockTimeoutMs);
-        if (!lock) return 0;
-        try {
-          const threads = readThreads(dir);
-          const f = await flush(threads);
-          if (f.fatal) throw keptError(f.fatal, dir);
-          return f.sent;
-        } finally {
-          lock.release();
-        }
-      });
-    },
-  };
 }
 
 type StatusPayloads = ReturnType<typeof renderStatus>;

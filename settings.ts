@@ -63,6 +63,7 @@
  * @module
  */
 import { DEFAULT_API_URL, ENV_VARS } from "./config.ts";
+import { REST_LIBRARY_ENV } from "./_discord/rest.ts";
 
 /** One hook command in Claude Code's settings. */
 export interface HookCommand {
@@ -206,10 +207,11 @@ export function rolePermissionFlags(role: Role, options: SettingsOptions): strin
     case "notice":
     case "end":
     case "permission":
+      // The posting roles load the REST library, whose dependencies read a few more.
       return [
         `--allow-read=${home}`,
         `--allow-write=${home}`,
-        env,
+        `${env},${REST_LIBRARY_ENV.join(",")}`,
         `--allow-net=${netHosts(options.apiUrl, options.webhookUrl).join(",")}`,
         "--allow-sys=hostname",
       ];

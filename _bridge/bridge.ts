@@ -121,7 +121,7 @@ export class Bridge {
     this.#now = options.now ?? Date.now;
     this.#allowed = new Set(options.allowedUsers);
     this.#status = new StatusBoard(options.home, options.log, this.#now);
-    const rest = { token: options.token, apiUrl: options.apiUrl, random: options.random };
+    const rest = { token: options.token, apiUrl: options.apiUrl };
     this.#rest = new DiscordRest(rest);
     // An interaction answer later than 3 s is useless: a short budget.
     this.#ackRest = new DiscordRest({

@@ -10,7 +10,7 @@
 //
 // Every (re)connect opens a new epoch: all channels have a gap until a catch-up that
 // started in that epoch finishes, because events may have been missed while disconnected.
-import { compareIds, snowflakeAt, timeOfSnowflake } from "../_discord/rest.ts";
+import { compareIds, snowflakeAt, timeOfSnowflake } from "../_discord/snowflake.ts";
 import { ensurePrivateDir, readTextIfExists, writePrivateFileAtomic } from "../_shared/fs.ts";
 
 /** The cursors file: `{ "since": id, "channels": { channelId: lastId } }`. */

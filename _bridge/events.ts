@@ -1,7 +1,7 @@
 // Private: turns Discord payloads into inbox events, and decides which messages are dropped.
 import type { InboxAttachment, InboxEvent } from "../inbox.ts";
 import type { RawInteraction, RawMessage, RawReaction, RawUser } from "../_discord/raw.ts";
-import { timeOfSnowflake } from "../_discord/rest.ts";
+import { timeOfSnowflake } from "../_discord/snowflake.ts";
 
 /** Why a message was not delivered. */
 export type DropReason = "bot" | "webhook" | "system" | "not-allowed" | "empty";

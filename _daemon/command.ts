@@ -1,5 +1,6 @@
 // Private: the bridge's command line: runtime flags and least permissions (see daemon.ts).
 import { ENV_VARS } from "../config.ts";
+import { REST_LIBRARY_ENV } from "../_discord/rest.ts";
 
 /** How to run the bridge as a process. */
 export interface BridgeCommand {
@@ -126,5 +127,9 @@ export function bridgePermissionFlags(options: BridgeCommandOptions): string[] {
   ];
 }
 
-/** Env vars read by the bridge's dependencies at load time (`ws`). */
-const BRIDGE_EXTRA_ENV: readonly string[] = ["WS_NO_BUFFER_UTIL", "WS_NO_UTF_8_VALIDATE"];
+/** Env vars read by the bridge's dependencies at load time (`ws`; the REST library's). */
+const BRIDGE_EXTRA_ENV: readonly string[] = [
+  "WS_NO_BUFFER_UTIL",
+  "WS_NO_UTF_8_VALIDATE",
+  ...REST_LIBRARY_ENV,
+];

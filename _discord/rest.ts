@@ -1,32 +1,92 @@
-// Private: the REST client on Discord's JSON, with retries and 429 handling (on top of
-// http.ts), plus snowflake helpers. It never loads the gateway library (gateway.ts).
-import {
-  DEFAULT_RETRY,
-  DiscordHttp,
-  DiscordUnreachableError,
-  type GaveUp,
-  type RetryPolicy,
-  routeOf,
-} from "./http.ts";
+// Private: the Discord REST client, @discordjs/rest behind the methods this package calls, on
+// Discord's JSON (snake_case, raw.ts). It never loads the gateway library (gateway.ts).
+//
+// The library keeps Discord's rate limits: buckets learnt from the X-RateLimit-* headers and
+// waited out before a request goes, the global limit, sub-limits, 429 answers, and a timeout per
+// attempt. What this wrapper adds, each piece named where it is:
+// - `loadLibrary`: the library is loaded on the first call, not when this module is imported;
+// - `#answerOf` (and rest_errors.ts): the library's errors become one sentence naming the
+//   call, Discord's answer and the fix, with no token in it (log.ts `scrub`);
+// - `#attempt`: a time budget per call, so a caller can give up (notify.ts spools) while Discord
+//   stays down or asks for long waits;
+// - `#backoff`: retries after 5xx answers and network errors, with growing delays.
+import type * as Lib from "@discordjs/rest";
 import { parseWebhookUrl } from "../config.ts";
-import { DiscordApiError } from "../errors.ts";
+import { scrub } from "../log.ts";
 import type { RawChannel, RawMessage } from "./raw.ts";
+import {
+  backoffPastBudget,
+  networkTrouble,
+  noAnswerInBudget,
+  outOfAttempts,
+  rateLimitPastBudget,
+  type Refusal,
+  refusalOf,
+  refused,
+  serverTrouble,
+  type Trouble,
+} from "./rest_errors.ts";
+import { compareIds } from "./snowflake.ts";
+
+/** The REST library as loaded at run time: the version deno.json's `@discordjs/rest` pins. */
+export const REST_LIBRARY = "npm:@discordjs/rest@2.6.3";
+
+/**
+ * Environment variables the REST library's dependencies (undici, …) read while it loads: a
+ * process whose `--allow-env` leaves them out cannot load it (daemon.ts, settings.ts grant them).
+ */
+export const REST_LIBRARY_ENV: readonly string[] = [
+  "NODE_V8_COVERAGE",
+  "UNDICI_NO_FG",
+  "JEST_WORKER_ID",
+];
+
+let library: Promise<typeof Lib> | undefined;
+
+/**
+ * Loads the library once, at the first call of any client. Under Deno's `node` export condition
+ * it imports undici: about 150 ms and 10 MiB, which importing this module (settings.ts and
+ * daemon.ts do, for REST_LIBRARY_ENV) or a client that never calls must not cost. The specifier is not a literal so
+ * that Deno leaves the npm package out of the module graph of the entry points that can reach
+ * this file: hooks/hook.ts runs on tool calls (the register role), and an npm package in its
+ * graph, even one never imported, costs every start about 15 ms. The hooks run with
+ * `--no-config`, hence the full `npm:` specifier rather than deno.json's import map.
+ */
+function loadLibrary(): Promise<typeof Lib> {
+  const specifier: string = REST_LIBRARY;
+  return library ??= import(specifier) as Promise<typeof Lib>;
+}
+
+/** How long one call may take, and how it retries. */
+export interface RetryPolicy {
+  /** Longest time one call may spend, waits and retries included, before it fails. */
+  budgetMs: number;
+  /** Most attempts after 5xx answers or network errors. */
+  maxAttempts: number;
+  /** First backoff delay between such attempts. */
+  baseDelayMs: number;
+  /** Backoff cap. */
+  maxDelayMs: number;
+  /** Abort one attempt after this long without an answer. */
+  timeoutMs: number;
+}
+
+/** The default retry policy. */
+export const DEFAULT_RETRY: RetryPolicy = {
+  budgetMs: 30_000,
+  maxAttempts: 8,
+  baseDelayMs: 500,
+  maxDelayMs: 8_000,
+  timeoutMs: 15_000,
+};
 
 /** Options of {@linkcode DiscordRest}. */
 export interface DiscordRestOptions {
-  /** Bot token. */
-  token: string;
-  /** REST base without version (`DISCORD_API_URL`). */
+  /** Bot token; without it only calls with `auth: false` (webhooks, interactions) work. */
+  token?: string;
+  /** REST base without version (`DISCORD_API_URL`); every call goes to `<apiUrl>/v10/…`. */
   apiUrl: string;
-  /** fetch, for tests. */
-  fetch?: typeof fetch;
-  /** Clock, ms. */
-  now?: () => number;
-  /** Randomness in [0, 1). */
-  random?: () => number;
-  /** Sleep. */
-  sleep?: (ms: number) => Promise<void>;
-  /** Retry budget and backoff (see `http.ts`). */
+  /** Time budget per call, attempts and backoff. */
   retry?: Partial<RetryPolicy>;
   /** Told before every wait for a rate limit or a retry (for a log). */
   onWait?: (what: string, ms: number) => void;
@@ -35,30 +95,52 @@ export interface DiscordRestOptions {
    * sentence is `Cannot <what>: Discord answered <status> <message> (code <code>): <fix>`.
    */
   fixFor?: (status: number, code: number | undefined) => string | undefined;
+  /** More strings to keep out of messages (the bot token always is). */
+  secrets?: readonly string[];
+  /** The transport, in place of the global `fetch` (the library's `makeRequest`). */
+  fetch?: typeof fetch;
 }
 
-/** One request of {@linkcode DiscordRest.request}. */
+/** A file of a multipart call (sent as `files[i]`, with the body as `payload_json`). */
+export interface RestFile {
+  /** File name. */
+  name: string;
+  /** Contents. */
+  data: Uint8Array;
+  /** MIME type. */
+  contentType: string;
+}
+
+/** One call of {@linkcode DiscordRest.request}. */
 export interface RestCall {
   /** What the call does, for error messages: "read messages of channel 123". */
   what: string;
-  /** JSON body. */
+  /** JSON body (with `files`: the `payload_json` part). */
   body?: unknown;
-  /** A multipart body instead (built again for every attempt). */
-  form?: () => FormData;
+  /** Files: the call goes as multipart. */
+  files?: RestFile[];
   /** Query parameters (`undefined` values are left out). */
   query?: Record<string, string | number | undefined>;
   /** Send the bot token (default true). */
   auth?: boolean;
-  /** Rate-limit route key; default derived from the path. */
-  route?: string;
 }
 
+/** The outcome of {@linkcode DiscordRest.answer}: the JSON body, or Discord's refusal. */
+export type Answer<T> = { ok: true; body: T } | ({ ok: false } & Refusal);
+
+/** HTTP methods of {@linkcode DiscordRest.request}. */
+export type RestMethod = "GET" | "POST" | "PATCH" | "DELETE" | "PUT";
+
+export { DiscordUnreachableError, type Refusal } from "./rest_errors.ts";
+
+/** The budget of a call ran out while an attempt was under way. */
+const OUT_OF_TIME = Symbol("out of time");
+
 /**
- * A REST client for the few routes this package uses, on Discord's JSON. Honours 429
- * (`retry_after`, `Retry-After`, `X-RateLimit-Reset-After`, global or per route), waits out
- * exhausted buckets, and retries 5xx answers and network errors with capped exponential
- * backoff and jitter within a time budget. Errors are {@linkcode DiscordApiError}s whose
- * messages hold no token.
+ * A REST client for the routes this package uses, on Discord's JSON. Calls wait out Discord's
+ * rate limits, retry 5xx answers and network errors with backoff, and fail within a time
+ * budget; every error is a {@linkcode DiscordApiError} whose message holds no token. Nothing is
+ * loaded or sent before the first call.
  *
  * @example Against the local Discord server
  * ```ts
@@ -74,74 +156,183 @@ export interface RestCall {
  * ```
  */
 export class DiscordRest {
-  readonly #http: DiscordHttp;
-  readonly #token: string;
-  readonly #base: string;
-  readonly #fixFor: DiscordRestOptions["fixFor"];
+  readonly #options: DiscordRestOptions;
+  readonly #apiUrl: string;
+  readonly #policy: RetryPolicy;
+  readonly #secrets: readonly string[];
+  #lib: typeof Lib | undefined;
+  #client: Promise<Lib.REST> | undefined;
 
-  /** @param options Token, API base, injectable transport, clock and retry policy. */
+  /** @param options Token, API base, retry policy, log and fix hooks, transport. */
   constructor(options: DiscordRestOptions) {
-    this.#token = options.token;
-    this.#base = `${options.apiUrl.replace(/\/+$/, "")}/v10`;
-    this.#fixFor = options.fixFor;
-    this.#http = new DiscordHttp(
-      {
-        fetch: options.fetch ?? ((input, init) => fetch(input, init)),
-        now: options.now ?? Date.now,
-        random: options.random ?? Math.random,
-        sleep: options.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms))),
-        ...(options.onWait ? { onWait: options.onWait } : {}),
-      },
-      { ...DEFAULT_RETRY, ...options.retry },
-      [options.token],
-    );
+    this.#options = options;
+    this.#apiUrl = apiBase(options.apiUrl);
+    this.#policy = { ...DEFAULT_RETRY, ...options.retry };
+    this.#secrets = [options.token ?? "", ...(options.secrets ?? [])].filter((s) => s !== "");
   }
 
   /**
-   * Sends one request and returns the parsed JSON answer.
+   * Sends one call and returns the parsed JSON answer.
    *
    * @param method HTTP method.
-   * @param pathOrUrl A path under `/v10` (`/channels/1/messages`) or a full URL.
-   * @param call What it does (for errors), body or form, query, auth, route key.
+   * @param path A path under `/v10`, e.g. `/channels/1/messages`.
+   * @param call What it does (for errors), body, files, query, auth.
    * @returns The JSON body (`undefined` for 204).
-   * @throws {DiscordApiError} On a 4xx answer, or when Discord stays unreachable; the
-   * message is one sentence: `Cannot <what>: <what Discord did>: <what to do>`.
+   * @throws {DiscordApiError} On a 4xx answer: `Cannot <what>: Discord answered <status>
+   * <message> (code <code>): <fix>`.
+   * @throws {DiscordUnreachableError} When Discord stays unreachable: `Cannot <what>: <what
+   * Discord did>: <what to do>`.
    */
-  async request<T = unknown>(method: RestMethod, pathOrUrl: string, call: RestCall): Promise<T> {
-    let url = /^https?:/.test(pathOrUrl) ? pathOrUrl : `${this.#base}${pathOrUrl}`;
-    const query = Object.entries(call.query ?? {}).filter(([, v]) => v !== undefined);
-    if (query.length > 0) {
-      const params = new URLSearchParams(query.map(([k, v]) => [k, String(v)]));
-      url += `${url.includes("?") ? "&" : "?"}${params}`;
+  async request<T = unknown>(method: RestMethod, path: string, call: RestCall): Promise<T> {
+    const answer = await this.answer<T>(method, path, call);
+    if (answer.ok) return answer.body;
+    throw refused(call.what, answer, this.#options.fixFor?.(answer.status, answer.code));
+  }
+
+  /**
+   * Sends one call and returns Discord's answer, a refusal included (for callers that act on
+   * Discord's error codes or phrase their own sentence).
+   *
+   * @param method HTTP method.
+   * @param path A path under `/v10`.
+   * @param call What it does, body, files, query, auth.
+   * @returns The JSON body, or the 4xx refusal.
+   * @throws {DiscordUnreachableError} When Discord stays unreachable.
+   */
+  async answer<T = unknown>(method: RestMethod, path: string, call: RestCall): Promise<Answer<T>> {
+    if (call.auth !== false && !this.#options.token) {
+      throw new TypeError(`Cannot ${call.what}: the call needs a bot token`);
     }
-    let res;
-    try {
-      res = await this.#http.request({
-        method,
-        url,
-        route: call.route ?? routeOf(method, pathOrUrl),
-        body: call.body,
-        ...(call.form ? { form: call.form } : {}),
-        authorization: call.auth === false ? undefined : `Bot ${this.#token}`,
-      });
-    } catch (err) {
-      if (err instanceof DiscordUnreachableError) {
-        throw new DiscordApiError(unreachable(call.what, err.gaveUp), err.status, undefined, {
-          cause: err,
-        });
+    const client = await this.#rest();
+    const deadline = Date.now() + this.#policy.budgetMs;
+    const budget = `${round(this.#policy.budgetMs / 1000)} s`;
+    let last: Trouble | undefined;
+    for (let attempt = 1;; attempt++) {
+      let trouble: Trouble | Answer<T>;
+      try {
+        return { ok: true, body: await this.#attempt<T>(client, method, path, call, deadline) };
+      } catch (err) {
+        trouble = this.#answerOf<T>(err, call.what, budget, last);
       }
-      throw err;
+      if ("ok" in trouble) return trouble;
+      last = trouble;
+      if (attempt >= this.#policy.maxAttempts) throw outOfAttempts(call.what, trouble, attempt);
+      const ms = this.#backoff(attempt);
+      if (Date.now() + ms > deadline) throw backoffPastBudget(call.what, trouble, ms, budget);
+      this.#options.onWait?.(this.#scrub(`${call.what}: ${trouble.why}`), ms);
+      await new Promise((resolve) => setTimeout(resolve, ms));
     }
-    if (res.status >= 200 && res.status < 300) return res.body as T;
-    const detail = fieldErrors((res.body as { errors?: unknown } | undefined)?.errors);
-    const fix = this.#fixFor?.(res.status, res.code);
-    throw new DiscordApiError(
-      `Cannot ${call.what}: Discord answered ${res.status}${res.message ? ` ${res.message}` : ""}${
-        res.code ? ` (code ${res.code})` : ""
-      }${detail ? ` [${detail}]` : ""}${fix ? `: ${fix}` : ""}`,
-      res.status,
-      res.code,
-    );
+  }
+
+  /** The library's client, built at the first call. */
+  #rest(): Promise<Lib.REST> {
+    return this.#client ??= loadLibrary().then((lib) => {
+      this.#lib = lib;
+      return new lib.REST({
+        api: this.#apiUrl,
+        version: "10",
+        timeout: this.#policy.timeoutMs,
+        // The library retries 5xx answers and timeouts at once, and refused connections not at
+        // all: an outage outlasts immediate retries. `answer` retries instead, with backoff.
+        retries: 0,
+        // Called before every rate-limit wait; a wait longer than a whole call's budget fails at
+        // once instead of sleeping (the budget would end the call anyway, mid-wait).
+        rejectOnRateLimit: (limit) => {
+          const ms = Math.max(limit.timeToReset, limit.sublimitTimeout);
+          this.#options.onWait?.(
+            this.#scrub(
+              `${limit.method.toUpperCase()} ${limit.route}: rate limited${
+                limit.global ? " (global)" : ""
+              }`,
+            ),
+            ms,
+          );
+          return ms > this.#policy.budgetMs;
+        },
+        ...(this.#options.fetch
+          ? { makeRequest: this.#options.fetch as unknown as Lib.RESTOptions["makeRequest"] }
+          : {}),
+      });
+    });
+  }
+
+  /**
+   * One attempt, within what is left of the call's budget. The library does not stop a
+   * rate-limit wait when its signal aborts (only the request after it), so the budget is a
+   * timer raced against the attempt; the abort keeps the request from going out after it.
+   */
+  async #attempt<T>(
+    client: Lib.REST,
+    method: RestMethod,
+    path: string,
+    call: RestCall,
+    deadline: number,
+  ): Promise<T> {
+    const left = deadline - Date.now();
+    if (left <= 0) throw OUT_OF_TIME;
+    const stop = new AbortController();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const outOfTime = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        stop.abort();
+        reject(OUT_OF_TIME);
+      }, left);
+    });
+    const auth = call.auth !== false;
+    // The library forgets the token after a 401 (its later calls fail without asking
+    // Discord); each call here gets Discord's own answer.
+    if (auth) client.setToken(this.#options.token!);
+    const query = Object.entries(call.query ?? {}).filter(([, v]) => v !== undefined);
+    const sent = client.request({
+      method: method as Lib.RequestMethod,
+      fullRoute: path as Lib.RouteLike,
+      auth,
+      signal: stop.signal,
+      ...(call.body !== undefined ? { body: call.body } : {}),
+      ...(call.files ? { files: call.files } : {}),
+      ...(query.length > 0
+        ? { query: new URLSearchParams(query.map(([k, v]) => [k, String(v)])) }
+        : {}),
+    });
+    sent.catch(() => {}); // settles after the budget when a rate-limit wait outlasts it
+    try {
+      const body = await Promise.race([sent, outOfTime]);
+      return (body instanceof ArrayBuffer ? undefined : body) as T;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /**
+   * What a failed attempt means: Discord's refusal (an answer), a trouble worth another
+   * attempt, or the end of the call (thrown).
+   */
+  #answerOf<T>(
+    err: unknown,
+    what: string,
+    budget: string,
+    last: Trouble | undefined,
+  ): Trouble | Answer<T> {
+    const lib = this.#lib!;
+    if (err instanceof lib.DiscordAPIError) return { ok: false, ...refusalOf(err, this.#secrets) };
+    if (err instanceof lib.HTTPError) return serverTrouble(err, this.#secrets);
+    if (err instanceof lib.RateLimitError) throw rateLimitPastBudget(what, err, budget);
+    if (err === OUT_OF_TIME) throw noAnswerInBudget(what, budget, last);
+    return networkTrouble(err, this.#policy.timeoutMs, this.#secrets);
+  }
+
+  /**
+   * The delay before attempt `failures + 1`: capped exponential with "equal jitter" (half
+   * fixed, half random, so that many clients retrying after one outage spread out).
+   */
+  #backoff(failures: number): number {
+    const { baseDelayMs, maxDelayMs } = this.#policy;
+    const ceiling = Math.min(maxDelayMs, baseDelayMs * 2 ** (failures - 1));
+    return Math.round(ceiling / 2 + Math.random() * ceiling / 2);
+  }
+
+  #scrub(text: string): string {
+    return scrub(text, this.#secrets);
   }
 
   /**
@@ -155,12 +346,10 @@ export class DiscordRest {
     channelId: string,
     options: { after: string; limit?: number },
   ): Promise<RawMessage[]> {
-    const limit = options.limit ?? 100;
-    const page = await this.request<RawMessage[]>(
-      "GET",
-      `/channels/${channelId}/messages?after=${options.after}&limit=${limit}`,
-      { what: `read the messages of channel ${channelId}` },
-    );
+    const page = await this.request<RawMessage[]>("GET", `/channels/${channelId}/messages`, {
+      what: `read the messages of channel ${channelId}`,
+      query: { after: options.after, limit: options.limit ?? 100 },
+    });
     return [...(page ?? [])].sort((a, b) => compareIds(a.id, b.id));
   }
 
@@ -192,19 +381,26 @@ export class DiscordRest {
   }
 
   /**
-   * Reads a webhook by its URL, without the bot token (to learn its channel).
+   * Reads a webhook by its URL, without the bot token (to learn its channel), at the API base
+   * the URL names (`/v10` whether or not the URL has a version).
    *
    * @param webhookUrl `…/webhooks/{id}/{token}`.
    * @returns Its id, channel and guild.
    */
   async getWebhook(
     webhookUrl: string,
-  ): Promise<{ id: string; channel_id: string; guild_id?: string }> {
+  ): Promise<{ id: string; channel_id: string; guild_id?: string; name?: string }> {
     const w = parseWebhookUrl(webhookUrl);
-    return await this.request("GET", `${w.base}/webhooks/${w.id}/${w.token}`, {
+    const base = apiBase(w.base);
+    const client = base === this.#apiUrl ? this : new DiscordRest({
+      apiUrl: base,
+      retry: this.#policy,
+      secrets: [w.token],
+      ...(this.#options.fetch ? { fetch: this.#options.fetch } : {}),
+    });
+    return await client.request("GET", `/webhooks/${w.id}/${w.token}`, {
       what: `read webhook ${w.id}`,
       auth: false,
-      route: `webhook:${w.id}`,
     });
   }
 
@@ -258,97 +454,15 @@ export class DiscordRest {
       what: `answer interaction ${interactionId}`,
       body,
       auth: false,
-      route: `interaction:${interactionId}`,
-      // An answer after 3 s is useless: do not let retries stretch it.
     });
   }
 }
 
-/** HTTP methods of {@linkcode DiscordRest.request}. */
-export type RestMethod = "GET" | "POST" | "PATCH" | "DELETE" | "PUT";
-
-/** The sentence for a request that gave up: what went wrong, and what to do. */
-function unreachable(what: string, g: GaveUp): string {
-  if (g.attempts > 0) {
-    return g.status === 0
-      ? `Cannot ${what}: ${g.why} after ${g.attempts} attempts: check DISCORD_API_URL and the network`
-      : `Cannot ${what}: ${g.why} ${g.attempts} times in a row: try again later`;
-  }
-  return `Cannot ${what}: ${g.why}, and waiting ${
-    Math.ceil(g.waitMs / 1000)
-  } s more would pass the ${Math.round(g.budgetMs / 1000)} s budget: try again later`;
+/** A REST base without a trailing slash or version: `https://discord.com/api`. */
+function apiBase(url: string): string {
+  return url.replace(/\/+$/, "").replace(/\/v[0-9]+$/, "");
 }
 
-/** Discord's per-field complaints of a 400 (`{errors: {content: {_errors: [...]}}}`), joined. */
-function fieldErrors(errors: unknown, path = ""): string {
-  if (errors === null || typeof errors !== "object") return "";
-  const out: string[] = [];
-  for (const [key, value] of Object.entries(errors as Record<string, unknown>)) {
-    if (key === "_errors" && Array.isArray(value)) {
-      for (const e of value) {
-        const msg = (e as { message?: unknown })?.message;
-        if (typeof msg === "string") out.push(path ? `${path}: ${msg}` : msg);
-      }
-    } else {
-      const sub = fieldErrors(value, path ? `${path}.${key}` : key);
-      if (sub) out.push(sub);
-    }
-  }
-  return out.join("; ");
+function round(n: number): number {
+  return Math.round(n * 10) / 10;
 }
-
-/**
- * Compares two snowflakes numerically.
- *
- * @param a A snowflake.
- * @param b Another.
- * @returns Negative, zero or positive, as for `Array.prototype.sort`.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { compareIds } from "./rest.ts";
- * assert(compareIds("9", "10") < 0);
- * ```
- */
-export function compareIds(a: string, b: string): number {
-  if (a.length !== b.length) return a.length - b.length;
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
-/**
- * The snowflake of a moment (the smallest id Discord could give at that time).
- *
- * @param ms Milliseconds since the Unix epoch.
- * @returns The snowflake, as a decimal string.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { snowflakeAt, timeOfSnowflake } from "./rest.ts";
- * const t = Date.UTC(2025, 0, 1);
- * assert(timeOfSnowflake(snowflakeAt(t)) === t);
- * ```
- */
-export function snowflakeAt(ms: number): string {
-  return ((BigInt(Math.max(0, Math.floor(ms) - DISCORD_EPOCH))) << 22n).toString();
-}
-
-/**
- * The creation time of a snowflake.
- *
- * @param id A snowflake.
- * @returns Milliseconds since the Unix epoch.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { timeOfSnowflake } from "./rest.ts";
- * assert(timeOfSnowflake("175928847299117063") === 1462015105796);
- * ```
- */
-export function timeOfSnowflake(id: string): number {
-  return Number(BigInt(id) >> 22n) + DISCORD_EPOCH;
-}
-
-const DISCORD_EPOCH = 1420070400000;

@@ -114,17 +114,13 @@ export async function sendFile(
   const { target, session, reference } = await replyTarget(ctx, args, match);
   const payload = {
     ...(args.text ? { content: args.text } : {}),
-    attachments: [{ id: 0, filename }],
+    attachments: [{ id: "0", filename }],
     allowed_mentions: { parse: [] },
     ...(reference ? { message_reference: reference } : {}),
   };
   const msg = await ctx.rest.request<DiscordMessage>("POST", `/channels/${target.id}/messages`, {
-    form: () => {
-      const form = new FormData();
-      form.append("payload_json", JSON.stringify(payload));
-      form.append("files[0]", new Blob([bytes], { type }), filename);
-      return form;
-    },
+    body: payload,
+    files: [{ name: filename, data: bytes, contentType: type }],
     what: `send ${filename} to ${target.label}`,
   });
   await recordPosts(ctx, session, [msg.id]);

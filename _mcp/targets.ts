@@ -109,7 +109,7 @@ export class ChannelGuard {
         const hook = await this.#rest.request<{ channel_id?: string }>(
           "GET",
           `/webhooks/${m[1]}/${m[2]}`,
-          { route: "GET /webhooks/:id", what: "look up the STATUS webhook's channel", auth: false },
+          { what: "look up the STATUS webhook's channel", auth: false },
         );
         return hook?.channel_id ?? undefined;
       } catch {

@@ -3,7 +3,7 @@
 
 import type { WebhookParts } from "../config.ts";
 import { DiscordApiError } from "../errors.ts";
-import type { DiscordHttp, DiscordResponse } from "../_discord/http.ts";
+import { type Answer, DiscordRest, type Refusal, type RetryPolicy } from "../_discord/rest.ts";
 import {
   type StatusSession,
   threadNameFor,
@@ -11,7 +11,6 @@ import {
   withSessionPrefix,
 } from "./render.ts";
 import type { ThreadsFile, WebhookState } from "./store.ts";
-
 /** Discord JSON error codes this module acts on. */
 export const CODES = {
   unknownChannel: 10003,
@@ -38,14 +37,16 @@ export interface Delivered {
 
 /** Everything the sender needs. */
 export interface SenderOptions {
-  /** The rate-limited client. */
-  http: DiscordHttp;
   /** The webhook. */
   webhook: WebhookParts;
   /** Bot token, for threads in text channels and unarchiving. */
   botToken?: string;
-  /** REST base without version. */
+  /** REST base without version, for the bot's calls (webhook calls go to the webhook's base). */
   apiUrl: string;
+  /** Time budget per call, attempts, backoff. */
+  retry?: Partial<RetryPolicy>;
+  /** Transport, in place of the global `fetch`. */
+  fetch?: typeof fetch;
   /** Now, for records. */
   now: () => number;
 }
@@ -69,7 +70,7 @@ export function isBadWebhook(err: unknown): boolean {
 /** Builds the one-sentence error for a refused request. */
 export function apiError(
   threadName: string,
-  res: DiscordResponse,
+  res: Refusal,
   what: "webhook" | "bot",
 ): DiscordApiError {
   const said = `${res.status} ${res.message ?? STATUS_TEXT[res.status] ?? "error"}`;
@@ -95,19 +96,39 @@ export function apiError(
     `Cannot send status to thread "${threadName}": Discord answered ${said}: ${fix}`,
     res.status,
     res.code,
+    { cause: res.error },
   );
+}
+
+/** A posted message, as far as the sender reads it. */
+interface Posted {
+  id?: unknown;
+  channel_id?: unknown;
 }
 
 /** Posts payloads for sessions, keeping the session → thread map in `threads`. */
 export class Sender {
-  #o: SenderOptions;
-  #webhookBase: string;
+  readonly #o: SenderOptions;
+  /** Webhook calls: no bot token, at the base of the webhook's URL. */
+  readonly #webhook: DiscordRest;
+  /** Bot calls (threads in text channels, unarchiving), when there is a token. */
+  readonly #bot: DiscordRest | undefined;
 
   /** @param options What the sender needs. */
   constructor(options: SenderOptions) {
     this.#o = options;
-    const base = options.webhook.base.replace(/\/+$/, "");
-    this.#webhookBase = /\/v[0-9]+$/.test(base) ? base : `${base}/v10`;
+    const common = {
+      ...(options.retry ? { retry: options.retry } : {}),
+      ...(options.fetch ? { fetch: options.fetch } : {}),
+    };
+    this.#webhook = new DiscordRest({
+      apiUrl: options.webhook.base,
+      secrets: [options.webhook.token],
+      ...common,
+    });
+    this.#bot = options.botToken
+      ? new DiscordRest({ apiUrl: options.apiUrl, token: options.botToken, ...common })
+      : undefined;
   }
 
   #state(threads: ThreadsFile): WebhookState {
@@ -119,31 +140,13 @@ export class Sender {
     payload: WebhookPayload,
     query: { thread_id?: string },
     threadName?: string,
-  ): Promise<DiscordResponse> {
+  ): Promise<Answer<Posted>> {
     const { id, token } = this.#o.webhook;
-    const params = new URLSearchParams({ wait: "true" });
-    if (query.thread_id) params.set("thread_id", query.thread_id);
-    const body = threadName ? { ...payload, thread_name: threadName } : payload;
-    return await this.#o.http.request({
-      method: "POST",
-      url: `${this.#webhookBase}/webhooks/${id}/${token}?${params}`,
-      route: `webhook:${id}`,
-      body,
-    });
-  }
-
-  async #bot(
-    method: "POST" | "PATCH",
-    path: string,
-    route: string,
-    body: unknown,
-  ): Promise<DiscordResponse> {
-    return await this.#o.http.request({
-      method,
-      url: `${this.#o.apiUrl.replace(/\/+$/, "")}/v10${path}`,
-      route,
-      body,
-      authorization: `Bot ${this.#o.botToken}`,
+    return await this.#webhook.answer<Posted>("POST", `/webhooks/${id}/${token}`, {
+      what: `post to the STATUS webhook ${id}`,
+      body: threadName ? { ...payload, thread_name: threadName } : payload,
+      query: { wait: "true", thread_id: query.thread_id },
+      auth: false,
     });
   }
 
@@ -165,11 +168,11 @@ export class Sender {
 
     if (record) {
       let res = await this.#execute(payload, { thread_id: record.threadId });
-      if (ok(res)) return { messageId: messageId(res), threadId: record.threadId };
+      if (res.ok) return { messageId: messageId(res.body), threadId: record.threadId };
       if (res.code === CODES.archivedThread || res.code === CODES.threadLocked) {
-        if (this.#o.botToken && await this.#unarchive(record.threadId)) {
+        if (await this.#unarchive(record.threadId)) {
           res = await this.#execute(payload, { thread_id: record.threadId });
-          if (ok(res)) return { messageId: messageId(res), threadId: record.threadId };
+          if (res.ok) return { messageId: messageId(res.body), threadId: record.threadId };
         }
         warning = `thread of "${name}" was archived or locked: started a new one`;
       } else if (res.code === CODES.unknownChannel) {
@@ -182,46 +185,48 @@ export class Sender {
 
     if (wh.channel !== "text") {
       const res = await this.#execute(payload, {}, name);
-      if (ok(res)) {
-        const threadId = channelIdOf(res);
+      if (res.ok) {
+        const threadId = channelIdOf(res.body);
         wh.channel = "forum";
         wh.sessions[session.id] = {
           threadId,
           name: session.name,
           createdAt: new Date(this.#o.now()).toISOString(),
         };
-        return { messageId: messageId(res), threadId, newThread: true, warning };
+        return { messageId: messageId(res.body), threadId, newThread: true, warning };
       }
       if (res.code !== CODES.threadNameNotForum) throw apiError(name, res, "webhook");
       wh.channel = "text";
     }
 
-    if (this.#o.botToken) {
+    if (this.#bot) {
       const res = await this.#execute(payload, {});
-      if (!ok(res)) throw apiError(name, res, "webhook");
-      const id = messageId(res);
-      const channelId = channelIdOf(res);
-      let thread: DiscordResponse | undefined;
+      if (!res.ok) throw apiError(name, res, "webhook");
+      const id = messageId(res.body);
+      const channelId = channelIdOf(res.body);
       let why: string;
       try {
-        thread = await this.#bot(
+        const thread = await this.#bot.answer<Posted>(
           "POST",
           `/channels/${channelId}/messages/${id}/threads`,
-          `threads:${channelId}`,
-          { name, auto_archive_duration: 10080 },
+          {
+            what: `start a thread on message ${id}`,
+            body: { name, auto_archive_duration: 10080 },
+          },
         );
-        why = `${thread.status} ${thread.message ?? STATUS_TEXT[thread.status] ?? ""}`.trim();
+        if (thread.ok && typeof thread.body?.id === "string") {
+          wh.sessions[session.id] = {
+            threadId: thread.body.id,
+            name: session.name,
+            createdAt: new Date(this.#o.now()).toISOString(),
+          };
+          return { messageId: id, threadId: thread.body.id, newThread: true, warning };
+        }
+        why = thread.ok
+          ? "200 without a thread id"
+          : `${thread.status} ${thread.message ?? STATUS_TEXT[thread.status] ?? ""}`.trim();
       } catch (err) {
         why = err instanceof Error ? err.message : String(err);
-      }
-      if (thread && ok(thread) && typeof (thread.body as { id?: unknown })?.id === "string") {
-        const threadId = (thread.body as { id: string }).id;
-        wh.sessions[session.id] = {
-          threadId,
-          name: session.name,
-          createdAt: new Date(this.#o.now()).toISOString(),
-        };
-        return { messageId: id, threadId, newThread: true, warning };
       }
       return {
         messageId: id,
@@ -230,39 +235,35 @@ export class Sender {
     }
 
     const res = await this.#execute(withSessionPrefix(payload, session.name), {});
-    if (!ok(res)) throw apiError(name, res, "webhook");
-    return { messageId: messageId(res), warning };
+    if (!res.ok) throw apiError(name, res, "webhook");
+    return { messageId: messageId(res.body), warning };
   }
 
+  /** Unarchives (and unlocks) a thread with the bot; false without a bot or when refused. */
   async #unarchive(threadId: string): Promise<boolean> {
+    if (!this.#bot) return false;
     try {
-      const res = await this.#bot("PATCH", `/channels/${threadId}`, `channel:${threadId}`, {
-        archived: false,
-        locked: false,
+      const res = await this.#bot.answer("PATCH", `/channels/${threadId}`, {
+        what: `unarchive thread ${threadId}`,
+        body: { archived: false, locked: false },
       });
-      return ok(res);
+      return res.ok;
     } catch {
       return false;
     }
   }
 }
 
-function ok(res: DiscordResponse): boolean {
-  return res.status >= 200 && res.status < 300;
+function messageId(body: Posted | undefined): string {
+  return typeof body?.id === "string" ? body.id : "";
 }
 
-function messageId(res: DiscordResponse): string {
-  const id = (res.body as { id?: unknown } | undefined)?.id;
-  return typeof id === "string" ? id : "";
-}
-
-function channelIdOf(res: DiscordResponse): string {
-  const id = (res.body as { channel_id?: unknown } | undefined)?.channel_id;
-  if (typeof id !== "string") {
+function channelIdOf(body: Posted | undefined): string {
+  if (typeof body?.channel_id !== "string") {
     throw new DiscordApiError(
       "Discord answered a webhook post without the message's channel_id: check DISCORD_API_URL",
-      res.status,
+      200,
     );
   }
-  return id;
+  return body.channel_id;
 }

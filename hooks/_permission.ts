@@ -18,9 +18,11 @@
 //   did). Every outcome is appended to `$home/audit.log` (0600): who, what, how, when.
 // - On timeout: no decision (Claude Code shows its terminal prompt), and the message is
 //   edited to say so.
-import { DEFAULT_RETRY, DiscordHttp } from "../_discord/http.ts";
+import { DiscordRest } from "../_discord/rest.ts";
+import type { RawMessage } from "../_discord/raw.ts";
 import { Inbox, type InboxEvent } from "../inbox.ts";
 import { recordPost } from "../posts.ts";
+import type { SessionRecord } from "../sessions.ts";
 import { ensurePrivateDir, readTextIfExists, writePrivateFileAtomic } from "../_shared/fs.ts";
 import { type HookContext, hookPaths, remaining } from "./_context.ts";
 import { type HookInput, str } from "./_input.ts";
@@ -36,40 +38,103 @@ import {
 } from "./_perm_text.ts";
 import { appendAudit, openPrompts, readCandidates } from "./_perm_store.ts";
 
+/** A permission request, as the steps of {@linkcode permissionRole} pass it on. */
+interface Request {
+  input: HookInput;
+  ctx: HookContext;
+  /** The session id. */
+  sid: string;
+  /** The tool, for the prompt. */
+  tool: string;
+  /** The tool call in one line, for the log and the audit. */
+  summary: string;
+}
+
+/** A prompt posted in Discord. */
+interface Prompt {
+  rest: DiscordRest;
+  requestId: string;
+  messageId: string;
+  /** The thread or channel it is in. */
+  channelId: string;
+  /** Its text (kept for the edit that closes it). */
+  content: string;
+  timeoutSeconds: number;
+  /** The session's record. */
+  record: SessionRecord;
+}
+
 /**
- * The permission role.
+ * The permission role: asks in Discord, waits for an allowed user's answer, closes the prompt,
+ * audits, and prints the decision (none on timeout: the terminal prompt appears).
  *
  * @param input The hook input.
  * @param ctx The hook context.
  * @returns The exit code (always 0; the decision, if any, is on stdout).
  */
 export async function permissionRole(input: HookInput, ctx: HookContext): Promise<number> {
-  const config = ctx.config();
-  const sid = input.session_id;
   const tool = str(input, "tool_name") ?? "unknown tool";
-  const summary = toolSummary(tool, input.tool_input);
+  const req: Request = {
+    input,
+    ctx,
+    sid: input.session_id,
+    tool,
+    summary: toolSummary(tool, input.tool_input),
+  };
+  if (!canAsk(req)) return 0;
+  const prompt = await postPrompt(req);
+  if (prompt === undefined) return 0;
+  const answer = await awaitAnswer(req, prompt);
+  await closePrompt(req, prompt, answer);
+  auditOutcome(req, prompt, answer);
+  if (answer === undefined) {
+    ctx.log.info(
+      `PermissionRequest ${req.sid.slice(0, 8)}: no answer in ${prompt.timeoutSeconds} s`,
+    );
+    return 0;
+  }
+  applyAnswer(req, answer);
+  return 0;
+}
+
+/** Whether Discord can answer at all: a bot token to post with, and someone allowed to answer. */
+function canAsk({ ctx, sid }: Request): boolean {
+  const config = ctx.config();
   if (!config.token) {
     ctx.log.warn(`PermissionRequest ${sid.slice(0, 8)}: no bot token; terminal prompt instead`);
-    return 0;
+    return false;
   }
   if (config.allowedUsers.length === 0) {
     ctx.log.warn(`PermissionRequest ${sid.slice(0, 8)}: nobody is allowlisted to answer`);
-    return 0;
+    return false;
   }
+  return true;
+}
+
+/**
+ * Posts the prompt with its buttons as the bot, in the session's thread (started by a STATUS
+ * post when the session has none yet) or else the chat channel, and records it in the posts
+ * index under the prompt's own mailbox.
+ *
+ * @returns The prompt, or `undefined` when there is nowhere to ask or Discord refused it.
+ */
+async function postPrompt(req: Request): Promise<Prompt | undefined> {
+  const { input, ctx, sid } = req;
+  const config = ctx.config();
   const record = await sessionRecord(input, ctx);
   let target = record.threadId;
   if (target === undefined && config.webhookUrl) {
     const posted = await postStatus(input, ctx, {
       state: "waiting",
       title: "Permission needed",
-      text: summary,
+      text: req.summary,
     });
     target = posted?.threadId;
   }
   target ??= config.channelId;
   if (target === undefined) {
     ctx.log.warn(`PermissionRequest ${sid.slice(0, 8)}: no thread or channel to ask in`);
-    return 0;
+    return undefined;
   }
 
   const requestId = crypto.randomUUID().replaceAll("-", "").slice(0, 16);
@@ -77,107 +142,127 @@ export async function permissionRole(input: HookInput, ctx: HookContext): Promis
     1,
     Math.min(config.permissionTimeoutSeconds, Math.floor((remaining(ctx) - 10_000) / 1000)),
   );
-  const http = new DiscordHttp(
-    {
-      fetch: ctx.fetch ?? ((i, init) => fetch(i, init)),
-      now: ctx.now,
-      random: Math.random,
-      sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
-    },
-    { ...DEFAULT_RETRY, budgetMs: 10_000, timeoutMs: 8_000 },
-    [config.token],
-  );
+  const rest = new DiscordRest({
+    token: config.token,
+    apiUrl: config.apiUrl,
+    retry: { budgetMs: 10_000, timeoutMs: 8_000 },
+    ...(ctx.fetch ? { fetch: ctx.fetch } : {}),
+  });
   const content = promptContent({
     sessionName: record.name,
-    tool,
+    tool: req.tool,
     input: input.tool_input,
     timeoutSeconds,
     ...(config.mentionUserId ? { mentionUserId: config.mentionUserId } : {}),
   });
-  const base = `${config.apiUrl}/v10/channels/${target}/messages`;
-  const created = await http.request({
-    method: "POST",
-    url: base,
-    route: `channel:${target}:messages`,
-    authorization: `Bot ${config.token}`,
+  const created = await rest.answer<RawMessage>("POST", `/channels/${target}/messages`, {
+    what: `post the permission prompt to channel ${target}`,
     body: {
       content,
       allowed_mentions: config.mentionUserId
         ? { parse: [], users: [config.mentionUserId] }
         : { parse: [] },
-      components: [{
-        type: 1,
-        components: [
-          { type: 2, style: 3, label: "Allow", custom_id: `cd:perm:${requestId}:allow` },
-          { type: 2, style: 4, label: "Deny", custom_id: `cd:perm:${requestId}:deny` },
-          {
-            type: 2,
-            style: 2,
-            label: "Allow for this session",
-            custom_id: `cd:perm:${requestId}:always`,
-          },
-        ],
-      }],
+      components: promptButtons(requestId),
     },
   });
-  const messageId = (created.body as { id?: unknown } | undefined)?.id;
-  if (created.status >= 300 || typeof messageId !== "string") {
+  const messageId = created.ok ? created.body?.id : undefined;
+  if (typeof messageId !== "string") {
+    const why = created.ok ? "no message id" : `${created.status} ${created.message ?? ""}`;
     ctx.log.warn(
-      `PermissionRequest ${sid.slice(0, 8)}: prompt not posted (${created.status} ${
-        created.message ?? ""
-      }); terminal prompt instead`,
+      `PermissionRequest ${sid.slice(0, 8)}: prompt not posted (${why}); terminal prompt instead`,
     );
-    return 0;
+    return undefined;
   }
   await recordPost(ctx.home, permMailbox(requestId), messageId);
-  ctx.log.info(`PermissionRequest ${sid.slice(0, 8)}: asked in Discord (${summary})`);
+  ctx.log.info(`PermissionRequest ${sid.slice(0, 8)}: asked in Discord (${req.summary})`);
+  return { rest, requestId, messageId, channelId: target, content, timeoutSeconds, record };
+}
 
-  const until = ctx.now() + timeoutSeconds * 1000;
+/** The Allow / Deny / Allow for this session buttons of a prompt. */
+function promptButtons(requestId: string): unknown[] {
+  return [{
+    type: 1,
+    components: [
+      { type: 2, style: 3, label: "Allow", custom_id: `cd:perm:${requestId}:allow` },
+      { type: 2, style: 4, label: "Deny", custom_id: `cd:perm:${requestId}:deny` },
+      {
+        type: 2,
+        style: 2,
+        label: "Allow for this session",
+        custom_id: `cd:perm:${requestId}:always`,
+      },
+    ],
+  }];
+}
+
+/** Waits for an allowed answer while the prompt is listed as open; `undefined` on timeout. */
+async function awaitAnswer(req: Request, prompt: Prompt): Promise<PermAnswer | undefined> {
+  const { ctx, sid } = req;
+  const until = ctx.now() + prompt.timeoutSeconds * 1000;
   const open = openPrompts(ctx.home, sid);
-  open.add(requestId, { messageId, until, channelId: target });
-  let answer: PermAnswer | undefined;
+  open.add(prompt.requestId, { messageId: prompt.messageId, until, channelId: prompt.channelId });
   try {
-    answer = await waitForAnswer(ctx, {
+    return await waitForAnswer(ctx, {
       sid,
-      requestId,
-      messageId,
-      channelId: target,
-      allowed: new Set(config.allowedUsers),
+      requestId: prompt.requestId,
+      messageId: prompt.messageId,
+      channelId: prompt.channelId,
+      allowed: new Set(ctx.config().allowedUsers),
       until,
       onlyPrompt: () => open.count(ctx.now()) === 1,
     });
   } finally {
-    open.remove(requestId);
+    open.remove(prompt.requestId);
   }
+}
 
-  const edited = await http.request({
-    method: "PATCH",
-    url: `${base}/${messageId}`,
-    route: `channel:${target}:messages:edit`,
-    authorization: `Bot ${config.token}`,
-    body: {
-      content: `${content}\n\n${outcomeLine(answer, timeoutSeconds)}`.slice(0, 2000),
-      components: [],
-      allowed_mentions: { parse: [] },
+/** Edits the prompt: the outcome appended, the buttons removed. A failure is only logged. */
+async function closePrompt(
+  { ctx }: Request,
+  prompt: Prompt,
+  answer: PermAnswer | undefined,
+): Promise<void> {
+  const edited = await prompt.rest.answer(
+    "PATCH",
+    `/channels/${prompt.channelId}/messages/${prompt.messageId}`,
+    {
+      what: `edit the permission prompt ${prompt.messageId}`,
+      body: {
+        content: `${prompt.content}\n\n${outcomeLine(answer, prompt.timeoutSeconds)}`.slice(
+          0,
+          2000,
+        ),
+        components: [],
+        allowed_mentions: { parse: [] },
+      },
     },
-  }).catch((err) => ({ status: 0, message: String(err) }));
-  if (edited.status >= 300 || edited.status === 0) {
+  ).catch((err) => ({ ok: false as const, status: 0, message: String(err) }));
+  if (!edited.ok) {
     ctx.log.warn(`PermissionRequest: prompt not edited (${edited.status} ${edited.message ?? ""})`);
   }
+}
+
+/** Appends the outcome to `$home/audit.log`: who, what, how, when. */
+function auditOutcome(req: Request, prompt: Prompt, answer: PermAnswer | undefined): void {
+  const { ctx } = req;
   appendAudit(ctx.home, {
     at: new Date(ctx.now()).toISOString(),
-    session: sid,
-    sessionName: record.name,
-    requestId,
-    tool: summary,
+    session: req.sid,
+    sessionName: prompt.record.name,
+    requestId: prompt.requestId,
+    tool: req.summary,
     decision: answer?.decision ?? "none (timeout: terminal prompt)",
     ...(answer ? { by: answer.by, via: answer.via, eventId: answer.eventId } : {}),
-    promptMessageId: messageId,
+    promptMessageId: prompt.messageId,
   });
-  if (answer === undefined) {
-    ctx.log.info(`PermissionRequest ${sid.slice(0, 8)}: no answer in ${timeoutSeconds} s`);
-    return 0;
-  }
+}
+
+/**
+ * Prints the decision for Claude Code; a text answer also gets a note for when that message
+ * is delivered to Claude.
+ */
+function applyAnswer(req: Request, answer: PermAnswer): void {
+  const { ctx, sid, summary } = req;
   if (answer.via === "text") {
     const word = answer.decision === "deny" ? "denied" : "allowed";
     notePermAnswer(
@@ -193,14 +278,16 @@ export async function permissionRole(input: HookInput, ctx: HookContext): Promis
       message: `Denied from Discord by ${answer.by.name} (Discord user id ${answer.by.id}).`,
     }
     : answer.decision === "always"
-    ? { behavior: "allow", updatedPermissions: sessionPermissions(input.permission_suggestions) }
+    ? {
+      behavior: "allow",
+      updatedPermissions: sessionPermissions(req.input.permission_suggestions),
+    }
     : { behavior: "allow" };
   ctx.out(JSON.stringify({ hookSpecificOutput: { hookEventName: "PermissionRequest", decision } }));
   ctx.log.info(
     `PermissionRequest ${sid.slice(0, 8)}: ${answer.decision} by ${answer.by.name} ` +
       `(${answer.by.id}) via ${answer.via}`,
   );
-  return 0;
 }
 
 function notePermAnswer(ctx: HookContext, eventId: string, note: string): void {

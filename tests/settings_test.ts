@@ -49,7 +49,7 @@ Deno.test("rolePermissionFlags: delivery and wake-up get no network; only postin
     assertEquals(rolePermissionFlags(role, OPTS), [
       "--allow-read=/h/state",
       "--allow-write=/h/state",
-      ENV,
+      `${ENV},NODE_V8_COVERAGE,UNDICI_NO_FG,JEST_WORKER_ID`,
       "--allow-net=discord.com",
       "--allow-sys=hostname",
     ]);

@@ -7,7 +7,6 @@ import { assert, assertEquals, assertMatch, waitFor } from "../_assert.ts";
 import { startMcp } from "./_harness.ts";
 import { chunkText } from "../../_mcp/text.ts";
 import { parseEmoji } from "../../_mcp/tools.ts";
-import { routeOf } from "../../_discord/http.ts";
 import { type SessionLike, SessionResolver } from "../../_mcp/session.ts";
 import { parentOf, parsePs, type ProcessInfo, type ProcessProbe } from "../../_shared/procs.ts";
 
@@ -130,16 +129,6 @@ Deno.test("process table parsing: /proc stat lines and ps output", () => {
   assertEquals(table.get(4200), { ppid: 1, args: ["claude", "--channels", "server:discord"] });
   assertEquals(table.get(77), { ppid: 4200, args: [] });
   assertEquals(table.size, 3);
-});
-
-Deno.test("routeOf keeps the channel id and masks the rest", () => {
-  assertEquals(
-    routeOf(
-      "PUT",
-      "/channels/1100000000000000001/messages/1100000000000000002/reactions/%F0%9F%91%8D/@me",
-    ),
-    "PUT /channels/1100000000000000001/messages/:id/reactions/:emoji/@me",
-  );
 });
 
 Deno.test({

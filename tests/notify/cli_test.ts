@@ -6,6 +6,7 @@ import { type DiscordServer, startDiscordServer } from "../../testing/mod.ts";
 
 const SCRIPT = new URL("../../notify.ts", import.meta.url).pathname;
 const PERMS = ["--allow-net", "--allow-read", "--allow-write", "--allow-env"];
+const DENO_DIR = Deno.env.get("DENO_DIR") ?? `${Deno.env.get("HOME")}/.cache/deno`;
 
 interface Run {
   code: number;
@@ -20,7 +21,8 @@ async function run(
 ): Promise<Run> {
   const cmd = new Deno.Command(Deno.execPath(), {
     args: ["run", ...PERMS, SCRIPT, ...args],
-    env: { NO_COLOR: "1", ...env },
+    // The parent's Deno cache: the REST library is an npm package (HOME is a temporary one).
+    env: { NO_COLOR: "1", DENO_DIR: DENO_DIR, ...env },
     clearEnv: true,
     stdin: stdin === undefined ? "null" : "piped",
     stdout: "piped",
