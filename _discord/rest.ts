@@ -4,7 +4,8 @@
 // The library keeps Discord's rate limits: buckets learnt from the X-RateLimit-* headers and
 // waited out before a request goes, the global limit, sub-limits, 429 answers, and a timeout per
 // attempt. What this wrapper adds, each piece named where it is:
-// - `loadLibrary`: the library is loaded on the first call, not when this module is imported;
+// - `loadRestLibrary` (rest_library.ts): the library is loaded on the first call, not when a
+//   module is imported;
 // - `#answerOf` (and rest_errors.ts): the library's errors become one sentence naming the
 //   call, Discord's answer and the fix, with no token in it (log.ts `scrub`);
 // - `#attempt`: a time budget per call, so a caller can give up (notify.ts spools) while Discord
@@ -26,36 +27,8 @@ import {
   serverTrouble,
   type Trouble,
 } from "./rest_errors.ts";
+import { loadRestLibrary } from "./rest_library.ts";
 import { compareIds } from "./snowflake.ts";
-
-/** The REST library as loaded at run time: the version deno.json's `@discordjs/rest` pins. */
-export const REST_LIBRARY = "npm:@discordjs/rest@2.6.3";
-
-/**
- * Environment variables the REST library's dependencies (undici, …) read while it loads: a
- * process whose `--allow-env` leaves them out cannot load it (daemon.ts, settings.ts grant them).
- */
-export const REST_LIBRARY_ENV: readonly string[] = [
-  "NODE_V8_COVERAGE",
-  "UNDICI_NO_FG",
-  "JEST_WORKER_ID",
-];
-
-let library: Promise<typeof Lib> | undefined;
-
-/**
- * Loads the library once, at the first call of any client. Under Deno's `node` export condition
- * it imports undici: about 150 ms and 10 MiB, which importing this module (settings.ts and
- * daemon.ts do, for REST_LIBRARY_ENV) or a client that never calls must not cost. The specifier is not a literal so
- * that Deno leaves the npm package out of the module graph of the entry points that can reach
- * this file: hooks/hook.ts runs on tool calls (the register role), and an npm package in its
- * graph, even one never imported, costs every start about 15 ms. The hooks run with
- * `--no-config`, hence the full `npm:` specifier rather than deno.json's import map.
- */
-function loadLibrary(): Promise<typeof Lib> {
-  const specifier: string = REST_LIBRARY;
-  return library ??= import(specifier) as Promise<typeof Lib>;
-}
 
 /** How long one call may take, and how it retries. */
 export interface RetryPolicy {
@@ -132,6 +105,7 @@ export type Answer<T> = { ok: true; body: T } | ({ ok: false } & Refusal);
 export type RestMethod = "GET" | "POST" | "PATCH" | "DELETE" | "PUT";
 
 export { DiscordUnreachableError, type Refusal } from "./rest_errors.ts";
+export { REST_LIBRARY, REST_LIBRARY_ENV } from "./rest_library.ts";
 
 /** The budget of a call ran out while an attempt was under way. */
 const OUT_OF_TIME = Symbol("out of time");
@@ -226,7 +200,7 @@ export class DiscordRest {
 
   /** The library's client, built at the first call. */
   #rest(): Promise<Lib.REST> {
-    return this.#client ??= loadLibrary().then((lib) => {
+    return this.#client ??= loadRestLibrary().then((lib) => {
       this.#lib = lib;
       return new lib.REST({
         api: this.#apiUrl,
