@@ -209,9 +209,9 @@ class SpoolingNotifier implements Notifier {
     });
   }
 
-  status(input: StatusInput): Promise<StatusResult> {
+  async status(input: StatusInput): Promise<StatusResult> {
     validateStatusInput(input);
-    return this.#serial(() => this.#post(input));
+    return await this.#serial(() => this.#post(input));
   }
 
   flushSpool(): Promise<number> {

@@ -11,6 +11,7 @@ import {
   withSessionPrefix,
 } from "./render.ts";
 import type { ThreadsFile, WebhookState } from "./store.ts";
+
 /** Discord JSON error codes this module acts on. */
 export const CODES = {
   unknownChannel: 10003,

@@ -39,7 +39,7 @@ import {
 import { appendAudit, openPrompts, readCandidates } from "./_perm_store.ts";
 
 /** A permission request, as the steps of {@linkcode permissionRole} pass it on. */
-interface Request {
+interface PermRequest {
   input: HookInput;
   ctx: HookContext;
   /** The session id. */
@@ -74,7 +74,7 @@ interface Prompt {
  */
 export async function permissionRole(input: HookInput, ctx: HookContext): Promise<number> {
   const tool = str(input, "tool_name") ?? "unknown tool";
-  const req: Request = {
+  const req: PermRequest = {
     input,
     ctx,
     sid: input.session_id,
@@ -98,7 +98,7 @@ export async function permissionRole(input: HookInput, ctx: HookContext): Promis
 }
 
 /** Whether Discord can answer at all: a bot token to post with, and someone allowed to answer. */
-function canAsk({ ctx, sid }: Request): boolean {
+function canAsk({ ctx, sid }: PermRequest): boolean {
   const config = ctx.config();
   if (!config.token) {
     ctx.log.warn(`PermissionRequest ${sid.slice(0, 8)}: no bot token; terminal prompt instead`);
@@ -112,14 +112,12 @@ function canAsk({ ctx, sid }: Request): boolean {
 }
 
 /**
- * Posts the prompt with its buttons as the bot, in the session's thread (started by a STATUS
- * post when the session has none yet) or else the chat channel, and records it in the posts
- * index under the prompt's own mailbox.
- *
- * @returns The prompt, or `undefined` when there is nowhere to ask or Discord refused it.
+ * Where to ask: the session's thread (started by a STATUS post when the session has none yet),
+ * else the chat channel; `undefined` (logged) when there is neither.
  */
-async function postPrompt(req: Request): Promise<Prompt | undefined> {
-  const { input, ctx, sid } = req;
+async function askWhere(
+  { input, ctx, sid, summary }: PermRequest,
+): Promise<{ record: SessionRecord; target: string } | undefined> {
   const config = ctx.config();
   const record = await sessionRecord(input, ctx);
   let target = record.threadId;
@@ -127,7 +125,7 @@ async function postPrompt(req: Request): Promise<Prompt | undefined> {
     const posted = await postStatus(input, ctx, {
       state: "waiting",
       title: "Permission needed",
-      text: req.summary,
+      text: summary,
     });
     target = posted?.threadId;
   }
@@ -136,6 +134,21 @@ async function postPrompt(req: Request): Promise<Prompt | undefined> {
     ctx.log.warn(`PermissionRequest ${sid.slice(0, 8)}: no thread or channel to ask in`);
     return undefined;
   }
+  return { record, target };
+}
+
+/**
+ * Posts the prompt with its buttons as the bot where {@linkcode askWhere} says, and records it
+ * in the posts index under the prompt's own mailbox.
+ *
+ * @returns The prompt, or `undefined` when there is nowhere to ask or Discord refused it.
+ */
+async function postPrompt(req: PermRequest): Promise<Prompt | undefined> {
+  const { input, ctx, sid } = req;
+  const config = ctx.config();
+  const where = await askWhere(req);
+  if (where === undefined) return undefined;
+  const { record, target } = where;
 
   const requestId = crypto.randomUUID().replaceAll("-", "").slice(0, 16);
   const timeoutSeconds = Math.max(
@@ -196,7 +209,7 @@ function promptButtons(requestId: string): unknown[] {
 }
 
 /** Waits for an allowed answer while the prompt is listed as open; `undefined` on timeout. */
-async function awaitAnswer(req: Request, prompt: Prompt): Promise<PermAnswer | undefined> {
+async function awaitAnswer(req: PermRequest, prompt: Prompt): Promise<PermAnswer | undefined> {
   const { ctx, sid } = req;
   const until = ctx.now() + prompt.timeoutSeconds * 1000;
   const open = openPrompts(ctx.home, sid);
@@ -218,7 +231,7 @@ async function awaitAnswer(req: Request, prompt: Prompt): Promise<PermAnswer | u
 
 /** Edits the prompt: the outcome appended, the buttons removed. A failure is only logged. */
 async function closePrompt(
-  { ctx }: Request,
+  { ctx }: PermRequest,
   prompt: Prompt,
   answer: PermAnswer | undefined,
 ): Promise<void> {
@@ -243,7 +256,7 @@ async function closePrompt(
 }
 
 /** Appends the outcome to `$home/audit.log`: who, what, how, when. */
-function auditOutcome(req: Request, prompt: Prompt, answer: PermAnswer | undefined): void {
+function auditOutcome(req: PermRequest, prompt: Prompt, answer: PermAnswer | undefined): void {
   const { ctx } = req;
   appendAudit(ctx.home, {
     at: new Date(ctx.now()).toISOString(),
@@ -261,7 +274,7 @@ function auditOutcome(req: Request, prompt: Prompt, answer: PermAnswer | undefin
  * Prints the decision for Claude Code; a text answer also gets a note for when that message
  * is delivered to Claude.
  */
-function applyAnswer(req: Request, answer: PermAnswer): void {
+function applyAnswer(req: PermRequest, answer: PermAnswer): void {
   const { ctx, sid, summary } = req;
   if (answer.via === "text") {
     const word = answer.decision === "deny" ? "denied" : "allowed";

@@ -96,6 +96,46 @@ Deno.test("rest: a global 429 holds back every route until it resets", async () 
   }
 });
 
+Deno.test("rest: a shared 429 without bucket headers waits its Retry-After", async () => {
+  await using server = await startDiscordServer({
+    port: 0,
+    rateLimits: { webhook: false, webhookChannel: { limit: 2, windowMs: 1000 } },
+  });
+  const rest = new DiscordRest({ apiUrl: server.apiUrl, retry: FAST });
+  const [, id, token] = server.webhookUrl.match(/webhooks\/([0-9]+)\/(.+)$/)!;
+  for (let i = 0; i < 3; i++) {
+    const res = await rest.answer("POST", `/webhooks/${id}/${token}`, {
+      what: "post through the webhook",
+      body: { content: `w${i}`, thread_name: `t${i}` },
+      query: { wait: "true" },
+      auth: false,
+    });
+    assert(res.ok);
+  }
+  const posts = server.state().requests.filter((r) => r.method === "POST");
+  assertEquals(posts.map((r) => r.status), [200, 200, 429, 200]);
+  const gap = Date.parse(posts[3].time) - Date.parse(posts[2].time);
+  assert(gap >= 1000, `retried after ${gap} ms, before Retry-After: 1`);
+});
+
+Deno.test("rest: an attempt without an answer in timeoutMs is abandoned and retried", async () => {
+  await using server = await startDiscordServer({ port: 0 });
+  const rest = new DiscordRest({
+    token: server.token,
+    apiUrl: server.apiUrl,
+    retry: { ...FAST, timeoutMs: 150, maxAttempts: 2 },
+  });
+  server.fault({ kind: "latency", ms: 600 });
+  const slow = await rejection(rest.getChannel(server.channelId));
+  server.fault({ kind: "latency", ms: 0 });
+  assertEquals(slow.status, 0);
+  assertEquals(
+    slow.message,
+    `Cannot read channel ${server.channelId}: Discord is unreachable (no answer within 150 ms) after 2 attempts: check DISCORD_API_URL and the network`,
+  );
+  assertEquals(server.state().requests.length, 2);
+});
+
 Deno.test("rest: 5xx in a row and refused connections give up with a sentence", async () => {
   await using server = await startDiscordServer({ port: 0 });
   const rest = new DiscordRest({
