@@ -1,6 +1,7 @@
-// Private: the REST library this package loads (@discordjs/rest, wrapped by rest.ts), what
-// its loading needs, and the loading itself. Small on purpose: daemon.ts and settings.ts import
-// it for the permissions of the processes that load the library (the register hook among them).
+// Private: the REST library this package loads (@discordjs/rest, wrapped by rest.ts), what its
+// loading needs, and the loading itself. Small on purpose: _daemon/command.ts and settings.ts
+// import it for the permissions of the processes that load the library, and the register hook
+// loads the former.
 import type * as Lib from "@discordjs/rest";
 
 /** The REST library as loaded at run time: the version deno.json's `@discordjs/rest` pins. */
@@ -8,7 +9,7 @@ export const REST_LIBRARY = "npm:@discordjs/rest@2.6.3";
 
 /**
  * Environment variables the REST library's dependencies (undici, …) read while it loads: a
- * process whose `--allow-env` leaves them out cannot load it (daemon.ts, settings.ts grant them).
+ * process whose `--allow-env` leaves them out cannot load it (_daemon/command.ts, settings.ts grant them).
  */
 export const REST_LIBRARY_ENV: readonly string[] = [
   "NODE_V8_COVERAGE",
