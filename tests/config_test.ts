@@ -1,4 +1,5 @@
 import { assert, assertEquals, assertMatch, assertThrows } from "./_assert.ts";
+import { tempDir } from "./_fixture.ts";
 import {
   botIdFromToken,
   DEFAULT_API_URL,
@@ -15,12 +16,9 @@ const ID = "1100000000000000001";
 const TOKEN = `${btoa(ID)}.GxYz12.abcdefghijklmnopqrstuvwxyz012345`;
 const WEBHOOK = `https://discord.com/api/webhooks/${ID}/tok_EN-123`;
 
-function home(): string {
-  return Deno.makeTempDirSync({ prefix: "cd-config-" });
-}
-
-Deno.test("loadConfig: defaults with an empty environment", () => {
-  const h = home();
+Deno.test("loadConfig: defaults with an empty environment", async () => {
+  await using dir = await tempDir("cd-config-");
+  const h = dir.path;
   const c = loadConfig({ env: { CLAUDE_DISCORD_HOME: h } });
   assertEquals(c.home, h);
   assertEquals(c.apiUrl, DEFAULT_API_URL);
@@ -30,8 +28,9 @@ Deno.test("loadConfig: defaults with an empty environment", () => {
   assertEquals(c.wakeOnMessage, true);
 });
 
-Deno.test("loadConfig: env overrides the config file", () => {
-  const h = home();
+Deno.test("loadConfig: env overrides the config file", async () => {
+  await using dir = await tempDir("cd-config-");
+  const h = dir.path;
   writeConfigFile(h, { channelId: "1100000000000000002", allowedUsers: [ID] });
   const c = loadConfig({
     env: { CLAUDE_DISCORD_HOME: h, DISCORD_CHANNEL_ID: "1100000000000000003" },
@@ -40,10 +39,11 @@ Deno.test("loadConfig: env overrides the config file", () => {
   assertEquals(c.allowedUsers, [ID]);
 });
 
-Deno.test("loadConfig: every field parsed", () => {
+Deno.test("loadConfig: every field parsed", async () => {
+  await using dir = await tempDir("cd-config-");
   const c = loadConfig({
     env: {
-      CLAUDE_DISCORD_HOME: home(),
+      CLAUDE_DISCORD_HOME: dir.path,
       DISCORD_BOT_TOKEN: TOKEN,
       DISCORD_CHANNEL_ID: ID,
       DISCORD_WEBHOOK_URL: WEBHOOK,
@@ -57,7 +57,8 @@ Deno.test("loadConfig: every field parsed", () => {
   assertEquals(c.apiUrl, "http://127.0.0.1:9999/api");
 });
 
-Deno.test("loadConfig: each bad value names its variable and never echoes the token", () => {
+Deno.test("loadConfig: each bad value names its variable and never echoes the token", async () => {
+  await using dir = await tempDir("cd-config-"); // loadConfig only reads it
   const cases: [Record<string, string>, RegExp][] = [
     [{ DISCORD_BOT_TOKEN: "not-a-token-secret" }, /^DISCORD_BOT_TOKEN .*Developer Portal/],
     [{ DISCORD_CHANNEL_ID: "general" }, /^DISCORD_CHANNEL_ID .*Copy Channel ID/],
@@ -71,7 +72,7 @@ Deno.test("loadConfig: each bad value names its variable and never echoes the to
   ];
   for (const [env, pattern] of cases) {
     const err = assertThrows(
-      () => loadConfig({ env: { CLAUDE_DISCORD_HOME: home(), ...env } }),
+      () => loadConfig({ env: { CLAUDE_DISCORD_HOME: dir.path, ...env } }),
       ConfigError,
     );
     assertMatch(err.message, pattern);
@@ -80,16 +81,18 @@ Deno.test("loadConfig: each bad value names its variable and never echoes the to
   }
 });
 
-Deno.test("loadConfig: require names the setup command", () => {
+Deno.test("loadConfig: require names the setup command", async () => {
+  await using dir = await tempDir("cd-config-");
   const err = assertThrows(
-    () => loadConfig({ env: { CLAUDE_DISCORD_HOME: home() }, require: ["token"] }),
+    () => loadConfig({ env: { CLAUDE_DISCORD_HOME: dir.path }, require: ["token"] }),
     ConfigError,
   );
   assertMatch(err.message, /DISCORD_BOT_TOKEN is not set: run `deno task setup`/);
 });
 
-Deno.test("loadConfig: malformed config file and options", () => {
-  const h = home();
+Deno.test("loadConfig: malformed config file and options", async () => {
+  await using dir = await tempDir("cd-config-");
+  const h = dir.path;
   Deno.writeTextFileSync(`${h}/config.json`, "{nope");
   assertThrows(
     () => loadConfig({ env: { CLAUDE_DISCORD_HOME: h } }),
@@ -108,8 +111,9 @@ Deno.test("loadConfig: malformed config file and options", () => {
   assertThrows(() => loadConfig({ env: { CLAUDE_DISCORD_HOME: h } }), ConfigError, "wakeOnMessage");
 });
 
-Deno.test("writeConfigFile: 0600 file in a 0700 directory, merges and removes keys", () => {
-  const h = `${home()}/nested/state`;
+Deno.test("writeConfigFile: 0600 file in a 0700 directory, merges and removes keys", async () => {
+  await using dir = await tempDir("cd-config-");
+  const h = `${dir.path}/nested/state`;
   writeConfigFile(h, { channelId: ID, token: TOKEN });
   writeConfigFile(h, { token: undefined, allowedUsers: [ID] });
   assertEquals(Deno.statSync(h).mode! & 0o777, 0o700);

@@ -1,4 +1,5 @@
 import { assert, assertEquals } from "./_assert.ts";
+import { tempDir } from "./_fixture.ts";
 import { createLogger, describeError, scrub } from "../log.ts";
 
 const TOKEN = `${btoa("1100000000000000001")}.GxYz12.abcdefghijklmnopqrstuvwxyz012345`;
@@ -9,8 +10,9 @@ Deno.test("scrub: bot, webhook and interaction tokens, and literal secrets", () 
   assertEquals(out, "Bot *** /webhooks/11/*** /interactions/22/*** pw=***");
 });
 
-Deno.test("createLogger: lines, 0600, rotation keeps N generations, secrets never written", () => {
-  const dir = Deno.makeTempDirSync();
+Deno.test("createLogger: lines, 0600, rotation keeps N generations, secrets never written", async () => {
+  await using tmp = await tempDir("log-test-");
+  const dir = tmp.path;
   const path = `${dir}/b.log`;
   let t = 0;
   const log = createLogger(path, { maxBytes: 80, keep: 2, now: () => new Date(t++ * 1000) });

@@ -1,11 +1,15 @@
+// posts.ts: recording and looking up who posted a message, torn lines, compaction. Writers in
+// several processes: posts_process_test.ts.
 import { DEFAULT_MAX_POSTS, PostIndex, postsPath, recordPost } from "../posts.ts";
 import { assert, assertEquals, assertRejects } from "./_assert.ts";
+import { tempDir } from "./_fixture.ts";
 
 const BASE = 1100000000000000000n;
 const id = (n: number) => String(BASE + BigInt(n));
 
 Deno.test("posts: a recorded post is found, by a new and by an existing reader", async () => {
-  const home = await Deno.makeTempDir();
+  await using dir = await tempDir("posts-test-");
+  const home = dir.path;
   const reader = new PostIndex(home);
   assertEquals(reader.ownerOf(id(1)), undefined);
   await recordPost(home, "s1", id(1));
@@ -18,14 +22,16 @@ Deno.test("posts: a recorded post is found, by a new and by an existing reader",
 });
 
 Deno.test("posts: bad ids are refused", async () => {
-  const home = await Deno.makeTempDir();
+  await using dir = await tempDir("posts-test-");
+  const home = dir.path;
   await assertRejects(() => recordPost(home, "../x", id(1)), TypeError, "session id");
   await assertRejects(() => recordPost(home, "s1", "12a"), TypeError, "message id");
   assertEquals(new PostIndex(home).size, 0);
 });
 
 Deno.test("posts: a torn last line is never read and is cut off by the next writer", async () => {
-  const home = await Deno.makeTempDir();
+  await using dir = await tempDir("posts-test-");
+  const home = dir.path;
   await recordPost(home, "s1", id(1));
   // A writer killed mid-line left "…2 s" (it meant "…2 s22").
   await Deno.writeTextFile(postsPath(home), `${id(2)} s`, { append: true });
@@ -38,7 +44,8 @@ Deno.test("posts: a torn last line is never read and is cut off by the next writ
 });
 
 Deno.test("posts: the index is bounded and readers follow a compaction", async () => {
-  const home = await Deno.makeTempDir();
+  await using dir = await tempDir("posts-test-");
+  const home = dir.path;
   const reader = new PostIndex(home, { maxEntries: 5 });
   for (let i = 1; i <= 30; i++) {
     await reader.record(`s${i}`, id(i));
@@ -50,23 +57,4 @@ Deno.test("posts: the index is bounded and readers follow a compaction", async (
   assertEquals(reader.ownerOf(id(1)), undefined);
   assertEquals(new PostIndex(home).ownerOf(id(29)), "s29");
   assertEquals(DEFAULT_MAX_POSTS, 10_000);
-});
-
-Deno.test("posts: concurrent writers in several processes lose nothing", async () => {
-  const home = await Deno.makeTempDir();
-  const writer = new URL("./testdata/posts_writer.ts", import.meta.url).pathname;
-  const children = [0, 1, 2, 3].map((w) =>
-    new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", writer, home, `w${w}`, String(BASE + BigInt(w * 1000)), "40"],
-      stdout: "null",
-      stderr: "piped",
-    }).output()
-  );
-  const results = await Promise.all(children);
-  for (const r of results) assert(r.success, new TextDecoder().decode(r.stderr));
-  const reader = new PostIndex(home);
-  assertEquals(reader.size, 160);
-  for (let w = 0; w < 4; w++) {
-    for (let i = 0; i < 40; i++) assertEquals(reader.ownerOf(id(w * 1000 + i)), `w${w}`);
-  }
 });

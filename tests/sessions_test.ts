@@ -1,14 +1,10 @@
+// sessions.ts in this process: registering, names, liveness with an injected probe, lookups,
+// pruning, bad ids. Real processes (their pids, concurrent registers, permission flags):
+// sessions_process_test.ts.
 import { StateError } from "../errors.ts";
 import { sessionNameBase, SessionRegistry } from "../sessions.ts";
-import { bridgePermissionFlags } from "../daemon.ts";
 import { assert, assertEquals, assertRejects, assertThrows } from "./_assert.ts";
-
-const CHILD = new URL("./testdata/sessions_register.ts", import.meta.url).pathname;
-
-async function tempHome(): Promise<AsyncDisposable & { home: string }> {
-  const home = await Deno.makeTempDir({ prefix: "sessions_test_" });
-  return { home, [Symbol.asyncDispose]: () => Deno.remove(home, { recursive: true }) };
-}
+import { tempDir } from "./_fixture.ts";
 
 function clock(start = Date.parse("2030-01-01T00:00:00Z")) {
   const c = { t: start, now: () => c.t };
@@ -16,9 +12,9 @@ function clock(start = Date.parse("2030-01-01T00:00:00Z")) {
 }
 
 Deno.test("register writes a private record and is idempotent", async () => {
-  await using t = await tempHome();
+  await using t = await tempDir("sessions-test-");
   const c = clock();
-  const registry = new SessionRegistry(t.home, { now: c.now });
+  const registry = new SessionRegistry(t.path, { now: c.now });
   const a = await registry.register({
     id: "9f86d081-aaaa",
     cwd: "/home/me/My Repo",
@@ -32,9 +28,9 @@ Deno.test("register writes a private record and is idempotent", async () => {
     lastSeen: "2030-01-01T00:00:00.000Z",
     pid: Deno.pid,
   });
-  const path = `${t.home}/sessions/9f86d081-aaaa.json`;
+  const path = `${t.path}/sessions/9f86d081-aaaa.json`;
   assertEquals(Deno.statSync(path).mode! & 0o777, 0o600);
-  assertEquals(Deno.statSync(`${t.home}/sessions`).mode! & 0o777, 0o700);
+  assertEquals(Deno.statSync(`${t.path}/sessions`).mode! & 0o777, 0o700);
   assertEquals(JSON.parse(Deno.readTextFileSync(path)), a);
   await registry.setThread(a.id, "1100000000000000009");
   c.t += 60_000;
@@ -49,8 +45,8 @@ Deno.test("register writes a private record and is idempotent", async () => {
 });
 
 Deno.test("names are unique among live sessions, case-insensitively", async () => {
-  await using t = await tempHome();
-  const registry = new SessionRegistry(t.home);
+  await using t = await tempDir("sessions-test-");
+  const registry = new SessionRegistry(t.path);
   const a = await registry.register({ id: "ABCD1111", cwd: "/a/web" });
   const b = await registry.register({ id: "abcd1112", cwd: "/b/Web/" });
   const c = await registry.register({ id: "abcd1113", cwd: "/c/web" });
@@ -83,10 +79,10 @@ Deno.test("sessionNameBase sanitises the basename", () => {
 });
 
 Deno.test("liveness: ended, dead pid, and lastSeen older than the TTL", async () => {
-  await using t = await tempHome();
+  await using t = await tempDir("sessions-test-");
   const c = clock();
   const dead = new Set<number>();
-  const registry = new SessionRegistry(t.home, {
+  const registry = new SessionRegistry(t.path, {
     now: c.now,
     liveTtlMs: 60_000,
     isAlive: (pid) => !dead.has(pid),
@@ -112,23 +108,10 @@ Deno.test("liveness: ended, dead pid, and lastSeen older than the TTL", async ()
   assertEquals(registry.list().length, 3);
 });
 
-Deno.test("the default pid probe sees a real exited process as dead", async () => {
-  await using t = await tempHome();
-  const registry = new SessionRegistry(t.home);
-  const child = new Deno.Command("true").spawn();
-  const pid = child.pid;
-  await child.status;
-  await registry.register({ id: "gone", cwd: "/x", pid });
-  await registry.register({ id: "here", cwd: "/y", pid: Deno.pid });
-  const live = registry.list({ live: true }).map((r) => r.id);
-  assert(live.includes("here"));
-  if (Deno.build.os === "linux") assert(!live.includes("gone"), "exited pid counted as live");
-});
-
 Deno.test("findByName, findByThread, setThread", async () => {
-  await using t = await tempHome();
+  await using t = await tempDir("sessions-test-");
   const c = clock();
-  const registry = new SessionRegistry(t.home, { now: c.now });
+  const registry = new SessionRegistry(t.path, { now: c.now });
   await registry.register({ id: "abcd01", cwd: "/w/API" });
   await registry.register({ id: "efgh02", cwd: "/w/ui" });
   assertEquals(registry.findByName("API-ABCD")?.id, "abcd01");
@@ -145,9 +128,9 @@ Deno.test("findByName, findByThread, setThread", async () => {
 });
 
 Deno.test("register prunes long-dead records", async () => {
-  await using t = await tempHome();
+  await using t = await tempDir("sessions-test-");
   const c = clock();
-  const registry = new SessionRegistry(t.home, { now: c.now, pruneAfterMs: 3_600_000 });
+  const registry = new SessionRegistry(t.path, { now: c.now, pruneAfterMs: 3_600_000 });
   await registry.register({ id: "old", cwd: "/o" });
   await registry.unregister("old");
   await registry.register({ id: "alive", cwd: "/a" });
@@ -158,70 +141,11 @@ Deno.test("register prunes long-dead records", async () => {
 });
 
 Deno.test("invalid ids are refused", async () => {
-  await using t = await tempHome();
-  const registry = new SessionRegistry(t.home);
+  await using t = await tempDir("sessions-test-");
+  const registry = new SessionRegistry(t.path);
   for (const id of ["", "../x", "a/b", "a.b", "x".repeat(129)]) {
     await assertRejects(() => registry.register({ id, cwd: "/x" }), TypeError, "Session id");
     assertThrows(() => registry.get(id), TypeError);
   }
   await assertRejects(() => registry.register({ id: "ok", cwd: "/x", pid: -1 }), TypeError);
-});
-
-Deno.test("concurrent registers from separate processes get distinct names", async () => {
-  await using t = await tempHome();
-  const start = `${t.home}/go`;
-  const ids = Array.from({ length: 6 }, (_, i) => `abcd${i}000-0000`);
-  const children = ids.map((id) =>
-    new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", CHILD, t.home, id, `/repo${id}/app`, start],
-      stdout: "piped",
-      stderr: "piped",
-    }).output()
-  );
-  await new Promise((r) => setTimeout(r, 1500)); // let every child reach its wait loop
-  Deno.writeTextFileSync(start, "");
-  const outputs = await Promise.all(children);
-  for (const o of outputs) assertEquals(o.code, 0, new TextDecoder().decode(o.stderr));
-  const names = outputs.map((o) => new TextDecoder().decode(o.stdout).trim());
-  assertEquals(new Set(names).size, 6, names.join(" "));
-  assert(names.every((n) => n.startsWith("app-abcd")), names.join(" "));
-  const registry = new SessionRegistry(t.home);
-  assertEquals(registry.list({ live: true }).map((r) => r.name).sort(), [...names].sort());
-});
-
-Deno.test("without read access to /proc a recorded pid counts as alive", async () => {
-  await using t = await tempHome();
-  const repo = new URL("..", import.meta.url).pathname;
-  const script = new URL("./testdata/sessions_liveness.ts", import.meta.url).pathname;
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", `--allow-read=${t.home},${repo}`, `--allow-write=${t.home}`, script, t.home],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  assertEquals(out.code, 0, new TextDecoder().decode(out.stderr));
-  assertEquals(new TextDecoder().decode(out.stdout).trim(), "1");
-});
-
-Deno.test("under the bridge's flags a session whose pid is dead is not live (ps); without --allow-run=ps it counts as alive", async () => {
-  await using t = await tempHome();
-  const gone = new Deno.Command("true", { stdout: "null", stderr: "null" }).spawn();
-  await gone.status;
-  const registry = new SessionRegistry(t.home);
-  await registry.register({ id: "alive", cwd: "/p/a", pid: Deno.pid });
-  await registry.register({ id: "dead", cwd: "/p/d", pid: gone.pid });
-  const repo = new URL("..", import.meta.url).pathname;
-  const script = new URL("./testdata/sessions_live_ids.ts", import.meta.url).pathname;
-  const liveUnder = async (flags: string[]): Promise<string[]> => {
-    const out = await new Deno.Command(Deno.execPath(), {
-      args: ["run", "--no-lock", ...flags, script, t.home],
-      cwd: repo,
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    assertEquals(out.code, 0, new TextDecoder().decode(out.stderr));
-    return JSON.parse(new TextDecoder().decode(out.stdout));
-  };
-  const bridgeFlags = bridgePermissionFlags({ home: t.home, apiUrl: "http://127.0.0.1:9/api" });
-  assertEquals(await liveUnder(bridgeFlags), ["alive"], bridgeFlags.join(" "));
-  assertEquals(await liveUnder([`--allow-read=${t.home}`]), ["alive", "dead"]);
 });

@@ -11,8 +11,7 @@ import {
   startDiscordServer,
 } from "../../testing/mod.ts";
 import { waitFor } from "../_assert.ts";
-
-export { waitFor };
+import { tempDir } from "../_fixture.ts";
 
 /** A local Discord plus a state directory. */
 export interface World extends AsyncDisposable {
@@ -37,7 +36,8 @@ export async function world(
   options: { sessions?: string[]; server?: DiscordServerOptions } = {},
 ): Promise<World> {
   const server = await startDiscordServer({ port: 0, ...options.server });
-  const home = await Deno.makeTempDir({ prefix: "bridge-test-" });
+  const dir = await tempDir("bridge-test-");
+  const home = dir.path;
   const registry = new SessionRegistry(home);
   for (const id of options.sessions ?? []) {
     await registry.register({ id, cwd: `/work/${id}`, pid: Deno.pid });
@@ -74,8 +74,11 @@ export async function world(
       }
     },
     async [Symbol.asyncDispose]() {
-      await server.close();
-      await Deno.remove(home, { recursive: true }).catch(() => {});
+      try {
+        await server.close();
+      } finally {
+        await dir[Symbol.asyncDispose]();
+      }
     },
   };
 }
@@ -199,25 +202,4 @@ export function counts(ids: string[]): Map<string, number> {
   const m = new Map<string, number>();
   for (const id of ids) m.set(id, (m.get(id) ?? 0) + 1);
   return m;
-}
-
-// tests/_assert.ts does not type-check once discordeno's @types/node is in the graph (its
-// optional `message` hits node:assert's overloads), so these tests use node:assert directly.
-import nodeAssert from "node:assert/strict";
-
-/** Asserts deep strict equality. */
-export function assertEquals<T>(actual: T, expected: T, message?: string): void {
-  if (message === undefined) nodeAssert.deepStrictEqual(actual, expected);
-  else nodeAssert.deepStrictEqual(actual, expected, message);
-}
-
-/** Asserts a truthy value. */
-export function assert(value: unknown, message?: string): asserts value {
-  if (message === undefined) nodeAssert.ok(value);
-  else nodeAssert.ok(value, message);
-}
-
-/** Asserts that a string matches. */
-export function assertMatch(actual: string, pattern: RegExp): void {
-  nodeAssert.match(actual, pattern);
 }

@@ -4,7 +4,8 @@
 import { HELD } from "../../inbox.ts";
 import { recordPost } from "../../posts.ts";
 import { DiscordRest } from "../../_discord/rest.ts";
-import { assert, assertEquals, assertMatch, startBridge, waitFor, world } from "./_helpers.ts";
+import { assert, assertEquals, assertMatch, waitFor } from "../_assert.ts";
+import { startBridge, world } from "./_helpers.ts";
 
 Deno.test("bridge: routes as ARCHITECTURE.md says (broadcast, @name, reply, session thread, forum thread)", async () => {
   await using w = await world({ sessions: ["api", "web"] });

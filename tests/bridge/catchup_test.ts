@@ -4,15 +4,8 @@
 import { Inbox } from "../../inbox.ts";
 import { bridgePaths } from "../../daemon.ts";
 import type { Fault } from "../../testing/mod.ts";
-import {
-  assert,
-  assertEquals,
-  counts,
-  startBridge,
-  waitFor,
-  withTimeout,
-  world,
-} from "./_helpers.ts";
+import { assert, assertEquals, waitFor } from "../_assert.ts";
+import { counts, startBridge, withTimeout, world } from "./_helpers.ts";
 import { DiscordApiError } from "../../errors.ts";
 
 Deno.test("catch-up: 50 messages posted while the bridge was down are each delivered once", async () => {

@@ -2,18 +2,8 @@
 // --detach / --status / --stop, SIGTERM, and the exact fatal errors.
 import { Inbox, type InboxEvent } from "../../inbox.ts";
 import { bridgePaths, probeBridge, readBridgeStatus } from "../../daemon.ts";
-import {
-  assert,
-  assertEquals,
-  assertMatch,
-  bridgeEnv,
-  counts,
-  finish,
-  spawnBridge,
-  waitConnected,
-  waitFor,
-  world,
-} from "./_helpers.ts";
+import { assert, assertEquals, assertMatch, waitFor } from "../_assert.ts";
+import { bridgeEnv, counts, finish, spawnBridge, waitConnected, world } from "./_helpers.ts";
 
 const BRIDGE = new URL("../../bridge.ts", import.meta.url).pathname;
 

@@ -1,4 +1,5 @@
 import { assertEquals } from "../_assert.ts";
+import { tempDir } from "../_fixture.ts";
 import { CachedRoutingView } from "../../_bridge/view.ts";
 import { PostIndex } from "../../posts.ts";
 import { SessionRegistry } from "../../sessions.ts";
@@ -9,7 +10,8 @@ function view(home: string, registry: SessionRegistry): CachedRoutingView {
 }
 
 Deno.test("routing view: a thread set a moment ago is found despite a fresh cache", async () => {
-  const home = Deno.makeTempDirSync();
+  await using dir = await tempDir("routing-view-");
+  const home = dir.path;
   const registry = new SessionRegistry(home, { isAlive: () => true });
   await registry.register({ id: "web", cwd: "/x/web" });
   const v = view(home, registry);
@@ -19,7 +21,8 @@ Deno.test("routing view: a thread set a moment ago is found despite a fresh cach
 });
 
 Deno.test("routing view: a session registered after the last read is live and addressable", async () => {
-  const home = Deno.makeTempDirSync();
+  await using dir = await tempDir("routing-view-");
+  const home = dir.path;
   const registry = new SessionRegistry(home, { isAlive: () => true });
   const v = view(home, registry);
   assertEquals(v.liveSessions().length, 0);
@@ -35,7 +38,8 @@ Deno.test("routing view: a session registered after the last read is live and ad
 });
 
 Deno.test("routing view: an unchanged registry is not re-read on every miss", async () => {
-  const home = Deno.makeTempDirSync();
+  await using dir = await tempDir("routing-view-");
+  const home = dir.path;
   let reads = 0;
   const registry = new SessionRegistry(home, { isAlive: () => true });
   await registry.register({ id: "api1", cwd: "/x/api" });

@@ -1,4 +1,4 @@
-// Child process for tests/sessions_test.ts, run without read access to /proc: registers
+// Child process for tests/sessions_process_test.ts, run without read access to /proc: registers
 // itself with its own pid and prints how many sessions are live (expected: 1).
 //   sessions_liveness.ts <home>
 import { SessionRegistry } from "../../sessions.ts";

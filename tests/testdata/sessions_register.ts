@@ -1,4 +1,4 @@
-// Child process for tests/sessions_test.ts: waits until the start file exists (so all
+// Child process for tests/sessions_process_test.ts: waits until the start file exists (so all
 // children register at nearly the same moment), registers one session, prints its name.
 //   sessions_register.ts <home> <id> <cwd> <startFile>
 import { SessionRegistry } from "../../sessions.ts";

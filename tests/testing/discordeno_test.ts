@@ -1,6 +1,6 @@
 // discordeno v21 against the local server: connect, READY, messages, replies,
 // reactions, button clicks, webhooks into forum threads.
-import assert from "node:assert/strict";
+import { assert, assertEquals, assertRejects } from "../_assert.ts";
 import { startDiscordServer } from "../../testing/mod.ts";
 import { startDiscordeno, waitFor } from "./_clients.ts";
 
@@ -9,8 +9,8 @@ Deno.test("discordeno: connects, gets READY and GUILD_CREATE, receives a user's 
   const client = await startDiscordeno(server);
   try {
     const ready = client.events("READY")[0];
-    assert.equal((ready.user as { id: string }).id, server.botId);
-    assert.equal(ready.resume_gateway_url, `${server.gatewayUrl}/resume`);
+    assertEquals((ready.user as { id: string }).id, server.botId);
+    assertEquals(ready.resume_gateway_url, `${server.gatewayUrl}/resume`);
     await waitFor("GUILD_CREATE", () => client.events("GUILD_CREATE").length > 0);
     const posted = await server.postAsUser({
       channelId: server.channelId,
@@ -21,9 +21,9 @@ Deno.test("discordeno: connects, gets READY and GUILD_CREATE, receives a user's 
       "MESSAGE_CREATE",
       () => client.events("MESSAGE_CREATE").find((d) => d.id === posted.id),
     );
-    assert.equal(got.content, "hello bot");
-    assert.equal((got.author as { id: string }).id, server.ownerId);
-    assert.equal(got.guild_id, server.guildId);
+    assertEquals(got.content, "hello bot");
+    assertEquals((got.author as { id: string }).id, server.ownerId);
+    assertEquals(got.guild_id, server.guildId);
   } finally {
     await client.stop();
   }
@@ -47,16 +47,16 @@ Deno.test("discordeno: sends a message and a reply, reacts, answers a button cli
       allowedMentions: { parse: [] },
     });
     const history = server.messages(server.channelId);
-    assert.deepEqual(history.map((m) => m.content), [
+    assertEquals(history.map((m) => m.content), [
       "question?",
       "plain answer",
       "threaded answer",
     ]);
-    assert.equal(history[2].type, 19);
-    assert.equal(history[2].message_reference?.message_id, userMsg.id);
-    assert.equal(String(sent.id), history[1].id);
-    assert.equal(String(reply.id), history[2].id);
-    assert.equal(history[1].author.id, server.botId);
+    assertEquals(history[2].type, 19);
+    assertEquals(history[2].message_reference?.message_id, userMsg.id);
+    assertEquals(String(sent.id), history[1].id);
+    assertEquals(String(reply.id), history[2].id);
+    assertEquals(history[1].author.id, server.botId);
     // the bot sees its own messages on the gateway, as on Discord
     await waitFor(
       "own MESSAGE_CREATE",
@@ -65,7 +65,7 @@ Deno.test("discordeno: sends a message and a reply, reacts, answers a button cli
 
     // reaction from the bot, and one from a user the bot sees
     await bot.helpers.addReaction(server.channelId, userMsg.id, "👀");
-    assert.equal(server.messages(server.channelId)[0].reactions?.[0].emoji.name, "👀");
+    assertEquals(server.messages(server.channelId)[0].reactions?.[0].emoji.name, "👀");
     await server.addReaction({
       channelId: server.channelId,
       messageId: sent.id.toString(),
@@ -76,7 +76,7 @@ Deno.test("discordeno: sends a message and a reply, reacts, answers a button cli
       "MESSAGE_REACTION_ADD",
       () => client.events("MESSAGE_REACTION_ADD").find((d) => d.user_id === server.ownerId),
     );
-    assert.equal((r.emoji as { name: string }).name, "✅");
+    assertEquals((r.emoji as { name: string }).name, "✅");
 
     // button: the bot posts it, a user clicks, the bot answers with UPDATE_MESSAGE (7)
     const prompt = await bot.helpers.sendMessage(server.channelId, {
@@ -97,13 +97,13 @@ Deno.test("discordeno: sends a message and a reply, reacts, answers a button cli
       customId: "allow",
       userId: server.ownerId,
     });
-    assert.equal(await click.answered, true);
+    assertEquals(await click.answered, true);
     const updated = server.messages(server.channelId).find((m) => m.id === prompt.id.toString())!;
-    assert.equal(updated.content, "Allowed by owner");
-    assert.deepEqual(updated.components, []);
+    assertEquals(updated.content, "Allowed by owner");
+    assertEquals(updated.components, []);
     const cb = server.state().interactionCallbacks[0];
-    assert.equal(cb.type, 7);
-    assert.equal(cb.late, false);
+    assertEquals(cb.type, 7);
+    assertEquals(cb.late, false);
 
     // webhook into a new forum thread, then again into the same thread
     const [hookId, hookToken] = new URL(server.webhookUrl).pathname.split("/").slice(-2);
@@ -112,29 +112,33 @@ Deno.test("discordeno: sends a message and a reply, reacts, answers a button cli
       threadName: "session-1",
       wait: true,
     });
-    assert.ok(first);
+    assert(first);
     const threadId = String(first.channelId);
     const thread = server.state().threads.find((t) => t.id === threadId)!;
-    assert.equal(thread.name, "session-1");
-    assert.equal(thread.parent_id, server.forumId);
-    assert.equal(threadId, String(first.id), "a forum post's thread id is its starter message id");
+    assertEquals(thread.name, "session-1");
+    assertEquals(thread.parent_id, server.forumId);
+    assertEquals(
+      threadId,
+      String(first.id),
+      "a forum post's thread id is its starter message id",
+    );
     await waitFor(
       "THREAD_CREATE",
       () => client.events("THREAD_CREATE").find((d) => d.id === threadId),
     );
     // discordeno 21 builds `?wait=truethread_id=` (no `&`): the server refuses it as Discord would.
-    await assert.rejects(
-      bot.helpers.executeWebhook(hookId, hookToken, { content: "x", threadId, wait: true }),
+    await assertRejects(() =>
+      bot.helpers.executeWebhook(hookId, hookToken, { content: "x", threadId, wait: true })
     );
     // without wait the URL is well-formed: 204, message lands in the thread
     await bot.helpers.executeWebhook(hookId, hookToken, { content: "turn finished", threadId });
-    assert.deepEqual(server.messages(threadId).map((m) => m.content), [
+    assertEquals(server.messages(threadId).map((m) => m.content), [
       "session started",
       "turn finished",
     ]);
     const execs = server.state().webhookExecutions;
-    assert.equal(execs.at(-1)?.query.thread_id, threadId);
-    assert.equal(execs.at(-2)?.status, 400);
+    assertEquals(execs.at(-1)?.query.thread_id, threadId);
+    assertEquals(execs.at(-2)?.status, 400);
   } finally {
     await client.stop();
   }

@@ -1,5 +1,5 @@
 // discord.js v14 against the local server: the same flows as discordeno, through an independent client.
-import assert from "node:assert/strict";
+import { assert, assertEquals } from "../_assert.ts";
 import { startDiscordServer } from "../../testing/mod.ts";
 import { startDiscordJs, waitFor } from "./_clients.ts";
 
@@ -7,8 +7,8 @@ Deno.test("discord.js: connects, READY with the guild, receives a message with c
   await using server = await startDiscordServer({ port: 0 });
   const dj = await startDiscordJs(server);
   try {
-    assert.equal(dj.client.user?.id, server.botId);
-    assert.ok(dj.client.guilds.cache.has(server.guildId));
+    assertEquals(dj.client.user?.id, server.botId);
+    assert(dj.client.guilds.cache.has(server.guildId));
     const posted = await server.postAsUser({
       channelId: server.channelId,
       userId: server.ownerId,
@@ -18,7 +18,7 @@ Deno.test("discord.js: connects, READY with the guild, receives a message with c
       "MESSAGE_CREATE",
       () => dj.events("MESSAGE_CREATE").find((d) => d.id === posted.id),
     );
-    assert.equal(got.content, "hi djs");
+    assertEquals(got.content, "hi djs");
   } finally {
     await dj.stop();
   }
@@ -34,7 +34,7 @@ Deno.test("discord.js: sends a message and a reply, reacts, answers a button cli
   );
   try {
     const channel = await dj.client.channels.fetch(server.channelId);
-    assert.ok(channel && channel.type === ChannelType.GuildText);
+    assert(channel && channel.type === ChannelType.GuildText);
     const userMsg = await server.postAsUser({
       channelId: server.channelId,
       userId: server.ownerId,
@@ -42,23 +42,23 @@ Deno.test("discord.js: sends a message and a reply, reacts, answers a button cli
     });
     const sent = await channel.send("plain answer");
     const fetched = await channel.messages.fetch(userMsg.id);
-    assert.equal(fetched.content, "question?");
+    assertEquals(fetched.content, "question?");
     const reply = await fetched.reply({
       content: "threaded answer",
       allowedMentions: { repliedUser: false },
     });
-    assert.equal(reply.reference?.messageId, userMsg.id);
+    assertEquals(reply.reference?.messageId, userMsg.id);
     const history = server.messages(server.channelId);
-    assert.deepEqual(history.map((m) => m.content), [
+    assertEquals(history.map((m) => m.content), [
       "question?",
       "plain answer",
       "threaded answer",
     ]);
-    assert.equal(history[1].id, sent.id);
+    assertEquals(history[1].id, sent.id);
 
     await fetched.react("👀");
     await sent.react("👍");
-    assert.equal(server.messages(server.channelId)[1].reactions?.[0].emoji.name, "👍");
+    assertEquals(server.messages(server.channelId)[1].reactions?.[0].emoji.name, "👍");
     await server.addReaction({
       channelId: server.channelId,
       messageId: sent.id,
@@ -76,7 +76,7 @@ Deno.test("discord.js: sends a message and a reply, reacts, answers a button cli
       userId: server.users.stranger.id,
       emoji: "🎉",
     });
-    assert.equal(await reacted, `🎉:${server.users.stranger.id}`);
+    assertEquals(await reacted, `🎉:${server.users.stranger.id}`);
 
     const prompt = await channel.send({
       content: "Allow?",
@@ -97,22 +97,22 @@ Deno.test("discord.js: sends a message and a reply, reacts, answers a button cli
       customId: "allow",
       userId: server.ownerId,
     });
-    assert.equal(await click.answered, true);
+    assertEquals(await click.answered, true);
     const updated = server.messages(server.channelId).find((m) => m.id === prompt.id)!;
-    assert.equal(updated.content, "Allowed by owner");
+    assertEquals(updated.content, "Allowed by owner");
 
     const first = await hook.send({ content: "session started", threadName: "session-1" });
     const threadId = first.channel_id;
-    assert.equal(server.state().threads.find((t) => t.id === threadId)?.name, "session-1");
+    assertEquals(server.state().threads.find((t) => t.id === threadId)?.name, "session-1");
     const second = await hook.send({ content: "turn finished", threadId });
-    assert.equal(second.channel_id, threadId);
-    assert.deepEqual(server.messages(threadId).map((m) => m.content), [
+    assertEquals(second.channel_id, threadId);
+    assertEquals(server.messages(threadId).map((m) => m.content), [
       "session started",
       "turn finished",
     ]);
     const execs = server.state().webhookExecutions;
-    assert.equal(execs[1].query.thread_id, threadId);
-    assert.equal(execs[1].query.wait, "true");
+    assertEquals(execs[1].query.thread_id, threadId);
+    assertEquals(execs[1].query.wait, "true");
   } finally {
     hook.destroy();
     await dj.stop();

@@ -2,7 +2,7 @@
 // close, a dropped TCP connection and missed heartbeat ACKs. After a resumable
 // fault every MESSAGE_CREATE arrives exactly once, including those dispatched
 // while the client was away (replayed from the session buffer).
-import assert from "node:assert/strict";
+import { assert, assertEquals } from "../_assert.ts";
 import { type DiscordServer, type Fault, startDiscordServer } from "../../testing/mod.ts";
 import { startDiscordeno, startDiscordJs, waitFor } from "./_clients.ts";
 
@@ -42,7 +42,7 @@ for (const kind of ["discordeno", "discord.js"] as const) {
         const before = await post("before");
         await waitFor("the first message", () => received(before.id) === 1);
         const touched = server.fault(f.fault);
-        assert.equal(touched, 1);
+        assertEquals(touched, 1);
         const expected = [before.id];
         if (f.resumable) {
           // dispatched while the client is (about to be) away: must be replayed on RESUME
@@ -64,19 +64,21 @@ for (const kind of ["discordeno", "discord.js"] as const) {
         }
         expected.push((await post("after")).id);
         await waitFor("every message", () => expected.every((id) => received(id) >= 1), 8000);
-        for (const id of expected) assert.equal(received(id), 1, `message ${id} delivered once`);
+        for (const id of expected) {
+          assertEquals(received(id), 1, `message ${id} delivered once`);
+        }
         const sessions = server.state().gatewaySessions;
         if (f.resumable) {
-          assert.equal(sessions.length, 1, "the client resumed instead of identifying again");
+          assertEquals(sessions.length, 1, "the client resumed instead of identifying again");
           const conns = server.state().gatewayConnections;
           if (f.fault.kind !== "invalidSession" || kind === "discordeno") {
-            assert.ok(conns.length >= 2, "a new connection was opened");
-            assert.ok(conns.at(-1)!.path.startsWith("/resume"), "it went to resume_gateway_url");
-            assert.ok(conns.at(-1)!.resumed);
+            assert(conns.length >= 2, "a new connection was opened");
+            assert(conns.at(-1)!.path.startsWith("/resume"), "it went to resume_gateway_url");
+            assert(conns.at(-1)!.resumed);
           }
         } else {
-          assert.equal(sessions.length, 2);
-          assert.ok(sessions[0].invalidated);
+          assertEquals(sessions.length, 2);
+          assert(sessions[0].invalidated);
         }
       } finally {
         await client.stop();
@@ -90,7 +92,7 @@ for (const kind of ["discordeno", "discord.js"] as const) {
     await using server = await startDiscordServer({ port: 0, rateLimits: false });
     const client = await start(kind, server);
     try {
-      assert.equal(server.fault({ kind: "expireSessions" }), 1);
+      assertEquals(server.fault({ kind: "expireSessions" }), 1);
       server.fault({ kind: "drop" });
       await waitFor(
         "a second session",
@@ -100,8 +102,8 @@ for (const kind of ["discordeno", "discord.js"] as const) {
         12_000,
       );
       const refused = server.state().gatewayConnections.find((c) => c.path.startsWith("/resume"));
-      assert.ok(refused, "the client tried to resume first");
-      assert.equal(refused.resumed, false, "the RESUME was refused");
+      assert(refused, "the client tried to resume first");
+      assertEquals(refused.resumed, false, "the RESUME was refused");
       const after = await server.postAsUser({
         channelId: server.channelId,
         userId: server.ownerId,

@@ -1,6 +1,6 @@
 // Rate limits: webhook bursts get Discord-shaped 429s; discord.js's REST queue
 // (the reference implementation) honours the headers; injected 429/500 faults.
-import assert from "node:assert/strict";
+import { assert, assertEquals, assertMatch } from "../_assert.ts";
 import { startDiscordServer } from "../../testing/mod.ts";
 
 Deno.test("rate limits: a burst over the webhook limit gets 429s with Discord's headers and body", async () => {
@@ -16,32 +16,32 @@ Deno.test("rate limits: a burst over the webhook limit gets 429s with Discord's 
     statuses.push(res.status);
     if (res.status === 429) limited ??= res;
     else {
-      assert.equal(res.headers.get("x-ratelimit-limit"), "5");
-      assert.equal(res.headers.get("x-ratelimit-remaining"), String(4 - i));
+      assertEquals(res.headers.get("x-ratelimit-limit"), "5");
+      assertEquals(res.headers.get("x-ratelimit-remaining"), String(4 - i));
       await res.body?.cancel();
     }
     if (res !== limited) await res.body?.cancel().catch(() => {});
   }
-  assert.deepEqual(statuses, [200, 200, 200, 200, 200, 429, 429]);
-  assert.ok(limited);
+  assertEquals(statuses, [200, 200, 200, 200, 200, 429, 429]);
+  assert(limited);
   const h = limited.headers;
   const body = await limited.json();
-  assert.equal(body.message, "You are being rate limited.");
-  assert.equal(body.global, false);
-  assert.ok(body.retry_after > 0 && body.retry_after <= 2, `retry_after ${body.retry_after}`);
-  assert.equal(h.get("retry-after"), String(Math.ceil(body.retry_after)));
-  assert.equal(h.get("x-ratelimit-scope"), "user");
-  assert.equal(h.get("x-ratelimit-remaining"), "0");
-  assert.ok(Number(h.get("x-ratelimit-reset-after")) <= 2);
-  assert.ok(Number(h.get("x-ratelimit-reset")) * 1000 > Date.now());
-  assert.match(h.get("x-ratelimit-bucket") ?? "", /^[0-9a-f]{16}$/);
+  assertEquals(body.message, "You are being rate limited.");
+  assertEquals(body.global, false);
+  assert(body.retry_after > 0 && body.retry_after <= 2, `retry_after ${body.retry_after}`);
+  assertEquals(h.get("retry-after"), String(Math.ceil(body.retry_after)));
+  assertEquals(h.get("x-ratelimit-scope"), "user");
+  assertEquals(h.get("x-ratelimit-remaining"), "0");
+  assert(Number(h.get("x-ratelimit-reset-after")) <= 2);
+  assert(Number(h.get("x-ratelimit-reset")) * 1000 > Date.now());
+  assertMatch(h.get("x-ratelimit-bucket") ?? "", /^[0-9a-f]{16}$/);
   // a different webhook has its own bucket
   const other = await fetch(server.webhookUrl, {
     method: "POST",
     headers: { "content-type": "application/json" },
     body: JSON.stringify({ content: "other", thread_name: "t" }),
   });
-  assert.equal(other.status, 204);
+  assertEquals(other.status, 204);
   // after retry_after the webhook works again
   await new Promise((r) => setTimeout(r, body.retry_after * 1000 + 30));
   const again = await fetch(server.textWebhookUrl, {
@@ -49,8 +49,8 @@ Deno.test("rate limits: a burst over the webhook limit gets 429s with Discord's 
     headers: { "content-type": "application/json" },
     body: JSON.stringify({ content: "after" }),
   });
-  assert.equal(again.status, 204);
-  assert.equal(server.messages(server.channelId).length, 6);
+  assertEquals(again.status, 204);
+  assertEquals(server.messages(server.channelId).length, 6);
 });
 
 Deno.test("rate limits: the global limit answers global 429s; limits are configurable", async () => {
@@ -66,17 +66,17 @@ Deno.test("rate limits: the global limit answers global 429s; limits are configu
     statuses.push(last.status);
     if (i < 3) await last.body?.cancel();
   }
-  assert.deepEqual(statuses, [200, 200, 200, 429]);
-  assert.equal(last!.headers.get("x-ratelimit-global"), "true");
-  assert.equal(last!.headers.get("x-ratelimit-scope"), "global");
-  assert.equal((await last!.json()).global, true);
+  assertEquals(statuses, [200, 200, 200, 429]);
+  assertEquals(last!.headers.get("x-ratelimit-global"), "true");
+  assertEquals(last!.headers.get("x-ratelimit-scope"), "global");
+  assertEquals((await last!.json()).global, true);
   // webhooks are not counted against the bot's global limit
   const hook = await fetch(server.textWebhookUrl, {
     method: "POST",
     headers: { "content-type": "application/json" },
     body: JSON.stringify({ content: "x" }),
   });
-  assert.equal(hook.status, 204);
+  assertEquals(hook.status, 204);
 });
 
 Deno.test("rate limits: discord.js's REST queue honours the headers (no 429 reaches it) and retries injected 429/500", async () => {
@@ -95,9 +95,9 @@ Deno.test("rate limits: discord.js's REST queue honours the headers (no 429 reac
     const started = Date.now();
     await Promise.all([0, 1, 2, 3, 4].map((i) => hook.send({ content: `q${i}` })));
     const took = Date.now() - started;
-    assert.ok(took >= 1000, `5 posts at 2 per 600 ms need two waits, took ${took} ms`);
-    assert.equal(server.messages(server.channelId).length, 5);
-    assert.ok(
+    assert(took >= 1000, `5 posts at 2 per 600 ms need two waits, took ${took} ms`);
+    assertEquals(server.messages(server.channelId).length, 5);
+    assert(
       server.state().requests.every((r) => r.status !== 429),
       "discord.js waited instead of hitting 429",
     );
@@ -109,9 +109,9 @@ Deno.test("rate limits: discord.js's REST queue honours the headers (no 429 reac
     }) as {
       content: string;
     };
-    assert.equal(msg.content, "through faults");
+    assertEquals(msg.content, "through faults");
     const tail = server.state().requests.slice(-3).map((r) => r.status);
-    assert.deepEqual(tail, [429, 500, 200]);
+    assertEquals(tail, [429, 500, 200]);
   } finally {
     hook.destroy();
   }

@@ -1,6 +1,6 @@
 // The sandbox page in a real headless browser (Debian chromium via playwright-core),
 // and the sandbox starting the bridge with the right environment.
-import assert from "node:assert/strict";
+import { assert, assertEquals, assertMatch } from "../_assert.ts";
 import { startSandbox } from "../../testing/sandbox.ts";
 import { waitFor } from "./_clients.ts";
 
@@ -15,7 +15,7 @@ Deno.test("sandbox: starts the bridge module with DISCORD_* env pointing at the 
     bridgePath: new URL("../testdata/sandbox_bridge_probe.ts", import.meta.url).pathname,
     log: (l) => lines.push(l),
   });
-  assert.ok(sandbox.bridge, "bridge started");
+  assert(sandbox.bridge, "bridge started");
   const env = await waitFor("the probe's env file", () => {
     try {
       return JSON.parse(Deno.readTextFileSync(`${home}/probe-env.json`));
@@ -23,14 +23,14 @@ Deno.test("sandbox: starts the bridge module with DISCORD_* env pointing at the 
       return undefined;
     }
   }, 15_000);
-  assert.equal(env.DISCORD_API_URL, sandbox.server.apiUrl);
-  assert.equal(env.DISCORD_BOT_TOKEN, sandbox.server.token);
-  assert.equal(env.DISCORD_CHANNEL_ID, sandbox.server.channelId);
-  assert.equal(env.DISCORD_WEBHOOK_URL, sandbox.server.webhookUrl);
-  assert.equal(env.DISCORD_ALLOWED_USERS, sandbox.server.ownerId);
-  assert.equal(env.CLAUDE_DISCORD_HOME, home);
+  assertEquals(env.DISCORD_API_URL, sandbox.server.apiUrl);
+  assertEquals(env.DISCORD_BOT_TOKEN, sandbox.server.token);
+  assertEquals(env.DISCORD_CHANNEL_ID, sandbox.server.channelId);
+  assertEquals(env.DISCORD_WEBHOOK_URL, sandbox.server.webhookUrl);
+  assertEquals(env.DISCORD_ALLOWED_USERS, sandbox.server.ownerId);
+  assertEquals(env.CLAUDE_DISCORD_HOME, home);
   await sandbox.close();
-  assert.ok(lines.includes("probe started"));
+  assert(lines.includes("probe started"));
   await Deno.remove(home, { recursive: true });
 });
 
@@ -79,8 +79,8 @@ Deno.test({
         "the typed message in the state",
         () => server.state().messages.find((m) => m.content === "hello from the browser"),
       );
-      assert.equal(typed.author.id, server.ownerId);
-      assert.equal(typed.channel_id, server.channelId);
+      assertEquals(typed.author.id, server.ownerId);
+      assertEquals(typed.channel_id, server.channelId);
       await page.waitForSelector(`.msg[data-id="${typed.id}"]`);
 
       const hooked = await (await fetch(`${server.textWebhookUrl}?wait=true`, {
@@ -89,7 +89,7 @@ Deno.test({
         body: JSON.stringify({ content: "webhook says hi", username: "Status" }),
       })).json();
       const row = await page.waitForSelector(`.msg[data-id="${hooked.id}"]`);
-      assert.match(await row.innerText(), /WEBHOOK\s*Status\s*webhook says hi/);
+      assertMatch(await row.innerText(), /WEBHOOK\s*Status\s*webhook says hi/);
 
       const clicks: string[] = [];
       server.onEvent((t, d) => {

@@ -1,5 +1,5 @@
 // The CLI, the HTTP control API, the MESSAGE_CONTENT intent rules, and lifecycle.
-import assert from "node:assert/strict";
+import { assert, assertEquals, assertMatch, assertRejects } from "../_assert.ts";
 import { startDiscordServer } from "../../testing/mod.ts";
 import { main } from "../../testing/server.ts";
 import { DISCORDENO_INTENTS, startDiscordeno, startDiscordJs, waitFor } from "./_clients.ts";
@@ -32,9 +32,9 @@ Deno.test("CLI: prints one JSON line with the API base, token and ids; the contr
     for (
       const k of ["apiUrl", "token", "guildId", "channelId", "forumId", "webhookUrl", "ownerId"]
     ) {
-      assert.ok(info[k], `${k} printed`);
+      assert(info[k], `${k} printed`);
     }
-    assert.match(info.apiUrl, /^http:\/\/127\.0\.0\.1:\d+\/api$/);
+    assertMatch(info.apiUrl, /^http:\/\/127\.0\.0\.1:\d+\/api$/);
     const control = info.controlUrl as string;
     const posted = await (await fetch(`${control}/messages`, {
       method: "POST",
@@ -44,33 +44,33 @@ Deno.test("CLI: prints one JSON line with the API base, token and ids; the contr
         content: "over http",
       }),
     })).json();
-    assert.equal(posted.content, "over http");
+    assertEquals(posted.content, "over http");
     const history = await (await fetch(`${info.apiUrl}/v10/channels/${info.channelId}/messages`, {
       headers: { authorization: `Bot ${info.token}` },
     })).json();
-    assert.equal(history[0].id, posted.id);
+    assertEquals(history[0].id, posted.id);
     const user = await (await fetch(`${control}/users`, {
       method: "POST",
       body: JSON.stringify({ username: "carol" }),
     }))
       .json();
-    assert.equal(user.username, "carol");
+    assertEquals(user.username, "carol");
     const fault = await fetch(`${control}/fault`, {
       method: "POST",
       body: JSON.stringify({ kind: "bogus" }),
     });
-    assert.equal(fault.status, 400);
+    assertEquals(fault.status, 400);
     await fault.body?.cancel();
     const state = await (await fetch(`${control}/state`)).json();
-    assert.equal(state.messages.length, 1);
-    assert.equal((await fetch(`${control}/reset`, { method: "POST" })).status, 204);
-    assert.equal((await (await fetch(`${control}/state`)).json()).messages.length, 0);
+    assertEquals(state.messages.length, 1);
+    assertEquals((await fetch(`${control}/reset`, { method: "POST" })).status, 204);
+    assertEquals((await (await fetch(`${control}/state`)).json()).messages.length, 0);
   } finally {
     await reader.cancel();
     child.kill("SIGTERM");
     const status = await child.status;
     await child.stderr.cancel();
-    assert.equal(status.code, 0);
+    assertEquals(status.code, 0);
   }
 });
 
@@ -78,8 +78,8 @@ Deno.test("CLI: main() rejects bad usage with exit code 2", async () => {
   const err = console.error;
   console.error = () => {};
   try {
-    assert.equal(await main(["--port", "http"]), 2);
-    assert.equal(await main(["--bogus"]), 2);
+    assertEquals(await main(["--port", "http"]), 2);
+    assertEquals(await main(["--bogus"]), 2);
   } finally {
     console.error = err;
   }
@@ -105,11 +105,11 @@ Deno.test("intents: without MESSAGE_CONTENT the content is empty unless the bot 
       const a = m.find((d) => d.id === plain.id), b = m.find((d) => d.id === mention.id);
       return a && b ? [a, b] : undefined;
     });
-    assert.equal(got[0].content, "");
-    assert.equal(got[1].content, `<@${server.botId}> hello`);
+    assertEquals(got[0].content, "");
+    assertEquals(got[1].content, `<@${server.botId}> hello`);
     // REST reads still carry content: the app has the intent enabled
     const msg = await client.bot.helpers.getMessage(server.channelId, plain.id);
-    assert.equal(msg.content, "secret");
+    assertEquals(msg.content, "secret");
   } finally {
     await client.stop();
   }
@@ -121,7 +121,8 @@ Deno.test("intents: an app without the MESSAGE_CONTENT intent closes 4014 when a
     messageContentIntent: false,
     rateLimits: false,
   });
-  await assert.rejects(startDiscordJs(server), /disallowed intents/i);
+  // node:assert's rejects(p, regexp) matches the error's string form: the same here.
+  assertMatch(String(await assertRejects(() => startDiscordJs(server))), /disallowed intents/i);
   await waitFor("the close record", () => server.state().gatewayConnections[0]?.closeCode === 4014);
   const m = await server.postAsUser({
     channelId: server.channelId,
@@ -131,7 +132,7 @@ Deno.test("intents: an app without the MESSAGE_CONTENT intent closes 4014 when a
   const res = await fetch(`${server.apiUrl}/v10/channels/${server.channelId}/messages/${m.id}`, {
     headers: { authorization: `Bot ${server.token}` },
   });
-  assert.equal((await res.json()).content, "");
+  assertEquals((await res.json()).content, "");
 });
 
 Deno.test("server: a message posted with no bot connected goes to history; close() is idempotent; abort stops it", async () => {
@@ -142,12 +143,12 @@ Deno.test("server: a message posted with no bot connected goes to history; close
     userId: server.ownerId,
     content: "offline",
   });
-  assert.equal(server.messages(server.channelId)[0].id, m.id);
-  assert.equal(server.state().gatewaySessions.length, 0);
+  assertEquals(server.messages(server.channelId)[0].id, m.id);
+  assertEquals(server.state().gatewaySessions.length, 0);
   ac.abort();
   await server.close();
   await server.close();
-  await assert.rejects(fetch(`${server.apiUrl}/v10/gateway`));
+  await assertRejects(() => fetch(`${server.apiUrl}/v10/gateway`));
 });
 
 Deno.test("faults: added latency on REST; reset() clears history and faults while a connected bot keeps working", async () => {
@@ -157,20 +158,20 @@ Deno.test("faults: added latency on REST; reset() clears history and faults whil
     server.fault({ kind: "latency", ms: 250 });
     const t0 = Date.now();
     await client.bot.helpers.sendMessage(server.channelId, { content: "slow" });
-    assert.ok(Date.now() - t0 >= 240, "the answer was delayed");
+    assert(Date.now() - t0 >= 240, "the answer was delayed");
     server.fault({ kind: "http", status: 500, count: 5, route: "/webhooks/" });
     server.reset();
-    assert.equal(server.messages(server.channelId).length, 0);
-    assert.equal(server.state().requests.length, 0);
+    assertEquals(server.messages(server.channelId).length, 0);
+    assertEquals(server.state().requests.length, 0);
     const t1 = Date.now();
     await client.bot.helpers.sendMessage(server.channelId, { content: "fast" });
-    assert.ok(Date.now() - t1 < 200, "latency cleared");
+    assert(Date.now() - t1 < 200, "latency cleared");
     const hook = await fetch(server.textWebhookUrl, {
       method: "POST",
       headers: { "content-type": "application/json" },
       body: JSON.stringify({ content: "x" }),
     });
-    assert.equal(hook.status, 204, "http faults cleared");
+    assertEquals(hook.status, 204, "http faults cleared");
     const m = await server.postAsUser({
       channelId: server.channelId,
       userId: server.ownerId,

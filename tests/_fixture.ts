@@ -1,0 +1,39 @@
+// The one temp-directory fixture of the tests: `await using dir = await tempDir("posts-")`
+// makes a fresh directory and removes it, with everything in it, when the scope ends (the
+// test passed, failed or threw). Temp directories made by the code under test are its own.
+
+/** A fresh temp directory, removed recursively on dispose. */
+export interface TempDir extends AsyncDisposable {
+  /** The directory: absolute, symlinks resolved (what `Deno.realPath` and child processes see). */
+  readonly path: string;
+}
+
+/** Attempts to remove a directory a late writer (a process still exiting) refills meanwhile. */
+const REMOVE_ATTEMPTS = 5;
+const REMOVE_PAUSE_MS = 100;
+
+/**
+ * Makes a temp directory named `<prefix><random>` (mode 0700) under the system temp directory.
+ *
+ * Disposing it removes it recursively; a directory already gone is fine, any other failure
+ * (after a few attempts, for a process that is still writing into it) throws, so a test that
+ * leaves something undeletable behind fails instead of leaking it.
+ */
+export async function tempDir(prefix = "cd-test-"): Promise<TempDir> {
+  const path = await Deno.realPath(await Deno.makeTempDir({ prefix }));
+  return {
+    path,
+    async [Symbol.asyncDispose]() {
+      for (let attempt = 1;; attempt++) {
+        try {
+          await Deno.remove(path, { recursive: true });
+          return;
+        } catch (err) {
+          if (err instanceof Deno.errors.NotFound) return;
+          if (attempt === REMOVE_ATTEMPTS) throw err;
+          await new Promise((r) => setTimeout(r, REMOVE_PAUSE_MS));
+        }
+      }
+    },
+  };
+}
