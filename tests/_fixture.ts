@@ -1,6 +1,11 @@
-// The one temp-directory fixture of the tests: `await using dir = await tempDir("posts-")`
-// makes a fresh directory and removes it, with everything in it, when the scope ends (the
-// test passed, failed or threw). Temp directories made by the code under test are its own.
+// Fixtures shared by every test: the checkout's path, and the one temp-directory fixture:
+// `await using dir = await tempDir("posts-")` makes a fresh directory and removes it, with
+// everything in it, when the scope ends (the test passed, failed or threw). Temp directories
+// made by the code under test are its own.
+import { fileURLToPath } from "node:url";
+
+/** The checkout (absolute, no trailing slash). */
+export const ROOT: string = fileURLToPath(new URL("..", import.meta.url)).replace(/\/+$/, "");
 
 /** A fresh temp directory, removed recursively on dispose. */
 export interface TempDir extends AsyncDisposable {

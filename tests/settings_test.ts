@@ -1,5 +1,6 @@
 // settings.ts and setup.ts: the Claude Code settings fragment, its permissions, and merging.
-import { ENV_VARS, writeConfigFile } from "../config.ts";
+// setup.ts --print and --write as a process: settings_process_test.ts.
+import { ENV_VARS } from "../config.ts";
 import {
   buildSettings,
   mcpConfig,
@@ -10,7 +11,7 @@ import {
 } from "../settings.ts";
 import { mergeIntoFile } from "../setup.ts";
 import { assert, assertEquals, assertMatch } from "./_assert.ts";
-import { ROOT, tempHome } from "./hooks/_helpers.ts";
+import { tempDir } from "./_fixture.ts";
 
 const OPTS = {
   home: "/h/state",
@@ -185,53 +186,9 @@ Deno.test("mergeSettings: keeps everything else, replaces an older install, is i
   assertEquals(existing.hooks.PostToolUse[0].hooks.length, 2, "input not modified");
 });
 
-Deno.test("setup.ts: --print prints the fragment for this checkout; --write merges and keeps a backup", async () => {
-  await using h = await tempHome();
-  writeConfigFile(h.home, { wakeTimeoutSeconds: 120 });
-  const run = (args: string[]) =>
-    new Deno.Command(Deno.execPath(), {
-      args: ["run", "--allow-read", "--allow-write", "--allow-env", `${ROOT}/setup.ts`, ...args],
-      env: { CLAUDE_DISCORD_HOME: h.home },
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-  const printed = await run(["--print"]);
-  assertEquals(printed.code, 0, new TextDecoder().decode(printed.stderr));
-  const fragment = JSON.parse(new TextDecoder().decode(printed.stdout));
-  assertEquals(
-    fragment,
-    JSON.parse(JSON.stringify(buildSettings({
-      home: h.home,
-      root: ROOT,
-      denoPath: Deno.execPath(),
-      wakeTimeoutSeconds: 120,
-    }))),
-  );
-  const file = `${h.home}/project/.claude/settings.json`;
-  Deno.mkdirSync(`${h.home}/project/.claude`, { recursive: true });
-  Deno.writeTextFileSync(file, JSON.stringify({ model: "sonnet" }));
-  assertEquals(
-    (await run(["--write", file, "--write-mcp", `${h.home}/project/.mcp.json`])).code,
-    0,
-  );
-  const merged = JSON.parse(Deno.readTextFileSync(file));
-  assertEquals(merged.model, "sonnet");
-  assertEquals(Object.keys(merged.hooks).length, 10);
-  assertEquals(JSON.parse(Deno.readTextFileSync(`${file}.bak`)), { model: "sonnet" });
-  const mcp = JSON.parse(Deno.readTextFileSync(`${h.home}/project/.mcp.json`));
-  assertEquals(mcp.mcpServers.discord.args.at(-1), `${ROOT}/mcp.ts`);
-  // A broken file is refused and left as it is.
-  Deno.writeTextFileSync(file, "{ not json");
-  const broken = await run(["--write", file]);
-  assertEquals(broken.code, 2);
-  assertMatch(new TextDecoder().decode(broken.stderr), /is not valid JSON/);
-  assertEquals(Deno.readTextFileSync(file), "{ not json");
-  assertEquals((await run([])).code, 2);
-});
-
 Deno.test("mergeIntoFile: creates a missing file", async () => {
-  await using h = await tempHome();
-  const path = `${h.home}/new/settings.json`;
+  await using h = await tempDir("cd-settings-");
+  const path = `${h.path}/new/settings.json`;
   mergeIntoFile(path, { enabledMcpjsonServers: ["discord"] });
   assertEquals(JSON.parse(Deno.readTextFileSync(path)), { enabledMcpjsonServers: ["discord"] });
 });

@@ -5,12 +5,12 @@ import { type ConfigFile, writeConfigFile } from "../../config.ts";
 import type { InboxEvent } from "../../inbox.ts";
 import { buildSettings, type SettingsFragment, type SettingsOptions } from "../../settings.ts";
 import type { DiscordServer } from "../../testing/mod.ts";
+import { ROOT, tempDir } from "../_fixture.ts";
 
-/** The checkout (absolute). */
-export const ROOT: string = decodeURIComponent(new URL("../..", import.meta.url).pathname).replace(
-  /\/+$/,
-  "",
-);
+export { ROOT };
+
+/** The session id the hook stdin fixtures are used with (`fixture(name, SID)`). */
+export const SID = "dae42081-9441-4c30-8e6b-1aa244137845";
 
 /** A temp state directory, removed on dispose. */
 export interface TempHome extends AsyncDisposable {
@@ -18,15 +18,10 @@ export interface TempHome extends AsyncDisposable {
   home: string;
 }
 
-/** Creates a temp state directory (0700). */
+/** Creates a temp state directory (0700): {@linkcode tempDir} under the name `home`. */
 export async function tempHome(): Promise<TempHome> {
-  const home = await Deno.realPath(await Deno.makeTempDir({ prefix: "cd-hooks-" }));
-  return {
-    home,
-    async [Symbol.asyncDispose]() {
-      await Deno.remove(home, { recursive: true }).catch(() => {});
-    },
-  };
+  const dir = await tempDir("cd-hooks-");
+  return { home: dir.path, [Symbol.asyncDispose]: () => dir[Symbol.asyncDispose]() };
 }
 
 /** A real hook stdin captured from Claude Code 2.1.330, with the session id replaced. */

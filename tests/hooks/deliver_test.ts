@@ -1,71 +1,17 @@
-// hooks/deliver.ts: the delivery role as its own entry point, run with the exact settings
-// command (fast.sh in front, least permissions, --no-config), and its module graph.
+// hooks/deliver.ts in this process: what it ignores, and the session and event from its
+// command line. Run as the settings command, and the bundle: deliver_process_test.ts.
 import { Inbox } from "../../inbox.ts";
 import { main } from "../../hooks/deliver.ts";
-import { buildDeliverBundle, BUNDLE_PATH } from "../../hooks/_bundle.ts";
 import { assert, assertEquals } from "../_assert.ts";
-import {
-  additionalContext,
-  commandOf,
-  fixture,
-  frameIds,
-  hookLog,
-  message,
-  ROOT,
-  runHookCommand,
-  settingsFor,
-  tempHome,
-} from "./_helpers.ts";
-
-const SID = "dae42081-9441-4c30-8e6b-1aa244137845";
-const BUNDLE = `${ROOT}/${BUNDLE_PATH}`;
-
-Deno.test("deliver.bundle.js is hooks/deliver.ts bundled (the settings run the bundle)", async () => {
-  const fresh = await buildDeliverBundle();
-  let committed = "";
-  try {
-    committed = Deno.readTextFileSync(BUNDLE);
-  } catch {
-    // missing: reported below
-  }
-  assert(
-    committed === fresh,
-    "hooks/deliver.bundle.js is stale: run deno task bundle",
-  );
-});
-
-Deno.test("deliver.ts: the settings' PostToolUse command delivers pending messages once", async () => {
-  await using h = await tempHome();
-  const settings = settingsFor(h.home);
-  const command = commandOf(settings, "PostToolUse", "deliver");
-  assert(
-    command.includes("/hooks/deliver.bundle.js ") && command.includes(" --no-config "),
-    command,
-  );
-  const inbox = new Inbox(h.home);
-  const sent = [message("please run the tests"), message("and the linter")];
-  await inbox.append(SID, sent);
-  const input = fixture("PostToolUse", SID);
-  const first = await runHookCommand(command, input);
-  assertEquals(first.code, 0, first.stderr);
-  assertEquals(frameIds(additionalContext(first.stdout)), sent.map((e) => e.id));
-  assertEquals(JSON.parse(first.stdout).hookSpecificOutput.hookEventName, "PostToolUse");
-  // Committed: the next call finds nothing (fast.sh does not even start Deno).
-  assertEquals((await runHookCommand(command, input)).stdout, "");
-  assertEquals(await inbox.pending(SID), 0);
-  // UserPromptSubmit goes through the same entry point.
-  const prompt = commandOf(settings, "UserPromptSubmit", "deliver");
-  await inbox.append(SID, [message("one more")]);
-  const r = await runHookCommand(prompt, fixture("UserPromptSubmit", SID));
-  assertEquals(JSON.parse(r.stdout).hookSpecificOutput.hookEventName, "UserPromptSubmit");
-});
+import { tempDir } from "../_fixture.ts";
+import { additionalContext, frameIds, hookLog, message, SID } from "./_helpers.ts";
 
 Deno.test("deliver.ts: other events and roles are ignored with a log line, garbage too", async () => {
-  await using h = await tempHome();
-  await new Inbox(h.home).append(SID, [message("waiting")]);
+  await using h = await tempDir("cd-hooks-");
+  await new Inbox(h.path).append(SID, [message("waiting")]);
   const out: string[] = [];
   const run = (input: string, args: string[] = []) =>
-    main(["--home", h.home, ...args], {
+    main(["--home", h.path, ...args], {
       stdin: ReadableStream.from([new TextEncoder().encode(input)]),
       out: (t) => out.push(t),
       err: () => {},
@@ -79,43 +25,15 @@ Deno.test("deliver.ts: other events and roles are ignored with a log line, garba
   );
   assertEquals(await run("not json"), 0);
   assertEquals(out, []);
-  assert(hookLog(h.home).includes('no role "status"'));
-  assertEquals(await new Inbox(h.home).pending(SID), 1, "nothing was taken");
+  assert(hookLog(h.path).includes('no role "status"'));
+  assertEquals(await new Inbox(h.path).pending(SID), 1, "nothing was taken");
   assertEquals(await run(JSON.stringify({ session_id: SID, hook_event_name: "PostToolUse" })), 0);
   assertEquals(out.length, 1);
 });
 
-Deno.test("deliver.ts: its module graph holds none of the other roles' modules", async () => {
-  const info = await new Deno.Command(Deno.execPath(), {
-    args: ["info", "--json", "--no-config", `${ROOT}/hooks/deliver.ts`],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  assert(info.success, new TextDecoder().decode(info.stderr));
-  const graph = JSON.parse(new TextDecoder().decode(info.stdout)) as {
-    modules: { specifier: string }[];
-  };
-  const files = graph.modules.map((m) => m.specifier.slice(`file://${ROOT}/`.length));
-  assert(files.includes("hooks/_deliver.ts") && files.includes("inbox.ts"), files.join(" "));
-  for (
-    const heavy of [
-      "hooks/hook.ts",
-      "hooks/_register.ts",
-      "hooks/_stop.ts",
-      "hooks/_notice.ts",
-      "hooks/_permission.ts",
-      "sessions.ts",
-      "notify.ts",
-      "daemon.ts",
-    ]
-  ) {
-    assert(!files.includes(heavy), `${heavy} is in deliver.ts's graph: ${files.join(" ")}`);
-  }
-});
-
 Deno.test("deliver.ts: with --session and --event it delivers without reading stdin", async () => {
-  await using h = await tempHome();
-  const inbox = new Inbox(h.home);
+  await using h = await tempDir("cd-hooks-");
+  const inbox = new Inbox(h.path);
   const sent = message("from the environment");
   await inbox.append(SID, [sent]);
   const out: string[] = [];
@@ -125,32 +43,14 @@ Deno.test("deliver.ts: with --session and --event it delivers without reading st
       return Promise.reject(new Error("stdin was read"));
     },
   };
-  const args = ["--home", h.home, "--session", SID, "--event", "UserPromptSubmit"];
+  const args = ["--home", h.path, "--session", SID, "--event", "UserPromptSubmit"];
   assertEquals(await main(args, { stdin, out: (t) => out.push(t), err: () => {} }), 0);
   assertEquals(frameIds(additionalContext(out[0])), [sent.id]);
   assertEquals(JSON.parse(out[0]).hookSpecificOutput.hookEventName, "UserPromptSubmit");
   // A bad session id from the command line is refused like one from stdin.
   await inbox.append(SID, [message("still here")]);
-  const bad = ["--home", h.home, "--session", "../x", "--event", "PostToolUse"];
+  const bad = ["--home", h.path, "--session", "../x", "--event", "PostToolUse"];
   assertEquals(await main(bad, { stdin, out: (t) => out.push(t), err: () => {} }), 0);
   assertEquals(out.length, 1);
   assertEquals(await inbox.pending(SID), 1);
-});
-
-Deno.test("deliver.ts: the settings command with CLAUDE_CODE_SESSION_ID leaves stdin unread", async () => {
-  await using h = await tempHome();
-  const command = commandOf(settingsFor(h.home), "PostToolUse", "deliver");
-  assert(command.includes(" --event=PostToolUse"), command);
-  const inbox = new Inbox(h.home);
-  const sent = message("no stdin needed");
-  await inbox.append(SID, [sent]);
-  // Not JSON at all: read, it would be ignored (and nothing delivered).
-  const r = await runHookCommand(command, "not json", { CLAUDE_CODE_SESSION_ID: SID });
-  assertEquals(r.code, 0, r.stderr);
-  assertEquals(frameIds(additionalContext(r.stdout)), [sent.id]);
-  // Without the variable, fast.sh takes the id from stdin and Deno reads stdin as before.
-  await inbox.append(SID, [message("with stdin")]);
-  assertEquals((await runHookCommand(command, "not json")).stdout, "");
-  const r2 = await runHookCommand(command, fixture("PostToolUse", SID));
-  assertEquals(frameIds(additionalContext(r2.stdout)).length, 1);
 });

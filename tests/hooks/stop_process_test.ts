@@ -7,6 +7,7 @@ import { PostIndex } from "../../posts.ts";
 import { SessionRegistry } from "../../sessions.ts";
 import { startDiscordServer } from "../../testing/mod.ts";
 import { assert, assertEquals, assertMatch, waitFor } from "../_assert.ts";
+import { tempDir } from "../_fixture.ts";
 import {
   commandOf,
   configure,
@@ -16,10 +17,9 @@ import {
   message,
   runHookCommand,
   settingsFor,
-  tempHome,
+  SID,
 } from "./_helpers.ts";
 
-const SID = "dae42081-9441-4c30-8e6b-1aa244137845";
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Starts a hook command in the background; resolves when it ends. */
@@ -36,14 +36,14 @@ const waiting = (home: string) => () => {
 };
 
 Deno.test("wake: waits for a message, then exits 2 with it on stderr, naming the user, not an approval", async () => {
-  await using h = await tempHome();
-  const command = commandOf(configure(h.home, { wakeTimeoutSeconds: 30 }), "Stop", "wake");
+  await using h = await tempDir("cd-hooks-");
+  const command = commandOf(configure(h.path, { wakeTimeoutSeconds: 30 }), "Stop", "wake");
   const started = Date.now();
   const run = startHook(command, fixture("Stop", SID));
-  await waitFor("the wait to start", waiting(h.home), 10_000);
+  await waitFor("the wait to start", waiting(h.path), 10_000);
   await sleep(300);
   const e = message("can you also update the changelog?");
-  await new Inbox(h.home).append(SID, [e]);
+  await new Inbox(h.path).append(SID, [e]);
   const r = await run;
   const took = Date.now() - started;
   assertEquals(r.code, 2, r.stderr);
@@ -54,40 +54,40 @@ Deno.test("wake: waits for a message, then exits 2 with it on stderr, naming the
   assertMatch(r.stderr, /not an approval/);
   assertMatch(r.stderr, /can you also update the changelog\?/);
   assert(took < 10_000, `woke after ${took} ms`);
-  assertEquals(await new Inbox(h.home).pending(SID), 0);
+  assertEquals(await new Inbox(h.path).pending(SID), 0);
   // stop_hook_active is set after a wake-up: the next Stop still waits (here: times out).
-  writeConfigFile(h.home, { wakeTimeoutSeconds: 1 });
+  writeConfigFile(h.path, { wakeTimeoutSeconds: 1 });
   const again = await runHookCommand(command, fixture("Stop.stop_hook_active", SID));
   assertEquals([again.code, again.stderr], [0, ""]);
-  assertMatch(hookLog(h.home), /no message before the wake timeout/);
+  assertMatch(hookLog(h.path), /no message before the wake timeout/);
 });
 
 Deno.test("wake: a message already pending wakes at once; nothing pending times out cleanly", async () => {
-  await using h = await tempHome();
-  const command = commandOf(configure(h.home, { wakeTimeoutSeconds: 1 }), "Stop", "wake");
+  await using h = await tempDir("cd-hooks-");
+  const command = commandOf(configure(h.path, { wakeTimeoutSeconds: 1 }), "Stop", "wake");
   const t0 = Date.now();
   const idle = await runHookCommand(command, fixture("Stop", SID));
   assertEquals([idle.code, idle.stdout, idle.stderr], [0, "", ""]);
   assert(Date.now() - t0 < 8000);
-  await new Inbox(h.home).append(SID, [message("hello?")]);
+  await new Inbox(h.path).append(SID, [message("hello?")]);
   const woke = await runHookCommand(command, fixture("Stop", SID));
   assertEquals(woke.code, 2);
   assertMatch(woke.stderr, /hello\?/);
 });
 
 Deno.test("wake: UserPromptSubmit cancels the wait, a newer Stop takes it over; nothing is consumed for them", async () => {
-  await using h = await tempHome();
-  const settings = configure(h.home, { wakeTimeoutSeconds: 60 });
+  await using h = await tempDir("cd-hooks-");
+  const settings = configure(h.path, { wakeTimeoutSeconds: 60 });
   const wake = commandOf(settings, "Stop", "wake");
   const env = { CLAUDE_CODE_SESSION_ID: SID };
 
   const first = startHook(wake, fixture("Stop", SID), env);
-  await waitFor("the first wait", waiting(h.home), 10_000);
-  const token1 = Deno.readTextFileSync(`${h.home}/hooks/wait/${SID}`);
+  await waitFor("the first wait", waiting(h.path), 10_000);
+  const token1 = Deno.readTextFileSync(`${h.path}/hooks/wait/${SID}`);
   const second = startHook(wake, fixture("Stop", SID), env);
   await waitFor(
     "the second wait",
-    () => Deno.readTextFileSync(`${h.home}/hooks/wait/${SID}`) !== token1,
+    () => Deno.readTextFileSync(`${h.path}/hooks/wait/${SID}`) !== token1,
     10_000,
   );
   const r1 = await first;
@@ -101,24 +101,24 @@ Deno.test("wake: UserPromptSubmit cancels the wait, a newer Stop takes it over; 
   assertEquals([prompt.code, prompt.stdout], [0, ""]);
   const r2 = await second;
   assertEquals([r2.code, r2.stderr], [0, ""]);
-  await new Inbox(h.home).append(SID, [message("for later")]);
-  assertEquals(await new Inbox(h.home).pending(SID), 1);
-  assertMatch(hookLog(h.home), /wait cancelled or taken over/);
+  await new Inbox(h.path).append(SID, [message("for later")]);
+  assertEquals(await new Inbox(h.path).pending(SID), 1);
+  assertMatch(hookLog(h.path), /wait cancelled or taken over/);
 });
 
 Deno.test("wake: when Claude Code dies the wait ends without consuming anything", async () => {
-  await using h = await tempHome();
-  const command = commandOf(configure(h.home, { wakeTimeoutSeconds: 60 }), "Stop", "wake");
-  const input = `${h.home}/stop.json`;
+  await using h = await tempDir("cd-hooks-");
+  const command = commandOf(configure(h.path, { wakeTimeoutSeconds: 60 }), "Stop", "wake");
+  const input = `${h.path}/stop.json`;
   Deno.writeTextFileSync(input, JSON.stringify(fixture("Stop", SID)));
   // A stand-in for Claude Code: a shell that runs the hook in the background, then is killed.
   const parent = new Deno.Command("/bin/sh", {
-    args: ["-c", `${command} < '${input}' & echo $! > '${h.home}/hook.pid'; wait`],
+    args: ["-c", `${command} < '${input}' & echo $! > '${h.path}/hook.pid'; wait`],
     stdout: "null",
     stderr: "null",
   }).spawn();
-  await waitFor("the wait", waiting(h.home), 10_000);
-  const hookPid = Number(Deno.readTextFileSync(`${h.home}/hook.pid`).trim());
+  await waitFor("the wait", waiting(h.path), 10_000);
+  const hookPid = Number(Deno.readTextFileSync(`${h.path}/hook.pid`).trim());
   parent.kill("SIGKILL");
   await parent.status;
   const alive = () => {
@@ -130,50 +130,50 @@ Deno.test("wake: when Claude Code dies the wait ends without consuming anything"
     }
   };
   await waitFor("the orphaned hook to end", () => !alive(), 10_000);
-  await new Inbox(h.home).append(SID, [message("nobody is listening")]);
+  await new Inbox(h.path).append(SID, [message("nobody is listening")]);
   await sleep(200);
-  assertEquals(await new Inbox(h.home).pending(SID), 1);
-  assertMatch(hookLog(h.home), /wait cancelled or taken over/);
+  assertEquals(await new Inbox(h.path).pending(SID), 1);
+  assertMatch(hookLog(h.path), /wait cancelled or taken over/);
 });
 
 Deno.test("wake: under claude -p (CLAUDE_CODE_ENTRYPOINT=sdk-cli) it does not wait, nothing is taken", async () => {
-  await using h = await tempHome();
-  const command = commandOf(configure(h.home, { wakeTimeoutSeconds: 60 }), "Stop", "wake");
-  await new Inbox(h.home).append(SID, [message("hi")]);
+  await using h = await tempDir("cd-hooks-");
+  const command = commandOf(configure(h.path, { wakeTimeoutSeconds: 60 }), "Stop", "wake");
+  await new Inbox(h.path).append(SID, [message("hi")]);
   const t0 = Date.now();
   const r = await runHookCommand(command, fixture("Stop", SID), {
     CLAUDE_CODE_ENTRYPOINT: "sdk-cli",
   });
   assertEquals([r.code, r.stderr], [0, ""]);
   assert(Date.now() - t0 < 10_000);
-  assertEquals(await new Inbox(h.home).pending(SID), 1);
-  assertMatch(hookLog(h.home), /claude -p session, no wake-up wait/);
+  assertEquals(await new Inbox(h.path).pending(SID), 1);
+  assertMatch(hookLog(h.path), /claude -p session, no wake-up wait/);
 });
 
 Deno.test("wake: off in the config, or past the runaway guard → exit 0 at once", async () => {
-  await using h = await tempHome();
-  const command = commandOf(settingsFor(h.home), "Stop", "wake");
-  await new Inbox(h.home).append(SID, [message("hi")]);
-  writeConfigFile(h.home, { wakeOnMessage: false });
+  await using h = await tempDir("cd-hooks-");
+  const command = commandOf(settingsFor(h.path), "Stop", "wake");
+  await new Inbox(h.path).append(SID, [message("hi")]);
+  writeConfigFile(h.path, { wakeOnMessage: false });
   const off = await runHookCommand(command, fixture("Stop", SID));
   assertEquals([off.code, off.stderr], [0, ""]);
-  writeConfigFile(h.home, { wakeOnMessage: true });
-  Deno.mkdirSync(`${h.home}/hooks/wait`, { recursive: true });
+  writeConfigFile(h.path, { wakeOnMessage: true });
+  Deno.mkdirSync(`${h.path}/hooks/wait`, { recursive: true });
   const now = Date.now();
   Deno.writeTextFileSync(
-    `${h.home}/hooks/wait/${SID}.wakes`,
+    `${h.path}/hooks/wait/${SID}.wakes`,
     JSON.stringify(Array.from({ length: 20 }, (_, i) => now - i * 1000)),
   );
   const guarded = await runHookCommand(command, fixture("Stop", SID));
   assertEquals([guarded.code, guarded.stderr], [0, ""]);
-  assertEquals(await new Inbox(h.home).pending(SID), 1);
-  assertMatch(hookLog(h.home), /wake-ups in 10 min; not waiting/);
+  assertEquals(await new Inbox(h.path).pending(SID), 1);
+  assertMatch(hookLog(h.path), /wake-ups in 10 min; not waiting/);
 });
 
 Deno.test("status, notices, SessionEnd: posted into the session's own thread, recorded for reply routing", async () => {
   await using server = await startDiscordServer({ port: 0 });
-  await using h = await tempHome();
-  const settings = configure(h.home, { mentionUserId: server.ownerId }, server);
+  await using h = await tempDir("cd-hooks-");
+  const settings = configure(h.path, { mentionUserId: server.ownerId }, server);
   const env = { CLAUDE_PID: String(Deno.pid) };
 
   const stop = await runHookCommand(
@@ -181,9 +181,9 @@ Deno.test("status, notices, SessionEnd: posted into the session's own thread, re
     fixture("Stop", SID),
     env,
   );
-  assertEquals([stop.code, stop.stdout], [0, ""], stop.stderr + hookLog(h.home));
-  const record = new SessionRegistry(h.home).get(SID);
-  assert(record?.threadId, `thread recorded: ${hookLog(h.home)}`);
+  assertEquals([stop.code, stop.stdout], [0, ""], stop.stderr + hookLog(h.path));
+  const record = new SessionRegistry(h.path).get(SID);
+  assert(record?.threadId, `thread recorded: ${hookLog(h.path)}`);
   const thread = server.state().threads.find((t) => t.id === record.threadId);
   assertEquals(thread?.parent_id, server.forumId);
   assertEquals(thread?.name, record.name);
@@ -191,7 +191,7 @@ Deno.test("status, notices, SessionEnd: posted into the session's own thread, re
   assert(posted.length >= 1);
   assertMatch(JSON.stringify(posted.at(-1)!.embeds), /Done\./);
   // Every post is recorded, so a Discord reply to it routes back to this session.
-  const index = new PostIndex(h.home);
+  const index = new PostIndex(h.path);
   for (const m of posted) assertEquals(index.ownerOf(m.id), SID);
 
   // StopFailure (rate limit) mentions the owner; a repeated Notification is posted once.
@@ -215,12 +215,12 @@ Deno.test("status, notices, SessionEnd: posted into the session's own thread, re
   assertMatch(JSON.stringify(executions[1].body), /Waiting for a permission answer/);
   assert(executions.every((e) => e.query.thread_id === record.threadId));
   // An idle notice while the wake-up wait listens says nothing new: not posted.
-  Deno.mkdirSync(`${h.home}/hooks/wait`, { recursive: true });
-  Deno.writeTextFileSync(`${h.home}/hooks/wait/${SID}`, "token");
+  Deno.mkdirSync(`${h.path}/hooks/wait`, { recursive: true });
+  Deno.writeTextFileSync(`${h.path}/hooks/wait/${SID}`, "token");
   const idle = { ...fixture("Notification", SID), notification_type: "idle_prompt" };
   await runHookCommand(commandOf(settings, "Notification", "notice"), idle, env);
   assertEquals(server.state().webhookExecutions.length, before + 2);
-  Deno.writeTextFileSync(`${h.home}/hooks/wait/${SID}`, "");
+  Deno.writeTextFileSync(`${h.path}/hooks/wait/${SID}`, "");
   await runHookCommand(commandOf(settings, "Notification", "notice"), idle, env);
   assertEquals(server.state().webhookExecutions.length, before + 3);
 
@@ -231,7 +231,7 @@ Deno.test("status, notices, SessionEnd: posted into the session's own thread, re
     env,
   );
   assertEquals(end.code, 0);
-  assert(new SessionRegistry(h.home).get(SID)?.ended, "unregistered");
+  assert(new SessionRegistry(h.path).get(SID)?.ended, "unregistered");
   assertMatch(JSON.stringify(server.messages(record.threadId).at(-1)!.embeds), /Session ended/);
-  assert(!/ error /.test(hookLog(h.home)), hookLog(h.home));
+  assert(!/ error /.test(hookLog(h.path)), hookLog(h.path));
 });

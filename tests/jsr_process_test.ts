@@ -4,7 +4,7 @@
 // "./dist/esm/*.d.ts"}` turns `server/index.js` into `server/index.js.d.ts`), while
 // `deno check` and `deno publish` resolve them fine.
 import { assert, assertEquals, assertMatch } from "./_assert.ts";
-import { ROOT } from "./hooks/_helpers.ts";
+import { ROOT } from "./_fixture.ts";
 
 const decoder = new TextDecoder();
 
