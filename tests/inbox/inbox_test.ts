@@ -1,25 +1,11 @@
+// inbox.ts in this process: append and claim, dedupe, torn and malformed lines, commits and
+// their repair, compaction, held events, concurrent claims, the wait's re-check, and caches
+// that follow what others do to the files. Other processes (a claimer killed mid-delivery, a
+// writer waking a wait): inbox_process_test.ts; kill -9 under load: stress_process_test.ts.
 import { HELD, Inbox, type InboxEvent } from "../../inbox.ts";
 import { assert, assertEquals, assertRejects } from "../_assert.ts";
-
-const CHILD = new URL("../testdata/inbox_child.ts", import.meta.url).pathname;
-
-function ev(id: string, extra: Partial<InboxEvent> = {}): InboxEvent {
-  return {
-    id,
-    kind: "message",
-    channelId: "1100000000000000002",
-    author: { id: "1100000000000000003", name: "ada" },
-    content: `text ${id}`,
-    timestamp: "2030-01-01T00:00:00.000Z",
-    attachments: [],
-    ...extra,
-  };
-}
-
-async function tempHome(): Promise<AsyncDisposable & { home: string }> {
-  const home = await Deno.makeTempDir({ prefix: "inbox_test_" });
-  return { home, [Symbol.asyncDispose]: () => Deno.remove(home, { recursive: true }) };
-}
+import { tempDir } from "../_fixture.ts";
+import { ev, ids } from "./_helpers.ts";
 
 /** File size, or -1 when absent. */
 function sizeOf(path: string): number {
@@ -28,10 +14,6 @@ function sizeOf(path: string): number {
   } catch {
     return -1;
   }
-}
-
-function ids(events: InboxEvent[]): string[] {
-  return events.map((e) => e.id);
 }
 
 function rejectedLines(inbox: Inbox): { reason: string; line: string; mailbox: string }[] {
@@ -43,15 +25,15 @@ function rejectedLines(inbox: Inbox): { reason: string; line: string; mailbox: s
 }
 
 Deno.test("append then claim delivers in order, once, with private modes", async () => {
-  await using t = await tempHome();
-  const inbox = new Inbox(t.home);
+  await using t = await tempDir("inbox-test-");
+  const inbox = new Inbox(t.path);
   assertEquals(await inbox.append("s1", [ev("1"), ev("2", { kind: "button", customId: "ok" })]), 2);
   await inbox.append("s1", [
     ev("3", { attachments: [{ id: "a", filename: "f.txt", size: 3, url: "u" }] }),
   ]);
-  assertEquals(inbox.mailboxPath("s1"), `${t.home}/inbox/s1.jsonl`);
+  assertEquals(inbox.mailboxPath("s1"), `${t.path}/inbox/s1.jsonl`);
   assertEquals(Deno.statSync(inbox.mailboxPath("s1")).mode! & 0o777, 0o600);
-  assertEquals(Deno.statSync(`${t.home}/inbox`).mode! & 0o777, 0o700);
+  assertEquals(Deno.statSync(`${t.path}/inbox`).mode! & 0o777, 0o700);
   assertEquals(await inbox.pending("s1"), 3);
   const handed: string[][] = [];
   const got = await inbox.claim("s1", (events) => void handed.push(ids(events)));
@@ -67,23 +49,23 @@ Deno.test("append then claim delivers in order, once, with private modes", async
 });
 
 Deno.test("claim and pending on an absent mailbox create no file", async () => {
-  await using t = await tempHome();
-  const inbox = new Inbox(t.home);
+  await using t = await tempDir("inbox-test-");
+  const inbox = new Inbox(t.path);
   assertEquals(await inbox.claim("nobody", () => {}), []);
   assertEquals(await inbox.pending("nobody"), 0);
-  assertEquals([...Deno.readDirSync(t.home)], []);
+  assertEquals([...Deno.readDirSync(t.path)], []);
   // Also when the inbox directory exists and another mailbox has content.
   await inbox.append("other", [ev("1")]);
   assertEquals(await inbox.claim("nobody", () => {}), []);
-  assertEquals([...Deno.readDirSync(`${t.home}/inbox`)].map((e) => e.name).sort(), [
+  assertEquals([...Deno.readDirSync(`${t.path}/inbox`)].map((e) => e.name).sort(), [
     ".state",
     "other.jsonl",
   ]);
 });
 
 Deno.test("append skips ids already pending, repeated, or recently delivered", async () => {
-  await using t = await tempHome();
-  const inbox = new Inbox(t.home);
+  await using t = await tempDir("inbox-test-");
+  const inbox = new Inbox(t.path);
   assertEquals(await inbox.append("s", [ev("1"), ev("1"), ev("2")]), 2);
   assertEquals(await inbox.append("s", [ev("2"), ev("3")]), 1);
   assertEquals(ids(await inbox.claim("s", () => {})), ["1", "2", "3"]);
@@ -100,9 +82,9 @@ Deno.test("append skips ids already pending, repeated, or recently delivered", a
 });
 
 Deno.test("a torn last line is cut off by append, kept in rejected.jsonl, never delivered", async () => {
-  await using t = await tempHome();
+  await using t = await tempDir("inbox-test-");
   const warnings: string[] = [];
-  const inbox = new Inbox(t.home, { onWarning: (m) => warnings.push(m) });
+  const inbox = new Inbox(t.path, { onWarning: (m) => warnings.push(m) });
   await inbox.append("s", [ev("1")]);
   const fragment = JSON.stringify(ev("2")).slice(0, 40);
   Deno.writeTextFileSync(inbox.mailboxPath("s"), fragment, { append: true });
@@ -118,8 +100,8 @@ Deno.test("a torn last line is cut off by append, kept in rejected.jsonl, never 
 });
 
 Deno.test("claim delivers the complete lines and moves a torn tail to rejected.jsonl", async () => {
-  await using t = await tempHome();
-  const inbox = new Inbox(t.home);
+  await using t = await tempDir("inbox-test-");
+  const inbox = new Inbox(t.path);
   await inbox.append("s", [ev("1")]);
   Deno.writeTextFileSync(inbox.mailboxPath("s"), '{"id":"2","kin', { append: true });
   assertEquals(ids(await inbox.claim("s", () => {})), ["1"]);
@@ -134,9 +116,9 @@ Deno.test("claim delivers the complete lines and moves a torn tail to rejected.j
 });
 
 Deno.test("a malformed complete line is skipped with a warning and kept", async () => {
-  await using t = await tempHome();
+  await using t = await tempDir("inbox-test-");
   const warnings: string[] = [];
-  const inbox = new Inbox(t.home, { onWarning: (m) => warnings.push(m) });
+  const inbox = new Inbox(t.path, { onWarning: (m) => warnings.push(m) });
   await inbox.append("s", [ev("1")]);
   const bad = [
     "not json at all",
@@ -156,8 +138,8 @@ Deno.test("a malformed complete line is skipped with a warning and kept", async 
 });
 
 Deno.test("append rejects invalid events and mailbox names", async () => {
-  await using t = await tempHome();
-  const inbox = new Inbox(t.home);
+  await using t = await tempDir("inbox-test-");
+  const inbox = new Inbox(t.path);
   await assertRejects(() => inbox.append("s", [{ ...ev("1"), id: "" }]), TypeError, "id");
   await assertRejects(
     () => inbox.append("s", [{ ...ev("1"), author: { id: "1" } } as unknown as InboxEvent]),
@@ -168,12 +150,12 @@ Deno.test("append rejects invalid events and mailbox names", async () => {
     await assertRejects(() => inbox.append(name, [ev("1")]), TypeError, "Mailbox name");
     await assertRejects(() => inbox.claim(name, () => {}), TypeError, "Mailbox name");
   }
-  assertEquals(await Deno.stat(`${t.home}/inbox`).catch(() => "absent"), "absent");
+  assertEquals(await Deno.stat(`${t.path}/inbox`).catch(() => "absent"), "absent");
 });
 
 Deno.test("deliver throwing commits nothing: the same events come again", async () => {
-  await using t = await tempHome();
-  const inbox = new Inbox(t.home);
+  await using t = await tempDir("inbox-test-");
+  const inbox = new Inbox(t.path);
   await inbox.append("s", [ev("1"), ev("2")]);
   await assertRejects(
     () => inbox.claim("s", () => Promise.reject(new Error("stdout closed"))),
@@ -186,8 +168,8 @@ Deno.test("deliver throwing commits nothing: the same events come again", async 
 });
 
 Deno.test("a kill after the commit line but before removal delivers nothing twice", async () => {
-  await using t = await tempHome();
-  const inbox = new Inbox(t.home);
+  await using t = await tempDir("inbox-test-");
+  const inbox = new Inbox(t.path);
   await inbox.append("s", [ev("1"), ev("2")]);
   const before = Deno.readTextFileSync(inbox.mailboxPath("s"));
   assertEquals(ids(await inbox.claim("s", () => {})), ["1", "2"]);
@@ -198,12 +180,12 @@ Deno.test("a kill after the commit line but before removal delivers nothing twic
 });
 
 Deno.test("a torn commit line means not committed, and the next commit repairs the log", async () => {
-  await using t = await tempHome();
-  const inbox = new Inbox(t.home);
+  await using t = await tempDir("inbox-test-");
+  const inbox = new Inbox(t.path);
   await inbox.append("s", [ev("1"), ev("2")]);
   const before = Deno.readTextFileSync(inbox.mailboxPath("s"));
   await inbox.claim("s", () => {});
-  const log = `${t.home}/inbox/.state/s.delivered.jsonl`;
+  const log = `${t.path}/inbox/.state/s.delivered.jsonl`;
   const full = Deno.readTextFileSync(log);
   // Killed mid-commit: the line lost its end (and its "\n").
   Deno.writeTextFileSync(log, full.slice(0, full.length - 6));
@@ -217,13 +199,13 @@ Deno.test("a torn commit line means not committed, and the next commit repairs t
 });
 
 Deno.test("the delivered log is compacted to the last dedupeWindow ids", async () => {
-  await using t = await tempHome();
-  const inbox = new Inbox(t.home, { dedupeWindow: 3 });
+  await using t = await tempDir("inbox-test-");
+  const inbox = new Inbox(t.path, { dedupeWindow: 3 });
   for (let i = 1; i <= 10; i++) {
     await inbox.append("s", [ev(String(i))]);
     await inbox.claim("s", () => {});
   }
-  const log = `${t.home}/inbox/.state/s.delivered.jsonl`;
+  const log = `${t.path}/inbox/.state/s.delivered.jsonl`;
   const lines = Deno.readTextFileSync(log).trim().split("\n").map((l) => JSON.parse(l));
   const kept = lines.flatMap((l) => l.ids);
   assert(kept.length >= 3 && kept.length <= 6, `kept ${kept}`);
@@ -239,10 +221,10 @@ Deno.test("the delivered log is compacted to the last dedupeWindow ids", async (
 });
 
 Deno.test("releaseHeld moves fresh held events and drops expired ones (injected clock)", async () => {
-  await using t = await tempHome();
+  await using t = await tempDir("inbox-test-");
   const now = Date.parse("2030-01-02T12:00:00Z");
   const warnings: string[] = [];
-  const inbox = new Inbox(t.home, {
+  const inbox = new Inbox(t.path, {
     now: () => now,
     heldRetentionHours: 24,
     onWarning: (m) => warnings.push(m),
@@ -262,8 +244,8 @@ Deno.test("releaseHeld moves fresh held events and drops expired ones (injected 
 });
 
 Deno.test("concurrent claims in one process hand each event to one deliver", async () => {
-  await using t = await tempHome();
-  const inbox = new Inbox(t.home);
+  await using t = await tempDir("inbox-test-");
+  const inbox = new Inbox(t.path);
   const seen: string[] = [];
   const deliver = async (events: InboxEvent[]) => {
     await new Promise((r) => setTimeout(r, 5));
@@ -279,80 +261,9 @@ Deno.test("concurrent claims in one process hand each event to one deliver", asy
   assertEquals(seen.sort((a, b) => +a - +b), Array.from({ length: 50 }, (_, i) => String(i)));
 });
 
-Deno.test("a claimer killed inside deliver frees the lock and the events come again", async () => {
-  await using t = await tempHome();
-  const inbox = new Inbox(t.home);
-  await inbox.append("s", [ev("1"), ev("2")]);
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", CHILD, "claim-hang", t.home, "s"],
-    stdout: "piped",
-    stderr: "inherit",
-  }).spawn();
-  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let out = "";
-  const deadline = Date.now() + 20_000;
-  while (!out.includes("\n") && Date.now() < deadline) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    out += value;
-  }
-  assertEquals(out.trim(), "delivering 1,2");
-  child.kill("SIGKILL");
-  await reader.cancel();
-  const status = await child.status;
-  assertEquals(status.signal, "SIGKILL");
-  // The kernel released its lock: this claim does not hang and gets both events again.
-  const got = await inbox.claim("s", () => {});
-  assertEquals(ids(got), ["1", "2"]);
-});
-
-Deno.test("waitForMessages wakes on an append, times out, and honours abort", async () => {
-  await using t = await tempHome();
-  const inbox = new Inbox(t.home, { recheckMs: 60_000 });
-  // Timeout.
-  let start = Date.now();
-  assertEquals(await inbox.waitForMessages("s", { timeoutMs: 150 }), false);
-  assert(Date.now() - start >= 140);
-  // Another mailbox does not wake it.
-  start = Date.now();
-  const other = setTimeout(() => inbox.append("other", [ev("1")]), 20);
-  assertEquals(await inbox.waitForMessages("s", { timeoutMs: 300 }), false);
-  clearTimeout(other);
-  // An append from another process wakes it quickly (the re-check is 60 s away).
-  start = Date.now();
-  const writer = new Deno.Command(Deno.execPath(), {
-    args: [
-      "eval",
-      `import { Inbox } from ${JSON.stringify(new URL("../../inbox.ts", import.meta.url).href)};
-       await new Inbox(${JSON.stringify(t.home)}).append("s", [${JSON.stringify(ev("9"))}]);`,
-    ],
-  }).output();
-  assertEquals(await inbox.waitForMessages("s", { timeoutMs: 20_000 }), true);
-  assert(Date.now() - start < 15_000);
-  assertEquals((await writer).code, 0);
-  // Already pending: immediate.
-  start = Date.now();
-  assertEquals(await inbox.waitForMessages("s", { timeoutMs: 20_000 }), true);
-  assert(Date.now() - start < 1000);
-  await inbox.claim("s", () => {});
-  // Abort.
-  const controller = new AbortController();
-  setTimeout(() => controller.abort(), 50);
-  start = Date.now();
-  assertEquals(
-    await inbox.waitForMessages("s", { timeoutMs: 20_000, signal: controller.signal }),
-    false,
-  );
-  assert(Date.now() - start < 5000);
-  assertEquals(
-    await inbox.waitForMessages("s", { timeoutMs: 20_000, signal: controller.signal }),
-    false,
-  );
-});
-
 Deno.test("waitForMessages re-checks when no event on the mailbox file arrives", async () => {
-  await using t = await tempHome();
-  const inbox = new Inbox(t.home, { recheckMs: 50 });
+  await using t = await tempDir("inbox-test-");
+  const inbox = new Inbox(t.path, { recheckMs: 50 });
   await inbox.append("s", [ev("1")]);
   const before = Deno.readTextFileSync(inbox.mailboxPath("s"));
   await inbox.claim("s", () => {});
@@ -361,16 +272,16 @@ Deno.test("waitForMessages re-checks when no event on the mailbox file arrives",
   assertEquals(await inbox.pending("s"), 0);
   // Forgetting it in the (unwatched) state directory makes it pending without any event on
   // the mailbox file: only the periodic re-check can see it.
-  setTimeout(() => Deno.removeSync(`${t.home}/inbox/.state/s.delivered.jsonl`), 100);
+  setTimeout(() => Deno.removeSync(`${t.path}/inbox/.state/s.delivered.jsonl`), 100);
   const start = Date.now();
   assertEquals(await inbox.waitForMessages("s", { timeoutMs: 5000 }), true);
   assert(Date.now() - start < 4000);
 });
 
 Deno.test("a process's cached delivered log follows commits and compactions by others", async () => {
-  await using t = await tempHome();
-  const a = new Inbox(t.home, { dedupeWindow: 2 });
-  const b = new Inbox(t.home, { dedupeWindow: 2 });
+  await using t = await tempDir("inbox-test-");
+  const a = new Inbox(t.path, { dedupeWindow: 2 });
+  const b = new Inbox(t.path, { dedupeWindow: 2 });
   await a.append("s", [ev("1")]);
   assertEquals(ids(await a.claim("s", () => {})), ["1"]);
   for (let i = 2; i <= 12; i++) {
@@ -394,17 +305,17 @@ Deno.test("a process's cached delivered log follows commits and compactions by o
   }
   assertEquals(await b.claim("s", () => {}), []);
   // The log deleted and written again from scratch is read from scratch.
-  Deno.removeSync(`${t.home}/inbox/.state/s.delivered.jsonl`);
+  Deno.removeSync(`${t.path}/inbox/.state/s.delivered.jsonl`);
   assertEquals(await a.append("s", [ev("12")]), 1);
   assertEquals(ids(await b.claim("s", () => {})), ["12"]);
   assertEquals(await a.append("s", [ev("12"), ev("1")]), 1);
 });
 
 Deno.test("a long-lived writer's memory of pending ids follows what others do to the file", async () => {
-  await using t = await tempHome();
+  await using t = await tempDir("inbox-test-");
   const warnings: string[] = [];
-  const writer = new Inbox(t.home, { onWarning: (m) => warnings.push(m) });
-  const other = new Inbox(t.home);
+  const writer = new Inbox(t.path, { onWarning: (m) => warnings.push(m) });
+  const other = new Inbox(t.path);
   const lines = () => Deno.readTextFileSync(writer.mailboxPath("s")).split("\n").length - 1;
   assertEquals(await writer.append("s", [ev("1"), ev("2")]), 2);
   // Another process appends: the writer reads only the new bytes and knows id 3.
@@ -444,9 +355,9 @@ Deno.test("a long-lived writer's memory of pending ids follows what others do to
 });
 
 Deno.test("a claim's look-up in the delivered log matches whole ids, never keys, values or parts", async () => {
-  await using t = await tempHome();
+  await using t = await tempDir("inbox-test-");
   const at = "2030-01-01T00:00:00.000Z";
-  const inbox = new Inbox(t.home, { now: () => Date.parse(at) });
+  const inbox = new Inbox(t.path, { now: () => Date.parse(at) });
   const delivered = ["123", "a,", ",b", "r:1:2:👍", "x]"];
   await inbox.append("s", delivered.map((id) => ev(id)));
   assertEquals(ids(await inbox.claim("s", () => {})), delivered);

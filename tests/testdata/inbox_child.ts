@@ -1,4 +1,4 @@
-// Child process for tests/inbox/inbox_test.ts and bench/inbox_bench.ts.
+// Child process for tests/inbox/inbox_process_test.ts and bench/inbox_bench.ts.
 //   claim-once <home> <mailbox>   claims once and prints the events as one JSON line
 //   claim-hang <home> <mailbox>   claims, prints "delivering <ids>" inside deliver, then hangs
 //                                 (the parent kills it with SIGKILL before the commit)

@@ -1,6 +1,6 @@
 // Stress claimer, like a hook: waits for its session's mailbox and claims it. Inside
 // `deliver` it records the batch in its own results file before the queue commits.
-// Killed with SIGKILL at random and restarted by tests/inbox/stress_test.ts; exits 0 once
+// Killed with SIGKILL at random and restarted by tests/inbox/stress_process_test.ts; exits 0 once
 // `<home>/stop` exists and nothing is pending.
 //   inbox_stress_claimer.ts <home> <session> <resultsDir>
 import { Inbox } from "../../inbox.ts";

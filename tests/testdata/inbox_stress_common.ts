@@ -1,4 +1,4 @@
-// Shared by tests/inbox/stress_test.ts and its child processes.
+// Shared by tests/inbox/stress_process_test.ts and its child processes.
 import type { InboxEvent } from "../../inbox.ts";
 
 /** The four session mailboxes of the stress test. */

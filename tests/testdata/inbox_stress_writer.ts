@@ -1,6 +1,6 @@
 // Stress writer, like the bridge: appends messages from its own durable cursor onward, each
 // to every session it is addressed to, and advances the cursor only after the appends
-// resolved. Killed with SIGKILL at random and restarted by tests/inbox/stress_test.ts.
+// resolved. Killed with SIGKILL at random and restarted by tests/inbox/stress_process_test.ts.
 //   inbox_stress_writer.ts <home> <total>
 import { Inbox } from "../../inbox.ts";
 import { addressees, eventFor, SESSIONS, STRESS_DEDUPE_WINDOW } from "./inbox_stress_common.ts";

@@ -5,6 +5,7 @@
 // nothing may be left pending. Set INBOX_STRESS_MESSAGES to change the message count.
 import { Inbox } from "../../inbox.ts";
 import { assert, assertEquals } from "../_assert.ts";
+import { tempDir } from "../_fixture.ts";
 import {
   addressees,
   messageId,
@@ -57,7 +58,8 @@ Deno.test({
   sanitizeResources: false,
   sanitizeOps: false,
   fn: async () => {
-    const home = await Deno.makeTempDir({ prefix: "inbox_stress_" });
+    await using dir = await tempDir("inbox-stress-");
+    const home = dir.path;
     const resultsDir = `${home}/results`;
     await Deno.mkdir(resultsDir);
     const started = Date.now();
@@ -194,7 +196,6 @@ Deno.test({
         }
         await p.output.catch(() => {});
       }
-      await Deno.remove(home, { recursive: true });
     }
   },
 });
