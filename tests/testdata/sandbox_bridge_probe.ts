@@ -1,4 +1,4 @@
-// Fixture for tests/testing/sandbox_test.ts: stands in for bridge.ts to record the
+// Fixture for tests/testing/sandbox_process_test.ts: stands in for bridge.ts to record the
 // environment the sandbox starts the bridge with, then stays alive until killed.
 const keys = [
   "DISCORD_API_URL",

@@ -1,78 +1,9 @@
-// The CLI, the HTTP control API, the MESSAGE_CONTENT intent rules, and lifecycle.
+// The CLI's usage errors, the MESSAGE_CONTENT intent rules, lifecycle and faults. The CLI as a
+// process and its HTTP control API: server_process_test.ts.
 import { assert, assertEquals, assertMatch, assertRejects } from "../_assert.ts";
 import { startDiscordServer } from "../../testing/mod.ts";
 import { main } from "../../testing/server.ts";
 import { DISCORDENO_INTENTS, startDiscordeno, startDiscordJs, waitFor } from "./_clients.ts";
-
-Deno.test("CLI: prints one JSON line with the API base, token and ids; the control API works over HTTP", async () => {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-net=127.0.0.1",
-      new URL("../../testing/server.ts", import.meta.url).pathname,
-    ],
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  try {
-    let text = "";
-    const deadline = Date.now() + 15_000;
-    while (!text.includes("\n")) {
-      const { value, done } = await Promise.race([
-        reader.read(),
-        new Promise<never>((_, reject) =>
-          setTimeout(() => reject(new Error("no JSON line")), deadline - Date.now())
-        ),
-      ]);
-      if (done) break;
-      text += value;
-    }
-    const info = JSON.parse(text.split("\n")[0]);
-    for (
-      const k of ["apiUrl", "token", "guildId", "channelId", "forumId", "webhookUrl", "ownerId"]
-    ) {
-      assert(info[k], `${k} printed`);
-    }
-    assertMatch(info.apiUrl, /^http:\/\/127\.0\.0\.1:\d+\/api$/);
-    const control = info.controlUrl as string;
-    const posted = await (await fetch(`${control}/messages`, {
-      method: "POST",
-      body: JSON.stringify({
-        channelId: info.channelId,
-        userId: info.ownerId,
-        content: "over http",
-      }),
-    })).json();
-    assertEquals(posted.content, "over http");
-    const history = await (await fetch(`${info.apiUrl}/v10/channels/${info.channelId}/messages`, {
-      headers: { authorization: `Bot ${info.token}` },
-    })).json();
-    assertEquals(history[0].id, posted.id);
-    const user = await (await fetch(`${control}/users`, {
-      method: "POST",
-      body: JSON.stringify({ username: "carol" }),
-    }))
-      .json();
-    assertEquals(user.username, "carol");
-    const fault = await fetch(`${control}/fault`, {
-      method: "POST",
-      body: JSON.stringify({ kind: "bogus" }),
-    });
-    assertEquals(fault.status, 400);
-    await fault.body?.cancel();
-    const state = await (await fetch(`${control}/state`)).json();
-    assertEquals(state.messages.length, 1);
-    assertEquals((await fetch(`${control}/reset`, { method: "POST" })).status, 204);
-    assertEquals((await (await fetch(`${control}/state`)).json()).messages.length, 0);
-  } finally {
-    await reader.cancel();
-    child.kill("SIGTERM");
-    const status = await child.status;
-    await child.stderr.cancel();
-    assertEquals(status.code, 0);
-  }
-});
 
 Deno.test("CLI: main() rejects bad usage with exit code 2", async () => {
   const err = console.error;

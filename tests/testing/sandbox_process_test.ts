@@ -2,12 +2,14 @@
 // and the sandbox starting the bridge with the right environment.
 import { assert, assertEquals, assertMatch } from "../_assert.ts";
 import { startSandbox } from "../../testing/sandbox.ts";
+import { tempDir } from "../_fixture.ts";
 import { waitFor } from "./_clients.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
 
 Deno.test("sandbox: starts the bridge module with DISCORD_* env pointing at the server", async () => {
-  const home = await Deno.makeTempDir();
+  await using dir = await tempDir("sandbox-test-");
+  const home = dir.path;
   const lines: string[] = [];
   await using sandbox = await startSandbox({
     port: 0,
@@ -31,7 +33,6 @@ Deno.test("sandbox: starts the bridge module with DISCORD_* env pointing at the 
   assertEquals(env.CLAUDE_DISCORD_HOME, home);
   await sandbox.close();
   assert(lines.includes("probe started"));
-  await Deno.remove(home, { recursive: true });
 });
 
 Deno.test({
@@ -51,8 +52,8 @@ Deno.test({
     const { chromium } = await import("playwright-core");
     await using sandbox = await startSandbox({ port: 0, bridge: false });
     const server = sandbox.server;
-    const profile = await Deno.makeTempDir({ prefix: "sandbox-chromium-" });
-    const context = await chromium.launchPersistentContext(profile, {
+    await using profile = await tempDir("sandbox-chromium-");
+    const context = await chromium.launchPersistentContext(profile.path, {
       executablePath: CHROMIUM,
       headless: true,
       timeout: 20_000,
@@ -126,7 +127,6 @@ Deno.test({
       );
     } finally {
       await context.close();
-      await Deno.remove(profile, { recursive: true }).catch(() => {});
     }
   },
 });
