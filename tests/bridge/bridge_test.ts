@@ -1,5 +1,5 @@
 // The bridge against the local Discord server: what it accepts, where it routes it, and what
-// each event line carries. Catch-up and faults: bridge_catchup_test.ts; the process:
+// each event line carries. Catch-up and faults: catchup_test.ts; the process:
 // bridge_process_test.ts.
 import { HELD } from "../../inbox.ts";
 import { recordPost } from "../../posts.ts";
