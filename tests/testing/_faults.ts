@@ -1,12 +1,15 @@
-// Gateway faults with both real clients: op 7, op 9 (resumable or not), a server
-// close, a dropped TCP connection and missed heartbeat ACKs. After a resumable
-// fault every MESSAGE_CREATE arrives exactly once, including those dispatched
-// while the client was away (replayed from the session buffer).
+// The gateway fault tests, registered once per real client by faults_discordeno_test.ts and
+// faults_discordjs_test.ts (one file each, so the two run in parallel: a fault waits out the
+// client's own reconnect timers). Faults: op 7, op 9 (resumable or not), a server close, a
+// dropped TCP connection and missed heartbeat ACKs. After a resumable fault every
+// MESSAGE_CREATE arrives exactly once, including those dispatched while the client was away
+// (replayed from the session buffer); a RESUME of an expired session gets op 9.
 import { assert, assertEquals } from "../_assert.ts";
 import { type DiscordServer, type Fault, startDiscordServer } from "../../testing/mod.ts";
 import { startDiscordeno, startDiscordJs, waitFor } from "./_clients.ts";
 
-type Kind = "discordeno" | "discord.js";
+/** A real Discord client the local server is tested with. */
+export type Kind = "discordeno" | "discord.js";
 
 async function start(kind: Kind, server: DiscordServer) {
   return kind === "discordeno" ? await startDiscordeno(server) : await startDiscordJs(server);
@@ -29,7 +32,8 @@ const FAULTS: { name: string; fault: Fault; resumable: boolean }[] = [
   { name: "missed heartbeat ACKs", fault: { kind: "stopAcks" }, resumable: true },
 ];
 
-for (const kind of ["discordeno", "discord.js"] as const) {
+/** Registers the fault tests for one client. */
+export function faultTests(kind: Kind): void {
   for (const f of FAULTS) {
     Deno.test(`${kind}: survives ${f.name} with no dispatch lost`, async () => {
       await using server = await startDiscordServer({ port: 0, rateLimits: false });
@@ -85,9 +89,6 @@ for (const kind of ["discordeno", "discord.js"] as const) {
       }
     });
   }
-}
-
-for (const kind of ["discordeno", "discord.js"] as const) {
   Deno.test(`${kind}: a RESUME of an expired session gets op 9 and the client identifies again`, async () => {
     await using server = await startDiscordServer({ port: 0, rateLimits: false });
     const client = await start(kind, server);
