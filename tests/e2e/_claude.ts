@@ -9,7 +9,8 @@
 // CLAUDE_CODE_BIN=/path/to/claude overrides the location.
 
 import { fileURLToPath } from "node:url";
-import { runBounded } from "../hooks/_helpers.ts";
+import { tempDir } from "../_fixture.ts";
+import { runBounded } from "../_process.ts";
 
 /** The Claude Code version the e2e tests are pinned to. */
 export const CLAUDE_CODE_VERSION = "2.1.330";
@@ -183,7 +184,8 @@ export async function createClaudeSandbox(
   cli: string,
   options: ClaudeSandboxOptions,
 ): Promise<ClaudeSandbox> {
-  const root = await Deno.realPath(await Deno.makeTempDir({ prefix: "claude-e2e-" }));
+  const dir = await tempDir("claude-e2e-");
+  const root = dir.path;
   const home = `${root}/home`;
   const project = `${root}/${options.projectName ?? "project"}`;
   const tmp = `${root}/tmp`;
@@ -268,12 +270,8 @@ export async function createClaudeSandbox(
     interactive,
     async [Symbol.asyncDispose]() {
       for (const session of sessions) await session.close();
-      // A CLI on its way out (or a hook it started) may still write a file: retry.
-      for (let attempt = 0; attempt < 5; attempt++) {
-        await Deno.remove(root, { recursive: true }).catch(() => {});
-        await sleep(100);
-        if (!(await exists(root))) break;
-      }
+      // A CLI on its way out (or a hook it started) may still write a file: tempDir retries.
+      await dir[Symbol.asyncDispose]();
     },
   };
 }

@@ -19,16 +19,13 @@ import {
   captureCommand,
   type ClaudeSandbox,
   createClaudeSandbox,
-  locateClaude,
   printJson,
   readCaptured,
 } from "./_claude.ts";
+import { ALLOW_ECHO, claudeForTests, sayHiThenDone } from "./_helpers.ts";
 
-const cli = await locateClaude();
-if (cli.path === undefined) {
-  console.warn(`SKIP claude_cli_test: the Claude Code CLI is not available: ${cli.skip}`);
-}
-const ignore = cli.path === undefined;
+const cli = await claudeForTests(import.meta.url);
+const ignore = cli.ignore;
 const FIXTURES = new URL("../testdata/hook_stdin/", import.meta.url);
 const UPDATE = Deno.env.get("UPDATE_HOOK_FIXTURES") === "1";
 
@@ -59,7 +56,7 @@ interface Scenario {
 
 async function scenario(script: AnthropicScript, env?: Record<string, string>): Promise<Scenario> {
   const api = await startAnthropicServer({ script });
-  const box = await createClaudeSandbox(cli.path!, { apiUrl: api.url, env });
+  const box = await createClaudeSandbox(cli.path, { apiUrl: api.url, env });
   const captured = `${box.root}/captured`;
   await Deno.mkdir(captured);
   return {
@@ -145,11 +142,7 @@ Deno.test({
     "claude -p: hook additionalContext reaches the next request (PostToolUse, UserPromptSubmit)",
   ignore,
   async fn() {
-    await using s = await scenario((request) =>
-      countToolResults(request) === 0
-        ? toolUse("Bash", { command: "echo hi", description: "Say hi" })
-        : text("Done.")
-    );
+    await using s = await scenario(sayHiThenDone);
     const post = {
       hookSpecificOutput: { hookEventName: "PostToolUse", additionalContext: "POST-MARK-7" },
     };
@@ -173,7 +166,7 @@ Deno.test({
       }`,
     });
     hooks.PostToolUse[0].matcher = "Bash";
-    await s.box.writeSettings({ permissions: { allow: ["Bash(echo:*)"] }, hooks });
+    await s.box.writeSettings({ ...ALLOW_ECHO, hooks });
 
     const run = await s.box.print("say hi via bash");
     assertEquals(run.code, 0, describe(run));
@@ -249,7 +242,7 @@ async function permissionRun(decision: unknown): Promise<{
       ? {}
       : { PermissionRequest: printJson(decision) };
     const hooks = captureHooks(s.captured, ["PermissionRequest"], then);
-    await s.box.writeSettings({ permissions: { allow: ["Bash(echo:*)"] }, hooks });
+    await s.box.writeSettings({ ...ALLOW_ECHO, hooks });
     const run = await s.box.print("make a file", { timeoutMs: 60_000 });
     assertEquals(run.code, 0, describe(run));
     const asked = only(await readCaptured(s.captured), "PermissionRequest");

@@ -23,20 +23,12 @@ import {
 } from "../../testing/anthropic.ts";
 import { type DiscordServer, type Message, startDiscordServer } from "../../testing/mod.ts";
 import { assert, assertEquals, assertMatch, waitFor } from "../_assert.ts";
-import { type ClaudeSandbox, createClaudeSandbox, locateClaude } from "./_claude.ts";
+import { ROOT } from "../_fixture.ts";
+import { type ClaudeSandbox, createClaudeSandbox } from "./_claude.ts";
+import { claudeForTests, denoDir } from "./_helpers.ts";
 
-const ROOT = decodeURIComponent(new URL("../..", import.meta.url).pathname).replace(/\/+$/, "");
-const cli = await locateClaude();
-if (cli.path === undefined) {
-  console.warn(`SKIP hooks_e2e_test: the Claude Code CLI is not available: ${cli.skip}`);
-}
-const ignore = cli.path === undefined;
-
-function denoDir(): string {
-  const out = new Deno.Command(Deno.execPath(), { args: ["info", "--json"], stdout: "piped" })
-    .outputSync();
-  return JSON.parse(new TextDecoder().decode(out.stdout)).denoDir;
-}
+const cli = await claudeForTests(import.meta.url);
+const ignore = cli.ignore;
 
 interface World extends AsyncDisposable {
   discord: DiscordServer;
@@ -59,7 +51,7 @@ async function world(
 ): Promise<World> {
   const discord = await startDiscordServer({ port: 0 });
   const api = await startAnthropicServer({ script });
-  const box = await createClaudeSandbox(cli.path!, {
+  const box = await createClaudeSandbox(cli.path, {
     apiUrl: api.url,
     // The bridge and the hooks compile against the usual Deno cache, not the temp HOME's.
     env: { DENO_DIR: denoDir(), DENO_NO_UPDATE_CHECK: "1" },

@@ -3,29 +3,20 @@
 // `plugin install`), its hooks run in `claude -p` with their state in ${CLAUDE_PLUGIN_DATA}
 // (the directory `setup.ts --plugin` configures), a held Discord message reaches the model,
 // and its MCP server's tools are offered to the model.
-import {
-  countToolResults,
-  requestText,
-  startAnthropicServer,
-  text,
-  toolUse,
-} from "../../testing/anthropic.ts";
+import { requestText, startAnthropicServer } from "../../testing/anthropic.ts";
 import { startDiscordServer } from "../../testing/mod.ts";
 import { HELD, Inbox } from "../../inbox.ts";
 import { writeConfigFile } from "../../config.ts";
 import { readBridgeStatus, stopBridge } from "../../daemon.ts";
 import { pluginDataDir } from "../../_setup/plugin.ts";
 import { assert, assertEquals, assertMatch } from "../_assert.ts";
-import { createClaudeSandbox, locateClaude } from "./_claude.ts";
+import { ROOT, tempDir } from "../_fixture.ts";
+import { createClaudeSandbox } from "./_claude.ts";
+import { ALLOW_ECHO, claudeForTests, denoDir, ownerMessage, sayHiThenDone } from "./_helpers.ts";
 
-const cli = await locateClaude();
-if (cli.path === undefined) {
-  console.warn(`SKIP plugin_test: the Claude Code CLI is not available: ${cli.skip}`);
-}
-const ignore = cli.path === undefined;
-const ROOT = decodeURIComponent(new URL("../..", import.meta.url).pathname).replace(/\/+$/, "");
+const cli = await claudeForTests(import.meta.url);
+const ignore = cli.ignore;
 const decoder = new TextDecoder();
-const DENO_DIR = Deno.env.get("DENO_DIR") ?? `${Deno.env.get("HOME")}/.cache/deno`;
 
 /**
  * The plugin as a user gets it: the files git would publish (tracked and new, not ignored; no
@@ -45,7 +36,7 @@ async function pluginCopy(dir: string): Promise<void> {
 }
 
 async function claude(args: string[], env: Record<string, string>, cwd: string) {
-  const out = await new Deno.Command(cli.path!, {
+  const out = await new Deno.Command(cli.path, {
     args,
     env,
     clearEnv: true,
@@ -61,29 +52,26 @@ Deno.test({
   name: "plugin: `claude plugin validate` accepts the plugin and its marketplace",
   ignore,
   async fn() {
-    const dir = await Deno.makeTempDir({ prefix: "cd-plugin-" });
-    try {
-      await pluginCopy(`${dir}/plugin`);
-      const env = {
-        HOME: dir,
-        PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
-        DISABLE_AUTOUPDATER: "1",
-        CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1",
-      };
-      const plugin = await claude(["plugin", "validate", `${dir}/plugin`], env, dir);
-      assertEquals(plugin.code, 0, plugin.text);
-      assertMatch(plugin.text, /Validation passed/);
-      assert(!/✘/.test(plugin.text), plugin.text);
-      const market = await claude(
-        ["plugin", "validate", `${dir}/plugin/.claude-plugin/marketplace.json`],
-        env,
-        dir,
-      );
-      assertEquals(market.code, 0, market.text);
-      assertMatch(market.text, /Validation passed/);
-    } finally {
-      await Deno.remove(dir, { recursive: true }).catch(() => {});
-    }
+    await using tmp = await tempDir("cd-plugin-");
+    const dir = tmp.path;
+    await pluginCopy(`${dir}/plugin`);
+    const env = {
+      HOME: dir,
+      PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
+      DISABLE_AUTOUPDATER: "1",
+      CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1",
+    };
+    const plugin = await claude(["plugin", "validate", `${dir}/plugin`], env, dir);
+    assertEquals(plugin.code, 0, plugin.text);
+    assertMatch(plugin.text, /Validation passed/);
+    assert(!/✘/.test(plugin.text), plugin.text);
+    const market = await claude(
+      ["plugin", "validate", `${dir}/plugin/.claude-plugin/marketplace.json`],
+      env,
+      dir,
+    );
+    assertEquals(market.code, 0, market.text);
+    assertMatch(market.text, /Validation passed/);
   },
 });
 
@@ -92,16 +80,11 @@ Deno.test({
   ignore,
   async fn() {
     await using discord = await startDiscordServer({ port: 0, rateLimits: false });
-    await using api = await startAnthropicServer({
-      script: (request) =>
-        countToolResults(request) === 0
-          ? toolUse("Bash", { command: "echo hi", description: "Say hi" })
-          : text("Done."),
-    });
-    await using box = await createClaudeSandbox(cli.path!, {
+    await using api = await startAnthropicServer({ script: sayHiThenDone });
+    await using box = await createClaudeSandbox(cli.path, {
       apiUrl: api.url,
-      settings: { permissions: { allow: ["Bash(echo:*)"] } },
-      env: { DENO_DIR },
+      settings: ALLOW_ECHO,
+      env: { DENO_DIR: denoDir() },
     });
     const data = pluginDataDir({ HOME: box.home });
     try {
@@ -125,15 +108,9 @@ Deno.test({
         allowedUsers: [discord.ownerId],
         apiUrl: discord.apiUrl,
       });
-      await new Inbox(data).append(HELD, [{
-        id: "1100000000000000042",
-        kind: "message",
-        channelId: discord.channelId,
-        author: { id: discord.ownerId, name: "owner" },
-        content: "PLUGIN-HELD-MARK please check the build",
-        timestamp: new Date().toISOString(),
-        attachments: [],
-      }]);
+      await new Inbox(data).append(HELD, [
+        ownerMessage(discord, "1100000000000000042", "PLUGIN-HELD-MARK please check the build"),
+      ]);
 
       const run = await box.print("say hi via bash", { timeoutMs: 120_000 });
       assertEquals(run.code, 0, `${run.stdout.slice(0, 800)}\n${run.stderr.slice(-800)}`);

@@ -2,41 +2,27 @@
 // Discord server, `claude -p` in the project runs the hooks from .claude/settings.json (the
 // session registers, a waiting Discord message reaches the model) and starts the MCP server
 // from .mcp.json without asking (enabledMcpjsonServers).
-import {
-  countToolResults,
-  requestText,
-  startAnthropicServer,
-  text,
-  toolUse,
-} from "../../testing/anthropic.ts";
+import { requestText, startAnthropicServer } from "../../testing/anthropic.ts";
 import { startDiscordServer } from "../../testing/mod.ts";
 import { HELD, Inbox } from "../../inbox.ts";
 import { stopBridge } from "../../daemon.ts";
 import { runSetup } from "../../_setup/flow.ts";
 import { assertEquals, assertMatch } from "../_assert.ts";
-import { createClaudeSandbox, locateClaude } from "./_claude.ts";
+import { createClaudeSandbox } from "./_claude.ts";
+import { ALLOW_ECHO, claudeForTests, denoDir, ownerMessage, sayHiThenDone } from "./_helpers.ts";
 
-const cli = await locateClaude();
-if (cli.path === undefined) {
-  console.warn(`SKIP setup_cli_test: the Claude Code CLI is not available: ${cli.skip}`);
-}
-const DENO_DIR = Deno.env.get("DENO_DIR") ?? `${Deno.env.get("HOME")}/.cache/deno`;
+const cli = await claudeForTests(import.meta.url);
 
 Deno.test({
   name: "setup then claude -p: the installed hooks and MCP server run in the real CLI",
-  ignore: cli.path === undefined,
+  ignore: cli.ignore,
   async fn() {
     await using discord = await startDiscordServer({ port: 0, rateLimits: false });
-    await using api = await startAnthropicServer({
-      script: (request) =>
-        countToolResults(request) === 0
-          ? toolUse("Bash", { command: "echo hi", description: "Say hi" })
-          : text("Done."),
-    });
-    await using box = await createClaudeSandbox(cli.path!, {
+    await using api = await startAnthropicServer({ script: sayHiThenDone });
+    await using box = await createClaudeSandbox(cli.path, {
       apiUrl: api.url,
-      settings: { permissions: { allow: ["Bash(echo:*)"] } },
-      env: { DENO_DIR },
+      settings: ALLOW_ECHO,
+      env: { DENO_DIR: denoDir() },
     });
     const home = `${box.root}/state`;
     try {
@@ -56,16 +42,10 @@ Deno.test({
         liveTimeoutSeconds: 10,
       }, { say: (l) => said.push(l), env: {} });
       const settings = JSON.parse(await Deno.readTextFile(`${box.project}/.claude/settings.json`));
-      assertEquals(settings.permissions, { allow: ["Bash(echo:*)"] }, "kept");
-      await new Inbox(home).append(HELD, [{
-        id: "1100000000000000043",
-        kind: "message",
-        channelId: discord.channelId,
-        author: { id: discord.ownerId, name: "owner" },
-        content: "SETUP-HELD-MARK deploy when green",
-        timestamp: new Date().toISOString(),
-        attachments: [],
-      }]);
+      assertEquals(settings.permissions, ALLOW_ECHO.permissions, "kept");
+      await new Inbox(home).append(HELD, [
+        ownerMessage(discord, "1100000000000000043", "SETUP-HELD-MARK deploy when green"),
+      ]);
 
       const run = await box.print("say hi via bash", { timeoutMs: 120_000 });
       assertEquals(run.code, 0, `${run.stdout.slice(0, 800)}\n${run.stderr.slice(-800)}`);

@@ -1,0 +1,65 @@
+// What every e2e test file starts with, and what several of them script: the pinned Claude Code
+// CLI (or one SKIP line saying why the file's tests are ignored), the Deno cache the hooks and
+// the bridge compile against, the "say hi through Bash" model turn, and a held Discord message.
+import type { InboxEvent } from "../../inbox.ts";
+import { type AnthropicScript, countToolResults, text, toolUse } from "../../testing/anthropic.ts";
+import type { DiscordServer } from "../../testing/mod.ts";
+import { locateClaude } from "./_claude.ts";
+
+/** The CLI an e2e test file runs, or `ignore` when it is not available here. */
+export interface E2eCli {
+  /** The CLI's path ("" when ignored: the tests do not run). */
+  path: string;
+  /** Whether the file's tests are ignored (the reason was printed once). */
+  ignore: boolean;
+}
+
+/**
+ * Locates the pinned CLI for the test file at `moduleUrl` (its `import.meta.url`); when it is
+ * missing, prints `SKIP <file>: …` once and returns `ignore: true`.
+ */
+export async function claudeForTests(moduleUrl: string): Promise<E2eCli> {
+  const cli = await locateClaude();
+  if (cli.path !== undefined) return { path: cli.path, ignore: false };
+  const file = new URL(moduleUrl).pathname.split("/").at(-1)!.replace(/\.ts$/, "");
+  console.warn(`SKIP ${file}: the Claude Code CLI is not available: ${cli.skip}`);
+  return { path: "", ignore: true };
+}
+
+/**
+ * This Deno's module cache (`DENO_DIR` or its default), for the sandbox's environment: the
+ * hooks and the bridge the CLI starts under a temp HOME compile against it, not an empty one.
+ */
+export function denoDir(): string {
+  const out = new Deno.Command(Deno.execPath(), {
+    args: ["info", "--json"],
+    stdin: "null",
+    stdout: "piped",
+    stderr: "inherit",
+  }).outputSync();
+  return JSON.parse(new TextDecoder().decode(out.stdout)).denoDir;
+}
+
+/** The model runs `echo hi` through Bash once, then answers "Done.". */
+export const sayHiThenDone: AnthropicScript = (request) =>
+  countToolResults(request) === 0
+    ? toolUse("Bash", { command: "echo hi", description: "Say hi" })
+    : text("Done.");
+
+/** Project settings that let `echo` run without a permission prompt. */
+export const ALLOW_ECHO: { permissions: { allow: string[] } } = {
+  permissions: { allow: ["Bash(echo:*)"] },
+};
+
+/** A message from the server's owner in its chat channel, as the bridge writes it. */
+export function ownerMessage(discord: DiscordServer, id: string, content: string): InboxEvent {
+  return {
+    id,
+    kind: "message",
+    channelId: discord.channelId,
+    author: { id: discord.ownerId, name: "owner" },
+    content,
+    timestamp: new Date().toISOString(),
+    attachments: [],
+  };
+}
