@@ -1,10 +1,18 @@
 // What every e2e test file starts with, and what several of them script: the pinned Claude Code
 // CLI (or one SKIP line saying why the file's tests are ignored), the Deno cache the hooks and
-// the bridge compile against, the "say hi through Bash" model turn, and a held Discord message.
+// the bridge compile against, the "say hi through Bash" model turn and a world around it, and a
+// held Discord message.
 import type { InboxEvent } from "../../inbox.ts";
-import { type AnthropicScript, countToolResults, text, toolUse } from "../../testing/anthropic.ts";
-import type { DiscordServer } from "../../testing/mod.ts";
-import { locateClaude } from "./_claude.ts";
+import {
+  type AnthropicScript,
+  type AnthropicServer,
+  countToolResults,
+  startAnthropicServer,
+  text,
+  toolUse,
+} from "../../testing/anthropic.ts";
+import { type DiscordServer, startDiscordServer } from "../../testing/mod.ts";
+import { type ClaudeSandbox, createClaudeSandbox, locateClaude } from "./_claude.ts";
 
 /** The CLI an e2e test file runs, or `ignore` when it is not available here. */
 export interface E2eCli {
@@ -50,6 +58,32 @@ export const sayHiThenDone: AnthropicScript = (request) =>
 export const ALLOW_ECHO: { permissions: { allow: string[] } } = {
   permissions: { allow: ["Bash(echo:*)"] },
 };
+
+/** A local Discord, a model that says hi through Bash, and a CLI sandbox that allows it. */
+export interface SayHiWorld extends AsyncDisposable {
+  /** The local Discord (no rate limits). */
+  discord: DiscordServer;
+  /** The scripted model ({@linkcode sayHiThenDone}). */
+  api: AnthropicServer;
+  /** The CLI's sandbox: {@linkcode ALLOW_ECHO} settings, this Deno's cache. */
+  box: ClaudeSandbox;
+}
+
+/** Starts a {@linkcode SayHiWorld} for the CLI at `cli`; disposing it stops all three. */
+export async function sayHiWorld(cli: string): Promise<SayHiWorld> {
+  await using stack = new AsyncDisposableStack();
+  const discord = stack.use(await startDiscordServer({ port: 0, rateLimits: false }));
+  const api = stack.use(await startAnthropicServer({ script: sayHiThenDone }));
+  const box = stack.use(
+    await createClaudeSandbox(cli, {
+      apiUrl: api.url,
+      settings: ALLOW_ECHO,
+      env: { DENO_DIR: denoDir() },
+    }),
+  );
+  const owned = stack.move();
+  return { discord, api, box, [Symbol.asyncDispose]: () => owned.disposeAsync() };
+}
 
 /** A message from the server's owner in its chat channel, as the bridge writes it. */
 export function ownerMessage(discord: DiscordServer, id: string, content: string): InboxEvent {

@@ -3,16 +3,14 @@
 // `plugin install`), its hooks run in `claude -p` with their state in ${CLAUDE_PLUGIN_DATA}
 // (the directory `setup.ts --plugin` configures), a held Discord message reaches the model,
 // and its MCP server's tools are offered to the model.
-import { requestText, startAnthropicServer } from "../../testing/anthropic.ts";
-import { startDiscordServer } from "../../testing/mod.ts";
+import { requestText } from "../../testing/anthropic.ts";
 import { HELD, Inbox } from "../../inbox.ts";
 import { writeConfigFile } from "../../config.ts";
 import { readBridgeStatus, stopBridge } from "../../daemon.ts";
 import { pluginDataDir } from "../../_setup/plugin.ts";
 import { assert, assertEquals, assertMatch } from "../_assert.ts";
 import { ROOT, tempDir } from "../_fixture.ts";
-import { createClaudeSandbox } from "./_claude.ts";
-import { ALLOW_ECHO, claudeForTests, denoDir, ownerMessage, sayHiThenDone } from "./_helpers.ts";
+import { claudeForTests, ownerMessage, sayHiWorld } from "./_helpers.ts";
 
 const cli = await claudeForTests(import.meta.url);
 const ignore = cli.ignore;
@@ -79,13 +77,8 @@ Deno.test({
   name: "plugin: installed from its marketplace, the hooks run with state in CLAUDE_PLUGIN_DATA",
   ignore,
   async fn() {
-    await using discord = await startDiscordServer({ port: 0, rateLimits: false });
-    await using api = await startAnthropicServer({ script: sayHiThenDone });
-    await using box = await createClaudeSandbox(cli.path, {
-      apiUrl: api.url,
-      settings: ALLOW_ECHO,
-      env: { DENO_DIR: denoDir() },
-    });
+    await using world = await sayHiWorld(cli.path);
+    const { discord, api, box } = world;
     const data = pluginDataDir({ HOME: box.home });
     try {
       await pluginCopy(`${box.root}/plugin`);

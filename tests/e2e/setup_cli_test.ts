@@ -2,14 +2,12 @@
 // Discord server, `claude -p` in the project runs the hooks from .claude/settings.json (the
 // session registers, a waiting Discord message reaches the model) and starts the MCP server
 // from .mcp.json without asking (enabledMcpjsonServers).
-import { requestText, startAnthropicServer } from "../../testing/anthropic.ts";
-import { startDiscordServer } from "../../testing/mod.ts";
+import { requestText } from "../../testing/anthropic.ts";
 import { HELD, Inbox } from "../../inbox.ts";
 import { stopBridge } from "../../daemon.ts";
 import { runSetup } from "../../_setup/flow.ts";
 import { assertEquals, assertMatch } from "../_assert.ts";
-import { createClaudeSandbox } from "./_claude.ts";
-import { ALLOW_ECHO, claudeForTests, denoDir, ownerMessage, sayHiThenDone } from "./_helpers.ts";
+import { ALLOW_ECHO, claudeForTests, ownerMessage, sayHiWorld } from "./_helpers.ts";
 
 const cli = await claudeForTests(import.meta.url);
 
@@ -17,13 +15,8 @@ Deno.test({
   name: "setup then claude -p: the installed hooks and MCP server run in the real CLI",
   ignore: cli.ignore,
   async fn() {
-    await using discord = await startDiscordServer({ port: 0, rateLimits: false });
-    await using api = await startAnthropicServer({ script: sayHiThenDone });
-    await using box = await createClaudeSandbox(cli.path, {
-      apiUrl: api.url,
-      settings: ALLOW_ECHO,
-      env: { DENO_DIR: denoDir() },
-    });
+    await using world = await sayHiWorld(cli.path);
+    const { discord, api, box } = world;
     const home = `${box.root}/state`;
     try {
       const said: string[] = [];
