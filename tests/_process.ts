@@ -1,4 +1,5 @@
-// Running another program from a test: bounded in time, output collected, no timer left behind.
+// Running another program from a test: bounded in time, output collected, no timer left behind;
+// and the Deno cache a child Deno with another HOME must be pointed at.
 
 /**
  * Runs a command to completion, `stdin` written to it (none when `undefined`), killed after
@@ -32,4 +33,19 @@ export async function runBounded(
   }
   const out = await child.output().finally(() => clearTimeout(timer));
   return { out, timedOut };
+}
+
+/**
+ * This Deno's module cache (`DENO_DIR` or its default): a child Deno run with another HOME
+ * (a sandbox, a temp user) is given it, so it compiles against the cached npm packages
+ * instead of an empty cache.
+ */
+export function denoDir(): string {
+  const out = new Deno.Command(Deno.execPath(), {
+    args: ["info", "--json"],
+    stdin: "null",
+    stdout: "piped",
+    stderr: "inherit",
+  }).outputSync();
+  return JSON.parse(new TextDecoder().decode(out.stdout)).denoDir;
 }

@@ -1,7 +1,6 @@
 // What every e2e test file starts with, and what several of them script: the pinned Claude Code
-// CLI (or one SKIP line saying why the file's tests are ignored), the Deno cache the hooks and
-// the bridge compile against, the "say hi through Bash" model turn and a world around it, and a
-// held Discord message.
+// CLI (or one SKIP line saying why the file's tests are ignored), the "say hi through Bash"
+// model turn and a world around it, and a held Discord message.
 import type { InboxEvent } from "../../inbox.ts";
 import {
   type AnthropicScript,
@@ -12,6 +11,7 @@ import {
   toolUse,
 } from "../../testing/anthropic.ts";
 import { type DiscordServer, startDiscordServer } from "../../testing/mod.ts";
+import { denoDir } from "../_process.ts";
 import { type ClaudeSandbox, createClaudeSandbox, locateClaude } from "./_claude.ts";
 
 /** The CLI an e2e test file runs, or `ignore` when it is not available here. */
@@ -32,20 +32,6 @@ export async function claudeForTests(moduleUrl: string): Promise<E2eCli> {
   const file = new URL(moduleUrl).pathname.split("/").at(-1)!.replace(/\.ts$/, "");
   console.warn(`SKIP ${file}: the Claude Code CLI is not available: ${cli.skip}`);
   return { path: "", ignore: true };
-}
-
-/**
- * This Deno's module cache (`DENO_DIR` or its default), for the sandbox's environment: the
- * hooks and the bridge the CLI starts under a temp HOME compile against it, not an empty one.
- */
-export function denoDir(): string {
-  const out = new Deno.Command(Deno.execPath(), {
-    args: ["info", "--json"],
-    stdin: "null",
-    stdout: "piped",
-    stderr: "inherit",
-  }).outputSync();
-  return JSON.parse(new TextDecoder().decode(out.stdout)).denoDir;
 }
 
 /** The model runs `echo hi` through Bash once, then answers "Done.". */

@@ -25,7 +25,8 @@ import { type DiscordServer, type Message, startDiscordServer } from "../../test
 import { assert, assertEquals, assertMatch, waitFor } from "../_assert.ts";
 import { ROOT } from "../_fixture.ts";
 import { type ClaudeSandbox, createClaudeSandbox } from "./_claude.ts";
-import { claudeForTests, denoDir } from "./_helpers.ts";
+import { denoDir } from "../_process.ts";
+import { claudeForTests } from "./_helpers.ts";
 
 const cli = await claudeForTests(import.meta.url);
 const ignore = cli.ignore;

@@ -4,6 +4,7 @@
 import type { DiscordServer } from "../../testing/mod.ts";
 import type { SetupFlags, SetupIo } from "../../_setup/flow.ts";
 import { stopBridge } from "../../daemon.ts";
+import { tempDir } from "../_fixture.ts";
 
 /** A temp state directory, project and HOME; stops any bridge and removes all on dispose. */
 export interface SetupWorld extends AsyncDisposable {
@@ -19,7 +20,8 @@ export interface SetupWorld extends AsyncDisposable {
 
 /** Creates a {@linkcode SetupWorld}. */
 export async function setupWorld(): Promise<SetupWorld> {
-  const root = await Deno.realPath(await Deno.makeTempDir({ prefix: "cd-setup-" }));
+  const dir = await tempDir("cd-setup-");
+  const root = dir.path;
   const world = {
     root,
     home: `${root}/state`,
@@ -30,10 +32,23 @@ export async function setupWorld(): Promise<SetupWorld> {
   return {
     ...world,
     async [Symbol.asyncDispose]() {
-      await stopBridge(world.home, { timeoutMs: 3000 }).catch(() => {});
-      await Deno.remove(root, { recursive: true }).catch(() => {});
+      try {
+        await stopBridge(world.home, { timeoutMs: 3000 }).catch(() => {});
+      } finally {
+        await dir[Symbol.asyncDispose]();
+      }
     },
   };
+}
+
+/** Whether a path exists. */
+export function exists(path: string): boolean {
+  try {
+    Deno.statSync(path);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** The flags of a non-interactive setup against `server`, without the live test. */

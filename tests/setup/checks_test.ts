@@ -1,6 +1,7 @@
 // The Discord checks setup and doctor share (_setup/checks.ts), each against the local
 // Discord server with the world broken one way at a time; then setup and doctor on the same
-// broken world: setup's lines and error are doctor's verdicts, up to the first failure.
+// broken world: setup's lines and error are doctor's verdicts, up to the first failure; and
+// doctor with no configuration at all.
 import { type ConfigFile, loadConfig, writeConfigFile } from "../../config.ts";
 import { ConfigError, DiscordApiError } from "../../errors.ts";
 import {
@@ -13,7 +14,7 @@ import {
   IntentOffError,
   type Verdict,
 } from "../../_setup/checks.ts";
-import { runDoctor } from "../../_setup/doctor.ts";
+import { renderChecks, runDoctor } from "../../_setup/doctor.ts";
 import { runSetup } from "../../_setup/flow.ts";
 import { type DiscordServer, startDiscordServer } from "../../testing/mod.ts";
 import { assert, assertEquals, assertMatch } from "../_assert.ts";
@@ -298,4 +299,21 @@ Deno.test("setup and doctor: the MESSAGE CONTENT intent off is the same failure"
   assertMatch(setup.at(-1)!, /^fail: The MESSAGE CONTENT intent is off/);
   assertEquals(listed.intent, "fail");
   assertEquals(listed.channel, "ok", "doctor goes on after a failure");
+});
+
+Deno.test("doctor: without a configuration it names setup, and says the hooks are missing", async () => {
+  await using world = await setupWorld();
+  const checks = await runDoctor({
+    home: world.home,
+    loadConfig: () => loadConfig({ env: { CLAUDE_DISCORD_HOME: world.home } }),
+    projectDir: world.project,
+    homeDir: world.userHome,
+  });
+  const text = renderChecks(checks);
+  assertMatch(text, /FAIL token +DISCORD_BOT_TOKEN is not set: run `deno task setup`/);
+  assertMatch(
+    text,
+    /FAIL hooks +No claude-discord hooks in .*: run `deno task setup` \(or install the plugin\)/,
+  );
+  assertMatch(text, /FAIL bridge +The bridge is not running/);
 });

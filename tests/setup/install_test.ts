@@ -15,7 +15,7 @@ import { ConfigError } from "../../errors.ts";
 import { channelPermissions, INVITE_PERMISSIONS } from "../../_setup/perms.ts";
 import { main } from "../../setup.ts";
 import { assert, assertEquals, assertMatch, assertThrows } from "../_assert.ts";
-import { ROOT } from "../hooks/_helpers.ts";
+import { ROOT } from "../_fixture.ts";
 import { setupWorld } from "./_helpers.ts";
 
 const OPTS = { home: "/state", root: ROOT, denoPath: "/usr/bin/deno" };

@@ -1,27 +1,19 @@
-// setup.ts against the local Discord server: every failure mode gives one precise sentence
-// with the fix and writes nothing; the happy path writes the config 0600, finds or creates
-// the webhook, defaults the allowlist to the application owner; the CLI's exit codes.
+// setup against the local Discord server: every failure mode gives one precise sentence with
+// the fix and writes nothing; the happy path writes the config 0600, finds or creates the
+// webhook, defaults the allowlist to the application owner. setup.ts as a process (exit codes,
+// --plugin): setup_process_test.ts.
 import { ConfigError, DiscordApiError } from "../../errors.ts";
 import { readConfigFile, writeConfigFile } from "../../config.ts";
 import { runSetup } from "../../_setup/flow.ts";
 import { scriptedPrompter } from "../../_setup/prompt.ts";
 import { startDiscordServer } from "../../testing/mod.ts";
-import { assert, assertEquals, assertMatch } from "../_assert.ts";
-import { capture, flagsFor, setupWorld } from "./_helpers.ts";
-import { ROOT } from "../hooks/_helpers.ts";
+import { assert, assertEquals, assertMatch, assertRejects } from "../_assert.ts";
+import { capture, exists, flagsFor, setupWorld } from "./_helpers.ts";
+import { ROOT } from "../_fixture.ts";
 
 const VIEW = String(1n << 10n);
 const SEND = String(1n << 11n);
 const CREATE_THREADS = String(1n << 35n);
-
-function exists(path: string): boolean {
-  try {
-    Deno.statSync(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** Runs setup, expects it to fail with `ErrorClass` matching `pattern`, and nothing written. */
 async function expectFailure(
@@ -31,17 +23,11 @@ async function expectFailure(
   pattern: RegExp,
   world: { home: string; project: string },
 ): Promise<Error> {
-  let caught: unknown;
-  try {
-    await run();
-  } catch (err) {
-    caught = err;
-  }
-  assert(caught instanceof ErrorClass, `expected ${ErrorClass.name}, got ${caught}`);
-  assertMatch((caught as Error).message, pattern);
+  const caught = await assertRejects(run, ErrorClass);
+  assertMatch(caught.message, pattern);
   assert(!exists(`${world.home}/config.json`), "no config written");
   assert(!exists(`${world.project}/.claude/settings.json`), "no settings written");
-  return caught as Error;
+  return caught;
 }
 
 Deno.test("setup: the happy path writes the config 0600, creates the webhook, allows the owner, installs", async () => {
@@ -279,81 +265,4 @@ Deno.test("setup: --dry-run checks everything and writes nothing", async () => {
   assert(out.lines.some((l) => /\(dry run\) would find or create the webhook/.test(l)));
   assert(out.lines.some((l) => /\(dry run\) .*settings\.json: create/.test(l)));
   assertEquals(server.messages(server.channelId).length, 0, "no live test");
-});
-
-Deno.test("setup.ts CLI: usage errors exit 2, a failed check exits 1, --help exits 0", async () => {
-  await using server = await startDiscordServer({ port: 0, rateLimits: false });
-  await using world = await setupWorld();
-  const run = (args: string[]) =>
-    new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", `${ROOT}/setup.ts`, ...args],
-      env: {
-        CLAUDE_DISCORD_HOME: world.home,
-        HOME: world.userHome,
-        // Another HOME would mean another Deno cache: keep this one (npm packages are in it).
-        DENO_DIR: Deno.env.get("DENO_DIR") ?? `${Deno.env.get("HOME")}/.cache/deno`,
-        PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
-      },
-      clearEnv: true,
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-  const text = (b: Uint8Array) => new TextDecoder().decode(b);
-  assertEquals((await run(["--help"])).code, 0);
-  const bogus = await run(["--bogus"]);
-  assertEquals(bogus.code, 2);
-  assertEquals((await run(["frobnicate"])).code, 2);
-  const noToken = await run(["--api-url", server.apiUrl]);
-  assertEquals(noToken.code, 2, text(noToken.stderr));
-  assertMatch(text(noToken.stderr), /No bot token/);
-  server.fault({ kind: "access", inGuild: false });
-  const failed = await run([
-    "--api-url",
-    server.apiUrl,
-    "--token",
-    server.token,
-    "--channel",
-    server.channelId,
-  ]);
-  assertEquals(failed.code, 1, text(failed.stderr));
-  assertMatch(text(failed.stderr), /^The bot is not in any server yet: invite it with https:/);
-  assert(!(text(failed.stdout) + text(failed.stderr)).includes(server.token), "no token echoed");
-});
-
-Deno.test("setup.ts --plugin writes the config into the plugin's data directory and installs no settings", async () => {
-  await using server = await startDiscordServer({ port: 0, rateLimits: false });
-  await using world = await setupWorld();
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      `${ROOT}/setup.ts`,
-      "--plugin",
-      "--no-live-test",
-      "--api-url",
-      server.apiUrl,
-      "--channel",
-      server.channelId,
-      "--project",
-      world.project,
-    ],
-    env: {
-      HOME: world.userHome,
-      DISCORD_BOT_TOKEN: server.token,
-      DENO_DIR: Deno.env.get("DENO_DIR") ?? `${Deno.env.get("HOME")}/.cache/deno`,
-      PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
-    },
-    clearEnv: true,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const text = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
-  assertEquals(out.code, 0, text);
-  const data = `${world.userHome}/.claude/plugins/data/discord-bridge-discord-bridge`;
-  assertEquals(readConfigFile(data).channelId, server.channelId);
-  assertEquals(readConfigFile(data).token, server.token, "the token from DISCORD_BOT_TOKEN");
-  assert(!exists(`${world.project}/.claude`), "no settings install in plugin mode");
-  assertMatch(text, /\/plugin install discord-bridge@discord-bridge/);
 });
