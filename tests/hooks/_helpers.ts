@@ -8,8 +8,6 @@ import type { DiscordServer } from "../../testing/mod.ts";
 import { ROOT, tempDir } from "../_fixture.ts";
 import { runBounded } from "../_process.ts";
 
-export { ROOT };
-
 /** The session id the hook stdin fixtures are used with (`fixture(name, SID)`). */
 export const SID = "dae42081-9441-4c30-8e6b-1aa244137845";
 

@@ -3,14 +3,13 @@
 import { Inbox } from "../../inbox.ts";
 import { buildDeliverBundle, BUNDLE_PATH } from "../../hooks/_bundle.ts";
 import { assert, assertEquals } from "../_assert.ts";
-import { tempDir } from "../_fixture.ts";
+import { ROOT, tempDir } from "../_fixture.ts";
 import {
   additionalContext,
   commandOf,
   fixture,
   frameIds,
   message,
-  ROOT,
   runHookCommand,
   settingsFor,
   SID,

@@ -1,8 +1,8 @@
 // hooks/fast.sh: the shell fast path in front of the per-tool-call hooks. A stand-in
 // command (instead of deno) shows whether Deno would start and what stdin it would get.
 import { assert, assertEquals } from "../_assert.ts";
-import { tempDir } from "../_fixture.ts";
-import { ROOT, runHookCommand, SID } from "./_helpers.ts";
+import { ROOT, tempDir } from "../_fixture.ts";
+import { runHookCommand, SID } from "./_helpers.ts";
 
 const FAST = `${ROOT}/hooks/fast.sh`;
 // Prints a marker and echoes its stdin: what "Deno started" looks like here.
