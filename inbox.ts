@@ -75,54 +75,9 @@ import {
 } from "./_inbox/io.ts";
 import { readDeliveredLookup } from "./_inbox/lookup.ts";
 import { PendingIds } from "./_inbox/pending.ts";
+import type { InboxEvent } from "./_inbox/types.ts";
 
-/** A file attached to a Discord message. */
-export interface InboxAttachment {
-  /** Discord attachment id. */
-  id: string;
-  /** File name as uploaded. */
-  filename: string;
-  /** Size in bytes. */
-  size: number;
-  /** MIME type, when Discord gives one. */
-  contentType?: string;
-  /** CDN URL. */
-  url: string;
-}
-
-/** One Discord event addressed to a session: a message, a button click or a reaction. */
-export interface InboxEvent {
-  /** De-dup key: the message id; the interaction id for buttons; `r:<messageId>:<userId>:<emoji>` for reactions. */
-  id: string;
-  /** What happened. */
-  kind: "message" | "button" | "reaction";
-  /** Where it happened (the thread id when in a thread). */
-  channelId: string;
-  /** Set when `channelId` is a thread. */
-  threadId?: string;
-  /** Parent channel of that thread. */
-  parentId?: string;
-  /** Guild (server) id. */
-  guildId?: string;
-  /** Who did it. */
-  author: { id: string; name: string };
-  /** Message text ("" for buttons and reactions). */
-  content: string;
-  /** ISO 8601 time of the event. */
-  timestamp: string;
-  /** ISO 8601 time of the last edit. */
-  editedTimestamp?: string;
-  /** Attached files. */
-  attachments: InboxAttachment[];
-  /** The message this one replies to. */
-  replyTo?: { messageId: string; channelId?: string };
-  /** Button `custom_id`. */
-  customId?: string;
-  /** Reaction emoji. */
-  emoji?: string;
-  /** The message a button or reaction belongs to. */
-  targetMessageId?: string;
-}
+export type { InboxAttachment, InboxEvent } from "./_inbox/types.ts";
 
 /** Mailbox for messages that arrived while no session was live. */
 export const HELD = "_held";

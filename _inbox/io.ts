@@ -1,6 +1,7 @@
 // Private file-level helpers of inbox.ts: line splitting, durable appends, the delivered
 // log (one JSON line per committed batch) and the rejected file.
-import type { InboxEvent } from "../inbox.ts";
+import { readFull, readToEnd } from "../_shared/fs.ts";
+import type { InboxEvent } from "./types.ts";
 
 const NEWLINE = 10;
 const encoder = new TextEncoder();
@@ -209,38 +210,6 @@ function idsOfCommitLine(line: string): string[] {
     // Only the tail can be torn and it is never a complete line; ignore anything odd.
   }
   return [];
-}
-
-/** Reads into `buffer` until it is full or the file ends; returns the bytes read. */
-export function readFull(file: Deno.FsFile, buffer: Uint8Array): number {
-  let filled = 0;
-  while (filled < buffer.length) {
-    const n = file.readSync(buffer.subarray(filled));
-    if (n === null || n === 0) break;
-    filled += n;
-  }
-  return filled;
-}
-
-/** Reads from the file's position to its end. */
-export function readToEnd(file: Deno.FsFile): Uint8Array {
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  while (true) {
-    const chunk = new Uint8Array(64 * 1024);
-    const n = file.readSync(chunk);
-    if (n === null || n === 0) break;
-    chunks.push(chunk.subarray(0, n));
-    total += n;
-  }
-  if (chunks.length === 1) return chunks[0];
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
 }
 
 /** Appends one commit line; a torn tail left by a killed committer is cut off first. */

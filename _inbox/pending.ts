@@ -15,7 +15,8 @@
 // records them in the delivered log first. So an id the set remembers wrongly was pending
 // (still is) or delivered (append skips those anyway). The other way round, an id missing
 // from the set can only cause a duplicate line, and a claim hands each id over once.
-import { parseEventLine, readFull, readToEnd, splitBytes } from "./io.ts";
+import { readFull, readToEnd } from "../_shared/fs.ts";
+import { parseEventLine, splitBytes } from "./io.ts";
 
 /** The ids pending in a mailbox file, and a torn tail the caller must cut off. */
 export interface PendingScan {

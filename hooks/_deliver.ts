@@ -11,8 +11,12 @@
 // inside the claim's deliver callback, before the commit: a hook killed before the commit
 // delivers nothing (Claude Code discards a killed hook's output) and the events stay.
 import { Inbox, type InboxEvent } from "../inbox.ts";
-import { ensurePrivateDir, readTextIfExists, writePrivateFileAtomic } from "../_shared/fs.ts";
-import { readFull } from "../_inbox/io.ts";
+import {
+  ensurePrivateDir,
+  readFull,
+  readTextIfExists,
+  writePrivateFileAtomic,
+} from "../_shared/fs.ts";
 import { withFileLock } from "../_shared/lock.ts";
 import { type HookContext, hookPaths } from "./_context.ts";
 import { DEFAULT_BUDGET, deliveryText, type FrameContext, splitBatch } from "./_format.ts";

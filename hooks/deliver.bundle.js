@@ -53,6 +53,34 @@ function readTextIfExists(path) {
     throw err;
   }
 }
+function readFull(file, buffer) {
+  let filled = 0;
+  while (filled < buffer.length) {
+    const n = file.readSync(buffer.subarray(filled));
+    if (n === null || n === 0) break;
+    filled += n;
+  }
+  return filled;
+}
+function readToEnd(file) {
+  const chunks = [];
+  let total = 0;
+  while (true) {
+    const chunk = new Uint8Array(64 * 1024);
+    const n = file.readSync(chunk);
+    if (n === null || n === 0) break;
+    chunks.push(chunk.subarray(0, n));
+    total += n;
+  }
+  if (chunks.length === 1) return chunks[0];
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.length;
+  }
+  return out;
+}
 var init_fs = __esm({
   "_shared/fs.ts"() {
   }
@@ -331,6 +359,7 @@ async function waitForChange(dir, suffix, options) {
 }
 
 // _inbox/io.ts
+init_fs();
 var NEWLINE = 10;
 var encoder = new TextEncoder();
 var decoder = new TextDecoder();
@@ -491,34 +520,6 @@ function idsOfCommitLine(line) {
   }
   return [];
 }
-function readFull(file, buffer) {
-  let filled = 0;
-  while (filled < buffer.length) {
-    const n = file.readSync(buffer.subarray(filled));
-    if (n === null || n === 0) break;
-    filled += n;
-  }
-  return filled;
-}
-function readToEnd(file) {
-  const chunks = [];
-  let total = 0;
-  while (true) {
-    const chunk = new Uint8Array(64 * 1024);
-    const n = file.readSync(chunk);
-    if (n === null || n === 0) break;
-    chunks.push(chunk.subarray(0, n));
-    total += n;
-  }
-  if (chunks.length === 1) return chunks[0];
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
-}
 async function appendCommit(path, log, ids, at) {
   if (log.size > log.completeBytes) Deno.truncateSync(path, log.completeBytes);
   await appendDurably(path, JSON.stringify({
@@ -667,6 +668,7 @@ function sizeIfExists(path) {
 }
 
 // _inbox/pending.ts
+init_fs();
 var MAX_MAILBOXES = 64;
 var MAX_IDS = 2e4;
 var PendingIds = class {
