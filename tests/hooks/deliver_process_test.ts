@@ -1,5 +1,6 @@
 // hooks/deliver.ts: the delivery role as its own entry point, run with the exact settings
-// command (fast.sh in front, least permissions, --no-config), and its module graph.
+// command (fast.sh in front, least permissions, --no-config), and its committed bundle. In this
+// process: deliver_test.ts; its module graph: tests/architecture_test.ts.
 import { Inbox } from "../../inbox.ts";
 import { buildDeliverBundle, BUNDLE_PATH } from "../../hooks/_bundle.ts";
 import { assert, assertEquals } from "../_assert.ts";
@@ -55,34 +56,6 @@ Deno.test("deliver.ts: the settings' PostToolUse command delivers pending messag
   await inbox.append(SID, [message("one more")]);
   const r = await runHookCommand(prompt, fixture("UserPromptSubmit", SID));
   assertEquals(JSON.parse(r.stdout).hookSpecificOutput.hookEventName, "UserPromptSubmit");
-});
-
-Deno.test("deliver.ts: its module graph holds none of the other roles' modules", async () => {
-  const info = await new Deno.Command(Deno.execPath(), {
-    args: ["info", "--json", "--no-config", `${ROOT}/hooks/deliver.ts`],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  assert(info.success, new TextDecoder().decode(info.stderr));
-  const graph = JSON.parse(new TextDecoder().decode(info.stdout)) as {
-    modules: { specifier: string }[];
-  };
-  const files = graph.modules.map((m) => m.specifier.slice(`file://${ROOT}/`.length));
-  assert(files.includes("hooks/_deliver.ts") && files.includes("inbox.ts"), files.join(" "));
-  for (
-    const heavy of [
-      "hooks/hook.ts",
-      "hooks/_register.ts",
-      "hooks/_stop.ts",
-      "hooks/_notice.ts",
-      "hooks/_permission.ts",
-      "sessions.ts",
-      "notify.ts",
-      "daemon.ts",
-    ]
-  ) {
-    assert(!files.includes(heavy), `${heavy} is in deliver.ts's graph: ${files.join(" ")}`);
-  }
 });
 
 Deno.test("deliver.ts: the settings command with CLAUDE_CODE_SESSION_ID leaves stdin unread", async () => {
