@@ -35,17 +35,21 @@ export async function runBounded(
   return { out, timedOut };
 }
 
+let cachedDenoDir: string | undefined;
+
 /**
  * This Deno's module cache (`DENO_DIR` or its default): a child Deno run with another HOME
  * (a sandbox, a temp user) is given it, so it compiles against the cached npm packages
  * instead of an empty cache.
  */
 export function denoDir(): string {
+  if (cachedDenoDir !== undefined) return cachedDenoDir;
   const out = new Deno.Command(Deno.execPath(), {
     args: ["info", "--json"],
     stdin: "null",
     stdout: "piped",
     stderr: "inherit",
   }).outputSync();
-  return JSON.parse(new TextDecoder().decode(out.stdout)).denoDir;
+  cachedDenoDir = JSON.parse(new TextDecoder().decode(out.stdout)).denoDir as string;
+  return cachedDenoDir;
 }

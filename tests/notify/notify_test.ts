@@ -1,17 +1,12 @@
 // notify.ts against the local Discord server (testing/): threads per session, text-channel
 // fallbacks, rate limits, retries, the spool, splitting, mention safety, bad webhooks, CLI.
-import assert from "node:assert/strict";
+import { assert, assertEquals, assertMatch, assertNotEquals } from "../_assert.ts";
+import { tempDir } from "../_fixture.ts";
 import { createNotifier, type NotifierOptions, type StatusInput } from "../../notify.ts";
 import { DiscordApiError } from "../../errors.ts";
 import { type DiscordServer, startDiscordServer } from "../../testing/mod.ts";
 
 const FAST_RETRY = { budgetMs: 1500, baseDelayMs: 20, maxDelayMs: 200, timeoutMs: 2000 };
-
-/** A temporary state directory, removed when the `using` scope ends. */
-function tempDir(): Disposable & { path: string } {
-  const path = Deno.makeTempDirSync({ prefix: "notify_test_" });
-  return { path, [Symbol.dispose]: () => Deno.removeSync(path, { recursive: true }) };
-}
 
 function notifier(server: DiscordServer, dir: string, extra: Partial<NotifierOptions> = {}) {
   return createNotifier({
@@ -57,7 +52,7 @@ function deadUrl(url: string): string {
 
 Deno.test("forum: the first post creates the session's thread, later posts reuse it", async () => {
   await using server = await startDiscordServer({ port: 0 });
-  using tmp = tempDir();
+  await using tmp = await tempDir("notify-test-");
   const dir = tmp.path;
   const seen: [string, string][] = [];
   const n = notifier(server, dir, { onThread: (s, t) => void seen.push([s, t]) });
@@ -65,113 +60,113 @@ Deno.test("forum: the first post creates the session's thread, later posts reuse
   const a = await n.status(
     status("first", { cwd: "/home/u/shop", startedAt: Date.now() - 65_000 }),
   );
-  assert.equal(a.delivered, true);
-  assert.ok(a.threadId);
+  assertEquals(a.delivered, true);
+  assert(a.threadId);
   const b = await n.status(status("second", { state: "waiting" }));
-  assert.equal(b.threadId, a.threadId);
+  assertEquals(b.threadId, a.threadId);
   const other = await n.status({ ...status("other"), session: { id: "sess-2", name: "docs" } });
-  assert.notEqual(other.threadId, a.threadId);
+  assertNotEquals(other.threadId, a.threadId);
 
   const st = server.state();
   const thread = st.threads.find((t) => t.id === a.threadId)!;
-  assert.equal(thread.name, "refactor-auth");
-  assert.equal(thread.parent_id, server.forumId);
+  assertEquals(thread.name, "refactor-auth");
+  assertEquals(thread.parent_id, server.forumId);
   const ex = st.webhookExecutions;
-  assert.equal(ex.length, 3);
-  assert.equal(ex[0].query.wait, "true");
-  assert.equal((ex[0].body as { thread_name?: string }).thread_name, "refactor-auth");
-  assert.equal(ex[1].query.thread_id, a.threadId);
-  assert.equal((ex[1].body as { thread_name?: string }).thread_name, undefined);
-  assert.deepEqual(texts(server, a.threadId!), ["first", "second"]);
+  assertEquals(ex.length, 3);
+  assertEquals(ex[0].query.wait, "true");
+  assertEquals((ex[0].body as { thread_name?: string }).thread_name, "refactor-auth");
+  assertEquals(ex[1].query.thread_id, a.threadId);
+  assertEquals((ex[1].body as { thread_name?: string }).thread_name, undefined);
+  assertEquals(texts(server, a.threadId!), ["first", "second"]);
 
   const first = server.messages(a.threadId!)[0];
   const embed = first.embeds![0] as { color: number; fields: { name: string; value: string }[] };
-  assert.equal(embed.color, 0x2ecc71);
+  assertEquals(embed.color, 0x2ecc71);
   const fields = Object.fromEntries(embed.fields.map((f) => [f.name, f.value]));
-  assert.equal(fields.Project, "shop");
-  assert.equal(fields.Host, "testhost");
-  assert.match(fields.Duration, /^1m 0[5-9]s$/);
+  assertEquals(fields.Project, "shop");
+  assertEquals(fields.Host, "testhost");
+  assertMatch(fields.Duration, /^1m 0[5-9]s$/);
 
-  assert.deepEqual(seen, [["sess-1", a.threadId], ["sess-2", other.threadId]]);
+  assertEquals(seen, [["sess-1", a.threadId], ["sess-2", other.threadId]]);
   const saved = readJson(`${dir}/threads.json`) as {
     webhooks: Record<string, { channel: string; sessions: Record<string, { threadId: string }> }>;
   };
   const hook = Object.values(saved.webhooks)[0];
-  assert.equal(hook.channel, "forum");
-  assert.equal(hook.sessions["sess-1"].threadId, a.threadId);
-  assert.equal(Deno.statSync(`${dir}/threads.json`).mode! & 0o777, 0o600);
+  assertEquals(hook.channel, "forum");
+  assertEquals(hook.sessions["sess-1"].threadId, a.threadId);
+  assertEquals(Deno.statSync(`${dir}/threads.json`).mode! & 0o777, 0o600);
 
   // A new notifier (another process) finds the thread on disk.
   const again = await notifier(server, dir).status(status("third"));
-  assert.equal(again.threadId, a.threadId);
-  assert.equal(server.state().threads.length, 2);
+  assertEquals(again.threadId, a.threadId);
+  assertEquals(server.state().threads.length, 2);
 });
 
 Deno.test("a thread that disappeared is recreated transparently", async () => {
   await using server = await startDiscordServer({ port: 0 });
-  using tmp = tempDir();
+  await using tmp = await tempDir("notify-test-");
   const dir = tmp.path;
   const threads: string[] = [];
   const n = notifier(server, dir, { onThread: (_s, t) => void threads.push(t) });
   const a = await n.status(status("before"));
   server.reset(); // every thread and message is gone; the webhook stays
   const b = await n.status(status("after"));
-  assert.equal(b.delivered, true);
-  assert.notEqual(b.threadId, a.threadId);
-  assert.deepEqual(threads, [a.threadId, b.threadId]);
-  assert.ok(b.warnings.some((w) => /deleted/.test(w)), b.warnings.join());
-  assert.deepEqual(texts(server, b.threadId!), ["after"]);
+  assertEquals(b.delivered, true);
+  assertNotEquals(b.threadId, a.threadId);
+  assertEquals(threads, [a.threadId, b.threadId]);
+  assert(b.warnings.some((w) => /deleted/.test(w)), b.warnings.join());
+  assertEquals(texts(server, b.threadId!), ["after"]);
   const ex = server.state().webhookExecutions;
-  assert.deepEqual(ex.map((e) => e.status), [404, 200]);
+  assertEquals(ex.map((e) => e.status), [404, 200]);
 });
 
 Deno.test("text channel with a bot token: the bot starts the session's thread", async () => {
   await using server = await startDiscordServer({ port: 0 });
-  using tmp = tempDir();
+  await using tmp = await tempDir("notify-test-");
   const dir = tmp.path;
   const n = notifier(server, dir, { webhookUrl: server.textWebhookUrl, botToken: server.token });
   const a = await n.status(status("one"));
   const b = await n.status(status("two"));
-  assert.ok(a.threadId);
-  assert.equal(b.threadId, a.threadId);
+  assert(a.threadId);
+  assertEquals(b.threadId, a.threadId);
   const thread = server.state().threads.find((t) => t.id === a.threadId)!;
-  assert.equal(thread.parent_id, server.channelId);
-  assert.equal(thread.name, "refactor-auth");
+  assertEquals(thread.parent_id, server.channelId);
+  assertEquals(thread.name, "refactor-auth");
   // The first post is the thread's starter in the channel; the second is inside the thread.
-  assert.deepEqual(texts(server, server.channelId), ["one"]);
-  assert.deepEqual(texts(server, a.threadId!), ["two"]);
+  assertEquals(texts(server, server.channelId), ["one"]);
+  assertEquals(texts(server, a.threadId!), ["two"]);
   const ex = server.state().webhookExecutions;
-  assert.deepEqual(ex.map((e) => e.status), [400, 200, 200]); // 220003, starter, thread post
-  assert.ok(
+  assertEquals(ex.map((e) => e.status), [400, 200, 200]); // 220003, starter, thread post
+  assert(
     server.state().requests.some((r) =>
       r.method === "POST" && r.path.endsWith(`/messages/${a.messageIds[0]}/threads`)
     ),
   );
   // The channel kind is remembered: no more 220003 round trips.
   await n.status({ ...status("three"), session: { id: "s3", name: "third" } });
-  assert.equal(server.state().webhookExecutions.filter((e) => e.status === 400).length, 1);
+  assertEquals(server.state().webhookExecutions.filter((e) => e.status === 400).length, 1);
 });
 
 Deno.test("text channel without a bot: posts go to the channel, prefixed with the session", async () => {
   await using server = await startDiscordServer({ port: 0 });
-  using tmp = tempDir();
+  await using tmp = await tempDir("notify-test-");
   const dir = tmp.path;
   const n = notifier(server, dir, { webhookUrl: server.textWebhookUrl });
   const a = await n.status(status("one"));
   const b = await n.status({ ...status("two"), session: { id: "x", name: "@everyone docs" } });
-  assert.equal(a.threadId, undefined);
-  assert.equal(b.delivered, true);
+  assertEquals(a.threadId, undefined);
+  assertEquals(b.delivered, true);
   const msgs = server.messages(server.channelId);
-  assert.deepEqual(msgs.map((m) => m.content), [
+  assertEquals(msgs.map((m) => m.content), [
     "**[refactor-auth]**",
     "**[@\u200beveryone docs]**",
   ]);
-  assert.equal(server.state().threads.length, 0);
+  assertEquals(server.state().threads.length, 0);
 });
 
 Deno.test("429 storm: every post arrives once, in order", async () => {
   await using server = await startDiscordServer({ port: 0 });
-  using tmp = tempDir();
+  await using tmp = await tempDir("notify-test-");
   const dir = tmp.path;
   const n = notifier(server, dir, { retry: { ...FAST_RETRY, budgetMs: 5000 } });
   await n.status(status("p0"));
@@ -179,15 +174,15 @@ Deno.test("429 storm: every post arrives once, in order", async () => {
   const results = await Promise.all(
     Array.from({ length: 6 }, (_, i) => n.status(status(`p${i + 1}`))),
   );
-  assert.ok(results.every((r) => r.delivered && !r.spooled));
+  assert(results.every((r) => r.delivered && !r.spooled));
   const thread = results[0].threadId!;
-  assert.deepEqual(texts(server, thread), ["p0", "p1", "p2", "p3", "p4", "p5", "p6"]);
-  assert.equal(server.state().requests.filter((r) => r.status === 429).length, 6);
+  assertEquals(texts(server, thread), ["p0", "p1", "p2", "p3", "p4", "p5", "p6"]);
+  assertEquals(server.state().requests.filter((r) => r.status === 429).length, 6);
 });
 
 Deno.test("rate limit 5 per 2 s: a burst waits for the window instead of hitting 429", async () => {
   await using server = await startDiscordServer({ port: 0, rateLimits: { webhookChannel: false } });
-  using tmp = tempDir();
+  await using tmp = await tempDir("notify-test-");
   const dir = tmp.path;
   const n = notifier(server, dir, { retry: { ...FAST_RETRY, budgetMs: 10_000 } });
   const t0 = performance.now();
@@ -196,97 +191,97 @@ Deno.test("rate limit 5 per 2 s: a burst waits for the window instead of hitting
   );
   const ms = performance.now() - t0;
   const thread = results[0].threadId!;
-  assert.deepEqual(texts(server, thread), Array.from({ length: 11 }, (_, i) => `b${i}`));
-  assert.equal(server.state().requests.filter((r) => r.status === 429).length, 0);
-  assert.ok(ms >= 4000, `11 posts under 5/2 s took only ${ms} ms`);
+  assertEquals(texts(server, thread), Array.from({ length: 11 }, (_, i) => `b${i}`));
+  assertEquals(server.state().requests.filter((r) => r.status === 429).length, 0);
+  assert(ms >= 4000, `11 posts under 5/2 s took only ${ms} ms`);
 });
 
 Deno.test("5xx answers are retried; nothing is posted twice", async () => {
   await using server = await startDiscordServer({ port: 0 });
-  using tmp = tempDir();
+  await using tmp = await tempDir("notify-test-");
   const dir = tmp.path;
   const n = notifier(server, dir);
   server.fault({ kind: "http", status: 500, count: 3, route: "/webhooks/" });
   const r = await n.status(status("after 500s"));
-  assert.equal(r.delivered, true);
-  assert.deepEqual(texts(server, r.threadId!), ["after 500s"]);
-  assert.equal(server.state().requests.filter((x) => x.status === 500).length, 3);
+  assertEquals(r.delivered, true);
+  assertEquals(texts(server, r.threadId!), ["after 500s"]);
+  assertEquals(server.state().requests.filter((x) => x.status === 500).length, 3);
 });
 
 Deno.test("Discord unreachable: posts are spooled in order and sent first by the next call", async () => {
   await using server = await startDiscordServer({ port: 0 });
-  using tmp = tempDir();
+  await using tmp = await tempDir("notify-test-");
   const dir = tmp.path;
   const up = notifier(server, dir);
   const down = notifier(server, dir, { webhookUrl: deadUrl(server.webhookUrl) });
   const first = await up.status(status("m1"));
   const s2 = await down.status(status("m2"));
   const s3 = await down.status(status("x".repeat(5000) + " m3")); // two parts
-  assert.equal(s2.spooled, true);
-  assert.equal(s2.delivered, false);
-  assert.equal(s3.spooled, true);
-  assert.equal(spoolCount(dir), 2);
+  assertEquals(s2.spooled, true);
+  assertEquals(s2.delivered, false);
+  assertEquals(s3.spooled, true);
+  assertEquals(spoolCount(dir), 2);
   for (const e of Deno.readDirSync(`${dir}/spool`)) {
-    assert.equal(Deno.statSync(`${dir}/spool/${e.name}`).mode! & 0o777, 0o600);
+    assertEquals(Deno.statSync(`${dir}/spool/${e.name}`).mode! & 0o777, 0o600);
   }
-  assert.equal(Deno.statSync(`${dir}/spool`).mode! & 0o777, 0o700);
+  assertEquals(Deno.statSync(`${dir}/spool`).mode! & 0o777, 0o700);
   const json = Deno.readTextFileSync(
     `${dir}/spool/${[...Deno.readDirSync(`${dir}/spool`)][0].name}`,
   );
-  assert.ok(
+  assert(
     !json.includes(new URL(server.webhookUrl).pathname.split("/").pop()!),
     "token in spool",
   );
 
   const r = await up.status(status("m4"));
-  assert.equal(r.flushed, 2);
-  assert.equal(r.delivered, true);
-  assert.equal(spoolCount(dir), 0);
+  assertEquals(r.flushed, 2);
+  assertEquals(r.delivered, true);
+  assertEquals(spoolCount(dir), 0);
   const got = texts(server, first.threadId!);
-  assert.equal(got.length, 5);
-  assert.deepEqual([got[0], got[1], got[4]], ["m1", "m2", "m4"]);
-  assert.ok(got[3].endsWith("m3"));
-  assert.equal(server.state().threads.length, 1);
+  assertEquals(got.length, 5);
+  assertEquals([got[0], got[1], got[4]], ["m1", "m2", "m4"]);
+  assert(got[3].endsWith("m3"));
+  assertEquals(server.state().threads.length, 1);
 });
 
 Deno.test("server closed: the post is spooled; flushSpool delivers it once Discord is back", async () => {
-  using tmp = tempDir();
+  await using tmp = await tempDir("notify-test-");
   const dir = tmp.path;
   const server = await startDiscordServer({ port: 0 });
   const n = notifier(server, dir);
   await n.status(status("before"));
   await server.close();
   const r = await n.status(status("during"));
-  assert.equal(r.spooled, true);
-  assert.equal(spoolCount(dir), 1);
-  assert.equal(await n.flushSpool(), 0); // still down: kept
+  assertEquals(r.spooled, true);
+  assertEquals(spoolCount(dir), 1);
+  assertEquals(await n.flushSpool(), 0); // still down: kept
 
   await using back = await startDiscordServer({ port: 0 });
   const m = notifier(back, dir);
-  assert.equal(await m.flushSpool(), 1);
-  assert.equal(spoolCount(dir), 0);
+  assertEquals(await m.flushSpool(), 1);
+  assertEquals(spoolCount(dir), 0);
   const thread = back.state().threads[0];
-  assert.deepEqual(texts(back, thread.id), ["during"]);
-  assert.equal(await m.flushSpool(), 0);
+  assertEquals(texts(back, thread.id), ["during"]);
+  assertEquals(await m.flushSpool(), 0);
 });
 
 Deno.test("long text: split across messages in order, each within Discord's limits", async () => {
   await using server = await startDiscordServer({ port: 0 });
-  using tmp = tempDir();
+  await using tmp = await tempDir("notify-test-");
   const dir = tmp.path;
   const n = notifier(server, dir, { maxMessages: 10, retry: { ...FAST_RETRY, budgetMs: 5000 } });
   const words = Array.from({ length: 3000 }, (_, i) => `word${i}`);
   const r = await n.status(status(words.join(" ")));
-  assert.ok(r.messageIds.length >= 6, `${r.messageIds.length} messages`);
-  assert.equal(r.delivered, true);
+  assert(r.messageIds.length >= 6, `${r.messageIds.length} messages`);
+  assertEquals(r.delivered, true);
   const got = texts(server, r.threadId!).join(" ").split(/\s+/);
-  assert.deepEqual(got, words);
-  assert.ok(server.state().webhookExecutions.every((e) => e.status === 200));
+  assertEquals(got, words);
+  assert(server.state().webhookExecutions.every((e) => e.status === 200));
 });
 
 Deno.test("mentions: nothing pings unless asked, and then only that user", async () => {
   await using server = await startDiscordServer({ port: 0 });
-  using tmp = tempDir();
+  await using tmp = await tempDir("notify-test-");
   const dir = tmp.path;
   const stranger = server.users.stranger.id;
   const n = notifier(server, dir, { mentionUserId: server.ownerId });
@@ -299,19 +294,19 @@ Deno.test("mentions: nothing pings unless asked, and then only that user", async
     session: { id: "m", name: `<@${stranger}> @everyone` },
   });
   const msgs = server.messages(quiet.threadId!);
-  assert.deepEqual(msgs[0].mentions, []);
-  assert.deepEqual(msgs[1].mentions.map((u) => u.id), [server.ownerId]);
-  assert.equal(loud.messageIds.length, 1);
+  assertEquals(msgs[0].mentions, []);
+  assertEquals(msgs[1].mentions.map((u) => u.id), [server.ownerId]);
+  assertEquals(loud.messageIds.length, 1);
   for (const e of server.state().webhookExecutions) {
     const body = e.body as { content?: string; allowed_mentions: { parse: string[] } };
-    assert.deepEqual(body.allowed_mentions.parse, []);
-    assert.ok(!/@everyone|@here/.test(body.content ?? ""));
+    assertEquals(body.allowed_mentions.parse, []);
+    assert(!/@everyone|@here/.test(body.content ?? ""));
   }
 });
 
 Deno.test("bad webhook: one clear error naming the fix, no secret, the post kept", async () => {
   await using server = await startDiscordServer({ port: 0 });
-  using tmp = tempDir();
+  await using tmp = await tempDir("notify-test-");
   const dir = tmp.path;
   const token = server.webhookUrl.split("/").pop()!;
   const wrongToken = server.webhookUrl.replace(/\/[^/]+$/, "/wrong-token");
@@ -326,25 +321,25 @@ Deno.test("bad webhook: one clear error naming the fix, no secret, the post kept
       () => undefined,
       (e) => e,
     );
-    assert.ok(err instanceof DiscordApiError, String(err));
-    assert.match(
+    assert(err instanceof DiscordApiError, String(err));
+    assertMatch(
       err.message,
       new RegExp(
         `^Cannot send status to thread "refactor-auth": Discord answered ${said}: run setup to create a new webhook`,
       ),
     );
-    assert.ok(!err.message.includes(token) && !err.message.includes("wrong-token"));
+    assert(!err.message.includes(token) && !err.message.includes("wrong-token"));
   }
-  assert.equal(spoolCount(dir), 2);
+  assertEquals(spoolCount(dir), 2);
   // After setup fixed the webhook, both kept posts go out first, in order.
   const r = await notifier(server, dir).status(status("fixed"));
-  assert.equal(r.flushed, 2);
-  assert.deepEqual(texts(server, r.threadId!), ["lost?", "lost?", "fixed"]);
+  assertEquals(r.flushed, 2);
+  assertEquals(texts(server, r.threadId!), ["lost?", "lost?", "fixed"]);
 });
 
 Deno.test("two notifiers on one state dir (two processes) share one thread, in order", async () => {
   await using server = await startDiscordServer({ port: 0 });
-  using tmp = tempDir();
+  await using tmp = await tempDir("notify-test-");
   const dir = tmp.path;
   // Six posts pass the 5 per 2 s limit only if the sixth may wait ~2 s.
   const a = notifier(server, dir, { retry: { ...FAST_RETRY, budgetMs: 5000 } });
@@ -352,11 +347,11 @@ Deno.test("two notifiers on one state dir (two processes) share one thread, in o
   const posts = [];
   for (let i = 0; i < 6; i++) posts.push((i % 2 ? b : a).status(status(`c${i}`)));
   const results = await Promise.all(posts);
-  assert.ok(results.every((r) => r.delivered), JSON.stringify(results));
+  assert(results.every((r) => r.delivered), JSON.stringify(results));
   const threads = new Set(results.map((r) => r.threadId));
-  assert.equal(threads.size, 1);
-  assert.equal(server.state().threads.length, 1);
-  assert.deepEqual(texts(server, results[0].threadId!).sort(), [
+  assertEquals(threads.size, 1);
+  assertEquals(server.state().threads.length, 1);
+  assertEquals(texts(server, results[0].threadId!).sort(), [
     "c0",
     "c1",
     "c2",
@@ -368,7 +363,7 @@ Deno.test("two notifiers on one state dir (two processes) share one thread, in o
 
 Deno.test("a spooled post Discord refuses for good is set aside in spool/failed, the rest flow", async () => {
   await using server = await startDiscordServer({ port: 0 });
-  using tmp = tempDir();
+  await using tmp = await tempDir("notify-test-");
   const dir = tmp.path;
   Deno.mkdirSync(`${dir}/spool`, { recursive: true, mode: 0o700 });
   const session = { id: "sess-1", name: "refactor-auth" };
@@ -383,25 +378,25 @@ Deno.test("a spooled post Discord refuses for good is set aside in spool/failed,
   Deno.writeTextFileSync(`${dir}/spool/000000000002-1-bb.json`, "{ torn");
   Deno.writeTextFileSync(`${dir}/spool/000000000003-1-cc.json`, entry("kept and sent"));
   const r = await notifier(server, dir).status(status("new"));
-  assert.equal(r.flushed, 1);
-  assert.ok(
+  assertEquals(r.flushed, 1);
+  assert(
     r.warnings.some((w) => /refused and moved to spool\/failed/.test(w)),
     r.warnings.join(),
   );
-  assert.equal(spoolCount(dir), 0);
+  assertEquals(spoolCount(dir), 0);
   const failed = [...Deno.readDirSync(`${dir}/spool/failed`)].map((e) => e.name).sort();
-  assert.deepEqual(failed, [
+  assertEquals(failed, [
     "000000000001-1-aa.json",
     "000000000001-1-aa.json.reason",
     "000000000002-1-bb.json",
     "000000000002-1-bb.json.reason",
   ]);
-  assert.match(
+  assertMatch(
     Deno.readTextFileSync(`${dir}/spool/failed/000000000001-1-aa.json.reason`),
     /Discord answered 400 Invalid Form Body/,
   );
   const msgs = server.messages(r.threadId!);
-  assert.deepEqual(msgs.map((m) => m.content || m.embeds?.[0]?.description), [
+  assertEquals(msgs.map((m) => m.content || m.embeds?.[0]?.description), [
     "kept and sent",
     "new",
   ]);

@@ -1,6 +1,6 @@
 // Rendering of STATUS posts (notify.ts's private _notify/render.ts): embeds, Discord's
 // limits, splitting without loss, and mention safety. No network.
-import assert from "node:assert/strict";
+import { assert, assertEquals, assertMatch, assertThrows } from "../_assert.ts";
 import {
   type Embed,
   formatDuration,
@@ -40,19 +40,19 @@ function paragraphText(chars: number, seed = 1): string {
 Deno.test("splitText keeps every word, in order, within the limits", () => {
   const text = paragraphText(23_000);
   const chunks = splitText(text, 3000, 4096);
-  assert.ok(chunks.length >= 6);
-  assert.ok(chunks[0].length <= 3000);
-  for (const c of chunks) assert.ok(c.length <= 4096, `chunk of ${c.length}`);
-  assert.deepEqual(words(chunks.join("\n")), words(text));
+  assert(chunks.length >= 6);
+  assert(chunks[0].length <= 3000);
+  for (const c of chunks) assert(c.length <= 4096, `chunk of ${c.length}`);
+  assertEquals(words(chunks.join("\n")), words(text));
 });
 
 Deno.test("splitText hard-cuts a word longer than the limit without splitting surrogates", () => {
   const text = "😀".repeat(3000); // 6000 UTF-16 units, no spaces
   const chunks = splitText(text, 1001, 1001);
-  assert.equal(chunks.join(""), text);
+  assertEquals(chunks.join(""), text);
   for (const c of chunks) {
-    assert.ok(c.length <= 1001);
-    assert.ok(!/[\uD800-\uDBFF]$/.test(c), "a chunk ends inside a surrogate pair");
+    assert(c.length <= 1001);
+    assert(!/[\uD800-\uDBFF]$/.test(c), "a chunk ends inside a surrogate pair");
   }
 });
 
@@ -60,15 +60,15 @@ Deno.test("splitText closes and reopens a code fence cut in two", () => {
   const code = Array.from({ length: 400 }, (_, i) => `  line ${i} = compute(${i});`).join("\n");
   const text = `Intro.\n\`\`\`ts\n${code}\n\`\`\`\nOutro.`;
   const chunks = splitText(text, 2000, 2000);
-  assert.ok(chunks.length >= 5);
+  assert(chunks.length >= 5);
   for (const c of chunks) {
     const fences = c.split("\n").filter((l) => l.startsWith("```")).length;
-    assert.equal(fences % 2, 0, `unbalanced fences in:\n${c.slice(0, 80)}…`);
-    assert.ok(c.length <= 2000);
+    assertEquals(fences % 2, 0, `unbalanced fences in:\n${c.slice(0, 80)}…`);
+    assert(c.length <= 2000);
   }
-  assert.ok(chunks[1].startsWith("```ts\n"));
+  assert(chunks[1].startsWith("```ts\n"));
   const lines = chunks.join("\n").split("\n").filter((l) => l.startsWith("  line "));
-  assert.equal(lines.length, 400);
+  assertEquals(lines.length, 400);
 });
 
 Deno.test("renderStatus: one embed with state colour, meta fields and no pings", () => {
@@ -80,16 +80,16 @@ Deno.test("renderStatus: one embed with state colour, meta fields and no pings",
     startedAt: NOW - 3_725_000,
     fields: [{ name: "Tool", value: "Bash", inline: true }],
   }, ctx);
-  assert.equal(rest.length, 0);
-  assert.deepEqual(p.allowed_mentions, { parse: [] });
-  assert.equal(p.content, undefined);
+  assertEquals(rest.length, 0);
+  assertEquals(p.allowed_mentions, { parse: [] });
+  assertEquals(p.content, undefined);
   const e = p.embeds![0];
-  assert.equal(e.color, 0xe74c3c);
-  assert.equal(e.title, "❌ Error");
-  assert.equal(e.description, "Tests failed: @everyone look");
-  assert.equal(e.timestamp, new Date(NOW).toISOString());
+  assertEquals(e.color, 0xe74c3c);
+  assertEquals(e.title, "❌ Error");
+  assertEquals(e.description, "Tests failed: @everyone look");
+  assertEquals(e.timestamp, new Date(NOW).toISOString());
   const fields = Object.fromEntries(e.fields!.map((f) => [f.name, f.value]));
-  assert.deepEqual(fields, {
+  assertEquals(fields, {
     Session: "refactor-auth",
     Project: "shop",
     Host: "devbox",
@@ -104,16 +104,16 @@ Deno.test("renderStatus splits a long text across messages, in order, none over 
     { session: { id: "s1", name: "long" }, state: "done", text },
     ctx,
   );
-  assert.equal(payloads.length, 8);
+  assertEquals(payloads.length, 8);
   payloads.forEach((p, i) => {
-    assert.deepEqual(p.allowed_mentions, { parse: [] });
+    assertEquals(p.allowed_mentions, { parse: [] });
     const e = p.embeds![0];
-    assert.ok(e.description!.length <= LIMITS.description);
-    assert.ok(embedSize(e) <= LIMITS.embedTotal);
-    assert.match(e.footer!.text, new RegExp(`part ${i + 1}/8`));
+    assert(e.description!.length <= LIMITS.description);
+    assert(embedSize(e) <= LIMITS.embedTotal);
+    assertMatch(e.footer!.text, new RegExp(`part ${i + 1}/8`));
   });
   const all = payloads.map((p) => p.embeds![0].description!).join("\n");
-  assert.deepEqual(words(all), words(text));
+  assertEquals(words(all), words(text));
 });
 
 Deno.test("renderStatus trims past maxMessages with a visible marker counting the rest", () => {
@@ -122,18 +122,18 @@ Deno.test("renderStatus trims past maxMessages with a visible marker counting th
     { session: { id: "s1", name: "long" }, state: "info", text },
     { ...ctx, maxMessages: 2 },
   );
-  assert.equal(payloads.length, 2);
+  assertEquals(payloads.length, 2);
   const last = payloads[1].embeds![0].description!;
   const m = last.match(/… \[trimmed: ([0-9]+) more characters not shown/);
-  assert.ok(m, "no trim marker");
+  assert(m, "no trim marker");
   const shown = payloads[0].embeds![0].description!.length +
     last.slice(0, last.indexOf("\n\n… [trimmed")).length;
   // The count covers what was not shown (give or take the separators dropped at cuts).
-  assert.ok(
+  assert(
     Math.abs(Number(m[1]) - (text.length - shown)) <= 4,
     `${m[1]} vs ${text.length - shown}`,
   );
-  assert.ok(last.length <= LIMITS.description);
+  assert(last.length <= LIMITS.description);
 });
 
 Deno.test("renderStatus moves fields that do not fit into the text instead of dropping them", () => {
@@ -144,11 +144,11 @@ Deno.test("renderStatus moves fields that do not fit into the text instead of dr
     ctx,
   );
   const e = payloads[0].embeds![0];
-  assert.ok(e.fields!.length <= LIMITS.fields);
+  assert(e.fields!.length <= LIMITS.fields);
   const all = payloads.map((p) => p.embeds![0].description ?? "").join("\n") +
     e.fields!.map((f) => `${f.name} ${f.value}`).join("\n");
   for (const f of fields) {
-    assert.ok(all.includes(f.name) && all.includes(f.value.slice(0, 100)), `lost field ${f.name}`);
+    assert(all.includes(f.name) && all.includes(f.value.slice(0, 100)), `lost field ${f.name}`);
   }
 });
 
@@ -159,26 +159,26 @@ Deno.test("renderStatus mentions only the asked user, only in the first message"
     { session: { id: "s", name: "n" }, state: "waiting", text, mention: user },
     ctx,
   );
-  assert.equal(a[0].content, `<@${user}>`);
-  assert.deepEqual(a[0].allowed_mentions, { parse: [], users: [user] });
+  assertEquals(a[0].content, `<@${user}>`);
+  assertEquals(a[0].allowed_mentions, { parse: [], users: [user] });
   for (const p of a.slice(1)) {
-    assert.deepEqual(p.allowed_mentions, { parse: [] });
-    assert.equal(p.content, undefined);
+    assertEquals(p.allowed_mentions, { parse: [] });
+    assertEquals(p.content, undefined);
   }
   const b = renderStatus(
     { session: { id: "s", name: "n" }, state: "waiting", mention: true },
     { ...ctx, mentionUserId: user },
   );
-  assert.equal(b[0].content, `<@${user}>`);
+  assertEquals(b[0].content, `<@${user}>`);
   const c = renderStatus({ session: { id: "s", name: "n" }, state: "waiting", mention: true }, ctx);
-  assert.equal(c[0].content, undefined, "mention: true without an owner mentions nobody");
-  assert.deepEqual(c[0].allowed_mentions, { parse: [] });
+  assertEquals(c[0].content, undefined, "mention: true without an owner mentions nobody");
+  assertEquals(c[0].allowed_mentions, { parse: [] });
 });
 
 Deno.test("withSessionPrefix cannot ping @everyone or @here through the session name", () => {
   const p = withSessionPrefix({ allowed_mentions: { parse: [] } }, "@everyone and @here");
-  assert.ok(!/@everyone|@here/.test(p.content!), p.content ?? "");
-  assert.deepEqual(p.allowed_mentions, { parse: [] });
+  assert(!/@everyone|@here/.test(p.content!), p.content ?? "");
+  assertEquals(p.allowed_mentions, { parse: [] });
 });
 
 Deno.test("validateStatusInput rejects malformed input with TypeErrors", () => {
@@ -194,15 +194,20 @@ Deno.test("validateStatusInput rejects malformed input with TypeErrors", () => {
     { ...ok, startedAt: "yesterday-ish" },
   ];
   for (const b of bad) {
-    assert.throws(() => validateStatusInput(b as typeof ok), TypeError, JSON.stringify(b));
+    assertThrows(
+      () => validateStatusInput(b as typeof ok),
+      TypeError,
+      undefined,
+      JSON.stringify(b),
+    );
   }
 });
 
 Deno.test("formatDuration and threadNameFor", () => {
-  assert.equal(formatDuration(42_000), "42s");
-  assert.equal(formatDuration(185_000), "3m 05s");
-  assert.equal(formatDuration(7_380_000), "2h 03m");
-  assert.equal(formatDuration(93_600_000), "1d 02h");
-  assert.equal(threadNameFor("  a\n b "), "a b");
-  assert.equal(threadNameFor("x".repeat(150)).length, 100);
+  assertEquals(formatDuration(42_000), "42s");
+  assertEquals(formatDuration(185_000), "3m 05s");
+  assertEquals(formatDuration(7_380_000), "2h 03m");
+  assertEquals(formatDuration(93_600_000), "1d 02h");
+  assertEquals(threadNameFor("  a\n b "), "a b");
+  assertEquals(threadNameFor("x".repeat(150)).length, 100);
 });
