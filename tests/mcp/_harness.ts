@@ -3,9 +3,7 @@
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import type { DiscordServer } from "../../testing/mod.ts";
-
-/** The checkout's root (where mcp.ts is). */
-export const ROOT: string = new URL("../..", import.meta.url).pathname.replace(/\/$/, "");
+import { ROOT, tempDir } from "../_fixture.ts";
 
 /** The permissions mcp.ts documents. */
 export const MCP_PERMISSIONS = [
@@ -44,7 +42,7 @@ export interface StartMcpOptions {
   args?: string[];
   /** Extra environment (over a copy of this process's, without DISCORD_* / CLAUDE_*). */
   env?: Record<string, string>;
-  /** The server's working directory (a temp dir by default, like a user's project). */
+  /** The server's working directory (a temp dir by default, like a user's project, removed on close). */
   cwd?: string;
   /**
    * Wrap the command: `["bash", "-c", SCRIPT, "claude", ...]`, where SCRIPT runs
@@ -85,11 +83,12 @@ export async function startMcp(options: StartMcpOptions): Promise<McpHandle> {
     // The trailing `; true` keeps bash alive as the server's parent (no exec optimisation).
     args = ["-c", 'eval "$MCP_CMD"; true', ...options.wrapArgs];
   }
+  const project = options.cwd === undefined ? await tempDir("mcp-project-") : undefined;
   const transport = new StdioClientTransport({
     command,
     args,
     env,
-    cwd: options.cwd ?? Deno.makeTempDirSync({ prefix: "mcp-project-" }),
+    cwd: options.cwd ?? project!.path,
     stderr: "inherit",
   });
   const client = new Client({ name: "mcp-test", version: "1.0.0" });
@@ -104,7 +103,7 @@ export async function startMcp(options: StartMcpOptions): Promise<McpHandle> {
   };
   await client.connect(transport);
   let closed: Promise<void> | undefined;
-  const close = () => closed ??= client.close();
+  const close = () => closed ??= client.close().finally(() => project?.[Symbol.asyncDispose]());
   return {
     client,
     pid: transport.pid ?? 0,
