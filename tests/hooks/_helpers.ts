@@ -1,27 +1,15 @@
-// Test helpers for the hooks: temp state directories, the real hook stdin fixtures, the
+// Test helpers for the hooks: the session id and real hook stdin fixtures, the
 // exact settings commands (so tests run the hooks with the least permissions they ship
 // with), and inbox events.
 import { type ConfigFile, writeConfigFile } from "../../config.ts";
 import type { InboxEvent } from "../../inbox.ts";
 import { buildSettings, type SettingsFragment, type SettingsOptions } from "../../settings.ts";
 import type { DiscordServer } from "../../testing/mod.ts";
-import { ROOT, tempDir } from "../_fixture.ts";
+import { ROOT } from "../_fixture.ts";
 import { runBounded } from "../_process.ts";
 
 /** The session id the hook stdin fixtures are used with (`fixture(name, SID)`). */
 export const SID = "dae42081-9441-4c30-8e6b-1aa244137845";
-
-/** A temp state directory, removed on dispose. */
-export interface TempHome extends AsyncDisposable {
-  /** The state directory (absolute, real path). */
-  home: string;
-}
-
-/** Creates a temp state directory (0700): {@linkcode tempDir} under the name `home`. */
-export async function tempHome(): Promise<TempHome> {
-  const dir = await tempDir("cd-hooks-");
-  return { home: dir.path, [Symbol.asyncDispose]: () => dir[Symbol.asyncDispose]() };
-}
 
 /** A real hook stdin captured from Claude Code 2.1.330, with the session id replaced. */
 export function fixture(name: string, sessionId?: string): Record<string, unknown> {

@@ -8,6 +8,7 @@ import { PostIndex } from "../../posts.ts";
 import { type DiscordServer, startDiscordServer } from "../../testing/mod.ts";
 import type { Message } from "../../testing/mod.ts";
 import { assert, assertEquals, assertMatch } from "../_assert.ts";
+import { tempDir } from "../_fixture.ts";
 import { openPrompts, readCandidates } from "../../hooks/_perm_store.ts";
 import { answerOf } from "../../hooks/_perm_text.ts";
 import {
@@ -21,7 +22,6 @@ import {
   nextId,
   runHookCommand,
   settingsFor,
-  tempHome,
 } from "./_helpers.ts";
 
 const SID = "ac47cc7e-1a98-45b2-90f8-7ad3eb6ed547";
@@ -81,8 +81,8 @@ function audit(home: string): Record<string, unknown>[] {
 
 Deno.test("permission: a button click by an allowlisted user allows; the prompt is edited, audited", async () => {
   await using server = await startDiscordServer({ port: 0 });
-  await using h = await tempHome();
-  const command = setup(server, h.home);
+  await using h = await tempDir("cd-hooks-");
+  const command = setup(server, h.path);
   const run = runHookCommand(command, fixture("PermissionRequest", SID), {}, 60_000);
   const prompt = await promptMessage(server);
   assertEquals(prompt.author.id, server.botId, "posted as the bot");
@@ -92,10 +92,10 @@ Deno.test("permission: a button click by an allowlisted user allows; the prompt 
   // It went into the session's own thread, and clicks on it route to the prompt's mailbox.
   const thread = server.state().threads.find((t) => t.id === prompt.channel_id);
   assertEquals(thread?.parent_id, server.forumId);
-  assertEquals(new PostIndex(h.home).ownerOf(prompt.id), permMailbox(prompt));
+  assertEquals(new PostIndex(h.path).ownerOf(prompt.id), permMailbox(prompt));
 
   // A stranger's click first: ignored. Then the owner's.
-  const inbox = new Inbox(h.home);
+  const inbox = new Inbox(h.path);
   await inbox.append(permMailbox(prompt), [click(prompt, "allow", server.users.stranger.id)]);
   await sleep(300);
   await inbox.append(permMailbox(prompt), [click(prompt, "allow", server.ownerId)]);
@@ -107,18 +107,18 @@ Deno.test("permission: a button click by an allowlisted user allows; the prompt 
   const edited = server.messages(prompt.channel_id).find((m) => m.id === prompt.id)!;
   assertEquals(edited.components, []);
   assertMatch(edited.content, /\*\*Allowed\*\* by owner/);
-  const [entry] = audit(h.home);
+  const [entry] = audit(h.path);
   assertEquals(entry.decision, "allow");
   assertEquals(entry.via, "button");
   assertEquals((entry.by as { id: string }).id, server.ownerId);
   assertMatch(String(entry.tool), /Bash: touch made\.txt/);
-  assertMatch(hookLog(h.home), /is not on the allowlist/);
+  assertMatch(hookLog(h.path), /is not on the allowlist/);
 });
 
 Deno.test("permission: a text reply `deny` denies, naming who; the message is still delivered, with a note", async () => {
   await using server = await startDiscordServer({ port: 0 });
-  await using h = await tempHome();
-  const command = setup(server, h.home);
+  await using h = await tempDir("cd-hooks-");
+  const command = setup(server, h.path);
   const run = runHookCommand(command, fixture("PermissionRequest", SID), {}, 60_000);
   const prompt = await promptMessage(server);
   // The bridge writes thread messages to the session's own mailbox.
@@ -134,7 +134,7 @@ Deno.test("permission: a text reply `deny` denies, naming who; the message is st
     threadId: prompt.channel_id,
     author: { id: server.ownerId, name: "owner" },
   });
-  const inbox = new Inbox(h.home);
+  const inbox = new Inbox(h.path);
   await inbox.append(SID, [chatter, reply]);
   const r = await run;
   const decision = JSON.parse(r.stdout).hookSpecificOutput.decision;
@@ -143,10 +143,10 @@ Deno.test("permission: a text reply `deny` denies, naming who; the message is st
     decision.message,
     new RegExp(`Denied from Discord by owner \\(Discord user id ${server.ownerId}\\)`),
   );
-  assertEquals(audit(h.home)[0].via, "text");
+  assertEquals(audit(h.path)[0].via, "text");
   // Nothing was taken from the session's mailbox; both arrive with the next tool call.
   assertEquals(await inbox.pending(SID), 2);
-  const settings = settingsFor(h.home, { apiUrl: server.apiUrl, webhookUrl: server.webhookUrl });
+  const settings = settingsFor(h.path, { apiUrl: server.apiUrl, webhookUrl: server.webhookUrl });
   const delivered = await runHookCommand(
     commandOf(settings, "PostToolUse", "deliver"),
     fixture("PostToolUse", SID),
@@ -158,8 +158,8 @@ Deno.test("permission: a text reply `deny` denies, naming who; the message is st
 
 Deno.test("permission: `Allow for this session` allows with session-scoped rules from the suggestions", async () => {
   await using server = await startDiscordServer({ port: 0 });
-  await using h = await tempHome();
-  const command = setup(server, h.home);
+  await using h = await tempDir("cd-hooks-");
+  const command = setup(server, h.path);
   const input = fixture("PermissionRequest", SID);
   input.permission_suggestions = [
     {
@@ -171,7 +171,7 @@ Deno.test("permission: `Allow for this session` allows with session-scoped rules
   ];
   const run = runHookCommand(command, input, {}, 60_000);
   const prompt = await promptMessage(server);
-  await new Inbox(h.home).append(permMailbox(prompt), [click(prompt, "always", server.ownerId)]);
+  await new Inbox(h.path).append(permMailbox(prompt), [click(prompt, "always", server.ownerId)]);
   const r = await run;
   assertEquals(JSON.parse(r.stdout).hookSpecificOutput.decision, {
     behavior: "allow",
@@ -186,13 +186,13 @@ Deno.test("permission: `Allow for this session` allows with session-scoped rules
 
 Deno.test("permission: no answer in time → no decision (terminal prompt), the prompt says so", async () => {
   await using server = await startDiscordServer({ port: 0 });
-  await using h = await tempHome();
-  const command = setup(server, h.home, 2);
+  await using h = await tempDir("cd-hooks-");
+  const command = setup(server, h.path, 2);
   const t0 = Date.now();
   const run = runHookCommand(command, fixture("PermissionRequest", SID), {}, 60_000);
   const prompt = await promptMessage(server);
   // A plain `allow` older than the prompt, and one from a stranger, do not count.
-  await new Inbox(h.home).append(SID, [
+  await new Inbox(h.path).append(SID, [
     message("allow", { id: "1100000000000000001", channelId: prompt.channel_id }),
     message("allow", {
       channelId: prompt.channel_id,
@@ -205,28 +205,28 @@ Deno.test("permission: no answer in time → no decision (terminal prompt), the 
   const edited = server.messages(prompt.channel_id).find((m) => m.id === prompt.id)!;
   assertEquals(edited.components, []);
   assertMatch(edited.content, /No answer within 2 s/);
-  assertMatch(String(audit(h.home)[0].decision), /none/);
+  assertMatch(String(audit(h.path)[0].decision), /none/);
 });
 
 Deno.test("permission: nobody allowlisted, or Discord refusing the post → no prompt, no decision", async () => {
   await using server = await startDiscordServer({ port: 0 });
-  await using h = await tempHome();
-  const command = setup(server, h.home);
-  writeConfigFile(h.home, { allowedUsers: [] });
+  await using h = await tempDir("cd-hooks-");
+  const command = setup(server, h.path);
+  writeConfigFile(h.path, { allowedUsers: [] });
   const none = await runHookCommand(command, fixture("PermissionRequest", SID));
   assertEquals([none.code, none.stdout], [0, ""]);
-  assertMatch(hookLog(h.home), /nobody is allowlisted/);
-  writeConfigFile(h.home, { allowedUsers: [server.ownerId], channelId: "1100000000000000999" });
-  writeConfigFile(h.home, { webhookUrl: undefined });
+  assertMatch(hookLog(h.path), /nobody is allowlisted/);
+  writeConfigFile(h.path, { allowedUsers: [server.ownerId], channelId: "1100000000000000999" });
+  writeConfigFile(h.path, { webhookUrl: undefined });
   const refused = await runHookCommand(command, fixture("PermissionRequest", SID));
   assertEquals([refused.code, refused.stdout], [0, ""]);
-  assertMatch(hookLog(h.home), /prompt not posted \(404/);
+  assertMatch(hookLog(h.path), /prompt not posted \(404/);
 });
 
 Deno.test("permission: a text answer races a delivery hook: either way it answers, and Claude sees it", async () => {
   await using server = await startDiscordServer({ port: 0 });
-  await using h = await tempHome();
-  const command = setup(server, h.home);
+  await using h = await tempDir("cd-hooks-");
+  const command = setup(server, h.path);
   const run = runHookCommand(command, fixture("PermissionRequest", SID), {}, 60_000);
   const prompt = await promptMessage(server);
   const reply = message("allow", {
@@ -235,8 +235,8 @@ Deno.test("permission: a text answer races a delivery hook: either way it answer
     author: { id: server.ownerId, name: "owner" },
     replyTo: { messageId: prompt.id },
   });
-  const inbox = new Inbox(h.home);
-  const settings = settingsFor(h.home, { apiUrl: server.apiUrl, webhookUrl: server.webhookUrl });
+  const inbox = new Inbox(h.path);
+  const settings = settingsFor(h.path, { apiUrl: server.apiUrl, webhookUrl: server.webhookUrl });
   // A parallel tool call's PostToolUse hook takes the reply right away.
   await inbox.append(SID, [reply]);
   const delivered = await runHookCommand(
@@ -249,9 +249,9 @@ Deno.test("permission: a text answer races a delivery hook: either way it answer
 });
 
 Deno.test("permission: while a prompt is open, the delivery hook keeps text answers for it", async () => {
-  await using h = await tempHome();
+  await using h = await tempDir("cd-hooks-");
   const promptId = nextId();
-  openPrompts(h.home, SID).add("r1", {
+  openPrompts(h.path, SID).add("r1", {
     messageId: promptId,
     until: Date.now() + 60_000,
     channelId: "1100000000000000077",
@@ -262,13 +262,13 @@ Deno.test("permission: while a prompt is open, the delivery hook keeps text answ
     replyTo: { messageId: promptId },
   });
   const chatter = message("not an answer", { channelId: "1100000000000000077" });
-  await new Inbox(h.home).append(SID, [chatter, reply]);
+  await new Inbox(h.path).append(SID, [chatter, reply]);
   const delivered = await runHookCommand(
-    commandOf(settingsFor(h.home), "PostToolUse", "deliver"),
+    commandOf(settingsFor(h.path), "PostToolUse", "deliver"),
     fixture("PostToolUse", SID),
   );
   assertEquals(frameIds(additionalContext(delivered.stdout)), [chatter.id, reply.id]);
-  const kept = readCandidates(h.home, SID);
+  const kept = readCandidates(h.path, SID);
   assertEquals(kept.map((e) => e.id), [reply.id]);
   const answer = answerOf(kept[0], {
     requestId: "r1",
@@ -279,6 +279,6 @@ Deno.test("permission: while a prompt is open, the delivery hook keeps text answ
   });
   assertEquals(typeof answer === "string" ? answer : answer.decision, "deny");
   // Settled: the prompt and its kept answers go away.
-  openPrompts(h.home, SID).remove("r1");
-  assertEquals(readCandidates(h.home, SID), []);
+  openPrompts(h.path, SID).remove("r1");
+  assertEquals(readCandidates(h.path, SID), []);
 });
