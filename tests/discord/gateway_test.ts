@@ -9,10 +9,12 @@ import {
 import { createLogger } from "../../log.ts";
 import { startDiscordServer } from "../../testing/mod.ts";
 import { assert, assertEquals, waitFor } from "../_assert.ts";
+import { tempDir } from "../_fixture.ts";
 
 Deno.test("bot: the factory reaches the gateway through DISCORD_API_URL and hands over raw dispatches", async () => {
   await using server = await startDiscordServer({ port: 0 });
-  const home = await Deno.makeTempDir();
+  await using dir = await tempDir("gateway-test-");
+  const home = dir.path;
   const log = createLogger(`${home}/x.log`);
   const seen: string[] = [];
   const bot = createDiscordBot({
