@@ -1,8 +1,9 @@
-// Fixtures shared by every test: the checkout's path, and the one temp-directory fixture:
-// `await using dir = await tempDir("posts-")` makes a fresh directory and removes it, with
-// everything in it, when the scope ends (the test passed, failed or threw). Temp directories
-// made by the code under test are its own.
+// Fixtures shared by every test: the checkout's path; the one temp-directory fixture,
+// `await using dir = await tempDir("posts-")`, which makes a fresh directory and removes it,
+// with everything in it, when the scope ends (the test passed, failed or threw; temp
+// directories made by the code under test are its own); and mailbox events.
 import { fileURLToPath } from "node:url";
+import type { InboxEvent } from "../inbox.ts";
 
 /** The checkout (absolute, no trailing slash). */
 export const ROOT: string = fileURLToPath(new URL("..", import.meta.url)).replace(/\/+$/, "");
@@ -40,5 +41,32 @@ export async function tempDir(prefix = "cd-test-"): Promise<TempDir> {
         }
       }
     },
+  };
+}
+
+/** Discord's epoch (2015-01-01), the zero of a snowflake's timestamp. */
+const DISCORD_EPOCH_MS = 1420070400000;
+let seq = 0n;
+
+/** A fresh snowflake-like id (increasing). */
+export function nextId(): string {
+  seq += 1n;
+  return String((BigInt(Date.now() - DISCORD_EPOCH_MS) << 22n) + seq);
+}
+
+/** A Discord message event from "ada" in the chat channel, now; `extra` overrides any field. */
+export function message(
+  content: string,
+  extra: Partial<InboxEvent> = {},
+): InboxEvent {
+  return {
+    id: nextId(),
+    kind: "message",
+    channelId: "1100000000000000002",
+    author: { id: "1100000000000000003", name: "ada" },
+    content,
+    timestamp: new Date().toISOString(),
+    attachments: [],
+    ...extra,
   };
 }

@@ -11,6 +11,7 @@ import {
   toolUse,
 } from "../../testing/anthropic.ts";
 import { type DiscordServer, startDiscordServer } from "../../testing/mod.ts";
+import { message } from "../_fixture.ts";
 import { denoDir } from "../_process.ts";
 import { type ClaudeSandbox, createClaudeSandbox, locateClaude } from "./_claude.ts";
 
@@ -73,13 +74,9 @@ export async function sayHiWorld(cli: string): Promise<SayHiWorld> {
 
 /** A message from the server's owner in its chat channel, as the bridge writes it. */
 export function ownerMessage(discord: DiscordServer, id: string, content: string): InboxEvent {
-  return {
+  return message(content, {
     id,
-    kind: "message",
     channelId: discord.channelId,
     author: { id: discord.ownerId, name: "owner" },
-    content,
-    timestamp: new Date().toISOString(),
-    attachments: [],
-  };
+  });
 }

@@ -1,8 +1,7 @@
 // Test helpers for the hooks: the session id and real hook stdin fixtures, the
 // exact settings commands (so tests run the hooks with the least permissions they ship
-// with), and inbox events.
+// with), and readers of what the hooks printed and logged.
 import { type ConfigFile, writeConfigFile } from "../../config.ts";
-import type { InboxEvent } from "../../inbox.ts";
 import { buildSettings, type SettingsFragment, type SettingsOptions } from "../../settings.ts";
 import type { DiscordServer } from "../../testing/mod.ts";
 import { ROOT } from "../_fixture.ts";
@@ -111,31 +110,6 @@ export async function runHookCommand(
     stdout: d.decode(out.stdout),
     stderr: d.decode(out.stderr),
     ms: performance.now() - started,
-  };
-}
-
-let seq = 0n;
-
-/** A fresh snowflake-like id (increasing). */
-export function nextId(): string {
-  seq += 1n;
-  return String((BigInt(Date.now() - 1420070400000) << 22n) + seq);
-}
-
-/** A Discord message event. */
-export function message(
-  content: string,
-  extra: Partial<InboxEvent> = {},
-): InboxEvent {
-  return {
-    id: nextId(),
-    kind: "message",
-    channelId: "1100000000000000002",
-    author: { id: "1100000000000000003", name: "ada" },
-    content,
-    timestamp: new Date().toISOString(),
-    attachments: [],
-    ...extra,
   };
 }
 

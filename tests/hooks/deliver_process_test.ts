@@ -4,13 +4,12 @@
 import { Inbox } from "../../inbox.ts";
 import { buildDeliverBundle, BUNDLE_PATH } from "../../hooks/_bundle.ts";
 import { assert, assertEquals } from "../_assert.ts";
-import { ROOT, tempDir } from "../_fixture.ts";
+import { message, ROOT, tempDir } from "../_fixture.ts";
 import {
   additionalContext,
   commandOf,
   fixture,
   frameIds,
-  message,
   runHookCommand,
   settingsFor,
   SID,

@@ -3,8 +3,8 @@
 import { Inbox } from "../../inbox.ts";
 import { main } from "../../hooks/deliver.ts";
 import { assert, assertEquals } from "../_assert.ts";
-import { tempDir } from "../_fixture.ts";
-import { additionalContext, frameIds, hookLog, message, SID } from "./_helpers.ts";
+import { message, tempDir } from "../_fixture.ts";
+import { additionalContext, frameIds, hookLog, SID } from "./_helpers.ts";
 
 Deno.test("deliver.ts: other events and roles are ignored with a log line, garbage too", async () => {
   await using h = await tempDir("cd-hooks-");

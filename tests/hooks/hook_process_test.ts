@@ -4,7 +4,7 @@
 import { HELD, Inbox } from "../../inbox.ts";
 import { SessionRegistry } from "../../sessions.ts";
 import { assert, assertEquals, assertMatch } from "../_assert.ts";
-import { tempDir } from "../_fixture.ts";
+import { message, tempDir } from "../_fixture.ts";
 import {
   additionalContext,
   commandOf,
@@ -12,7 +12,6 @@ import {
   fixture,
   frameIds,
   hookLog,
-  message,
   runHookCommand,
   settingsFor,
   SID,

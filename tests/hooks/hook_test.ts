@@ -3,8 +3,8 @@
 import { Inbox } from "../../inbox.ts";
 import { main } from "../../hooks/hook.ts";
 import { assertEquals, assertMatch } from "../_assert.ts";
-import { tempDir } from "../_fixture.ts";
-import { additionalContext, fixture, frameIds, hookLog, message, SID } from "./_helpers.ts";
+import { message, tempDir } from "../_fixture.ts";
+import { additionalContext, fixture, frameIds, hookLog, SID } from "./_helpers.ts";
 
 Deno.test("deliver: output that cannot be written consumes nothing (redelivered next time)", async () => {
   await using h = await tempDir("cd-hooks-");

@@ -8,7 +8,7 @@ import { PostIndex } from "../../posts.ts";
 import { type DiscordServer, startDiscordServer } from "../../testing/mod.ts";
 import type { Message } from "../../testing/mod.ts";
 import { assert, assertEquals, assertMatch } from "../_assert.ts";
-import { tempDir } from "../_fixture.ts";
+import { message, nextId, tempDir } from "../_fixture.ts";
 import { openPrompts, readCandidates } from "../../hooks/_perm_store.ts";
 import { answerOf } from "../../hooks/_perm_text.ts";
 import {
@@ -18,8 +18,6 @@ import {
   fixture,
   frameIds,
   hookLog,
-  message,
-  nextId,
   runHookCommand,
   settingsFor,
 } from "./_helpers.ts";

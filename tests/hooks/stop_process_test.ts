@@ -7,14 +7,13 @@ import { PostIndex } from "../../posts.ts";
 import { SessionRegistry } from "../../sessions.ts";
 import { startDiscordServer } from "../../testing/mod.ts";
 import { assert, assertEquals, assertMatch, waitFor } from "../_assert.ts";
-import { tempDir } from "../_fixture.ts";
+import { message, tempDir } from "../_fixture.ts";
 import {
   commandOf,
   configure,
   fixture,
   frameIds,
   hookLog,
-  message,
   runHookCommand,
   settingsFor,
   SID,

@@ -1,6 +1,6 @@
 // Setup's live round trip through the real bridge process, `status` on the running system,
 // and `doctor` finding what is broken (each with its fix) there.
-import { HELD, Inbox, type InboxEvent } from "../../inbox.ts";
+import { HELD, Inbox } from "../../inbox.ts";
 import { SessionRegistry } from "../../sessions.ts";
 import { loadConfig, writeConfigFile } from "../../config.ts";
 import { liveTest } from "../../_setup/live.ts";
@@ -12,19 +12,8 @@ import { collectStatus, renderStatus } from "../../_setup/status.ts";
 import { renderChecks, runDoctor } from "../../_setup/doctor.ts";
 import { startDiscordServer } from "../../testing/mod.ts";
 import { assert, assertEquals, assertMatch } from "../_assert.ts";
+import { message } from "../_fixture.ts";
 import { capture, flagsFor, replyWhenConnected, setupWorld } from "./_helpers.ts";
-
-function event(id: string, content: string): InboxEvent {
-  return {
-    id,
-    kind: "message",
-    channelId: "1100000000000000002",
-    author: { id: "1100000000000000003", name: "ada" },
-    content,
-    timestamp: new Date().toISOString(),
-    attachments: [],
-  };
-}
 
 Deno.test("setup live test: the owner's reply comes back through the bridge; status shows the running system", async () => {
   await using server = await startDiscordServer({ port: 0, rateLimits: false });
@@ -65,10 +54,10 @@ Deno.test("setup live test: the owner's reply comes back through the bridge; sta
   await registry.setThread("sess-a", "1100000000000000777");
   await registry.register({ id: "sess-b", cwd: "/src/web", pid: Deno.pid });
   await inbox.append("sess-a", [
-    event("1100000000000000010", "one"),
-    event("1100000000000000011", "two"),
+    message("one", { id: "1100000000000000010" }),
+    message("two", { id: "1100000000000000011" }),
   ]);
-  await inbox.append(HELD, [event("1100000000000000012", "later")]);
+  await inbox.append(HELD, [message("later", { id: "1100000000000000012" })]);
   const report = await collectStatus(
     world.home,
     () => loadConfig({ env: { CLAUDE_DISCORD_HOME: world.home } }),
