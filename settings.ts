@@ -63,7 +63,7 @@
  * @module
  */
 import { DEFAULT_API_URL, ENV_VARS } from "./config.ts";
-import { REST_LIBRARY_ENV } from "./_discord/rest_library.ts";
+import { REST_LIBRARY_ENV } from "./_discord/rest_env.ts";
 
 /** One hook command in Claude Code's settings. */
 export interface HookCommand {

@@ -1,6 +1,6 @@
 // Private: the bridge's command line: runtime flags and least permissions (see daemon.ts).
 import { ENV_VARS } from "../config.ts";
-import { REST_LIBRARY_ENV } from "../_discord/rest_library.ts";
+import { REST_LIBRARY_ENV } from "../_discord/rest_env.ts";
 
 /** How to run the bridge as a process. */
 export interface BridgeCommand {

@@ -105,7 +105,7 @@ export type Answer<T> = { ok: true; body: T } | ({ ok: false } & Refusal);
 export type RestMethod = "GET" | "POST" | "PATCH" | "DELETE" | "PUT";
 
 export { DiscordUnreachableError, type Refusal } from "./rest_errors.ts";
-export { REST_LIBRARY, REST_LIBRARY_ENV } from "./rest_library.ts";
+export { REST_LIBRARY, REST_LIBRARY_ENV } from "./rest_env.ts";
 
 /** The budget of a call ran out while an attempt was under way. */
 const OUT_OF_TIME = Symbol("out of time");

@@ -1,21 +1,6 @@
-// Private: the REST library this package loads (@discordjs/rest, wrapped by rest.ts), what its
-// loading needs, and the loading itself. Small on purpose: _daemon/command.ts and settings.ts
-// import it for the permissions of the processes that load the library, and the register hook
-// loads the former.
+// Private: loading the REST library this package uses (@discordjs/rest, wrapped by rest.ts).
 import type * as Lib from "@discordjs/rest";
-
-/** The REST library as loaded at run time: the version deno.json's `@discordjs/rest` pins. */
-export const REST_LIBRARY = "npm:@discordjs/rest@2.6.3";
-
-/**
- * Environment variables the REST library's dependencies (undici, …) read while it loads: a
- * process whose `--allow-env` leaves them out cannot load it (_daemon/command.ts, settings.ts grant them).
- */
-export const REST_LIBRARY_ENV: readonly string[] = [
-  "NODE_V8_COVERAGE",
-  "UNDICI_NO_FG",
-  "JEST_WORKER_ID",
-];
+import { REST_LIBRARY } from "./rest_env.ts";
 
 let library: Promise<typeof Lib> | undefined;
 

@@ -129,4 +129,3 @@ Deno.test("process table parsing: /proc stat lines and ps output", () => {
   assertEquals(table.get(77), { ppid: 4200, args: [] });
   assertEquals(table.size, 3);
 });
-
