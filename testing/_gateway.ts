@@ -152,6 +152,9 @@ export class Gateway {
 
   #close(conn: Conn, code: number, reason: string): void {
     if (conn.record.closedBy === undefined) conn.record.closedBy = "server";
+    // The code the server chose is the record's, even while the client has not answered the
+    // close frame yet (a client that drops the socket instead never completes the handshake).
+    conn.record.closeCode ??= code;
     if (conn.session && SESSION_INVALIDATING_CLOSE.has(code)) this.#invalidate(conn.session);
     try {
       conn.ws.close(code, reason);
@@ -168,7 +171,7 @@ export class Gateway {
   #onClose(conn: Conn, code: number): void {
     this.#conns.delete(conn);
     conn.record.closedAt = new Date().toISOString();
-    conn.record.closeCode = code;
+    conn.record.closeCode ??= code;
     conn.record.closedBy ??= "client";
     const s = conn.session;
     if (s && s.conn === conn) {
