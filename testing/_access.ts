@@ -90,6 +90,7 @@ export class BotAccess {
       id,
       name,
       color: 0,
+      colors: { primary_color: 0, secondary_color: null, tertiary_color: null },
       hoist: false,
       icon: null,
       unicode_emoji: null,
@@ -168,13 +169,13 @@ function requiredFor(
   template: string,
   inThread: boolean,
 ): bigint | "history" | undefined {
-  const t = template.replace("/channels/:channel_id", "");
+  const t = template.replace("/channels/{channel_id}", "");
   if (method === "GET" && t === "/messages") return "history";
   if (method === "POST" && t === "/messages") {
     return inThread ? Perm.SendMessagesInThreads : Perm.SendMessages;
   }
   if (t === "/webhooks") return Perm.ManageWebhooks;
-  if (method === "POST" && (t === "/threads" || t === "/messages/:message_id/threads")) {
+  if (method === "POST" && (t === "/threads" || t === "/messages/{message_id}/threads")) {
     return Perm.CreatePublicThreads;
   }
   if (method === "PUT" && t.includes("/reactions/")) return Perm.AddReactions;

@@ -5,6 +5,7 @@ import { DiscordHttpError, errors } from "./_errors.ts";
 import { Intents } from "./_intents.ts";
 import type { Attachment, Message, MessageReference, User } from "./_types.ts";
 import type { DiscordState } from "./_state.ts";
+import { numberComponents } from "./_messages.ts";
 
 /** Input of {@linkcode DiscordState.createMessage}. */
 export interface NewMessage {
@@ -80,7 +81,7 @@ export function createMessage(st: DiscordState, m: NewMessage): Message {
     mention_roles: [],
     attachments: m.attachments ?? [],
     embeds: m.embeds ?? [],
-    components: m.components ?? [],
+    components: numberComponents(m.components ?? []),
     pinned: false,
     flags: m.flags ?? 0,
   };
@@ -146,7 +147,7 @@ export function editMessage(
     msg.mentions = mentionsOf(st, patch.content);
   }
   if (patch.embeds !== undefined) msg.embeds = patch.embeds;
-  if (patch.components !== undefined) msg.components = patch.components;
+  if (patch.components !== undefined) msg.components = numberComponents(patch.components);
   if (patch.flags !== undefined) msg.flags = patch.flags;
   msg.edited_timestamp = new Date(st.now()).toISOString();
   st.dispatch(

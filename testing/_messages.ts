@@ -182,3 +182,30 @@ export function validateMessageBody(
   ) throw errors.emptyMessage();
   return out;
 }
+
+/**
+ * Gives every component of a message its numeric `id`, as Discord does for components sent
+ * without one: 1, 2, 3… in reading order (a row before its children), skipping ids in use.
+ */
+export function numberComponents(components: Record<string, unknown>[]): Record<string, unknown>[] {
+  const used = new Set<number>();
+  const visit = (list: unknown, f: (c: Record<string, unknown>) => void): void => {
+    if (!Array.isArray(list)) return;
+    for (const c of list as Record<string, unknown>[]) {
+      if (!c || typeof c !== "object") continue;
+      f(c);
+      visit(c.components, f);
+      if (c.accessory) visit([c.accessory], f);
+    }
+  };
+  const copy = structuredClone(components);
+  visit(copy, (c) => typeof c.id === "number" && used.add(c.id));
+  let next = 1;
+  visit(copy, (c) => {
+    if (typeof c.id === "number") return;
+    while (used.has(next)) next++;
+    c.id = next;
+    used.add(next);
+  });
+  return copy;
+}

@@ -5,6 +5,8 @@ import { validateMessageBody } from "./_messages.ts";
 import { type Ctx, json, noContent, present, type Route } from "./_router.ts";
 import { isSnowflake } from "./_snowflake.ts";
 import type { Attachment } from "./_types.ts";
+import { guildPayload } from "./_guild.ts";
+import { ApplicationExplicitContentFilterTypes } from "discord-api-spec";
 
 const byChannel = (p: Record<string, string>) => ({
   rule: "default" as const,
@@ -134,17 +136,22 @@ function application(ctx: Ctx): Response {
     name: st.bot.username,
     icon: null,
     description: "",
-    summary: "",
     type: null,
     bot_public: false,
     bot_require_code_grant: false,
     verify_key: "0".repeat(64),
     flags: ctx.hub.gateway.appFlags(),
+    flags_new: String(ctx.hub.gateway.appFlags()),
     owner: st.owner,
     team: null,
     bot: st.bot,
     approximate_guild_count: 1,
+    approximate_user_install_count: 0,
+    approximate_user_authorization_count: 0,
+    explicit_content_filter: ApplicationExplicitContentFilterTypes.INHERIT,
+    eligible_oauth2_scopes: [],
     interactions_endpoint_url: null,
+    role_connections_verification_url: null,
     redirect_uris: [],
     tags: [],
   });
@@ -193,7 +200,7 @@ export const restRoutes: Route[] = [
   },
   {
     method: "GET",
-    template: "/users/:user_id",
+    template: "/users/{user_id}",
     auth: true,
     limit: plain,
     handler: (ctx) => json(ctx.hub.state.userOrThrow(ctx.params.user_id)),
@@ -208,7 +215,7 @@ export const restRoutes: Route[] = [
   },
   {
     method: "GET",
-    template: "/guilds/:guild_id",
+    template: "/guilds/{guild_id}",
     auth: true,
     limit: (p) => ({ rule: "default", major: p.guild_id, global: true }),
     handler: (ctx) => {
@@ -216,26 +223,17 @@ export const restRoutes: Route[] = [
       if (ctx.params.guild_id !== st.guildId) {
         throw new DiscordHttpError(404, 10004, "Unknown Guild");
       }
-      const g = st.guildCreate();
-      for (
-        const k of [
-          "channels",
-          "threads",
-          "members",
-          "presences",
-          "voice_states",
-          "joined_at",
-          "large",
-        ]
-      ) {
-        delete g[k];
+      const g = guildPayload(st);
+      if (/^(true|True|1)$/.test(ctx.url.searchParams.get("with_counts") ?? "")) {
+        g.approximate_member_count = st.users.size;
+        g.approximate_presence_count = 0;
       }
       return json(g);
     },
   },
   {
     method: "GET",
-    template: "/guilds/:guild_id/channels",
+    template: "/guilds/{guild_id}/channels",
     auth: true,
     limit: (p) => ({ rule: "default", major: p.guild_id, global: true }),
     handler: (ctx) => {
@@ -248,14 +246,19 @@ export const restRoutes: Route[] = [
   },
   {
     method: "GET",
-    template: "/guilds/:guild_id/threads/active",
+    template: "/guilds/{guild_id}/threads/active",
     auth: true,
     limit: (p) => ({ rule: "default", major: p.guild_id, global: true }),
-    handler: (ctx) => json({ threads: ctx.hub.state.threads(), members: [] }),
+    handler: (ctx) =>
+      json({
+        threads: ctx.hub.state.threads().filter((t) => !t.thread_metadata?.archived),
+        members: [],
+        has_more: false,
+      }),
   },
   {
     method: "GET",
-    template: "/guilds/:guild_id/members/:user_id",
+    template: "/guilds/{guild_id}/members/{user_id}",
     auth: true,
     limit: (p) => ({ rule: "default", major: p.guild_id, global: true }),
     handler: (ctx) => {
@@ -265,14 +268,14 @@ export const restRoutes: Route[] = [
   },
   {
     method: "GET",
-    template: "/channels/:channel_id",
+    template: "/channels/{channel_id}",
     auth: true,
     limit: byChannel,
     handler: (ctx) => json(ctx.hub.state.channelOrThrow(ctx.params.channel_id)),
   },
   {
     method: "GET",
-    template: "/channels/:channel_id/messages",
+    template: "/channels/{channel_id}/messages",
     auth: true,
     limit: byChannel,
     handler: (ctx) => {
@@ -288,7 +291,7 @@ export const restRoutes: Route[] = [
   },
   {
     method: "GET",
-    template: "/channels/:channel_id/messages/:message_id",
+    template: "/channels/{channel_id}/messages/{message_id}",
     auth: true,
     limit: byChannel,
     handler: (ctx) => {
@@ -298,21 +301,21 @@ export const restRoutes: Route[] = [
   },
   {
     method: "POST",
-    template: "/channels/:channel_id/messages",
+    template: "/channels/{channel_id}/messages",
     auth: true,
     limit: (p) => ({ rule: "messageCreate", major: p.channel_id, global: true }),
     handler: createMessage,
   },
   {
     method: "PATCH",
-    template: "/channels/:channel_id/messages/:message_id",
+    template: "/channels/{channel_id}/messages/{message_id}",
     auth: true,
     limit: byChannel,
     handler: editMessage,
   },
   {
     method: "DELETE",
-    template: "/channels/:channel_id/messages/:message_id",
+    template: "/channels/{channel_id}/messages/{message_id}",
     auth: true,
     limit: byChannel,
     handler: (ctx) => {
@@ -322,29 +325,39 @@ export const restRoutes: Route[] = [
   },
   {
     method: "PUT",
-    template: "/channels/:channel_id/messages/:message_id/reactions/:emoji/@me",
+    template: "/channels/{channel_id}/messages/{message_id}/reactions/{emoji_name}/@me",
     auth: true,
     limit: (p) => ({ rule: "reaction", major: p.channel_id, global: true }),
     handler: (ctx) => {
       const st = ctx.hub.state;
-      st.addReaction(ctx.params.channel_id, ctx.params.message_id, st.bot.id, ctx.params.emoji);
+      st.addReaction(
+        ctx.params.channel_id,
+        ctx.params.message_id,
+        st.bot.id,
+        ctx.params.emoji_name,
+      );
       return noContent();
     },
   },
   {
     method: "DELETE",
-    template: "/channels/:channel_id/messages/:message_id/reactions/:emoji/@me",
+    template: "/channels/{channel_id}/messages/{message_id}/reactions/{emoji_name}/@me",
     auth: true,
     limit: (p) => ({ rule: "reaction", major: p.channel_id, global: true }),
     handler: (ctx) => {
       const st = ctx.hub.state;
-      st.removeReaction(ctx.params.channel_id, ctx.params.message_id, st.bot.id, ctx.params.emoji);
+      st.removeReaction(
+        ctx.params.channel_id,
+        ctx.params.message_id,
+        st.bot.id,
+        ctx.params.emoji_name,
+      );
       return noContent();
     },
   },
   {
     method: "DELETE",
-    template: "/channels/:channel_id/messages/:message_id/reactions/:emoji/:user_id",
+    template: "/channels/{channel_id}/messages/{message_id}/reactions/{emoji_name}/{user_id}",
     auth: true,
     limit: (p) => ({ rule: "reaction", major: p.channel_id, global: true }),
     handler: (ctx) => {
@@ -353,27 +366,27 @@ export const restRoutes: Route[] = [
         ctx.params.channel_id,
         ctx.params.message_id,
         ctx.params.user_id,
-        ctx.params.emoji,
+        ctx.params.emoji_name,
       );
       return noContent();
     },
   },
   {
     method: "GET",
-    template: "/channels/:channel_id/messages/:message_id/reactions/:emoji",
+    template: "/channels/{channel_id}/messages/{message_id}/reactions/{emoji_name}",
     auth: true,
     limit: byChannel,
     handler: (ctx) => {
       const st = ctx.hub.state;
       st.messageOrThrow(ctx.params.channel_id, ctx.params.message_id);
-      const key = ctx.params.emoji;
+      const key = ctx.params.emoji_name;
       const ids = st.reactionUsers.get(ctx.params.message_id)?.get(key) ?? new Set<string>();
       return json([...ids].map((id) => st.users.get(id)).filter(Boolean));
     },
   },
   {
     method: "POST",
-    template: "/channels/:channel_id/typing",
+    template: "/channels/{channel_id}/typing",
     auth: true,
     limit: byChannel,
     handler: (ctx) => {
@@ -383,14 +396,14 @@ export const restRoutes: Route[] = [
   },
   {
     method: "POST",
-    template: "/channels/:channel_id/messages/:message_id/threads",
+    template: "/channels/{channel_id}/messages/{message_id}/threads",
     auth: true,
     limit: byChannel,
     handler: threadFromMessage,
   },
   {
     method: "POST",
-    template: "/channels/:channel_id/threads",
+    template: "/channels/{channel_id}/threads",
     auth: true,
     limit: byChannel,
     handler: threadWithoutMessage,
@@ -416,7 +429,7 @@ export const restRoutes: Route[] = [
   {
     // Threads never archive on this server, so the archive is always empty.
     method: "GET",
-    template: "/channels/:channel_id/threads/archived/public",
+    template: "/channels/{channel_id}/threads/archived/public",
     auth: true,
     limit: byChannel,
     handler: (ctx) => {
@@ -426,7 +439,7 @@ export const restRoutes: Route[] = [
   },
   {
     method: "PUT",
-    template: "/channels/:channel_id/thread-members/@me",
+    template: "/channels/{channel_id}/thread-members/@me",
     auth: true,
     limit: byChannel,
     handler: (ctx) => {
@@ -438,12 +451,3 @@ export const restRoutes: Route[] = [
     },
   },
 ];
-
-/** Throws a 404 for ids that are not snowflakes, the way Discord answers bad path ids. */
-export function checkPathIds(params: Record<string, string>): void {
-  for (const [k, v] of Object.entries(params)) {
-    if (k.endsWith("_id") && v !== "@original" && !/^\d{1,20}$/.test(v)) {
-      throw invalidForm([k], "NUMBER_TYPE_COERCE", `Value "${v}" is not snowflake.`);
-    }
-  }
-}

@@ -1,10 +1,11 @@
 // A tiny route table shared by the REST modules, plus body parsing and answers.
-import { errors } from "./_errors.ts";
+import { type DiscordHttpError, errors } from "./_errors.ts";
 import type { Gateway } from "./_gateway.ts";
 import type { Interactions } from "./_interactions.ts";
 import type { LimitTarget } from "./_ratelimit.ts";
 import type { DiscordState } from "./_state.ts";
 import type { Message } from "./_types.ts";
+import { findOperation, SPEC_OPERATIONS, type SpecOperation } from "./_spec.ts";
 
 /** What route handlers can reach. */
 export interface Hub {
@@ -37,56 +38,62 @@ export interface Ctx {
   body: () => Promise<ParsedBody>;
 }
 
-/** A route of the REST API. */
+/** A route of the REST API: one operation of Discord's API description. */
 export interface Route {
   method: string;
-  /** Template such as `/channels/:channel_id/messages`. */
+  /** The operation's path template in the description, such as `/channels/{channel_id}/messages`. */
   template: string;
   /** Whether `Authorization: Bot <token>` is required. */
   auth: boolean;
   /** How the request is rate limited; the route string is filled in. */
   limit: (params: Record<string, string>, hub: Hub) => Omit<LimitTarget, "route">;
   handler: (ctx: Ctx) => Response | Promise<Response>;
+  /** Called instead of the handler when the request does not conform to the description. */
+  rejected?: (ctx: Ctx, error: DiscordHttpError) => void | Promise<void>;
 }
 
-/** A compiled route. */
+/** A route with its operation of the description. */
 export interface Compiled extends Route {
-  re: RegExp;
-  keys: string[];
+  operation: SpecOperation;
 }
 
-/** Compiles templates into regular expressions. */
-export function compile(routes: Route[]): Compiled[] {
-  return routes.map((r) => {
-    const keys: string[] = [];
-    const src = r.template.split("/").map((part) => {
-      if (part.startsWith(":")) {
-        keys.push(part.slice(1));
-        return "([^/]+)";
-      }
-      return part.replace(/[.*+?^${}()|[\]\\@]/g, "\\$&");
-    }).join("/");
-    return { ...r, re: new RegExp(`^${src}$`), keys };
-  });
+/**
+ * Ties each route to its operation of the description, by method and template.
+ *
+ * @throws {Error} When a route is not an operation of the description (a route the server
+ * invents would teach clients something Discord does not have).
+ */
+export function compile(routes: Route[]): Map<SpecOperation, Compiled> {
+  const out = new Map<SpecOperation, Compiled>();
+  for (const r of routes) {
+    const operation = SPEC_OPERATIONS.find((o) => o.method === r.method && o.path === r.template);
+    if (!operation) {
+      throw new Error(`${r.method} ${r.template} is not in Discord's API description`);
+    }
+    if (out.has(operation)) throw new Error(`${operation.name} has two routes`);
+    out.set(operation, { ...r, operation });
+  }
+  return out;
 }
 
-/** Finds the route for a method and path: the route, or "method" when only the method is wrong. */
+/**
+ * Finds the route of a method and path: the route with its path parameters, `"method"` when
+ * the path exists with other methods only, `"unimplemented"` when Discord has the operation
+ * but this server does not, undefined for a path Discord does not have.
+ */
 export function match(
-  routes: Compiled[],
+  routes: Map<SpecOperation, Compiled>,
   method: string,
   path: string,
-): { route: Compiled; params: Record<string, string> } | "method" | undefined {
-  let pathMatched = false;
-  for (const r of routes) {
-    const m = r.re.exec(path);
-    if (!m) continue;
-    pathMatched = true;
-    if (r.method !== method) continue;
-    const params: Record<string, string> = {};
-    r.keys.forEach((k, i) => (params[k] = decodeURIComponent(m[i + 1])));
-    return { route: r, params };
-  }
-  return pathMatched ? "method" : undefined;
+):
+  | { route: Compiled; params: Record<string, string> }
+  | "method"
+  | { unimplemented: SpecOperation }
+  | undefined {
+  const found = findOperation(method, path);
+  if (found === undefined || found === "method") return found;
+  const route = routes.get(found.op);
+  return route ? { route, params: found.params } : { unimplemented: found.op };
 }
 
 /** Parses JSON or multipart (`payload_json` + `files[n]`) bodies. */

@@ -6,12 +6,21 @@ import { type ClickResult, type InteractionCallbackRecord, Interactions } from "
 import { RateLimiter, type RateLimitOptions, tooManyRequests } from "./_ratelimit.ts";
 import { type AccessChange, accessOf } from "./_access.ts";
 import { HttpFaults } from "./_faults.ts";
-import { checkPathIds, restRoutes } from "./_rest.ts";
-import { compile, type Compiled, type Hub, json, match, parseBody } from "./_router.ts";
+import { restRoutes } from "./_rest.ts";
+import {
+  compile,
+  type Compiled,
+  type Hub,
+  json,
+  match,
+  parseBody,
+  type ParsedBody,
+} from "./_router.ts";
+import { checkRequest, checkResponse, type SpecOperation } from "./_spec.ts";
 import { DiscordState, type RequestRecord, type WebhookExecution } from "./_state.ts";
 import { TcpRelay } from "./_tcp_proxy.ts";
 import type { Channel, Message, MessageReference, User, UserInit } from "./_types.ts";
-import { webhookRoutes } from "./_webhooks.ts";
+import { webhookRoutes, webhookUser } from "./_webhooks.ts";
 import { handleControl } from "./_control.ts";
 import { sandboxPage } from "./_sandbox_page.ts";
 
@@ -33,6 +42,13 @@ export interface DiscordServerOptions {
   resumeWindowMs?: number;
   /** Clock for snowflakes, timestamps and rate limit windows. Default `Date.now`. */
   now?: () => number;
+  /**
+   * Checks every REST answer against Discord's API description (npm `discord-api-spec`) and
+   * makes {@linkcode DiscordServer.close} fail, naming each operation and field, when one did
+   * not conform. Default true: every test that starts a server checks what it answered.
+   * Requests are always checked; an invalid one gets Discord's 400 (code 50035).
+   */
+  checkResponses?: boolean;
 }
 
 /** A fault to inject; see {@linkcode DiscordServer.fault}. */
@@ -99,7 +115,9 @@ export class DiscordServer implements AsyncDisposable {
   readonly #gateway: Gateway;
   readonly #interactions: Interactions;
   readonly #limiter: RateLimiter;
-  readonly #routes: Compiled[];
+  readonly #routes: Map<SpecOperation, Compiled>;
+  readonly #checkResponses: boolean;
+  readonly #violations: string[] = [];
   readonly #http: Deno.HttpServer<Deno.NetAddr>;
   readonly #relay: TcpRelay;
   readonly #abort = new AbortController();
@@ -144,7 +162,11 @@ export class DiscordServer implements AsyncDisposable {
     this.#interactions = new Interactions(this.#state, options.interactionDeadlineMs ?? 3000);
     this.#limiter = new RateLimiter(options.rateLimits, now);
     this.#routes = compile([...restRoutes, ...webhookRoutes]);
-    options.signal?.addEventListener("abort", () => void this.close(), { once: true });
+    this.#checkResponses = options.checkResponses ?? true;
+    // The owner of the signal learns of violations from close() or specViolations.
+    options.signal?.addEventListener("abort", () => void this.close().catch(() => {}), {
+      once: true,
+    });
   }
 
   get #hub(): Hub {
@@ -216,15 +238,7 @@ export class DiscordServer implements AsyncDisposable {
       if (p.webhookId) {
         const hook = st.webhooks.get(p.webhookId);
         if (!hook) throw errors.unknownWebhook();
-        author = {
-          id: hook.id,
-          username: hook.name,
-          discriminator: "0000",
-          global_name: null,
-          avatar: null,
-          bot: true,
-          public_flags: 0,
-        };
+        author = webhookUser(hook);
       }
       const attachments = (p.attachments ?? []).map((a) => st.attachment(p.channelId, a));
       const ref: MessageReference | undefined = p.messageReference
@@ -358,7 +372,20 @@ export class DiscordServer implements AsyncDisposable {
     return this.#state;
   }
 
-  /** Stops everything (idempotent). */
+  /**
+   * Requests sent with another API version than v10, and answers that did not conform to
+   * Discord's API description (see {@linkcode DiscordServerOptions.checkResponses}), one line
+   * each naming the operation and the field.
+   */
+  get specViolations(): string[] {
+    return [...this.#violations];
+  }
+
+  /**
+   * Stops everything (idempotent).
+   *
+   * @throws {Error} Listing {@linkcode specViolations} when there are any, after stopping.
+   */
   close(): Promise<void> {
     this.#closed ??= (async () => {
       this.#interactions.reset();
@@ -368,7 +395,14 @@ export class DiscordServer implements AsyncDisposable {
       this.#abort.abort();
       await this.#http.finished;
     })();
-    return this.#closed;
+    return this.#closed.then(() => {
+      if (this.#violations.length === 0) return;
+      const unique = [...new Set(this.#violations)];
+      throw new Error(
+        `The local Discord saw ${unique.length} departure(s) from Discord's API description:\n` +
+          unique.map((v) => `  ${v}`).join("\n"),
+      );
+    });
   }
 
   /** Same as {@linkcode close}. */
@@ -418,12 +452,23 @@ export class DiscordServer implements AsyncDisposable {
     };
     this.#state.requests.push(record);
     if (this.#latencyMs > 0) await new Promise((r) => setTimeout(r, this.#latencyMs));
+    const seen: Seen = {};
     let res: Response;
     try {
-      res = await this.#route(req, url, m, path, record);
+      res = await this.#route(req, url, m, path, record, seen);
     } catch (e) {
       if (e instanceof DiscordHttpError) res = json(e.body(), e.status);
       else res = json({ message: "500: Internal Server Error", code: 0, detail: String(e) }, 500);
+    }
+    if (seen.op && this.#checkResponses && !seen.injected) {
+      const text = await res.clone().text();
+      let body: unknown = undefined;
+      try {
+        body = text ? JSON.parse(text) : undefined;
+      } catch {
+        body = text;
+      }
+      this.#violations.push(...await checkResponse(seen.op, res.status, body));
     }
     record.status = res.status;
     record.ms = Math.round(performance.now() - started);
@@ -436,18 +481,53 @@ export class DiscordServer implements AsyncDisposable {
     m: RegExpExecArray | null,
     path: string,
     record: RequestRecord,
+    seen: Seen,
   ): Promise<Response> {
     if (!m || (m[1] !== undefined && m[1] !== "10" && m[1] !== "9")) throw errors.notFound();
     const found = match(this.#routes, req.method, path);
     if (found === undefined) throw errors.notFound();
     if (found === "method") throw errors.methodNotAllowed();
+    if ("unimplemented" in found) {
+      throw new DiscordHttpError(
+        404,
+        0,
+        `404: Not Found (the local server does not implement ${found.unimplemented.name})`,
+      );
+    }
     const { route, params } = found;
+    seen.op = route.operation;
+    if (m[1] !== "10") {
+      // Discord answers, but with the behaviour of another API version than the one checked here.
+      this.#violations.push(
+        `${req.method} ${url.pathname} (${route.operation.name}) was sent without /v10: ` +
+          "the API description is of https://discord.com/api/v10",
+      );
+    }
     const fault = this.#httpFaults.take(req.method, path);
-    if (fault) return fault;
+    if (fault) {
+      seen.injected = true;
+      return fault;
+    }
     if (route.auth && req.headers.get("authorization") !== `Bot ${this.#state.token}`) {
       throw errors.unauthorized();
     }
-    checkPathIds(params);
+    let parsed: Promise<ParsedBody> | undefined;
+    const body = () => parsed ??= parseBody(req);
+    let invalid: DiscordHttpError | undefined;
+    try {
+      invalid = await checkRequest(route.operation, {
+        params,
+        query: url.searchParams,
+        body: route.operation.body && req.body !== null ? (await body()).json : undefined,
+      });
+    } catch (e) {
+      if (!(e instanceof DiscordHttpError)) throw e;
+      invalid = e; // a body that is not JSON
+    }
+    if (invalid) {
+      await route.rejected?.({ req, url, params, hub: this.#hub, body }, invalid);
+      throw invalid;
+    }
     const target = { ...route.limit(params, this.#hub), route: `${req.method} ${route.template}` };
     const limit = this.#limiter.check(target, this.#state.token);
     record.bucket = limit.bucket;
@@ -458,7 +538,7 @@ export class DiscordServer implements AsyncDisposable {
       const denied = route.auth
         ? accessOf(this.#state).check(req.method, route.template, params)
         : undefined;
-      res = denied ?? await route.handler({ req, url, params, hub, body: () => parseBody(req) });
+      res = denied ?? await route.handler({ req, url, params, hub, body });
     } catch (e) {
       if (!(e instanceof DiscordHttpError)) throw e;
       res = json(e.body(), e.status);
@@ -466,6 +546,13 @@ export class DiscordServer implements AsyncDisposable {
     for (const [k, v] of Object.entries(limit.headers)) res.headers.set(k, v);
     return res;
   }
+}
+
+/** What `#route` learnt about a request, for the response check. */
+interface Seen {
+  op?: SpecOperation;
+  /** The answer is an injected fault, not the server's own. */
+  injected?: boolean;
 }
 
 /**

@@ -183,6 +183,8 @@ export class DiscordState {
       global_name: init.bot ? null : init.username,
       avatar: null,
       public_flags: 0,
+      flags: 0,
+      primary_guild: null,
     };
     if (init.bot) user.bot = true;
     return user;

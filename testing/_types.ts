@@ -16,6 +16,10 @@ export interface User {
   bot?: boolean;
   /** Discord's `public_flags`. */
   public_flags: number;
+  /** Discord's `flags`. */
+  flags: number;
+  /** Discord's `primary_guild` (the guild tag a user shows; none here). */
+  primary_guild: null;
 }
 
 /** An attachment of a message. */

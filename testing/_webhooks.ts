@@ -3,8 +3,9 @@
 import { DiscordHttpError, errors, invalidForm } from "./_errors.ts";
 import { validateMessageBody } from "./_messages.ts";
 import { type Ctx, json, noContent, present, type Route } from "./_router.ts";
-import type { DiscordState } from "./_state.ts";
+import type { DiscordState, WebhookExecution } from "./_state.ts";
 import type { User, Webhook } from "./_types.ts";
+import { MessageFlags } from "discord-api-types/v10";
 
 function hookOrThrow(st: DiscordState, id: string, token?: string): Webhook {
   const hook = st.webhooks.get(id);
@@ -18,7 +19,8 @@ function publicHook(hook: Webhook, withToken: boolean): Record<string, unknown> 
   return withToken ? { ...rest, token, url: hook.url } : rest;
 }
 
-function webhookUser(hook: Webhook, username?: string): User {
+/** The author of a webhook's messages: a bot user with the webhook's id and name. */
+export function webhookUser(hook: Webhook, username?: string): User {
   return {
     id: hook.id,
     username: username ?? hook.name,
@@ -27,6 +29,8 @@ function webhookUser(hook: Webhook, username?: string): User {
     avatar: null,
     bot: true,
     public_flags: 0,
+    flags: 0,
+    primary_guild: null,
   };
 }
 
@@ -49,20 +53,26 @@ function targetChannel(st: DiscordState, hook: Webhook, threadId: string | null)
   return thread.id;
 }
 
+/** Starts the record of a webhook execution (kept for tests, refused ones included). */
+function executionRecord(ctx: Ctx): WebhookExecution {
+  const record: WebhookExecution = {
+    webhookId: ctx.params.webhook_id,
+    query: Object.fromEntries(ctx.url.searchParams),
+    queryString: ctx.url.search,
+    body: null,
+    status: 0,
+    messageId: undefined,
+    channelId: undefined,
+    time: new Date().toISOString(),
+  };
+  ctx.hub.state.webhookExecutions.push(record);
+  return record;
+}
+
 async function execute(ctx: Ctx): Promise<Response> {
   const st = ctx.hub.state;
   const { webhook_id: id, webhook_token: token } = ctx.params;
-  const record = {
-    webhookId: id,
-    query: Object.fromEntries(ctx.url.searchParams),
-    queryString: ctx.url.search,
-    body: null as unknown,
-    status: 0,
-    messageId: undefined as string | undefined,
-    channelId: undefined as string | undefined,
-    time: new Date().toISOString(),
-  };
-  st.webhookExecutions.push(record);
+  const record = executionRecord(ctx);
   try {
     const interaction = id === st.applicationId ? ctx.hub.interactions.byToken(token) : undefined;
     const hook = interaction ? undefined : hookOrThrow(st, id, token);
@@ -143,7 +153,8 @@ async function execute(ctx: Ctx): Promise<Response> {
 /** Finds a webhook (or interaction follow-up) message and checks it belongs there. */
 function hookMessage(ctx: Ctx): { channelId: string; messageId: string } {
   const st = ctx.hub.state;
-  const { webhook_id: id, webhook_token: token, message_id } = ctx.params;
+  const { webhook_id: id, webhook_token: token } = ctx.params;
+  const message_id = ctx.params.message_id ?? "@original";
   if (id === st.applicationId) {
     const original = ctx.hub.interactions.originalMessageId(token);
     if (!original) throw errors.unknownWebhook();
@@ -170,7 +181,7 @@ const byHook = (p: Record<string, string>) => ({
 export const webhookRoutes: Route[] = [
   {
     method: "POST",
-    template: "/channels/:channel_id/webhooks",
+    template: "/channels/{channel_id}/webhooks",
     auth: true,
     limit: (p) => ({ rule: "default", major: p.channel_id, global: true }),
     handler: async (ctx) => {
@@ -190,7 +201,7 @@ export const webhookRoutes: Route[] = [
   },
   {
     method: "GET",
-    template: "/channels/:channel_id/webhooks",
+    template: "/channels/{channel_id}/webhooks",
     auth: true,
     limit: (p) => ({ rule: "default", major: p.channel_id, global: true }),
     handler: (ctx) => {
@@ -202,14 +213,14 @@ export const webhookRoutes: Route[] = [
   },
   {
     method: "GET",
-    template: "/webhooks/:webhook_id",
+    template: "/webhooks/{webhook_id}",
     auth: true,
     limit: byHook,
     handler: (ctx) => json(publicHook(hookOrThrow(ctx.hub.state, ctx.params.webhook_id), true)),
   },
   {
     method: "GET",
-    template: "/webhooks/:webhook_id/:webhook_token",
+    template: "/webhooks/{webhook_id}/{webhook_token}",
     auth: false,
     limit: byHook,
     handler: (ctx) => {
@@ -220,7 +231,7 @@ export const webhookRoutes: Route[] = [
   },
   {
     method: "POST",
-    template: "/webhooks/:webhook_id/:webhook_token",
+    template: "/webhooks/{webhook_id}/{webhook_token}",
     auth: false,
     limit: (p, hub) => ({
       rule: "webhook",
@@ -229,46 +240,56 @@ export const webhookRoutes: Route[] = [
       webhookChannel: hub.state.webhooks.get(p.webhook_id)?.channel_id,
     }),
     handler: execute,
-  },
-  {
-    method: "GET",
-    template: "/webhooks/:webhook_id/:webhook_token/messages/:message_id",
-    auth: false,
-    limit: byHook,
-    handler: (ctx) => {
-      const st = ctx.hub.state;
-      const { channelId, messageId } = hookMessage(ctx);
-      return json(present(st, st.messageOrThrow(channelId, messageId)));
+    rejected: async (ctx, e) => {
+      const record = executionRecord(ctx);
+      record.body = await ctx.body().then((b) => b.json, () => null);
+      record.status = e.status;
     },
   },
-  {
-    method: "PATCH",
-    template: "/webhooks/:webhook_id/:webhook_token/messages/:message_id",
-    auth: false,
-    limit: byHook,
-    handler: async (ctx) => {
-      const st = ctx.hub.state;
-      const { channelId, messageId } = hookMessage(ctx);
-      const body = validateMessageBody((await ctx.body()).json, { requireSomething: false });
-      const m = st.messageOrThrow(channelId, messageId);
-      const flags = (m.flags & 128) ? m.flags & ~128 : undefined;
-      return json(st.editMessage(channelId, messageId, { ...body, flags }));
+  // A message by id, or the interaction's original answer (`@original`, its own operation).
+  ...["{message_id}", "@original"].flatMap((last): Route[] => [
+    {
+      method: "GET",
+      template: `/webhooks/{webhook_id}/{webhook_token}/messages/${last}`,
+      auth: false,
+      limit: byHook,
+      handler: (ctx) => {
+        const st = ctx.hub.state;
+        const { channelId, messageId } = hookMessage(ctx);
+        return json(present(st, st.messageOrThrow(channelId, messageId)));
+      },
     },
-  },
-  {
-    method: "DELETE",
-    template: "/webhooks/:webhook_id/:webhook_token/messages/:message_id",
-    auth: false,
-    limit: byHook,
-    handler: (ctx) => {
-      const { channelId, messageId } = hookMessage(ctx);
-      ctx.hub.state.deleteMessage(channelId, messageId);
-      return noContent();
+    {
+      method: "PATCH",
+      template: `/webhooks/{webhook_id}/{webhook_token}/messages/${last}`,
+      auth: false,
+      limit: byHook,
+      handler: async (ctx) => {
+        const st = ctx.hub.state;
+        const { channelId, messageId } = hookMessage(ctx);
+        const body = validateMessageBody((await ctx.body()).json, { requireSomething: false });
+        const m = st.messageOrThrow(channelId, messageId);
+        const flags = (m.flags & MessageFlags.Loading)
+          ? m.flags & ~MessageFlags.Loading
+          : undefined;
+        return json(st.editMessage(channelId, messageId, { ...body, flags }));
+      },
     },
-  },
+    {
+      method: "DELETE",
+      template: `/webhooks/{webhook_id}/{webhook_token}/messages/${last}`,
+      auth: false,
+      limit: byHook,
+      handler: (ctx) => {
+        const { channelId, messageId } = hookMessage(ctx);
+        ctx.hub.state.deleteMessage(channelId, messageId);
+        return noContent();
+      },
+    },
+  ]),
   {
     method: "POST",
-    template: "/interactions/:interaction_id/:interaction_token/callback",
+    template: "/interactions/{interaction_id}/{interaction_token}/callback",
     auth: false,
     limit: (p) => ({ rule: "default", major: p.interaction_id, global: false }),
     handler: async (ctx) => {

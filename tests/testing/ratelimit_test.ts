@@ -3,12 +3,15 @@
 import { assert, assertEquals, assertMatch } from "../_assert.ts";
 import { startDiscordServer } from "../../testing/mod.ts";
 
+/** A webhook URL (unversioned, as Discord hands it out) with the API version requests name. */
+const v10 = (url: string) => url.replace("/api/webhooks/", "/api/v10/webhooks/");
+
 Deno.test("rate limits: a burst over the webhook limit gets 429s with Discord's headers and body", async () => {
   await using server = await startDiscordServer({ port: 0 });
   const statuses: number[] = [];
   let limited: Response | undefined;
   for (let i = 0; i < 7; i++) {
-    const res = await fetch(`${server.textWebhookUrl}?wait=true`, {
+    const res = await fetch(`${v10(server.textWebhookUrl)}?wait=true`, {
       method: "POST",
       headers: { "content-type": "application/json" },
       body: JSON.stringify({ content: `burst ${i}` }),
@@ -36,7 +39,7 @@ Deno.test("rate limits: a burst over the webhook limit gets 429s with Discord's 
   assert(Number(h.get("x-ratelimit-reset")) * 1000 > Date.now());
   assertMatch(h.get("x-ratelimit-bucket") ?? "", /^[0-9a-f]{16}$/);
   // a different webhook has its own bucket
-  const other = await fetch(server.webhookUrl, {
+  const other = await fetch(v10(server.webhookUrl), {
     method: "POST",
     headers: { "content-type": "application/json" },
     body: JSON.stringify({ content: "other", thread_name: "t" }),
@@ -44,7 +47,7 @@ Deno.test("rate limits: a burst over the webhook limit gets 429s with Discord's 
   assertEquals(other.status, 204);
   // after retry_after the webhook works again
   await new Promise((r) => setTimeout(r, body.retry_after * 1000 + 30));
-  const again = await fetch(server.textWebhookUrl, {
+  const again = await fetch(v10(server.textWebhookUrl), {
     method: "POST",
     headers: { "content-type": "application/json" },
     body: JSON.stringify({ content: "after" }),
@@ -71,7 +74,7 @@ Deno.test("rate limits: the global limit answers global 429s; limits are configu
   assertEquals(last!.headers.get("x-ratelimit-scope"), "global");
   assertEquals((await last!.json()).global, true);
   // webhooks are not counted against the bot's global limit
-  const hook = await fetch(server.textWebhookUrl, {
+  const hook = await fetch(v10(server.textWebhookUrl), {
     method: "POST",
     headers: { "content-type": "application/json" },
     body: JSON.stringify({ content: "x" }),

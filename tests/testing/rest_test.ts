@@ -193,8 +193,10 @@ Deno.test("REST: edit, delete, typing, threads from a message, without one, and 
 
 Deno.test("webhooks: wait, thread_name, thread_id, 220001-220003, message get/edit/delete", async () => {
   await using server = await startDiscordServer({ port: 0, rateLimits: false });
+  // Webhook URLs come unversioned, as Discord hands them out; requests name the version.
+  const v10 = (url: string) => url.replace("/api/webhooks/", "/api/v10/webhooks/");
   const hook = (url: string, q = "", body: unknown = { content: "hi" }, method = "POST") =>
-    fetch(`${url}${q}`, {
+    fetch(`${v10(url)}${q}`, {
       method,
       headers: { "content-type": "application/json" },
       body: JSON.stringify(body),
@@ -239,7 +241,7 @@ Deno.test("webhooks: wait, thread_name, thread_id, 220001-220003, message get/ed
   assertEquals(badToken.status, 401);
   await badToken.body?.cancel();
 
-  const msgUrl = `${server.webhookUrl}/messages/${again.id}?thread_id=${created.channel_id}`;
+  const msgUrl = `${v10(server.webhookUrl)}/messages/${again.id}?thread_id=${created.channel_id}`;
   const got = await (await fetch(msgUrl)).json();
   assertEquals(got.content, "again");
   const patched = await (await hook(msgUrl, "", { content: "edited" }, "PATCH")).json();

@@ -84,11 +84,12 @@ Deno.test({
       assertEquals(typed.channel_id, server.channelId);
       await page.waitForSelector(`.msg[data-id="${typed.id}"]`);
 
-      const hooked = await (await fetch(`${server.textWebhookUrl}?wait=true`, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({ content: "webhook says hi", username: "Status" }),
-      })).json();
+      const hooked =
+        await (await fetch(`${server.textWebhookUrl.replace("/api/", "/api/v10/")}?wait=true`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ content: "webhook says hi", username: "Status" }),
+        })).json();
       const row = await page.waitForSelector(`.msg[data-id="${hooked.id}"]`);
       assertMatch(await row.innerText(), /WEBHOOK\s*Status\s*webhook says hi/);
 
@@ -112,11 +113,12 @@ Deno.test({
       await waitFor("the click", () => clicks.includes("allow"));
 
       // a webhook post into a new forum thread shows up in the sidebar and can be opened
-      const post = await (await fetch(`${server.webhookUrl}?wait=true`, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({ content: "session status", thread_name: "session-1" }),
-      })).json();
+      const post =
+        await (await fetch(`${server.webhookUrl.replace("/api/", "/api/v10/")}?wait=true`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ content: "session status", thread_name: "session-1" }),
+        })).json();
       await page.click(`nav div[data-channel="${post.channel_id}"]`);
       await page.waitForSelector(`.msg[data-id="${post.id}"]`);
       await page.fill("#text", "reply in thread");

@@ -97,7 +97,7 @@ Deno.test("faults: added latency on REST; reset() clears history and faults whil
     const t1 = Date.now();
     await client.bot.helpers.sendMessage(server.channelId, { content: "fast" });
     assert(Date.now() - t1 < 200, "latency cleared");
-    const hook = await fetch(server.textWebhookUrl, {
+    const hook = await fetch(server.textWebhookUrl.replace("/api/", "/api/v10/"), {
       method: "POST",
       headers: { "content-type": "application/json" },
       body: JSON.stringify({ content: "x" }),
