@@ -6,6 +6,7 @@ import { Intents } from "./_intents.ts";
 import type { Attachment, Message, MessageReference, User } from "./_types.ts";
 import type { DiscordState } from "./_state.ts";
 import { numberComponents } from "./_messages.ts";
+import { reopenForMessage } from "./_threads.ts";
 
 /** Input of {@linkcode DiscordState.createMessage}. */
 export interface NewMessage {
@@ -23,6 +24,8 @@ export interface NewMessage {
   flags?: number;
   id?: string;
   interactionMetadata?: Record<string, unknown>;
+  /** The sender's `nonce`: echoed in the answer and MESSAGE_CREATE, not kept. */
+  nonce?: string | number;
 }
 
 /** Creates, stores and dispatches a message. */
@@ -31,6 +34,7 @@ export function createMessage(st: DiscordState, m: NewMessage): Message {
   if (channel.type === 15) {
     throw new DiscordHttpError(400, 50008, "Cannot send messages in a non-text channel");
   }
+  reopenForMessage(st, channel);
   const id = m.id ?? st.snowflake();
   // As on Discord, the timestamp is the snowflake's time.
   const iso = new Date(snowflakeTime(id)).toISOString();
@@ -90,7 +94,9 @@ export function createMessage(st: DiscordState, m: NewMessage): Message {
   if (m.interactionMetadata) msg.interaction_metadata = m.interactionMetadata;
   if (reference) {
     msg.message_reference = reference;
-    msg.referenced_message = referenced ?? null;
+    // The referenced message comes without its own reference's message (one level, as on Discord).
+    const { referenced_message: _nested, ...basic } = referenced ?? { referenced_message: null };
+    msg.referenced_message = referenced ? basic as Message : null;
   }
   if (channel.type === 11 || channel.type === 12) {
     msg.position = channel.total_message_sent ?? 0;
@@ -104,7 +110,12 @@ export function createMessage(st: DiscordState, m: NewMessage): Message {
   channel.last_message_id = msg.id;
   st.dispatch(
     "MESSAGE_CREATE",
-    { ...msg, guild_id: st.guildId, member: m.webhookId ? undefined : st.member(m.author) },
+    {
+      ...msg,
+      ...(m.nonce === undefined ? {} : { nonce: m.nonce }),
+      guild_id: st.guildId,
+      member: m.webhookId ? undefined : st.member(m.author),
+    },
     { intent: Intents.GuildMessages, message: msg },
   );
   return msg;

@@ -12,6 +12,8 @@ export interface MessageBody {
   username?: string;
   thread_name?: string;
   attachments?: unknown[];
+  nonce?: string | number;
+  enforce_nonce?: boolean;
 }
 
 function merge(target: Record<string, unknown>, extra: Record<string, unknown>): void {
@@ -175,6 +177,8 @@ export function validateMessageBody(
     } else out.thread_name = b.thread_name;
   }
   if (Array.isArray(b.attachments)) out.attachments = b.attachments;
+  if (typeof b.nonce === "string" || typeof b.nonce === "number") out.nonce = b.nonce;
+  if (b.enforce_nonce === true) out.enforce_nonce = true;
   if (Object.keys(errs).length > 0) throw errors.invalidFormBody(errs);
   if (
     opts.requireSomething && !out.content && !(out.embeds?.length) && !(out.components?.length) &&

@@ -6,6 +6,8 @@ import { type Ctx, json, noContent, present, type Route } from "./_router.ts";
 import { isSnowflake } from "./_snowflake.ts";
 import type { Attachment } from "./_types.ts";
 import { guildPayload } from "./_guild.ts";
+import { ChannelType, MessageFlags } from "discord-api-types/v10";
+import { type ChannelPatch, updateChannel } from "./_threads.ts";
 import { ApplicationExplicitContentFilterTypes } from "discord-api-spec";
 
 const byChannel = (p: Record<string, string>) => ({
@@ -40,6 +42,15 @@ async function createMessage(ctx: Ctx): Promise<Response> {
   st.channelOrThrow(channelId);
   const { json: raw, files } = await ctx.body();
   const body = validateMessageBody(raw, { requireSomething: true, hasFiles: files.length > 0 });
+  // enforce_nonce: the same nonce again within a few minutes answers the first message.
+  const nonceKey = body.nonce === undefined ? undefined : `${channelId}:${body.nonce}`;
+  if (nonceKey && body.enforce_nonce) {
+    const first = st.nonces.get(nonceKey);
+    const earlier = first && st.now() - first.at < NONCE_WINDOW_MS
+      ? st.findMessage(first.messageId)
+      : undefined;
+    if (earlier) return json({ ...present(st, earlier), nonce: body.nonce });
+  }
   const attachments: Attachment[] = files.map((f) => st.attachment(channelId, f));
   const ref = body.message_reference;
   if (ref?.message_id !== undefined && !isSnowflake(ref.message_id)) {
@@ -58,10 +69,17 @@ async function createMessage(ctx: Ctx): Promise<Response> {
     attachments,
     messageReference: ref,
     allowedMentions: body.allowed_mentions,
-    flags: body.flags ? body.flags & (4 | 4096) : 0,
+    flags: body.flags
+      ? body.flags & (MessageFlags.SuppressEmbeds | MessageFlags.SuppressNotifications)
+      : 0,
+    nonce: body.nonce,
   });
-  return json(msg);
+  if (nonceKey) st.nonces.set(nonceKey, { messageId: msg.id, at: st.now() });
+  return json(body.nonce === undefined ? msg : { ...msg, nonce: body.nonce });
 }
+
+/** How long `enforce_nonce` remembers a nonce ("a few minutes" in Discord's reference). */
+const NONCE_WINDOW_MS = 5 * 60_000;
 
 async function editMessage(ctx: Ctx): Promise<Response> {
   const st = ctx.hub.state;
@@ -274,6 +292,16 @@ export const restRoutes: Route[] = [
     handler: (ctx) => json(ctx.hub.state.channelOrThrow(ctx.params.channel_id)),
   },
   {
+    method: "PATCH",
+    template: "/channels/{channel_id}",
+    auth: true,
+    limit: byChannel,
+    handler: async (ctx) => {
+      const patch = (await ctx.body()).json as ChannelPatch;
+      return json(updateChannel(ctx.hub.state, ctx.params.channel_id, patch));
+    },
+  },
+  {
     method: "GET",
     template: "/channels/{channel_id}/messages",
     auth: true,
@@ -427,14 +455,21 @@ export const restRoutes: Route[] = [
     },
   },
   {
-    // Threads never archive on this server, so the archive is always empty.
+    // Threads archive only when asked (PATCH archived: true), never by inactivity.
     method: "GET",
     template: "/channels/{channel_id}/threads/archived/public",
     auth: true,
     limit: byChannel,
     handler: (ctx) => {
-      ctx.hub.state.channelOrThrow(ctx.params.channel_id);
-      return json({ threads: [], members: [], has_more: false });
+      const st = ctx.hub.state;
+      st.channelOrThrow(ctx.params.channel_id);
+      const threads = st.threads().filter((t) =>
+        t.parent_id === ctx.params.channel_id && t.type === ChannelType.PublicThread &&
+        t.thread_metadata?.archived
+      ).sort((a, b) =>
+        b.thread_metadata!.archive_timestamp.localeCompare(a.thread_metadata!.archive_timestamp)
+      );
+      return json({ threads, members: [], has_more: false });
     },
   },
   {

@@ -114,6 +114,8 @@ export class DiscordState {
   readonly reactionUsers: Map<string, Map<string, Set<string>>> = new Map();
   readonly webhooks: Map<string, Webhook> = new Map();
   readonly files: Map<string, Uint8Array> = new Map();
+  /** Message create nonces (`channel:nonce`) and the message each created, for enforce_nonce. */
+  readonly nonces: Map<string, { messageId: string; at: number }> = new Map();
   webhookExecutions: WebhookExecution[] = [];
   requests: RequestRecord[] = [];
   dispatch: DispatchSink = () => {};
@@ -219,6 +221,7 @@ export class DiscordState {
     this.messageChannel.clear();
     this.reactionUsers.clear();
     this.files.clear();
+    this.nonces.clear();
     this.webhookExecutions = [];
     this.requests = [];
   }

@@ -3,6 +3,7 @@ import { DiscordHttpError, errors } from "./_errors.ts";
 import { Intents } from "./_intents.ts";
 import type { DiscordState, NewMessage } from "./_state.ts";
 import type { Channel, Message } from "./_types.ts";
+import { ChannelType, GatewayIntentBits, RESTJSONErrorCodes } from "discord-api-types/v10";
 
 /** Input of {@linkcode createThread}. */
 export interface ThreadInit {
@@ -100,4 +101,67 @@ export function createThread(
   }
   if (opts.starter) starter = st.createMessage({ ...opts.starter, channelId: id, id });
   return { thread, starter };
+}
+
+/** The fields of `PATCH /channels/{channel_id}` this server applies. */
+export interface ChannelPatch {
+  name?: string;
+  topic?: string | null;
+  nsfw?: boolean;
+  rate_limit_per_user?: number;
+  archived?: boolean;
+  locked?: boolean;
+  auto_archive_duration?: number;
+  applied_tags?: string[];
+}
+
+/**
+ * Updates a channel or thread (name, topic, archiving, locking…) and dispatches
+ * CHANNEL_UPDATE or THREAD_UPDATE, as `PATCH /channels/{channel_id}` does.
+ */
+export function updateChannel(st: DiscordState, id: string, patch: ChannelPatch): Channel {
+  const channel = st.channelOrThrow(id);
+  const thread = isThread(channel);
+  if (patch.name !== undefined) channel.name = patch.name;
+  if (patch.rate_limit_per_user !== undefined) {
+    channel.rate_limit_per_user = patch.rate_limit_per_user;
+  }
+  if (thread) {
+    const meta = channel.thread_metadata!;
+    if (patch.auto_archive_duration !== undefined) {
+      meta.auto_archive_duration = patch.auto_archive_duration;
+    }
+    if (patch.locked !== undefined) meta.locked = patch.locked;
+    if (patch.archived !== undefined && patch.archived !== meta.archived) {
+      meta.archived = patch.archived;
+      meta.archive_timestamp = new Date(st.now()).toISOString();
+    }
+    if (patch.applied_tags !== undefined) channel.applied_tags = patch.applied_tags;
+  } else {
+    if (patch.topic !== undefined) channel.topic = patch.topic;
+    if (patch.nsfw !== undefined) channel.nsfw = patch.nsfw;
+  }
+  st.dispatch(thread ? "THREAD_UPDATE" : "CHANNEL_UPDATE", { ...channel }, {
+    intent: GatewayIntentBits.Guilds,
+  });
+  return channel;
+}
+
+/** Whether a channel is a thread. */
+export function isThread(c: Channel): boolean {
+  return c.type === ChannelType.PublicThread || c.type === ChannelType.PrivateThread ||
+    c.type === ChannelType.AnnouncementThread;
+}
+
+/**
+ * Makes an archived thread take a new message, as Discord does: a message unarchives it,
+ * unless it is locked (160005).
+ */
+export function reopenForMessage(st: DiscordState, c: Channel): void {
+  const meta = c.thread_metadata;
+  if (!meta?.archived) return;
+  if (meta.locked) {
+    throw new DiscordHttpError(400, RESTJSONErrorCodes.ThreadLocked, "Thread is locked");
+  }
+  updateChannel(st, c.id, { archived: false });
 }

@@ -29,11 +29,12 @@ Deno.test("bridge: routes as ARCHITECTURE.md says (broadcast, @name, reply, sess
   await w.registry.setThread("web", thread.id);
   const inThread = await w.say("only for web", { channelId: thread.id });
   // A forum thread whose starter the api session posted through the webhook (notify does that).
-  const forumPost = await (await fetch(`${w.server.webhookUrl}?wait=true`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ content: "STATUS api", thread_name: "api" }),
-  })).json();
+  const forumPost =
+    await (await fetch(`${w.server.webhookUrl.replace("/api/", "/api/v10/")}?wait=true`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ content: "STATUS api", thread_name: "api" }),
+    })).json();
   await recordPost(w.home, "api", forumPost.id);
   const inForum = await w.say("for api", { channelId: forumPost.channel_id });
 
