@@ -4,6 +4,7 @@
 // the way Discord answers: 50001 Missing Access without View Channel or guild membership,
 // 50013 Missing Permissions for actions, an empty list for history without Read Message History.
 // The gateway is not filtered by it (knowingly not covered).
+import { ChannelType, OverwriteType, RESTJSONErrorCodes } from "discord-api-types/v10";
 import { DiscordHttpError } from "./_errors.ts";
 import { json } from "./_router.ts";
 import type { DiscordState } from "./_state.ts";
@@ -77,7 +78,7 @@ export class BotAccess {
         .filter((o) => o.id !== this.#st.bot.id);
       channel.permission_overwrites = ow === null ? others : [...others, {
         id: this.#st.bot.id,
-        type: 1,
+        type: OverwriteType.Member,
         allow: String(BigInt(ow.allow ?? "0")),
         deny: String(BigInt(ow.deny ?? "0")),
       }];
@@ -111,7 +112,10 @@ export class BotAccess {
   permissionsIn(channelId: string): bigint {
     const st = this.#st;
     let channel = st.channels.get(channelId);
-    if (channel?.parent_id && (channel.type === 11 || channel.type === 12)) {
+    if (
+      channel?.parent_id &&
+      (channel.type === ChannelType.PublicThread || channel.type === ChannelType.PrivateThread)
+    ) {
       channel = st.channels.get(channel.parent_id) ?? channel;
     }
     let perms = this.everyone | this.botRole;
@@ -124,7 +128,7 @@ export class BotAccess {
     };
     apply(overwrites.find((o) => o.id === st.guildId));
     apply(overwrites.find((o) => o.id === this.botRoleId));
-    apply(overwrites.find((o) => o.type === 1 && o.id === st.bot.id));
+    apply(overwrites.find((o) => o.type === OverwriteType.Member && o.id === st.bot.id));
     return perms;
   }
 
@@ -143,11 +147,12 @@ export class BotAccess {
     const has = (p: bigint) => (perms & p) === p;
     if (!has(Perm.ViewChannel)) throw missingAccess();
     const channel = st.channels.get(channelId)!;
-    const inThread = channel.type === 11 || channel.type === 12;
+    const inThread = channel.type === ChannelType.PublicThread ||
+      channel.type === ChannelType.PrivateThread;
     const need = requiredFor(method, template, inThread);
     if (need === "history") return has(Perm.ReadMessageHistory) ? undefined : json([]);
     if (need !== undefined && !has(need)) {
-      throw new DiscordHttpError(403, 50013, "Missing Permissions");
+      throw new DiscordHttpError(403, RESTJSONErrorCodes.MissingPermissions, "Missing Permissions");
     }
     return undefined;
   }
@@ -161,7 +166,7 @@ interface Overwrite {
 }
 
 function missingAccess(): DiscordHttpError {
-  return new DiscordHttpError(403, 50001, "Missing Access");
+  return new DiscordHttpError(403, RESTJSONErrorCodes.MissingAccess, "Missing Access");
 }
 
 function requiredFor(

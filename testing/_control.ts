@@ -1,4 +1,5 @@
 // The control API over HTTP (`/_control/...`), for out-of-process tests and the sandbox page.
+import { RESTJSONErrorCodes } from "discord-api-types/v10";
 import { DiscordHttpError } from "./_errors.ts";
 import { json } from "./_router.ts";
 import type { DiscordServer, Fault } from "./_server.ts";
@@ -12,13 +13,21 @@ async function body(req: Request): Promise<Record<string, unknown>> {
   } catch {
     // fall through
   }
-  throw new DiscordHttpError(400, 50109, "The request body contains invalid JSON.");
+  throw new DiscordHttpError(
+    400,
+    RESTJSONErrorCodes.RequestBodyContainsInvalidJSON,
+    "The request body contains invalid JSON.",
+  );
 }
 
 function str(b: Record<string, unknown>, key: string): string {
   const v = b[key];
   if (typeof v !== "string" || v === "") {
-    throw new DiscordHttpError(400, 50035, `"${key}" is required (a string)`);
+    throw new DiscordHttpError(
+      400,
+      RESTJSONErrorCodes.InvalidFormBodyOrContentType,
+      `"${key}" is required (a string)`,
+    );
   }
   return v;
 }
@@ -144,7 +153,11 @@ export async function handleControl(
       try {
         touched = server.fault(b as unknown as Fault);
       } catch (e) {
-        throw new DiscordHttpError(400, 50035, (e as Error).message);
+        throw new DiscordHttpError(
+          400,
+          RESTJSONErrorCodes.InvalidFormBodyOrContentType,
+          (e as Error).message,
+        );
       }
       return json({ ok: true, touched });
     }

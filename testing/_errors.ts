@@ -1,4 +1,5 @@
 // Discord's error JSON: {message, code, errors?} with the HTTP status Discord uses.
+import { RESTJSONErrorCodes } from "discord-api-types/v10";
 
 /** An error answer of the local server, shaped like Discord's. */
 export class DiscordHttpError extends Error {
@@ -41,7 +42,12 @@ export function invalidForm(
   code: string,
   message: string,
 ): DiscordHttpError {
-  return new DiscordHttpError(400, 50035, "Invalid Form Body", fieldError(path, code, message));
+  return new DiscordHttpError(
+    400,
+    RESTJSONErrorCodes.InvalidFormBodyOrContentType,
+    "Invalid Form Body",
+    fieldError(path, code, message),
+  );
 }
 
 /** Well-known Discord errors. */
@@ -49,36 +55,65 @@ export const errors = {
   unauthorized: (): DiscordHttpError => new DiscordHttpError(401, 0, "401: Unauthorized"),
   notFound: (): DiscordHttpError => new DiscordHttpError(404, 0, "404: Not Found"),
   methodNotAllowed: (): DiscordHttpError => new DiscordHttpError(405, 0, "405: Method Not Allowed"),
-  unknownChannel: (): DiscordHttpError => new DiscordHttpError(404, 10003, "Unknown Channel"),
-  unknownMessage: (): DiscordHttpError => new DiscordHttpError(404, 10008, "Unknown Message"),
-  unknownWebhook: (): DiscordHttpError => new DiscordHttpError(404, 10015, "Unknown Webhook"),
-  unknownEmoji: (): DiscordHttpError => new DiscordHttpError(400, 10014, "Unknown Emoji"),
+  unknownChannel: (): DiscordHttpError =>
+    new DiscordHttpError(404, RESTJSONErrorCodes.UnknownChannel, "Unknown Channel"),
+  unknownMessage: (): DiscordHttpError =>
+    new DiscordHttpError(404, RESTJSONErrorCodes.UnknownMessage, "Unknown Message"),
+  unknownWebhook: (): DiscordHttpError =>
+    new DiscordHttpError(404, RESTJSONErrorCodes.UnknownWebhook, "Unknown Webhook"),
+  unknownEmoji: (): DiscordHttpError =>
+    new DiscordHttpError(400, RESTJSONErrorCodes.UnknownEmoji, "Unknown Emoji"),
   unknownInteraction: (): DiscordHttpError =>
-    new DiscordHttpError(404, 10062, "Unknown interaction"),
+    new DiscordHttpError(404, RESTJSONErrorCodes.UnknownInteraction, "Unknown interaction"),
   alreadyAcknowledged: (): DiscordHttpError =>
-    new DiscordHttpError(400, 40060, "Interaction has already been acknowledged."),
+    new DiscordHttpError(
+      400,
+      RESTJSONErrorCodes.InteractionHasAlreadyBeenAcknowledged,
+      "Interaction has already been acknowledged.",
+    ),
   emptyMessage: (): DiscordHttpError =>
-    new DiscordHttpError(400, 50006, "Cannot send an empty message"),
+    new DiscordHttpError(
+      400,
+      RESTJSONErrorCodes.CannotSendAnEmptyMessage,
+      "Cannot send an empty message",
+    ),
   cannotEditOthers: (): DiscordHttpError =>
-    new DiscordHttpError(403, 50005, "Cannot edit a message authored by another user"),
+    new DiscordHttpError(
+      403,
+      RESTJSONErrorCodes.CannotEditMessageAuthoredByAnotherUser,
+      "Cannot edit a message authored by another user",
+    ),
   invalidWebhookToken: (): DiscordHttpError =>
-    new DiscordHttpError(401, 50027, "Invalid Webhook Token"),
+    new DiscordHttpError(401, RESTJSONErrorCodes.InvalidWebhookToken, "Invalid Webhook Token"),
   threadNameRequired: (): DiscordHttpError =>
     new DiscordHttpError(
       400,
-      220001,
+      RESTJSONErrorCodes.WebhooksPostedToForumChannelsMustHaveAThreadNameOrThreadId,
       "Webhooks posted to forum channels must have a thread_name or thread_id",
     ),
   threadNameNotForum: (): DiscordHttpError =>
-    new DiscordHttpError(400, 220003, "Webhooks can only create threads in forum channels"),
+    new DiscordHttpError(
+      400,
+      RESTJSONErrorCodes.WebhooksCanOnlyCreateThreadsInForumChannels,
+      "Webhooks can only create threads in forum channels",
+    ),
   threadNameAndId: (): DiscordHttpError =>
     new DiscordHttpError(
       400,
-      220002,
+      RESTJSONErrorCodes.WebhooksPostedToForumChannelsCannotHaveBothAThreadNameAndThreadId,
       "Webhooks posted to forum channels cannot have both a thread_name and thread_id",
     ),
   invalidFormBody: (errs: Record<string, unknown>): DiscordHttpError =>
-    new DiscordHttpError(400, 50035, "Invalid Form Body", errs),
+    new DiscordHttpError(
+      400,
+      RESTJSONErrorCodes.InvalidFormBodyOrContentType,
+      "Invalid Form Body",
+      errs,
+    ),
   badJson: (): DiscordHttpError =>
-    new DiscordHttpError(400, 50109, "The request body contains invalid JSON."),
+    new DiscordHttpError(
+      400,
+      RESTJSONErrorCodes.RequestBodyContainsInvalidJSON,
+      "The request body contains invalid JSON.",
+    ),
 };

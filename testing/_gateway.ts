@@ -1,9 +1,11 @@
 // Gateway v10 over WebSocket: HELLO, heartbeats, IDENTIFY/READY/GUILD_CREATE,
 // RESUME with a per-session replay buffer, INVALID_SESSION, and fault injection.
-import { type DiscordState, type DispatchInfo, Intents } from "./_state.ts";
+import { GatewayCloseCodes, GatewayIntentBits, GatewayOpcodes } from "discord-api-types/v10";
+import type { DiscordState, DispatchInfo } from "./_state.ts";
 import type { Message } from "./_types.ts";
 
-const PRIVILEGED = Intents.MessageContent | Intents.GuildMembers | Intents.GuildPresences;
+const PRIVILEGED = GatewayIntentBits.MessageContent | GatewayIntentBits.GuildMembers |
+  GatewayIntentBits.GuildPresences;
 const VALID_INTENTS = (1 << 26) - 1;
 const SESSION_INVALIDATING_CLOSE = new Set([4004, 4007, 4009, 4010, 4011, 4012, 4013, 4014]);
 
@@ -126,14 +128,14 @@ export class Gateway {
       this.#conns.add(conn);
       const v = url.searchParams.get("v");
       if (v !== null && v !== "10" && v !== "9") {
-        return this.#close(conn, 4012, "Invalid API version.");
+        return this.#close(conn, GatewayCloseCodes.InvalidAPIVersion, "Invalid API version.");
       }
       const enc = url.searchParams.get("encoding");
       if (enc !== null && enc !== "json") {
-        return this.#close(conn, 4002, "Error while decoding payload.");
+        return this.#close(conn, GatewayCloseCodes.DecodeError, "Error while decoding payload.");
       }
       this.#send(conn, {
-        op: 10,
+        op: GatewayOpcodes.Hello,
         d: { heartbeat_interval: this.#opts.heartbeatIntervalMs, _trace: ["local-discord"] },
         s: null,
         t: null,
@@ -192,24 +194,26 @@ export class Gateway {
       if (typeof raw !== "string") throw new Error("binary");
       frame = JSON.parse(raw);
     } catch {
-      return this.#close(conn, 4002, "Error while decoding payload.");
+      return this.#close(conn, GatewayCloseCodes.DecodeError, "Error while decoding payload.");
     }
     switch (frame.op) {
-      case 1:
+      case GatewayOpcodes.Heartbeat:
         conn.record.heartbeats++;
-        return this.#send(conn, { op: 11, d: null, s: null, t: null });
-      case 2:
+        return this.#send(conn, { op: GatewayOpcodes.HeartbeatAck, d: null, s: null, t: null });
+      case GatewayOpcodes.Identify:
         return this.#identify(conn, frame.d as Record<string, unknown>);
-      case 6:
+      case GatewayOpcodes.Resume:
         return this.#resume(conn, frame.d as Record<string, unknown>);
-      case 3:
-      case 4:
-      case 8:
-      case 31:
-        if (!conn.session) return this.#close(conn, 4003, "Not authenticated.");
+      case GatewayOpcodes.PresenceUpdate:
+      case GatewayOpcodes.VoiceStateUpdate:
+      case GatewayOpcodes.RequestGuildMembers:
+      case GatewayOpcodes.RequestSoundboardSounds:
+        if (!conn.session) {
+          return this.#close(conn, GatewayCloseCodes.NotAuthenticated, "Not authenticated.");
+        }
         return;
       default:
-        return this.#close(conn, 4001, "Unknown opcode.");
+        return this.#close(conn, GatewayCloseCodes.UnknownOpcode, "Unknown opcode.");
     }
   }
 
@@ -219,16 +223,20 @@ export class Gateway {
   }
 
   #identify(conn: Conn, d: Record<string, unknown> | undefined): void {
-    if (conn.session) return this.#close(conn, 4005, "Already authenticated.");
-    if (!d || !this.#tokenOk(d.token)) return this.#close(conn, 4004, "Authentication failed.");
+    if (conn.session) {
+      return this.#close(conn, GatewayCloseCodes.AlreadyAuthenticated, "Already authenticated.");
+    }
+    if (!d || !this.#tokenOk(d.token)) {
+      return this.#close(conn, GatewayCloseCodes.AuthenticationFailed, "Authentication failed.");
+    }
     const intents = d.intents;
     if (
       typeof intents !== "number" || !Number.isInteger(intents) || (intents & ~VALID_INTENTS) !== 0
     ) {
-      return this.#close(conn, 4013, "Invalid intent(s).");
+      return this.#close(conn, GatewayCloseCodes.InvalidIntents, "Invalid intent(s).");
     }
-    if ((intents & Intents.MessageContent) && !this.#state.messageContentIntent) {
-      return this.#close(conn, 4014, "Disallowed intent(s).");
+    if ((intents & GatewayIntentBits.MessageContent) && !this.#state.messageContentIntent) {
+      return this.#close(conn, GatewayCloseCodes.DisallowedIntents, "Disallowed intent(s).");
     }
     void PRIVILEGED;
     const st = this.#state;
@@ -267,7 +275,9 @@ export class Gateway {
       auth: {},
       _trace: ["local-discord"],
     });
-    if (intents & Intents.Guilds) this.#dispatchTo(session, "GUILD_CREATE", st.guildCreate());
+    if (intents & GatewayIntentBits.Guilds) {
+      this.#dispatchTo(session, "GUILD_CREATE", st.guildCreate());
+    }
   }
 
   /** The application flags (message content intent). */
@@ -276,7 +286,9 @@ export class Gateway {
   }
 
   #resume(conn: Conn, d: Record<string, unknown> | undefined): void {
-    if (!d || !this.#tokenOk(d.token)) return this.#close(conn, 4004, "Authentication failed.");
+    if (!d || !this.#tokenOk(d.token)) {
+      return this.#close(conn, GatewayCloseCodes.AuthenticationFailed, "Authentication failed.");
+    }
     const session = typeof d.session_id === "string" ? this.#sessions.get(d.session_id) : undefined;
     const window = this.#opts.resumeWindowMs ?? 300_000;
     const expired = session?.disconnectedAt !== undefined && !session.conn &&
@@ -285,12 +297,12 @@ export class Gateway {
     const oldest = session?.buffer[0]?.s ?? (session ? session.seq + 1 : 0);
     if (!session || session.invalid || expired || seq > session.seq || seq + 1 < oldest) {
       if (session && expired) this.#invalidate(session);
-      return this.#send(conn, { op: 9, d: false, s: null, t: null });
+      return this.#send(conn, { op: GatewayOpcodes.InvalidSession, d: false, s: null, t: null });
     }
     if (session.conn && session.conn !== conn) {
       const old = session.conn;
       session.conn = undefined;
-      this.#close(old, 4000, "Session resumed elsewhere.");
+      this.#close(old, GatewayCloseCodes.UnknownError, "Session resumed elsewhere.");
     }
     session.conn = conn;
     session.disconnectedAt = undefined;
@@ -309,7 +321,7 @@ export class Gateway {
   }
 
   #dispatchTo(session: Session, t: string, d: unknown): void {
-    const frame: Frame = { op: 0, d, s: ++session.seq, t };
+    const frame: Frame = { op: GatewayOpcodes.Dispatch, d, s: ++session.seq, t };
     session.record.seq = session.seq;
     session.buffer.push(frame);
     const max = this.#opts.bufferSize ?? 5000;
@@ -334,7 +346,9 @@ export class Gateway {
 
   #mayReadContent(s: Session, m: Message): boolean {
     const botId = this.#state.bot.id;
-    if ((s.intents & Intents.MessageContent) && this.#state.messageContentIntent) return true;
+    if ((s.intents & GatewayIntentBits.MessageContent) && this.#state.messageContentIntent) {
+      return true;
+    }
     return m.author.id === botId || m.mentions.some((u) => u.id === botId);
   }
 
@@ -364,7 +378,7 @@ export class Gateway {
     for (const c of conns) {
       c.record.closedBy = "drop";
       if (c.drop) c.drop();
-      else this.#close(c, 4000, "dropped");
+      else this.#close(c, GatewayCloseCodes.UnknownError, "dropped");
     }
     return conns.length;
   }
@@ -372,7 +386,9 @@ export class Gateway {
   /** Sends op 7 Reconnect to every live connection. */
   requestReconnect(): number {
     const conns = [...this.#conns];
-    for (const c of conns) this.#send(c, { op: 7, d: null, s: null, t: null });
+    for (const c of conns) {
+      this.#send(c, { op: GatewayOpcodes.Reconnect, d: null, s: null, t: null });
+    }
     return conns.length;
   }
 
@@ -382,7 +398,7 @@ export class Gateway {
     for (const c of conns) {
       const s = c.session!;
       if (!resumable) this.#invalidate(s);
-      this.#send(c, { op: 9, d: resumable, s: null, t: null });
+      this.#send(c, { op: GatewayOpcodes.InvalidSession, d: resumable, s: null, t: null });
       // The connection is no longer authenticated: events wait in the session
       // buffer until the client resumes (or identifies) on this or a new connection.
       c.session = undefined;

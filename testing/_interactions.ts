@@ -1,9 +1,25 @@
 // Button clicks (INTERACTION_CREATE type 3) and their callbacks (types 4–7),
 // with Discord's 3-second deadline for the first answer and 15 minutes for follow-ups.
+import {
+  InteractionResponseType,
+  InteractionType,
+  MessageFlags,
+  MessageType,
+  RESTJSONErrorCodes,
+} from "discord-api-types/v10";
 import { DiscordHttpError, errors } from "./_errors.ts";
 import { validateMessageBody } from "./_messages.ts";
 import type { DiscordState } from "./_state.ts";
 import type { Message } from "./_types.ts";
+
+/** The callback types a component interaction may answer with. */
+const ANSWER_TYPES = [
+  InteractionResponseType.ChannelMessageWithSource,
+  InteractionResponseType.DeferredChannelMessageWithSource,
+  InteractionResponseType.DeferredMessageUpdate,
+  InteractionResponseType.UpdateMessage,
+  InteractionResponseType.Modal,
+];
 
 /** One interaction callback, as recorded for tests. */
 export interface InteractionCallbackRecord {
@@ -68,7 +84,7 @@ export class Interactions {
     if (msg.author.id !== st.bot.id && msg.application_id !== st.applicationId) {
       throw new DiscordHttpError(
         400,
-        50035,
+        RESTJSONErrorCodes.InvalidFormBodyOrContentType,
         "Only components of the bot's own messages can be clicked",
       );
     }
@@ -78,11 +94,17 @@ export class Interactions {
     if (!button) {
       throw new DiscordHttpError(
         400,
-        50035,
+        RESTJSONErrorCodes.InvalidFormBodyOrContentType,
         `The message has no component with custom_id ${opts.customId}`,
       );
     }
-    if (button.disabled) throw new DiscordHttpError(400, 50035, "The button is disabled");
+    if (button.disabled) {
+      throw new DiscordHttpError(
+        400,
+        RESTJSONErrorCodes.InvalidFormBodyOrContentType,
+        "The button is disabled",
+      );
+    }
     const id = st.snowflake();
     const token = `aW50ZXJhY3Rpb246${id}:${crypto.randomUUID().replaceAll("-", "")}`;
     const channel = st.channelOrThrow(msg.channel_id);
@@ -104,7 +126,7 @@ export class Interactions {
     st.dispatch("INTERACTION_CREATE", {
       id,
       application_id: st.applicationId,
-      type: 3,
+      type: InteractionType.MessageComponent,
       data: { custom_id: opts.customId, component_type: button.type ?? 2 },
       guild: { id: st.guildId, locale: "en-US", features: [] },
       guild_id: st.guildId,
@@ -148,7 +170,7 @@ export class Interactions {
     };
     if (record.late) fail(errors.unknownInteraction());
     if (p.acknowledged) fail(errors.alreadyAcknowledged());
-    if (![4, 5, 6, 7, 9].includes(record.type)) {
+    if (!(ANSWER_TYPES as number[]).includes(record.type)) {
       fail(errors.invalidFormBody({
         type: {
           _errors: [{
@@ -161,10 +183,15 @@ export class Interactions {
     const st = this.#state;
     let message: Message | undefined;
     try {
-      if (record.type === 4 || record.type === 7) {
-        const data = validateMessageBody(b.data ?? {}, { requireSomething: record.type === 4 });
-        if (record.type === 4) {
-          const ephemeral = ((data.flags ?? 0) & 64) !== 0;
+      if (
+        record.type === InteractionResponseType.ChannelMessageWithSource ||
+        record.type === InteractionResponseType.UpdateMessage
+      ) {
+        const data = validateMessageBody(b.data ?? {}, {
+          requireSomething: record.type === InteractionResponseType.ChannelMessageWithSource,
+        });
+        if (record.type === InteractionResponseType.ChannelMessageWithSource) {
+          const ephemeral = ((data.flags ?? 0) & MessageFlags.Ephemeral) !== 0;
           const init = {
             channelId: p.channelId,
             author: st.bot,
@@ -182,14 +209,14 @@ export class Interactions {
         } else {
           message = st.editMessage(p.channelId, p.messageId, data);
         }
-      } else if (record.type === 5) {
+      } else if (record.type === InteractionResponseType.DeferredChannelMessageWithSource) {
         message = st.createMessage({
           channelId: p.channelId,
           author: st.bot,
           content: "",
           webhookId: st.applicationId,
           applicationId: st.applicationId,
-          flags: 128,
+          flags: MessageFlags.Loading,
           messageReference: { message_id: p.messageId, fail_if_not_exists: false },
           interactionMetadata: this.#metadata(p),
         });
@@ -207,11 +234,12 @@ export class Interactions {
     return Response.json({
       interaction: {
         id,
-        type: 3,
+        type: InteractionType.MessageComponent,
         activity_instance_id: null,
         response_message_id: message?.id ?? null,
-        response_message_loading: record.type === 5,
-        response_message_ephemeral: ((message?.flags ?? 0) & 64) !== 0,
+        response_message_loading:
+          record.type === InteractionResponseType.DeferredChannelMessageWithSource,
+        response_message_ephemeral: ((message?.flags ?? 0) & MessageFlags.Ephemeral) !== 0,
       },
       resource: message ? { type: record.type, message } : { type: record.type },
     });
@@ -220,7 +248,7 @@ export class Interactions {
   #metadata(p: Pending): Record<string, unknown> {
     return {
       id: p.id,
-      type: 3,
+      type: InteractionType.MessageComponent,
       user: this.#state.userOrThrow(p.userId),
       authorizing_integration_owners: { "0": this.#state.guildId },
       interacted_message_id: p.messageId,
@@ -231,7 +259,7 @@ export class Interactions {
     const st = this.#state;
     return {
       id: st.snowflake(),
-      type: 19,
+      type: MessageType.Reply,
       channel_id: init.channelId,
       author: st.bot,
       content: init.content ?? "",
@@ -245,7 +273,7 @@ export class Interactions {
       embeds: [],
       components: [],
       pinned: false,
-      flags: init.flags ?? 64,
+      flags: init.flags ?? MessageFlags.Ephemeral,
     };
   }
 

@@ -1,8 +1,14 @@
 // Messages of the local Discord: create (with replies and mentions as Discord computes
 // them), edit, delete, and list with Discord's cursor semantics. DiscordState delegates here.
+import {
+  ChannelType,
+  GatewayIntentBits,
+  MessageReferenceType,
+  MessageType,
+  RESTJSONErrorCodes,
+} from "discord-api-types/v10";
 import { snowflakeTime } from "./_snowflake.ts";
 import { DiscordHttpError, errors } from "./_errors.ts";
-import { Intents } from "./_intents.ts";
 import type { Attachment, Message, MessageReference, User } from "./_types.ts";
 import type { DiscordState } from "./_state.ts";
 import { numberComponents } from "./_messages.ts";
@@ -31,15 +37,19 @@ export interface NewMessage {
 /** Creates, stores and dispatches a message. */
 export function createMessage(st: DiscordState, m: NewMessage): Message {
   const channel = st.channelOrThrow(m.channelId);
-  if (channel.type === 15) {
-    throw new DiscordHttpError(400, 50008, "Cannot send messages in a non-text channel");
+  if (channel.type === ChannelType.GuildForum) {
+    throw new DiscordHttpError(
+      400,
+      RESTJSONErrorCodes.CannotSendMessagesInNonTextChannel,
+      "Cannot send messages in a non-text channel",
+    );
   }
   reopenForMessage(st, channel);
   const id = m.id ?? st.snowflake();
   // As on Discord, the timestamp is the snowflake's time.
   const iso = new Date(snowflakeTime(id)).toISOString();
   let referenced: Message | null | undefined;
-  let type = m.type ?? 0;
+  let type = m.type ?? MessageType.Default;
   let reference: MessageReference | undefined;
   if (m.messageReference?.message_id) {
     const refChannel = m.messageReference.channel_id ?? m.channelId;
@@ -55,13 +65,13 @@ export function createMessage(st: DiscordState, m: NewMessage): Message {
     }
     if (referenced) {
       reference = {
-        type: 0,
+        type: MessageReferenceType.Default,
         message_id: referenced.id,
         channel_id: refChannel,
         guild_id: st.guildId,
       };
       if (m.type === undefined) {
-        type = 19;
+        type = MessageType.Reply;
       }
     }
   }
@@ -98,7 +108,7 @@ export function createMessage(st: DiscordState, m: NewMessage): Message {
     const { referenced_message: _nested, ...basic } = referenced ?? { referenced_message: null };
     msg.referenced_message = referenced ? basic as Message : null;
   }
-  if (channel.type === 11 || channel.type === 12) {
+  if (channel.type === ChannelType.PublicThread || channel.type === ChannelType.PrivateThread) {
     msg.position = channel.total_message_sent ?? 0;
     channel.message_count = (channel.message_count ?? 0) + 1;
     channel.total_message_sent = (channel.total_message_sent ?? 0) + 1;
@@ -116,7 +126,7 @@ export function createMessage(st: DiscordState, m: NewMessage): Message {
       guild_id: st.guildId,
       member: m.webhookId ? undefined : st.member(m.author),
     },
-    { intent: Intents.GuildMessages, message: msg },
+    { intent: GatewayIntentBits.GuildMessages, message: msg },
   );
   return msg;
 }
@@ -164,7 +174,7 @@ export function editMessage(
   st.dispatch(
     "MESSAGE_UPDATE",
     { ...msg, guild_id: st.guildId },
-    { intent: Intents.GuildMessages, message: msg },
+    { intent: GatewayIntentBits.GuildMessages, message: msg },
   );
   return msg;
 }
@@ -181,7 +191,7 @@ export function deleteMessage(st: DiscordState, channelId: string, messageId: st
   st.dispatch(
     "MESSAGE_DELETE",
     { id: messageId, channel_id: channelId, guild_id: st.guildId },
-    { intent: Intents.GuildMessages },
+    { intent: GatewayIntentBits.GuildMessages },
   );
 }
 

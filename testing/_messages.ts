@@ -1,4 +1,5 @@
 // Validation of message bodies (create, edit, webhook execute) the way Discord validates them.
+import { ComponentType, RESTJSONErrorCodes } from "discord-api-types/v10";
 import { DiscordHttpError, errors, fieldError } from "./_errors.ts";
 
 /** A validated message body. Fields absent from the request stay undefined. */
@@ -50,12 +51,17 @@ export function validateMessageBody(
   opts: { requireSomething: boolean; hasFiles?: boolean },
 ): MessageBody {
   if (raw === null || typeof raw !== "object" || Array.isArray(raw)) {
-    throw new DiscordHttpError(400, 50035, "Invalid Form Body", {
-      _errors: [{
-        code: "DICT_TYPE_CONVERT",
-        message: "Only dictionaries may be used in a DictType",
-      }],
-    });
+    throw new DiscordHttpError(
+      400,
+      RESTJSONErrorCodes.InvalidFormBodyOrContentType,
+      "Invalid Form Body",
+      {
+        _errors: [{
+          code: "DICT_TYPE_CONVERT",
+          message: "Only dictionaries may be used in a DictType",
+        }],
+      },
+    );
   }
   const b = raw as Record<string, unknown>;
   const errs: Record<string, unknown> = {};
@@ -123,7 +129,10 @@ export function validateMessageBody(
     } else {
       b.components.forEach((row, i) => {
         const r = (row ?? {}) as { type?: number; components?: Record<string, unknown>[] };
-        if (r.type !== 1 || !Array.isArray(r.components) || r.components.length > 5) {
+        if (
+          r.type !== ComponentType.ActionRow || !Array.isArray(r.components) ||
+          r.components.length > 5
+        ) {
           merge(
             errs,
             fieldError(["components", i], "COMPONENT_LAYOUT_WIDTH_EXCEEDED", "Invalid action row."),
@@ -131,7 +140,7 @@ export function validateMessageBody(
           return;
         }
         r.components.forEach((c, j) => {
-          if (c?.type === 2) {
+          if (c?.type === ComponentType.Button) {
             const hasId = typeof c.custom_id === "string" && c.custom_id.length > 0;
             const hasUrl = typeof c.url === "string";
             if (hasId === hasUrl || (hasId && (c.custom_id as string).length > 100)) {

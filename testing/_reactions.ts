@@ -1,6 +1,6 @@
 // Reactions: add/remove with MESSAGE_REACTION_ADD/REMOVE, emoji parsing.
+import { GatewayIntentBits, ReactionType } from "discord-api-types/v10";
 import { errors } from "./_errors.ts";
-import { Intents } from "./_intents.ts";
 import type { DiscordState } from "./_state.ts";
 
 /** Adds a reaction and dispatches MESSAGE_REACTION_ADD. Returns false if it was there. */
@@ -47,8 +47,8 @@ export function addReaction(
     message_author_id: msg.author.id,
     burst: false,
     burst_colors: [],
-    type: 0,
-  }, { intent: Intents.GuildMessageReactions });
+    type: ReactionType.Normal,
+  }, { intent: GatewayIntentBits.GuildMessageReactions });
   return true;
 }
 
@@ -79,8 +79,8 @@ export function removeReaction(
     guild_id: st.guildId,
     emoji: parsed,
     burst: false,
-    type: 0,
-  }, { intent: Intents.GuildMessageReactions });
+    type: ReactionType.Normal,
+  }, { intent: GatewayIntentBits.GuildMessageReactions });
 }
 
 /** Parses a reaction emoji: unicode, `name:id`, or `<:name:id>`. */

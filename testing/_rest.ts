@@ -1,12 +1,12 @@
 // REST routes for the bot: gateway info, users, application, channels, messages,
 // reactions, typing, threads, guild reads.
+import { ChannelType, MessageFlags, RESTJSONErrorCodes } from "discord-api-types/v10";
 import { DiscordHttpError, errors, invalidForm } from "./_errors.ts";
 import { validateMessageBody } from "./_messages.ts";
 import { type Ctx, json, noContent, present, type Route } from "./_router.ts";
 import { isSnowflake } from "./_snowflake.ts";
 import type { Attachment } from "./_types.ts";
 import { guildPayload } from "./_guild.ts";
-import { ChannelType, MessageFlags } from "discord-api-types/v10";
 import { type ChannelPatch, updateChannel } from "./_threads.ts";
 import { ApplicationExplicitContentFilterTypes } from "discord-api-spec";
 
@@ -93,8 +93,12 @@ async function threadFromMessage(ctx: Ctx): Promise<Response> {
   const st = ctx.hub.state;
   const b = (await ctx.body()).json as Record<string, unknown>;
   const parent = st.channelOrThrow(ctx.params.channel_id);
-  if (parent.type !== 0) {
-    throw new DiscordHttpError(400, 50024, "Cannot execute action on this channel type");
+  if (parent.type !== ChannelType.GuildText) {
+    throw new DiscordHttpError(
+      400,
+      RESTJSONErrorCodes.CannotExecuteActionOnThisChannelType,
+      "Cannot execute action on this channel type",
+    );
   }
   const { thread } = st.createThread({
     parentId: parent.id,
@@ -114,7 +118,7 @@ async function threadWithoutMessage(ctx: Ctx): Promise<Response> {
   const b = (raw ?? {}) as Record<string, unknown>;
   const parent = st.channelOrThrow(ctx.params.channel_id);
   const auto = typeof b.auto_archive_duration === "number" ? b.auto_archive_duration : undefined;
-  if (parent.type === 15) {
+  if (parent.type === ChannelType.GuildForum) {
     const m = validateMessageBody(b.message ?? null, {
       requireSomething: true,
       hasFiles: files.length > 0,
@@ -136,7 +140,9 @@ async function threadWithoutMessage(ctx: Ctx): Promise<Response> {
     });
     return json({ ...thread, message: starter }, 201);
   }
-  const type = b.type === 12 ? 12 : 11;
+  const type = b.type === ChannelType.PrivateThread
+    ? ChannelType.PrivateThread
+    : ChannelType.PublicThread;
   const { thread } = st.createThread({
     parentId: parent.id,
     name: b.name as string,
@@ -239,7 +245,7 @@ export const restRoutes: Route[] = [
     handler: (ctx) => {
       const st = ctx.hub.state;
       if (ctx.params.guild_id !== st.guildId) {
-        throw new DiscordHttpError(404, 10004, "Unknown Guild");
+        throw new DiscordHttpError(404, RESTJSONErrorCodes.UnknownGuild, "Unknown Guild");
       }
       const g = guildPayload(st);
       if (/^(true|True|1)$/.test(ctx.url.searchParams.get("with_counts") ?? "")) {
@@ -257,9 +263,13 @@ export const restRoutes: Route[] = [
     handler: (ctx) => {
       const st = ctx.hub.state;
       if (ctx.params.guild_id !== st.guildId) {
-        throw new DiscordHttpError(404, 10004, "Unknown Guild");
+        throw new DiscordHttpError(404, RESTJSONErrorCodes.UnknownGuild, "Unknown Guild");
       }
-      return json([...st.channels.values()].filter((c) => c.type === 0 || c.type === 15));
+      return json(
+        [...st.channels.values()].filter((c) =>
+          c.type === ChannelType.GuildText || c.type === ChannelType.GuildForum
+        ),
+      );
     },
   },
   {
@@ -479,8 +489,12 @@ export const restRoutes: Route[] = [
     limit: byChannel,
     handler: (ctx) => {
       const c = ctx.hub.state.channelOrThrow(ctx.params.channel_id);
-      if (c.type !== 11 && c.type !== 12) {
-        throw new DiscordHttpError(400, 50024, "Cannot execute action on this channel type");
+      if (c.type !== ChannelType.PublicThread && c.type !== ChannelType.PrivateThread) {
+        throw new DiscordHttpError(
+          400,
+          RESTJSONErrorCodes.CannotExecuteActionOnThisChannelType,
+          "Cannot execute action on this channel type",
+        );
       }
       return noContent();
     },

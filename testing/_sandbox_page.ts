@@ -1,5 +1,6 @@
 // The sandbox chat page: a person types into the channel or a thread as a user
 // and sees bot and webhook posts (with threads and buttons) live.
+import { ChannelType, ComponentType, MessageType } from "discord-api-types/v10";
 
 /** The page's HTML (self-contained: inline CSS and script, talks to `/_control`). */
 export function sandboxPage(): string {
@@ -52,7 +53,7 @@ async function render() {
   const st = await api('state');
   const nav = $('nav'); nav.textContent = '';
   for (const c of st.channels) {
-    const d = el('div', c.id === current ? 'sel' : '', (c.type === 15 ? '\\u{1F5C2} ' : '# ') + c.name);
+    const d = el('div', c.id === current ? 'sel' : '', (c.type === ${ChannelType.GuildForum} ? '\\u{1F5C2} ' : '# ') + c.name);
     d.dataset.channel = c.id; d.onclick = () => { current = c.id; render(); };
     nav.append(d);
     for (const t of st.threads.filter((t) => t.parent_id === c.id)) {
@@ -71,13 +72,13 @@ async function render() {
     }
     if (m.author.bot) row.append(el('span', 'bot', m.webhook_id ? 'WEBHOOK' : 'BOT'));
     row.append(el('span', 'author', m.author.username));
-    row.append(el('span', 'content', m.type === 18 ? 'started a thread: ' + m.content : m.content));
+    row.append(el('span', 'content', m.type === ${MessageType.ThreadCreated} ? 'started a thread: ' + m.content : m.content));
     for (const e of m.embeds || []) row.append(el('div', 'embed', [e.title, e.description].filter(Boolean).join('\\n')));
     for (const a of m.attachments || []) { const l = el('a', '', '\\u{1F4CE} ' + a.filename); l.href = a.url; row.append(el('div')).append(l); }
     for (const rowc of m.components || []) {
       const line = el('div');
       for (const c of rowc.components || []) {
-        if (c.type !== 2) continue;
+        if (c.type !== ${ComponentType.Button}) continue;
         const b = el('button', 'cmp s' + (c.style || 2), c.label || c.custom_id);
         b.disabled = !!c.disabled || !c.custom_id; b.dataset.customId = c.custom_id || '';
         b.onclick = () => post('click', { messageId: m.id, customId: c.custom_id, userId: $('who').value });

@@ -21,6 +21,8 @@ import { DiscordState, type RequestRecord, type WebhookExecution } from "./_stat
 import { TcpRelay } from "./_tcp_proxy.ts";
 import type { Channel, Message, MessageReference, User, UserInit } from "./_types.ts";
 import { webhookRoutes, webhookUser } from "./_webhooks.ts";
+import { isThread } from "./_threads.ts";
+import { ChannelType } from "discord-api-types/v10";
 import { handleControl } from "./_control.ts";
 import { sandboxPage } from "./_sandbox_page.ts";
 
@@ -263,7 +265,7 @@ export class DiscordServer implements AsyncDisposable {
       const st = this.#state;
       const owner = st.userOrThrow(o.userId ?? st.owner.id);
       const parent = st.channelOrThrow(o.parentId);
-      const starter = parent.type === 15
+      const starter = parent.type === ChannelType.GuildForum
         ? { author: owner, content: o.content ?? o.name }
         : undefined;
       return st.createThread({
@@ -309,8 +311,10 @@ export class DiscordServer implements AsyncDisposable {
     const channels = [...st.channels.values()];
     return structuredClone({
       users: [...st.users.values()],
-      channels: channels.filter((c) => c.type === 0 || c.type === 15),
-      threads: channels.filter((c) => c.type === 11 || c.type === 12),
+      channels: channels.filter((c) =>
+        c.type === ChannelType.GuildText || c.type === ChannelType.GuildForum
+      ),
+      threads: channels.filter(isThread),
       messages: all,
       webhookExecutions: st.webhookExecutions,
       interactionCallbacks: this.#interactions.callbacks,

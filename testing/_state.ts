@@ -1,6 +1,7 @@
 // The world of the local Discord: users, one guild, channels, threads, messages,
 // webhooks, reactions, and the logs the control API exposes. Every change that
 // Discord would announce on the gateway goes through `dispatch`.
+import { ChannelType, RESTJSONErrorCodes, WebhookType } from "discord-api-types/v10";
 import { createSnowflakeFactory, type SnowflakeFactory } from "./_snowflake.ts";
 import { DiscordHttpError, errors } from "./_errors.ts";
 import { addReaction, removeReaction } from "./_reactions.ts";
@@ -15,7 +16,6 @@ import {
 } from "./_message_store.ts";
 import type { Attachment, Channel, Message, User, UserInit, Webhook } from "./_types.ts";
 
-export { Intents } from "./_intents.ts";
 export type { NewMessage } from "./_message_store.ts";
 
 /** Application flags for the message content intent. */
@@ -144,7 +144,7 @@ export class DiscordState {
       {
         ...base,
         id: this.channelId,
-        type: 0,
+        type: ChannelType.GuildText,
         name: "chat",
         position: 0,
         topic: null,
@@ -155,7 +155,7 @@ export class DiscordState {
       {
         ...base,
         id: this.forumId,
-        type: 15,
+        type: ChannelType.GuildForum,
         name: "status",
         position: 1,
         topic: null,
@@ -197,7 +197,7 @@ export class DiscordState {
     const token = randomToken(48);
     return {
       id,
-      type: 1,
+      type: WebhookType.Incoming,
       guild_id: this.guildId,
       channel_id: channelId,
       name,
@@ -244,7 +244,7 @@ export class DiscordState {
   /** A user by id, or a 10013 error. */
   userOrThrow(id: string): User {
     const u = this.users.get(id);
-    if (!u) throw new DiscordHttpError(404, 10013, "Unknown User");
+    if (!u) throw new DiscordHttpError(404, RESTJSONErrorCodes.UnknownUser, "Unknown User");
     return u;
   }
 
@@ -276,7 +276,9 @@ export class DiscordState {
 
   /** Active threads of the guild. */
   threads(): Channel[] {
-    return [...this.channels.values()].filter((c) => c.type === 11 || c.type === 12);
+    return [...this.channels.values()].filter((c) =>
+      c.type === ChannelType.PublicThread || c.type === ChannelType.PrivateThread
+    );
   }
 
   /** The GUILD_CREATE payload. */

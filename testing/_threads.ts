@@ -1,9 +1,13 @@
 // Thread creation: from a message, without one, and forum posts.
+import {
+  ChannelType,
+  GatewayIntentBits,
+  MessageType,
+  RESTJSONErrorCodes,
+} from "discord-api-types/v10";
 import { DiscordHttpError, errors } from "./_errors.ts";
-import { Intents } from "./_intents.ts";
 import type { DiscordState, NewMessage } from "./_state.ts";
 import type { Channel, Message } from "./_types.ts";
-import { ChannelType, GatewayIntentBits, RESTJSONErrorCodes } from "discord-api-types/v10";
 
 /** Input of {@linkcode createThread}. */
 export interface ThreadInit {
@@ -27,8 +31,12 @@ export function createThread(
   opts: ThreadInit,
 ): { thread: Channel; starter?: Message } {
   const parent = st.channelOrThrow(opts.parentId);
-  if (parent.type !== 0 && parent.type !== 15) {
-    throw new DiscordHttpError(400, 50024, "Cannot execute action on this channel type");
+  if (parent.type !== ChannelType.GuildText && parent.type !== ChannelType.GuildForum) {
+    throw new DiscordHttpError(
+      400,
+      RESTJSONErrorCodes.CannotExecuteActionOnThisChannelType,
+      "Cannot execute action on this channel type",
+    );
   }
   if (typeof opts.name !== "string" || opts.name.length < 1 || opts.name.length > 100) {
     throw errors.invalidFormBody({
@@ -40,7 +48,7 @@ export function createThread(
       },
     });
   }
-  if (parent.type === 15 && !opts.starter) {
+  if (parent.type === ChannelType.GuildForum && !opts.starter) {
     throw errors.invalidFormBody({
       message: { _errors: [{ code: "BASE_TYPE_REQUIRED", message: "This field is required" }] },
     });
@@ -51,7 +59,7 @@ export function createThread(
     if ([...st.channels.values()].some((c) => c.id === msg.id)) {
       throw new DiscordHttpError(
         400,
-        160004,
+        RESTJSONErrorCodes.ThreadAlreadyCreatedForMessage,
         "A thread has already been created for this message",
       );
     }
@@ -60,7 +68,7 @@ export function createThread(
   const iso = new Date(st.now()).toISOString();
   const thread: Channel = {
     id,
-    type: opts.type ?? 11,
+    type: opts.type ?? ChannelType.PublicThread,
     guild_id: st.guildId,
     parent_id: parent.id,
     owner_id: opts.ownerId,
@@ -79,23 +87,23 @@ export function createThread(
       create_timestamp: iso,
     },
   };
-  if (parent.type === 15) thread.applied_tags = opts.appliedTags ?? [];
+  if (parent.type === ChannelType.GuildForum) thread.applied_tags = opts.appliedTags ?? [];
   st.channels.set(id, thread);
   st.dispatch(
     "THREAD_CREATE",
     { ...thread, newly_created: true },
-    { intent: Intents.Guilds },
+    { intent: GatewayIntentBits.Guilds },
   );
   let starter: Message | undefined;
   if (opts.messageId) {
     const msg = st.findMessage(opts.messageId)!;
     msg.thread = thread;
-  } else if (parent.type === 0) {
+  } else if (parent.type === ChannelType.GuildText) {
     st.createMessage({
       channelId: parent.id,
       author: st.userOrThrow(opts.ownerId),
       content: opts.name,
-      type: 18,
+      type: MessageType.ThreadCreated,
       messageReference: { channel_id: id, guild_id: st.guildId },
     });
   }

@@ -1,11 +1,11 @@
 // Webhook routes (create, list, execute with wait/thread_id/thread_name, message
 // get/edit/delete), interaction follow-ups, and interaction callbacks.
+import { ChannelType, MessageFlags, RESTJSONErrorCodes } from "discord-api-types/v10";
 import { DiscordHttpError, errors, invalidForm } from "./_errors.ts";
 import { validateMessageBody } from "./_messages.ts";
 import { type Ctx, json, noContent, present, type Route } from "./_router.ts";
 import type { DiscordState, WebhookExecution } from "./_state.ts";
 import type { User, Webhook } from "./_types.ts";
-import { MessageFlags } from "discord-api-types/v10";
 
 function hookOrThrow(st: DiscordState, id: string, token?: string): Webhook {
   const hook = st.webhooks.get(id);
@@ -109,10 +109,12 @@ async function execute(ctx: Ctx): Promise<Response> {
       components: hook.application_id ? body.components : undefined,
       webhookId: hook.id,
       allowedMentions: body.allowed_mentions,
-      flags: body.flags ? body.flags & (4 | 4096) : 0,
+      flags: body.flags
+        ? body.flags & (MessageFlags.SuppressEmbeds | MessageFlags.SuppressNotifications)
+        : 0,
     };
     let msg;
-    if (channel.type === 15) {
+    if (channel.type === ChannelType.GuildForum) {
       if (threadId !== null && body.thread_name !== undefined) throw errors.threadNameAndId();
       if (threadId === null && body.thread_name === undefined) throw errors.threadNameRequired();
       if (body.thread_name !== undefined) {
@@ -191,8 +193,12 @@ export const webhookRoutes: Route[] = [
         throw invalidForm(["name"], "BASE_TYPE_BAD_LENGTH", "Must be between 1 and 80 in length.");
       }
       const channel = st.channelOrThrow(ctx.params.channel_id);
-      if (channel.type !== 0 && channel.type !== 15) {
-        throw new DiscordHttpError(400, 50024, "Cannot execute action on this channel type");
+      if (channel.type !== ChannelType.GuildText && channel.type !== ChannelType.GuildForum) {
+        throw new DiscordHttpError(
+          400,
+          RESTJSONErrorCodes.CannotExecuteActionOnThisChannelType,
+          "Cannot execute action on this channel type",
+        );
       }
       const hook = st.createWebhook(channel.id, b.name, st.bot);
       hook.application_id = st.applicationId;
