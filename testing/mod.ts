@@ -37,6 +37,16 @@
  *   THREAD_CREATE, INTERACTION_CREATE, filtered by intents; content, embeds,
  *   attachments and components emptied without MESSAGE_CONTENT (except the
  *   bot's own messages and messages mentioning it), on REST reads too.
+ * - Discord's API description (npm `discord-api-spec`, pinned): every route is
+ *   one of its operations, every request is checked against it (path and query
+ *   parameters, JSON or multipart `payload_json` body; unknown fields ignored as
+ *   Discord ignores them) and an invalid one answered 400 with code 50035 and
+ *   field errors. Every answer is checked too (types, required fields, no field
+ *   the description lacks) unless `checkResponses: false`: {@linkcode DiscordServer.close}
+ *   then fails naming each operation and field. A request without `/v10` is
+ *   answered but counted as such a departure. Where the description disagrees
+ *   with Discord's documented behaviour, the documented behaviour wins; each such
+ *   departure is listed once, with its reason, in `testing/_spec_exceptions.ts`.
  * - REST (`/api/v10`, `/api/v9` and unversioned): `Bot` auth (401), error JSON
  *   with 50035 field errors, 50006, 10003/10008/10013/10015/10062/40060/50005,
  *   messages with before/after/around/limit (newest first), replies (type 19,
@@ -45,7 +55,10 @@
  *   (type 18 system message), forum posts (id = starter message id),
  *   webhooks with `wait`, `thread_id`, `thread_name`, 220001–220003 and
  *   message get/edit/delete, interaction callbacks 4–7 (3 s deadline, 15 min
- *   follow-ups via `/webhooks/{app}/{token}`, `@original`).
+ *   follow-ups via `/webhooks/{app}/{token}`, `@original`), `nonce` echoed and
+ *   `enforce_nonce` answering the first message again within 5 minutes,
+ *   `PATCH /channels/{id}` (rename, topic, archive, un-archive, lock; a message
+ *   into an archived thread un-archives it unless locked: 160005).
  * - Access: the bot's guild membership, its role's permissions and per-channel
  *   overwrites (fault `access`) show in the guild's roles, the bot's member roles and
  *   the channels' `permission_overwrites`, and its REST calls get 50001 Missing Access
@@ -60,7 +73,7 @@
  * Compression (zlib/zstd, ETF), sharding beyond one shard, identify throttling
  * and `session_start_limit` accounting, the gateway send limit (4008), server
  * side heartbeat timeouts, presences, voice, DMs, roles other than @everyone and
- * the bot's, access on the gateway (events are not filtered by it), slash commands and modals' submit, archived threads,
+ * the bot's, access on the gateway (events are not filtered by it), slash commands and modals' submit, archiving by inactivity,
  * thread members, pins, bulk delete, stickers, polls, custom emoji (unknown
  * custom emoji answer 10014), `MESSAGE_UPDATE` of a message that gets a thread,
  * Cloudflare-level bans after many invalid requests.
