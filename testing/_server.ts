@@ -1,10 +1,10 @@
 // The server object: one Deno.serve for REST, control API, attachments and the
 // sandbox page; a TCP relay in front of the gateway WebSocket.
 import { DiscordHttpError, errors } from "./_errors.ts";
-import { type ConnectionRecord, Gateway, type SessionRecord } from "./_gateway.ts";
-import { type ClickResult, type InteractionCallbackRecord, Interactions } from "./_interactions.ts";
-import { RateLimiter, type RateLimitOptions, tooManyRequests } from "./_ratelimit.ts";
-import { type AccessChange, accessOf } from "./_access.ts";
+import { Gateway } from "./_gateway.ts";
+import { type ClickResult, Interactions } from "./_interactions.ts";
+import { RateLimiter, tooManyRequests } from "./_ratelimit.ts";
+import { accessOf } from "./_access.ts";
 import { HttpFaults } from "./_faults.ts";
 import { restRoutes } from "./_rest.ts";
 import {
@@ -17,7 +17,7 @@ import {
   type ParsedBody,
 } from "./_router.ts";
 import { checkRequest, checkResponse, type SpecOperation } from "./_spec.ts";
-import { DiscordState, type RequestRecord, type WebhookExecution } from "./_state.ts";
+import { DiscordState, type RequestRecord } from "./_state.ts";
 import { TcpRelay } from "./_tcp_proxy.ts";
 import type { Channel, Message, MessageReference, User, UserInit } from "./_types.ts";
 import { webhookRoutes, webhookUser } from "./_webhooks.ts";
@@ -25,85 +25,14 @@ import { isThread } from "./_threads.ts";
 import { ChannelType } from "discord-api-types/v10";
 import { handleControl } from "./_control.ts";
 import { sandboxPage } from "./_sandbox_page.ts";
+import type {
+  DiscordServerOptions,
+  Fault,
+  PostAsUser,
+  ServerStateSnapshot,
+} from "./_server_types.ts";
 
-/** Options of {@linkcode startDiscordServer}. */
-export interface DiscordServerOptions {
-  /** Port for HTTP (REST, control, sandbox page). 0 = any free port (default). */
-  port?: number;
-  /** Stops the server when aborted. */
-  signal?: AbortSignal;
-  /** HELLO heartbeat interval. Default 1050 ms (discordeno hangs below ~1017 ms). */
-  heartbeatIntervalMs?: number;
-  /** Whether the app has the privileged MESSAGE_CONTENT intent. Default true. */
-  messageContentIntent?: boolean;
-  /** Rate limits (see {@linkcode RateLimitOptions}); `false` switches them all off. */
-  rateLimits?: RateLimitOptions | false;
-  /** Deadline for the first interaction callback. Default 3000 ms. */
-  interactionDeadlineMs?: number;
-  /** How long a disconnected gateway session stays resumable. Default 5 minutes. */
-  resumeWindowMs?: number;
-  /** Clock for snowflakes, timestamps and rate limit windows. Default `Date.now`. */
-  now?: () => number;
-  /**
-   * Checks every REST answer against Discord's API description (npm `discord-api-spec`) and
-   * makes {@linkcode DiscordServer.close} fail, naming each operation and field, when one did
-   * not conform. Default true: every test that starts a server checks what it answered.
-   * Requests are always checked; an invalid one gets Discord's 400 (code 50035).
-   */
-  checkResponses?: boolean;
-}
-
-/** A fault to inject; see {@linkcode DiscordServer.fault}. */
-export type Fault =
-  | { kind: "close"; code?: number }
-  | { kind: "drop" }
-  | { kind: "reconnect" }
-  | { kind: "invalidSession"; resumable: boolean }
-  | { kind: "stopAcks" }
-  /** Forgets every session without telling the clients: their next RESUME gets op 9. */
-  | { kind: "expireSessions" }
-  | { kind: "http"; status: 429 | 500; count: number; route?: string; retryAfter?: number }
-  | { kind: "latency"; ms: number }
-  /** Changes the bot's access: guild membership, role permissions, channel overwrites. */
-  | ({ kind: "access" } & AccessChange);
-
-/** Input of {@linkcode DiscordServer.postAsUser}. */
-export interface PostAsUser {
-  /** Channel or thread to post in. */
-  channelId: string;
-  /** The author (a guild member). */
-  userId: string;
-  /** The text. */
-  content: string;
-  /** Makes it a reply to this message. */
-  messageReference?: { message_id: string };
-  /** Attachments (placeholder bytes of the given size are served). */
-  attachments?: { filename: string; size: number; content_type?: string }[];
-  /** Post as this webhook instead (the author becomes the webhook). */
-  webhookId?: string;
-}
-
-/** Everything the server has seen and holds. */
-export interface ServerStateSnapshot {
-  /** Guild members, bots included. */
-  users: User[];
-  /** Text and forum channels. */
-  channels: Channel[];
-  /** Threads (forum posts included). */
-  threads: Channel[];
-  /** All messages, oldest first. */
-  messages: Message[];
-  /** Every webhook execution with its query string and answer status. */
-  webhookExecutions: WebhookExecution[];
-  /** Every interaction callback, with timing. */
-  interactionCallbacks: InteractionCallbackRecord[];
-  /** Every REST request (method, path, status, time). */
-  requests: RequestRecord[];
-  /** Gateway sessions. */
-  gatewaySessions: SessionRecord[];
-  /** Gateway connections, oldest first. */
-  gatewayConnections: ConnectionRecord[];
-}
+export type { DiscordServerOptions, Fault, PostAsUser, ServerStateSnapshot };
 
 /** A running local Discord. Create it with {@linkcode startDiscordServer}. */
 export class DiscordServer implements AsyncDisposable {

@@ -1,0 +1,86 @@
+// The public shapes of the local server: its options, faults, user posts and state snapshot.
+import type { ConnectionRecord, SessionRecord } from "./_gateway.ts";
+import type { InteractionCallbackRecord } from "./_interactions.ts";
+import type { RateLimitOptions } from "./_ratelimit.ts";
+import type { AccessChange } from "./_access.ts";
+import type { RequestRecord, WebhookExecution } from "./_state.ts";
+import type { Channel, Message, User } from "./_types.ts";
+
+/** Options of {@linkcode startDiscordServer}. */
+export interface DiscordServerOptions {
+  /** Port for HTTP (REST, control, sandbox page). 0 = any free port (default). */
+  port?: number;
+  /** Stops the server when aborted. */
+  signal?: AbortSignal;
+  /** HELLO heartbeat interval. Default 1050 ms (discordeno hangs below ~1017 ms). */
+  heartbeatIntervalMs?: number;
+  /** Whether the app has the privileged MESSAGE_CONTENT intent. Default true. */
+  messageContentIntent?: boolean;
+  /** Rate limits (see {@linkcode RateLimitOptions}); `false` switches them all off. */
+  rateLimits?: RateLimitOptions | false;
+  /** Deadline for the first interaction callback. Default 3000 ms. */
+  interactionDeadlineMs?: number;
+  /** How long a disconnected gateway session stays resumable. Default 5 minutes. */
+  resumeWindowMs?: number;
+  /** Clock for snowflakes, timestamps and rate limit windows. Default `Date.now`. */
+  now?: () => number;
+  /**
+   * Checks every REST answer against Discord's API description (npm `discord-api-spec`) and
+   * makes {@linkcode DiscordServer.close} fail, naming each operation and field, when one did
+   * not conform. Default true: every test that starts a server checks what it answered.
+   * Requests are always checked; an invalid one gets Discord's 400 (code 50035).
+   */
+  checkResponses?: boolean;
+}
+
+/** A fault to inject; see {@linkcode DiscordServer.fault}. */
+export type Fault =
+  | { kind: "close"; code?: number }
+  | { kind: "drop" }
+  | { kind: "reconnect" }
+  | { kind: "invalidSession"; resumable: boolean }
+  | { kind: "stopAcks" }
+  /** Forgets every session without telling the clients: their next RESUME gets op 9. */
+  | { kind: "expireSessions" }
+  | { kind: "http"; status: 429 | 500; count: number; route?: string; retryAfter?: number }
+  | { kind: "latency"; ms: number }
+  /** Changes the bot's access: guild membership, role permissions, channel overwrites. */
+  | ({ kind: "access" } & AccessChange);
+
+/** Input of {@linkcode DiscordServer.postAsUser}. */
+export interface PostAsUser {
+  /** Channel or thread to post in. */
+  channelId: string;
+  /** The author (a guild member). */
+  userId: string;
+  /** The text. */
+  content: string;
+  /** Makes it a reply to this message. */
+  messageReference?: { message_id: string };
+  /** Attachments (placeholder bytes of the given size are served). */
+  attachments?: { filename: string; size: number; content_type?: string }[];
+  /** Post as this webhook instead (the author becomes the webhook). */
+  webhookId?: string;
+}
+
+/** Everything the server has seen and holds. */
+export interface ServerStateSnapshot {
+  /** Guild members, bots included. */
+  users: User[];
+  /** Text and forum channels. */
+  channels: Channel[];
+  /** Threads (forum posts included). */
+  threads: Channel[];
+  /** All messages, oldest first. */
+  messages: Message[];
+  /** Every webhook execution with its query string and answer status. */
+  webhookExecutions: WebhookExecution[];
+  /** Every interaction callback, with timing. */
+  interactionCallbacks: InteractionCallbackRecord[];
+  /** Every REST request (method, path, status, time). */
+  requests: RequestRecord[];
+  /** Gateway sessions. */
+  gatewaySessions: SessionRecord[];
+  /** Gateway connections, oldest first. */
+  gatewayConnections: ConnectionRecord[];
+}
