@@ -1,6 +1,11 @@
 // Private: error and attention notices into the session's thread (StopFailure,
 // PostToolUseFailure, Notification) and the end of a session (SessionEnd).
 //
+// A permission_prompt notification while a Discord prompt is open (or being posted) for the
+// session says nothing new: the prompt already asks, and says what the terminal does. Such a
+// notice is posted only when Discord is not asking (no token, nobody allowlisted, the post
+// refused), to say the terminal waits.
+//
 // Notices repeat-protect themselves: the same kind of notice with the same text is not
 // posted twice within REPEAT_MS, and PostToolUseFailure notices (a failing command is
 // ordinary work) at most once per FAILURE_MS per session.
@@ -9,6 +14,7 @@ import type { StatusInput } from "../notify.ts";
 import { type HookContext, hookPaths } from "./_context.ts";
 import { sessionRegistry } from "./_registry.ts";
 import { type HookInput, str } from "./_input.ts";
+import { openPrompts } from "./_perm_store.ts";
 import { postStatus } from "./_post.ts";
 import { cancelWait } from "./_stop.ts";
 
@@ -106,6 +112,24 @@ function waiting(home: string, sid: string): boolean {
   }
 }
 
+/** How long a permission notice waits for a prompt that is being posted to be posted. */
+export const POSTING_WAIT_MS = 15_000;
+
+/**
+ * Whether a Discord prompt asks for the session's pending permission: one is open, or is being
+ * posted (then this waits, up to {@linkcode POSTING_WAIT_MS}, to learn whether the post worked).
+ */
+async function discordAsks(ctx: HookContext, sid: string): Promise<boolean> {
+  const open = openPrompts(ctx.home, sid);
+  const until = Math.min(ctx.now() + POSTING_WAIT_MS, ctx.deadline);
+  for (;;) {
+    const prompts = open.list(ctx.now());
+    if (prompts.some((p) => p.messageId !== "")) return true;
+    if (prompts.length === 0 || ctx.now() >= until || ctx.signal.aborted) return false;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
 /** Tells whether the repeat guard lets a notice through, and records it if so. */
 function admit(ctx: HookContext, sid: string, notice: Notice): boolean {
   const dir = hookPaths(ctx.home).noticeDir;
@@ -141,6 +165,13 @@ export async function noticeRole(input: HookInput, ctx: HookContext): Promise<nu
   if (notice.key === "Notification:idle_prompt" && waiting(ctx.home, input.session_id)) {
     // The Stop STATUS already says a reply in the thread wakes the session.
     ctx.log.info(`Notification: idle, but the wake-up wait listens; no notice`);
+    return 0;
+  }
+  if (
+    notice.key.startsWith("Notification:permission_prompt:") &&
+    await discordAsks(ctx, input.session_id)
+  ) {
+    ctx.log.info(`Notification: the Discord prompt for this request is open; no second notice`);
     return 0;
   }
   if (!admit(ctx, input.session_id, notice)) {

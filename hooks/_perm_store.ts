@@ -1,7 +1,8 @@
 // Private: the permission hook's small files under `$home/hooks/perm/<sid>/` and the audit log.
 //
-// - `<requestId>.json`: an open prompt ({messageId, until, channelId}); removed when settled.
-//   A prompt of a killed hook expires by its `until`.
+// - `<requestId>.json`: an open prompt ({messageId, until, channelId}); written before the
+//   prompt is posted (messageId "" until then), removed when settled. A prompt of a killed
+//   hook expires by its `until`.
 // - `candidates.jsonl`: text answers (`allow`, `deny`, …) the delivery hooks took from the
 //   session's mailbox while a prompt was open, so the permission hook still sees them.
 // - `$home/audit.log` (0600): one JSON line per settled prompt.
@@ -18,7 +19,7 @@ function sessionDir(home: string, sid: string): string {
 
 /** An open prompt. */
 export interface OpenPrompt {
-  /** The prompt message. */
+  /** The prompt message; "" while it is being posted. */
   messageId: string;
   /** Ms time after which it no longer counts. */
   until: number;
@@ -31,9 +32,10 @@ export function openPrompts(home: string, sid: string): {
   add(requestId: string, prompt: OpenPrompt): void;
   remove(requestId: string): void;
   count(now: number): number;
+  list(now: number): OpenPrompt[];
 } {
   const dir = sessionDir(home, sid);
-  const list = (now: number): string[] => {
+  const read = (now: number): [string, OpenPrompt][] => {
     let names: string[];
     try {
       names = [...Deno.readDirSync(dir)].filter((e) => e.isFile && e.name.endsWith(".json"))
@@ -41,15 +43,18 @@ export function openPrompts(home: string, sid: string): {
     } catch {
       return [];
     }
-    return names.filter((n) => {
+    const out: [string, OpenPrompt][] = [];
+    for (const n of names) {
       try {
         const p = JSON.parse(readTextIfExists(`${dir}/${n}.json`) ?? "null");
-        return typeof p?.until === "number" && p.until > now;
+        if (typeof p?.until === "number" && p.until > now) out.push([n, p]);
       } catch {
-        return false;
+        // torn or gone: not open
       }
-    });
+    }
+    return out;
   };
+  const list = (now: number): string[] => read(now).map(([n]) => n);
   return {
     add(requestId, prompt) {
       ensurePrivateDir(dir);
@@ -70,6 +75,7 @@ export function openPrompts(home: string, sid: string): {
       }
     },
     count: (now) => list(now).length,
+    list: (now) => read(now).map(([, p]) => p),
   };
 }
 

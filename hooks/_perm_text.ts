@@ -1,5 +1,6 @@
 // Private: what a permission prompt says, and what counts as an answer to it.
 import type { InboxEvent } from "../inbox.ts";
+import { type PermRule, ruleText } from "./_perm_rule.ts";
 
 /** Prefix of the prompt buttons' custom ids: `cd:perm:<requestId>:allow|deny|always`. */
 export const PERM_PREFIX = "cd:perm:";
@@ -178,10 +179,47 @@ export function toolSummary(tool: string, input: unknown, max = 300): string {
   return `${tool}${text ? `: ${text.length > max ? text.slice(0, max) + "…" : text}` : ""}`;
 }
 
+/** How the session that asks was started, as far as an unanswered prompt's fate goes. */
+export type PromptMode = "interactive" | "print" | "other";
+
+/**
+ * The mode from `CLAUDE_CODE_ENTRYPOINT`: `cli` is the interactive terminal, `sdk-cli` is
+ * `claude -p` (checked with the real CLI in tests/e2e/).
+ *
+ * @param entrypoint The variable's value.
+ * @returns The mode.
+ */
+export function promptMode(entrypoint: string | undefined): PromptMode {
+  return entrypoint === "cli" ? "interactive" : entrypoint === "sdk-cli" ? "print" : "other";
+}
+
+function duration(seconds: number): string {
+  return seconds >= 120 ? `${Math.round(seconds / 60)} min` : `${seconds} s`;
+}
+
+/**
+ * What happens to the request without an answer from Discord, as checked with the real CLI:
+ * an interactive session shows its terminal dialog at once and takes the first answer from
+ * either side; `claude -p` has no terminal to ask in and refuses the tool call.
+ */
+function fate(mode: PromptMode, timeoutSeconds: number): string {
+  const within = `No answer here within ${duration(timeoutSeconds)}`;
+  switch (mode) {
+    case "interactive":
+      return "The same question is open in the terminal: the first answer, here or there, " +
+        `counts. ${within}: this prompt closes, the terminal's stays.`;
+    case "print":
+      return `${within}: the tool call is refused (\`claude -p\` has no terminal to ask in).`;
+    case "other":
+      return `${within}: Claude Code decides as it does without Discord.`;
+  }
+}
+
 /**
  * The prompt message's text (≤ 2000 characters, Discord's limit).
  *
- * @param o What to say.
+ * @param o What to say: the session, the tool call, the timeout, how the session runs, and the
+ *   rules "Allow for this session" adds (empty: that button is not offered).
  * @returns Markdown.
  */
 export function promptContent(o: {
@@ -189,23 +227,45 @@ export function promptContent(o: {
   tool: string;
   input: unknown;
   timeoutSeconds: number;
+  mode: PromptMode;
+  sessionRules: readonly PermRule[];
   mentionUserId?: string;
 }): string {
   const head = `${o.mentionUserId ? `<@${o.mentionUserId}> ` : ""}**Permission request** · ` +
     `session \`${o.sessionName}\`\nClaude wants to use **${o.tool}**:\n`;
-  const minutes = o.timeoutSeconds >= 120
-    ? `${Math.round(o.timeoutSeconds / 60)} min`
-    : `${o.timeoutSeconds} s`;
-  const foot = `\nAnswer with a button, or reply \`allow\` or \`deny\` (allowlisted users only). ` +
-    `No answer within ${minutes}: the terminal prompt takes over.`;
+  const session = o.sessionRules.length === 0
+    ? ""
+    : `\n**Allow for this session** adds the rule ${
+      o.sessionRules.map((r) => `\`${ruleText(r)}\``).join(", ")
+    } until the session ends; nothing else changes.`;
+  const foot = `${session}\nAnswer with a button, or reply \`allow\` or \`deny\` ` +
+    `(allowlisted users only). ${fate(o.mode, o.timeoutSeconds)}`;
   const room = 1990 - head.length - foot.length;
   return head + toolPreview(o.tool, o.input, Math.max(200, room - 40)).slice(0, room) + foot;
 }
 
-/** The line appended to the prompt when it is settled. */
-export function outcomeLine(answer: PermAnswer | undefined, timeoutSeconds: number): string {
+/**
+ * The line appended to the prompt when it is settled.
+ *
+ * @param answer The answer, or `undefined` on timeout.
+ * @param o The timeout, the session's mode, and the rules an "always" answer added (empty: it
+ *   allowed this call only).
+ * @returns Markdown.
+ */
+export function outcomeLine(
+  answer: PermAnswer | undefined,
+  o: { timeoutSeconds: number; mode: PromptMode; sessionRules: readonly PermRule[] },
+): string {
   if (answer === undefined) {
-    return `**No answer within ${timeoutSeconds} s**: the terminal prompt takes over.`;
+    const within = `**No answer within ${duration(o.timeoutSeconds)}**`;
+    switch (o.mode) {
+      case "interactive":
+        return `${within}: the question is still open in the terminal.`;
+      case "print":
+        return `${within}: the tool call was refused.`;
+      case "other":
+        return `${within}: Claude Code decides as it does without Discord.`;
+    }
   }
   const who = `${answer.by.name} (<@${answer.by.id}>)`;
   const how = answer.via === "button" ? "" : ` (${answer.via})`;
@@ -213,27 +273,12 @@ export function outcomeLine(answer: PermAnswer | undefined, timeoutSeconds: numb
     case "allow":
       return `**Allowed** by ${who}${how}.`;
     case "always":
-      return `**Allowed for the rest of this session** by ${who}${how}.`;
+      return o.sessionRules.length === 0
+        ? `**Allowed** by ${who}${how}, this call only: no rule names it exactly.`
+        : `**Allowed for this session** by ${who}${how}: rule ${
+          o.sessionRules.map((r) => `\`${ruleText(r)}\``).join(", ")
+        } added until the session ends.`;
     case "deny":
       return `**Denied** by ${who}${how}.`;
   }
-}
-
-/**
- * Turns Claude Code's `permission_suggestions` into session-scoped rule updates.
- *
- * @param suggestions The hook input's `permission_suggestions`.
- * @returns Updates for `decision.updatedPermissions` (empty when none apply).
- */
-export function sessionPermissions(suggestions: unknown): Record<string, unknown>[] {
-  if (!Array.isArray(suggestions)) return [];
-  const out: Record<string, unknown>[] = [];
-  for (const s of suggestions) {
-    if (s === null || typeof s !== "object") continue;
-    const type = (s as Record<string, unknown>).type;
-    if (type !== "addRules" && type !== "addDirectories" && type !== "setMode") continue;
-    if (type === "addRules" && (s as Record<string, unknown>).behavior !== "allow") continue;
-    out.push({ ...(s as Record<string, unknown>), destination: "session" });
-  }
-  return out;
 }

@@ -16,8 +16,15 @@
 //   Claude as usual later, with a note that it answered this prompt.
 // - Only users in DISCORD_ALLOWED_USERS answer (checked here again, whatever the bridge
 //   did). Every outcome is appended to `$home/audit.log` (0600): who, what, how, when.
-// - On timeout: no decision (Claude Code shows its terminal prompt), and the message is
-//   edited to say so.
+// - What the prompt says happens without an answer is what Claude Code does (checked with the
+//   real CLI, tests/e2e/): an interactive session shows its terminal dialog at once, and the
+//   first answer from either side counts; `claude -p` refuses the call. On timeout the hook
+//   gives no decision and the message is edited to say what follows.
+// - "Allow for this session" adds one rule about this tool (`_perm_rule.ts`), named in the
+//   prompt; Claude Code's suggested mode changes and directories are never passed on. Offered
+//   only when a rule names the call; a text `always` without one allows this call only.
+// - While a prompt is open (from before it is posted), the Notification hook posts no second
+//   notice for the same request (`_notice.ts`).
 import { DiscordRest } from "../_discord/rest.ts";
 import type { RawMessage } from "../_discord/raw.ts";
 import { Inbox, type InboxEvent } from "../inbox.ts";
@@ -33,9 +40,11 @@ import {
   type PermAnswer,
   permMailbox,
   promptContent,
-  sessionPermissions,
+  type PromptMode,
+  promptMode,
   toolSummary,
 } from "./_perm_text.ts";
+import { type PermRule, ruleText, sessionRules, sessionUpdate } from "./_perm_rule.ts";
 import { appendAudit, openPrompts, readCandidates } from "./_perm_store.ts";
 
 /** A permission request, as the steps of {@linkcode permissionRole} pass it on. */
@@ -48,6 +57,12 @@ interface PermRequest {
   tool: string;
   /** The tool call in one line, for the log and the audit. */
   summary: string;
+  /** The prompt's id (its buttons' custom ids and its mailbox `perm-<requestId>`). */
+  requestId: string;
+  /** How the session runs: what an unanswered prompt leads to. */
+  mode: PromptMode;
+  /** What "Allow for this session" adds (empty: the button is not offered). */
+  rules: PermRule[];
 }
 
 /** A prompt posted in Discord. */
@@ -66,7 +81,7 @@ interface Prompt {
 
 /**
  * The permission role: asks in Discord, waits for an allowed user's answer, closes the prompt,
- * audits, and prints the decision (none on timeout: the terminal prompt appears).
+ * audits, and prints the decision (none on timeout: Claude Code decides without Discord).
  *
  * @param input The hook input.
  * @param ctx The hook context.
@@ -80,11 +95,25 @@ export async function permissionRole(input: HookInput, ctx: HookContext): Promis
     sid: input.session_id,
     tool,
     summary: toolSummary(tool, input.tool_input),
+    requestId: crypto.randomUUID().replaceAll("-", "").slice(0, 16),
+    mode: promptMode(ctx.env.CLAUDE_CODE_ENTRYPOINT),
+    rules: sessionRules(tool, input.tool_input, input.permission_suggestions),
   };
   if (!canAsk(req)) return 0;
-  const prompt = await postPrompt(req);
-  if (prompt === undefined) return 0;
-  const answer = await awaitAnswer(req, prompt);
+  // Open from now on, before it is posted: the Notification hook, which Claude Code fires a
+  // few seconds into the same request, then knows not to post a second notice.
+  const open = openPrompts(ctx.home, req.sid);
+  const limit = ctx.now() + ctx.config().permissionTimeoutSeconds * 1000;
+  open.add(req.requestId, { messageId: "", channelId: "", until: limit });
+  let prompt: Prompt | undefined;
+  let answer: PermAnswer | undefined;
+  try {
+    prompt = await postPrompt(req);
+    if (prompt === undefined) return 0;
+    answer = await awaitAnswer(req, prompt);
+  } finally {
+    open.remove(req.requestId);
+  }
   await closePrompt(req, prompt, answer);
   auditOutcome(req, prompt, answer);
   if (answer === undefined) {
@@ -150,7 +179,7 @@ async function postPrompt(req: PermRequest): Promise<Prompt | undefined> {
   if (where === undefined) return undefined;
   const { record, target } = where;
 
-  const requestId = crypto.randomUUID().replaceAll("-", "").slice(0, 16);
+  const requestId = req.requestId;
   const timeoutSeconds = Math.max(
     1,
     Math.min(config.permissionTimeoutSeconds, Math.floor((remaining(ctx) - 10_000) / 1000)),
@@ -166,6 +195,8 @@ async function postPrompt(req: PermRequest): Promise<Prompt | undefined> {
     tool: req.tool,
     input: input.tool_input,
     timeoutSeconds,
+    mode: req.mode,
+    sessionRules: req.rules,
     ...(config.mentionUserId ? { mentionUserId: config.mentionUserId } : {}),
   });
   const created = await rest.answer<RawMessage>("POST", `/channels/${target}/messages`, {
@@ -175,7 +206,7 @@ async function postPrompt(req: PermRequest): Promise<Prompt | undefined> {
       allowed_mentions: config.mentionUserId
         ? { parse: [], users: [config.mentionUserId] }
         : { parse: [] },
-      components: promptButtons(requestId),
+      components: promptButtons(requestId, req.rules.length > 0),
     },
   });
   const messageId = created.ok ? created.body?.id : undefined;
@@ -191,47 +222,48 @@ async function postPrompt(req: PermRequest): Promise<Prompt | undefined> {
   return { rest, requestId, messageId, channelId: target, content, timeoutSeconds, record };
 }
 
-/** The Allow / Deny / Allow for this session buttons of a prompt. */
-function promptButtons(requestId: string): unknown[] {
-  return [{
-    type: 1,
-    components: [
-      { type: 2, style: 3, label: "Allow", custom_id: `cd:perm:${requestId}:allow` },
-      { type: 2, style: 4, label: "Deny", custom_id: `cd:perm:${requestId}:deny` },
-      {
-        type: 2,
-        style: 2,
-        label: "Allow for this session",
-        custom_id: `cd:perm:${requestId}:always`,
-      },
-    ],
-  }];
+/**
+ * The Allow / Deny buttons of a prompt, and Allow for this session when a rule names the call.
+ */
+function promptButtons(requestId: string, session: boolean): unknown[] {
+  const buttons = [
+    { type: 2, style: 3, label: "Allow", custom_id: `cd:perm:${requestId}:allow` },
+    { type: 2, style: 4, label: "Deny", custom_id: `cd:perm:${requestId}:deny` },
+  ];
+  if (session) {
+    buttons.push({
+      type: 2,
+      style: 2,
+      label: "Allow for this session",
+      custom_id: `cd:perm:${requestId}:always`,
+    });
+  }
+  return [{ type: 1, components: buttons }];
 }
 
-/** Waits for an allowed answer while the prompt is listed as open; `undefined` on timeout. */
+/**
+ * Lists the prompt as open with its message and waits for an allowed answer; `undefined` on
+ * timeout. The caller removes the listing.
+ */
 async function awaitAnswer(req: PermRequest, prompt: Prompt): Promise<PermAnswer | undefined> {
   const { ctx, sid } = req;
   const until = ctx.now() + prompt.timeoutSeconds * 1000;
   const open = openPrompts(ctx.home, sid);
   open.add(prompt.requestId, { messageId: prompt.messageId, until, channelId: prompt.channelId });
-  try {
-    return await waitForAnswer(ctx, {
-      sid,
-      requestId: prompt.requestId,
-      messageId: prompt.messageId,
-      channelId: prompt.channelId,
-      allowed: new Set(ctx.config().allowedUsers),
-      until,
-      onlyPrompt: () => open.count(ctx.now()) === 1,
-    });
-  } finally {
-    open.remove(prompt.requestId);
-  }
+  return await waitForAnswer(ctx, {
+    sid,
+    requestId: prompt.requestId,
+    messageId: prompt.messageId,
+    channelId: prompt.channelId,
+    allowed: new Set(ctx.config().allowedUsers),
+    until,
+    onlyPrompt: () => open.count(ctx.now()) === 1,
+  });
 }
 
 /** Edits the prompt: the outcome appended, the buttons removed. A failure is only logged. */
 async function closePrompt(
-  { ctx }: PermRequest,
+  { ctx, mode, rules }: PermRequest,
   prompt: Prompt,
   answer: PermAnswer | undefined,
 ): Promise<void> {
@@ -241,10 +273,9 @@ async function closePrompt(
     {
       what: `edit the permission prompt ${prompt.messageId}`,
       body: {
-        content: `${prompt.content}\n\n${outcomeLine(answer, prompt.timeoutSeconds)}`.slice(
-          0,
-          2000,
-        ),
+        content: `${prompt.content}\n\n${
+          outcomeLine(answer, { timeoutSeconds: prompt.timeoutSeconds, mode, sessionRules: rules })
+        }`.slice(0, 2000),
         components: [],
         allowed_mentions: { parse: [] },
       },
@@ -264,7 +295,8 @@ function auditOutcome(req: PermRequest, prompt: Prompt, answer: PermAnswer | und
     sessionName: prompt.record.name,
     requestId: prompt.requestId,
     tool: req.summary,
-    decision: answer?.decision ?? "none (timeout: terminal prompt)",
+    decision: answer?.decision ?? `none (timeout: ${timeoutFate(req.mode)})`,
+    ...(answer?.decision === "always" ? { rules: req.rules.map(ruleText) } : {}),
     ...(answer ? { by: answer.by, via: answer.via, eventId: answer.eventId } : {}),
     promptMessageId: prompt.messageId,
   });
@@ -290,17 +322,23 @@ function applyAnswer(req: PermRequest, answer: PermAnswer): void {
       behavior: "deny",
       message: `Denied from Discord by ${answer.by.name} (Discord user id ${answer.by.id}).`,
     }
-    : answer.decision === "always"
-    ? {
-      behavior: "allow",
-      updatedPermissions: sessionPermissions(req.input.permission_suggestions),
-    }
+    : answer.decision === "always" && req.rules.length > 0
+    ? { behavior: "allow", updatedPermissions: sessionUpdate(req.rules) }
     : { behavior: "allow" };
   ctx.out(JSON.stringify({ hookSpecificOutput: { hookEventName: "PermissionRequest", decision } }));
   ctx.log.info(
     `PermissionRequest ${sid.slice(0, 8)}: ${answer.decision} by ${answer.by.name} ` +
       `(${answer.by.id}) via ${answer.via}`,
   );
+}
+
+/** What Claude Code does with a request the prompt did not answer, for the audit. */
+function timeoutFate(mode: PromptMode): string {
+  return mode === "interactive"
+    ? "the terminal prompt decides"
+    : mode === "print"
+    ? "claude -p refuses the call"
+    : "Claude Code decides";
 }
 
 function notePermAnswer(ctx: HookContext, eventId: string, note: string): void {

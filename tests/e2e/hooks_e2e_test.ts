@@ -5,6 +5,9 @@
 // - claude -p: a Discord message posted before a tool call reaches the next model request;
 //   a non-allowlisted user's never does; Stop puts the final text into the session's thread.
 // - claude -p: a PermissionRequest answered by a button click lets the tool run; Deny blocks it.
+// - interactive (tmux): the Discord prompt and the terminal dialog ask at once, the prompt says
+//   so, no second notice follows; "Allow for this session" adds the one rule it names and
+//   leaves the session's permission mode alone.
 // - interactive (tmux): an idle session is woken by a Discord message (asyncRewake Stop hook),
 //   twice, and answers; SessionEnd unregisters it.
 import { writeConfigFile } from "../../config.ts";
@@ -227,6 +230,9 @@ Deno.test({
     assertMatch(edited.content, /\*\*Allowed\*\* by owner/);
     assertEquals(edited.components, []);
 
+    // claude -p has no terminal to fall back on: the prompt says what an unanswered one means.
+    assertMatch(allowed.prompt.content, /No answer here within 60 s: the tool call is refused/);
+
     const denied = await permissionRun(w, "deny", "denied.txt");
     assert(
       !(await Deno.stat(`${w.box.project}/denied.txt`).then(() => true, () => false)),
@@ -238,6 +244,86 @@ Deno.test({
       .map((l) => JSON.parse(l));
     assertEquals(audit.map((a) => a.decision), ["allow", "deny"]);
     assertEquals(denied.result.code, 0);
+  },
+});
+
+/** The permission prompts posted so far, open or settled (settled ones have no buttons). */
+function prompts(w: World): Message[] {
+  return w.discord.state().messages.filter((m: Message) =>
+    m.content.includes("**Permission request**")
+  );
+}
+
+async function clickPrompt(w: World, prompt: Message, choice: string): Promise<void> {
+  const customId = [...JSON.stringify(prompt.components).matchAll(/"custom_id":"([^"]+)"/g)]
+    .map((x) => x[1]).find((c) => c.endsWith(`:${choice}`));
+  assert(customId, `no ${choice} button on ${JSON.stringify(prompt.components)}`);
+  const click = await w.discord.clickButton({
+    messageId: prompt.id,
+    customId,
+    userId: w.discord.ownerId,
+  });
+  assert(await click.answered, "the bridge acknowledged the click within 3 s");
+}
+
+Deno.test({
+  name:
+    "e2e interactive (tmux): one permission prompt in Discord beside the terminal dialog, no second notice; Allow for this session adds its rule, not a mode",
+  ignore,
+  async fn() {
+    await using w = await world((request) => {
+      switch (countToolResults(request)) {
+        case 0:
+        case 1:
+          return toolUse("Bash", { command: "touch made.txt", description: "Make a file" });
+        case 2:
+          return toolUse("Write", { file_path: `${w.box.project}/note.txt`, content: "hi" });
+        default:
+          return text("ALL-FILES-DONE");
+      }
+    });
+    await using session = await w.box.interactive({ args: ["--permission-mode", "default"] });
+    await session.waitFor(/❯/, 30_000);
+    await session.submit("make the files");
+    const first = await waitFor("the permission prompt in Discord", () => prompts(w)[0], 60_000);
+    // Both ask at once: the terminal dialog is up, and the Discord prompt says so.
+    await session.waitFor(/Do you want to proceed\?/, 15_000);
+    assertMatch(first.content, /touch made\.txt/);
+    assertMatch(first.content, /The same question is open in the terminal: the first answer/);
+    assertMatch(first.content, /adds the rule `Bash\(touch made\.txt\)` until the session ends/);
+    // Claude Code's own "needs your permission" notification comes a few seconds later.
+    await waitFor(
+      "the Notification hook",
+      () => /no second notice/.test(w.hookLog()),
+      30_000,
+    );
+    const notices = w.discord.state().webhookExecutions.filter((e) =>
+      /Waiting for a permission answer|needs your permission/.test(JSON.stringify(e.body))
+    );
+    assertEquals(notices.length, 0, JSON.stringify(notices.map((e) => e.body)));
+
+    await w.bridgeConnected();
+    await clickPrompt(w, first, "always");
+    // The second `touch` runs on the rule; the Write is asked again: the mode did not change
+    // to accept edits (which would have let it through).
+    const second = await waitFor("the prompt for the Write", () => prompts(w)[1], 60_000);
+    assertMatch(second.content, /\*\*Write\*\*/);
+    assertMatch(second.content, /note\.txt/);
+    await clickPrompt(w, second, "allow");
+    await session.waitFor(/ALL-FILES-DONE/, 60_000);
+    assertEquals(prompts(w).length, 2, prompts(w).map((m) => m.content).join("\n---\n"));
+    const settled = w.discord.messages(first.channel_id).find((m) => m.id === first.id)!;
+    assertMatch(
+      settled.content,
+      /\*\*Allowed for this session\*\* by owner \(<@\d+>\): rule `Bash\(touch made\.txt\)`/,
+    );
+    assert(await Deno.stat(`${w.box.project}/note.txt`).then(() => true, () => false));
+    assert(!/accept edits on/i.test(await session.screen()), await session.screen());
+    const audit = Deno.readTextFileSync(`${w.home}/audit.log`).trim().split("\n")
+      .map((l) => JSON.parse(l));
+    assertEquals(audit.map((a) => a.decision), ["always", "allow"]);
+    await session.submit("/exit");
+    await waitFor("the CLI to exit", async () => !(await session.alive()), 20_000);
   },
 });
 

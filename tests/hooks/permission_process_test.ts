@@ -280,3 +280,107 @@ Deno.test("permission: while a prompt is open, the delivery hook keeps text answ
   openPrompts(h.path, SID).remove("r1");
   assertEquals(readCandidates(h.path, SID), []);
 });
+
+Deno.test("permission: `Allow for this session` with Claude Code's real suggestions adds one rule for the call, never its mode or directories", async () => {
+  await using server = await startDiscordServer({ port: 0 });
+  await using h = await tempDir("cd-hooks-");
+  const command = setup(server, h.path);
+  // The fixture's suggestions are what Claude Code sends for `touch`: addDirectories, setMode.
+  const input = fixture("PermissionRequest", SID);
+  const run = runHookCommand(command, input, { CLAUDE_CODE_ENTRYPOINT: "cli" }, 60_000);
+  const prompt = await promptMessage(server);
+  assertMatch(
+    prompt.content,
+    /\*\*Allow for this session\*\* adds the rule `Bash\(touch made\.txt\)` until the session ends/,
+  );
+  await new Inbox(h.path).append(permMailbox(prompt), [click(prompt, "always", server.ownerId)]);
+  const r = await run;
+  assertEquals(JSON.parse(r.stdout).hookSpecificOutput.decision, {
+    behavior: "allow",
+    updatedPermissions: [{
+      type: "addRules",
+      rules: [{ toolName: "Bash", ruleContent: "touch made.txt" }],
+      behavior: "allow",
+      destination: "session",
+    }],
+  });
+  const edited = server.messages(prompt.channel_id).find((m) => m.id === prompt.id)!;
+  assertMatch(
+    edited.content,
+    /\*\*Allowed for this session\*\* by owner \(<@\d+>\): rule `Bash\(touch made\.txt\)` added/,
+  );
+  assertEquals(audit(h.path)[0].rules, ["Bash(touch made.txt)"]);
+});
+
+Deno.test("permission: a call no rule names exactly gets no session button; a text `always` allows it once", async () => {
+  await using server = await startDiscordServer({ port: 0 });
+  await using h = await tempDir("cd-hooks-");
+  const command = setup(server, h.path);
+  const input = fixture("PermissionRequest", SID);
+  input.tool_input = { command: "rm *.tmp", description: "Clean up" };
+  const run = runHookCommand(command, input, {}, 60_000);
+  const prompt = await promptMessage(server);
+  assertEquals(customIds(prompt).map((c) => c.split(":").at(-1)), ["allow", "deny"]);
+  assert(!prompt.content.includes("Allow for this session"), prompt.content);
+  await new Inbox(h.path).append(SID, [
+    message("always", {
+      channelId: prompt.channel_id,
+      threadId: prompt.channel_id,
+      author: { id: server.ownerId, name: "owner" },
+      replyTo: { messageId: prompt.id },
+    }),
+  ]);
+  const r = await run;
+  assertEquals(JSON.parse(r.stdout).hookSpecificOutput.decision, { behavior: "allow" });
+  const edited = server.messages(prompt.channel_id).find((m) => m.id === prompt.id)!;
+  assertMatch(edited.content, /this call only: no rule names it exactly/);
+});
+
+Deno.test("permission: under `claude -p` the prompt says an unanswered request is refused, and so does its close", async () => {
+  await using server = await startDiscordServer({ port: 0 });
+  await using h = await tempDir("cd-hooks-");
+  const command = setup(server, h.path, 2);
+  const env = { CLAUDE_CODE_ENTRYPOINT: "sdk-cli" };
+  const run = runHookCommand(command, fixture("PermissionRequest", SID), env, 60_000);
+  const prompt = await promptMessage(server);
+  assertMatch(prompt.content, /No answer here within 2 s: the tool call is refused/);
+  assert(!/terminal prompt/.test(prompt.content), prompt.content);
+  const r = await run;
+  assertEquals([r.code, r.stdout], [0, ""]);
+  const edited = server.messages(prompt.channel_id).find((m) => m.id === prompt.id)!;
+  assertMatch(edited.content, /\*\*No answer within 2 s\*\*: the tool call was refused\./);
+  assertMatch(String(audit(h.path)[0].decision), /none \(timeout: claude -p refuses the call\)/);
+});
+
+Deno.test("permission: while the Discord prompt is open, Claude Code's permission notification posts no second notice", async () => {
+  await using server = await startDiscordServer({ port: 0 });
+  await using h = await tempDir("cd-hooks-");
+  const settings = configure(h.path, { permissionTimeoutSeconds: 20 }, server);
+  const env = { CLAUDE_CODE_ENTRYPOINT: "cli" };
+  const notify = () =>
+    runHookCommand(
+      commandOf(settings, "Notification", "notice"),
+      fixture("Notification", SID),
+      env,
+    );
+  const run = runHookCommand(
+    commandOf(settings, "PermissionRequest", "permission"),
+    fixture("PermissionRequest", SID),
+    env,
+    60_000,
+  );
+  const prompt = await promptMessage(server);
+  assertMatch(prompt.content, /The same question is open in the terminal/);
+  const notices = () =>
+    server.state().webhookExecutions.filter((e) =>
+      JSON.stringify(e.body).includes("Waiting for a permission answer")
+    ).length;
+  assertEquals((await notify()).code, 0);
+  assertEquals(notices(), 0);
+  assertMatch(hookLog(h.path), /Discord prompt for this request is open; no second notice/);
+  await new Inbox(h.path).append(permMailbox(prompt), [click(prompt, "allow", server.ownerId)]);
+  assertEquals(JSON.parse((await run).stdout).hookSpecificOutput.decision, { behavior: "allow" });
+  // With no Discord prompt open, the terminal waits alone: the notice says so.
+  await notify();
+  assertEquals(notices(), 1);
+});
