@@ -165,6 +165,27 @@ var init_context = __esm({
   }
 });
 
+// hooks/_perm_rule.ts
+var FILE_EDIT_TOOLS, ARGUMENT_TOOLS;
+var init_perm_rule = __esm({
+  "hooks/_perm_rule.ts"() {
+    FILE_EDIT_TOOLS = /* @__PURE__ */ new Set([
+      "Edit",
+      "Write",
+      "MultiEdit",
+      "NotebookEdit"
+    ]);
+    ARGUMENT_TOOLS = /* @__PURE__ */ new Set([
+      ...FILE_EDIT_TOOLS,
+      "Bash",
+      "Read",
+      "WebFetch",
+      "Glob",
+      "Grep"
+    ]);
+  }
+});
+
 // hooks/_perm_text.ts
 function textDecision(content) {
   const m = content.match(TEXT_ANSWER);
@@ -175,6 +196,7 @@ function textDecision(content) {
 var TEXT_ANSWER;
 var init_perm_text = __esm({
   "hooks/_perm_text.ts"() {
+    init_perm_rule();
     TEXT_ANSWER = /^\s*(allow|deny|always|allow always|allow for (?:this|the) session)\s*[.!]?\s*$/i;
   }
 });
@@ -193,7 +215,7 @@ function sessionDir(home, sid) {
 }
 function openPrompts(home, sid) {
   const dir = sessionDir(home, sid);
-  const list = (now) => {
+  const read = (now) => {
     let names;
     try {
       names = [
@@ -202,15 +224,20 @@ function openPrompts(home, sid) {
     } catch {
       return [];
     }
-    return names.filter((n) => {
+    const out = [];
+    for (const n of names) {
       try {
         const p = JSON.parse(readTextIfExists(`${dir}/${n}.json`) ?? "null");
-        return typeof p?.until === "number" && p.until > now;
+        if (typeof p?.until === "number" && p.until > now) out.push([
+          n,
+          p
+        ]);
       } catch {
-        return false;
       }
-    });
+    }
+    return out;
   };
+  const list = (now) => read(now).map(([n]) => n);
   return {
     add(requestId, prompt) {
       ensurePrivateDir(dir);
@@ -228,7 +255,8 @@ function openPrompts(home, sid) {
         }
       }
     },
-    count: (now) => list(now).length
+    count: (now) => list(now).length,
+    list: (now) => read(now).map(([, p]) => p)
   };
 }
 function hasOpenPrompt(home, sid, now) {
