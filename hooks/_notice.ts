@@ -25,6 +25,46 @@ export const FAILURE_MS = 5 * 60_000;
 
 type Notice = Omit<StatusInput, "session" | "cwd" | "startedAt"> & { key: string };
 
+/**
+ * Claude Code's reason codes in words, for notice titles: SessionEnd `reason` and StopFailure
+ * `error` (the values Claude Code 2.1.330 sends, and `bypass_permissions_disabled` from its
+ * hooks documentation). A code not listed is shown as it came.
+ */
+export const REASON_WORDS: {
+  readonly SessionEnd: Readonly<Record<string, string>>;
+  readonly StopFailure: Readonly<Record<string, string>>;
+} = {
+  SessionEnd: {
+    clear: "Session ended: the conversation was cleared (/clear)",
+    resume: "Session ended: another conversation was resumed (/resume)",
+    logout: "Session ended: logged out of Claude Code (/logout)",
+    prompt_input_exit: "Session ended: exited at the prompt (/exit, Ctrl+D or Ctrl+C)",
+    bypass_permissions_disabled: "Session ended: bypass-permissions mode was switched off",
+    other: "Session ended: Claude Code exited",
+  },
+  StopFailure: {
+    authentication_failed: "Stopped: Claude Code could not sign in to the API (run /login)",
+    oauth_org_not_allowed: "Stopped: this organization may not use this sign-in (run /login)",
+    account_on_hold: "Stopped: the Anthropic account is on hold",
+    verification_required: "Stopped: the Anthropic account needs verification",
+    billing_error: "Stopped: a billing problem (credits or plan)",
+    rate_limit: "Stopped: rate limited by the API",
+    overloaded: "Stopped: the API is overloaded",
+    invalid_request: "Stopped: the API refused the request as invalid",
+    model_not_found: "Stopped: the model was not found",
+    server_error: "Stopped: the API had a server error",
+    unknown: "Stopped by an unknown API error",
+    max_output_tokens: "Stopped: the answer reached the output token limit",
+    cloud_credential_error: "Stopped: the cloud provider refused the credentials",
+  },
+};
+
+/** The words for a code of `event`, or `undefined` when the table has none. */
+function words(event: keyof typeof REASON_WORDS, code: string): string | undefined {
+  const table = REASON_WORDS[event];
+  return Object.hasOwn(table, code) ? table[code] : undefined;
+}
+
 function clip(text: string | undefined, max = 1500): string | undefined {
   if (text === undefined) return undefined;
   return text.length > max
@@ -43,9 +83,7 @@ export function noticeFor(input: HookInput): Notice | undefined {
     case "StopFailure": {
       const error = str(input, "error") ?? "unknown";
       const details = str(input, "error_details") ?? str(input, "last_assistant_message");
-      const label = error === "rate_limit"
-        ? "Stopped: rate limited by the API"
-        : `Stopped by an API error (${error})`;
+      const label = words("StopFailure", error) ?? `Stopped by an API error (${error})`;
       return {
         key: `StopFailure:${error}`,
         state: "error",
@@ -97,7 +135,11 @@ export function noticeFor(input: HookInput): Notice | undefined {
     }
     case "SessionEnd": {
       const reason = str(input, "reason") ?? "other";
-      return { key: `SessionEnd:${reason}`, state: "info", title: `Session ended (${reason})` };
+      return {
+        key: `SessionEnd:${reason}`,
+        state: "info",
+        title: words("SessionEnd", reason) ?? `Session ended (${reason})`,
+      };
     }
     default:
       return undefined;
