@@ -117,7 +117,17 @@ export function validateMessageBody(
           ),
         );
       }
-      out.embeds = (b.embeds as Record<string, unknown>[]).map((e) => ({ type: "rich", ...e }));
+      out.embeds = (b.embeds as Record<string, unknown>[]).map((e) => {
+        const embed: Record<string, unknown> = { type: "rich", ...e };
+        // Discord answers every field with its `inline`, false when the request left it out.
+        if (Array.isArray(e.fields)) {
+          embed.fields = (e.fields as Record<string, unknown>[]).map((f) => ({
+            ...f,
+            inline: f?.inline === true,
+          }));
+        }
+        return embed;
+      });
     }
   }
   if (b.components !== undefined && b.components !== null) {

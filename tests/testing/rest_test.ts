@@ -359,3 +359,26 @@ Deno.test("interactions: callbacks 4/5/6/7, 40060 twice, 10062 after the 3 s dea
     server.clickButton({ messageId: prompt.id, customId: "nope", userId: server.ownerId })
   );
 });
+
+Deno.test("REST: embed fields come back with inline (false when the request left it out), as Discord answers", async () => {
+  await using server = await startDiscordServer({ port: 0, rateLimits: false });
+  const sent = await call(server, `/channels/${server.channelId}/messages`, {
+    method: "POST",
+    body: JSON.stringify({
+      embeds: [{
+        title: "STATUS",
+        fields: [{ name: "a", value: "1" }, {
+          name: "b",
+          value: "2",
+          inline: true,
+        }],
+      }],
+    }),
+  });
+  assertEquals(sent.status, 200);
+  assertEquals(sent.body.embeds[0].fields, [
+    { name: "a", value: "1", inline: false },
+    { name: "b", value: "2", inline: true },
+  ]);
+  await server.close(); // no departure from Discord's API description
+});
