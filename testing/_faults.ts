@@ -1,6 +1,33 @@
-// HTTP faults of the local server: the next N matching REST requests answer 429 or 500.
+// Faults of the local server: gateway faults applied to the live connections, and HTTP
+// faults (the next N matching REST requests answer 429 or 500).
+import type { Gateway } from "./_gateway.ts";
 import { tooManyRequests } from "./_ratelimit.ts";
 import { json } from "./_router.ts";
+import type { Fault } from "./_server_types.ts";
+
+/**
+ * Applies a gateway fault.
+ *
+ * @returns How many connections it touched, or `undefined` when `f` is not a gateway fault.
+ */
+export function gatewayFault(gateway: Gateway, f: Fault): number | undefined {
+  switch (f.kind) {
+    case "close":
+      return gateway.closeAll(f.code ?? 4000, "Fault injected by the local server.");
+    case "drop":
+      return gateway.dropAll();
+    case "reconnect":
+      return gateway.requestReconnect();
+    case "invalidSession":
+      return gateway.invalidateSessions(f.resumable);
+    case "stopAcks":
+      return gateway.stopAcks();
+    case "expireSessions":
+      return gateway.expireSessions();
+    default:
+      return undefined;
+  }
+}
 
 interface HttpFault {
   status: 429 | 500;

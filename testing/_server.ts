@@ -5,7 +5,7 @@ import { Gateway } from "./_gateway.ts";
 import { type ClickResult, Interactions } from "./_interactions.ts";
 import { RateLimiter, tooManyRequests } from "./_ratelimit.ts";
 import { accessOf } from "./_access.ts";
-import { HttpFaults } from "./_faults.ts";
+import { gatewayFault, HttpFaults } from "./_faults.ts";
 import { restRoutes } from "./_rest.ts";
 import {
   compile,
@@ -19,10 +19,12 @@ import {
 import { checkRequest, checkResponse, type SpecOperation } from "./_spec.ts";
 import { DiscordState, type RequestRecord } from "./_state.ts";
 import { TcpRelay } from "./_tcp_proxy.ts";
-import type { Channel, Message, MessageReference, User, UserInit } from "./_types.ts";
-import { webhookRoutes, webhookUser } from "./_webhooks.ts";
+import type { Channel, Message, User, UserInit } from "./_types.ts";
+import { webhookRoutes } from "./_webhooks.ts";
 import { isThread } from "./_threads.ts";
 import { ChannelType } from "discord-api-types/v10";
+import { createThreadAsUser, postAsUser, type ThreadAsUser } from "./_user_actions.ts";
+import { loadWorld, type SavedWorld, saveWorld } from "./_world.ts";
 import { handleControl } from "./_control.ts";
 import { sandboxPage } from "./_sandbox_page.ts";
 import type {
@@ -53,6 +55,7 @@ export class DiscordServer implements AsyncDisposable {
   readonly #relay: TcpRelay;
   readonly #abort = new AbortController();
   readonly #listeners = new Set<(t: string, d: Record<string, unknown>) => void>();
+  readonly #changeListeners = new Set<() => void>();
   readonly #httpFaults = new HttpFaults();
   #latencyMs = 0;
   #closed?: Promise<void>;
@@ -66,17 +69,19 @@ export class DiscordServer implements AsyncDisposable {
       port: options.port ?? 0,
       signal: this.#abort.signal,
       onListen: () => {},
-    }, (req, info) => this.#handle(req, info as Deno.ServeHandlerInfo<Deno.NetAddr>));
+    }, (req, info) => this.#serve(req, info as Deno.ServeHandlerInfo<Deno.NetAddr>));
     port = this.#http.addr.port;
     this.origin = `http://127.0.0.1:${port}`;
     this.apiUrl = `${this.origin}/api`;
-    this.#relay = new TcpRelay(port);
+    this.#relay = new TcpRelay(port, options.gatewayPort);
     this.gatewayUrl = `ws://127.0.0.1:${this.#relay.port}`;
     this.#state = new DiscordState({
       now,
       origin: this.origin,
       messageContentIntent: options.messageContentIntent ?? true,
+      identity: options.world?.identity,
     });
+    if (options.world) loadWorld(this.#state, options.world);
     const heartbeat = options.heartbeatIntervalMs ?? 1050;
     if (!(heartbeat >= 100)) throw new RangeError("heartbeatIntervalMs must be at least 100");
     this.#gateway = new Gateway({
@@ -89,6 +94,7 @@ export class DiscordServer implements AsyncDisposable {
     this.#state.dispatch = (t, d, info) => {
       sink(t, d, info);
       for (const l of this.#listeners) l(t, d);
+      this.#changed();
     };
     this.#interactions = new Interactions(this.#state, options.interactionDeadlineMs ?? 3000);
     this.#limiter = new RateLimiter(options.rateLimits, now);
@@ -163,48 +169,12 @@ export class DiscordServer implements AsyncDisposable {
 
   /** Posts a message as a user (or webhook); dispatched to connected bots, kept in history. */
   postAsUser(p: PostAsUser): Promise<Message> {
-    return Promise.resolve().then(() => {
-      const st = this.#state;
-      let author = st.userOrThrow(p.userId);
-      if (p.webhookId) {
-        const hook = st.webhooks.get(p.webhookId);
-        if (!hook) throw errors.unknownWebhook();
-        author = webhookUser(hook);
-      }
-      const attachments = (p.attachments ?? []).map((a) => st.attachment(p.channelId, a));
-      const ref: MessageReference | undefined = p.messageReference
-        ? { message_id: p.messageReference.message_id }
-        : undefined;
-      return st.createMessage({
-        channelId: p.channelId,
-        author,
-        content: p.content,
-        attachments,
-        messageReference: ref,
-        webhookId: p.webhookId,
-      });
-    });
+    return Promise.resolve().then(() => postAsUser(this.#state, p));
   }
 
   /** Creates a thread as a user (from a message, or a forum post / bare thread). */
-  createThread(
-    o: { parentId: string; name: string; messageId?: string; userId?: string; content?: string },
-  ): Promise<Channel> {
-    return Promise.resolve().then(() => {
-      const st = this.#state;
-      const owner = st.userOrThrow(o.userId ?? st.owner.id);
-      const parent = st.channelOrThrow(o.parentId);
-      const starter = parent.type === ChannelType.GuildForum
-        ? { author: owner, content: o.content ?? o.name }
-        : undefined;
-      return st.createThread({
-        parentId: o.parentId,
-        name: o.name,
-        ownerId: owner.id,
-        messageId: o.messageId,
-        starter,
-      }).thread;
-    });
+  createThread(o: ThreadAsUser): Promise<Channel> {
+    return Promise.resolve().then(() => createThreadAsUser(this.#state, o));
   }
 
   /**
@@ -255,19 +225,9 @@ export class DiscordServer implements AsyncDisposable {
 
   /** Injects a fault. Returns how many connections it touched (gateway faults) or 0. */
   fault(f: Fault): number {
+    const touched = gatewayFault(this.#gateway, f);
+    if (touched !== undefined) return touched;
     switch (f.kind) {
-      case "close":
-        return this.#gateway.closeAll(f.code ?? 4000, "Fault injected by the local server.");
-      case "drop":
-        return this.#gateway.dropAll();
-      case "reconnect":
-        return this.#gateway.requestReconnect();
-      case "invalidSession":
-        return this.#gateway.invalidateSessions(f.resumable);
-      case "stopAcks":
-        return this.#gateway.stopAcks();
-      case "expireSessions":
-        return this.#gateway.expireSessions();
       case "http":
         this.#httpFaults.add(f);
         return 0;
@@ -292,12 +252,34 @@ export class DiscordServer implements AsyncDisposable {
     this.#httpFaults.reset();
     accessOf(this.#state).reset();
     this.#latencyMs = 0;
+    this.#changed();
   }
 
   /** Calls `fn` on every dispatched gateway event (for the sandbox page). Returns an unsubscribe. */
   onEvent(fn: (t: string, d: Record<string, unknown>) => void): () => void {
     this.#listeners.add(fn);
     return () => this.#listeners.delete(fn);
+  }
+
+  /**
+   * Calls `fn` after anything may have changed the world: a gateway dispatch, a request other
+   * than GET, a reset. Returns an unsubscribe.
+   */
+  onChange(fn: () => void): () => void {
+    this.#changeListeners.add(fn);
+    return () => this.#changeListeners.delete(fn);
+  }
+
+  #changed(): void {
+    for (const l of this.#changeListeners) l();
+  }
+
+  /**
+   * The world as data: token, ids, users, channels, threads, messages, reactions, webhooks,
+   * attachment bytes. {@linkcode DiscordServerOptions.world} starts a server on it again.
+   */
+  saveWorld(): SavedWorld {
+    return saveWorld(this.#state, this.#relay.port);
   }
 
   /** @internal The state store, for the control API. */
@@ -324,6 +306,7 @@ export class DiscordServer implements AsyncDisposable {
       this.#interactions.reset();
       this.#gateway.closeAll(1001, "The local server is shutting down.");
       this.#listeners.clear();
+      this.#changeListeners.clear();
       await this.#relay.close();
       this.#abort.abort();
       await this.#http.finished;
@@ -341,6 +324,12 @@ export class DiscordServer implements AsyncDisposable {
   /** Same as {@linkcode close}. */
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
+  }
+
+  async #serve(req: Request, info: Deno.ServeHandlerInfo<Deno.NetAddr>): Promise<Response> {
+    const res = await this.#handle(req, info);
+    if (req.method !== "GET" && req.method !== "HEAD") this.#changed();
+    return res;
   }
 
   async #handle(req: Request, info: Deno.ServeHandlerInfo<Deno.NetAddr>): Promise<Response> {

@@ -5,11 +5,19 @@ import type { RateLimitOptions } from "./_ratelimit.ts";
 import type { AccessChange } from "./_access.ts";
 import type { RequestRecord, WebhookExecution } from "./_state.ts";
 import type { Channel, Message, User } from "./_types.ts";
+import type { SavedWorld } from "./_world.ts";
 
 /** Options of {@linkcode startDiscordServer}. */
 export interface DiscordServerOptions {
   /** Port for HTTP (REST, control, sandbox page). 0 = any free port (default). */
   port?: number;
+  /** Port for the gateway relay; another free port when taken. Default: any free port. */
+  gatewayPort?: number;
+  /**
+   * Starts on a world saved by {@linkcode DiscordServer.saveWorld}: same token, ids, webhook
+   * URLs (moved to this server's port) and history. Default: a fresh world.
+   */
+  world?: SavedWorld;
   /** Stops the server when aborted. */
   signal?: AbortSignal;
   /** HELLO heartbeat interval. Default 1050 ms (discordeno hangs below ~1017 ms). */

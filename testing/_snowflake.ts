@@ -8,10 +8,14 @@ export type SnowflakeFactory = () => string;
 
 /**
  * Makes a snowflake generator. Ids are strictly increasing even when the clock
- * stands still or steps back (the increment carries into the timestamp).
+ * stands still or steps back (the increment carries into the timestamp), and
+ * greater than `after` when given (a restored world goes on after its last id).
  */
-export function createSnowflakeFactory(now: () => number = Date.now): SnowflakeFactory {
-  let last = 0n;
+export function createSnowflakeFactory(
+  now: () => number = Date.now,
+  after?: string,
+): SnowflakeFactory {
+  let last = after === undefined ? 0n : BigInt(after);
   return () => {
     let id = (BigInt(Math.max(0, Math.floor(now()) - DISCORD_EPOCH)) << 22n) | (1n << 17n) |
       (1n << 12n);

@@ -74,12 +74,40 @@ export interface RequestRecord {
   bucket?: string;
 }
 
+/** The ids and secrets a world is known by: what a restarted sandbox keeps. */
+export interface WorldIdentity {
+  /** The bot token. */
+  token: string;
+  /** The preset users' ids. */
+  users: { bot: string; owner: string; stranger: string; otherBot: string };
+  /** The guild's id. */
+  guildId: string;
+  /** The text channel "chat". */
+  channelId: string;
+  /** The forum channel "status". */
+  forumId: string;
+  /** The preset webhooks (id and token). */
+  webhooks: { forum: WebhookKey; text: WebhookKey };
+  /** The last snowflake minted: new ids come after it. */
+  lastId: string;
+}
+
+/** A webhook's id and token. */
+export interface WebhookKey {
+  /** The webhook id. */
+  id: string;
+  /** The webhook token. */
+  token: string;
+}
+
 /** Options of {@linkcode DiscordState}. */
 export interface StateOptions {
   now: () => number;
   /** `http://127.0.0.1:PORT` (no trailing slash), for attachment and webhook URLs. */
   origin: string;
   messageContentIntent: boolean;
+  /** Ids and token to keep (default: fresh ones). */
+  identity?: WorldIdentity;
 }
 
 function randomToken(bytes: number): string {
@@ -122,22 +150,31 @@ export class DiscordState {
   readonly #presetChannels: Channel[];
   readonly #presetUsers: User[];
   readonly #presetWebhooks: Webhook[];
+  #lastId = "0";
 
   constructor(opts: StateOptions) {
     this.now = opts.now;
     this.origin = opts.origin;
     this.messageContentIntent = opts.messageContentIntent;
-    this.snowflake = createSnowflakeFactory(opts.now);
+    const known = opts.identity;
+    const mint = createSnowflakeFactory(opts.now, known?.lastId);
+    this.snowflake = () => this.#lastId = mint();
     const sf = this.snowflake;
-    this.bot = this.#user({ username: "claude-bot", bot: true, id: sf() });
+    this.bot = this.#user({ username: "claude-bot", bot: true, id: known?.users.bot ?? sf() });
     this.applicationId = this.bot.id;
-    this.owner = this.#user({ username: "owner", id: sf() });
-    this.stranger = this.#user({ username: "stranger", id: sf() });
-    this.otherBot = this.#user({ username: "other-bot", bot: true, id: sf() });
-    this.token = `${btoa(this.bot.id).replaceAll("=", "")}.${randomToken(4)}.${randomToken(27)}`;
-    this.guildId = sf();
-    this.channelId = sf();
-    this.forumId = sf();
+    this.owner = this.#user({ username: "owner", id: known?.users.owner ?? sf() });
+    this.stranger = this.#user({ username: "stranger", id: known?.users.stranger ?? sf() });
+    this.otherBot = this.#user({
+      username: "other-bot",
+      bot: true,
+      id: known?.users.otherBot ?? sf(),
+    });
+    this.token = known?.token ??
+      `${btoa(this.bot.id).replaceAll("=", "")}.${randomToken(4)}.${randomToken(27)}`;
+    this.guildId = known?.guildId ?? sf();
+    this.channelId = known?.channelId ?? sf();
+    this.forumId = known?.forumId ?? sf();
+    if (known) this.#lastId = known.lastId;
     const iso = new Date(this.now()).toISOString();
     const base = { guild_id: this.guildId, parent_id: null, last_message_id: null, flags: 0 };
     this.#presetChannels = [
@@ -171,8 +208,18 @@ export class DiscordState {
     ];
     void iso;
     this.#presetUsers = [this.bot, this.owner, this.stranger, this.otherBot];
-    this.forumWebhook = this.#newWebhook(this.forumId, "status-webhook", this.owner);
-    this.textWebhook = this.#newWebhook(this.channelId, "chat-webhook", this.owner);
+    this.forumWebhook = this.#newWebhook(
+      this.forumId,
+      "status-webhook",
+      this.owner,
+      known?.webhooks.forum,
+    );
+    this.textWebhook = this.#newWebhook(
+      this.channelId,
+      "chat-webhook",
+      this.owner,
+      known?.webhooks.text,
+    );
     this.#presetWebhooks = [this.forumWebhook, this.textWebhook];
     this.reset();
   }
@@ -192,9 +239,9 @@ export class DiscordState {
     return user;
   }
 
-  #newWebhook(channelId: string, name: string, user: User): Webhook {
-    const id = this.snowflake();
-    const token = randomToken(48);
+  #newWebhook(channelId: string, name: string, user: User, key?: WebhookKey): Webhook {
+    const id = key?.id ?? this.snowflake();
+    const token = key?.token ?? randomToken(48);
     return {
       id,
       type: WebhookType.Incoming,
@@ -206,6 +253,25 @@ export class DiscordState {
       application_id: null,
       user,
       url: `${this.origin}/api/webhooks/${id}/${token}`,
+    };
+  }
+
+  /** The ids and secrets of this world, to start it again with the same ones. */
+  identity(): WorldIdentity {
+    const key = (w: Webhook): WebhookKey => ({ id: w.id, token: w.token });
+    return {
+      token: this.token,
+      users: {
+        bot: this.bot.id,
+        owner: this.owner.id,
+        stranger: this.stranger.id,
+        otherBot: this.otherBot.id,
+      },
+      guildId: this.guildId,
+      channelId: this.channelId,
+      forumId: this.forumId,
+      webhooks: { forum: key(this.forumWebhook), text: key(this.textWebhook) },
+      lastId: this.#lastId,
     };
   }
 

@@ -16,9 +16,18 @@ export class TcpRelay {
   readonly #loop: Promise<void>;
   readonly #relays = new Set<Promise<void>>();
 
-  constructor(targetPort: number) {
+  /** Relays to `targetPort`; listens on `port` when free, else on any free port. */
+  constructor(targetPort: number, port = 0) {
     this.#target = targetPort;
-    this.#listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    let listener: Deno.Listener<Deno.TcpConn, Deno.NetAddr> | undefined;
+    if (port !== 0) {
+      try {
+        listener = Deno.listen({ hostname: "127.0.0.1", port });
+      } catch (e) {
+        if (!(e instanceof Deno.errors.AddrInUse)) throw e;
+      }
+    }
+    this.#listener = listener ?? Deno.listen({ hostname: "127.0.0.1", port: 0 });
     this.#loop = this.#accept();
   }
 
