@@ -1,122 +1,119 @@
-// The sandbox chat page: a person types into the channel or a thread as a user
-// and sees bot and webhook posts (with threads and buttons) live.
-import { ChannelType, ComponentType, MessageType } from "discord-api-types/v10";
+// The sandbox chat page: a person types into the channel or a thread as a user, replies to
+// and reacts on messages, and sees bot and webhook posts (markdown, embeds, threads, buttons)
+// live; usable from a phone-width window up.
+import { markdownTrees } from "./_markdown.ts";
+import { SANDBOX_SCRIPT } from "./_sandbox_script.ts";
 
-/** The page's HTML (self-contained: inline CSS and script, talks to `/_control`). */
-export function sandboxPage(): string {
-  return PAGE;
+/**
+ * Answers the page's own routes: the page at `/` and `/sandbox`, and `POST /_sandbox/markdown`
+ * (`{texts: string[]}` → `{trees}`, Discord markdown parsed, see `_markdown.ts`).
+ *
+ * @returns The answer, or `undefined` when the request is not for the page.
+ */
+export async function sandboxRoute(req: Request, url: URL): Promise<Response | undefined> {
+  if (url.pathname === "/" || url.pathname === "/sandbox") {
+    return new Response(PAGE, { headers: { "Content-Type": "text/html; charset=utf-8" } });
+  }
+  if (url.pathname !== "/_sandbox/markdown") return undefined;
+  if (req.method !== "POST") return Response.json({ message: "use POST" }, { status: 405 });
+  let texts: unknown;
+  try {
+    texts = (await req.json())?.texts;
+  } catch {
+    texts = undefined;
+  }
+  if (!Array.isArray(texts) || !texts.every((t) => typeof t === "string")) {
+    return Response.json({ message: '"texts" must be a list of strings' }, { status: 400 });
+  }
+  try {
+    return Response.json({ trees: markdownTrees(texts) });
+  } catch (err) {
+    return Response.json({ message: (err as Error).message }, { status: 400 });
+  }
 }
 
-const PAGE = `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>local Discord sandbox</title>
-<style>
-body{font:14px system-ui,sans-serif;margin:0;display:flex;height:100vh;background:#313338;color:#dbdee1}
-nav{width:220px;background:#2b2d31;overflow:auto;padding:8px}
-nav div{padding:4px 8px;border-radius:4px;cursor:pointer}
+const STYLE = `
+*{box-sizing:border-box}
+body{font:15px/1.375 system-ui,sans-serif;margin:0;display:flex;height:100vh;height:100dvh;background:#313338;color:#dbdee1}
+nav{width:220px;flex:none;background:#2b2d31;overflow:auto;padding:8px}
+nav div{padding:6px 8px;border-radius:4px;cursor:pointer;overflow:hidden;text-overflow:ellipsis;white-space:nowrap}
 nav div.sel{background:#404249;color:#fff}
 nav .thread{padding-left:22px;font-size:13px}
-main{flex:1;display:flex;flex-direction:column}
-#log{flex:1;overflow:auto;padding:12px}
-.msg{margin:6px 0}
-.author{font-weight:600;color:#fff;margin-right:6px}
-.bot{font-size:10px;background:#5865f2;color:#fff;padding:1px 4px;border-radius:3px;margin-right:6px}
-.content{white-space:pre-wrap}
-.embed{border-left:4px solid #5865f2;background:#2b2d31;padding:6px 10px;margin:4px 0;white-space:pre-wrap}
-.reply{font-size:12px;color:#949ba4}
+main{flex:1;min-width:0;display:flex;flex-direction:column}
+header{display:flex;align-items:center;gap:8px;padding:10px 12px;border-bottom:1px solid #1f2023;font-weight:600;color:#f2f3f5}
+#menu{display:none;background:none;border:0;color:#dbdee1;font-size:20px;cursor:pointer;padding:0 4px}
+#title{overflow:hidden;text-overflow:ellipsis;white-space:nowrap}
+#log{flex:1;overflow-y:auto;overflow-x:hidden;padding:12px}
+.msg{margin:0 0 12px;overflow-wrap:anywhere;position:relative}
+.head{display:flex;align-items:baseline;flex-wrap:wrap;gap:6px}
+.author{font-weight:600;color:#f2f3f5}
+.when{font-size:11px;color:#949ba4}
+.bot{font-size:10px;background:#5865f2;color:#fff;padding:1px 4px;border-radius:3px;align-self:center}
+.act{background:none;border:0;color:#949ba4;cursor:pointer;font-size:12px;padding:0 4px}
+.act:hover{color:#dbdee1}
+.reply-btn{margin-left:auto}
+.md{white-space:pre-wrap}
+.md .inline,.codeblock{background:#2b2d31;border-radius:4px;font-family:ui-monospace,Consolas,monospace;font-size:85%}
+.md .inline{padding:0 3px}
+.codeblock{padding:8px;margin:4px 0;overflow-x:auto;white-space:pre;max-width:100%;border:1px solid #1e1f22}
+blockquote{margin:2px 0;padding-left:10px;border-left:4px solid #4e5058}
+.h{font-weight:700;color:#f2f3f5}.h1{font-size:1.5em}.h2{font-size:1.25em}.h3{font-size:1.1em}
+small{font-size:12px;color:#949ba4}
+.mention{background:rgba(88,101,242,.3);color:#c9cdfb;border-radius:3px;padding:0 2px}
+.spoiler{background:#1e1f22;color:transparent;border-radius:3px;cursor:pointer}
+.spoiler.shown{background:rgba(255,255,255,.1);color:inherit}
+a{color:#00a8fc}
+.ts{background:rgba(255,255,255,.06);border-radius:3px;padding:0 2px}
+.edited{font-size:10px;color:#949ba4}
+.reply{font-size:13px;color:#b5bac1;display:flex;gap:4px;align-items:baseline;cursor:pointer;min-width:0}
+.reply::before{content:"\\256D";color:#4e5058}
+.reply-author{font-weight:600;flex:none}
+.reply .md{white-space:nowrap;overflow:hidden;text-overflow:ellipsis;min-width:0}
+.reply .md br,.codeblock+br{display:none}
+.reply .md *{display:inline;margin:0;padding:0;border:0;font-size:inherit;background:none;white-space:nowrap}
+.embed{border-left:4px solid #1e1f22;background:#2b2d31;border-radius:4px;padding:8px 12px;margin:4px 0;max-width:520px}
+.embed-author{font-size:13px;font-weight:600}
+.embed-title{font-weight:700;color:#f2f3f5;display:block}
+.fields{display:flex;flex-wrap:wrap;gap:4px 16px;margin-top:6px}
+.field{flex:1 1 100%;min-width:0}.field.inline{flex:1 1 140px}
+.field-name{font-weight:700;font-size:13px;color:#f2f3f5}
+.field-value{font-size:14px}
+.embed-footer{font-size:12px;color:#949ba4;margin-top:6px}
+.buttons{display:flex;flex-wrap:wrap}
 button.cmp{margin:4px 4px 0 0;padding:4px 10px;border:0;border-radius:3px;background:#4e5058;color:#fff;cursor:pointer}
 button.cmp.s1{background:#5865f2}button.cmp.s3{background:#248046}button.cmp.s4{background:#da373c}
-.reactions span{display:inline-block;background:#2b2d31;border-radius:8px;padding:0 6px;margin:2px}
+.reactions{display:flex;flex-wrap:wrap;gap:4px;margin-top:4px}
+.reaction{background:#2b2d31;border:1px solid transparent;border-radius:8px;padding:1px 8px;color:#dbdee1;cursor:pointer}
+.reaction.me{border-color:#5865f2;background:rgba(88,101,242,.15)}
+.opengh{color:#00a8fc;padding:0}
+#replying{display:flex;gap:8px;align-items:center;padding:6px 12px;background:#2b2d31;font-size:13px;color:#b5bac1;border-radius:8px 8px 0 0;margin:0 12px}
+#replying[hidden]{display:none}
+#reply-name{font-weight:600;color:#f2f3f5}
+#cancel-reply{margin-left:auto}
 form{display:flex;gap:6px;padding:12px;background:#2b2d31}
-#text{flex:1;padding:8px;border-radius:6px;border:0;background:#383a40;color:#fff}
-select{background:#383a40;color:#fff;border:0;border-radius:4px}
-.opengh{font-size:12px;color:#00a8fc;cursor:pointer;margin-left:6px}
-</style></head>
+#text{flex:1;min-width:0;padding:8px;border-radius:6px;border:0;background:#383a40;color:#fff;font-size:16px}
+select{background:#383a40;color:#fff;border:0;border-radius:4px;max-width:35%}
+#send{flex:none}
+@media (max-width:640px){
+  #menu{display:block}
+  nav{display:none;position:fixed;inset:44px 0 0 0;width:auto;z-index:2}
+  body.nav-open nav{display:block}
+  .embed{max-width:100%}
+  form{padding:8px}
+}
+`;
+
+const PAGE = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>local Discord sandbox</title>
+<style>${STYLE}</style></head>
 <body>
 <nav id="nav"></nav>
 <main>
+<header><button id="menu" type="button" aria-label="Channels">\u2630</button><span id="title"></span></header>
 <div id="log"></div>
+<div id="replying" hidden>Replying to <span id="reply-name"></span><button id="cancel-reply" class="act" type="button" aria-label="Cancel reply">\u2715</button></div>
 <form id="form"><select id="who"></select><input id="text" autocomplete="off" placeholder="Message"><button id="send">Send</button></form>
 </main>
-<script>
-let info = null, current = null;
-const $ = (id) => document.getElementById(id);
-async function api(path, opts) {
-  const r = await fetch('/_control/' + path, opts);
-  if (!r.ok) throw new Error(path + ': ' + r.status + ' ' + await r.text());
-  return r.status === 204 ? null : r.json();
-}
-function post(path, body) {
-  return api(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-}
-function el(tag, cls, text) { const e = document.createElement(tag); if (cls) e.className = cls; if (text !== undefined) e.textContent = text; return e; }
-async function render() {
-  const st = await api('state');
-  const nav = $('nav'); nav.textContent = '';
-  for (const c of st.channels) {
-    const d = el('div', c.id === current ? 'sel' : '', (c.type === ${ChannelType.GuildForum} ? '\\u{1F5C2} ' : '# ') + c.name);
-    d.dataset.channel = c.id; d.onclick = () => { current = c.id; render(); };
-    nav.append(d);
-    for (const t of st.threads.filter((t) => t.parent_id === c.id)) {
-      const td = el('div', 'thread' + (t.id === current ? ' sel' : ''), '\\u21B3 ' + t.name);
-      td.dataset.channel = t.id; td.onclick = () => { current = t.id; render(); };
-      nav.append(td);
-    }
-  }
-  const log = $('log'); log.textContent = '';
-  const byId = new Map(st.messages.map((m) => [m.id, m]));
-  for (const m of st.messages.filter((m) => m.channel_id === current)) {
-    const row = el('div', 'msg'); row.dataset.id = m.id;
-    if (m.message_reference && m.message_reference.message_id && byId.has(m.message_reference.message_id)) {
-      const r = byId.get(m.message_reference.message_id);
-      row.append(el('div', 'reply', '\\u21AA ' + r.author.username + ': ' + r.content.slice(0, 80)));
-    }
-    if (m.author.bot) row.append(el('span', 'bot', m.webhook_id ? 'WEBHOOK' : 'BOT'));
-    row.append(el('span', 'author', m.author.username));
-    row.append(el('span', 'content', m.type === ${MessageType.ThreadCreated} ? 'started a thread: ' + m.content : m.content));
-    for (const e of m.embeds || []) row.append(el('div', 'embed', [e.title, e.description].filter(Boolean).join('\\n')));
-    for (const a of m.attachments || []) { const l = el('a', '', '\\u{1F4CE} ' + a.filename); l.href = a.url; row.append(el('div')).append(l); }
-    for (const rowc of m.components || []) {
-      const line = el('div');
-      for (const c of rowc.components || []) {
-        if (c.type !== ${ComponentType.Button}) continue;
-        const b = el('button', 'cmp s' + (c.style || 2), c.label || c.custom_id);
-        b.disabled = !!c.disabled || !c.custom_id; b.dataset.customId = c.custom_id || '';
-        b.onclick = () => post('click', { messageId: m.id, customId: c.custom_id, userId: $('who').value });
-        line.append(b);
-      }
-      row.append(line);
-    }
-    if (m.reactions && m.reactions.length) {
-      const rs = el('div', 'reactions');
-      for (const r of m.reactions) rs.append(el('span', '', r.emoji.name + ' ' + r.count));
-      row.append(rs);
-    }
-    if (m.thread || st.threads.some((t) => t.id === m.id && t.id !== current)) {
-      const open = el('span', 'opengh', 'open thread'); open.onclick = () => { current = m.id; render(); };
-      row.append(open);
-    }
-    log.append(row);
-  }
-  log.scrollTop = log.scrollHeight;
-}
-async function main() {
-  info = await api('info');
-  current = info.channelId;
-  for (const u of [info.users.owner, info.users.stranger]) {
-    const o = el('option', '', u.username); o.value = u.id; $('who').append(o);
-  }
-  $('form').onsubmit = async (ev) => {
-    ev.preventDefault();
-    const content = $('text').value; if (!content) return;
-    $('text').value = '';
-    await post('messages', { channelId: current, userId: $('who').value, content });
-    render();
-  };
-  const es = new EventSource('/_control/events');
-  let pending = false;
-  es.addEventListener('dispatch', () => { if (pending) return; pending = true; setTimeout(() => { pending = false; render(); }, 50); });
-  await render();
-  document.body.dataset.ready = 'true';
-}
-main();
-</script></body></html>`;
+<script>${SANDBOX_SCRIPT}</script></body></html>`;

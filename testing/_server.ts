@@ -26,7 +26,7 @@ import { ChannelType } from "discord-api-types/v10";
 import { createThreadAsUser, postAsUser, type ThreadAsUser } from "./_user_actions.ts";
 import { loadWorld, type SavedWorld, saveWorld } from "./_world.ts";
 import { handleControl } from "./_control.ts";
-import { sandboxPage } from "./_sandbox_page.ts";
+import { sandboxRoute } from "./_sandbox_page.ts";
 import type {
   DiscordServerOptions,
   Fault,
@@ -328,7 +328,9 @@ export class DiscordServer implements AsyncDisposable {
 
   async #serve(req: Request, info: Deno.ServeHandlerInfo<Deno.NetAddr>): Promise<Response> {
     const res = await this.#handle(req, info);
-    if (req.method !== "GET" && req.method !== "HEAD") this.#changed();
+    // Reads, and the page's markdown parsing, change nothing.
+    const read = req.method === "GET" || req.method === "HEAD" || req.url.includes("/_sandbox/");
+    if (!read) this.#changed();
     return res;
   }
 
@@ -347,12 +349,7 @@ export class DiscordServer implements AsyncDisposable {
           ? new Response(bytes as Uint8Array<ArrayBuffer>)
           : json(errors.notFound().body(), 404);
       }
-      if (url.pathname === "/" || url.pathname === "/sandbox") {
-        return new Response(sandboxPage(), {
-          headers: { "Content-Type": "text/html; charset=utf-8" },
-        });
-      }
-      return json(errors.notFound().body(), 404);
+      return await sandboxRoute(req, url) ?? json(errors.notFound().body(), 404);
     } catch (e) {
       if (e instanceof DiscordHttpError) return json(e.body(), e.status);
       return json({ message: String((e as Error)?.message ?? e), code: 0 }, 500);

@@ -1,0 +1,228 @@
+// The sandbox page's script: reads the world from `/_control`, renders messages the way
+// Discord shows them (markdown parsed by the server at `/_sandbox/markdown`, mentions as
+// names, embeds with fields, reactions, replies) and posts what the person types or clicks.
+// Everything is built with elements and text nodes: no message text becomes HTML.
+import { ChannelType, ComponentType, MessageType } from "discord-api-types/v10";
+
+/** The page's script (a classic script; runs once the page has loaded). */
+export const SANDBOX_SCRIPT = `
+let info = null, current = null, replyTo = null, st = null, seq = 0;
+const trees = new Map();
+const $ = (id) => document.getElementById(id);
+async function api(path, opts) {
+  const r = await fetch(path.startsWith('/') ? path : '/_control/' + path, opts);
+  if (!r.ok) throw new Error(path + ': ' + r.status + ' ' + await r.text());
+  return r.status === 204 ? null : r.json();
+}
+function post(path, body) {
+  return api(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+}
+function el(tag, cls, text) {
+  const e = document.createElement(tag);
+  if (cls) e.className = cls;
+  if (text !== undefined) e.textContent = text;
+  return e;
+}
+function nameOf(id) {
+  const u = st.users.find((x) => x.id === id);
+  return u ? (u.global_name || u.username) : 'unknown-user';
+}
+function channelName(id) {
+  const c = st.channels.concat(st.threads).find((x) => x.id === id);
+  return c ? c.name : 'unknown';
+}
+const TIME_FORMATS = {
+  t: { timeStyle: 'short' }, T: { timeStyle: 'medium' }, d: { dateStyle: 'short' },
+  D: { dateStyle: 'long' }, f: { dateStyle: 'long', timeStyle: 'short' },
+  F: { dateStyle: 'full', timeStyle: 'short' },
+};
+function timestamp(n) {
+  const date = new Date(Number(n.timestamp) * 1000);
+  if (n.format === 'R') {
+    const s = Math.round((date.getTime() - Date.now()) / 1000);
+    const units = [['year', 31536000], ['month', 2592000], ['day', 86400], ['hour', 3600], ['minute', 60], ['second', 1]];
+    const [unit, size] = units.find(([, size]) => Math.abs(s) >= size) || units[units.length - 1];
+    return new Intl.RelativeTimeFormat(undefined, { numeric: 'auto' }).format(Math.round(s / size), unit);
+  }
+  return date.toLocaleString(undefined, TIME_FORMATS[n.format] || TIME_FORMATS.f);
+}
+const WRAP = { strong: 'strong', em: 'em', underline: 'u', strikethrough: 's', blockQuote: 'blockquote', subtext: 'small' };
+function md(nodes, into) {
+  for (const n of nodes) {
+    if (typeof n.content === 'string' && (n.type === 'text' || n.type === 'emoticon')) { into.append(n.content); continue; }
+    let e;
+    switch (n.type) {
+      case 'br': case 'newline': e = el('br'); break;
+      case 'inlineCode': e = el('code', 'inline', n.content); break;
+      case 'codeBlock': { e = el('pre', 'codeblock'); const c = el('code', '', n.content); if (n.lang) c.dataset.lang = n.lang; e.append(c); break; }
+      case 'heading': e = el('div', 'h h' + Math.min(3, n.level || 1)); md(n.content, e); break;
+      case 'spoiler': e = el('span', 'spoiler'); e.title = 'spoiler: click to show'; e.onclick = () => e.classList.add('shown'); md(n.content, e); break;
+      case 'link': case 'url': case 'autolink':
+        if (/^https?:\\/\\//i.test(n.target || '')) { e = el('a'); e.href = n.target; e.target = '_blank'; e.rel = 'noopener noreferrer'; }
+        else e = el('span');
+        md(Array.isArray(n.content) ? n.content : [{ type: 'text', content: String(n.content || n.target) }], e);
+        break;
+      case 'user': e = el('span', 'mention', '@' + nameOf(n.id)); e.dataset.userId = n.id; break;
+      case 'channel': e = el('span', 'mention', '#' + channelName(n.id)); break;
+      case 'role': e = el('span', 'mention', '@' + (n.id === st.channels[0]?.guild_id ? 'everyone' : 'role')); break;
+      case 'everyone': e = el('span', 'mention', '@everyone'); break;
+      case 'here': e = el('span', 'mention', '@here'); break;
+      case 'emoji': e = el('span', 'emoji', ':' + n.name + ':'); break;
+      case 'twemoji': e = el('span', 'emoji', n.name); break;
+      case 'timestamp': e = el('time', 'ts', timestamp(n)); e.dateTime = new Date(Number(n.timestamp) * 1000).toISOString(); break;
+      case 'slashCommand': e = el('span', 'mention', '/' + n.name); break;
+      default:
+        if (WRAP[n.type]) { e = el(WRAP[n.type]); md(n.content, e); }
+        else if (Array.isArray(n.content)) { e = el('span'); md(n.content, e); }
+        else e = document.createTextNode(typeof n.content === 'string' ? n.content : '');
+    }
+    into.append(e);
+  }
+  return into;
+}
+function markdown(text, cls) { return md(trees.get(text) || [{ type: 'text', content: text }], el('div', 'md ' + (cls || ''))); }
+async function parseAll(texts) {
+  const todo = [...new Set(texts.filter((t) => t && !trees.has(t)))];
+  if (!todo.length) return;
+  const got = await post('/_sandbox/markdown', { texts: todo });
+  todo.forEach((t, i) => trees.set(t, got.trees[i]));
+}
+function textsOf(m) {
+  const out = [m.content];
+  for (const e of m.embeds || []) { out.push(e.description); for (const f of e.fields || []) out.push(f.name, f.value); }
+  if (m.referenced_message) out.push(m.referenced_message.content);
+  return out;
+}
+function embed(e) {
+  const box = el('div', 'embed');
+  if (typeof e.color === 'number') box.style.borderLeftColor = '#' + e.color.toString(16).padStart(6, '0');
+  if (e.author && e.author.name) box.append(el('div', 'embed-author', e.author.name));
+  if (e.title) {
+    const t = el(e.url && /^https?:/i.test(e.url) ? 'a' : 'div', 'embed-title', e.title);
+    if (t.tagName === 'A') { t.href = e.url; t.target = '_blank'; t.rel = 'noopener noreferrer'; }
+    box.append(t);
+  }
+  if (e.description) box.append(markdown(e.description, 'embed-desc'));
+  if (e.fields && e.fields.length) {
+    const fields = el('div', 'fields');
+    for (const f of e.fields) {
+      const d = el('div', 'field' + (f.inline ? ' inline' : ''));
+      d.append(markdown(f.name, 'field-name'), markdown(f.value, 'field-value'));
+      fields.append(d);
+    }
+    box.append(fields);
+  }
+  if (e.footer && e.footer.text) box.append(el('div', 'embed-footer', e.footer.text + (e.timestamp ? ' \\u2022 ' + new Date(e.timestamp).toLocaleString() : '')));
+  return box;
+}
+function setReply(m) {
+  replyTo = m ? m.id : null;
+  $('replying').hidden = !m;
+  $('reply-name').textContent = m ? (m.author.global_name || m.author.username) : '';
+  if (m) $('text').focus();
+}
+function message(m, byId) {
+  const row = el('div', 'msg'); row.dataset.id = m.id;
+  const ref = m.message_reference && m.message_reference.message_id;
+  if (ref && m.type !== ${MessageType.ThreadCreated}) {
+    const r = m.referenced_message || byId.get(ref);
+    const line = el('div', 'reply'); line.dataset.replyTo = ref;
+    if (r) {
+      line.append(el('span', 'reply-author', '@' + (r.author.global_name || r.author.username)), markdown(r.content, 'reply-text'));
+      line.onclick = () => { const t = document.querySelector('.msg[data-id="' + ref + '"]'); if (t) t.scrollIntoView({ block: 'center' }); };
+    } else line.append('Original message was deleted');
+    row.append(line);
+  }
+  const head = el('div', 'head');
+  if (m.author.bot) head.append(el('span', 'bot', m.webhook_id ? 'WEBHOOK' : 'BOT'));
+  head.append(el('span', 'author', m.author.global_name || m.author.username));
+  const t = el('time', 'when', new Date(m.timestamp).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' }));
+  t.dateTime = m.timestamp; head.append(t);
+  const rb = el('button', 'act reply-btn', '\\u21A9 Reply'); rb.type = 'button'; rb.title = 'Reply'; rb.onclick = () => setReply(m);
+  head.append(rb);
+  row.append(head);
+  if (m.type === ${MessageType.ThreadCreated}) row.append(el('div', 'md system', 'started a thread: ' + m.content));
+  else if (m.content) row.append(markdown(m.content, 'content'));
+  if (m.edited_timestamp) row.append(el('span', 'edited', '(edited)'));
+  for (const e of m.embeds || []) row.append(embed(e));
+  for (const a of m.attachments || []) { const l = el('a', 'file', '\\u{1F4CE} ' + a.filename); l.href = a.url; row.append(el('div')).append(l); }
+  for (const rowc of m.components || []) {
+    const line = el('div', 'buttons');
+    for (const c of rowc.components || []) {
+      if (c.type !== ${ComponentType.Button}) continue;
+      const b = el('button', 'cmp s' + (c.style || 2), c.label || c.custom_id);
+      b.type = 'button'; b.disabled = !!c.disabled || !c.custom_id; b.dataset.customId = c.custom_id || '';
+      b.onclick = () => post('click', { messageId: m.id, customId: c.custom_id, userId: $('who').value });
+      line.append(b);
+    }
+    row.append(line);
+  }
+  if (m.reactions && m.reactions.length) {
+    const rs = el('div', 'reactions');
+    for (const r of m.reactions) {
+      const chip = el('button', 'reaction' + (r.me ? ' me' : ''), r.emoji.name + ' ' + r.count);
+      chip.type = 'button'; chip.dataset.emoji = r.emoji.name; chip.title = 'React with ' + r.emoji.name;
+      chip.onclick = () => post('reaction', { channelId: m.channel_id, messageId: m.id, emoji: r.emoji.name, userId: $('who').value });
+      rs.append(chip);
+    }
+    row.append(rs);
+  }
+  if (m.thread || st.threads.some((t) => t.id === m.id && t.id !== current)) {
+    const open = el('button', 'act opengh', 'open thread'); open.type = 'button'; open.onclick = () => select(m.id);
+    row.append(open);
+  }
+  return row;
+}
+function select(id) { current = id; setReply(null); document.body.classList.remove('nav-open'); render(); }
+async function render() {
+  const mine = ++seq;
+  const next = await api('state');
+  const shown = next.messages.filter((m) => m.channel_id === current);
+  st = next;
+  await parseAll(shown.flatMap(textsOf));
+  if (mine !== seq) return;
+  const nav = $('nav'); nav.textContent = '';
+  for (const c of st.channels) {
+    const d = el('div', c.id === current ? 'sel' : '', (c.type === ${ChannelType.GuildForum} ? '\\u{1F5C2} ' : '# ') + c.name);
+    d.dataset.channel = c.id; d.onclick = () => select(c.id);
+    nav.append(d);
+    for (const t of st.threads.filter((t) => t.parent_id === c.id)) {
+      const td = el('div', 'thread' + (t.id === current ? ' sel' : ''), '\\u21B3 ' + t.name);
+      td.dataset.channel = t.id; td.onclick = () => select(t.id);
+      nav.append(td);
+    }
+  }
+  $('title').textContent = (st.threads.some((t) => t.id === current) ? '\\u21B3 ' : '# ') + channelName(current);
+  const log = $('log');
+  const atEnd = log.scrollHeight - log.scrollTop - log.clientHeight < 40;
+  const byId = new Map(st.messages.map((m) => [m.id, m]));
+  log.replaceChildren(...shown.map((m) => message(m, byId)));
+  if (atEnd) log.scrollTop = log.scrollHeight;
+}
+async function main() {
+  info = await api('info');
+  current = info.channelId;
+  for (const u of [info.users.owner, info.users.stranger]) {
+    const o = el('option', '', u.username); o.value = u.id; $('who').append(o);
+  }
+  $('menu').onclick = () => document.body.classList.toggle('nav-open');
+  $('cancel-reply').onclick = () => setReply(null);
+  $('text').onkeydown = (ev) => { if (ev.key === 'Escape') setReply(null); };
+  $('form').onsubmit = async (ev) => {
+    ev.preventDefault();
+    const content = $('text').value; if (!content) return;
+    $('text').value = '';
+    const body = { channelId: current, userId: $('who').value, content };
+    if (replyTo) body.messageReference = { message_id: replyTo };
+    setReply(null);
+    await post('messages', body);
+    render();
+  };
+  const es = new EventSource('/_control/events');
+  let pending = false;
+  es.addEventListener('dispatch', () => { if (pending) return; pending = true; setTimeout(() => { pending = false; render(); }, 50); });
+  await render();
+  document.body.dataset.ready = 'true';
+}
+main();
+`;
