@@ -24,6 +24,17 @@
  *
  * `userId` defaults to the owner. Errors come back as Discord error JSON.
  *
+ * The sandbox page is served at `/` (its Discord markdown is parsed by the server: `POST
+ * /_sandbox/markdown` `{texts}` → `{trees}`, npm `discord-markdown-parser`).
+ *
+ * ## Saved and started again
+ *
+ * {@linkcode DiscordServer.saveWorld} gives the world as data (token, ids, users, channels,
+ * threads, messages, reactions, webhooks, attachment bytes); `startDiscordServer({ world })`
+ * starts on it with the same token, ids and history, webhook and attachment URLs moved to
+ * the new port, new ids after the saved ones. Logs, gateway sessions and faults start empty.
+ * `deno task sandbox` keeps its world this way (see `testing/sandbox.ts`).
+ *
  * ## What behaves like Discord
  *
  * - Gateway v10, JSON text frames, `s`/`t` null on non-dispatch frames: HELLO
@@ -116,4 +127,6 @@ export type {
 } from "./_types.ts";
 export type { ClickResult, InteractionCallbackRecord } from "./_interactions.ts";
 export type { ConnectionRecord, SessionRecord } from "./_gateway.ts";
-export type { RequestRecord, WebhookExecution } from "./_state.ts";
+export type { RequestRecord, WebhookExecution, WebhookKey, WorldIdentity } from "./_state.ts";
+export type { SavedWorld } from "./_world.ts";
+export type { ThreadAsUser } from "./_user_actions.ts";

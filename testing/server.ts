@@ -38,6 +38,7 @@ export {
   type ServerStateSnapshot,
   startDiscordServer,
 } from "./_server.ts";
+export type { SavedWorld } from "./_world.ts";
 
 const HELP = `Usage: deno run --allow-net=127.0.0.1 testing/server.ts [options]
 
