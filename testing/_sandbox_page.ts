@@ -14,6 +14,7 @@ export async function sandboxRoute(req: Request, url: URL): Promise<Response | u
   if (url.pathname === "/" || url.pathname === "/sandbox") {
     return new Response(PAGE, { headers: { "Content-Type": "text/html; charset=utf-8" } });
   }
+  if (url.pathname === "/favicon.ico") return new Response(null, { status: 204 });
   if (url.pathname !== "/_sandbox/markdown") return undefined;
   if (req.method !== "POST") return Response.json({ message: "use POST" }, { status: 405 });
   let texts: unknown;
