@@ -150,6 +150,18 @@ async function refuseIfRunning(world: SavedWorld, home: string): Promise<void> {
   }
 }
 
+/** Makes a directory of the sandbox home (0700), or says which home cannot be used. */
+function makeDir(dir: string, home: string): void {
+  try {
+    ensurePrivateDir(dir);
+  } catch (err) {
+    const why = (err as Error).message;
+    throw new Error(
+      `Cannot make the sandbox home ${home} (${why}): choose another with --home DIR or ${SANDBOX_HOME_ENV}`,
+    );
+  }
+}
+
 function portOf(origin: string): number {
   return Number(new URL(origin).port);
 }
@@ -178,6 +190,7 @@ function portOf(origin: string): number {
  */
 export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> {
   const home = opts.home ?? sandboxHome();
+  makeDir(home, home);
   let saved: SavedWorld | undefined;
   try {
     saved = readWorld(home);
@@ -189,6 +202,8 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     forget(home);
     saved = undefined;
   }
+  const stateDir = sandboxStateDir(home);
+  makeDir(stateDir, home);
   const preferred = opts.port ?? (saved ? portOf(saved.origin) : SANDBOX_PORT);
   const start = (port: number) =>
     startDiscordServer({ port, world: saved, gatewayPort: saved?.gatewayPort });
@@ -206,11 +221,13 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     server = await start(0);
     if (saved) movedFrom = `${saved.origin}/api`;
   }
-  const stateDir = sandboxStateDir(home);
-  ensurePrivateDir(home);
-  ensurePrivateDir(stateDir);
   const save = () => writeWorld(home, server.saveWorld());
-  save();
+  try {
+    save();
+  } catch (err) {
+    await server.close();
+    throw new Error(`Cannot save the sandbox's world in ${home}: ${(err as Error).message}`);
+  }
   const saver = new WorldSaver(
     save,
     (err) => console.error(`The sandbox could not save its world: ${err.message}`),

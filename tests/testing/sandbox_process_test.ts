@@ -4,7 +4,7 @@
 // with Ctrl-C (SIGINT to its process group, twice, with the real bridge) saves and leaves no
 // temporary directory behind. The page in a browser: sandbox_page_process_test.ts.
 import { assert, assertEquals, assertMatch, assertRejects } from "../_assert.ts";
-import { SANDBOX_PORT, startSandbox } from "../../testing/sandbox.ts";
+import { main, SANDBOX_PORT, startSandbox } from "../../testing/sandbox.ts";
 import { ROOT, tempDir } from "../_fixture.ts";
 import { waitFor } from "./_clients.ts";
 
@@ -126,6 +126,27 @@ Deno.test("sandbox: its earlier port taken, it answers on another and says so; a
   assert(
     SANDBOX_PORT > 0 && SANDBOX_PORT < 32768,
     "the default port is outside Linux's ephemeral range",
+  );
+});
+
+Deno.test("sandbox: bad usage exits 2; a home that cannot be made is one line naming the fix", async () => {
+  const err = console.error;
+  const said: string[] = [];
+  console.error = (...a: unknown[]) => said.push(a.join(" "));
+  try {
+    assertEquals(await main(["--port", "nope"]), 2);
+    assertEquals(await main(["--bogus"]), 2);
+    assertEquals(await main(["--home", " "]), 2);
+  } finally {
+    console.error = err;
+  }
+  assertMatch(said.join("\n"), /--port must be a port number \(0-65535\), got "nope"/);
+  await using dir = await tempDir("sandbox-bad-home-");
+  Deno.writeTextFileSync(`${dir.path}/file`, "");
+  await assertRejects(
+    () => startSandbox({ home: `${dir.path}/file/home`, port: 0, bridge: false }),
+    Error,
+    `Cannot make the sandbox home ${dir.path}/file/home (`,
   );
 });
 
