@@ -82,7 +82,7 @@ import {
   startDetached,
   stopBridge,
 } from "./daemon.ts";
-import { ClaudeDiscordError, ConfigError } from "./errors.ts";
+import { ClaudeDiscordError, EXIT_USAGE, exitCodeOf } from "./errors.ts";
 import { createLogger, describeError } from "./log.ts";
 import { Bridge } from "./_bridge/bridge.ts";
 
@@ -140,8 +140,8 @@ export async function main(
       allowPositionals: false,
     }).values;
   } catch (err) {
-    io.err(`${(err as Error).message}\n\n${USAGE}`);
-    return 2;
+    io.err(`${describeError(err)}\n\n${USAGE}`);
+    return EXIT_USAGE;
   }
   if (flags.help) {
     io.out(USAGE);
@@ -149,7 +149,7 @@ export async function main(
   }
   if ([flags.detach, flags.stop, flags.status].filter(Boolean).length > 1) {
     io.err(`Use one of --detach, --stop, --status.\n\n${USAGE}`);
-    return 2;
+    return EXIT_USAGE;
   }
   try {
     const config = loadConfig(
@@ -181,7 +181,7 @@ export async function main(
     return await foreground({ ...config, home }, io);
   } catch (err) {
     io.err(describeError(err));
-    return err instanceof ConfigError ? 2 : 1;
+    return exitCodeOf(err);
   }
 }
 
@@ -252,7 +252,7 @@ async function foreground(
     return 0;
   } catch (err) {
     io.err(err instanceof ClaudeDiscordError ? err.message : describeError(err));
-    return 1;
+    return exitCodeOf(err);
   } finally {
     Deno.removeSignalListener("SIGINT", onSignal);
     Deno.removeSignalListener("SIGTERM", onSignal);

@@ -60,3 +60,36 @@ export class DiscordApiError extends ClaudeDiscordError {
 
 /** A state file is damaged or a lock could not be taken. */
 export class StateError extends ClaudeDiscordError {}
+
+/** The command line is malformed (unknown option, bad value). Scripts exit 2 on it. */
+export class UsageError extends ClaudeDiscordError {}
+
+/** The exit code of a script whose command line or configuration is wrong. */
+export const EXIT_USAGE = 2;
+
+/** The exit code of a script that failed for any other reason. */
+export const EXIT_FAILURE = 1;
+
+/**
+ * The exit code every script (`bridge.ts`, `setup.ts`, `notify.ts`, `mcp.ts`, `testing/`'s
+ * `server.ts` and `sandbox.ts`) ends with on an error: {@linkcode EXIT_USAGE} for a
+ * {@linkcode UsageError} or a {@linkcode ConfigError}, {@linkcode EXIT_FAILURE} for anything
+ * else. The hooks keep their own rule: they exit 0 whatever happens.
+ *
+ * @param err Anything thrown.
+ * @returns 2 or 1.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { ConfigError, DiscordApiError, exitCodeOf, UsageError } from "./errors.ts";
+ *
+ * assert.equal(exitCodeOf(new UsageError("Unknown option --bogus: see --help")), 2);
+ * assert.equal(exitCodeOf(new ConfigError("DISCORD_BOT_TOKEN is not set: run setup")), 2);
+ * assert.equal(exitCodeOf(new DiscordApiError("Discord is unreachable", 0)), 1);
+ * assert.equal(exitCodeOf(new Error("disk full")), 1);
+ * ```
+ */
+export function exitCodeOf(err: unknown): typeof EXIT_USAGE | typeof EXIT_FAILURE {
+  return err instanceof UsageError || err instanceof ConfigError ? EXIT_USAGE : EXIT_FAILURE;
+}

@@ -67,7 +67,8 @@ export function scrub(text: string, secrets: readonly string[] = []): string {
 }
 
 /**
- * Formats an error with its `cause` chain on one line.
+ * Formats an error with its `cause` chain on one line. A cause whose text the line already
+ * holds (a wrapper that quotes it) is not repeated.
  *
  * @param err Anything thrown.
  * @returns `message (cause: message …)`.
@@ -78,6 +79,9 @@ export function scrub(text: string, secrets: readonly string[] = []): string {
  * import { describeError } from "./log.ts";
  * const e = new Error("outer", { cause: new Error("inner") });
  * assert(describeError(e) === "outer (cause: inner)");
+ * const quoted = new Error("Cannot save: disk full", { cause: new Error("disk full") });
+ * assert(describeError(quoted) === "Cannot save: disk full");
+ * assert(describeError("plain") === "plain");
  * ```
  */
 export function describeError(err: unknown): string {
@@ -85,13 +89,12 @@ export function describeError(err: unknown): string {
   let text = err.message;
   let cause: unknown = err.cause;
   for (let depth = 0; cause !== undefined && depth < 4; depth++) {
-    text += ` (cause: ${
-      cause instanceof Error
-        ? cause.message
-        : typeof cause === "object"
-        ? JSON.stringify(cause)
-        : String(cause)
-    })`;
+    const said = cause instanceof Error
+      ? cause.message
+      : typeof cause === "object"
+      ? JSON.stringify(cause)
+      : String(cause);
+    if (!text.includes(said)) text += ` (cause: ${said})`;
     cause = cause instanceof Error ? cause.cause : undefined;
   }
   return text;

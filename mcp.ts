@@ -97,8 +97,8 @@ import {
 } from "@modelcontextprotocol/sdk/types.js";
 import type { z } from "zod";
 import { botIdFromToken, loadConfig, readConfigFile } from "./config.ts";
-import { ConfigError } from "./errors.ts";
-import { createLogger, type Logger } from "./log.ts";
+import { EXIT_USAGE, exitCodeOf } from "./errors.ts";
+import { createLogger, describeError, type Logger } from "./log.ts";
 import { Inbox } from "./inbox.ts";
 import { recordPost } from "./posts.ts";
 import { SessionRegistry } from "./sessions.ts";
@@ -285,7 +285,7 @@ export function createDiscordMcpServer(options: DiscordMcpOptions): DiscordMcpSe
         log.info(`${tool.name}: ${answer.split("\n")[0].slice(0, 300)}`);
         return { content: [{ type: "text", text: answer }] };
       } catch (err) {
-        const message = err instanceof Error ? err.message : String(err);
+        const message = describeError(err);
         log.warn(`${tool.name}: ${message}`);
         return failure(message);
       }
@@ -390,8 +390,8 @@ export async function main(args: string[]): Promise<number> {
       allowPositionals: false,
     }).values;
   } catch (err) {
-    console.error(`${err instanceof Error ? err.message : err}: see --help`);
-    return 2;
+    console.error(`${describeError(err)}: see --help`);
+    return EXIT_USAGE;
   }
   if (flags.help) {
     console.error(HELP);
@@ -402,7 +402,7 @@ export async function main(args: string[]): Promise<number> {
     const mib = Number(flags["max-upload-mib"]);
     if (!(mib >= 1 && mib <= 25)) {
       console.error("--max-upload-mib must be a number from 1 to 25: see --help");
-      return 2;
+      return EXIT_USAGE;
     }
     maxUploadBytes = Math.floor(mib * 1024 * 1024);
   }
@@ -438,8 +438,8 @@ export async function main(args: string[]): Promise<number> {
       `started (pid ${Deno.pid}, parent ${Deno.ppid}${channel ? ", channel mode" : ""})`,
     );
   } catch (err) {
-    console.error(err instanceof Error ? err.message : String(err));
-    return err instanceof ConfigError || err instanceof TypeError ? 2 : 1;
+    console.error(describeError(err));
+    return exitCodeOf(err);
   }
 
   const transport = new StdioServerTransport();

@@ -47,7 +47,8 @@
  *
  * @module
  */
-import { ConfigError, DiscordApiError } from "./errors.ts";
+import { DiscordApiError, exitCodeOf, UsageError } from "./errors.ts";
+import { describeError } from "./log.ts";
 import { loadConfig, parseWebhookUrl } from "./config.ts";
 import { DiscordUnreachableError, type RetryPolicy } from "./_discord/rest.ts";
 import {
@@ -59,7 +60,7 @@ import {
   validateStatusInput,
 } from "./_notify/render.ts";
 import { isBadWebhook, Sender } from "./_notify/send.ts";
-import { cliInput, HELP, parseCli, UsageError } from "./_notify/cli.ts";
+import { cliInput, HELP, parseCli } from "./_notify/cli.ts";
 import {
   acquireLock,
   appendSpool,
@@ -406,7 +407,7 @@ class SpoolingNotifier implements Notifier {
     try {
       await this.#o.onThread(sessionId, threadId);
     } catch (err) {
-      warnings.push(`onThread failed: ${err instanceof Error ? err.message : String(err)}`);
+      warnings.push(`onThread failed: ${describeError(err)}`);
     }
   }
 
@@ -497,15 +498,11 @@ export async function main(args: string[]): Promise<number> {
     for (const w of result.warnings) console.error(`notify: ${w}`);
     return 0;
   } catch (err) {
-    const usage = err instanceof UsageError || err instanceof TypeError ||
-      err instanceof ConfigError;
-    const msg = err instanceof Error ? err.message : String(err);
+    const msg = err instanceof UsageError ? err.message : describeError(err);
     console.error(
-      `notify: ${msg.split("\n")[0]}${
-        usage && !(err instanceof ConfigError) ? " (see --help)" : ""
-      }`,
+      `notify: ${msg.split("\n")[0]}${err instanceof UsageError ? " (see --help)" : ""}`,
     );
-    return usage ? 2 : 1;
+    return exitCodeOf(err);
   }
 }
 

@@ -42,7 +42,7 @@
  */
 import { parseArgs } from "node:util";
 import { type Config, ENV_VARS, loadConfig } from "./config.ts";
-import { ConfigError } from "./errors.ts";
+import { ConfigError, exitCodeOf, UsageError } from "./errors.ts";
 import { describeError } from "./log.ts";
 import { buildSettings, mcpConfig, type SettingsOptions } from "./settings.ts";
 import { applyChange, installTarget, planMerge, planRemoval } from "./_setup/install.ts";
@@ -208,27 +208,29 @@ export async function main(
   try {
     return await runCommand(parseCommandLine(args), io);
   } catch (err) {
-    io.err(err instanceof PromptAborted ? err.message : describeError(err));
-    return err instanceof ConfigError ? 2 : 1;
+    io.err(
+      err instanceof PromptAborted || err instanceof UsageError ? err.message : describeError(err),
+    );
+    return exitCodeOf(err);
   }
 }
 
 /**
  * Parses the arguments into a command and its flags.
  *
- * @throws {ConfigError} On an unknown option or command (a usage error).
+ * @throws {UsageError} On an unknown option or command.
  */
 function parseCommandLine(args: string[]): CommandLine {
   let parsed;
   try {
     parsed = parseArgs({ args, options: OPTIONS, strict: true, allowPositionals: true });
   } catch (err) {
-    throw new ConfigError(`${err instanceof Error ? err.message : err}: see --help`);
+    throw new UsageError(`${describeError(err)}: see --help`, { cause: err });
   }
   const command = parsed.positionals[0] ?? "setup";
   if (parsed.values.help) return { command: "help", flags: parsed.values };
   if (!isCommand(command) || parsed.positionals.length > 1) {
-    throw new ConfigError(`Unknown command "${parsed.positionals.join(" ")}": see --help`);
+    throw new UsageError(`Unknown command "${parsed.positionals.join(" ")}": see --help`);
   }
   return { command, flags: parsed.values };
 }

@@ -2,7 +2,7 @@
 // mailboxes, catch-up from history after every (re)connect. bridge.ts is the thin entry point.
 import { ClaudeDiscordError, DiscordApiError } from "../errors.ts";
 import { HELD, Inbox, type InboxEvent } from "../inbox.ts";
-import type { Logger } from "../log.ts";
+import { describeError, type Logger } from "../log.ts";
 import { PostIndex } from "../posts.ts";
 import { routeEvent } from "../routing.ts";
 import { SessionRegistry } from "../sessions.ts";
@@ -249,7 +249,7 @@ export class Bridge {
     this.#log.error("fatal", err);
     const error = err instanceof ClaudeDiscordError
       ? err
-      : new ClaudeDiscordError(`The bridge failed: ${(err as Error)?.message ?? err}`, {
+      : new ClaudeDiscordError(`The bridge failed: ${describeError(err)}`, {
         cause: err,
       });
     this.#status.warning = error.message;
@@ -334,7 +334,7 @@ export class Bridge {
         const ceiling = Math.min(30_000, 500 * 2 ** (attempt - 1));
         const ms = Math.round(ceiling / 2 + (this.#o.random ?? Math.random)() * ceiling / 2);
         this.#log.warn(
-          `cannot ${what} (attempt ${attempt}): ${(err as Error)?.message}; retrying in ${ms} ms`,
+          `cannot ${what} (attempt ${attempt}): ${describeError(err)}; retrying in ${ms} ms`,
         );
         this.#status.setState("reconnecting");
         await this.#sleep(ms);
@@ -481,7 +481,7 @@ export class Bridge {
     if (!i?.id || !i.token) return;
     const ack = (body: { type: number; data?: Record<string, unknown> }) =>
       this.#ackRest.interactionCallback(i.id, i.token, body).catch((err) =>
-        this.#log.warn(`cannot answer interaction ${i.id}: ${err?.message}`)
+        this.#log.warn(`cannot answer interaction ${i.id}: ${describeError(err)}`)
       );
     const ephemeral = (content: string) => ack({ type: 4, data: { content, flags: 64 } });
     if (i.type !== 3) {

@@ -2,7 +2,7 @@
 // `GET /channels/{id}/messages?after=<cursor>` (100 per page) for the chat channel and every
 // active thread under the accepted parents, writes what it had not seen, and moves each
 // cursor only once a page is durable. Catch-ups of one channel never overlap.
-import type { Logger } from "../log.ts";
+import { describeError, type Logger } from "../log.ts";
 import { type RawChannel, type RawMessage, THREAD_TYPES } from "../_discord/raw.ts";
 import type { DiscordRest } from "../_discord/rest.ts";
 import type { Place } from "./events.ts";
@@ -59,7 +59,7 @@ export class CatchUp {
   channel(channelId: string, place: Place): void {
     if (this.#channels.has(channelId)) return;
     this.#channel(channelId, place, this.#d.tracker.epoch).catch((err) =>
-      this.#d.log.warn(`catch-up of ${channelId} failed: ${err?.message}; retried later`)
+      this.#d.log.warn(`catch-up of ${channelId} failed: ${describeError(err)}; retried later`)
     );
   }
 
@@ -109,7 +109,7 @@ export class CatchUp {
         const ceiling = Math.min(30_000, 1000 * 2 ** (attempt - 1));
         const ms = Math.round(ceiling / 2 + d.random() * ceiling / 2);
         d.log.warn(
-          `catch-up failed (attempt ${attempt}): ${(err as Error)?.message}; retrying in ${ms} ms`,
+          `catch-up failed (attempt ${attempt}): ${describeError(err)}; retrying in ${ms} ms`,
         );
         await d.sleep(ms);
       }

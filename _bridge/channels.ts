@@ -3,7 +3,7 @@
 // learnt from GUILD_CREATE, THREAD_* events and the active-threads list; an unknown channel
 // is looked up once (GET /channels/{id}) while its events wait, in order.
 import { DiscordApiError } from "../errors.ts";
-import type { Logger } from "../log.ts";
+import { describeError, type Logger } from "../log.ts";
 import { type RawChannel, THREAD_TYPES } from "../_discord/raw.ts";
 import type { DiscordRest } from "../_discord/rest.ts";
 import type { Place } from "./events.ts";
@@ -71,7 +71,9 @@ export class ChannelMap {
     this.#rest.getChannel(channelId).then(
       (c) => this.learn(c),
       (err) => {
-        this.#log.warn(`cannot read channel ${channelId}; ignoring its events: ${err?.message}`);
+        this.#log.warn(
+          `cannot read channel ${channelId}; ignoring its events: ${describeError(err)}`,
+        );
         this.#ignored.add(channelId);
       },
     ).finally(() => {

@@ -1,7 +1,7 @@
 // Private: the bridge's counters and state, published to status.json (see daemon.ts) when the
 // state changes and every `intervalMs` while counters change; drop counts go to the log.
 import { type BridgeStatusFile, writeBridgeStatus } from "../daemon.ts";
-import type { Logger } from "../log.ts";
+import { describeError, type Logger } from "../log.ts";
 
 /** Counters and state of one bridge run. */
 export class StatusBoard {
@@ -87,7 +87,7 @@ export class StatusBoard {
         ...(this.warning ? { warning: this.warning } : {}),
       });
     } catch (err) {
-      this.#log.warn(`cannot write status.json: ${(err as Error)?.message}`);
+      this.#log.warn(`cannot write status.json: ${describeError(err)}`);
     }
   }
 

@@ -2,6 +2,7 @@
 import { StateError } from "../errors.ts";
 import { ensurePrivateDir, writePrivateFileAtomic } from "../_shared/fs.ts";
 import { type BridgePaths, bridgePaths, readPid } from "./state.ts";
+import { describeError } from "../log.ts";
 
 /** The instance lock, held by the running bridge until released or the process ends. */
 export interface InstanceLock extends Disposable {
@@ -71,7 +72,7 @@ export async function acquireInstanceLock(
       locked = file.tryLockSync(true);
     } catch (err) {
       file.close();
-      throw new StateError(`Cannot lock ${paths.lock}: ${(err as Error).message}`, {
+      throw new StateError(`Cannot lock ${paths.lock}: ${describeError(err)}`, {
         cause: err,
       });
     }

@@ -3,7 +3,7 @@
 // up. No token or webhook token ever reaches a message (log.ts `scrub`).
 import type * as Lib from "@discordjs/rest";
 import { DiscordApiError } from "../errors.ts";
-import { scrub } from "../log.ts";
+import { describeError, scrub } from "../log.ts";
 
 /** Discord's refusal of a call (a 4xx answer other than 429), free of secrets. */
 export interface Refusal {
@@ -81,7 +81,7 @@ export function networkTrouble(
   if (err instanceof DOMException && err.name === "AbortError") {
     detail = `no answer within ${timeoutMs} ms`;
   } else {
-    const msg = err instanceof Error ? err.message : String(err);
+    const msg = describeError(err);
     const tail = msg.includes("): ") ? msg.slice(msg.lastIndexOf("): ") + 3) : msg;
     detail = scrub(tail, secrets).slice(0, 200);
   }

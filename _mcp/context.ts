@@ -2,7 +2,7 @@
 // clear messages, the default target (the session's thread) and message lookup.
 import { z } from "zod";
 import { DiscordApiError } from "../errors.ts";
-import type { Logger } from "../log.ts";
+import { describeError, type Logger } from "../log.ts";
 import type { DiscordRest } from "../_discord/rest.ts";
 import type { SessionLike, SessionMatch } from "./session.ts";
 import type { ChannelGuard, Target } from "./targets.ts";
@@ -98,7 +98,7 @@ export async function defaultTarget(
     } catch (err) {
       ctx.log.warn(
         `session ${m.session.name}: thread ${m.session.threadId} unusable, using the main channel: ${
-          err instanceof Error ? err.message : err
+          describeError(err)
         }`,
       );
     }

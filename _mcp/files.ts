@@ -12,6 +12,7 @@ import {
   type ToolContext,
 } from "./context.ts";
 import { type DiscordMessage, formatBytes, MESSAGE_LIMIT } from "./text.ts";
+import { describeError } from "../log.ts";
 
 /** Discord's per-file upload limit in a server without boosts: 10 MiB. */
 export const DEFAULT_UPLOAD_LIMIT = 10 * 1024 * 1024;
@@ -82,9 +83,7 @@ export async function sendFile(
       );
     }
     throw new RangeError(
-      `Cannot read ${path} (${
-        err instanceof Error ? err.message : err
-      }): pass a file this server may read`,
+      `Cannot read ${path} (${describeError(err)}): pass a file this server may read`,
     );
   }
   if (!info.isFile) {

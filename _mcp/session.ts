@@ -12,6 +12,7 @@
 // repeated on every use until a process match is found, because the session usually
 // registers (SessionStart hook) after Claude Code has started its MCP servers.
 import { ancestors, type ProcessProbe, systemProbe } from "../_shared/procs.ts";
+import { describeError } from "../log.ts";
 
 /** What the resolver needs to know about a session record. */
 export interface SessionLike {
@@ -98,9 +99,7 @@ export class SessionResolver {
     } catch (err) {
       return {
         how: "none",
-        detail: `the session registry could not be read (${
-          err instanceof Error ? err.message : err
-        })`,
+        detail: `the session registry could not be read (${describeError(err)})`,
       };
     }
     if (this.#explicit) {

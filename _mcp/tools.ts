@@ -15,6 +15,7 @@ import {
   type ToolContext,
 } from "./context.ts";
 import { sendFile, sendFileSchema } from "./files.ts";
+import { describeError } from "../log.ts";
 
 /** One tool: schema, description for the model, and handler returning the answer text. */
 export interface ToolDef {
@@ -112,7 +113,7 @@ async function reply(args: z.infer<typeof replySchema>, ctx: ToolContext): Promi
     } catch (err) {
       if (ids.length === 0) throw err;
       await recordPosts(ctx, session, ids);
-      const msg = err instanceof Error ? err.message : String(err);
+      const msg = describeError(err);
       throw new DiscordApiError(
         `Sent ${ids.length} of ${chunks.length} parts (${ids.join(", ")}), then: ${msg}`,
         err instanceof DiscordApiError ? err.status : 0,

@@ -1,6 +1,8 @@
 // Private: the notify.ts command line — help text, argument parsing, and the StatusInput it
 // builds (text from the arguments or from stdin when it is not a terminal).
 import { parseArgs } from "node:util";
+import { UsageError } from "../errors.ts";
+import { describeError } from "../log.ts";
 import type { StatusField, StatusInput, StatusState } from "./render.ts";
 
 /** The `--help` text. */
@@ -28,9 +30,6 @@ Config: DISCORD_WEBHOOK_URL (required), DISCORD_BOT_TOKEN, DISCORD_API_URL, CLAU
 (or $CLAUDE_DISCORD_HOME/config.json). Exit codes: 0 sent or spooled, 1 failed, 2 usage/config.
 Permissions: --allow-net --allow-read --allow-write --allow-env`;
 
-/** A bad command line: the CLI exits 2. */
-export class UsageError extends Error {}
-
 /** Parses the command line; a bad option becomes a UsageError. */
 export function parseCli(args: string[]) {
   try {
@@ -54,7 +53,7 @@ export function parseCli(args: string[]) {
       },
     });
   } catch (err) {
-    throw new UsageError(err instanceof Error ? err.message : String(err));
+    throw new UsageError(describeError(err), { cause: err });
   }
 }
 

@@ -11,6 +11,7 @@ import {
   withSessionPrefix,
 } from "./render.ts";
 import type { ThreadsFile, WebhookState } from "./store.ts";
+import { describeError } from "../log.ts";
 
 /** Discord JSON error codes this module acts on. */
 export const CODES = {
@@ -227,7 +228,7 @@ export class Sender {
           ? "200 without a thread id"
           : `${thread.status} ${thread.message ?? STATUS_TEXT[thread.status] ?? ""}`.trim();
       } catch (err) {
-        why = err instanceof Error ? err.message : String(err);
+        why = describeError(err);
       }
       return {
         messageId: id,

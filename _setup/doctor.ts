@@ -15,6 +15,7 @@ import {
 } from "./checks.ts";
 import { findOurHooks, installTarget, isOurMcp, readJsonObject } from "./install.ts";
 import { recentProblems } from "./status.ts";
+import { describeError } from "../log.ts";
 
 /** One result of doctor. */
 export interface Check {
@@ -78,7 +79,7 @@ function configCheck(o: DoctorOptions, add: Add): Config | undefined {
     add(check("ok", "config", `${o.home}/config.json loads (API ${config.apiUrl})`));
     return config;
   } catch (err) {
-    add(check("fail", "config", (err as Error).message));
+    add(check("fail", "config", describeError(err)));
     return undefined;
   }
 }
@@ -148,7 +149,7 @@ function installChecks(o: DoctorOptions, add: Add): InstallPlaces {
     try {
       settings = readJsonObject(t.settings);
     } catch (err) {
-      add(check("fail", "settings", (err as Error).message));
+      add(check("fail", "settings", describeError(err)));
       continue;
     }
     const ours = findOurHooks(settings);
@@ -186,7 +187,7 @@ function mcpCheck(path: string, add: Add): void {
   try {
     mcp = readJsonObject(path);
   } catch (err) {
-    add(check("fail", "mcp", (err as Error).message));
+    add(check("fail", "mcp", describeError(err)));
   }
   const servers = (mcp.mcpServers ?? {}) as Record<string, unknown>;
   if (isOurMcp(servers.discord)) add(check("ok", "mcp", `${path}: server "discord"`));

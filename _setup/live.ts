@@ -18,6 +18,7 @@ import { recordPost } from "../posts.ts";
 import { SessionRegistry } from "../sessions.ts";
 import { readTextIfExists } from "../_shared/fs.ts";
 import type { SetupApi } from "./api.ts";
+import { describeError } from "../log.ts";
 
 /** Options of {@linkcode liveTest}. */
 export interface LiveTestOptions {
@@ -131,9 +132,9 @@ async function ensureBridge(o: LiveTestOptions): Promise<{ pid?: number; started
     result = await startDetached({ home, ...command, waitMs: 15_000 });
   } catch (err) {
     throw new ClaudeDiscordError(
-      `The bridge stopped right after starting: ${
-        lastLogError(home) ?? (err as Error).message
-      } (log: ${bridgePaths(home).log})`,
+      `The bridge stopped right after starting: ${lastLogError(home) ?? describeError(err)} (log: ${
+        bridgePaths(home).log
+      })`,
       { cause: err },
     );
   }

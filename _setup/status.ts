@@ -8,6 +8,7 @@ import { HELD, Inbox } from "../inbox.ts";
 import { SessionRegistry } from "../sessions.ts";
 import { readTextIfExists } from "../_shared/fs.ts";
 import { pidAlive } from "../_shared/procs.ts";
+import { describeError } from "../log.ts";
 
 /** One live session in the status. */
 export interface SessionStatus {
@@ -96,7 +97,7 @@ export async function collectStatus(
       token: c.token !== undefined,
     };
   } catch (err) {
-    configProblem = (err as Error).message;
+    configProblem = describeError(err);
   }
   const probe = probeBridge(home);
   const st = probe.status;

@@ -13,6 +13,8 @@
  * @module
  */
 
+import { describeError } from "../log.ts";
+
 /** The repository's root directory. */
 const ROOT: string = decodeURIComponent(new URL("..", import.meta.url).pathname).replace(
   /\/+$/,
@@ -67,7 +69,7 @@ async function main(): Promise<number> {
     console.log(`Wrote ${BUNDLE_PATH} (${text.length} bytes)`);
     return 0;
   } catch (err) {
-    console.error(`Cannot bundle hooks/deliver.ts: ${(err as Error).message}`);
+    console.error(`Cannot bundle hooks/deliver.ts: ${describeError(err)}`);
     return 1;
   }
 }

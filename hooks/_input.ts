@@ -30,6 +30,8 @@ export const MAX_INPUT_BYTES = 64 * 1024 * 1024;
  * @param text The whole stdin.
  * @returns The input, or a short reason why it is not usable.
  */
+
+import { describeError } from "../log.ts";
 export function parseHookInput(text: string): HookInput | string {
   if (text.trim() === "") return "empty stdin";
   let value: unknown;
@@ -101,7 +103,7 @@ export async function readAllText(
       chunks.push(chunk);
     }
   } catch (err) {
-    return { error: `cannot read stdin: ${err instanceof Error ? err.message : String(err)}` };
+    return { error: `cannot read stdin: ${describeError(err)}` };
   }
   const all = new Uint8Array(size);
   let at = 0;

@@ -46,6 +46,7 @@ import {
 } from "./_perm_text.ts";
 import { type PermRule, ruleText, sessionRules, sessionUpdate } from "./_perm_rule.ts";
 import { appendAudit, openPrompts, readCandidates } from "./_perm_store.ts";
+import { describeError } from "../log.ts";
 
 /** A permission request, as the steps of {@linkcode permissionRole} pass it on. */
 interface PermRequest {
@@ -280,7 +281,7 @@ async function closePrompt(
         allowed_mentions: { parse: [] },
       },
     },
-  ).catch((err) => ({ ok: false as const, status: 0, message: String(err) }));
+  ).catch((err) => ({ ok: false as const, status: 0, message: describeError(err) }));
   if (!edited.ok) {
     ctx.log.warn(`PermissionRequest: prompt not edited (${edited.status} ${edited.message ?? ""})`);
   }

@@ -20,6 +20,7 @@ import { sessionRegistry } from "./_registry.ts";
 import { ancestors, type ProcessProbe, systemProbe } from "../_shared/procs.ts";
 import { deliverRole } from "./_deliver.ts";
 import { type HookInput, str } from "./_input.ts";
+import { describeError } from "../log.ts";
 
 /** How long a failed bridge start is not retried. */
 const START_BACKOFF_MS = 30_000;
@@ -130,7 +131,7 @@ export async function registerRole(input: HookInput, ctx: HookContext): Promise<
   try {
     bridge = await ensureBridge(ctx);
   } catch (err) {
-    bridge = `bridge start failed: ${err instanceof Error ? err.message : String(err)}`;
+    bridge = `bridge start failed: ${describeError(err)}`;
   }
   ctx.log.info(
     `${input.hook_event_name} ${sid.slice(0, 8)}: registered as ${record.name}` +

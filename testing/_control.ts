@@ -3,6 +3,7 @@ import { RESTJSONErrorCodes } from "discord-api-types/v10";
 import { DiscordHttpError } from "./_errors.ts";
 import { json } from "./_router.ts";
 import type { DiscordServer, Fault } from "./_server.ts";
+import { describeError } from "../log.ts";
 
 async function body(req: Request): Promise<Record<string, unknown>> {
   const text = await req.text();
@@ -156,7 +157,7 @@ export async function handleControl(
         throw new DiscordHttpError(
           400,
           RESTJSONErrorCodes.InvalidFormBodyOrContentType,
-          (e as Error).message,
+          describeError(e),
         );
       }
       return json({ ok: true, touched });

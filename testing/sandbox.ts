@@ -35,6 +35,8 @@
  */
 import { parseArgs } from "node:util";
 import { type DiscordServer, startDiscordServer } from "./_server.ts";
+import { EXIT_USAGE, exitCodeOf } from "../errors.ts";
+import { describeError } from "../log.ts";
 import { ensurePrivateDir, readWorld, WorldSaver, writeWorld } from "./_world_file.ts";
 import type { SavedWorld } from "./_world.ts";
 import {
@@ -381,8 +383,8 @@ export async function main(args: string[]): Promise<number> {
       },
     }).values;
   } catch (e) {
-    console.error(`${(e as Error).message}\n\n${HELP}`);
-    return 2;
+    console.error(`${describeError(e)}\n\n${HELP}`);
+    return EXIT_USAGE;
   }
   if (v.help) {
     console.log(HELP);
@@ -391,11 +393,11 @@ export async function main(args: string[]): Promise<number> {
   const port = v.port === undefined ? undefined : Number(v.port);
   if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) {
     console.error(`--port must be a port number (0-65535), got "${v.port}"`);
-    return 2;
+    return EXIT_USAGE;
   }
   if (v.home !== undefined && v.home.trim() === "") {
     console.error("--home needs a directory");
-    return 2;
+    return EXIT_USAGE;
   }
   const ac = new AbortController();
   let sandbox: Sandbox | undefined;
@@ -422,8 +424,8 @@ export async function main(args: string[]): Promise<number> {
         bridge: !v["no-bridge"],
       });
     } catch (err) {
-      console.error((err as Error).message);
-      return 1;
+      console.error(describeError(err));
+      return exitCodeOf(err);
     }
     console.log(startLines(sandbox).join("\n"));
     if (!ac.signal.aborted) {
@@ -432,7 +434,7 @@ export async function main(args: string[]): Promise<number> {
     try {
       await sandbox.close();
     } catch (err) {
-      console.error((err as Error).message);
+      console.error(describeError(err));
       return 1;
     }
     console.error(`Sandbox stopped; its world is in ${sandbox.home}.`);

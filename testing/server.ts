@@ -39,6 +39,8 @@ export {
   startDiscordServer,
 } from "./_server.ts";
 export type { SavedWorld } from "./_world.ts";
+import { EXIT_USAGE, exitCodeOf } from "../errors.ts";
+import { describeError } from "../log.ts";
 
 const HELP = `Usage: deno run --allow-net=127.0.0.1 testing/server.ts [options]
 
@@ -59,7 +61,7 @@ Options:
  *
  * @param args Command line arguments.
  * @param signal Stops the server (default: the process's SIGINT/SIGTERM).
- * @returns The exit code: 0, or 2 on bad usage.
+ * @returns The exit code: 0, 2 on bad usage, 1 when the server cannot start.
  *
  * @example Run the CLI for a moment
  * ```ts
@@ -86,8 +88,8 @@ export async function main(args: string[], signal?: AbortSignal): Promise<number
       strict: true,
     });
   } catch (e) {
-    console.error(`${(e as Error).message}\n\n${HELP}`);
-    return 2;
+    console.error(`${describeError(e)}\n\n${HELP}`);
+    return EXIT_USAGE;
   }
   const v = parsed.values;
   if (v.help) {
@@ -98,13 +100,13 @@ export async function main(args: string[], signal?: AbortSignal): Promise<number
   const heartbeat = v.heartbeat === undefined ? 1050 : Number(v.heartbeat);
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     console.error(`--port must be a port number (0-65535), got "${v.port}"`);
-    return 2;
+    return EXIT_USAGE;
   }
   if (!Number.isFinite(heartbeat) || heartbeat < 100) {
     console.error(
       `--heartbeat must be a number of milliseconds (at least 100), got "${v.heartbeat}"`,
     );
-    return 2;
+    return EXIT_USAGE;
   }
   let stop = signal;
   let cleanup = () => {};
@@ -119,12 +121,19 @@ export async function main(args: string[], signal?: AbortSignal): Promise<number
     };
     stop = ac.signal;
   }
-  const server = await startDiscordServer({
-    port,
-    heartbeatIntervalMs: heartbeat,
-    messageContentIntent: !v["no-message-content"],
-    rateLimits: v["no-rate-limits"] ? false : undefined,
-  });
+  let server;
+  try {
+    server = await startDiscordServer({
+      port,
+      heartbeatIntervalMs: heartbeat,
+      messageContentIntent: !v["no-message-content"],
+      rateLimits: v["no-rate-limits"] ? false : undefined,
+    });
+  } catch (err) {
+    cleanup();
+    console.error(`Cannot start the local Discord server: ${describeError(err)}`);
+    return exitCodeOf(err);
+  }
   console.log(JSON.stringify(serverInfo(server)));
   await new Promise<void>((resolve) => {
     if (stop.aborted) return resolve();

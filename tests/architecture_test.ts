@@ -10,7 +10,7 @@
 // | one gateway            | all but `_discord/gateway.ts`                  | `npm:@discordeno/*`                                              |
 // | private folders        | all but `x.ts` and `_x/*`                      | `_x/*` (`_shared/` and `_discord/` serve every module)           |
 // | scripts stay entries   | all but the scripts                            | a script: `bridge.ts` `mcp.ts` `setup.ts` `hooks/hook.ts` `hooks/deliver.ts` `testing/sandbox.ts` |
-// | testing/ stands alone  | `testing/*`                                    | a project module outside testing/ but `_discord/` leaves (Discord's numbers and shapes) |
+// | testing/ stands alone  | `testing/*`                                    | a project module outside testing/ but `_discord/` leaves (Discord's numbers and shapes), `errors.ts` and `log.ts` (leaves: the exit-code rule, `describeError`) |
 // | light per-call hooks   | all that `hooks/deliver.ts` or `hooks/_register.ts` reach | `npm:@discordeno/*`, `npm:@discordjs/*`, `npm:discord.js` |
 // | light hook start-up    | what Deno loads to start `hooks/hook.ts` or `hooks/deliver.ts` (static and literal dynamic imports) | those packages; bare specifiers (the hooks run with `--no-config`) |
 // | delivery alone         | all that `hooks/deliver.ts` reaches            | the other roles' modules, `sessions.ts`, `notify.ts`, `daemon.ts` |
@@ -306,9 +306,10 @@ Deno.test("architecture: no module imports a script but the scripts", () => {
   for (const script of SCRIPTS) assert(GRAPH.has(script), `${script} is a module`);
 });
 
-Deno.test("architecture: testing/ imports only testing/ and _discord/ leaves (Discord's numbers and shapes)", () => {
+Deno.test("architecture: testing/ imports only testing/, _discord/ leaves (Discord's numbers and shapes), errors.ts and log.ts", () => {
   const leaf = (path: string) =>
-    path.startsWith("_discord/") && GRAPH.get(path)!.edges.every((e) => !isProject(e.to));
+    (path.startsWith("_discord/") || path === "errors.ts" || path === "log.ts") &&
+    GRAPH.get(path)!.edges.every((e) => !isProject(e.to));
   assertEquals(
     violations((from, e) =>
       from.startsWith("testing/") && isProject(e.to) && !e.to.startsWith("testing/") &&
