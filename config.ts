@@ -29,6 +29,7 @@
  * @module
  */
 import { ConfigError } from "./errors.ts";
+import { readEnv } from "./_shared/env.ts";
 import { ensurePrivateDir, readTextIfExists, writePrivateFileAtomic } from "./_shared/fs.ts";
 
 /** The default REST base (without the `/v10` version). */
@@ -216,7 +217,7 @@ export function parseWebhookUrl(url: string, name = "DISCORD_WEBHOOK_URL"): Webh
  * assert(stateHome({ HOME: "/home/a" }) === "/home/a/.claude/discord");
  * ```
  */
-export function stateHome(env: Record<string, string | undefined> = readEnv()): string {
+export function stateHome(env: Record<string, string | undefined> = readEnv(ENV_VARS)): string {
   const explicit = env.CLAUDE_DISCORD_HOME?.trim();
   if (explicit) return explicit;
   const home = env.HOME?.trim();
@@ -249,7 +250,7 @@ export function stateHome(env: Record<string, string | undefined> = readEnv()): 
  * ```
  */
 export function loadConfig(options: LoadConfigOptions = {}): Config {
-  const env = options.env ?? readEnv();
+  const env = options.env ?? readEnv(ENV_VARS);
   const home = stateHome(env);
   const file = readConfigFile(home);
   const pick = (envName: string, key: keyof ConfigFile): unknown => {
@@ -358,18 +359,6 @@ export function writeConfigFile(home: string, values: ConfigFile): string {
   const path = `${home}/config.json`;
   writePrivateFileAtomic(path, JSON.stringify(merged, null, 2) + "\n");
   return path;
-}
-
-function readEnv(): Record<string, string | undefined> {
-  const env: Record<string, string | undefined> = {};
-  for (const name of ENV_VARS) {
-    try {
-      env[name] = Deno.env.get(name);
-    } catch {
-      // No permission for this variable: treat as unset.
-    }
-  }
-  return env;
 }
 
 function optionalString(value: unknown, name: string): string | undefined {

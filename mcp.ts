@@ -102,6 +102,7 @@ import { createLogger, describeError, type Logger } from "./log.ts";
 import { Inbox } from "./inbox.ts";
 import { recordPost } from "./posts.ts";
 import { SessionRegistry } from "./sessions.ts";
+import { readEnv } from "./_shared/env.ts";
 import { ensurePrivateDir } from "./_shared/fs.ts";
 import { DiscordRest, type DiscordRestOptions } from "./_discord/rest.ts";
 import { SessionResolver, type SessionSource } from "./_mcp/session.ts";
@@ -226,7 +227,8 @@ export function createDiscordMcpServer(options: DiscordMcpOptions): DiscordMcpSe
   const resolver = new SessionResolver({
     probe,
     // Liveness: the registry's default (/proc, else ps, else counted alive).
-    source: options.sessions ?? new SessionRegistry(options.home),
+    source: options.sessions ??
+      new SessionRegistry(options.home, { onWarning: (m) => log.warn(m) }),
     projectDir,
     explicit: options.session,
   });
@@ -414,13 +416,7 @@ export async function main(args: string[]): Promise<number> {
     log = createLogger(`${config.home}/mcp.log`);
     const channel = flags.channel ||
       (readConfigFile(config.home) as Record<string, unknown>).mcpChannel === true;
-    const env = (name: string) => {
-      try {
-        return Deno.env.get(name)?.trim() || undefined;
-      } catch {
-        return undefined;
-      }
-    };
+    const env = readEnv(["CLAUDE_DISCORD_SESSION", "CLAUDE_PROJECT_DIR"]);
     handle = createDiscordMcpServer({
       home: config.home,
       token: config.token!,
@@ -429,8 +425,8 @@ export async function main(args: string[]): Promise<number> {
       webhookUrl: config.webhookUrl,
       channel,
       channelCheck: !flags["no-channel-check"],
-      session: flags.session ?? env("CLAUDE_DISCORD_SESSION"),
-      projectDir: env("CLAUDE_PROJECT_DIR") ?? Deno.cwd(),
+      session: flags.session ?? (env.CLAUDE_DISCORD_SESSION?.trim() || undefined),
+      projectDir: env.CLAUDE_PROJECT_DIR?.trim() || Deno.cwd(),
       maxUploadBytes,
       log,
     });

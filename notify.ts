@@ -267,7 +267,9 @@ class SpoolingNotifier implements Notifier {
     createdAt: number,
     result: StatusResult,
   ): Promise<StatusResult> {
-    const threads = readThreads(this.#dir);
+    const read = readThreads(this.#dir);
+    if (read.damaged) result.warnings.push(read.damaged);
+    const threads = read.value;
     const f = await this.#flush(threads);
     result.flushed = f.sent;
     result.warnings.push(...f.warnings);
@@ -311,7 +313,7 @@ class SpoolingNotifier implements Notifier {
     const lock = await acquireLock(this.#dir, this.#lockTimeoutMs);
     if (!lock) return 0;
     try {
-      const f = await this.#flush(readThreads(this.#dir));
+      const f = await this.#flush(readThreads(this.#dir).value);
       if (f.fatal) throw keptError(f.fatal, this.#dir);
       return f.sent;
     } finally {

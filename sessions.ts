@@ -25,7 +25,12 @@
  *
  * @module
  */
-import { ensurePrivateDir, readTextIfExists, writePrivateFileAtomic } from "./_shared/fs.ts";
+import {
+  ensurePrivateDir,
+  readJsonState,
+  readTextIfExists,
+  writePrivateFileAtomic,
+} from "./_shared/fs.ts";
 import { withFileLock } from "./_shared/lock.ts";
 import { StateError } from "./errors.ts";
 import { pidAlive } from "./_shared/procs.ts";
@@ -60,6 +65,8 @@ export interface SessionRegistryOptions {
   isAlive?: (pid: number) => boolean;
   /** `register` deletes records that are not live and were last seen longer ago than this. Default 7 days. */
   pruneAfterMs?: number;
+  /** Told when a damaged record was moved aside (`<id>.json.damaged`), for a log line. */
+  onWarning?: (message: string) => void;
 }
 
 const ID = /^[A-Za-z0-9_-]{1,128}$/;
@@ -87,6 +94,7 @@ export class SessionRegistry {
   readonly #ttl: number;
   readonly #isAlive: (pid: number) => boolean;
   readonly #pruneAfter: number;
+  readonly #onWarning: (message: string) => void;
 
   /**
    * Opens the registry of a state directory.
@@ -103,6 +111,7 @@ export class SessionRegistry {
     this.#ttl = options.liveTtlMs ?? DAY;
     this.#isAlive = options.isAlive ?? pidAlive;
     this.#pruneAfter = options.pruneAfterMs ?? 7 * DAY;
+    this.#onWarning = options.onWarning ?? (() => {});
   }
 
   /**
@@ -213,11 +222,12 @@ export class SessionRegistry {
    * Reads one session record.
    *
    * @param id The session id.
-   * @returns Its record (live or not), or `undefined`.
+   * @returns Its record (live or not), or `undefined` (none, or a damaged one, moved aside).
+   * @throws {StateError} When the record cannot be read.
    */
   get(id: string): SessionRecord | undefined {
     checkId(id);
-    return parseRecord(readTextIfExists(this.#path(id)));
+    return this.#read(this.#path(id));
   }
 
   /**
@@ -321,16 +331,17 @@ export class SessionRegistry {
     }
     for (const entry of entries) {
       if (!entry.isFile || !entry.name.endsWith(".json")) continue;
-      let text: string | undefined;
-      try {
-        text = readTextIfExists(`${this.#dir}/${entry.name}`);
-      } catch {
-        continue;
-      }
-      const record = parseRecord(text);
+      const record = this.#read(`${this.#dir}/${entry.name}`);
       if (record !== undefined && `${record.id}.json` === entry.name) out.push(record);
     }
     return out;
+  }
+
+  /** One record file: `undefined` when missing or damaged (moved aside and told). */
+  #read(path: string): SessionRecord | undefined {
+    const read = readJsonState(path, parseRecord, undefined);
+    if (read.damaged) this.#onWarning(read.damaged);
+    return read.value;
   }
 }
 
@@ -368,18 +379,12 @@ function uniqueName(cwd: string, id: string, taken: Set<string>): string {
   }
 }
 
-function parseRecord(text: string | undefined): SessionRecord | undefined {
-  if (text === undefined) return undefined;
-  try {
-    const r = JSON.parse(text);
-    if (
-      typeof r?.id === "string" && typeof r.name === "string" && typeof r.cwd === "string" &&
+function parseRecord(value: unknown): SessionRecord | undefined {
+  const r = value as SessionRecord | null;
+  return typeof r?.id === "string" && typeof r.name === "string" && typeof r.cwd === "string" &&
       typeof r.started === "string" && typeof r.lastSeen === "string"
-    ) return r as SessionRecord;
-  } catch {
-    // a damaged record is treated as absent
-  }
-  return undefined;
+    ? r
+    : undefined;
 }
 
 function checkId(id: string): void {

@@ -50,6 +50,7 @@ import { collectStatus, homeFrom, renderStatus } from "./_setup/status.ts";
 import { pluginDataDir, stalePluginFiles, writePluginFiles } from "./_setup/plugin.ts";
 import { PromptAborted, terminalPrompter } from "./_setup/prompt.ts";
 import type { SetupFlags, SetupResult } from "./_setup/flow.ts";
+import { readEnv } from "./_shared/env.ts";
 
 const HELP =
   `Usage: setup.ts [options]           set up (asks for what is missing, checks, installs, tests)
@@ -121,17 +122,7 @@ export function mergeIntoFile(
 
 /** The environment variables setup reads (an unpermitted one is unset). */
 function env(): Record<string, string | undefined> {
-  const out: Record<string, string | undefined> = {};
-  for (
-    const name of [...ENV_VARS, "INIT_CWD", "CLAUDE_CONFIG_DIR", "CLAUDE_CODE_PLUGIN_CACHE_DIR"]
-  ) {
-    try {
-      out[name] = Deno.env.get(name);
-    } catch {
-      // not permitted: unset
-    }
-  }
-  return out;
+  return readEnv([...ENV_VARS, "INIT_CWD", "CLAUDE_CONFIG_DIR", "CLAUDE_CODE_PLUGIN_CACHE_DIR"]);
 }
 
 /** The options of the command line, parsed. */

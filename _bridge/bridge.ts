@@ -143,13 +143,14 @@ export class Bridge {
       },
     });
     this.#view = new CachedRoutingView(
-      new SessionRegistry(options.home),
+      new SessionRegistry(options.home, { onWarning: (m) => this.#log.warn(m) }),
       new PostIndex(options.home),
       { maxAgeMs: options.sessionCacheMs },
     );
     this.#cursors = new CursorStore(bridgePaths(options.home).cursors, {
       now: this.#now(),
       onError: (err) => this.#log.error("cannot save the catch-up cursors", err),
+      onWarning: (message) => this.#log.warn(message),
     });
     this.#tracker = new CursorTracker(this.#cursors);
     this.#channels = new ChannelMap(options.channelId, this.#rest, options.log);

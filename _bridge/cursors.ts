@@ -11,7 +11,7 @@
 // Every (re)connect opens a new epoch: all channels have a gap until a catch-up that
 // started in that epoch finishes, because events may have been missed while disconnected.
 import { compareIds, snowflakeAt, timeOfSnowflake } from "../_discord/snowflake.ts";
-import { ensurePrivateDir, readTextIfExists, writePrivateFileAtomic } from "../_shared/fs.ts";
+import { ensurePrivateDir, readJsonState, writePrivateFileAtomic } from "../_shared/fs.ts";
 
 /** The cursors file: `{ "since": id, "channels": { channelId: lastId } }`. */
 interface CursorFile {
@@ -31,18 +31,26 @@ export class CursorStore {
   #timer: ReturnType<typeof setTimeout> | undefined;
   #dirty = false;
   #closed = false;
-  /** True when the file did not exist (first start) or was unreadable. */
+  /** True when the file did not exist (first start) or was damaged. */
   readonly fresh: boolean;
 
   constructor(
     path: string,
-    options: { now: number; saveDelayMs?: number; onError?: (err: unknown) => void },
+    options: {
+      now: number;
+      saveDelayMs?: number;
+      onError?: (err: unknown) => void;
+      /** Told when the file was damaged (and moved aside). */
+      onWarning?: (message: string) => void;
+    },
   ) {
     this.#path = path;
     this.#saveDelayMs = options.saveDelayMs ?? 50;
     this.#onError = options.onError ?? (() => {});
     ensurePrivateDir(path.slice(0, path.lastIndexOf("/")) || "/");
-    const loaded = parse(readTextIfExists(path));
+    const read = readJsonState(path, parseCursors, undefined);
+    if (read.damaged) options.onWarning?.(read.damaged);
+    const loaded = read.value;
     this.fresh = loaded === undefined;
     // First start: deliver nothing older than now.
     this.#since = loaded?.since ?? snowflakeAt(options.now);
@@ -119,21 +127,16 @@ export class CursorStore {
   }
 }
 
-function parse(text: string | undefined): CursorFile | undefined {
-  if (text === undefined) return undefined;
-  try {
-    const v = JSON.parse(text);
-    if (!v || typeof v !== "object" || typeof v.since !== "string" || !ID.test(v.since)) {
-      return undefined;
-    }
-    const channels: Record<string, string> = {};
-    for (const [k, id] of Object.entries(v.channels ?? {})) {
-      if (ID.test(k) && typeof id === "string" && ID.test(id)) channels[k] = id;
-    }
-    return { since: v.since, channels };
-  } catch {
+function parseCursors(value: unknown): CursorFile | undefined {
+  const v = value as Partial<CursorFile> | null;
+  if (!v || typeof v !== "object" || typeof v.since !== "string" || !ID.test(v.since)) {
     return undefined;
   }
+  const channels: Record<string, string> = {};
+  for (const [k, id] of Object.entries(v.channels ?? {})) {
+    if (ID.test(k) && typeof id === "string" && ID.test(id)) channels[k] = id;
+  }
+  return { since: v.since, channels };
 }
 
 /** One tracked event: how many mailbox writes it still waits for. */

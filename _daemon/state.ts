@@ -1,6 +1,11 @@
 // Private: the bridge's files under a state directory, its status file, and the probe that
 // tells whether a bridge runs (see daemon.ts).
-import { ensurePrivateDir, readTextIfExists, writePrivateFileAtomic } from "../_shared/fs.ts";
+import {
+  ensurePrivateDir,
+  readJsonState,
+  readTextIfExists,
+  writePrivateFileAtomic,
+} from "../_shared/fs.ts";
 
 /** The files of the bridge under a state directory. */
 export interface BridgePaths {
@@ -129,7 +134,8 @@ export function readPid(path: string): number | undefined {
  * Reads `status.json` of the bridge (whatever bridge wrote it last).
  *
  * @param home The state directory.
- * @returns The status, or `undefined` when absent or unreadable.
+ * @returns The status, or `undefined` when absent or damaged (then moved aside).
+ * @throws {StateError} When the file cannot be read.
  *
  * @example
  * ```ts
@@ -139,16 +145,10 @@ export function readPid(path: string): number | undefined {
  * ```
  */
 export function readBridgeStatus(home: string): BridgeStatusFile | undefined {
-  const text = readTextIfExists(bridgePaths(home).status);
-  if (text === undefined) return undefined;
-  try {
-    const value = JSON.parse(text);
-    return value && typeof value === "object" && typeof value.pid === "number"
-      ? value as BridgeStatusFile
-      : undefined;
-  } catch {
-    return undefined;
-  }
+  return readJsonState(bridgePaths(home).status, (value) => {
+    const v = value as BridgeStatusFile | null;
+    return v && typeof v === "object" && typeof v.pid === "number" ? v : undefined;
+  }, undefined).value;
 }
 
 /**

@@ -200,16 +200,21 @@ export class DeliveredReader {
   }
 }
 
-function idsOfCommitLine(line: string): string[] {
+/**
+ * The event ids of one line of a delivered log (`{"ids": [...], "at": ...}`): none for a
+ * damaged line (only the tail can be torn, and it is never a complete line).
+ */
+export function idsOfCommitLine(line: string): string[] {
+  let record: { ids?: unknown } | null;
   try {
-    const record = JSON.parse(line);
-    if (Array.isArray(record?.ids)) {
-      return record.ids.filter((id: unknown) => typeof id === "string");
-    }
-  } catch {
-    // Only the tail can be torn and it is never a complete line; ignore anything odd.
+    record = JSON.parse(line);
+  } catch (err) {
+    if (err instanceof SyntaxError) return [];
+    throw err;
   }
-  return [];
+  return Array.isArray(record?.ids)
+    ? record.ids.filter((id: unknown): id is string => typeof id === "string")
+    : [];
 }
 
 /** Appends one commit line; a torn tail left by a killed committer is cut off first. */

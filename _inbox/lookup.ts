@@ -18,7 +18,7 @@
 // string and the start of the next; the text between those two quotes would be the separator
 // `,` or `:` alone, which the id is not (`:` is ruled out by name). So it is an element of
 // some `ids` array: a committed id.
-import { splitBytes } from "./io.ts";
+import { idsOfCommitLine, splitBytes } from "./io.ts";
 
 /** The committed ids of a delivered log, as a claim needs them. */
 export interface DeliveredLookup {
@@ -61,7 +61,7 @@ export function readDeliveredLookup(path: string): DeliveredLookup {
     if (parsed === undefined) {
       parsed = [];
       for (const line of splitBytes(bytes.subarray(0, completeBytes)).lines) {
-        for (const id of idsOfLine(line)) parsed.push(id);
+        for (const id of idsOfCommitLine(line)) parsed.push(id);
       }
     }
     return parsed;
@@ -98,18 +98,6 @@ function count(text: string, char: string): number {
   let n = 0;
   for (let at = text.indexOf(char); at !== -1; at = text.indexOf(char, at + 1)) n++;
   return n;
-}
-
-function idsOfLine(line: string): string[] {
-  try {
-    const record = JSON.parse(line);
-    if (Array.isArray(record?.ids)) {
-      return record.ids.filter((id: unknown) => typeof id === "string");
-    }
-  } catch {
-    // A damaged line commits nothing.
-  }
-  return [];
 }
 
 function sizeIfExists(path: string): number {

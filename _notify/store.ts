@@ -3,11 +3,18 @@
 //   $stateDir/threads.json        { version: 1, webhooks: { <webhookId>: { channel, sessions } } }
 //   $stateDir/spool/<seq>-<pid>-<rand>.json   one undelivered STATUS each, sent in name order
 //   $stateDir/spool/failed/       spooled posts Discord refused for good (kept, never resent)
+//   threads.json.damaged          a damaged threads.json, moved aside (_shared/fs.ts)
 //   $stateDir/notify.lock         flock held while posting, so processes keep order
 //
 // Files are 0600, directories 0700, writes atomic (temp file + rename).
 
-import { ensurePrivateDir, readTextIfExists, writePrivateFileAtomic } from "../_shared/fs.ts";
+import {
+  ensurePrivateDir,
+  type JsonState,
+  readJsonState,
+  readTextIfExists,
+  writePrivateFileAtomic,
+} from "../_shared/fs.ts";
 import type { StatusSession, WebhookPayload } from "./render.ts";
 
 /** Where a session's posts go. */
@@ -45,26 +52,15 @@ export interface SpoolEntry {
   payloads: WebhookPayload[];
 }
 
-/** Reads threads.json; a damaged file is moved aside and an empty map returned. */
-export function readThreads(dir: string): ThreadsFile {
-  const path = `${dir}/threads.json`;
-  const text = readTextIfExists(path);
-  if (text === undefined) return { version: 1, webhooks: {} };
-  try {
-    const value = JSON.parse(text);
-    if (value?.version === 1 && value.webhooks && typeof value.webhooks === "object") {
-      return value as ThreadsFile;
-    }
-  } catch {
-    // fall through: damaged
-  }
-  // A damaged map must not stop notifications: keep it for inspection, start over.
-  try {
-    Deno.renameSync(path, `${path}.damaged-${Date.now()}`);
-  } catch {
-    // best effort
-  }
-  return { version: 1, webhooks: {} };
+/**
+ * Reads threads.json; a damaged file is moved aside and an empty map returned (a damaged map
+ * must not stop notifications), with the line saying so in `damaged`.
+ */
+export function readThreads(dir: string): JsonState<ThreadsFile> {
+  return readJsonState(`${dir}/threads.json`, (value) => {
+    const v = value as ThreadsFile | null;
+    return v?.version === 1 && v.webhooks && typeof v.webhooks === "object" ? v : undefined;
+  }, { version: 1, webhooks: {} });
 }
 
 /** Writes threads.json (0600, atomic). */
@@ -111,21 +107,25 @@ export function appendSpool(dir: string, entry: SpoolEntry): string {
   return path;
 }
 
-/** Reads a spooled entry; a damaged one is moved to failed/ and `undefined` returned. */
+/**
+ * Reads a spooled entry: `undefined` when it is gone (sent by another process) or damaged. A
+ * spooled post is not state with a fallback but an undelivered post: a damaged one goes where
+ * refused ones go, to spool/failed/ with its reason (status counts them), not `<file>.damaged`.
+ */
 export function readSpool(dir: string, path: string): SpoolEntry | undefined {
   const text = readTextIfExists(path);
   if (text === undefined) return undefined;
+  let v: SpoolEntry | null = null;
   try {
-    const v = JSON.parse(text);
-    if (
-      v?.version === 1 && typeof v.session?.id === "string" &&
-      typeof v.session?.name === "string" &&
-      Array.isArray(v.payloads)
-    ) {
-      return v as SpoolEntry;
-    }
-  } catch {
-    // damaged
+    v = JSON.parse(text);
+  } catch (err) {
+    if (!(err instanceof SyntaxError)) throw err;
+  }
+  if (
+    v?.version === 1 && typeof v.session?.id === "string" &&
+    typeof v.session?.name === "string" && Array.isArray(v.payloads)
+  ) {
+    return v;
   }
   deadLetter(dir, path, "damaged spool file");
   return undefined;

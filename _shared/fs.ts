@@ -1,5 +1,7 @@
-// Private file helpers: state files are 0600, state directories 0700, writes atomic; reads
-// that fill a buffer or run to the end of a file.
+// Private file helpers: state files are 0600, state directories 0700, writes atomic; the one
+// policy for a JSON state file that is missing or damaged; reads that fill a buffer or run to
+// the end of a file.
+import { StateError } from "../errors.ts";
 
 /** Creates `dir` (and parents) and makes it 0700. */
 export function ensurePrivateDir(dir: string): void {
@@ -40,6 +42,79 @@ export function readTextIfExists(path: string): string | undefined {
     if (err instanceof Deno.errors.NotFound) return undefined;
     throw err;
   }
+}
+
+/** What {@linkcode readJsonState} found. */
+export interface JsonState<T> {
+  /** The file's value, or the fallback when the file is missing or damaged. */
+  value: T;
+  /** Set when the file was damaged: one line naming it and where it went, for the caller's log. */
+  damaged?: string;
+}
+
+/**
+ * Reads a JSON state file under the package's one policy: a missing file gives `fallback`; one
+ * that cannot be read (permissions, a directory in its place) throws a {@linkcode StateError}
+ * with the cause; a damaged one (not JSON, or a value `parse` refuses) is moved aside to
+ * `<path>.damaged` (0600, replacing an older one) and gives `fallback`, with a line in
+ * `damaged` for the caller to log.
+ *
+ * @param path The state file.
+ * @param parse Checks the parsed JSON: the value to use, or `undefined` to refuse it.
+ * @param fallback The value when the file is missing or damaged.
+ * @returns The value, and what happened to a damaged file.
+ * @throws {StateError} When the file exists but cannot be read.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { readJsonState } from "./fs.ts";
+ * const dir = Deno.makeTempDirSync();
+ * const count = (v: unknown) => typeof v === "number" ? v : undefined;
+ * assert.equal(readJsonState(`${dir}/n.json`, count, 0).value, 0);
+ * Deno.writeTextFileSync(`${dir}/n.json`, "{torn");
+ * const found = readJsonState(`${dir}/n.json`, count, 0);
+ * assert.equal(found.value, 0);
+ * assert.match(found.damaged ?? "", /n\.json is damaged .*moved to .*n\.json\.damaged/);
+ * assert.equal(Deno.readTextFileSync(`${dir}/n.json.damaged`), "{torn");
+ * ```
+ */
+export function readJsonState<T>(
+  path: string,
+  parse: (value: unknown) => T | undefined,
+  fallback: T,
+): JsonState<T> {
+  let text: string | undefined;
+  try {
+    text = readTextIfExists(path);
+  } catch (err) {
+    throw new StateError(`Cannot read ${path}: check its owner and permissions`, { cause: err });
+  }
+  if (text === undefined) return { value: fallback };
+  let why: string;
+  try {
+    const value = parse(JSON.parse(text));
+    if (value !== undefined) return { value };
+    why = "unexpected content";
+  } catch (err) {
+    if (!(err instanceof SyntaxError)) throw err;
+    why = "not JSON";
+  }
+  const aside = `${path}.damaged`;
+  try {
+    Deno.renameSync(path, aside);
+    Deno.chmodSync(aside, 0o600);
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return { value: fallback }; // replaced meanwhile
+    return {
+      value: fallback,
+      damaged: `${path} is damaged (${why}) and cannot be moved aside (${err}): ignoring it`,
+    };
+  }
+  return {
+    value: fallback,
+    damaged: `${path} is damaged (${why}): moved to ${aside}, starting over`,
+  };
 }
 
 /** Reads into `buffer` until it is full or the file ends; returns the bytes read. */

@@ -48,19 +48,6 @@ export const HOOK_ENV_VARS: readonly string[] = [
   "CLAUDE_CODE_ENTRYPOINT",
 ];
 
-/** Reads the named variables, treating a missing permission as unset. */
-export function readEnv(names: readonly string[]): Record<string, string | undefined> {
-  const env: Record<string, string | undefined> = {};
-  for (const name of names) {
-    try {
-      env[name] = Deno.env.get(name);
-    } catch {
-      // no permission for this one
-    }
-  }
-  return env;
-}
-
 /** A lazily loaded, cached config for `home` (config.ts's loader and names passed in). */
 export function lazyConfig(
   home: string,

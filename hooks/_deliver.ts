@@ -14,9 +14,11 @@ import { Inbox, type InboxEvent } from "../inbox.ts";
 import {
   ensurePrivateDir,
   readFull,
+  readJsonState,
   readTextIfExists,
   writePrivateFileAtomic,
 } from "../_shared/fs.ts";
+import type { Logger } from "../log.ts";
 import { withFileLock } from "../_shared/lock.ts";
 import { type HookContext, hookPaths } from "./_context.ts";
 import { DEFAULT_BUDGET, deliveryText, type FrameContext, splitBatch } from "./_format.ts";
@@ -105,16 +107,23 @@ export function readPermNotes(home: string): Map<string, string> {
  * What the session record tells the frames. The record (sessions.ts, the file `fast.sh`
  * tests too) is read directly: this is the hot path, and the registry module with its
  * liveness checks is more code to load than the two fields it would give. `perm: false`
- * (no `hooks/perm` directory) skips the permission notes.
+ * (no `hooks/perm` directory) skips the permission notes. A damaged record is moved aside and
+ * told to `log`.
  */
-export function frameContext(home: string, sid: string, perm = true): FrameContext {
-  let record: { id?: unknown; name?: unknown; threadId?: unknown } | undefined;
-  try {
-    const text = readTextIfExists(`${home.replace(/\/+$/, "")}/sessions/${sid}.json`);
-    record = text === undefined ? undefined : JSON.parse(text);
-  } catch {
-    record = undefined;
-  }
+export function frameContext(
+  home: string,
+  sid: string,
+  perm = true,
+  log?: Pick<Logger, "warn">,
+): FrameContext {
+  type Fields = { id?: unknown; name?: unknown; threadId?: unknown };
+  const read = readJsonState<Fields | undefined>(
+    `${home.replace(/\/+$/, "")}/sessions/${sid}.json`,
+    (value) => value !== null && typeof value === "object" ? value : undefined,
+    undefined,
+  );
+  if (read.damaged) log?.warn(read.damaged);
+  const record = read.value;
   const ok = record?.id === sid;
   return {
     ...(ok && typeof record?.name === "string" && record.name ? { sessionName: record.name } : {}),
@@ -167,7 +176,7 @@ export async function takePending(
     const show = async (events: InboxEvent[]) => {
       const seen = new Set<string>();
       const unique = events.filter((e) => !seen.has(e.id) && (seen.add(e.id), true));
-      const fc = frameContext(ctx.home, sid, perm);
+      const fc = frameContext(ctx.home, sid, perm, ctx.log);
       const { frames, now, later } = splitBatch(unique, DEFAULT_BUDGET, fc);
       emit(render(frames, now, later.length, fc));
       // A text answer to an open permission prompt must stay visible to that prompt's hook.

@@ -13,8 +13,8 @@ import {
   type HookContext,
   type HookRole,
   lazyConfig,
-  readEnv,
 } from "./_context.ts";
+import { readEnv } from "../_shared/env.ts";
 import { after, type ByteSource, type HookInput, parseHookInput, readAllText } from "./_input.ts";
 
 /** Injectable pieces of an entry point's `main`. */

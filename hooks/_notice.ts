@@ -9,7 +9,7 @@
 // Notices repeat-protect themselves: the same kind of notice with the same text is not
 // posted twice within REPEAT_MS, and PostToolUseFailure notices (a failing command is
 // ordinary work) at most once per FAILURE_MS per session.
-import { ensurePrivateDir, readTextIfExists, writePrivateFileAtomic } from "../_shared/fs.ts";
+import { ensurePrivateDir, readJsonState, writePrivateFileAtomic } from "../_shared/fs.ts";
 import type { StatusInput } from "../notify.ts";
 import { type HookContext, hookPaths } from "./_context.ts";
 import { sessionRegistry } from "./_registry.ts";
@@ -177,13 +177,13 @@ function admit(ctx: HookContext, sid: string, notice: Notice): boolean {
   const dir = hookPaths(ctx.home).noticeDir;
   ensurePrivateDir(dir);
   const path = `${dir}/${sid}.json`;
-  let seen: Record<string, number> = {};
-  try {
-    const parsed = JSON.parse(readTextIfExists(path) ?? "{}");
-    if (parsed && typeof parsed === "object") seen = parsed;
-  } catch {
-    seen = {};
-  }
+  const read = readJsonState<Record<string, number>>(
+    path,
+    (value) => value && typeof value === "object" ? value as Record<string, number> : undefined,
+    {},
+  );
+  if (read.damaged) ctx.log.warn(read.damaged);
+  const seen = read.value;
   const now = ctx.now();
   const window = notice.key === "PostToolUseFailure" ? FAILURE_MS : REPEAT_MS;
   const last = seen[notice.key];
@@ -235,7 +235,7 @@ export async function noticeRole(input: HookInput, ctx: HookContext): Promise<nu
 export async function endRole(input: HookInput, ctx: HookContext): Promise<number> {
   const sid = input.session_id;
   cancelWait(ctx.home, sid);
-  const registry = sessionRegistry(ctx.home);
+  const registry = sessionRegistry(ctx.home, ctx.log);
   const record = registry.get(sid);
   // First, while Claude Code still waits for this hook: the session is gone.
   await registry.unregister(sid);

@@ -7,7 +7,12 @@
 //   session's mailbox while a prompt was open, so the permission hook still sees them.
 // - `$home/audit.log` (0600): one JSON line per settled prompt.
 import type { InboxEvent } from "../inbox.ts";
-import { ensurePrivateDir, readTextIfExists, writePrivateFileAtomic } from "../_shared/fs.ts";
+import {
+  ensurePrivateDir,
+  readJsonState,
+  readTextIfExists,
+  writePrivateFileAtomic,
+} from "../_shared/fs.ts";
 import { hookPaths } from "./_context.ts";
 import { textDecision } from "./_perm_text.ts";
 
@@ -40,17 +45,19 @@ export function openPrompts(home: string, sid: string): {
     try {
       names = [...Deno.readDirSync(dir)].filter((e) => e.isFile && e.name.endsWith(".json"))
         .map((e) => e.name.slice(0, -5)).filter((n) => REQUEST.test(n));
-    } catch {
-      return [];
+    } catch (err) {
+      if (err instanceof Deno.errors.NotFound) return []; // no prompt opened yet
+      throw err;
     }
     const out: [string, OpenPrompt][] = [];
     for (const n of names) {
-      try {
-        const p = JSON.parse(readTextIfExists(`${dir}/${n}.json`) ?? "null");
-        if (typeof p?.until === "number" && p.until > now) out.push([n, p]);
-      } catch {
-        // torn or gone: not open
-      }
+      // A damaged prompt file is moved aside (_shared/fs.ts) and counts as closed, like one
+      // removed meanwhile.
+      const p = readJsonState(`${dir}/${n}.json`, (value) => {
+        const v = value as OpenPrompt | null;
+        return typeof v?.until === "number" ? v : undefined;
+      }, undefined).value;
+      if (p !== undefined && p.until > now) out.push([n, p]);
     }
     return out;
   };

@@ -17,7 +17,7 @@ import { type HookInput, str } from "./_input.ts";
  * @returns The record.
  */
 export async function sessionRecord(input: HookInput, ctx: HookContext): Promise<SessionRecord> {
-  const registry = sessionRegistry(ctx.home);
+  const registry = sessionRegistry(ctx.home, ctx.log);
   const found = registry.get(input.session_id);
   if (found !== undefined && found.ended === undefined) {
     await registry.touch(input.session_id);
@@ -53,7 +53,7 @@ export async function postStatus(
     return undefined;
   }
   const record = known ?? await sessionRecord(input, ctx);
-  const registry = sessionRegistry(ctx.home);
+  const registry = sessionRegistry(ctx.home, ctx.log);
   const notifier = createNotifier({
     webhookUrl: config.webhookUrl,
     stateDir: ctx.home,

@@ -14,7 +14,7 @@
 // A failed start is not retried by this session's hooks for 30 s.
 import { bridgeCommand, probeBridge, startDetached } from "../daemon.ts";
 import { Inbox } from "../inbox.ts";
-import { ensurePrivateDir, readTextIfExists, writePrivateFileAtomic } from "../_shared/fs.ts";
+import { ensurePrivateDir, readJsonState, writePrivateFileAtomic } from "../_shared/fs.ts";
 import { type HookContext, hookPaths } from "./_context.ts";
 import { sessionRegistry } from "./_registry.ts";
 import { ancestors, type ProcessProbe, systemProbe } from "../_shared/procs.ts";
@@ -81,7 +81,12 @@ export async function ensureBridge(ctx: HookContext): Promise<string> {
   }
   const before = probeBridge(ctx.home);
   if (before.running) return `bridge running (pid ${before.pid ?? "?"})`;
-  const last = Number(JSON.parse(readTextIfExists(paths.bridgeStart) ?? "{}")?.at ?? 0);
+  const started = readJsonState(paths.bridgeStart, (value) => {
+    const at = (value as { at?: unknown } | null)?.at;
+    return typeof at === "number" ? at : undefined;
+  }, 0);
+  if (started.damaged) ctx.log.warn(started.damaged);
+  const last = started.value;
   if (ctx.now() - last < START_BACKOFF_MS) return "bridge down; a start was tried lately";
   ensurePrivateDir(paths.dir);
   writePrivateFileAtomic(paths.bridgeStart, JSON.stringify({ at: ctx.now() }) + "\n");
@@ -107,7 +112,7 @@ export async function ensureBridge(ctx: HookContext): Promise<string> {
  */
 export async function registerRole(input: HookInput, ctx: HookContext): Promise<number> {
   const sid = input.session_id;
-  const registry = sessionRegistry(ctx.home);
+  const registry = sessionRegistry(ctx.home, ctx.log);
   const pid = findClaudePid(ctx.env);
   const cwd = str(input, "cwd") ?? ctx.env.CLAUDE_PROJECT_DIR ?? "";
   const record = await registry.register({ id: sid, cwd, ...(pid ? { pid } : {}) });

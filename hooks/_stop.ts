@@ -19,7 +19,12 @@
 // cannot wake Claude twice with the same text or wake it with nothing; and a runaway guard
 // allows at most MAX_WAKES wake-ups per session in WAKE_WINDOW_MS.
 import { Inbox } from "../inbox.ts";
-import { ensurePrivateDir, readTextIfExists, writePrivateFileAtomic } from "../_shared/fs.ts";
+import {
+  ensurePrivateDir,
+  readJsonState,
+  readTextIfExists,
+  writePrivateFileAtomic,
+} from "../_shared/fs.ts";
 import { type HookContext, hookPaths, remaining } from "./_context.ts";
 import { takePending } from "./_deliver.ts";
 import { wakeText } from "./_format.ts";
@@ -73,12 +78,11 @@ export function cancelWait(home: string, sid: string): void {
 }
 
 function recentWakes(ctx: HookContext, sid: string): number[] {
-  try {
-    const list = JSON.parse(readTextIfExists(`${waitFile(ctx, sid)}.wakes`) ?? "[]");
-    return Array.isArray(list) ? list.filter((t) => typeof t === "number") : [];
-  } catch {
-    return [];
-  }
+  const read = readJsonState(`${waitFile(ctx, sid)}.wakes`, (value) => {
+    return Array.isArray(value) ? value.filter((t) => typeof t === "number") : undefined;
+  }, []);
+  if (read.damaged) ctx.log.warn(read.damaged);
+  return read.value;
 }
 
 function currentPpid(): number | undefined {

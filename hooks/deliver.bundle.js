@@ -12,6 +12,27 @@ var __export = (target, all) => {
     __defProp(target, name, { get: all[name], enumerable: true });
 };
 
+// errors.ts
+var ClaudeDiscordError, StateError;
+var init_errors = __esm({
+  "errors.ts"() {
+    ClaudeDiscordError = class extends Error {
+      /**
+       * Creates the error.
+       *
+       * @param message One sentence that names the problem and the fix.
+       * @param options The standard error options (`cause`).
+       */
+      constructor(message, options) {
+        super(message, options);
+        this.name = new.target.name;
+      }
+    };
+    StateError = class extends ClaudeDiscordError {
+    };
+  }
+});
+
 // _shared/fs.ts
 function ensurePrivateDir(dir) {
   Deno.mkdirSync(dir, {
@@ -53,6 +74,47 @@ function readTextIfExists(path) {
     throw err;
   }
 }
+function readJsonState(path, parse, fallback) {
+  let text;
+  try {
+    text = readTextIfExists(path);
+  } catch (err) {
+    throw new StateError(`Cannot read ${path}: check its owner and permissions`, {
+      cause: err
+    });
+  }
+  if (text === void 0) return {
+    value: fallback
+  };
+  let why;
+  try {
+    const value = parse(JSON.parse(text));
+    if (value !== void 0) return {
+      value
+    };
+    why = "unexpected content";
+  } catch (err) {
+    if (!(err instanceof SyntaxError)) throw err;
+    why = "not JSON";
+  }
+  const aside = `${path}.damaged`;
+  try {
+    Deno.renameSync(path, aside);
+    Deno.chmodSync(aside, 384);
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return {
+      value: fallback
+    };
+    return {
+      value: fallback,
+      damaged: `${path} is damaged (${why}) and cannot be moved aside (${err}): ignoring it`
+    };
+  }
+  return {
+    value: fallback,
+    damaged: `${path} is damaged (${why}): moved to ${aside}, starting over`
+  };
+}
 function readFull(file, buffer) {
   let filled = 0;
   while (filled < buffer.length) {
@@ -83,20 +145,11 @@ function readToEnd(file) {
 }
 var init_fs = __esm({
   "_shared/fs.ts"() {
+    init_errors();
   }
 });
 
 // hooks/_context.ts
-function readEnv(names) {
-  const env = {};
-  for (const name of names) {
-    try {
-      env[name] = Deno.env.get(name);
-    } catch {
-    }
-  }
-  return env;
-}
 function lazyConfig(home, env, config) {
   let cached;
   return () => {
@@ -221,19 +274,20 @@ function openPrompts(home, sid) {
       names = [
         ...Deno.readDirSync(dir)
       ].filter((e) => e.isFile && e.name.endsWith(".json")).map((e) => e.name.slice(0, -5)).filter((n) => REQUEST.test(n));
-    } catch {
-      return [];
+    } catch (err) {
+      if (err instanceof Deno.errors.NotFound) return [];
+      throw err;
     }
     const out = [];
     for (const n of names) {
-      try {
-        const p = JSON.parse(readTextIfExists(`${dir}/${n}.json`) ?? "null");
-        if (typeof p?.until === "number" && p.until > now) out.push([
-          n,
-          p
-        ]);
-      } catch {
-      }
+      const p = readJsonState(`${dir}/${n}.json`, (value) => {
+        const v = value;
+        return typeof v?.until === "number" ? v : void 0;
+      }, void 0).value;
+      if (p !== void 0 && p.until > now) out.push([
+        n,
+        p
+      ]);
     }
     return out;
   };
@@ -539,14 +593,14 @@ var DeliveredReader = class {
   }
 };
 function idsOfCommitLine(line) {
+  let record;
   try {
-    const record = JSON.parse(line);
-    if (Array.isArray(record?.ids)) {
-      return record.ids.filter((id) => typeof id === "string");
-    }
-  } catch {
+    record = JSON.parse(line);
+  } catch (err) {
+    if (err instanceof SyntaxError) return [];
+    throw err;
   }
-  return [];
+  return Array.isArray(record?.ids) ? record.ids.filter((id) => typeof id === "string") : [];
 }
 async function appendCommit(path, log, ids, at) {
   if (log.size > log.completeBytes) Deno.truncateSync(path, log.completeBytes);
@@ -643,7 +697,7 @@ function readDeliveredLookup(path) {
     if (parsed === void 0) {
       parsed = [];
       for (const line of splitBytes(bytes.subarray(0, completeBytes)).lines) {
-        for (const id of idsOfLine(line)) parsed.push(id);
+        for (const id of idsOfCommitLine(line)) parsed.push(id);
       }
     }
     return parsed;
@@ -676,16 +730,6 @@ function count(text, char) {
   let n = 0;
   for (let at = text.indexOf(char); at !== -1; at = text.indexOf(char, at + 1)) n++;
   return n;
-}
-function idsOfLine(line) {
-  try {
-    const record = JSON.parse(line);
-    if (Array.isArray(record?.ids)) {
-      return record.ids.filter((id) => typeof id === "string");
-    }
-  } catch {
-  }
-  return [];
 }
 function sizeIfExists(path) {
   try {
@@ -1313,14 +1357,10 @@ function readPermNotes(home) {
   }
   return notes;
 }
-function frameContext(home, sid, perm = true) {
-  let record;
-  try {
-    const text = readTextIfExists(`${home.replace(/\/+$/, "")}/sessions/${sid}.json`);
-    record = text === void 0 ? void 0 : JSON.parse(text);
-  } catch {
-    record = void 0;
-  }
+function frameContext(home, sid, perm = true, log) {
+  const read = readJsonState(`${home.replace(/\/+$/, "")}/sessions/${sid}.json`, (value) => value !== null && typeof value === "object" ? value : void 0, void 0);
+  if (read.damaged) log?.warn(read.damaged);
+  const record = read.value;
   const ok = record?.id === sid;
   return {
     ...ok && typeof record?.name === "string" && record.name ? {
@@ -1358,7 +1398,7 @@ async function takePending(ctx, sid, emit, render = deliveryText) {
     const show = async (events) => {
       const seen = /* @__PURE__ */ new Set();
       const unique = events.filter((e) => !seen.has(e.id) && (seen.add(e.id), true));
-      const fc = frameContext(ctx.home, sid, perm);
+      const fc = frameContext(ctx.home, sid, perm, ctx.log);
       const { frames, now, later } = splitBatch(unique, DEFAULT_BUDGET, fc);
       emit(render(frames, now, later.length, fc));
       if (perm && mayHavePrompt(ctx.home, sid)) {
@@ -1413,7 +1453,8 @@ function describeError(err) {
   let text = err.message;
   let cause = err.cause;
   for (let depth = 0; cause !== void 0 && depth < 4; depth++) {
-    text += ` (cause: ${cause instanceof Error ? cause.message : typeof cause === "object" ? JSON.stringify(cause) : String(cause)})`;
+    const said = cause instanceof Error ? cause.message : typeof cause === "object" ? JSON.stringify(cause) : String(cause);
+    if (!text.includes(said)) text += ` (cause: ${said})`;
     cause = cause instanceof Error ? cause.cause : void 0;
   }
   return text;
@@ -1466,6 +1507,20 @@ function rotateIfNeeded(path, maxBytes, keep) {
 
 // hooks/_main.ts
 init_context();
+
+// _shared/env.ts
+function readEnv(names) {
+  const env = {};
+  for (const name of names) {
+    try {
+      env[name] = Deno.env.get(name);
+    } catch (err) {
+      if (!(err instanceof Deno.errors.NotCapable)) throw err;
+      env[name] = void 0;
+    }
+  }
+  return env;
+}
 
 // hooks/_input.ts
 var SESSION_ID = /^[A-Za-z0-9_-]{1,128}$/;
@@ -1528,7 +1583,7 @@ async function readAllText(source, timeoutMs, maxBytes = MAX_INPUT_BYTES) {
     }
   } catch (err) {
     return {
-      error: `cannot read stdin: ${err instanceof Error ? err.message : String(err)}`
+      error: `cannot read stdin: ${describeError(err)}`
     };
   }
   const all = new Uint8Array(size);
