@@ -154,8 +154,9 @@ export function botIdFromToken(token: string): string | undefined {
     while (b64.length % 4) b64 += "=";
     const id = atob(b64);
     return isSnowflake(id) ? id : undefined;
-  } catch {
-    return undefined;
+  } catch (err) {
+    if (err instanceof DOMException && err.name === "InvalidCharacterError") return undefined;
+    throw err;
   }
 }
 
@@ -188,9 +189,11 @@ export function parseWebhookUrl(url: string, name = "DISCORD_WEBHOOK_URL"): Webh
   let parsed: URL;
   try {
     parsed = new URL(url);
-  } catch {
+  } catch (err) {
+    if (!(err instanceof TypeError)) throw err;
     throw new ConfigError(
       `${name} is not a URL: copy the webhook URL from Channel Settings > Integrations > Webhooks`,
+      { cause: err },
     );
   }
   const m = parsed.pathname.match(/^(.*)\/webhooks\/([0-9]+)\/([A-Za-z0-9_.-]+)\/?$/);
@@ -322,8 +325,11 @@ export function readConfigFile(home: string): ConfigFile {
   let value: unknown;
   try {
     value = JSON.parse(text);
-  } catch {
-    throw new ConfigError(`${path} is not valid JSON: fix it or run \`deno task setup\` again`);
+  } catch (err) {
+    if (!(err instanceof SyntaxError)) throw err;
+    throw new ConfigError(`${path} is not valid JSON: fix it or run \`deno task setup\` again`, {
+      cause: err,
+    });
   }
   if (value === null || typeof value !== "object" || Array.isArray(value)) {
     throw new ConfigError(
@@ -386,12 +392,7 @@ function parseAllowedUsers(value: unknown): string[] {
 
 function parseApiUrl(value: unknown): string {
   if (value === undefined || value === null || value === "") return DEFAULT_API_URL;
-  let url: URL | undefined;
-  try {
-    url = new URL(String(value));
-  } catch {
-    url = undefined;
-  }
+  const url = URL.parse(String(value));
   if (!url || !(url.protocol === "http:" || url.protocol === "https:")) {
     throw new ConfigError(
       `DISCORD_API_URL is not an http(s) URL: unset it for Discord, or use e.g. http://127.0.0.1:PORT/api`,

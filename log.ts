@@ -129,7 +129,7 @@ export function createLogger(path: string, options: LoggerOptions = {}): Logger 
       rotateIfNeeded(path, maxBytes, keep);
       Deno.writeTextFileSync(path, line, { append: true, create: true, mode: 0o600 });
     } catch {
-      // Logging must never break the caller (a hook, the bridge).
+      // Any failure: logging must never break the caller (a hook, the bridge).
     }
   };
   return {
@@ -144,8 +144,9 @@ function rotateIfNeeded(path: string, maxBytes: number, keep: number): void {
   let size: number;
   try {
     size = Deno.statSync(path).size;
-  } catch {
-    return;
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return; // the first line
+    throw err;
   }
   if (size < maxBytes) return;
   if (keep <= 0) {
@@ -155,8 +156,8 @@ function rotateIfNeeded(path: string, maxBytes: number, keep: number): void {
   for (let i = keep - 1; i >= 1; i--) {
     try {
       Deno.renameSync(`${path}.${i}`, `${path}.${i + 1}`);
-    } catch {
-      // missing generation
+    } catch (err) {
+      if (!(err instanceof Deno.errors.NotFound)) throw err; // a missing generation
     }
   }
   Deno.renameSync(path, `${path}.1`);

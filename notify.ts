@@ -74,6 +74,7 @@ import {
   type ThreadsFile,
   writeThreads,
 } from "./_notify/store.ts";
+import { readTextIfExists } from "./_shared/fs.ts";
 
 export type { StatusField, StatusInput, StatusSession, StatusState };
 export type { RetryPolicy } from "./_discord/rest.ts";
@@ -430,26 +431,18 @@ function keptError(err: DiscordApiError, dir: string): DiscordApiError {
 }
 
 function granted(desc: Deno.PermissionDescriptor): boolean {
-  try {
-    return Deno.permissions.querySync(desc).state === "granted";
-  } catch {
-    return false;
-  }
+  return Deno.permissions.querySync(desc).state === "granted";
 }
 
 /** The host name, from what is already permitted (never prompts). */
 function detectHost(): string | undefined {
-  try {
-    if (granted({ name: "sys", kind: "hostname" })) return Deno.hostname();
-    if (granted({ name: "read", path: "/etc/hostname" })) {
-      const h = Deno.readTextFileSync("/etc/hostname").trim();
-      if (h) return h;
-    }
-    if (granted({ name: "env", variable: "HOSTNAME" })) {
-      return Deno.env.get("HOSTNAME") || undefined;
-    }
-  } catch {
-    // unknown host: leave it out
+  if (granted({ name: "sys", kind: "hostname" })) return Deno.hostname();
+  if (granted({ name: "read", path: "/etc/hostname" })) {
+    const h = readTextIfExists("/etc/hostname")?.trim(); // none in some containers
+    if (h) return h;
+  }
+  if (granted({ name: "env", variable: "HOSTNAME" })) {
+    return Deno.env.get("HOSTNAME") || undefined;
   }
   return undefined;
 }

@@ -29,6 +29,7 @@ import {
   ensurePrivateDir,
   readJsonState,
   readTextIfExists,
+  removeIfExists,
   writePrivateFileAtomic,
 } from "./_shared/fs.ts";
 import { withFileLock } from "./_shared/lock.ts";
@@ -313,11 +314,7 @@ export class SessionRegistry {
   }
 
   #remove(id: string): void {
-    try {
-      Deno.removeSync(this.#path(id));
-    } catch {
-      // already gone
-    }
+    removeIfExists(this.#path(id));
   }
 
   #readAll(): SessionRecord[] {

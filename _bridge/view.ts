@@ -7,6 +7,7 @@
 import type { PostIndex } from "../posts.ts";
 import type { RoutedSession, RoutingView } from "../routing.ts";
 import type { SessionRecord, SessionRegistry } from "../sessions.ts";
+import { statIfExists } from "../_shared/fs.ts";
 
 /** A {@linkcode RoutingView} over the registry and the posts index. */
 export class CachedRoutingView implements RoutingView {
@@ -94,10 +95,6 @@ export class CachedRoutingView implements RoutingView {
   }
 
   #stamp(): number | undefined {
-    try {
-      return Deno.statSync(this.#registry.directory).mtime?.getTime();
-    } catch {
-      return undefined;
-    }
+    return statIfExists(this.#registry.directory)?.mtime?.getTime();
   }
 }

@@ -1,6 +1,6 @@
 // Private: the single-instance lock of the bridge (see daemon.ts).
 import { StateError } from "../errors.ts";
-import { ensurePrivateDir, writePrivateFileAtomic } from "../_shared/fs.ts";
+import { ensurePrivateDir, removeIfExists, writePrivateFileAtomic } from "../_shared/fs.ts";
 import { type BridgePaths, bridgePaths, readPid } from "./state.ts";
 import { describeError } from "../log.ts";
 
@@ -92,11 +92,10 @@ function heldLock(file: Deno.FsFile, paths: BridgePaths, pid: number): InstanceL
     if (released) return;
     released = true;
     try {
-      if (readPid(paths.pid) === pid) Deno.removeSync(paths.pid);
-    } catch {
-      // already gone
+      if (readPid(paths.pid) === pid) removeIfExists(paths.pid);
+    } finally {
+      file.close(); // closing the descriptor releases the flock
     }
-    file.close(); // closing the descriptor releases the flock
   };
   return { pid, paths, release, [Symbol.dispose]: release };
 }

@@ -149,7 +149,8 @@ function describe(value: unknown): string {
   if (typeof value === "string") return value;
   try {
     return JSON.stringify(value);
-  } catch {
+  } catch (err) {
+    if (!(err instanceof TypeError)) throw err; // a cycle or a BigInt
     return String(value);
   }
 }
@@ -279,13 +280,14 @@ export function guardGateway(bot: DiscordBot, options: GatewayGuardOptions): Gat
         try {
           options.onClose?.(close.code, close.reason ?? "");
         } catch {
-          // a listener must not break reconnecting
+          // Any failure: a listener must not break reconnecting.
         }
       }
       try {
         await handleClose(close);
-      } catch {
+      } catch (err) {
         // discordeno throws on fatal codes from a socket callback: an unhandled rejection.
+        if (!fatal) throw err;
       }
       if (fatal && !stopped) {
         stopped = true;

@@ -2,6 +2,7 @@
 // log (one JSON line per committed batch) and the rejected file.
 import { readFull, readToEnd } from "../_shared/fs.ts";
 import type { InboxEvent } from "./types.ts";
+import { parseJson } from "../_shared/json.ts";
 
 const NEWLINE = 10;
 const encoder = new TextEncoder();
@@ -98,7 +99,8 @@ export async function syncDir(dir: string): Promise<void> {
       handle.close();
     }
   } catch {
-    // Some filesystems refuse fsync on directories; the data itself is already synced.
+    // Any failure: some filesystems refuse fsync on directories (EINVAL, ENOTSUP, …), and
+    // the data itself is already synced.
   }
 }
 
@@ -205,13 +207,7 @@ export class DeliveredReader {
  * damaged line (only the tail can be torn, and it is never a complete line).
  */
 export function idsOfCommitLine(line: string): string[] {
-  let record: { ids?: unknown } | null;
-  try {
-    record = JSON.parse(line);
-  } catch (err) {
-    if (err instanceof SyntaxError) return [];
-    throw err;
-  }
+  const record = parseJson(line) as { ids?: unknown } | null | undefined;
   return Array.isArray(record?.ids)
     ? record.ids.filter((id: unknown): id is string => typeof id === "string")
     : [];
@@ -293,12 +289,8 @@ export function eventProblem(value: unknown): string | undefined {
 
 /** Parses one mailbox line: the event, or a string saying why it is malformed. */
 export function parseEventLine(line: string): InboxEvent | string {
-  let value: unknown;
-  try {
-    value = JSON.parse(line);
-  } catch {
-    return "not valid JSON";
-  }
+  const value = parseJson(line);
+  if (value === undefined) return "not valid JSON";
   const problem = eventProblem(value);
   return problem === undefined ? value as InboxEvent : problem;
 }

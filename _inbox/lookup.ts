@@ -19,6 +19,7 @@
 // `,` or `:` alone, which the id is not (`:` is ruled out by name). So it is an element of
 // some `ids` array: a committed id.
 import { idsOfCommitLine, splitBytes } from "./io.ts";
+import { statIfExists } from "../_shared/fs.ts";
 
 /** The committed ids of a delivered log, as a claim needs them. */
 export interface DeliveredLookup {
@@ -101,9 +102,5 @@ function count(text: string, char: string): number {
 }
 
 function sizeIfExists(path: string): number {
-  try {
-    return Deno.statSync(path).size;
-  } catch {
-    return -1;
-  }
+  return statIfExists(path)?.size ?? -1;
 }

@@ -135,8 +135,9 @@ function readGrowth(path: string, entry: Entry): Uint8Array | undefined {
   let file: Deno.FsFile;
   try {
     file = Deno.openSync(path, { read: true });
-  } catch {
-    return undefined;
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return undefined; // removed: rewritten too
+    throw err;
   }
   try {
     const start = entry.size - entry.last.length;

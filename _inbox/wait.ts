@@ -1,5 +1,6 @@
 // Private: wait until a condition on a file holds, woken by Deno.watchFs on its directory,
 // with a slow periodic re-check in case a file event is lost (e.g. inotify overflow).
+import { closedWatcher } from "../_shared/fs.ts";
 
 /** Options of {@linkcode waitForChange}. */
 export interface WaitForChangeOptions {
@@ -31,11 +32,7 @@ export async function waitForChange(
   const stop = () => {
     settled = true;
     wake();
-    try {
-      watcher.close();
-    } catch {
-      // already closed
-    }
+    watcher.close(); // closing twice is harmless
   };
   const timer = setTimeout(stop, Math.max(0, options.timeoutMs));
   const recheck = setInterval(() => wake(), options.recheckMs);
@@ -51,8 +48,8 @@ export async function waitForChange(
           wake();
         }
       }
-    } catch {
-      // closed while reading
+    } catch (err) {
+      if (!closedWatcher(err)) throw err;
     }
   })();
   try {

@@ -169,8 +169,9 @@ function normalizeDir(dir: string): string {
   let d = dir.trim().replace(/\/+$/, "") || "/";
   try {
     d = Deno.realPathSync(d);
-  } catch {
-    // keep as given
+  } catch (err) {
+    // Not there (any more), or not readable by this server: keep it as given.
+    if (!(err instanceof Deno.errors.NotFound || err instanceof Deno.errors.NotCapable)) throw err;
   }
   return d;
 }

@@ -112,7 +112,8 @@ export class ChannelGuard {
           { what: "look up the STATUS webhook's channel", auth: false },
         );
         return hook?.channel_id ?? undefined;
-      } catch {
+      } catch (err) {
+        if (!(err instanceof DiscordApiError)) throw err;
         this.#notifyChannel = undefined; // try again next time
         return undefined;
       }

@@ -94,8 +94,11 @@ export async function cliInput(
   if (cwd === undefined) {
     try {
       cwd = Deno.cwd();
-    } catch {
-      cwd = undefined;
+    } catch (err) {
+      // Removed meanwhile, or not readable by this process: leave it out.
+      if (!(err instanceof Deno.errors.NotFound || err instanceof Deno.errors.NotCapable)) {
+        throw err;
+      }
     }
   }
   return {

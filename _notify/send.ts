@@ -250,8 +250,9 @@ export class Sender {
         body: { archived: false, locked: false },
       });
       return res.ok;
-    } catch {
-      return false;
+    } catch (err) {
+      if (err instanceof DiscordApiError) return false; // unreachable: the post is spooled
+      throw err;
     }
   }
 }

@@ -84,6 +84,14 @@ const TYPE_NAMES: Record<number, string> = {
   16: "media",
 };
 
+/** A promise rejection handler: `fallback` for Discord's refusal or absence, anything else rethrown. */
+function ifDiscordRefused<T>(fallback: T): (err: unknown) => T {
+  return (err) => {
+    if (err instanceof DiscordApiError) return fallback;
+    throw err;
+  };
+}
+
 /** The name of a channel type. */
 export function channelTypeName(type: number): string {
   return TYPE_NAMES[type] ?? `type ${type}`;
@@ -328,7 +336,7 @@ export class SetupApi {
 
   async #whyHidden(channelId: string, setting: string): Promise<DiscordApiError> {
     const invite = this.inviteUrl();
-    const guilds = await this.guilds().catch(() => undefined);
+    const guilds = await this.guilds().catch(ifDiscordRefused(undefined));
     if (guilds !== undefined && guilds.length === 0) {
       return new DiscordApiError(
         `The bot is not in any server yet: invite it with ${invite} (pick your server), then run setup again`,
@@ -337,7 +345,7 @@ export class SetupApi {
       );
     }
     for (const g of guilds ?? []) {
-      const channels = await this.guildChannels(g.id).catch(() => [] as RawChannel[]);
+      const channels = await this.guildChannels(g.id).catch(ifDiscordRefused([] as RawChannel[]));
       const found = channels.find((c) => c.id === channelId);
       if (found) {
         return new DiscordApiError(

@@ -3,7 +3,7 @@
 // and the logs; each result says what to fix.
 import type { Config } from "../config.ts";
 import { probeBridge } from "../daemon.ts";
-import { readTextIfExists } from "../_shared/fs.ts";
+import { readTextIfExists, statIfExists } from "../_shared/fs.ts";
 import type { ChannelInfo, SetupApi } from "./api.ts";
 import {
   checkAllowedUsers,
@@ -16,6 +16,7 @@ import {
 import { findOurHooks, installTarget, isOurMcp, readJsonObject } from "./install.ts";
 import { recentProblems } from "./status.ts";
 import { describeError } from "../log.ts";
+import { parseJson } from "../_shared/json.ts";
 
 /** One result of doctor. */
 export interface Check {
@@ -277,25 +278,17 @@ function commandProblems(commands: string[], home: string): string[] {
 }
 
 function exists(path: string): boolean {
-  try {
-    Deno.statSync(path);
-    return true;
-  } catch {
-    return false;
-  }
+  return statIfExists(path) !== undefined;
 }
 
 function pluginEnabled(homeDir: string | undefined): string | undefined {
   if (!homeDir) return undefined;
   const text = readTextIfExists(`${homeDir}/.claude/settings.json`);
   if (!text) return undefined;
-  try {
-    const enabled = JSON.parse(text).enabledPlugins as Record<string, boolean> | undefined;
-    return Object.entries(enabled ?? {}).find(([k, v]) => v && k.startsWith("discord-bridge@"))
-      ?.[0];
-  } catch {
-    return undefined;
-  }
+  const settings = parseJson(text) as { enabledPlugins?: Record<string, boolean> } | null;
+  const enabled = settings?.enabledPlugins;
+  if (enabled === null || typeof enabled !== "object") return undefined;
+  return Object.entries(enabled).find(([k, v]) => v && k.startsWith("discord-bridge@"))?.[0];
 }
 
 /**

@@ -453,12 +453,7 @@ function nonEmpty(value: string | undefined): string | undefined {
 
 /** Validates and normalises an API base by the rule of config.ts (no version, no slash). */
 function normaliseApiUrl(value: string): string {
-  let url: URL | undefined;
-  try {
-    url = new URL(value);
-  } catch {
-    url = undefined;
-  }
+  const url = URL.parse(value);
   if (!url || !(url.protocol === "http:" || url.protocol === "https:")) {
     throw new ConfigError(
       "DISCORD_API_URL is not an http(s) URL: leave it out for Discord, or use e.g. http://127.0.0.1:PORT/api",

@@ -4,7 +4,7 @@
 // an earlier install is replaced; a run that changes nothing writes nothing; a file that
 // changes is first copied to `FILE.bak`. Removal takes out exactly what install added.
 import { ConfigError } from "../errors.ts";
-import { readTextIfExists } from "../_shared/fs.ts";
+import { readTextIfExists, statIfExists } from "../_shared/fs.ts";
 import { mergeSettings } from "../settings.ts";
 
 /** The files an install touches. */
@@ -68,9 +68,11 @@ export function readJsonObject(path: string): Record<string, unknown> {
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
-  } catch {
+  } catch (err) {
+    if (!(err instanceof SyntaxError)) throw err;
     throw new ConfigError(
       `${path} is not valid JSON (Claude Code reads strict JSON: no comments, no trailing commas): fix it first (nothing was changed)`,
+      { cause: err },
     );
   }
   if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
@@ -154,11 +156,8 @@ export function applyChange(change: FileChange): string | undefined {
   if (change.before !== undefined) {
     backup = `${change.path}.bak`;
     Deno.writeTextFileSync(backup, change.before, { mode: 0o600 });
-    try {
-      mode = Deno.statSync(change.path).mode! & 0o777;
-    } catch {
-      // keep 0600
-    }
+    const current = statIfExists(change.path)?.mode;
+    if (typeof current === "number") mode = current & 0o777;
   }
   if (change.after === undefined) {
     Deno.removeSync(change.path);

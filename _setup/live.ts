@@ -12,11 +12,11 @@ import {
   startDetached,
   stopBridge,
 } from "../daemon.ts";
-import { ClaudeDiscordError } from "../errors.ts";
+import { ClaudeDiscordError, DiscordApiError, StateError } from "../errors.ts";
 import { Inbox, type InboxEvent } from "../inbox.ts";
 import { recordPost } from "../posts.ts";
 import { SessionRegistry } from "../sessions.ts";
-import { readTextIfExists } from "../_shared/fs.ts";
+import { readTextIfExists, removeIfExists } from "../_shared/fs.ts";
 import type { SetupApi } from "./api.ts";
 import { describeError } from "../log.ts";
 
@@ -90,7 +90,9 @@ export async function liveTest(o: LiveTestOptions): Promise<LiveTestResult> {
       content: `Setup check passed: your message reached this machine's bridge.`,
       message_reference: { message_id: reply.id, fail_if_not_exists: false },
       allowed_mentions: { parse: [] },
-    }).catch(() => {});
+    }).catch((err) => {
+      if (!(err instanceof DiscordApiError)) throw err; // the confirmation is a courtesy
+    });
     return {
       bridgePid: bridge.pid,
       started: bridge.started,
@@ -99,13 +101,11 @@ export async function liveTest(o: LiveTestOptions): Promise<LiveTestResult> {
       waitedMs,
     };
   } finally {
-    await registry.unregister(sid).catch(() => {});
+    await registry.unregister(sid).catch((err) => {
+      if (!(err instanceof StateError)) throw err; // not registered (any more)
+    });
     for (const file of [`inbox/${sid}.jsonl`, `inbox/.state/${sid}.lock`]) {
-      try {
-        Deno.removeSync(`${home}/${file}`);
-      } catch {
-        // not there
-      }
+      removeIfExists(`${home}/${file}`);
     }
   }
 }
@@ -202,7 +202,8 @@ export function lastLogError(home: string): string | undefined {
 function hostname(): string {
   try {
     return Deno.hostname();
-  } catch {
-    return "";
+  } catch (err) {
+    if (err instanceof Deno.errors.NotCapable) return ""; // no --allow-sys=hostname
+    throw err;
   }
 }

@@ -110,8 +110,9 @@ export function channelPermissions(input: PermissionInput): bigint {
   const bits = (s: string | undefined) => {
     try {
       return BigInt(s ?? "0");
-    } catch {
-      return 0n;
+    } catch (err) {
+      if (err instanceof SyntaxError) return 0n; // not a permission integer
+      throw err;
     }
   };
   let perms = bits(roleById.get(input.guildId)?.permissions);

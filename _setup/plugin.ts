@@ -8,6 +8,8 @@
 // `.mcp.json` would also be read as the project MCP file of anyone running Claude Code in
 // this checkout (and setup's project install writes that file).
 import { buildSettings, mcpConfig } from "../settings.ts";
+import { readTextIfExists } from "../_shared/fs.ts";
+import { parseJson } from "../_shared/json.ts";
 
 /** The plugin's (and the marketplace's) name ("claude-…" names are reserved for Anthropic). */
 export const PLUGIN_NAME = "discord-bridge";
@@ -21,11 +23,9 @@ const DESCRIPTION =
   "to one thread per session.";
 
 function version(root: string): string {
-  try {
-    return JSON.parse(Deno.readTextFileSync(`${root}/deno.json`)).version ?? "0.0.0";
-  } catch {
-    return "0.0.0";
-  }
+  const text = readTextIfExists(`${root}/deno.json`);
+  const config = text === undefined ? undefined : parseJson(text) as { version?: unknown } | null;
+  return typeof config?.version === "string" ? config.version : "0.0.0";
 }
 
 /**
@@ -98,13 +98,7 @@ export function pluginFiles(root: string): Record<string, string> {
 export function stalePluginFiles(root: string): string[] {
   const stale: string[] = [];
   for (const [path, text] of Object.entries(pluginFiles(root))) {
-    let current: string | undefined;
-    try {
-      current = Deno.readTextFileSync(`${root}/${path}`);
-    } catch {
-      current = undefined;
-    }
-    if (current !== text) stale.push(path);
+    if (readTextIfExists(`${root}/${path}`) !== text) stale.push(path);
   }
   return stale;
 }

@@ -6,7 +6,7 @@ import { type Config, stateHome } from "../config.ts";
 import { probeBridge } from "../daemon.ts";
 import { HELD, Inbox } from "../inbox.ts";
 import { SessionRegistry } from "../sessions.ts";
-import { readTextIfExists } from "../_shared/fs.ts";
+import { readDirIfExists, readTextIfExists } from "../_shared/fs.ts";
 import { pidAlive } from "../_shared/procs.ts";
 import { describeError } from "../log.ts";
 
@@ -142,11 +142,7 @@ export async function collectStatus(
 }
 
 function countJson(dir: string): number {
-  try {
-    return [...Deno.readDirSync(dir)].filter((e) => e.isFile && e.name.endsWith(".json")).length;
-  } catch {
-    return 0;
-  }
+  return readDirIfExists(dir).filter((e) => e.isFile && e.name.endsWith(".json")).length;
 }
 
 const LOGS = ["bridge.log", "hooks.log", "mcp.log"];

@@ -2,14 +2,55 @@
 // policy for a JSON state file that is missing or damaged; reads that fill a buffer or run to
 // the end of a file.
 import { StateError } from "../errors.ts";
+import { parseJson } from "./json.ts";
 
 /** Creates `dir` (and parents) and makes it 0700. */
 export function ensurePrivateDir(dir: string): void {
   Deno.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  chmodIfOwned(dir, 0o700);
+}
+
+/** Sets the mode of `path`, unless it is not this user's (a shared parent): then leaves it. */
+export function chmodIfOwned(path: string, mode: number): void {
   try {
-    Deno.chmodSync(dir, 0o700);
-  } catch {
-    // Not ours to chmod (e.g. a shared parent): leave it.
+    Deno.chmodSync(path, mode);
+  } catch (err) {
+    if (!(err instanceof Deno.errors.PermissionDenied)) throw err;
+  }
+}
+
+/**
+ * Removes a file, or does nothing when it is not there.
+ *
+ * @returns Whether a file was removed.
+ */
+export function removeIfExists(path: string): boolean {
+  try {
+    Deno.removeSync(path);
+    return true;
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return false;
+    throw err;
+  }
+}
+
+/** The file's information, or `undefined` when it does not exist. */
+export function statIfExists(path: string): Deno.FileInfo | undefined {
+  try {
+    return Deno.statSync(path);
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return undefined;
+    throw err;
+  }
+}
+
+/** The entries of a directory, none when it does not exist. */
+export function readDirIfExists(dir: string): Deno.DirEntry[] {
+  try {
+    return [...Deno.readDirSync(dir)];
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return [];
+    throw err;
   }
 }
 
@@ -28,7 +69,8 @@ export function writePrivateFileAtomic(path: string, data: string | Uint8Array):
     try {
       Deno.removeSync(tmp);
     } catch {
-      // already gone
+      // Any failure here: the write's own error is the one to report (the temp file may
+      // never have been made).
     }
     throw err;
   }
@@ -91,15 +133,10 @@ export function readJsonState<T>(
     throw new StateError(`Cannot read ${path}: check its owner and permissions`, { cause: err });
   }
   if (text === undefined) return { value: fallback };
-  let why: string;
-  try {
-    const value = parse(JSON.parse(text));
-    if (value !== undefined) return { value };
-    why = "unexpected content";
-  } catch (err) {
-    if (!(err instanceof SyntaxError)) throw err;
-    why = "not JSON";
-  }
+  const json = parseJson(text);
+  const value = json === undefined ? undefined : parse(json);
+  if (value !== undefined) return { value };
+  const why = json === undefined ? "not JSON" : "unexpected content";
   const aside = `${path}.damaged`;
   try {
     Deno.renameSync(path, aside);
@@ -115,6 +152,14 @@ export function readJsonState<T>(
     value: fallback,
     damaged: `${path} is damaged (${why}): moved to ${aside}, starting over`,
   };
+}
+
+/**
+ * Whether an error from iterating a file watcher (`Deno.watchFs`) says it was closed
+ * meanwhile: the one failure a consumer that closes its own watcher expects.
+ */
+export function closedWatcher(err: unknown): boolean {
+  return err instanceof Deno.errors.BadResource || err instanceof Deno.errors.Interrupted;
 }
 
 /** Reads into `buffer` until it is full or the file ends; returns the bytes read. */

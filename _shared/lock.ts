@@ -17,13 +17,7 @@ export async function withFileLock<T>(path: string, fn: () => Promise<T> | T): P
   try {
     // An uncontended lock is taken at once, on the event loop. Only a contended one waits,
     // on a worker thread (the async form), so in-process waiters do not block the loop.
-    let locked = false;
-    try {
-      locked = file.tryLockSync(true);
-    } catch {
-      locked = false;
-    }
-    if (!locked) await file.lock(true);
+    if (!file.tryLockSync(true)) await file.lock(true);
     return await fn();
   } finally {
     // Closing the descriptor releases the lock.

@@ -96,16 +96,17 @@ export class ProcProbe implements ProcessProbe {
     let stat: string;
     try {
       stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-    } catch {
-      return undefined;
+    } catch (err) {
+      if (unreadable(err)) return undefined;
+      throw err;
     }
     const ppid = parentOf(stat);
     if (ppid === undefined) return undefined;
     let args: string[] = [];
     try {
       args = Deno.readTextFileSync(`/proc/${pid}/cmdline`).split("\0").filter((a) => a !== "");
-    } catch {
-      // a zombie or a kernel thread: no command line
+    } catch (err) {
+      if (!unreadable(err)) throw err; // gone meanwhile: no command line
     }
     return { ppid, args };
   }
@@ -173,11 +174,12 @@ export function parsePs(out: string): Map<number, ProcessInfo> {
 }
 
 function psAllowed(): boolean {
-  try {
-    return Deno.permissions.querySync({ name: "run", command: "ps" }).state === "granted";
-  } catch {
-    return false;
-  }
+  return Deno.permissions.querySync({ name: "run", command: "ps" }).state === "granted";
+}
+
+/** A `/proc` file this program may not read (no `--allow-read=/proc`), or of a process gone. */
+function unreadable(err: unknown): boolean {
+  return err instanceof Deno.errors.NotFound || err instanceof Deno.errors.NotCapable;
 }
 
 function runPs(args: string[]): string | undefined {
@@ -185,7 +187,8 @@ function runPs(args: string[]): string | undefined {
     const out = new Deno.Command("ps", { args, stdin: "null", stdout: "piped", stderr: "null" })
       .outputSync();
     return out.success ? new TextDecoder().decode(out.stdout) : undefined;
-  } catch {
-    return undefined;
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return undefined; // no ps on this system
+    throw err;
   }
 }

@@ -13,9 +13,11 @@
 import { Inbox, type InboxEvent } from "../inbox.ts";
 import {
   ensurePrivateDir,
+  readDirIfExists,
   readFull,
   readJsonState,
   readTextIfExists,
+  statIfExists,
   writePrivateFileAtomic,
 } from "../_shared/fs.ts";
 import type { Logger } from "../log.ts";
@@ -23,6 +25,7 @@ import { withFileLock } from "../_shared/lock.ts";
 import { type HookContext, hookPaths } from "./_context.ts";
 import { DEFAULT_BUDGET, deliveryText, type FrameContext, splitBatch } from "./_format.ts";
 import type { HookInput } from "./_input.ts";
+import { parseJson } from "../_shared/json.ts";
 
 /** The text a delivery produces, and how many events it carried and left. */
 export interface Taken {
@@ -54,13 +57,10 @@ function readOverflow(path: string): { events: InboxEvent[]; size: number } {
   if (bytes.length === 0) return { events, size: 0 };
   for (const line of new TextDecoder().decode(bytes).split("\n")) {
     if (line.trim() === "") continue;
-    try {
-      const e = JSON.parse(line);
-      if (e && typeof e.id === "string" && e.author && typeof e.author.name === "string") {
-        events.push(e as InboxEvent);
-      }
-    } catch {
-      // a damaged line cannot be shown; it is dropped with the rewrite
+    // A damaged line cannot be shown; it is dropped with the rewrite.
+    const e = parseJson(line) as InboxEvent | null | undefined;
+    if (e && typeof e.id === "string" && e.author && typeof e.author.name === "string") {
+      events.push(e);
     }
   }
   return { events, size: bytes.length };
@@ -77,14 +77,8 @@ function writeOverflow(path: string, events: readonly InboxEvent[]): void {
 
 /** Whether `$home/hooks/perm` exists (a listing of `$home/hooks`: no error when it does not). */
 function hasPermDir(home: string): boolean {
-  try {
-    for (const entry of Deno.readDirSync(hookPaths(home).dir)) {
-      if (entry.name === "perm") return entry.isDirectory;
-    }
-  } catch {
-    // no hooks directory: no prompts either
-  }
-  return false;
+  // No hooks directory: no prompts either.
+  return readDirIfExists(hookPaths(home).dir).some((e) => e.name === "perm" && e.isDirectory);
 }
 
 /** Notes for events that answered a permission prompt (written by the permission hook). */
@@ -93,12 +87,8 @@ export function readPermNotes(home: string): Map<string, string> {
   const text = readTextIfExists(hookPaths(home).permAnswers);
   if (!text) return notes;
   for (const line of text.split("\n")) {
-    try {
-      const a = JSON.parse(line);
-      if (typeof a?.id === "string" && typeof a.note === "string") notes.set(a.id, a.note);
-    } catch {
-      // torn or damaged line
-    }
+    const a = parseJson(line) as { id?: unknown; note?: unknown } | null | undefined; // torn: none
+    if (typeof a?.id === "string" && typeof a.note === "string") notes.set(a.id, a.note);
   }
   return notes;
 }
@@ -139,11 +129,7 @@ export function frameContext(
  * kept (and the permission modules loaded).
  */
 function mayHavePrompt(home: string, sid: string): boolean {
-  try {
-    return Deno.statSync(`${hookPaths(home).permDir}/${sid}`).isDirectory;
-  } catch {
-    return false;
-  }
+  return statIfExists(`${hookPaths(home).permDir}/${sid}`)?.isDirectory ?? false;
 }
 
 /**

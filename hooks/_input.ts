@@ -32,14 +32,11 @@ export const MAX_INPUT_BYTES = 64 * 1024 * 1024;
  */
 
 import { describeError } from "../log.ts";
+import { parseJson } from "../_shared/json.ts";
 export function parseHookInput(text: string): HookInput | string {
   if (text.trim() === "") return "empty stdin";
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    return `stdin is not JSON (${text.length} chars)`;
-  }
+  const value = parseJson(text);
+  if (value === undefined) return `stdin is not JSON (${text.length} chars)`;
   if (value === null || typeof value !== "object" || Array.isArray(value)) {
     return "stdin is not a JSON object";
   }

@@ -129,7 +129,7 @@ export async function runMain(entry: Entry, args: string[], deps: MainDeps = {})
     try {
       (deps.err ?? ((t) => writeAll(Deno.stderr, t)))(`${entry.name}: ${describeError(err)}\n`);
     } catch {
-      // no stderr
+      // Any failure: no stderr to write to.
     }
     return 0;
   }
@@ -156,6 +156,8 @@ export async function runMain(entry: Entry, args: string[], deps: MainDeps = {})
       home = configModule!.stateHome(e);
     }
   } catch {
+    // Any failure: without a state directory there is no log to write to, and a hook never
+    // fails the session.
     return 0;
   }
   const log: Logger = createLogger(`${home.replace(/\/+$/, "")}/hooks.log`);
@@ -232,7 +234,7 @@ export async function runScript(main: (args: string[]) => Promise<number>): Prom
   try {
     code = await main(Deno.args);
   } catch {
-    code = 0;
+    code = 0; // the hooks' rule: whatever happens, exit 0 (main logged what it could)
   }
   // Watchers and timers of an abandoned role must not keep the hook alive.
   Deno.exit(code);

@@ -9,7 +9,12 @@
 // Notices repeat-protect themselves: the same kind of notice with the same text is not
 // posted twice within REPEAT_MS, and PostToolUseFailure notices (a failing command is
 // ordinary work) at most once per FAILURE_MS per session.
-import { ensurePrivateDir, readJsonState, writePrivateFileAtomic } from "../_shared/fs.ts";
+import {
+  ensurePrivateDir,
+  readJsonState,
+  statIfExists,
+  writePrivateFileAtomic,
+} from "../_shared/fs.ts";
 import type { StatusInput } from "../notify.ts";
 import { type HookContext, hookPaths } from "./_context.ts";
 import { sessionRegistry } from "./_registry.ts";
@@ -147,11 +152,7 @@ export function noticeFor(input: HookInput): Notice | undefined {
 }
 
 function waiting(home: string, sid: string): boolean {
-  try {
-    return Deno.statSync(`${hookPaths(home).waitDir}/${sid}`).size > 0;
-  } catch {
-    return false;
-  }
+  return (statIfExists(`${hookPaths(home).waitDir}/${sid}`)?.size ?? 0) > 0;
 }
 
 /** How long a permission notice waits for a prompt that is being posted to be posted. */

@@ -8,13 +8,17 @@
 // - `$home/audit.log` (0600): one JSON line per settled prompt.
 import type { InboxEvent } from "../inbox.ts";
 import {
+  chmodIfOwned,
   ensurePrivateDir,
   readJsonState,
   readTextIfExists,
+  removeIfExists,
+  statIfExists,
   writePrivateFileAtomic,
 } from "../_shared/fs.ts";
 import { hookPaths } from "./_context.ts";
 import { textDecision } from "./_perm_text.ts";
+import { parseJson } from "../_shared/json.ts";
 
 const REQUEST = /^[A-Za-z0-9]{1,64}$/;
 
@@ -68,18 +72,8 @@ export function openPrompts(home: string, sid: string): {
       writePrivateFileAtomic(`${dir}/${requestId}.json`, JSON.stringify(prompt));
     },
     remove(requestId) {
-      try {
-        Deno.removeSync(`${dir}/${requestId}.json`);
-      } catch {
-        // gone
-      }
-      if (list(0).length === 0) {
-        try {
-          Deno.removeSync(`${dir}/candidates.jsonl`);
-        } catch {
-          // none
-        }
-      }
+      removeIfExists(`${dir}/${requestId}.json`);
+      if (list(0).length === 0) removeIfExists(`${dir}/candidates.jsonl`);
     },
     count: (now) => list(now).length,
     list: (now) => read(now).map(([, p]) => p),
@@ -88,11 +82,7 @@ export function openPrompts(home: string, sid: string): {
 
 /** Whether a session has a prompt open now (a cheap directory test first). */
 export function hasOpenPrompt(home: string, sid: string, now: number): boolean {
-  try {
-    Deno.statSync(sessionDir(home, sid));
-  } catch {
-    return false;
-  }
+  if (statIfExists(sessionDir(home, sid)) === undefined) return false;
   return openPrompts(home, sid).count(now) > 0;
 }
 
@@ -122,11 +112,8 @@ export function readCandidates(home: string, sid: string): InboxEvent[] {
   const text = readTextIfExists(`${sessionDir(home, sid)}/candidates.jsonl`) ?? "";
   const out: InboxEvent[] = [];
   for (const line of text.split("\n")) {
-    try {
-      if (line.trim()) out.push(JSON.parse(line));
-    } catch {
-      // torn
-    }
+    const event = line.trim() ? parseJson(line) : undefined; // a torn line: none
+    if (event !== undefined) out.push(event as InboxEvent);
   }
   return out;
 }
@@ -144,9 +131,5 @@ export function appendAudit(home: string, entry: Record<string, unknown>): void 
     create: true,
     mode: 0o600,
   });
-  try {
-    Deno.chmodSync(path, 0o600);
-  } catch {
-    // not ours
-  }
+  chmodIfOwned(path, 0o600);
 }

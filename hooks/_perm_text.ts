@@ -42,8 +42,9 @@ const DENY_EMOJI = new Set(["❌", "👎", "🚫", "⛔"]);
 function snowflakeAfter(a: string, b: string): boolean {
   try {
     return BigInt(a) > BigInt(b);
-  } catch {
-    return false;
+  } catch (err) {
+    if (err instanceof SyntaxError) return false; // not snowflakes
+    throw err;
   }
 }
 
@@ -155,7 +156,8 @@ export function toolPreview(tool: string, input: unknown, max = 1200): string {
       let json: string;
       try {
         json = JSON.stringify(input, null, 1) ?? "";
-      } catch {
+      } catch (err) {
+        if (!(err instanceof TypeError)) throw err; // a cycle or a BigInt
         json = String(input);
       }
       return fence(clip(json, max));
@@ -171,7 +173,8 @@ export function toolSummary(tool: string, input: unknown, max = 300): string {
   if (text === undefined) {
     try {
       text = JSON.stringify(input) ?? "";
-    } catch {
+    } catch (err) {
+      if (!(err instanceof TypeError)) throw err; // a cycle or a BigInt
       text = "";
     }
   }

@@ -30,7 +30,12 @@ import type { RawMessage } from "../_discord/raw.ts";
 import { Inbox, type InboxEvent } from "../inbox.ts";
 import { recordPost } from "../posts.ts";
 import type { SessionRecord } from "../sessions.ts";
-import { ensurePrivateDir, readTextIfExists, writePrivateFileAtomic } from "../_shared/fs.ts";
+import {
+  closedWatcher,
+  ensurePrivateDir,
+  readTextIfExists,
+  writePrivateFileAtomic,
+} from "../_shared/fs.ts";
 import { type HookContext, hookPaths, remaining } from "./_context.ts";
 import { type HookInput, str } from "./_input.ts";
 import { postStatus, sessionRecord } from "./_post.ts";
@@ -47,6 +52,7 @@ import {
 import { type PermRule, ruleText, sessionRules, sessionUpdate } from "./_perm_rule.ts";
 import { appendAudit, openPrompts, readCandidates } from "./_perm_store.ts";
 import { describeError } from "../log.ts";
+import { parseJson } from "../_shared/json.ts";
 
 /** A permission request, as the steps of {@linkcode permissionRole} pass it on. */
 interface PermRequest {
@@ -367,11 +373,8 @@ function sessionMailboxEvents(home: string, sid: string): InboxEvent[] {
   const complete = text.slice(0, text.lastIndexOf("\n") + 1);
   for (const line of complete.split("\n")) {
     if (line.trim() === "") continue;
-    try {
-      out.push(JSON.parse(line));
-    } catch {
-      // malformed: inbox.ts deals with it
-    }
+    const event = parseJson(line); // malformed: inbox.ts deals with it
+    if (event !== undefined) out.push(event as InboxEvent);
   }
   return out;
 }
@@ -415,8 +418,8 @@ async function waitForAnswer(ctx: HookContext, spec: WaitSpec): Promise<PermAnsw
   const pump = (async () => {
     try {
       for await (const _ of watcher) wake();
-    } catch {
-      // closed
+    } catch (err) {
+      if (!closedWatcher(err)) throw err;
     }
   })();
   try {
@@ -435,11 +438,7 @@ async function waitForAnswer(ctx: HookContext, spec: WaitSpec): Promise<PermAnsw
       wake = () => {};
     }
   } finally {
-    try {
-      watcher.close();
-    } catch {
-      // already closed
-    }
+    watcher.close();
     await pump;
   }
 }

@@ -14,13 +14,19 @@
 // A failed start is not retried by this session's hooks for 30 s.
 import { bridgeCommand, probeBridge, startDetached } from "../daemon.ts";
 import { Inbox } from "../inbox.ts";
-import { ensurePrivateDir, readJsonState, writePrivateFileAtomic } from "../_shared/fs.ts";
+import {
+  ensurePrivateDir,
+  readJsonState,
+  removeIfExists,
+  writePrivateFileAtomic,
+} from "../_shared/fs.ts";
 import { type HookContext, hookPaths } from "./_context.ts";
 import { sessionRegistry } from "./_registry.ts";
 import { ancestors, type ProcessProbe, systemProbe } from "../_shared/procs.ts";
 import { deliverRole } from "./_deliver.ts";
 import { type HookInput, str } from "./_input.ts";
 import { describeError } from "../log.ts";
+import { ConfigError } from "../errors.ts";
 
 /** How long a failed bridge start is not retried. */
 const START_BACKOFF_MS = 30_000;
@@ -36,7 +42,7 @@ const START_BACKOFF_MS = 30_000;
  */
 export function findClaudePid(
   env: Record<string, string | undefined>,
-  ppid: number | undefined = parentPid(),
+  ppid: number | undefined = Deno.ppid,
   probe?: Pick<ProcessProbe, "info">,
 ): number | undefined {
   const fromEnv = env.CLAUDE_PID?.trim();
@@ -48,14 +54,6 @@ export function findClaudePid(
     const program = args[0]?.slice(args[0].lastIndexOf("/") + 1) ?? "";
     return /^claude/i.test(program) || (program === "node" && /claude/i.test(args.join(" ")));
   });
-}
-
-function parentPid(): number | undefined {
-  try {
-    return Deno.ppid;
-  } catch {
-    return undefined;
-  }
 }
 
 /**
@@ -74,11 +72,7 @@ export async function ensureBridge(ctx: HookContext): Promise<string> {
     writePrivateFileAtomic(paths.bridgeOff, "no bot token or channel configured\n");
     return "bridge not configured (no token or channel)";
   }
-  try {
-    Deno.removeSync(paths.bridgeOff);
-  } catch {
-    // not there
-  }
+  removeIfExists(paths.bridgeOff);
   const before = probeBridge(ctx.home);
   if (before.running) return `bridge running (pid ${before.pid ?? "?"})`;
   const started = readJsonState(paths.bridgeStart, (value) => {
@@ -153,7 +147,8 @@ export async function registerRole(input: HookInput, ctx: HookContext): Promise<
 function safeRetention(ctx: HookContext): number {
   try {
     return ctx.config().heldRetentionHours;
-  } catch {
-    return 24;
+  } catch (err) {
+    if (err instanceof ConfigError) return 24; // a bad config is reported where it matters
+    throw err;
   }
 }

@@ -72,8 +72,8 @@ function waitFile(ctx: HookContext, sid: string): string {
 export function cancelWait(home: string, sid: string): void {
   try {
     Deno.writeTextFileSync(`${hookPaths(home).waitDir}/${sid}`, "");
-  } catch {
-    // nothing waits
+  } catch (err) {
+    if (!(err instanceof Deno.errors.NotFound)) throw err; // no wait directory: nothing waits
   }
 }
 
@@ -83,14 +83,6 @@ function recentWakes(ctx: HookContext, sid: string): number[] {
   }, []);
   if (read.damaged) ctx.log.warn(read.damaged);
   return read.value;
-}
-
-function currentPpid(): number | undefined {
-  try {
-    return Deno.ppid;
-  } catch {
-    return undefined;
-  }
 }
 
 /**
@@ -123,8 +115,8 @@ export async function wakeRole(input: HookInput, ctx: HookContext): Promise<numb
   writePrivateFileAtomic(file, token);
   // The hook's parent is Claude Code (sh execs the deno command): when it dies, the hook
   // is re-parented and this changes.
-  const parent = currentPpid();
-  const stillMine = () => readTextIfExists(file) === token && currentPpid() === parent;
+  const parent = Deno.ppid;
+  const stillMine = () => readTextIfExists(file) === token && Deno.ppid === parent;
   const until = Math.min(ctx.now() + config.wakeTimeoutSeconds * 1000, ctx.deadline - 1000);
   const inbox = new Inbox(ctx.home, { onWarning: (m) => ctx.log.warn(m) });
   ctx.log.info(

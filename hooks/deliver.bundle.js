@@ -33,15 +33,60 @@ var init_errors = __esm({
   }
 });
 
+// _shared/json.ts
+function parseJson(text) {
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    if (err instanceof SyntaxError) return void 0;
+    throw err;
+  }
+}
+var init_json = __esm({
+  "_shared/json.ts"() {
+  }
+});
+
 // _shared/fs.ts
 function ensurePrivateDir(dir) {
   Deno.mkdirSync(dir, {
     recursive: true,
     mode: 448
   });
+  chmodIfOwned(dir, 448);
+}
+function chmodIfOwned(path, mode) {
   try {
-    Deno.chmodSync(dir, 448);
-  } catch {
+    Deno.chmodSync(path, mode);
+  } catch (err) {
+    if (!(err instanceof Deno.errors.PermissionDenied)) throw err;
+  }
+}
+function removeIfExists(path) {
+  try {
+    Deno.removeSync(path);
+    return true;
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return false;
+    throw err;
+  }
+}
+function statIfExists(path) {
+  try {
+    return Deno.statSync(path);
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return void 0;
+    throw err;
+  }
+}
+function readDirIfExists(dir) {
+  try {
+    return [
+      ...Deno.readDirSync(dir)
+    ];
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return [];
+    throw err;
   }
 }
 function writePrivateFileAtomic(path, data) {
@@ -86,17 +131,12 @@ function readJsonState(path, parse, fallback) {
   if (text === void 0) return {
     value: fallback
   };
-  let why;
-  try {
-    const value = parse(JSON.parse(text));
-    if (value !== void 0) return {
-      value
-    };
-    why = "unexpected content";
-  } catch (err) {
-    if (!(err instanceof SyntaxError)) throw err;
-    why = "not JSON";
-  }
+  const json = parseJson(text);
+  const value = json === void 0 ? void 0 : parse(json);
+  if (value !== void 0) return {
+    value
+  };
+  const why = json === void 0 ? "not JSON" : "unexpected content";
   const aside = `${path}.damaged`;
   try {
     Deno.renameSync(path, aside);
@@ -114,6 +154,9 @@ function readJsonState(path, parse, fallback) {
     value: fallback,
     damaged: `${path} is damaged (${why}): moved to ${aside}, starting over`
   };
+}
+function closedWatcher(err) {
+  return err instanceof Deno.errors.BadResource || err instanceof Deno.errors.Interrupted;
 }
 function readFull(file, buffer) {
   let filled = 0;
@@ -146,6 +189,7 @@ function readToEnd(file) {
 var init_fs = __esm({
   "_shared/fs.ts"() {
     init_errors();
+    init_json();
   }
 });
 
@@ -298,27 +342,15 @@ function openPrompts(home, sid) {
       writePrivateFileAtomic(`${dir}/${requestId}.json`, JSON.stringify(prompt));
     },
     remove(requestId) {
-      try {
-        Deno.removeSync(`${dir}/${requestId}.json`);
-      } catch {
-      }
-      if (list(0).length === 0) {
-        try {
-          Deno.removeSync(`${dir}/candidates.jsonl`);
-        } catch {
-        }
-      }
+      removeIfExists(`${dir}/${requestId}.json`);
+      if (list(0).length === 0) removeIfExists(`${dir}/candidates.jsonl`);
     },
     count: (now) => list(now).length,
     list: (now) => read(now).map(([, p]) => p)
   };
 }
 function hasOpenPrompt(home, sid, now) {
-  try {
-    Deno.statSync(sessionDir(home, sid));
-  } catch {
-    return false;
-  }
+  if (statIfExists(sessionDir(home, sid)) === void 0) return false;
   return openPrompts(home, sid).count(now) > 0;
 }
 function keepCandidates(home, sid, events, now) {
@@ -332,10 +364,8 @@ function readCandidates(home, sid) {
   const text = readTextIfExists(`${sessionDir(home, sid)}/candidates.jsonl`) ?? "";
   const out = [];
   for (const line of text.split("\n")) {
-    try {
-      if (line.trim()) out.push(JSON.parse(line));
-    } catch {
-    }
+    const event = line.trim() ? parseJson(line) : void 0;
+    if (event !== void 0) out.push(event);
   }
   return out;
 }
@@ -346,10 +376,7 @@ function appendAudit(home, entry) {
     create: true,
     mode: 384
   });
-  try {
-    Deno.chmodSync(path, 384);
-  } catch {
-  }
+  chmodIfOwned(path, 384);
 }
 var REQUEST;
 var init_perm_store = __esm({
@@ -357,6 +384,7 @@ var init_perm_store = __esm({
     init_fs();
     init_context();
     init_perm_text();
+    init_json();
     REQUEST = /^[A-Za-z0-9]{1,64}$/;
   }
 });
@@ -373,13 +401,7 @@ async function withFileLock(path, fn) {
     mode: 384
   });
   try {
-    let locked = false;
-    try {
-      locked = file.tryLockSync(true);
-    } catch {
-      locked = false;
-    }
-    if (!locked) await file.lock(true);
+    if (!file.tryLockSync(true)) await file.lock(true);
     return await fn();
   } finally {
     file.close();
@@ -387,6 +409,7 @@ async function withFileLock(path, fn) {
 }
 
 // _inbox/wait.ts
+init_fs();
 async function waitForChange(dir, suffix, options) {
   const watcher = Deno.watchFs(dir, {
     recursive: false
@@ -397,10 +420,7 @@ async function waitForChange(dir, suffix, options) {
   const stop = () => {
     settled = true;
     wake();
-    try {
-      watcher.close();
-    } catch {
-    }
+    watcher.close();
   };
   const timer = setTimeout(stop, Math.max(0, options.timeoutMs));
   const recheck = setInterval(() => wake(), options.recheckMs);
@@ -416,7 +436,8 @@ async function waitForChange(dir, suffix, options) {
           wake();
         }
       }
-    } catch {
+    } catch (err) {
+      if (!closedWatcher(err)) throw err;
     }
   })();
   try {
@@ -442,6 +463,7 @@ async function waitForChange(dir, suffix, options) {
 
 // _inbox/io.ts
 init_fs();
+init_json();
 var NEWLINE = 10;
 var encoder = new TextEncoder();
 var decoder = new TextDecoder();
@@ -593,13 +615,7 @@ var DeliveredReader = class {
   }
 };
 function idsOfCommitLine(line) {
-  let record;
-  try {
-    record = JSON.parse(line);
-  } catch (err) {
-    if (err instanceof SyntaxError) return [];
-    throw err;
-  }
+  const record = parseJson(line);
   return Array.isArray(record?.ids) ? record.ids.filter((id) => typeof id === "string") : [];
 }
 async function appendCommit(path, log, ids, at) {
@@ -665,17 +681,14 @@ function eventProblem(value) {
   return void 0;
 }
 function parseEventLine(line) {
-  let value;
-  try {
-    value = JSON.parse(line);
-  } catch {
-    return "not valid JSON";
-  }
+  const value = parseJson(line);
+  if (value === void 0) return "not valid JSON";
   const problem = eventProblem(value);
   return problem === void 0 ? value : problem;
 }
 
 // _inbox/lookup.ts
+init_fs();
 var PLAIN_ID = /^[^"\\,[\]{}]+$/;
 var COMMA = 44;
 var OPEN = 91;
@@ -732,11 +745,7 @@ function count(text, char) {
   return n;
 }
 function sizeIfExists(path) {
-  try {
-    return Deno.statSync(path).size;
-  } catch {
-    return -1;
-  }
+  return statIfExists(path)?.size ?? -1;
 }
 
 // _inbox/pending.ts
@@ -853,8 +862,9 @@ function readGrowth(path, entry) {
     file = Deno.openSync(path, {
       read: true
     });
-  } catch {
-    return void 0;
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return void 0;
+    throw err;
   }
   try {
     const start = entry.size - entry.last.length;
@@ -1291,6 +1301,7 @@ ${frames.join("\n\n")}${tail}`;
 }
 
 // hooks/_deliver.ts
+init_json();
 function overflowPath(home, sid) {
   return `${hookPaths(home).overflowDir}/${sid}.jsonl`;
 }
@@ -1315,12 +1326,9 @@ function readOverflow(path) {
   };
   for (const line of new TextDecoder().decode(bytes).split("\n")) {
     if (line.trim() === "") continue;
-    try {
-      const e = JSON.parse(line);
-      if (e && typeof e.id === "string" && e.author && typeof e.author.name === "string") {
-        events.push(e);
-      }
-    } catch {
+    const e = parseJson(line);
+    if (e && typeof e.id === "string" && e.author && typeof e.author.name === "string") {
+      events.push(e);
     }
   }
   return {
@@ -1336,24 +1344,15 @@ function writeOverflow(path, events) {
   writePrivateFileAtomic(path, events.map((e) => JSON.stringify(e)).join("\n") + "\n");
 }
 function hasPermDir(home) {
-  try {
-    for (const entry of Deno.readDirSync(hookPaths(home).dir)) {
-      if (entry.name === "perm") return entry.isDirectory;
-    }
-  } catch {
-  }
-  return false;
+  return readDirIfExists(hookPaths(home).dir).some((e) => e.name === "perm" && e.isDirectory);
 }
 function readPermNotes(home) {
   const notes = /* @__PURE__ */ new Map();
   const text = readTextIfExists(hookPaths(home).permAnswers);
   if (!text) return notes;
   for (const line of text.split("\n")) {
-    try {
-      const a = JSON.parse(line);
-      if (typeof a?.id === "string" && typeof a.note === "string") notes.set(a.id, a.note);
-    } catch {
-    }
+    const a = parseJson(line);
+    if (typeof a?.id === "string" && typeof a.note === "string") notes.set(a.id, a.note);
   }
   return notes;
 }
@@ -1373,11 +1372,7 @@ function frameContext(home, sid, perm = true, log) {
   };
 }
 function mayHavePrompt(home, sid) {
-  try {
-    return Deno.statSync(`${hookPaths(home).permDir}/${sid}`).isDirectory;
-  } catch {
-    return false;
-  }
+  return statIfExists(`${hookPaths(home).permDir}/${sid}`)?.isDirectory ?? false;
 }
 async function takePending(ctx, sid, emit, render = deliveryText) {
   const paths = hookPaths(ctx.home);
@@ -1488,8 +1483,9 @@ function rotateIfNeeded(path, maxBytes, keep) {
   let size;
   try {
     size = Deno.statSync(path).size;
-  } catch {
-    return;
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return;
+    throw err;
   }
   if (size < maxBytes) return;
   if (keep <= 0) {
@@ -1499,7 +1495,8 @@ function rotateIfNeeded(path, maxBytes, keep) {
   for (let i = keep - 1; i >= 1; i--) {
     try {
       Deno.renameSync(`${path}.${i}`, `${path}.${i + 1}`);
-    } catch {
+    } catch (err) {
+      if (!(err instanceof Deno.errors.NotFound)) throw err;
     }
   }
   Deno.renameSync(path, `${path}.1`);
@@ -1523,16 +1520,13 @@ function readEnv(names) {
 }
 
 // hooks/_input.ts
+init_json();
 var SESSION_ID = /^[A-Za-z0-9_-]{1,128}$/;
 var MAX_INPUT_BYTES = 64 * 1024 * 1024;
 function parseHookInput(text) {
   if (text.trim() === "") return "empty stdin";
-  let value;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    return `stdin is not JSON (${text.length} chars)`;
-  }
+  const value = parseJson(text);
+  if (value === void 0) return `stdin is not JSON (${text.length} chars)`;
   if (value === null || typeof value !== "object" || Array.isArray(value)) {
     return "stdin is not a JSON object";
   }

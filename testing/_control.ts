@@ -11,8 +11,8 @@ async function body(req: Request): Promise<Record<string, unknown>> {
   try {
     const v = JSON.parse(text);
     if (v && typeof v === "object" && !Array.isArray(v)) return v;
-  } catch {
-    // fall through
+  } catch (err) {
+    if (!(err instanceof SyntaxError)) throw err; // not JSON: answered below
   }
   throw new DiscordHttpError(
     400,
@@ -63,7 +63,7 @@ function sse(server: DiscordServer): Response {
         try {
           controller.enqueue(enc.encode(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`));
         } catch {
-          unsubscribe();
+          unsubscribe(); // any failure: the client went away
         }
       };
       send("hello", { ok: true });

@@ -161,7 +161,7 @@ export class Gateway {
     try {
       conn.ws.close(code, reason);
     } catch {
-      // already closing
+      // Any failure: the socket is closing or closed already.
     }
   }
 
@@ -191,9 +191,10 @@ export class Gateway {
     if (conn.zombie) return;
     let frame: { op?: unknown; d?: unknown };
     try {
-      if (typeof raw !== "string") throw new Error("binary");
+      if (typeof raw !== "string") throw new SyntaxError("binary frame");
       frame = JSON.parse(raw);
-    } catch {
+    } catch (err) {
+      if (!(err instanceof SyntaxError)) throw err;
       return this.#close(conn, GatewayCloseCodes.DecodeError, "Error while decoding payload.");
     }
     switch (frame.op) {

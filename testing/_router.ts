@@ -107,7 +107,8 @@ export async function parseBody(req: Request): Promise<ParsedBody> {
       if (key === "payload_json" && typeof value === "string") {
         try {
           json = JSON.parse(value);
-        } catch {
+        } catch (err) {
+          if (!(err instanceof SyntaxError)) throw err;
           throw errors.badJson();
         }
       } else if (typeof value !== "string") {
@@ -124,7 +125,8 @@ export async function parseBody(req: Request): Promise<ParsedBody> {
   if (!text) return { json: {}, files: [] };
   try {
     return { json: JSON.parse(text), files: [] };
-  } catch {
+  } catch (err) {
+    if (!(err instanceof SyntaxError)) throw err;
     throw errors.badJson();
   }
 }

@@ -384,7 +384,8 @@ export class DiscordServer implements AsyncDisposable {
       let body: unknown = undefined;
       try {
         body = text ? JSON.parse(text) : undefined;
-      } catch {
+      } catch (err) {
+        if (!(err instanceof SyntaxError)) throw err;
         body = text;
       }
       this.#violations.push(...await checkResponse(seen.op, res.status, body));

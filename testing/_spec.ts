@@ -136,7 +136,8 @@ export function findOperation(method: string, path: string): OperationMatch {
   const segs = path.split("/").slice(1).map((s) => {
     try {
       return decodeURIComponent(s);
-    } catch {
+    } catch (err) {
+      if (!(err instanceof URIError)) throw err;
       return s;
     }
   });

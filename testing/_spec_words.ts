@@ -45,7 +45,8 @@ function repr(v: unknown): string {
   if (typeof v === "string") return v;
   try {
     return JSON.stringify(v) ?? String(v);
-  } catch {
+  } catch (err) {
+    if (!(err instanceof TypeError)) throw err; // a cycle or a BigInt
     return String(v);
   }
 }

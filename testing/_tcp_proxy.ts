@@ -42,7 +42,7 @@ export class TcpRelay {
       try {
         client = await this.#listener.accept();
       } catch {
-        return;
+        return; // any failure: the listener is closed
       }
       const p = this.#relay(client).catch(() => {});
       this.#relays.add(p);
@@ -76,7 +76,7 @@ export class TcpRelay {
           while (off < n) off += await to.write(buf.subarray(off, n));
         }
       } catch {
-        // cut or reset
+        // Any failure: the connection was cut or reset.
       }
       this.#cut(pair);
     };

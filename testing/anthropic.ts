@@ -374,7 +374,8 @@ export function startAnthropicServer(options: AnthropicServerOptions): Promise<A
     if (raw !== "") {
       try {
         body = JSON.parse(raw);
-      } catch {
+      } catch (err) {
+        if (!(err instanceof SyntaxError)) throw err;
         body = raw;
       }
     }

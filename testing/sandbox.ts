@@ -99,8 +99,9 @@ export interface Sandbox extends AsyncDisposable {
 function exists(path: string): boolean {
   try {
     return Deno.statSync(path).isFile;
-  } catch {
-    return false;
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return false;
+    throw err;
   }
 }
 
@@ -117,7 +118,7 @@ async function pump(
       for (const l of lines) log(l);
     }
   } catch {
-    // process ended
+    // Any failure: the process ended.
   }
   if (rest) log(rest);
 }
