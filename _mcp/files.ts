@@ -80,10 +80,12 @@ export async function sendFile(
     if (err instanceof Deno.errors.NotFound) {
       throw new RangeError(
         `No file at ${path}: pass an existing file (absolute, or relative to ${base})`,
+        { cause: err },
       );
     }
     throw new RangeError(
       `Cannot read ${path} (${describeError(err)}): pass a file this server may read`,
+      { cause: err },
     );
   }
   if (!info.isFile) {

@@ -75,6 +75,7 @@ export class ChannelGuard {
       if (err instanceof DiscordApiError && (err.status === 404 || err.status === 403)) {
         throw new RangeError(
           `Channel ${id} is unknown or not visible to the bot: pass the chat channel ${this.#channelId}, one of its threads, or leave ${field} out`,
+          { cause: err },
         );
       }
       throw err;

@@ -191,6 +191,7 @@ export class SetupApi {
           `${setting} ${channelId} is not a channel Discord knows (404 Unknown Channel): right-click the channel > Copy Channel ID (User Settings > Advanced > Developer Mode on)`,
           404,
           err.code,
+          { cause: err },
         );
       }
       if (err instanceof DiscordApiError && err.status === 403) {
@@ -253,6 +254,7 @@ export class SetupApi {
           }): copy it again from Channel Settings > Integrations > Webhooks, or leave it out and let setup create one`,
           err.status,
           err.code,
+          { cause: err },
         );
       }
       throw this.#explain(err);
@@ -299,6 +301,7 @@ export class SetupApi {
           `Discord refused to create the STATUS webhook on #${channel.name} (403): ${fix}`,
           403,
           err.code,
+          { cause: err },
         );
       }
       throw this.#explain(err);
@@ -373,6 +376,7 @@ export class SetupApi {
         "Discord rejected the bot token (401 Unauthorized): copy a fresh one from the Developer Portal > your application > Bot > Reset Token",
         401,
         err.code,
+        { cause: err },
       );
     }
     if (err.status === 0 || err.status >= 500) {
