@@ -29,6 +29,7 @@ import { CachedRoutingView } from "./view.ts";
 import { CatchUp } from "./catchup.ts";
 import { ChannelMap, chatChannelProblem, tokenRejected } from "./channels.ts";
 import { StatusBoard } from "./status.ts";
+import { InteractionResponseType, InteractionType, MessageFlags } from "discord-api-types/v10";
 
 /** Options of {@linkcode Bridge}. */
 export interface BridgeOptions {
@@ -480,25 +481,33 @@ export class Bridge {
 
   #onInteraction(i: RawInteraction): void {
     if (!i?.id || !i.token) return;
-    const ack = (body: { type: number; data?: Record<string, unknown> }) =>
+    const ack = (body: { type: InteractionResponseType; data?: Record<string, unknown> }) =>
       this.#ackRest.interactionCallback(i.id, i.token, body).catch((err) =>
         this.#log.warn(`cannot answer interaction ${i.id}: ${describeError(err)}`)
       );
-    const ephemeral = (content: string) => ack({ type: 4, data: { content, flags: 64 } });
-    if (i.type !== 3) {
-      if (i.type === 2 || i.type === 5) void ephemeral("claude-discord has no commands.");
+    const ephemeral = (content: string) =>
+      ack({
+        type: InteractionResponseType.ChannelMessageWithSource,
+        data: { content, flags: MessageFlags.Ephemeral },
+      });
+    // The click is acknowledged without a visible answer: the message stays as it is.
+    const quiet = () => ack({ type: InteractionResponseType.DeferredMessageUpdate });
+    if (i.type !== InteractionType.MessageComponent) {
+      if (i.type === InteractionType.ApplicationCommand || i.type === InteractionType.ModalSubmit) {
+        void ephemeral("claude-discord has no commands.");
+      }
       return;
     }
     const user = i.member?.user ?? i.user;
     const customId = i.data?.custom_id ?? "";
-    if (!customId.startsWith("cd:")) return void ack({ type: 6 });
+    if (!customId.startsWith("cd:")) return void quiet();
     if (!user?.id || !this.#allowed.has(user.id)) {
       this.#status.drop("not-allowed");
       return void ephemeral("Only users on this bot's allowlist can answer.");
     }
     const channelId = i.channel_id ?? i.message?.channel_id ?? "";
     const place = this.#channels.placeOf(channelId);
-    if (place === "ignore") return void ack({ type: 6 });
+    if (place === "ignore") return void quiet();
     const event = interactionToEvent(i, place === "unknown" ? {} : place);
     const mailboxes = this.#route(event);
     if (mailboxes.length === 0) {
@@ -509,7 +518,7 @@ export class Bridge {
     let timer: ReturnType<typeof setTimeout> | undefined;
     Promise.race([stored, new Promise((r) => (timer = setTimeout(r, 2000)))]).then(() => {
       clearTimeout(timer);
-      return ack({ type: 6 });
+      return quiet();
     });
   }
 

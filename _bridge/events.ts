@@ -2,12 +2,13 @@
 import type { InboxAttachment, InboxEvent } from "../inbox.ts";
 import type { RawInteraction, RawMessage, RawReaction, RawUser } from "../_discord/raw.ts";
 import { timeOfSnowflake } from "../_discord/snowflake.ts";
+import { MessageReferenceType, MessageType } from "discord-api-types/v10";
 
 /** Why a message was not delivered. */
 export type DropReason = "bot" | "webhook" | "system" | "not-allowed" | "empty";
 
-/** Message types a person writes: 0 default, 19 reply. Everything else is a system message. */
-const USER_MESSAGE_TYPES: ReadonlySet<number> = new Set([0, 19]);
+/** Message types a person writes: default and reply. Everything else is a system message. */
+const USER_MESSAGE_TYPES: ReadonlySet<number> = new Set([MessageType.Default, MessageType.Reply]);
 
 /** Where an event happened, as far as the bridge knows. */
 export interface Place {
@@ -29,7 +30,7 @@ export function messageDropReason(
 ): DropReason | undefined {
   if (m.webhook_id) return "webhook";
   if (m.author?.bot || m.author?.system) return "bot";
-  if (!USER_MESSAGE_TYPES.has(m.type ?? 0)) return "system";
+  if (!USER_MESSAGE_TYPES.has(m.type ?? MessageType.Default)) return "system";
   if (!m.author?.id || !allowed.has(m.author.id)) return "not-allowed";
   const empty = (m.content ?? "") === "" && !(m.attachments?.length) && !(m.embeds?.length) &&
     !(m.sticker_items?.length) && m.poll === undefined;
@@ -57,8 +58,11 @@ export function messageToEvent(m: RawMessage, place: Place): InboxEvent {
   if (m.guild_id) event.guildId = m.guild_id;
   if (m.edited_timestamp) event.editedTimestamp = m.edited_timestamp;
   const ref = m.message_reference;
-  // Type 0 (or absent) is a reply; 1 is a forward, which does not address anyone.
-  if (ref?.message_id && (ref.type === undefined || ref.type === 0) && m.type === 19) {
+  // A default reference (or one without a type) is a reply; a forward addresses no one.
+  if (
+    ref?.message_id && (ref.type === undefined || ref.type === MessageReferenceType.Default) &&
+    m.type === MessageType.Reply
+  ) {
     event.replyTo = {
       messageId: ref.message_id,
       ...(ref.channel_id ? { channelId: ref.channel_id } : {}),

@@ -12,25 +12,15 @@ import {
   createBot,
   type DesiredPropertiesBehavior,
 } from "@discordeno/bot";
+import { GatewayCloseCodes, GatewayIntentBits } from "discord-api-types/v10";
 import type { Logger } from "../log.ts";
 
-/** Gateway intent bits (ARCHITECTURE.md, Discord facts). */
-export const Intent = {
-  /** Guilds, channels, threads. */
-  Guilds: 1 << 0,
-  /** Messages in guild channels and threads. */
-  GuildMessages: 1 << 9,
-  /** Reactions in guilds. */
-  GuildMessageReactions: 1 << 10,
-  /** Direct messages. */
-  DirectMessages: 1 << 12,
-  /** Message content (privileged: without it, content is empty). */
-  MessageContent: 1 << 15,
-} as const;
-
-/** The intents the bridge connects with. */
-export const BRIDGE_INTENTS: number = Intent.Guilds | Intent.GuildMessages |
-  Intent.GuildMessageReactions | Intent.MessageContent;
+/**
+ * The intents the bridge connects with: guilds (channels, threads), their messages and
+ * reactions, and message content (privileged: without it, content is empty).
+ */
+export const BRIDGE_INTENTS: number = GatewayIntentBits.Guilds | GatewayIntentBits.GuildMessages |
+  GatewayIntentBits.GuildMessageReactions | GatewayIntentBits.MessageContent;
 
 /** The fields discordeno's transformers keep (every field this package reads). */
 export const DESIRED_PROPERTIES = {
@@ -156,7 +146,14 @@ function describe(value: unknown): string {
 }
 
 /** Close codes after which reconnecting is pointless (ARCHITECTURE.md, Discord facts). */
-export const FATAL_CLOSE_CODES: ReadonlySet<number> = new Set([4004, 4010, 4011, 4012, 4013, 4014]);
+export const FATAL_CLOSE_CODES: ReadonlySet<number> = new Set([
+  GatewayCloseCodes.AuthenticationFailed,
+  GatewayCloseCodes.InvalidShard,
+  GatewayCloseCodes.ShardingRequired,
+  GatewayCloseCodes.InvalidAPIVersion,
+  GatewayCloseCodes.InvalidIntents,
+  GatewayCloseCodes.DisallowedIntents,
+]);
 
 /**
  * The one-sentence explanation of a fatal gateway close.
@@ -174,12 +171,12 @@ export const FATAL_CLOSE_CODES: ReadonlySet<number> = new Set([4004, 4010, 4011,
  */
 export function fatalCloseMessage(code: number, reason = ""): string {
   switch (code) {
-    case 4004:
+    case GatewayCloseCodes.AuthenticationFailed:
       return "Discord rejected the token (4004): run setup (`deno task setup`) with the bot's current token";
-    case 4014:
+    case GatewayCloseCodes.DisallowedIntents:
       return "Discord refused the Message Content intent (4014): turn on MESSAGE CONTENT INTENT " +
         "in the Developer Portal > your application > Bot > Privileged Gateway Intents, then start the bridge again";
-    case 4013:
+    case GatewayCloseCodes.InvalidIntents:
       return "Discord rejected the gateway intents (4013 Invalid intents): this is a bug, please report it";
     default:
       return `Discord closed the gateway with code ${code}${reason ? ` (${reason})` : ""}: ` +

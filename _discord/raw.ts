@@ -1,4 +1,5 @@
 // Private: the Discord JSON shapes (snake_case, as sent) this package reads.
+import { ChannelType } from "discord-api-types/v10";
 
 /** A user as Discord sends it. */
 export interface RawUser {
@@ -36,7 +37,7 @@ export interface RawMessage {
   channel_id: string;
   /** Guild id (gateway only). */
   guild_id?: string;
-  /** Message type: 0 default, 19 reply; others are system messages. */
+  /** Message type (`MessageType`): default and reply are a person's; others are system messages. */
   type: number;
   /** Author (the webhook for webhook messages). */
   author: RawUser;
@@ -113,4 +114,8 @@ export interface RawReaction {
 }
 
 /** Channel types that are threads. */
-export const THREAD_TYPES: ReadonlySet<number> = new Set([10, 11, 12]);
+export const THREAD_TYPES: ReadonlySet<number> = new Set([
+  ChannelType.AnnouncementThread,
+  ChannelType.PublicThread,
+  ChannelType.PrivateThread,
+]);

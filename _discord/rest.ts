@@ -12,6 +12,8 @@
 //   stays down or asks for long waits;
 // - `#backoff`: retries after 5xx answers and network errors, with growing delays.
 import type * as Lib from "@discordjs/rest";
+// Type-only: the hooks load this module, and no npm package may join their start-up graph.
+import type { InteractionResponseType } from "discord-api-types/v10";
 import { parseWebhookUrl } from "../config.ts";
 import { scrub } from "../log.ts";
 import type { RawChannel, RawMessage } from "./raw.ts";
@@ -417,12 +419,13 @@ export class DiscordRest {
    *
    * @param interactionId The interaction.
    * @param token Its token.
-   * @param body `{type: 6}`, or `{type: 4, data: {content, flags: 64}}` for an ephemeral reply.
+   * @param body `{type: DeferredMessageUpdate}`, or `{type: ChannelMessageWithSource, data:
+   * {content, flags: Ephemeral}}` for an ephemeral reply (discord-api-types' names).
    */
   async interactionCallback(
     interactionId: string,
     token: string,
-    body: { type: number; data?: Record<string, unknown> },
+    body: { type: InteractionResponseType; data?: Record<string, unknown> },
   ): Promise<void> {
     await this.request("POST", `/interactions/${interactionId}/${token}/callback`, {
       what: `answer interaction ${interactionId}`,

@@ -7,6 +7,7 @@ import type { DiscordRest } from "../_discord/rest.ts";
 import type { SessionLike, SessionMatch } from "./session.ts";
 import type { ChannelGuard, Target } from "./targets.ts";
 import type { DiscordMessage } from "./text.ts";
+import { RESTJSONErrorCodes } from "discord-api-types/v10";
 
 /** What every tool handler gets. */
 export interface ToolContext {
@@ -31,17 +32,18 @@ const SNOWFLAKE = /^[0-9]{15,21}$/;
 export function discordFix(status: number, code: number | undefined): string {
   return status === 401
     ? "the bot token is not valid: run `deno task setup`"
-    : code === 50013 || code === 50001 || status === 403
+    : code === RESTJSONErrorCodes.MissingPermissions || code === RESTJSONErrorCodes.MissingAccess ||
+        status === 403
     ? "give the bot View Channel, Send Messages, Send Messages in Threads, Read Message History, Add Reactions and Attach Files in this channel"
-    : code === 10008
+    : code === RESTJSONErrorCodes.UnknownMessage
     ? "check the message id and the channel_id it was posted in (use fetch_messages)"
-    : code === 10003
+    : code === RESTJSONErrorCodes.UnknownChannel
     ? "check the channel id"
-    : code === 50005
+    : code === RESTJSONErrorCodes.CannotEditMessageAuthoredByAnotherUser
     ? "only messages the bot posted can be edited"
-    : code === 40005
+    : code === RESTJSONErrorCodes.RequestEntityTooLarge
     ? "the file is too large for this server: send a smaller one"
-    : code === 10014
+    : code === RESTJSONErrorCodes.UnknownEmoji
     ? "use a unicode emoji like 👍 or a custom one as name:id"
     : "check the arguments";
 }
@@ -126,7 +128,10 @@ export async function locate(
       );
       return { target, message, session: base.session };
     } catch (err) {
-      if (err instanceof DiscordApiError && (err.code === 10008 || err.status === 404)) continue;
+      if (
+        err instanceof DiscordApiError &&
+        (err.code === RESTJSONErrorCodes.UnknownMessage || err.status === 404)
+      ) continue;
       throw err;
     }
   }

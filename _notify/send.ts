@@ -2,6 +2,7 @@
 // unarchiving the thread as needed (forum channels by `thread_name`, text channels by the bot).
 
 import type { WebhookParts } from "../config.ts";
+import type { RESTJSONErrorCodes, ThreadAutoArchiveDuration } from "discord-api-types/v10";
 import { DiscordApiError } from "../errors.ts";
 import { type Answer, DiscordRest, type Refusal, type RetryPolicy } from "../_discord/rest.ts";
 import {
@@ -13,8 +14,22 @@ import {
 import type { ThreadsFile, WebhookState } from "./store.ts";
 import { describeError } from "../log.ts";
 
-/** Discord JSON error codes this module acts on. */
-export const CODES = {
+/**
+ * Discord's JSON error codes this module acts on, each typed by its discord-api-types
+ * `RESTJSONErrorCodes` member (`deno check` holds it to the enum). The import is type-only:
+ * the hooks load this module, and no npm package may join their start-up graph.
+ */
+export const CODES: {
+  unknownChannel: RESTJSONErrorCodes.UnknownChannel;
+  unknownWebhook: RESTJSONErrorCodes.UnknownWebhook;
+  invalidWebhookToken: RESTJSONErrorCodes.InvalidWebhookToken;
+  archivedThread: RESTJSONErrorCodes.InvalidActionOnArchivedThread;
+  threadLocked: RESTJSONErrorCodes.ThreadLocked;
+  forumNeedsThread: RESTJSONErrorCodes.WebhooksPostedToForumChannelsMustHaveAThreadNameOrThreadId;
+  forumBothThreadParams:
+    RESTJSONErrorCodes.WebhooksPostedToForumChannelsCannotHaveBothAThreadNameAndThreadId;
+  threadNameNotForum: RESTJSONErrorCodes.WebhooksCanOnlyCreateThreadsInForumChannels;
+} = {
   unknownChannel: 10003,
   unknownWebhook: 10015,
   invalidWebhookToken: 50027,
@@ -23,7 +38,10 @@ export const CODES = {
   forumNeedsThread: 220001,
   forumBothThreadParams: 220002,
   threadNameNotForum: 220003,
-} as const;
+};
+
+/** A thread's archive time after a week without messages (`ThreadAutoArchiveDuration`). */
+const ONE_WEEK: ThreadAutoArchiveDuration.OneWeek = 10080;
 
 /** The outcome of one delivered payload. */
 export interface Delivered {
@@ -213,7 +231,7 @@ export class Sender {
           `/channels/${channelId}/messages/${id}/threads`,
           {
             what: `start a thread on message ${id}`,
-            body: { name, auto_archive_duration: 10080 },
+            body: { name, auto_archive_duration: ONE_WEEK },
           },
         );
         if (thread.ok && typeof thread.body?.id === "string") {

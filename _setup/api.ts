@@ -13,6 +13,7 @@ import {
   type RawOverwrite,
   type RawRole,
 } from "./perms.ts";
+import { ApplicationFlags, ChannelType, RESTJSONErrorCodes } from "discord-api-types/v10";
 
 /** The bot user. */
 export interface BotUser {
@@ -64,7 +65,9 @@ export interface WebhookInfo {
   name?: string;
 }
 
-const MESSAGE_CONTENT_FLAGS = (1 << 18) | (1 << 19);
+/** The application flags that say the Message Content intent is on (limited: under 100 servers). */
+const MESSAGE_CONTENT_FLAGS = ApplicationFlags.GatewayMessageContent |
+  ApplicationFlags.GatewayMessageContentLimited;
 
 /** The portal switch, as the fix names it. */
 export const INTENT_FIX =
@@ -72,16 +75,16 @@ export const INTENT_FIX =
 
 /** Channel types by number, for messages. */
 const TYPE_NAMES: Record<number, string> = {
-  0: "text",
-  2: "voice",
-  4: "category",
-  5: "announcement",
-  10: "announcement thread",
-  11: "thread",
-  12: "private thread",
-  13: "stage",
-  15: "forum",
-  16: "media",
+  [ChannelType.GuildText]: "text",
+  [ChannelType.GuildVoice]: "voice",
+  [ChannelType.GuildCategory]: "category",
+  [ChannelType.GuildAnnouncement]: "announcement",
+  [ChannelType.AnnouncementThread]: "announcement thread",
+  [ChannelType.PublicThread]: "thread",
+  [ChannelType.PrivateThread]: "private thread",
+  [ChannelType.GuildStageVoice]: "stage",
+  [ChannelType.GuildForum]: "forum",
+  [ChannelType.GuildMedia]: "media",
 };
 
 /** A promise rejection handler: `fallback` for Discord's refusal or absence, anything else rethrown. */
@@ -344,7 +347,7 @@ export class SetupApi {
       return new DiscordApiError(
         `The bot is not in any server yet: invite it with ${invite} (pick your server), then run setup again`,
         403,
-        50001,
+        RESTJSONErrorCodes.MissingAccess,
       );
     }
     for (const g of guilds ?? []) {
@@ -358,14 +361,14 @@ export class SetupApi {
             found.name ?? channelId
           }, allow the bot's role View Channels and Read Message History`,
           403,
-          50001,
+          RESTJSONErrorCodes.MissingAccess,
         );
       }
     }
     return new DiscordApiError(
       `${setting} ${channelId} is in a server the bot is not in (403 Missing Access): invite it with ${invite}, or check the id`,
       403,
-      50001,
+      RESTJSONErrorCodes.MissingAccess,
     );
   }
 
@@ -452,6 +455,8 @@ export function judgePermissions(
     "ReadMessageHistory",
     "SendMessagesInThreads",
   ];
-  if (info.type !== 15 && info.type !== 16) needed.push("CreatePublicThreads");
+  if (info.type !== ChannelType.GuildForum && info.type !== ChannelType.GuildMedia) {
+    needed.push("CreatePublicThreads");
+  }
   return { missing: missingPermissions(info.permissions, needed), degraded: [] };
 }

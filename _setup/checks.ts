@@ -14,18 +14,7 @@ import {
   judgePermissions,
   SetupApi,
 } from "./api.ts";
-
-/** Discord's channel types that setup and doctor tell apart. */
-export const ChannelType = {
-  /** A text channel. */
-  Text: 0,
-  /** An announcement channel (a text channel others can follow). */
-  Announcement: 5,
-  /** A forum: every post is a thread. */
-  Forum: 15,
-  /** A media channel: a forum of media posts. */
-  Media: 16,
-} as const;
+import { ChannelType } from "discord-api-types/v10";
 
 /** A check that holds: `ok`, or `warn` (it works, but something is off). */
 export interface Passed<T> {
@@ -182,8 +171,8 @@ export async function checkChatChannel(
   } catch (err) {
     return failed("channel", err);
   }
-  if (chat.type !== ChannelType.Text && chat.type !== ChannelType.Announcement) {
-    const forumHint = chat.type === ChannelType.Forum
+  if (chat.type !== ChannelType.GuildText && chat.type !== ChannelType.GuildAnnouncement) {
+    const forumHint = chat.type === ChannelType.GuildForum
       ? " (a forum is right for STATUS posts: --status-channel)"
       : "";
     return failed(
@@ -310,8 +299,11 @@ export async function checkStatusChannel(
  * ```
  */
 export function judgeStatusChannel(channel: ChannelInfo): Verdict<ChannelInfo> {
-  const forum = channel.type === ChannelType.Forum || channel.type === ChannelType.Media;
-  if (!forum && channel.type !== ChannelType.Text && channel.type !== ChannelType.Announcement) {
+  const forum = channel.type === ChannelType.GuildForum || channel.type === ChannelType.GuildMedia;
+  if (
+    !forum && channel.type !== ChannelType.GuildText &&
+    channel.type !== ChannelType.GuildAnnouncement
+  ) {
     return failed(
       "webhook",
       new ConfigError(

@@ -24,7 +24,6 @@ import {
 } from "./api.ts";
 import {
   type BotSession,
-  ChannelType,
   checkAllowedUsers,
   checkChatChannel,
   checkIntent,
@@ -40,6 +39,7 @@ import {
 import { applyChange, installTarget, planMerge } from "./install.ts";
 import { liveTest } from "./live.ts";
 import type { Prompter } from "./prompt.ts";
+import { ChannelType } from "discord-api-types/v10";
 
 /** The setup flags (see setup.ts `--help`). */
 export interface SetupFlags {
@@ -424,8 +424,8 @@ async function pickChannel(
     for (const g of guilds) {
       for (const c of await api.guildChannels(g.id)) {
         const fits = purpose === "chat"
-          ? c.type === ChannelType.Text || c.type === ChannelType.Announcement
-          : c.type === ChannelType.Forum;
+          ? c.type === ChannelType.GuildText || c.type === ChannelType.GuildAnnouncement
+          : c.type === ChannelType.GuildForum;
         if (fits) {
           choices.push({ id: c.id, label: `#${c.name} (${channelTypeName(c.type)}, ${g.name})` });
         }

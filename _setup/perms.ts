@@ -1,6 +1,7 @@
 // Private: Discord permission bits, the bot's effective permissions in a channel (Discord's
 // algorithm: @everyone, roles, then the channel's @everyone, role and member overwrites), the
 // invite URL with exactly the permissions claude-discord uses.
+import { OverwriteType, PermissionFlagsBits } from "discord-api-types/v10";
 
 /** A permission the bot needs, with the name the Discord UI shows. */
 export interface PermissionInfo {
@@ -14,34 +15,52 @@ export interface PermissionInfo {
 
 /** The permissions claude-discord uses (the invite URL asks for exactly these). */
 export const PERMISSIONS = {
-  ViewChannel: { bit: 1n << 10n, name: "View Channels", use: "see the chat channel" },
-  SendMessages: { bit: 1n << 11n, name: "Send Messages", use: "replies and the connected check" },
+  ViewChannel: {
+    bit: PermissionFlagsBits.ViewChannel,
+    name: "View Channels",
+    use: "see the chat channel",
+  },
+  SendMessages: {
+    bit: PermissionFlagsBits.SendMessages,
+    name: "Send Messages",
+    use: "replies and the connected check",
+  },
   ReadMessageHistory: {
-    bit: 1n << 16n,
+    bit: PermissionFlagsBits.ReadMessageHistory,
     name: "Read Message History",
     use: "catch-up after a restart, the history tool",
   },
   SendMessagesInThreads: {
-    bit: 1n << 38n,
+    bit: PermissionFlagsBits.SendMessagesInThreads,
     name: "Send Messages in Threads",
     use: "permission prompts and replies in session threads",
   },
   CreatePublicThreads: {
-    bit: 1n << 35n,
+    bit: PermissionFlagsBits.CreatePublicThreads,
     name: "Create Public Threads",
     use: "one thread per session when STATUS posts go to a text channel",
   },
-  AddReactions: { bit: 1n << 6n, name: "Add Reactions", use: "the react tool" },
-  AttachFiles: { bit: 1n << 15n, name: "Attach Files", use: "the send-file tool" },
-  EmbedLinks: { bit: 1n << 14n, name: "Embed Links", use: "STATUS and prompt embeds" },
+  AddReactions: {
+    bit: PermissionFlagsBits.AddReactions,
+    name: "Add Reactions",
+    use: "the react tool",
+  },
+  AttachFiles: {
+    bit: PermissionFlagsBits.AttachFiles,
+    name: "Attach Files",
+    use: "the send-file tool",
+  },
+  EmbedLinks: {
+    bit: PermissionFlagsBits.EmbedLinks,
+    name: "Embed Links",
+    use: "STATUS and prompt embeds",
+  },
   ManageWebhooks: {
-    bit: 1n << 29n,
+    bit: PermissionFlagsBits.ManageWebhooks,
     name: "Manage Webhooks",
     use: "setup creates the STATUS webhook (not needed afterwards)",
   },
 } as const satisfies Record<string, PermissionInfo>;
-
-const ADMINISTRATOR = 1n << 3n;
 
 /** The permission integer of the invite URL. */
 export const INVITE_PERMISSIONS: bigint = Object.values(PERMISSIONS).reduce(
@@ -73,7 +92,7 @@ export interface RawRole {
 export interface RawOverwrite {
   /** Role or member id. */
   id: string;
-  /** 0 role, 1 member. */
+  /** `OverwriteType`: role or member. */
   type: number;
   /** Allowed bits, decimal string. */
   allow: string;
@@ -117,19 +136,23 @@ export function channelPermissions(input: PermissionInput): bigint {
   };
   let perms = bits(roleById.get(input.guildId)?.permissions);
   for (const id of input.memberRoles) perms |= bits(roleById.get(id)?.permissions);
-  if (perms & ADMINISTRATOR) return all;
+  if (perms & PermissionFlagsBits.Administrator) return all;
   const everyone = input.overwrites.find((o) => o.id === input.guildId);
   if (everyone) perms = (perms & ~bits(everyone.deny)) | bits(everyone.allow);
   let allow = 0n;
   let deny = 0n;
   for (const o of input.overwrites) {
-    if (o.type === 0 && o.id !== input.guildId && input.memberRoles.includes(o.id)) {
+    if (
+      o.type === OverwriteType.Role && o.id !== input.guildId && input.memberRoles.includes(o.id)
+    ) {
       allow |= bits(o.allow);
       deny |= bits(o.deny);
     }
   }
   perms = (perms & ~deny) | allow;
-  const member = input.overwrites.find((o) => o.type === 1 && o.id === input.userId);
+  const member = input.overwrites.find((o) =>
+    o.type === OverwriteType.Member && o.id === input.userId
+  );
   if (member) perms = (perms & ~bits(member.deny)) | bits(member.allow);
   // Without View Channel nothing else applies; without Send Messages, neither do attachments
   // nor embeds.

@@ -25,6 +25,12 @@
 //   only when a rule names the call; a text `always` without one allows this call only.
 // - While a prompt is open (from before it is posted), the Notification hook posts no second
 //   notice for the same request (`_notice.ts`).
+import type {
+  APIActionRowComponent,
+  APIButtonComponentWithCustomId,
+  ButtonStyle,
+  ComponentType,
+} from "discord-api-types/v10";
 import { DiscordRest } from "../_discord/rest.ts";
 import type { RawMessage } from "../_discord/raw.ts";
 import { Inbox, type InboxEvent } from "../inbox.ts";
@@ -229,23 +235,34 @@ async function postPrompt(req: PermRequest): Promise<Prompt | undefined> {
   return { rest, requestId, messageId, channelId: target, content, timeoutSeconds, record };
 }
 
+// Discord's numbers for the prompt's buttons, each typed by its discord-api-types enum member
+// (`deno check` holds it to the enum). The import is type-only: the hooks load no npm package.
+const ACTION_ROW: ComponentType.ActionRow = 1;
+const BUTTON: ComponentType.Button = 2;
+const GREEN: ButtonStyle.Success = 3;
+const RED: ButtonStyle.Danger = 4;
+const GREY: ButtonStyle.Secondary = 2;
+
 /**
  * The Allow / Deny buttons of a prompt, and Allow for this session when a rule names the call.
  */
-function promptButtons(requestId: string, session: boolean): unknown[] {
-  const buttons = [
-    { type: 2, style: 3, label: "Allow", custom_id: `cd:perm:${requestId}:allow` },
-    { type: 2, style: 4, label: "Deny", custom_id: `cd:perm:${requestId}:deny` },
-  ];
-  if (session) {
-    buttons.push({
-      type: 2,
-      style: 2,
-      label: "Allow for this session",
-      custom_id: `cd:perm:${requestId}:always`,
-    });
-  }
-  return [{ type: 1, components: buttons }];
+function promptButtons(
+  requestId: string,
+  session: boolean,
+): APIActionRowComponent<APIButtonComponentWithCustomId>[] {
+  const button = (
+    style: APIButtonComponentWithCustomId["style"],
+    label: string,
+    answer: string,
+  ): APIButtonComponentWithCustomId => ({
+    type: BUTTON,
+    style,
+    label,
+    custom_id: `cd:perm:${requestId}:${answer}`,
+  });
+  const buttons = [button(GREEN, "Allow", "allow"), button(RED, "Deny", "deny")];
+  if (session) buttons.push(button(GREY, "Allow for this session", "always"));
+  return [{ type: ACTION_ROW, components: buttons }];
 }
 
 /**

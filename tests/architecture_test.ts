@@ -11,8 +11,8 @@
 // | private folders        | all but `x.ts` and `_x/*`                      | `_x/*` (`_shared/` and `_discord/` serve every module)           |
 // | scripts stay entries   | all but the scripts                            | a script: `bridge.ts` `mcp.ts` `setup.ts` `hooks/hook.ts` `hooks/deliver.ts` `testing/sandbox.ts` |
 // | testing/ stands alone  | `testing/*`                                    | a project module outside testing/ but `_discord/` leaves (Discord's numbers and shapes), `errors.ts` and `log.ts` (leaves: the exit-code rule, `describeError`) |
-// | light per-call hooks   | all that `hooks/deliver.ts` or `hooks/_register.ts` reach | `npm:@discordeno/*`, `npm:@discordjs/*`, `npm:discord.js` |
-// | light hook start-up    | what Deno loads to start `hooks/hook.ts` or `hooks/deliver.ts` (static and literal dynamic imports) | those packages; bare specifiers (the hooks run with `--no-config`) |
+// | light per-call hooks   | all that `hooks/deliver.ts` or `hooks/_register.ts` reach | `npm:@discordeno/*`, `npm:@discordjs/*`, `npm:discord.js`, `npm:discord-api-types` (type-only imports included) |
+// | light hook start-up    | what Deno loads to start `hooks/hook.ts` or `hooks/deliver.ts` (static and literal dynamic imports) | those packages (Discord's numbers come as types there: constants typed by the enum member); bare specifiers (the hooks run with `--no-config`) |
 // | delivery alone         | all that `hooks/deliver.ts` reaches            | the other roles' modules, `sessions.ts`, `notify.ts`, `daemon.ts` |
 // | tests stay outside     | every module                                   | `tests/*`, `bench/*` (they may import anything)                  |
 import ts from "npm:typescript@5.9.3";
@@ -41,8 +41,11 @@ const SCRIPTS = [
   "testing/sandbox.ts",
 ];
 
-/** npm packages the per-tool-call hooks never load: the gateway and the Discord libraries. */
-const DISCORD_LIBRARIES = /^npm:(@discordeno\/|@discordjs\/|discord\.js$)/;
+/**
+ * npm packages the per-tool-call hooks never load: the gateway and the Discord libraries, and
+ * discord-api-types (the other hook roles take Discord's numbers from it as types only).
+ */
+const DISCORD_LIBRARIES = /^npm:(@discordeno\/|@discordjs\/|discord\.js$|discord-api-types$)/;
 
 /**
  * Cycles the local Discord server (testing/) has today: its state class and the modules its
@@ -319,7 +322,7 @@ Deno.test("architecture: testing/ imports only testing/, _discord/ leaves (Disco
   );
 });
 
-Deno.test("architecture: the delivery hook and the register role never reach discordeno, @discordjs/* or discord.js", () => {
+Deno.test("architecture: the delivery hook and the register role never reach discordeno, @discordjs/*, discord.js or discord-api-types", () => {
   for (const entry of ["hooks/deliver.ts", "hooks/_register.ts"]) {
     const reached = [...reach(entry, ["static", "type", "dynamic"])];
     assertEquals(reached.filter((m) => DISCORD_LIBRARIES.test(m)), [], entry);
