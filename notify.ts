@@ -74,7 +74,7 @@ import {
   type ThreadsFile,
   writeThreads,
 } from "./_notify/store.ts";
-import { readTextIfExists } from "./_shared/fs.ts";
+import { detectHost } from "./_notify/host.ts";
 
 export type { StatusField, StatusInput, StatusSession, StatusState };
 export type { RetryPolicy } from "./_discord/rest.ts";
@@ -427,24 +427,8 @@ function keptError(err: DiscordApiError, dir: string): DiscordApiError {
     `${err.message} (${n} post${n === 1 ? "" : "s"} kept in the spool)`,
     err.status,
     err.code,
+    { cause: err },
   );
-}
-
-function granted(desc: Deno.PermissionDescriptor): boolean {
-  return Deno.permissions.querySync(desc).state === "granted";
-}
-
-/** The host name, from what is already permitted (never prompts). */
-function detectHost(): string | undefined {
-  if (granted({ name: "sys", kind: "hostname" })) return Deno.hostname();
-  if (granted({ name: "read", path: "/etc/hostname" })) {
-    const h = readTextIfExists("/etc/hostname")?.trim(); // none in some containers
-    if (h) return h;
-  }
-  if (granted({ name: "env", variable: "HOSTNAME" })) {
-    return Deno.env.get("HOSTNAME") || undefined;
-  }
-  return undefined;
 }
 
 /**

@@ -16,20 +16,14 @@ import {
 } from "../_discord/gateway.ts";
 import type { RawChannel, RawInteraction, RawMessage, RawReaction } from "../_discord/raw.ts";
 import { DiscordRest } from "../_discord/rest.ts";
-import {
-  interactionToEvent,
-  messageDropReason,
-  messageToEvent,
-  type Place,
-  reactionToEvent,
-} from "./events.ts";
+import { messageDropReason, messageToEvent, type Place } from "./events.ts";
+import { type ClickDesk, onInteraction, onReaction } from "./interactions.ts";
 import { CursorStore, CursorTracker, type Tracked } from "./cursors.ts";
 import { MailboxWriter } from "./writer.ts";
 import { CachedRoutingView } from "./view.ts";
 import { CatchUp } from "./catchup.ts";
 import { ChannelMap, chatChannelProblem, tokenRejected } from "./channels.ts";
 import { StatusBoard } from "./status.ts";
-import { InteractionResponseType, InteractionType, MessageFlags } from "discord-api-types/v10";
 
 /** Options of {@linkcode Bridge}. */
 export interface BridgeOptions {
@@ -87,7 +81,7 @@ export class Bridge {
   readonly #now: () => number;
   readonly #allowed: Set<string>;
   readonly #rest: DiscordRest;
-  readonly #ackRest: DiscordRest;
+  readonly #desk: ClickDesk;
   readonly #writer: MailboxWriter;
   readonly #inbox: Inbox;
   /** Ids routed to the held box because no session was live (not because routing failed). */
@@ -124,11 +118,6 @@ export class Bridge {
     this.#status = new StatusBoard(options.home, options.log, this.#now);
     const rest = { token: options.token, apiUrl: options.apiUrl };
     this.#rest = new DiscordRest(rest);
-    // An interaction answer later than 3 s is useless: a short budget.
-    this.#ackRest = new DiscordRest({
-      ...rest,
-      retry: { budgetMs: 2500, timeoutMs: 2500, maxAttempts: 3 },
-    });
     const inbox = new Inbox(options.home, {
       heldRetentionHours: options.heldRetentionHours,
       onWarning: (m) => this.#log.warn(`inbox: ${m}`),
@@ -155,6 +144,21 @@ export class Bridge {
     });
     this.#tracker = new CursorTracker(this.#cursors);
     this.#channels = new ChannelMap(options.channelId, this.#rest, options.log);
+    this.#desk = {
+      // An interaction answer later than 3 s is useless: a short budget.
+      rest: new DiscordRest({
+        ...rest,
+        retry: { budgetMs: 2500, timeoutMs: 2500, maxAttempts: 3 },
+      }),
+      log: this.#log,
+      allowed: this.#allowed,
+      placeOf: (channelId) => this.#channels.placeOf(channelId),
+      route: (event) => this.#route(event),
+      write: (mailboxes, event) => this.#writeAll(mailboxes, event),
+      drop: (reason) => this.#status.drop(reason),
+      botId: () => this.#bot?.id.toString(),
+      now: this.#now,
+    };
     this.#catchUp = new CatchUp({
       rest: this.#rest,
       cursors: this.#cursors,
@@ -377,9 +381,9 @@ export class Bridge {
       case "MESSAGE_CREATE":
         return this.#onLiveMessage(d as RawMessage);
       case "INTERACTION_CREATE":
-        return this.#onInteraction(d as RawInteraction);
+        return onInteraction(d as RawInteraction, this.#desk);
       case "MESSAGE_REACTION_ADD":
-        return this.#onReaction(d as RawReaction);
+        return onReaction(d as RawReaction, this.#desk);
     }
   }
 
@@ -477,59 +481,5 @@ export class Bridge {
       "in the Developer Portal > your application > Bot > Privileged Gateway Intents";
     this.#log.error(`${this.#status.warning} (message ${m.id} from ${m.author?.id} arrived empty)`);
     this.#status.touch();
-  }
-
-  #onInteraction(i: RawInteraction): void {
-    if (!i?.id || !i.token) return;
-    const ack = (body: { type: InteractionResponseType; data?: Record<string, unknown> }) =>
-      this.#ackRest.interactionCallback(i.id, i.token, body).catch((err) =>
-        this.#log.warn(`cannot answer interaction ${i.id}: ${describeError(err)}`)
-      );
-    const ephemeral = (content: string) =>
-      ack({
-        type: InteractionResponseType.ChannelMessageWithSource,
-        data: { content, flags: MessageFlags.Ephemeral },
-      });
-    // The click is acknowledged without a visible answer: the message stays as it is.
-    const quiet = () => ack({ type: InteractionResponseType.DeferredMessageUpdate });
-    if (i.type !== InteractionType.MessageComponent) {
-      if (i.type === InteractionType.ApplicationCommand || i.type === InteractionType.ModalSubmit) {
-        void ephemeral("claude-discord has no commands.");
-      }
-      return;
-    }
-    const user = i.member?.user ?? i.user;
-    const customId = i.data?.custom_id ?? "";
-    if (!customId.startsWith("cd:")) return void quiet();
-    if (!user?.id || !this.#allowed.has(user.id)) {
-      this.#status.drop("not-allowed");
-      return void ephemeral("Only users on this bot's allowlist can answer.");
-    }
-    const channelId = i.channel_id ?? i.message?.channel_id ?? "";
-    const place = this.#channels.placeOf(channelId);
-    if (place === "ignore") return void quiet();
-    const event = interactionToEvent(i, place === "unknown" ? {} : place);
-    const mailboxes = this.#route(event);
-    if (mailboxes.length === 0) {
-      return void ephemeral("This prompt is not waiting for an answer any more.");
-    }
-    // Answer once the click is stored (normally a few ms), and within 2 s in any case.
-    const stored = this.#writeAll(mailboxes, event);
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    Promise.race([stored, new Promise((r) => (timer = setTimeout(r, 2000)))]).then(() => {
-      clearTimeout(timer);
-      return quiet();
-    });
-  }
-
-  #onReaction(r: RawReaction): void {
-    if (!r?.message_id || !r.user_id || r.member?.user?.bot) return;
-    if (r.user_id === this.#bot?.id.toString()) return;
-    if (!this.#allowed.has(r.user_id)) return this.#status.drop("not-allowed");
-    const place = this.#channels.placeOf(r.channel_id);
-    if (place === "ignore") return;
-    const event = reactionToEvent(r, place === "unknown" ? {} : place, this.#now());
-    const mailboxes = this.#route(event);
-    if (mailboxes.length > 0) void this.#writeAll(mailboxes, event);
   }
 }
