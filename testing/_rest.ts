@@ -17,6 +17,24 @@ const byChannel = (p: Record<string, string>) => ({
 });
 const plain = () => ({ rule: "default" as const, major: "", global: true });
 
+/** Adding (PUT) or removing (DELETE) a reaction of the bot (`@me`) or of a user (`{user_id}`). */
+function reactionRoute(method: "PUT" | "DELETE", who: "@me" | "{user_id}"): Route {
+  return {
+    method,
+    template: `/channels/{channel_id}/messages/{message_id}/reactions/{emoji_name}/${who}`,
+    auth: true,
+    limit: (p) => ({ rule: "reaction", major: p.channel_id, global: true }),
+    handler: (ctx) => {
+      const st = ctx.hub.state;
+      const { channel_id, message_id, emoji_name } = ctx.params;
+      const user = who === "@me" ? st.bot.id : ctx.params.user_id;
+      if (method === "PUT") st.addReaction(channel_id, message_id, user, emoji_name);
+      else st.removeReaction(channel_id, message_id, user, emoji_name);
+      return noContent();
+    },
+  };
+}
+
 function limitParam(url: URL): number {
   const raw = url.searchParams.get("limit");
   if (raw === null) return 50;
@@ -361,54 +379,9 @@ export const restRoutes: Route[] = [
       return noContent();
     },
   },
-  {
-    method: "PUT",
-    template: "/channels/{channel_id}/messages/{message_id}/reactions/{emoji_name}/@me",
-    auth: true,
-    limit: (p) => ({ rule: "reaction", major: p.channel_id, global: true }),
-    handler: (ctx) => {
-      const st = ctx.hub.state;
-      st.addReaction(
-        ctx.params.channel_id,
-        ctx.params.message_id,
-        st.bot.id,
-        ctx.params.emoji_name,
-      );
-      return noContent();
-    },
-  },
-  {
-    method: "DELETE",
-    template: "/channels/{channel_id}/messages/{message_id}/reactions/{emoji_name}/@me",
-    auth: true,
-    limit: (p) => ({ rule: "reaction", major: p.channel_id, global: true }),
-    handler: (ctx) => {
-      const st = ctx.hub.state;
-      st.removeReaction(
-        ctx.params.channel_id,
-        ctx.params.message_id,
-        st.bot.id,
-        ctx.params.emoji_name,
-      );
-      return noContent();
-    },
-  },
-  {
-    method: "DELETE",
-    template: "/channels/{channel_id}/messages/{message_id}/reactions/{emoji_name}/{user_id}",
-    auth: true,
-    limit: (p) => ({ rule: "reaction", major: p.channel_id, global: true }),
-    handler: (ctx) => {
-      const st = ctx.hub.state;
-      st.removeReaction(
-        ctx.params.channel_id,
-        ctx.params.message_id,
-        ctx.params.user_id,
-        ctx.params.emoji_name,
-      );
-      return noContent();
-    },
-  },
+  reactionRoute("PUT", "@me"),
+  reactionRoute("DELETE", "@me"),
+  reactionRoute("DELETE", "{user_id}"),
   {
     method: "GET",
     template: "/channels/{channel_id}/messages/{message_id}/reactions/{emoji_name}",

@@ -16,7 +16,7 @@ import {
   parseBody,
   type ParsedBody,
 } from "./_router.ts";
-import { checkRequest, checkResponse, type SpecOperation } from "./_spec.ts";
+import { checkAnswer, checkRequest, type SpecOperation } from "./_spec.ts";
 import { DiscordState, type RequestRecord } from "./_state.ts";
 import { TcpRelay } from "./_tcp_proxy.ts";
 import type { Channel, Message, User, UserInit } from "./_types.ts";
@@ -63,14 +63,13 @@ export class DiscordServer implements AsyncDisposable {
   /** @internal Use {@linkcode startDiscordServer}. */
   constructor(options: DiscordServerOptions = {}) {
     const now = options.now ?? Date.now;
-    let port = 0;
     this.#http = Deno.serve({
       hostname: "127.0.0.1",
       port: options.port ?? 0,
       signal: this.#abort.signal,
       onListen: () => {},
     }, (req, info) => this.#serve(req, info as Deno.ServeHandlerInfo<Deno.NetAddr>));
-    port = this.#http.addr.port;
+    const port = this.#http.addr.port;
     this.origin = `http://127.0.0.1:${port}`;
     this.apiUrl = `${this.origin}/api`;
     this.#relay = new TcpRelay(port, options.gatewayPort);
@@ -370,7 +369,10 @@ export class DiscordServer implements AsyncDisposable {
       ms: 0,
     };
     this.#state.requests.push(record);
-    if (this.#latencyMs > 0) await new Promise((r) => setTimeout(r, this.#latencyMs));
+    if (this.#latencyMs > 0) {
+      record.delayedMs = this.#latencyMs;
+      await new Promise((r) => setTimeout(r, this.#latencyMs));
+    }
     const seen: Seen = {};
     let res: Response;
     try {
@@ -380,15 +382,7 @@ export class DiscordServer implements AsyncDisposable {
       else res = json({ message: "500: Internal Server Error", code: 0, detail: String(e) }, 500);
     }
     if (seen.op && this.#checkResponses && !seen.injected) {
-      const text = await res.clone().text();
-      let body: unknown = undefined;
-      try {
-        body = text ? JSON.parse(text) : undefined;
-      } catch (err) {
-        if (!(err instanceof SyntaxError)) throw err;
-        body = text;
-      }
-      this.#violations.push(...await checkResponse(seen.op, res.status, body));
+      this.#violations.push(...await checkAnswer(seen.op, res));
     }
     record.status = res.status;
     record.ms = Math.round(performance.now() - started);

@@ -344,6 +344,24 @@ function typeName(t: SpecType | undefined): string {
 }
 
 /**
+ * {@linkcode checkResponse} on an answer about to be sent: its body is read from a clone, as
+ * JSON, or as text when it is not JSON.
+ *
+ * @returns One line per violation.
+ */
+export async function checkAnswer(op: SpecOperation, res: Response): Promise<string[]> {
+  const text = await res.clone().text();
+  let body: unknown = undefined;
+  try {
+    body = text ? JSON.parse(text) : undefined;
+  } catch (err) {
+    if (!(err instanceof SyntaxError)) throw err;
+    body = text;
+  }
+  return await checkResponse(op, res.status, body);
+}
+
+/**
  * Checks a response against its operation: the status is one the operation answers, the body
  * has the schema's types and required fields and no field the schema does not know.
  *

@@ -72,6 +72,8 @@ export interface RequestRecord {
   ms: number;
   /** Rate limit bucket hash. */
   bucket?: string;
+  /** The latency injected before the answer (a `latency` fault), when there was one. */
+  delayedMs?: number;
 }
 
 /** The ids and secrets a world is known by: what a restarted sandbox keeps. */
