@@ -390,7 +390,23 @@ function parseAllowedUsers(value: unknown): string[] {
   return [...new Set(list)];
 }
 
-function parseApiUrl(value: unknown): string {
+/**
+ * The REST base `DISCORD_API_URL` names, normalised: no version, no trailing slash; Discord's
+ * when unset.
+ *
+ * @param value The setting (env var, config file or flag).
+ * @returns The base, e.g. `https://discord.com/api`.
+ * @throws {ConfigError} When it is not an http(s) URL.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseApiUrl } from "./config.ts";
+ * assert.equal(parseApiUrl("http://127.0.0.1:8123/api/v10/"), "http://127.0.0.1:8123/api");
+ * assert.equal(parseApiUrl(undefined), "https://discord.com/api");
+ * ```
+ */
+export function parseApiUrl(value: unknown): string {
   if (value === undefined || value === null || value === "") return DEFAULT_API_URL;
   const url = URL.parse(String(value));
   if (!url || !(url.protocol === "http:" || url.protocol === "https:")) {
@@ -398,8 +414,7 @@ function parseApiUrl(value: unknown): string {
       `DISCORD_API_URL is not an http(s) URL: unset it for Discord, or use e.g. http://127.0.0.1:PORT/api`,
     );
   }
-  const base = `${url.origin}${url.pathname}`.replace(/\/+$/, "").replace(/\/v[0-9]+$/, "");
-  return base;
+  return `${url.origin}${url.pathname}`.replace(/\/+$/, "").replace(/\/v[0-9]+$/, "");
 }
 
 function validOptions(file: ConfigFile): Partial<Options> {

@@ -10,6 +10,7 @@ import {
   DEFAULT_API_URL,
   isSnowflake,
   loadConfig,
+  parseApiUrl,
   readConfigFile,
   writeConfigFile,
 } from "../config.ts";
@@ -147,7 +148,7 @@ export async function runSetup(flags: SetupFlags, io: SetupIo): Promise<SetupRes
 /** Reads the config file and the API base, and says where the state goes. */
 function startRun(flags: SetupFlags, io: SetupIo): Run {
   const file = readConfigFile(flags.home);
-  const apiUrl = normaliseApiUrl(
+  const apiUrl = parseApiUrl(
     flags.apiUrl ?? nonEmpty(io.env.DISCORD_API_URL) ?? file.apiUrl ?? DEFAULT_API_URL,
   );
   io.say(`State directory: ${flags.home}${apiUrl === DEFAULT_API_URL ? "" : ` (API ${apiUrl})`}`);
@@ -449,17 +450,6 @@ async function pickChannel(
 
 function nonEmpty(value: string | undefined): string | undefined {
   return value !== undefined && value.trim() !== "" ? value.trim() : undefined;
-}
-
-/** Validates and normalises an API base by the rule of config.ts (no version, no slash). */
-function normaliseApiUrl(value: string): string {
-  const url = URL.parse(value);
-  if (!url || !(url.protocol === "http:" || url.protocol === "https:")) {
-    throw new ConfigError(
-      "DISCORD_API_URL is not an http(s) URL: leave it out for Discord, or use e.g. http://127.0.0.1:PORT/api",
-    );
-  }
-  return `${url.origin}${url.pathname}`.replace(/\/+$/, "").replace(/\/v[0-9]+$/, "");
 }
 
 function pickValues(v: Record<string, unknown>): unknown[] {

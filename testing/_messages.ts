@@ -85,25 +85,18 @@ export function validateMessageBody(
       let total = 0;
       b.embeds.forEach((e, i) => {
         const embed = (e ?? {}) as Record<string, unknown>;
-        if (typeof embed.description === "string" && embed.description.length > 4096) {
-          merge(
-            errs,
-            fieldError(
-              ["embeds", i, "description"],
-              "BASE_TYPE_MAX_LENGTH",
-              "Must be 4096 or fewer in length.",
-            ),
-          );
-        }
-        if (typeof embed.title === "string" && embed.title.length > 256) {
-          merge(
-            errs,
-            fieldError(
-              ["embeds", i, "title"],
-              "BASE_TYPE_MAX_LENGTH",
-              "Must be 256 or fewer in length.",
-            ),
-          );
+        for (const [field, max] of [["description", 4096], ["title", 256]] as const) {
+          const value = embed[field];
+          if (typeof value === "string" && value.length > max) {
+            merge(
+              errs,
+              fieldError(
+                ["embeds", i, field],
+                "BASE_TYPE_MAX_LENGTH",
+                `Must be ${max} or fewer in length.`,
+              ),
+            );
+          }
         }
         total += embedChars(embed);
       });

@@ -15,7 +15,19 @@ const byChannel = (p: Record<string, string>) => ({
   major: p.channel_id ?? "",
   global: true,
 });
+const byGuild = (p: Record<string, string>) => ({
+  rule: "default" as const,
+  major: p.guild_id ?? "",
+  global: true,
+});
 const plain = () => ({ rule: "default" as const, major: "", global: true });
+
+/** The one guild's id is the only one known: any other answers 404 Unknown Guild. */
+function knownGuild(guildId: string, asked: string): void {
+  if (asked !== guildId) {
+    throw new DiscordHttpError(404, RESTJSONErrorCodes.UnknownGuild, "Unknown Guild");
+  }
+}
 
 /** Adding (PUT) or removing (DELETE) a reaction of the bot (`@me`) or of a user (`{user_id}`). */
 function reactionRoute(method: "PUT" | "DELETE", who: "@me" | "{user_id}"): Route {
@@ -259,12 +271,10 @@ export const restRoutes: Route[] = [
     method: "GET",
     template: "/guilds/{guild_id}",
     auth: true,
-    limit: (p) => ({ rule: "default", major: p.guild_id, global: true }),
+    limit: byGuild,
     handler: (ctx) => {
       const st = ctx.hub.state;
-      if (ctx.params.guild_id !== st.guildId) {
-        throw new DiscordHttpError(404, RESTJSONErrorCodes.UnknownGuild, "Unknown Guild");
-      }
+      knownGuild(st.guildId, ctx.params.guild_id);
       const g = guildPayload(st);
       if (/^(true|True|1)$/.test(ctx.url.searchParams.get("with_counts") ?? "")) {
         g.approximate_member_count = st.users.size;
@@ -277,12 +287,10 @@ export const restRoutes: Route[] = [
     method: "GET",
     template: "/guilds/{guild_id}/channels",
     auth: true,
-    limit: (p) => ({ rule: "default", major: p.guild_id, global: true }),
+    limit: byGuild,
     handler: (ctx) => {
       const st = ctx.hub.state;
-      if (ctx.params.guild_id !== st.guildId) {
-        throw new DiscordHttpError(404, RESTJSONErrorCodes.UnknownGuild, "Unknown Guild");
-      }
+      knownGuild(st.guildId, ctx.params.guild_id);
       return json(
         [...st.channels.values()].filter((c) =>
           c.type === ChannelType.GuildText || c.type === ChannelType.GuildForum
@@ -294,7 +302,7 @@ export const restRoutes: Route[] = [
     method: "GET",
     template: "/guilds/{guild_id}/threads/active",
     auth: true,
-    limit: (p) => ({ rule: "default", major: p.guild_id, global: true }),
+    limit: byGuild,
     handler: (ctx) =>
       json({
         threads: ctx.hub.state.threads().filter((t) => !t.thread_metadata?.archived),
@@ -306,7 +314,7 @@ export const restRoutes: Route[] = [
     method: "GET",
     template: "/guilds/{guild_id}/members/{user_id}",
     auth: true,
-    limit: (p) => ({ rule: "default", major: p.guild_id, global: true }),
+    limit: byGuild,
     handler: (ctx) => {
       const st = ctx.hub.state;
       return json(st.member(st.userOrThrow(ctx.params.user_id), true));
