@@ -4,7 +4,7 @@
 // application, the chat channel with its guild, the channel STATUS posts go to). Setup runs
 // them in order and stops at the first failure; doctor runs them all and lists every verdict.
 import { isBotTokenShape, isSnowflake } from "../config.ts";
-import { ConfigError, DiscordApiError } from "../errors.ts";
+import { ClaudeDiscordError, ConfigError, DiscordApiError } from "../errors.ts";
 import {
   type AppInfo,
   type BotUser,
@@ -15,6 +15,7 @@ import {
   SetupApi,
 } from "./api.ts";
 import { ChannelType } from "discord-api-types/v10";
+import { describeError } from "../log.ts";
 
 /** A check that holds: `ok`, or `warn` (it works, but something is off). */
 export interface Passed<T> {
@@ -72,7 +73,9 @@ function passed<T>(label: string, message: string, value: T, level: "ok" | "warn
 }
 
 function failed(label: string, problem: unknown): Failed {
-  const error = problem instanceof Error ? problem : new Error(String(problem));
+  const error = problem instanceof Error
+    ? problem
+    : new ClaudeDiscordError(describeError(problem), { cause: problem });
   return { level: "fail", label, message: error.message, problem: error };
 }
 

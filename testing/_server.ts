@@ -33,6 +33,7 @@ import type {
   PostAsUser,
   ServerStateSnapshot,
 } from "./_server_types.ts";
+import { describeError } from "../log.ts";
 
 export type { DiscordServerOptions, Fault, PostAsUser, ServerStateSnapshot };
 
@@ -351,7 +352,7 @@ export class DiscordServer implements AsyncDisposable {
       return await sandboxRoute(req, url) ?? json(errors.notFound().body(), 404);
     } catch (e) {
       if (e instanceof DiscordHttpError) return json(e.body(), e.status);
-      return json({ message: String((e as Error)?.message ?? e), code: 0 }, 500);
+      return json({ message: describeError(e), code: 0 }, 500);
     }
   }
 
