@@ -1,5 +1,5 @@
 // Private: the Discord JSON shapes (snake_case, as sent) this package reads.
-import { ChannelType } from "discord-api-types/v10";
+import { ThreadChannelType } from "./numbers.ts";
 
 /** A user as Discord sends it. */
 export interface RawUser {
@@ -114,8 +114,4 @@ export interface RawReaction {
 }
 
 /** Channel types that are threads. */
-export const THREAD_TYPES: ReadonlySet<number> = new Set([
-  ChannelType.AnnouncementThread,
-  ChannelType.PublicThread,
-  ChannelType.PrivateThread,
-]);
+export const THREAD_TYPES: ReadonlySet<number> = new Set(Object.values(ThreadChannelType));

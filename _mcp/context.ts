@@ -7,7 +7,7 @@ import type { DiscordRest } from "../_discord/rest.ts";
 import type { SessionLike, SessionMatch } from "./session.ts";
 import type { ChannelGuard, Target } from "./targets.ts";
 import type { DiscordMessage } from "./text.ts";
-import { RESTJSONErrorCodes } from "discord-api-types/v10";
+import { JsonErrorCode } from "../_discord/numbers.ts";
 
 /** What every tool handler gets. */
 export interface ToolContext {
@@ -32,18 +32,18 @@ const SNOWFLAKE = /^[0-9]{15,21}$/;
 export function discordFix(status: number, code: number | undefined): string {
   return status === 401
     ? "the bot token is not valid: run `deno task setup`"
-    : code === RESTJSONErrorCodes.MissingPermissions || code === RESTJSONErrorCodes.MissingAccess ||
+    : code === JsonErrorCode.MissingPermissions || code === JsonErrorCode.MissingAccess ||
         status === 403
     ? "give the bot View Channel, Send Messages, Send Messages in Threads, Read Message History, Add Reactions and Attach Files in this channel"
-    : code === RESTJSONErrorCodes.UnknownMessage
+    : code === JsonErrorCode.UnknownMessage
     ? "check the message id and the channel_id it was posted in (use fetch_messages)"
-    : code === RESTJSONErrorCodes.UnknownChannel
+    : code === JsonErrorCode.UnknownChannel
     ? "check the channel id"
-    : code === RESTJSONErrorCodes.CannotEditMessageAuthoredByAnotherUser
+    : code === JsonErrorCode.CannotEditMessageAuthoredByAnotherUser
     ? "only messages the bot posted can be edited"
-    : code === RESTJSONErrorCodes.RequestEntityTooLarge
+    : code === JsonErrorCode.RequestEntityTooLarge
     ? "the file is too large for this server: send a smaller one"
-    : code === RESTJSONErrorCodes.UnknownEmoji
+    : code === JsonErrorCode.UnknownEmoji
     ? "use a unicode emoji like 👍 or a custom one as name:id"
     : "check the arguments";
 }
@@ -130,7 +130,7 @@ export async function locate(
     } catch (err) {
       if (
         err instanceof DiscordApiError &&
-        (err.code === RESTJSONErrorCodes.UnknownMessage || err.status === 404)
+        (err.code === JsonErrorCode.UnknownMessage || err.status === 404)
       ) continue;
       throw err;
     }

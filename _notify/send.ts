@@ -2,8 +2,8 @@
 // unarchiving the thread as needed (forum channels by `thread_name`, text channels by the bot).
 
 import type { WebhookParts } from "../config.ts";
-import type { RESTJSONErrorCodes, ThreadAutoArchiveDuration } from "discord-api-types/v10";
 import { DiscordApiError } from "../errors.ts";
+import { JsonErrorCode, ONE_WEEK } from "../_discord/numbers.ts";
 import { type Answer, DiscordRest, type Refusal, type RetryPolicy } from "../_discord/rest.ts";
 import {
   type StatusSession,
@@ -14,34 +14,18 @@ import {
 import type { ThreadsFile, WebhookState } from "./store.ts";
 import { describeError } from "../log.ts";
 
-/**
- * Discord's JSON error codes this module acts on, each typed by its discord-api-types
- * `RESTJSONErrorCodes` member (`deno check` holds it to the enum). The import is type-only:
- * the hooks load this module, and no npm package may join their start-up graph.
- */
-export const CODES: {
-  unknownChannel: RESTJSONErrorCodes.UnknownChannel;
-  unknownWebhook: RESTJSONErrorCodes.UnknownWebhook;
-  invalidWebhookToken: RESTJSONErrorCodes.InvalidWebhookToken;
-  archivedThread: RESTJSONErrorCodes.InvalidActionOnArchivedThread;
-  threadLocked: RESTJSONErrorCodes.ThreadLocked;
-  forumNeedsThread: RESTJSONErrorCodes.WebhooksPostedToForumChannelsMustHaveAThreadNameOrThreadId;
+/** Discord's JSON error codes this module acts on. */
+export const CODES = {
+  unknownChannel: JsonErrorCode.UnknownChannel,
+  unknownWebhook: JsonErrorCode.UnknownWebhook,
+  invalidWebhookToken: JsonErrorCode.InvalidWebhookToken,
+  archivedThread: JsonErrorCode.InvalidActionOnArchivedThread,
+  threadLocked: JsonErrorCode.ThreadLocked,
+  forumNeedsThread: JsonErrorCode.WebhooksPostedToForumChannelsMustHaveAThreadNameOrThreadId,
   forumBothThreadParams:
-    RESTJSONErrorCodes.WebhooksPostedToForumChannelsCannotHaveBothAThreadNameAndThreadId;
-  threadNameNotForum: RESTJSONErrorCodes.WebhooksCanOnlyCreateThreadsInForumChannels;
-} = {
-  unknownChannel: 10003,
-  unknownWebhook: 10015,
-  invalidWebhookToken: 50027,
-  archivedThread: 50083,
-  threadLocked: 160005,
-  forumNeedsThread: 220001,
-  forumBothThreadParams: 220002,
-  threadNameNotForum: 220003,
-};
-
-/** A thread's archive time after a week without messages (`ThreadAutoArchiveDuration`). */
-const ONE_WEEK: ThreadAutoArchiveDuration.OneWeek = 10080;
+    JsonErrorCode.WebhooksPostedToForumChannelsCannotHaveBothAThreadNameAndThreadId,
+  threadNameNotForum: JsonErrorCode.WebhooksCanOnlyCreateThreadsInForumChannels,
+} as const;
 
 /** The outcome of one delivered payload. */
 export interface Delivered {

@@ -25,12 +25,8 @@
 //   only when a rule names the call; a text `always` without one allows this call only.
 // - While a prompt is open (from before it is posted), the Notification hook posts no second
 //   notice for the same request (`_notice.ts`).
-import type {
-  APIActionRowComponent,
-  APIButtonComponentWithCustomId,
-  ButtonStyle,
-  ComponentType,
-} from "discord-api-types/v10";
+import type { APIActionRowComponent, APIButtonComponentWithCustomId } from "discord-api-types/v10";
+import { ButtonStyle, ComponentType } from "../_discord/numbers.ts";
 import { DiscordRest } from "../_discord/rest.ts";
 import type { RawMessage } from "../_discord/raw.ts";
 import { Inbox, type InboxEvent } from "../inbox.ts";
@@ -235,14 +231,6 @@ async function postPrompt(req: PermRequest): Promise<Prompt | undefined> {
   return { rest, requestId, messageId, channelId: target, content, timeoutSeconds, record };
 }
 
-// Discord's numbers for the prompt's buttons, each typed by its discord-api-types enum member
-// (`deno check` holds it to the enum). The import is type-only: the hooks load no npm package.
-const ACTION_ROW: ComponentType.ActionRow = 1;
-const BUTTON: ComponentType.Button = 2;
-const GREEN: ButtonStyle.Success = 3;
-const RED: ButtonStyle.Danger = 4;
-const GREY: ButtonStyle.Secondary = 2;
-
 /**
  * The Allow / Deny buttons of a prompt, and Allow for this session when a rule names the call.
  */
@@ -255,14 +243,17 @@ function promptButtons(
     label: string,
     answer: string,
   ): APIButtonComponentWithCustomId => ({
-    type: BUTTON,
+    type: ComponentType.Button,
     style,
     label,
     custom_id: `cd:perm:${requestId}:${answer}`,
   });
-  const buttons = [button(GREEN, "Allow", "allow"), button(RED, "Deny", "deny")];
-  if (session) buttons.push(button(GREY, "Allow for this session", "always"));
-  return [{ type: ACTION_ROW, components: buttons }];
+  const buttons = [
+    button(ButtonStyle.Success, "Allow", "allow"),
+    button(ButtonStyle.Danger, "Deny", "deny"),
+  ];
+  if (session) buttons.push(button(ButtonStyle.Secondary, "Allow for this session", "always"));
+  return [{ type: ComponentType.ActionRow, components: buttons }];
 }
 
 /**

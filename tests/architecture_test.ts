@@ -12,7 +12,8 @@
 // | scripts stay entries   | all but the scripts                            | a script: `bridge.ts` `mcp.ts` `setup.ts` `hooks/hook.ts` `hooks/deliver.ts` `testing/sandbox.ts` |
 // | testing/ stands alone  | `testing/*`                                    | a project module outside testing/ but `_discord/` leaves (Discord's numbers and shapes), `errors.ts` and `log.ts` (leaves: the exit-code rule, `describeError`) |
 // | light per-call hooks   | all that `hooks/deliver.ts` or `hooks/_register.ts` reach | `npm:@discordeno/*`, `npm:@discordjs/*`, `npm:discord.js`, `npm:discord-api-types` (type-only imports included) |
-// | light hook start-up    | what Deno loads to start `hooks/hook.ts` or `hooks/deliver.ts` (static and literal dynamic imports) | those packages (Discord's numbers come as types there: constants typed by the enum member); bare specifiers (the hooks run with `--no-config`) |
+// | light hook start-up    | what Deno loads to start `hooks/hook.ts` or `hooks/deliver.ts` (static and literal dynamic imports) | those packages (Discord's numbers come as types there: `_discord/numbers.ts`); bare specifiers (the hooks run with `--no-config`) |
+// | light MCP start-up     | what Deno loads to start `mcp.ts`                | `npm:discord-api-types` (`_discord/numbers.ts` instead)          |
 // | delivery alone         | all that `hooks/deliver.ts` reaches            | the other roles' modules, `sessions.ts`, `notify.ts`, `daemon.ts` |
 // | tests stay outside     | every module                                   | `tests/*`, `bench/*` (they may import anything)                  |
 import ts from "npm:typescript@5.9.3";
@@ -341,6 +342,12 @@ Deno.test("architecture: what Deno loads to start hooks/hook.ts or hooks/deliver
     );
     assertEquals(bare, [], `${entry} runs with --no-config`);
   }
+});
+
+Deno.test("architecture: what Deno loads to start mcp.ts holds no discord-api-types (Claude Code waits for it: _discord/numbers.ts gives the numbers as types)", () => {
+  const loaded = reach("mcp.ts", ["static", "dynamic"]);
+  assert(loaded.has("_mcp/context.ts"), [...loaded].join(" "));
+  assertEquals([...loaded].filter((m) => m === "npm:discord-api-types"), []);
 });
 
 Deno.test("architecture: hooks/deliver.ts's graph holds none of the other roles' modules", () => {

@@ -1,0 +1,72 @@
+// Private: Discord's numbers for the processes whose start-up Claude Code waits on (the hooks
+// and the MCP server). Each is typed by its discord-api-types v10 enum member, so `deno check`
+// holds it to the enum, through a type-only import: loading the package costs tens to hundreds
+// of milliseconds, and the hooks' start-up graph holds no npm package
+// (tests/architecture_test.ts). The bridge, setup and testing/ import the enums themselves.
+import type {
+  ButtonStyle as ButtonStyles,
+  ChannelType,
+  ComponentType as ComponentTypes,
+  RESTJSONErrorCodes,
+  ThreadAutoArchiveDuration,
+} from "discord-api-types/v10";
+
+/** The JSON error codes (`RESTJSONErrorCodes`) the hooks and the MCP server act on. */
+export const JsonErrorCode: {
+  readonly UnknownChannel: RESTJSONErrorCodes.UnknownChannel;
+  readonly UnknownMessage: RESTJSONErrorCodes.UnknownMessage;
+  readonly UnknownEmoji: RESTJSONErrorCodes.UnknownEmoji;
+  readonly UnknownWebhook: RESTJSONErrorCodes.UnknownWebhook;
+  readonly RequestEntityTooLarge: RESTJSONErrorCodes.RequestEntityTooLarge;
+  readonly MissingAccess: RESTJSONErrorCodes.MissingAccess;
+  readonly CannotEditMessageAuthoredByAnotherUser:
+    RESTJSONErrorCodes.CannotEditMessageAuthoredByAnotherUser;
+  readonly MissingPermissions: RESTJSONErrorCodes.MissingPermissions;
+  readonly InvalidWebhookToken: RESTJSONErrorCodes.InvalidWebhookToken;
+  readonly InvalidActionOnArchivedThread: RESTJSONErrorCodes.InvalidActionOnArchivedThread;
+  readonly ThreadLocked: RESTJSONErrorCodes.ThreadLocked;
+  readonly WebhooksPostedToForumChannelsMustHaveAThreadNameOrThreadId:
+    RESTJSONErrorCodes.WebhooksPostedToForumChannelsMustHaveAThreadNameOrThreadId;
+  readonly WebhooksPostedToForumChannelsCannotHaveBothAThreadNameAndThreadId:
+    RESTJSONErrorCodes.WebhooksPostedToForumChannelsCannotHaveBothAThreadNameAndThreadId;
+  readonly WebhooksCanOnlyCreateThreadsInForumChannels:
+    RESTJSONErrorCodes.WebhooksCanOnlyCreateThreadsInForumChannels;
+} = {
+  UnknownChannel: 10003,
+  UnknownMessage: 10008,
+  UnknownEmoji: 10014,
+  UnknownWebhook: 10015,
+  RequestEntityTooLarge: 40005,
+  MissingAccess: 50001,
+  CannotEditMessageAuthoredByAnotherUser: 50005,
+  MissingPermissions: 50013,
+  InvalidWebhookToken: 50027,
+  InvalidActionOnArchivedThread: 50083,
+  ThreadLocked: 160005,
+  WebhooksPostedToForumChannelsMustHaveAThreadNameOrThreadId: 220001,
+  WebhooksPostedToForumChannelsCannotHaveBothAThreadNameAndThreadId: 220002,
+  WebhooksCanOnlyCreateThreadsInForumChannels: 220003,
+};
+
+/** The channel types (`ChannelType`) that are threads. */
+export const ThreadChannelType: {
+  readonly AnnouncementThread: ChannelType.AnnouncementThread;
+  readonly PublicThread: ChannelType.PublicThread;
+  readonly PrivateThread: ChannelType.PrivateThread;
+} = { AnnouncementThread: 10, PublicThread: 11, PrivateThread: 12 };
+
+/** The component types (`ComponentType`) of a permission prompt. */
+export const ComponentType: {
+  readonly ActionRow: ComponentTypes.ActionRow;
+  readonly Button: ComponentTypes.Button;
+} = { ActionRow: 1, Button: 2 };
+
+/** The button styles (`ButtonStyle`) of a permission prompt. */
+export const ButtonStyle: {
+  readonly Secondary: ButtonStyles.Secondary;
+  readonly Success: ButtonStyles.Success;
+  readonly Danger: ButtonStyles.Danger;
+} = { Secondary: 2, Success: 3, Danger: 4 };
+
+/** A thread's archive time (`ThreadAutoArchiveDuration`): a week without messages. */
+export const ONE_WEEK: ThreadAutoArchiveDuration.OneWeek = 10080;
