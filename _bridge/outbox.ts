@@ -1,0 +1,237 @@
+// Private: the bridge's side of the outbox (outbox.ts): one worker per session drains its queue
+// in order, each entry sent (outbox_send.ts) and committed before the next. Workers start when a
+// queue file changes (`Deno.watchFs` on the outbox directory, no polling), on start, and again
+// after every gateway (re)connect, which also wakes the queues waiting out Discord.
+//
+// A queue whose entry cannot go now (Discord unreachable, a long rate limit, the token refused)
+// waits with capped exponential backoff and jitter, its order kept; the other sessions' queues go
+// on. An entry Discord refuses for good is committed as failed (outbox.ts keeps it in
+// failed.jsonl and counts it) with one log line, and the queue moves on.
+import { DiscordUnreachableError } from "../_discord/rest.ts";
+import { ensurePrivateDir } from "../_shared/fs.ts";
+import type { Logger } from "../log.ts";
+import type { Outbox, OutboxEntry, Outcome } from "../outbox.ts";
+import { SenderBlocked } from "./outbox_send.ts";
+
+/** Options of {@linkcode OutboxSender}. */
+export interface OutboxSenderOptions {
+  /** The outbox. */
+  outbox: Outbox;
+  /** Sends one entry (outbox_send.ts `EntrySender`). */
+  sender: { send(session: string, entry: OutboxEntry): Promise<Outcome> };
+  /** Where to log. */
+  log: Logger;
+  /** Randomness in [0, 1) for the backoff's jitter. Default `Math.random`. */
+  random?: () => number;
+  /** First wait of a queue that cannot send, ms. Default 1000. */
+  baseDelayMs?: number;
+  /** Longest wait, ms. Default 60 000. */
+  maxDelayMs?: number;
+  /** Told after every commit (benchmarks, tests, status counters). */
+  onOutcome?: (session: string, entry: OutboxEntry, outcome: Outcome) => void;
+}
+
+/** The sender's counters. */
+export interface OutboxSenderStats {
+  /** Entries sent since start. */
+  sent: number;
+  /** Entries Discord refused for good since start. */
+  failed: number;
+  /** Entries skipped (expired, nothing to edit) since start. */
+  skipped: number;
+  /** Sessions whose queue waits for Discord now. */
+  waiting: number;
+  /** Why the last queue that waits does so. */
+  waitingWhy?: string;
+}
+
+const QUEUE_FILE = /^([A-Za-z0-9_-]{1,128})\.jsonl$/;
+const NOT_SESSIONS = new Set(["rejected", "failed"]);
+
+/** Sends the outbox. `start()` it; `stop()` it. */
+export class OutboxSender {
+  readonly #o: OutboxSenderOptions;
+  readonly #workers = new Map<string, Promise<void>>();
+  /** Sessions whose queue changed while their worker ran. */
+  readonly #again = new Set<string>();
+  readonly #waiting = new Map<string, string>();
+  readonly #sleepers = new Set<() => void>();
+  #watcher: Deno.FsWatcher | undefined;
+  #watching: Promise<void> | undefined;
+  #stopping = false;
+  #sent = 0;
+  #failed = 0;
+  #skipped = 0;
+
+  /** @param options The outbox, the entry sender, the log. */
+  constructor(options: OutboxSenderOptions) {
+    this.#o = options;
+  }
+
+  /** Starts watching the outbox and drains every queue that holds entries. */
+  start(): void {
+    if (this.#watcher !== undefined || this.#stopping) return;
+    const dir = this.#o.outbox.directory;
+    ensurePrivateDir(dir);
+    const watcher = Deno.watchFs(dir, { recursive: false });
+    this.#watcher = watcher;
+    this.#watching = (async () => {
+      try {
+        for await (const event of watcher) {
+          for (const path of event.paths) {
+            const m = QUEUE_FILE.exec(path.slice(path.lastIndexOf("/") + 1));
+            if (m && !NOT_SESSIONS.has(m[1])) this.#schedule(m[1]);
+          }
+        }
+      } catch (err) {
+        if (!this.#stopping) this.#o.log.error("outbox: watching stopped", err);
+      }
+    })();
+    this.nudge();
+  }
+
+  /** Drains every queue that holds entries now; queues waiting out Discord try again at once. */
+  nudge(): void {
+    if (this.#stopping) return;
+    for (const wake of [...this.#sleepers]) wake();
+    let sessions: string[];
+    try {
+      sessions = this.#o.outbox.sessions();
+    } catch (err) {
+      this.#o.log.error("outbox: cannot list the queues", err);
+      return;
+    }
+    for (const session of sessions) this.#schedule(session);
+  }
+
+  /** Resolves when no worker runs (every queue drained or waiting). For tests and benchmarks. */
+  async idle(): Promise<void> {
+    while (this.#workers.size > 0) await Promise.all([...this.#workers.values()]);
+  }
+
+  /** The counters. */
+  stats(): OutboxSenderStats {
+    const why = [...this.#waiting.values()].at(-1);
+    return {
+      sent: this.#sent,
+      failed: this.#failed,
+      skipped: this.#skipped,
+      waiting: this.#waiting.size,
+      ...(why ? { waitingWhy: why } : {}),
+    };
+  }
+
+  /** Stops watching, ends the waits, and waits for the entries being sent (up to `ms`). */
+  async stop(ms = 5000): Promise<void> {
+    this.#stopping = true;
+    for (const wake of [...this.#sleepers]) wake();
+    try {
+      this.#watcher?.close();
+    } catch (err) {
+      if (!(err instanceof Deno.errors.BadResource)) throw err;
+    }
+    await this.#watching;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([
+      Promise.all([...this.#workers.values()]),
+      new Promise((resolve) => (timer = setTimeout(resolve, ms))),
+    ]);
+    clearTimeout(timer);
+  }
+
+  #schedule(session: string): void {
+    if (this.#stopping) return;
+    if (this.#workers.has(session)) {
+      this.#again.add(session);
+      return;
+    }
+    const work = this.#work(session).catch((err) =>
+      this.#o.log.error(`outbox ${session.slice(0, 8)}: the worker failed`, err)
+    ).finally(() => {
+      this.#workers.delete(session);
+      if (this.#again.has(session)) this.#schedule(session);
+    });
+    this.#workers.set(session, work);
+  }
+
+  /** Drains one queue: entries in order, each committed before the next. */
+  async #work(session: string): Promise<void> {
+    let failures = 0;
+    while (!this.#stopping) {
+      this.#again.delete(session);
+      const entries = await this.#o.outbox.peek(session);
+      if (entries.length === 0) return;
+      let waited = false;
+      for (const entry of entries) {
+        if (this.#stopping) return;
+        let outcome: Outcome;
+        try {
+          outcome = await this.#o.sender.send(session, entry);
+        } catch (err) {
+          failures++;
+          await this.#wait(session, entry, err, failures);
+          waited = true;
+          break;
+        }
+        if (failures > 0) {
+          this.#o.log.info(`outbox ${session.slice(0, 8)}: sending again`);
+          failures = 0;
+        }
+        this.#waiting.delete(session);
+        await this.#o.outbox.commit(session, entry, outcome);
+        this.#count(session, entry, outcome);
+      }
+      if (!waited) await this.#o.outbox.sweep(session);
+    }
+  }
+
+  /** Waits before the queue tries again, logging the reason now and then. */
+  async #wait(session: string, entry: OutboxEntry, err: unknown, failures: number): Promise<void> {
+    const expected = err instanceof DiscordUnreachableError || err instanceof SenderBlocked;
+    const why = err instanceof Error ? err.message : String(err);
+    this.#waiting.set(session, why);
+    const base = this.#o.baseDelayMs ?? 1000;
+    const ceiling = Math.min(this.#o.maxDelayMs ?? 60_000, base * 2 ** (failures - 1));
+    const ms = Math.round(ceiling / 2 + (this.#o.random ?? Math.random)() * ceiling / 2);
+    // The first failure and then every doubling: a long outage is a handful of lines.
+    if ((failures & (failures - 1)) === 0) {
+      const line = `outbox ${session.slice(0, 8)}: entry ${entry.id} waits (attempt ` +
+        `${failures}; retrying in ${ms} ms): ${why}`;
+      if (expected) this.#o.log.warn(line);
+      else this.#o.log.error(line, err);
+    }
+    await this.#sleep(ms);
+  }
+
+  #count(session: string, entry: OutboxEntry, outcome: Outcome): void {
+    if ("sent" in outcome) this.#sent++;
+    else if ("failed" in outcome) {
+      this.#failed++;
+      this.#o.log.error(
+        `outbox ${session.slice(0, 8)}: entry ${entry.id} (${entry.kind}) failed for good, ` +
+          `kept in outbox/failed.jsonl: ${outcome.failed}`,
+      );
+    } else {
+      this.#skipped++;
+      this.#o.log.info(
+        `outbox ${
+          session.slice(0, 8)
+        }: entry ${entry.id} (${entry.kind}) skipped: ${outcome.skipped}`,
+      );
+    }
+    this.#o.onOutcome?.(session, entry, outcome);
+  }
+
+  #sleep(ms: number): Promise<void> {
+    if (this.#stopping) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.#sleepers.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.#sleepers.add(done);
+    });
+  }
+}
