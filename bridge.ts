@@ -227,6 +227,7 @@ async function foreground(
     apiUrl: config.apiUrl,
     home: config.home,
     heldRetentionHours: config.heldRetentionHours,
+    outboxLimits: { maxEntries: config.outboxMaxPosts, maxBytes: config.outboxMaxBytes },
     log,
   });
   if (config.allowedUsers.length === 0) {

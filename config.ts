@@ -58,6 +58,10 @@ export interface Options {
   permissionTimeoutSeconds: number;
   /** User id mentioned on errors and waiting prompts; unset = no mention. */
   mentionUserId?: string;
+  /** Most posts waiting in the outbox (all sessions); past it the oldest are dropped. Default 10,000. */
+  outboxMaxPosts: number;
+  /** Most bytes waiting in the outbox (all sessions); past it the oldest are dropped. Default 50 MiB. */
+  outboxMaxBytes: number;
 }
 
 /** The resolved configuration. Fields absent from env and file are `undefined`. */
@@ -92,6 +96,8 @@ const DEFAULT_OPTIONS: Options = {
   wakeOnMessage: true,
   wakeTimeoutSeconds: 3600,
   permissionTimeoutSeconds: 300,
+  outboxMaxPosts: 10_000,
+  outboxMaxBytes: 50 * 1024 * 1024,
 };
 
 const SNOWFLAKE = /^[0-9]{15,21}$/;
@@ -430,6 +436,14 @@ function validOptions(file: ConfigFile): Partial<Options> {
   num("heldRetentionHours");
   num("wakeTimeoutSeconds");
   num("permissionTimeoutSeconds");
+  for (const key of ["outboxMaxPosts", "outboxMaxBytes"] as const) {
+    const v = file[key];
+    if (v === undefined) continue;
+    if (typeof v !== "number" || !Number.isInteger(v) || v < 1) {
+      throw new ConfigError(`config.json ${key} must be a positive whole number: fix or remove it`);
+    }
+    out[key] = v;
+  }
   if (file.wakeOnMessage !== undefined) {
     if (typeof file.wakeOnMessage !== "boolean") {
       throw new ConfigError("config.json wakeOnMessage must be true or false: fix or remove it");

@@ -3,6 +3,7 @@
 import { ClaudeDiscordError, DiscordApiError } from "../errors.ts";
 import { HELD, Inbox, type InboxEvent } from "../inbox.ts";
 import { describeError, type Logger } from "../log.ts";
+import { Outbox, type OutboxEntry, type Outcome } from "../outbox.ts";
 import { PostIndex } from "../posts.ts";
 import { routeEvent } from "../routing.ts";
 import { SessionRegistry } from "../sessions.ts";
@@ -24,6 +25,7 @@ import { CachedRoutingView } from "./view.ts";
 import { CatchUp } from "./catchup.ts";
 import { ChannelMap, chatChannelProblem, tokenRejected } from "./channels.ts";
 import { StatusBoard } from "./status.ts";
+import { bridgeOutboxSender, type OutboxSender } from "./outbox.ts";
 
 /** Options of {@linkcode Bridge}. */
 export interface BridgeOptions {
@@ -41,6 +43,8 @@ export interface BridgeOptions {
   home: string;
   /** Held-box retention (hours). Default 24. */
   heldRetentionHours?: number;
+  /** The outbox's bounds (config `outboxMaxPosts`, `outboxMaxBytes`). Default outbox.ts's. */
+  outboxLimits?: { maxEntries?: number; maxBytes?: number };
   /** Where to log. */
   log: Logger;
   /** Clock (ms). Default `Date.now`. */
@@ -49,6 +53,8 @@ export interface BridgeOptions {
   random?: () => number;
   /** Told after every durable mailbox append (benchmarks, tests). */
   onWritten?: (mailbox: string, events: readonly InboxEvent[]) => void;
+  /** Told after every outbox entry sent, refused or skipped (benchmarks, tests). */
+  onSent?: (session: string, entry: OutboxEntry, outcome: Outcome) => void;
   /** How long the session list may be cached, ms. Default 100. */
   sessionCacheMs?: number;
   /** How often status.json is refreshed while counters change, ms. Default 2000. */
@@ -69,6 +75,8 @@ export interface BridgeStats {
   disconnects: number;
   /** Events routed but not yet durable. */
   inFlight: number;
+  /** Outbox entries sent since start. */
+  sent: number;
 }
 
 const SEEN_MAX = 20_000;
@@ -92,6 +100,8 @@ export class Bridge {
   readonly #catchUp: CatchUp;
   readonly #channels: ChannelMap;
   readonly #status: StatusBoard;
+  readonly #outbox: Outbox;
+  readonly #outboxSender: OutboxSender;
   /** Ids handled recently (bounded), and the ones not durable yet with their promise. */
   readonly #seen = new Set<string>();
   readonly #inFlight = new Map<string, Promise<void>>();
@@ -178,6 +188,30 @@ export class Bridge {
       },
       now: this.#now,
     });
+    this.#outbox = new Outbox(options.home, {
+      ...options.outboxLimits,
+      now: this.#now,
+      onWarning: (m) => this.#log.warn(m),
+    });
+    this.#outboxSender = bridgeOutboxSender({
+      outbox: this.#outbox,
+      rest: this.#rest,
+      home: options.home,
+      token: options.token,
+      statusChannelId: () => this.#channels.notifyId,
+      guildId: () => this.#channels.guildId,
+      log: this.#log,
+      now: this.#now,
+      random: options.random,
+      onOutcome: (session, entry, outcome) => {
+        this.#status.touch();
+        options.onSent?.(session, entry, outcome);
+      },
+    });
+    this.#status.outbox = () => ({
+      ...this.#outboxSender.stats(),
+      dropped: this.#outbox.stats().dropped,
+    });
     // Nobody may be left with an unhandled rejection from these.
     this.#ready.promise.catch(() => {});
     this.#done.promise.catch(() => {});
@@ -207,6 +241,7 @@ export class Bridge {
       catchUps: this.#catchUp.completed,
       disconnects: this.#status.disconnects,
       inFlight: this.#writer.pending,
+      sent: this.#outboxSender.stats().sent,
     };
   }
 
@@ -215,10 +250,11 @@ export class Bridge {
     await this.#catchUp.all(this.#tracker.epoch);
   }
 
-  /** Resolves when every accepted event so far is durable. */
+  /** Resolves when every accepted event so far is durable and no outbox entry is being sent. */
   async idle(): Promise<void> {
     await this.#catchUp.idle();
     await this.#writer.idle();
+    await this.#outboxSender.idle();
   }
 
   /** Disconnects, writes what is queued (up to 5 s), saves the cursors. Idempotent. */
@@ -239,7 +275,7 @@ export class Bridge {
         new Promise((resolve) => setTimeout(resolve, 2000)),
       ]);
     }
-    await this.#writer.close(5000);
+    await Promise.all([this.#writer.close(5000), this.#outboxSender.stop(5000)]);
     this.#cursors.close();
     this.#status.stop();
     this.#log.info(`stopped (delivered ${this.#status.delivered})`);
@@ -292,6 +328,8 @@ export class Bridge {
       if (this.#stopping) return;
       this.#channels.notifyId = hook === "skip" ? undefined : hook?.channel_id;
     }
+    // The outbox goes out by REST: it need not wait for the gateway.
+    this.#outboxSender.start();
     this.#log.info(
       `watching channel ${this.#o.channelId}${
         this.#channels.notifyId ? ` and threads of ${this.#channels.notifyId}` : ""
@@ -389,6 +427,8 @@ export class Bridge {
 
   #onConnected(t: string): void {
     this.#guard?.healthy();
+    // Discord is back: queues that waited it out go again at once.
+    this.#outboxSender.nudge();
     const epoch = this.#tracker.newEpoch();
     this.#status.setState("connected");
     this.#log.info(t === "READY" ? "connected (READY)" : "resumed (RESUMED)");

@@ -7,11 +7,14 @@
 // waits with capped exponential backoff and jitter, its order kept; the other sessions' queues go
 // on. An entry Discord refuses for good is committed as failed (outbox.ts keeps it in
 // failed.jsonl and counts it) with one log line, and the queue moves on.
-import { DiscordUnreachableError } from "../_discord/rest.ts";
+import { botIdFromToken } from "../config.ts";
+import { DiscordApiError } from "../errors.ts";
+import { type DiscordRest, DiscordUnreachableError } from "../_discord/rest.ts";
 import { ensurePrivateDir } from "../_shared/fs.ts";
 import type { Logger } from "../log.ts";
 import type { Outbox, OutboxEntry, Outcome } from "../outbox.ts";
-import { SenderBlocked } from "./outbox_send.ts";
+import { SessionRegistry } from "../sessions.ts";
+import { EntrySender, SenderBlocked, type StatusChannel } from "./outbox_send.ts";
 
 /** Options of {@linkcode OutboxSender}. */
 export interface OutboxSenderOptions {
@@ -234,4 +237,73 @@ export class OutboxSender {
       this.#sleepers.add(done);
     });
   }
+}
+
+/** What the bridge gives its outbox sender. */
+export interface BridgeOutboxOptions {
+  /** The outbox. */
+  outbox: Outbox;
+  /** The bridge's REST client (one rate-limit state for every session). */
+  rest: DiscordRest;
+  /** The state directory. */
+  home: string;
+  /** The bot token (its user id: the threads the bot made). */
+  token: string;
+  /** The STATUS channel (the webhook's), once the bridge read it. */
+  statusChannelId: () => string | undefined;
+  /** The chat channel's guild. */
+  guildId: () => string;
+  /** Where to log. */
+  log: Logger;
+  /** Clock (ms). */
+  now: () => number;
+  /** Randomness for the backoff. */
+  random?: () => number;
+  /** Told after every commit. */
+  onOutcome?: OutboxSenderOptions["onOutcome"];
+}
+
+/**
+ * The bridge's outbox sender: entries sent with the bridge's REST client, session threads
+ * opened in the STATUS channel, which is read once (its type and guild). Without a STATUS
+ * channel (no webhook, or one the bot cannot read) posts into session threads fail, logged.
+ *
+ * @param o The outbox, REST client, STATUS channel and log.
+ * @returns The sender, not started.
+ */
+export function bridgeOutboxSender(o: BridgeOutboxOptions): OutboxSender {
+  let status: Promise<StatusChannel | undefined> | undefined;
+  const statusChannel = (): Promise<StatusChannel | undefined> => {
+    const id = o.statusChannelId();
+    if (id === undefined) return Promise.resolve(undefined);
+    status ??= o.rest.getChannel(id).then(
+      (c): StatusChannel => ({ id, type: c.type, guildId: c.guild_id ?? o.guildId() }),
+      (err) => {
+        if (err instanceof DiscordApiError && !(err instanceof DiscordUnreachableError)) {
+          o.log.warn(`the STATUS channel ${id} cannot be read (${err.message}): run setup`);
+          return undefined;
+        }
+        // Discord unreachable: asked again with the next entry.
+        status = undefined;
+        throw err;
+      },
+    );
+    return status;
+  };
+  return new OutboxSender({
+    outbox: o.outbox,
+    sender: new EntrySender({
+      rest: o.rest,
+      outbox: o.outbox,
+      registry: new SessionRegistry(o.home),
+      home: o.home,
+      botId: botIdFromToken(o.token),
+      statusChannel,
+      now: o.now,
+      log: o.log,
+    }),
+    log: o.log,
+    ...(o.random ? { random: o.random } : {}),
+    ...(o.onOutcome ? { onOutcome: o.onOutcome } : {}),
+  });
 }

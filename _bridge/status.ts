@@ -1,6 +1,6 @@
 // Private: the bridge's counters and state, published to status.json (see daemon.ts) when the
 // state changes and every `intervalMs` while counters change; drop counts go to the log.
-import { type BridgeStatusFile, writeBridgeStatus } from "../daemon.ts";
+import { type BridgeOutboxStatus, type BridgeStatusFile, writeBridgeStatus } from "../daemon.ts";
 import { describeError, type Logger } from "../log.ts";
 
 /** Counters and state of one bridge run. */
@@ -24,6 +24,8 @@ export class StatusBoard {
   lastCatchUpAt: string | undefined;
   /** A problem the user should fix. */
   warning: string | undefined;
+  /** The outbox's figures, read when publishing. */
+  outbox: (() => BridgeOutboxStatus) | undefined;
 
   constructor(home: string, log: Logger, now: () => number) {
     this.#home = home;
@@ -85,6 +87,7 @@ export class StatusBoard {
         delivered: this.delivered,
         dropped: { ...this.dropped },
         ...(this.warning ? { warning: this.warning } : {}),
+        ...(this.outbox ? { outbox: this.outbox() } : {}),
       });
     } catch (err) {
       this.#log.warn(`cannot write status.json: ${describeError(err)}`);

@@ -68,6 +68,24 @@ export interface BridgeStatusFile {
   dropped: Record<string, number>;
   /** A problem the user should fix (e.g. the message content intent). */
   warning?: string;
+  /** The outbox (outbox.ts): entries sent, refused and skipped by this run, queues waiting. */
+  outbox?: BridgeOutboxStatus;
+}
+
+/** The outbox's part of `status.json`. */
+export interface BridgeOutboxStatus {
+  /** Entries sent since the bridge started. */
+  sent: number;
+  /** Entries Discord refused for good since the bridge started. */
+  failed: number;
+  /** Entries skipped (expired, nothing to edit) since the bridge started. */
+  skipped: number;
+  /** Sessions whose queue waits for Discord now. */
+  waiting: number;
+  /** Why the last of them waits. */
+  waitingWhy?: string;
+  /** Entries the outbox's bounds dropped so far (all processes, kept across restarts). */
+  dropped: number;
 }
 
 /** The result of {@linkcode probeBridge}. */
