@@ -183,7 +183,17 @@ export class EntrySender {
     entry: PostEntry,
   ): Promise<{ thread: ThreadRecord; starter?: string } | { failed: string }> {
     const record = this.#o.outbox.record(session);
-    if (record.thread !== undefined) return { thread: record.thread };
+    if (record.thread !== undefined) {
+      // Recorded, and the registry told (a sender killed in between told the record only).
+      if (this.#o.registry.get(session)?.threadId !== record.thread.id) {
+        await this.#adopt(session, record.thread, false);
+      }
+      // Opened with this entry as its first message, and killed before the commit.
+      if (record.thread.starter === entry.id) {
+        return { thread: record.thread, starter: record.thread.id };
+      }
+      return { thread: record.thread };
+    }
     const status = await this.#o.statusChannel();
     if (status === undefined) {
       return { failed: "no STATUS channel is configured (no readable webhook): run setup" };
@@ -198,13 +208,20 @@ export class EntrySender {
     }
     const found = await this.#lookUp(status, name);
     if (found !== undefined) {
-      const thread = await this.#adopt(session, { id: found.id, name, parentId: status.id });
-      const mine = record.creating?.id === entry.id && record.creating.parentId === status.id;
+      // Opened by this entry before a lost answer: the entry is its first message already.
+      const mine = isForum(status.type) && record.creating?.id === entry.id &&
+        record.creating.parentId === status.id;
+      const thread = await this.#adopt(session, {
+        id: found.id,
+        name,
+        parentId: status.id,
+        ...(mine ? { starter: entry.id } : {}),
+      });
       this.#o.log.info(
         `outbox ${session.slice(0, 8)}: adopted thread ${found.id} ("${name}")` +
-          (mine && isForum(status.type) ? `, opened by entry ${entry.id} before` : ""),
+          (mine ? `, opened by entry ${entry.id} before` : ""),
       );
-      return mine && isForum(status.type) ? { thread, starter: found.id } : { thread };
+      return mine ? { thread, starter: found.id } : { thread };
     }
     if (isForum(status.type)) {
       await this.#o.outbox.note(session, {
@@ -219,8 +236,13 @@ export class EntrySender {
         },
       );
       if (!res.ok) return this.#refused(res, `open a post in forum ${status.id}`);
-      const thread = await this.#adopt(session, { id: res.body.id, name, parentId: status.id });
-      return { thread, starter: res.body.message?.id ?? res.body.id };
+      const thread = await this.#adopt(session, {
+        id: res.body.id,
+        name,
+        parentId: status.id,
+        starter: entry.id,
+      });
+      return { thread, starter: res.body.id };
     }
     const res = await this.#o.rest.answer<ThreadChannel>(
       "POST",
@@ -255,8 +277,8 @@ export class EntrySender {
   }
 
   /** Records the session's thread: the outbox record first, then the registry (for routing). */
-  async #adopt(session: string, thread: ThreadRecord): Promise<ThreadRecord> {
-    await this.#o.outbox.note(session, { thread });
+  async #adopt(session: string, thread: ThreadRecord, note = true): Promise<ThreadRecord> {
+    if (note) await this.#o.outbox.note(session, { thread });
     try {
       await this.#o.registry.setThread(session, thread.id);
     } catch (err) {

@@ -4,7 +4,8 @@
 //   {"at","id","messageId","channelId","key"?}   entry sent (a post's message, an edit's target)
 //   {"at","id","failed","key"?}                  entry refused by Discord for good
 //   {"at","id","skipped","key"?}                 entry not sent (expired, nothing to edit)
-//   {"at","thread","name","parentId"}            the session's thread (thread null: forgotten)
+//   {"at","thread","name","parentId","starter"?} the session's thread (thread null: forgotten);
+//                                                `starter`: the entry that is its first message
 //   {"at","creating","name","parentId"}          entry `creating` is about to open that thread
 //
 // The line of an entry is its commit: written after Discord answered, before the entry leaves
@@ -33,6 +34,8 @@ export interface ThreadRecord {
   name: string;
   /** The channel it is in. */
   parentId: string;
+  /** The entry whose message opened it (a forum post's starter), when one did. */
+  starter?: string;
 }
 
 /** A thread being opened with an entry as its first message. */
@@ -107,7 +110,12 @@ function apply(log: SessionLog, line: string): void {
   if ("thread" in r) {
     log.threadNoted = true;
     log.thread = str(r.thread) && str(r.name) && str(r.parentId)
-      ? { id: r.thread, name: r.name, parentId: r.parentId }
+      ? {
+        id: r.thread,
+        name: r.name,
+        parentId: r.parentId,
+        ...(str(r.starter) ? { starter: r.starter } : {}),
+      }
       : undefined;
     return;
   }
@@ -165,10 +173,18 @@ function lineOf(fact: LogLine, at: string): string {
   if ("thread" in fact) {
     const t = fact.thread;
     return JSON.stringify(
-      t ? { at, thread: t.id, name: t.name, parentId: t.parentId } : {
-        at,
-        thread: null,
-      },
+      t
+        ? {
+          at,
+          thread: t.id,
+          name: t.name,
+          parentId: t.parentId,
+          ...(t.starter ? { starter: t.starter } : {}),
+        }
+        : {
+          at,
+          thread: null,
+        },
     );
   }
   const c = fact.creating;

@@ -164,6 +164,25 @@ Deno.test("outbox sender: a forum post opened before a lost answer is found and 
   assertMatch(r.log(), /adopted thread .* opened by entry/);
 });
 
+Deno.test("outbox sender: a thread recorded with its first entry, the commit lost: the entry is not posted again", async () => {
+  await using r = await rig();
+  const [entry] = await r.outbox.enqueue(SID, [post("opening words")]);
+  const made = await r.server.createThread({
+    parentId: r.server.forumId,
+    name: "api-0b8f",
+    userId: r.server.botId,
+    content: "opening words",
+  });
+  // Killed after recording the thread, before the registry and the commit.
+  await r.outbox.note(SID, {
+    thread: { id: made.id, name: "api-0b8f", parentId: r.server.forumId, starter: entry.id },
+  });
+  const [outcome] = await drain(r);
+  assertEquals(outcome, { sent: { messageId: made.id, channelId: made.id } });
+  assertEquals(r.registry.get(SID)?.threadId, made.id);
+  assertEquals(texts(r.server, made.id), ["opening words"]);
+});
+
 Deno.test("outbox sender: another's thread of the same name is not adopted; a deleted thread is opened again", async () => {
   await using r = await rig();
   const foreign = await r.server.createThread({
