@@ -1,7 +1,15 @@
 #!/usr/bin/env -S deno run --allow-net --allow-read --allow-write --allow-env
 /**
- * STATUS messages through a webhook into one thread per Claude Code session, rate-limit
- * aware and never lost: a module and a CLI.
+ * STATUS messages into one thread per Claude Code session, rate-limit aware and never lost: a
+ * module and a CLI. Two ways to send:
+ *
+ * - **Through the outbox** ({@linkcode enqueueStatus}, CLI `--enqueue`), on a machine where the
+ *   bridge runs (it does wherever the hooks run): the post is rendered and written to
+ *   `$stateDir/outbox/` (outbox.ts), nothing else; the bridge sends it as the bot into the
+ *   session's thread, exactly once, in order, whenever Discord can be reached. The hooks post
+ *   this way: a hook never waits on Discord.
+ * - **Directly through the webhook** ({@linkcode createNotifier}), for scripts anywhere, as
+ *   below.
  *
  * - **One thread per session.** In a forum channel the first post creates the thread
  *   (`thread_name`, `?wait=true`) and its id is kept in `$stateDir/threads.json` (0600);
@@ -20,12 +28,25 @@
  *   `$stateDir/spool/` (0600, in order) and sent first by the next call or by
  *   {@linkcode Notifier.flushSpool}. A lock file keeps several processes from interleaving.
  *
- * CLI (the same permissions the shebang asks for):
+ * CLI (the same permissions the shebang asks for; `--enqueue` needs no network):
  *
  * ```sh
  * deno run --allow-net --allow-read --allow-write --allow-env notify.ts \
  *   --session NAME --state done "text"
  * echo "long text" | deno run --allow-net --allow-read --allow-write --allow-env notify.ts --session NAME
+ * deno run --allow-read --allow-write --allow-env notify.ts --enqueue --session NAME "text"
+ * ```
+ *
+ * @example Put a STATUS into the outbox, for the bridge to send
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { enqueueStatus } from "./notify.ts";
+ *
+ * const entries = await enqueueStatus(
+ *   { session: { id: "3f2c0000", name: "refactor-auth" }, state: "done", text: "All tests pass." },
+ *   { stateDir: Deno.makeTempDirSync(), host: null },
+ * );
+ * assert(entries.length === 1 && entries[0].kind === "post");
  * ```
  *
  * @example Post a STATUS into a session's thread
@@ -57,9 +78,11 @@ import {
   type StatusInput,
   type StatusSession,
   type StatusState,
+  threadNameFor,
   validateStatusInput,
 } from "./_notify/render.ts";
 import { isBadWebhook, Sender } from "./_notify/send.ts";
+import { enqueueCli, enqueueStatus } from "./_notify/enqueue.ts";
 import { cliInput, HELP, parseCli } from "./_notify/cli.ts";
 import {
   acquireLock,
@@ -77,6 +100,8 @@ import {
 import { detectHost } from "./_notify/host.ts";
 
 export type { StatusField, StatusInput, StatusSession, StatusState };
+export { enqueueStatus, threadNameFor };
+export type { EnqueueOptions } from "./_notify/enqueue.ts";
 export type { RetryPolicy } from "./_discord/rest.ts";
 
 /** Options of {@linkcode createNotifier}. */
@@ -457,6 +482,7 @@ export async function main(args: string[]): Promise<number> {
         throw new UsageError(`--budget must be a number of seconds (got "${values.budget}")`);
       }
     }
+    if (values.enqueue) return await enqueueCli(values, positionals);
     const config = loadConfig({ require: ["webhookUrl"] });
     const notifier = createNotifier({
       retry: budgetMs === undefined ? undefined : { budgetMs },

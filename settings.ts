@@ -25,7 +25,11 @@
  * | deliver | `--allow-read=H --allow-write=H` (no env, no net) |
  * | wake | `--allow-read=H --allow-write=H --allow-env=ENV` (no net) |
  * | register | `--allow-read=H --allow-write=H --allow-env=ENV --allow-run=<deno>` |
- * | status, notice, end, permission | `--allow-read=H --allow-write=H --allow-env=ENV --allow-net=<API and webhook hosts> --allow-sys=hostname` |
+ * | status, notice, end, permission | `--allow-read=H --allow-write=H --allow-env=ENV --allow-run=<deno> --allow-sys=hostname` (no net) |
+ *
+ * No hook has network access: what the hooks post goes into the outbox (outbox.ts), which the
+ * bridge sends; a posting role only makes sure the bridge runs (`--allow-run=<deno>`, as the
+ * register role does) and never waits for Discord.
  *
  * No hook reads `/proc`: Deno allows that only with `--allow-all`. The Claude Code pid comes
  * from `CLAUDE_PID` (Claude Code 2.x sets it for hooks), and the wake-up wait notices a gone
@@ -63,7 +67,6 @@
  * @module
  */
 import { DEFAULT_API_URL, ENV_VARS } from "./config.ts";
-import { REST_LIBRARY_ENV } from "./_discord/rest_env.ts";
 
 /** One hook command in Claude Code's settings. */
 export interface HookCommand {
@@ -154,7 +157,7 @@ export function shellQuote(word: string): string {
 }
 
 /**
- * The hosts the posting hooks may reach: the API's and the webhook's.
+ * The hosts the MCP server may reach: the API's and the webhook's (no hook reaches any).
  *
  * @param apiUrl The REST base.
  * @param webhookUrl The webhook URL.
@@ -207,12 +210,13 @@ export function rolePermissionFlags(role: Role, options: SettingsOptions): strin
     case "notice":
     case "end":
     case "permission":
-      // The posting roles load the REST library, whose dependencies read a few more.
+      // The posting roles write the outbox and start the bridge that sends it; the host name
+      // goes into STATUS embeds.
       return [
         `--allow-read=${home}`,
         `--allow-write=${home}`,
-        `${env},${REST_LIBRARY_ENV.join(",")}`,
-        `--allow-net=${netHosts(options.apiUrl, options.webhookUrl).join(",")}`,
+        env,
+        `--allow-run=${options.denoPath ?? Deno.execPath()}`,
         "--allow-sys=hostname",
       ];
   }
@@ -255,7 +259,8 @@ export function hookArgv(
     `--home=${options.home}`,
     `--timeout=${timeout}`,
   ];
-  if (role === "register") argv.push(`--deno=${deno}`);
+  // The roles that may start the bridge are told which deno to start it with.
+  if (role !== "deliver" && role !== "wake") argv.push(`--deno=${deno}`);
   if (event !== undefined) argv.push(`--event=${event}`);
   return argv;
 }

@@ -9,8 +9,8 @@ export {
   appendDurably,
   readSplit,
   sizeOf,
-  type SplitFile,
   splitBytes,
+  type SplitFile,
   syncDir,
 } from "../_shared/jsonl.ts";
 

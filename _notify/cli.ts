@@ -10,6 +10,7 @@ export const HELP = `Usage: notify.ts --session NAME [options] [TEXT...]
 
 Posts a STATUS message into the session's Discord thread (one thread per session).
 TEXT comes from the arguments, or from stdin when none are given and stdin is not a terminal.
+With --enqueue it only writes the post to the outbox; this machine's bridge sends it.
 
 Options:
   -s, --session NAME      session name: the thread's title (required unless --flush)
@@ -23,12 +24,14 @@ Options:
       --mention-user ID   mention this user id
       --budget SECONDS    how long to retry before spooling (default 30)
       --flush             only send spooled posts, then exit
+      --enqueue           write the post to the outbox for the bridge (no network needed)
       --json              print the result as JSON
   -h, --help              show this help
 
 Config: DISCORD_WEBHOOK_URL (required), DISCORD_BOT_TOKEN, DISCORD_API_URL, CLAUDE_DISCORD_HOME
-(or $CLAUDE_DISCORD_HOME/config.json). Exit codes: 0 sent or spooled, 1 failed, 2 usage/config.
-Permissions: --allow-net --allow-read --allow-write --allow-env`;
+(or $CLAUDE_DISCORD_HOME/config.json); --enqueue needs none of them. Exit codes: 0 sent,
+spooled or queued, 1 failed, 2 usage/config.
+Permissions: --allow-net --allow-read --allow-write --allow-env (--enqueue: no --allow-net)`;
 
 /** Parses the command line; a bad option becomes a UsageError. */
 export function parseCli(args: string[]) {
@@ -48,6 +51,7 @@ export function parseCli(args: string[]) {
         "mention-user": { type: "string" },
         budget: { type: "string" },
         flush: { type: "boolean" },
+        enqueue: { type: "boolean" },
         json: { type: "boolean" },
         help: { type: "boolean", short: "h" },
       },

@@ -10,9 +10,9 @@ export interface MessageBody {
   /** The text (≤ 2000 characters). */
   content?: string;
   /** Embeds (≤ 10). */
-  embeds?: Record<string, unknown>[];
+  embeds?: object[];
   /** Action rows (buttons). */
-  components?: Record<string, unknown>[];
+  components?: object[];
   /** Who may be pinged; `{ parse: [] }` pings nobody. */
   allowed_mentions?: { parse: string[]; users?: string[]; roles?: string[] };
   /** Makes the post a Discord reply to this message (posts only). */

@@ -2,7 +2,8 @@
 // the settings install: `.claude-plugin/plugin.json` (manifest with the MCP server inline),
 // `.claude-plugin/marketplace.json` (this repository as a one-plugin marketplace) and
 // `hooks/hooks.json`. Paths use `${CLAUDE_PLUGIN_ROOT}`; the state directory is
-// `${CLAUDE_PLUGIN_DATA}`; the hooks run `deno` from PATH and may reach discord.com only.
+// `${CLAUDE_PLUGIN_DATA}`; the hooks run `deno` from PATH and reach no network (the bridge they
+// start, and the MCP server, reach discord.com only).
 //
 // The MCP server is inline in plugin.json rather than in a root `.mcp.json`: a root
 // `.mcp.json` would also be read as the project MCP file of anyone running Claude Code in
@@ -58,7 +59,7 @@ export function pluginFiles(root: string): Record<string, string> {
       author: { name: "claude-discord contributors" },
       license: "MIT",
       keywords: ["discord", "hooks", "mcp", "notifications", "remote-control"],
-      // The hooks, the MCP server and the bridge the hooks start (gateway: *.discord.gg).
+      // The MCP server and the bridge the hooks start (gateway: *.discord.gg); hooks: none.
       network: { hosts: ["discord.com", "*.discord.gg"] },
       mcpServers: {
         discord: {

@@ -37,8 +37,6 @@ export interface HookContext {
   denoPath?: string;
   /** The configuration (loaded on first use; throws ConfigError on a bad file). */
   config: () => Config;
-  /** Transport for Discord calls. */
-  fetch?: typeof fetch;
 }
 
 /** Env vars the hooks read besides the config ones. */

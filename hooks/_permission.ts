@@ -27,10 +27,9 @@
 //   notice for the same request (`_notice.ts`).
 import type { APIActionRowComponent, APIButtonComponentWithCustomId } from "discord-api-types/v10";
 import { ButtonStyle, ComponentType } from "../_discord/numbers.ts";
-import { DiscordRest } from "../_discord/rest.ts";
-import type { RawMessage } from "../_discord/raw.ts";
 import { Inbox, type InboxEvent } from "../inbox.ts";
-import { recordPost } from "../posts.ts";
+import { threadNameFor } from "../notify.ts";
+import { Outbox } from "../outbox.ts";
 import type { SessionRecord } from "../sessions.ts";
 import {
   closedWatcher,
@@ -40,7 +39,7 @@ import {
 } from "../_shared/fs.ts";
 import { type HookContext, hookPaths, remaining } from "./_context.ts";
 import { type HookInput, str } from "./_input.ts";
-import { postStatus, sessionRecord } from "./_post.ts";
+import { postStatus, sessionRecord, startBridge } from "./_post.ts";
 import {
   answerOf,
   outcomeLine,
@@ -53,7 +52,6 @@ import {
 } from "./_perm_text.ts";
 import { type PermRule, ruleText, sessionRules, sessionUpdate } from "./_perm_rule.ts";
 import { appendAudit, openPrompts, readCandidates } from "./_perm_store.ts";
-import { describeError } from "../log.ts";
 import { parseJson } from "../_shared/json.ts";
 
 /** A permission request, as the steps of {@linkcode permissionRole} pass it on. */
@@ -74,19 +72,26 @@ interface PermRequest {
   rules: PermRule[];
 }
 
-/** A prompt posted in Discord. */
+/** A prompt put into the outbox for the bridge to post. */
 interface Prompt {
-  rest: DiscordRest;
   requestId: string;
-  messageId: string;
-  /** The thread or channel it is in. */
-  channelId: string;
+  /** The outbox entry that posts it (its key is the prompt's mailbox, `perm-<requestId>`). */
+  entryId: string;
+  /** Where the bridge posted it, once it did. */
+  posted?: { messageId: string; channelId: string };
   /** Its text (kept for the edit that closes it). */
   content: string;
   timeoutSeconds: number;
   /** The session's record. */
   record: SessionRecord;
 }
+
+/**
+ * How long the bridge has to post a prompt. A prompt it could not post by then (the bridge
+ * down, Discord unreachable) is not posted later, and the hook gives no decision: Claude Code
+ * decides without Discord, as when Discord refuses the post.
+ */
+export const POST_WAIT_MS = 30_000;
 
 /**
  * The permission role: asks in Discord, waits for an allowed user's answer, closes the prompt,
@@ -119,7 +124,17 @@ export async function permissionRole(input: HookInput, ctx: HookContext): Promis
   try {
     prompt = await postPrompt(req);
     if (prompt === undefined) return 0;
-    answer = await awaitAnswer(req, prompt);
+    const waited = await awaitAnswer(req, prompt);
+    if (waited !== undefined && "notPosted" in waited) {
+      ctx.log.warn(
+        `PermissionRequest ${req.sid.slice(0, 8)}: prompt not posted (${waited.notPosted}); ` +
+          `no decision from Discord`,
+      );
+      // Should the bridge post it after all, the edit that follows closes it.
+      if (waited.close) await closePrompt(req, prompt, undefined);
+      return 0;
+    }
+    answer = waited;
   } finally {
     open.remove(req.requestId);
   }
@@ -149,42 +164,47 @@ function canAsk({ ctx, sid }: PermRequest): boolean {
   return true;
 }
 
+/** Where a prompt goes: the session's thread (opened by the bridge) or a channel. */
+type Target = { threadName: string } | { channelId: string };
+
 /**
- * Where to ask: the session's thread (started by a STATUS post when the session has none yet),
- * else the chat channel; `undefined` (logged) when there is neither.
+ * Where to ask: the session's thread in the STATUS channel (a session with no thread yet gets a
+ * STATUS first, which opens it), else the chat channel; `undefined` (logged) when there is
+ * neither.
  */
 async function askWhere(
   { input, ctx, sid, summary }: PermRequest,
-): Promise<{ record: SessionRecord; target: string } | undefined> {
+  outbox: Outbox,
+): Promise<{ record: SessionRecord; target: Target } | undefined> {
   const config = ctx.config();
   const record = await sessionRecord(input, ctx);
-  let target = record.threadId;
-  if (target === undefined && config.webhookUrl) {
-    const posted = await postStatus(input, ctx, {
-      state: "waiting",
-      title: "Permission needed",
-      text: summary,
-    });
-    target = posted?.threadId;
+  if (config.webhookUrl) {
+    if (record.threadId === undefined && outbox.record(sid).thread === undefined) {
+      await postStatus(input, ctx, {
+        state: "waiting",
+        title: "Permission needed",
+        text: summary,
+      }, record);
+    }
+    return { record, target: { threadName: threadNameFor(record.name) } };
   }
-  target ??= config.channelId;
-  if (target === undefined) {
-    ctx.log.warn(`PermissionRequest ${sid.slice(0, 8)}: no thread or channel to ask in`);
-    return undefined;
-  }
-  return { record, target };
+  if (config.channelId) return { record, target: { channelId: config.channelId } };
+  ctx.log.warn(`PermissionRequest ${sid.slice(0, 8)}: no thread or channel to ask in`);
+  return undefined;
 }
 
 /**
- * Posts the prompt with its buttons as the bot where {@linkcode askWhere} says, and records it
- * in the posts index under the prompt's own mailbox.
+ * Puts the prompt with its buttons into the outbox, for the bridge to post as the bot where
+ * {@linkcode askWhere} says and to record in the posts index under the prompt's own mailbox;
+ * makes sure the bridge runs.
  *
- * @returns The prompt, or `undefined` when there is nowhere to ask or Discord refused it.
+ * @returns The prompt, or `undefined` when there is nowhere to ask.
  */
 async function postPrompt(req: PermRequest): Promise<Prompt | undefined> {
   const { input, ctx, sid } = req;
   const config = ctx.config();
-  const where = await askWhere(req);
+  const outbox = promptOutbox(ctx);
+  const where = await askWhere(req, outbox);
   if (where === undefined) return undefined;
   const { record, target } = where;
 
@@ -193,12 +213,6 @@ async function postPrompt(req: PermRequest): Promise<Prompt | undefined> {
     1,
     Math.min(config.permissionTimeoutSeconds, Math.floor((remaining(ctx) - 10_000) / 1000)),
   );
-  const rest = new DiscordRest({
-    token: config.token,
-    apiUrl: config.apiUrl,
-    retry: { budgetMs: 10_000, timeoutMs: 8_000 },
-    ...(ctx.fetch ? { fetch: ctx.fetch } : {}),
-  });
   const content = promptContent({
     sessionName: record.name,
     tool: req.tool,
@@ -208,8 +222,12 @@ async function postPrompt(req: PermRequest): Promise<Prompt | undefined> {
     sessionRules: req.rules,
     ...(config.mentionUserId ? { mentionUserId: config.mentionUserId } : {}),
   });
-  const created = await rest.answer<RawMessage>("POST", `/channels/${target}/messages`, {
-    what: `post the permission prompt to channel ${target}`,
+  const [entry] = await outbox.enqueue(sid, [{
+    kind: "post",
+    ...target,
+    key: permMailbox(requestId),
+    owner: permMailbox(requestId),
+    expiresAt: new Date(ctx.now() + Math.min(POST_WAIT_MS, timeoutSeconds * 1000)).toISOString(),
     body: {
       content,
       allowed_mentions: config.mentionUserId
@@ -217,18 +235,22 @@ async function postPrompt(req: PermRequest): Promise<Prompt | undefined> {
         : { parse: [] },
       components: promptButtons(requestId, req.rules.length > 0),
     },
+  }]);
+  const bridge = await startBridge(ctx);
+  ctx.log.info(
+    `PermissionRequest ${sid.slice(0, 8)}: asking in Discord (${req.summary}); ${bridge}`,
+  );
+  return { requestId, entryId: entry.id, content, timeoutSeconds, record };
+}
+
+function promptOutbox(ctx: HookContext): Outbox {
+  const config = ctx.config();
+  return new Outbox(ctx.home, {
+    maxEntries: config.outboxMaxPosts,
+    maxBytes: config.outboxMaxBytes,
+    now: ctx.now,
+    onWarning: (m) => ctx.log.warn(m),
   });
-  const messageId = created.ok ? created.body?.id : undefined;
-  if (typeof messageId !== "string") {
-    const why = created.ok ? "no message id" : `${created.status} ${created.message ?? ""}`;
-    ctx.log.warn(
-      `PermissionRequest ${sid.slice(0, 8)}: prompt not posted (${why}); terminal prompt instead`,
-    );
-    return undefined;
-  }
-  await recordPost(ctx.home, permMailbox(requestId), messageId);
-  ctx.log.info(`PermissionRequest ${sid.slice(0, 8)}: asked in Discord (${req.summary})`);
-  return { rest, requestId, messageId, channelId: target, content, timeoutSeconds, record };
 }
 
 /**
@@ -257,48 +279,78 @@ function promptButtons(
 }
 
 /**
- * Lists the prompt as open with its message and waits for an allowed answer; `undefined` on
- * timeout. The caller removes the listing.
+ * Waits for an allowed answer while the prompt is listed as open (with its message once the
+ * bridge posted it); `undefined` on timeout; `notPosted` when the bridge did not post it
+ * (`close`: it may still, so the closing edit should follow). The caller removes the listing.
  */
-async function awaitAnswer(req: PermRequest, prompt: Prompt): Promise<PermAnswer | undefined> {
+async function awaitAnswer(
+  req: PermRequest,
+  prompt: Prompt,
+): Promise<PermAnswer | { notPosted: string; close: boolean } | undefined> {
   const { ctx, sid } = req;
   const until = ctx.now() + prompt.timeoutSeconds * 1000;
+  const postBy = ctx.now() + Math.min(POST_WAIT_MS, prompt.timeoutSeconds * 1000);
   const open = openPrompts(ctx.home, sid);
-  open.add(prompt.requestId, { messageId: prompt.messageId, until, channelId: prompt.channelId });
+  const outbox = promptOutbox(ctx);
+  const key = permMailbox(prompt.requestId);
+  const posted = (): { messageId: string; channelId: string } | {
+    notPosted: string;
+    close: boolean;
+  } | undefined => {
+    if (prompt.posted) return prompt.posted;
+    const record = outbox.record(sid);
+    const message = record.message(key);
+    if (message !== undefined) {
+      prompt.posted = message;
+      open.add(prompt.requestId, { ...message, until });
+      ctx.log.info(`PermissionRequest ${sid.slice(0, 8)}: posted as ${message.messageId}`);
+      return message;
+    }
+    const outcome = record.outcome(prompt.entryId);
+    if (outcome !== undefined && "failed" in outcome) {
+      return { notPosted: outcome.failed, close: false };
+    }
+    if (outcome !== undefined && "skipped" in outcome) {
+      return { notPosted: outcome.skipped, close: false };
+    }
+    if (ctx.now() >= postBy) {
+      return {
+        notPosted: `the bridge did not post it within ${POST_WAIT_MS / 1000} s`,
+        close: true,
+      };
+    }
+    return undefined;
+  };
   return await waitForAnswer(ctx, {
     sid,
     requestId: prompt.requestId,
-    messageId: prompt.messageId,
-    channelId: prompt.channelId,
+    posted,
     allowed: new Set(ctx.config().allowedUsers),
     until,
     onlyPrompt: () => open.count(ctx.now()) === 1,
   });
 }
 
-/** Edits the prompt: the outcome appended, the buttons removed. A failure is only logged. */
+/**
+ * Closes the prompt: an edit into the outbox with the outcome appended and the buttons removed
+ * (the bridge skips it when the prompt was never posted).
+ */
 async function closePrompt(
-  { ctx, mode, rules }: PermRequest,
+  { ctx, sid, mode, rules }: PermRequest,
   prompt: Prompt,
   answer: PermAnswer | undefined,
 ): Promise<void> {
-  const edited = await prompt.rest.answer(
-    "PATCH",
-    `/channels/${prompt.channelId}/messages/${prompt.messageId}`,
-    {
-      what: `edit the permission prompt ${prompt.messageId}`,
-      body: {
-        content: `${prompt.content}\n\n${
-          outcomeLine(answer, { timeoutSeconds: prompt.timeoutSeconds, mode, sessionRules: rules })
-        }`.slice(0, 2000),
-        components: [],
-        allowed_mentions: { parse: [] },
-      },
+  await promptOutbox(ctx).enqueue(sid, [{
+    kind: "edit",
+    key: permMailbox(prompt.requestId),
+    body: {
+      content: `${prompt.content}\n\n${
+        outcomeLine(answer, { timeoutSeconds: prompt.timeoutSeconds, mode, sessionRules: rules })
+      }`.slice(0, 2000),
+      components: [],
+      allowed_mentions: { parse: [] },
     },
-  ).catch((err) => ({ ok: false as const, status: 0, message: describeError(err) }));
-  if (!edited.ok) {
-    ctx.log.warn(`PermissionRequest: prompt not edited (${edited.status} ${edited.message ?? ""})`);
-  }
+  }]);
 }
 
 /** Appends the outcome to `$home/audit.log`: who, what, how, when. */
@@ -313,7 +365,7 @@ function auditOutcome(req: PermRequest, prompt: Prompt, answer: PermAnswer | und
     decision: answer?.decision ?? `none (timeout: ${timeoutFate(req.mode)})`,
     ...(answer?.decision === "always" ? { rules: req.rules.map(ruleText) } : {}),
     ...(answer ? { by: answer.by, via: answer.via, eventId: answer.eventId } : {}),
-    promptMessageId: prompt.messageId,
+    ...(prompt.posted ? { promptMessageId: prompt.posted.messageId } : {}),
   });
 }
 
@@ -368,8 +420,11 @@ function notePermAnswer(ctx: HookContext, eventId: string, note: string): void {
 interface WaitSpec {
   sid: string;
   requestId: string;
-  messageId: string;
-  channelId: string;
+  /** Where the prompt is, once posted; why it will not be, when it will not. */
+  posted: () =>
+    | { messageId: string; channelId: string }
+    | { notPosted: string; close: boolean }
+    | undefined;
   allowed: ReadonlySet<string>;
   until: number;
   onlyPrompt: () => boolean;
@@ -387,18 +442,28 @@ function sessionMailboxEvents(home: string, sid: string): InboxEvent[] {
   return out;
 }
 
-async function waitForAnswer(ctx: HookContext, spec: WaitSpec): Promise<PermAnswer | undefined> {
+async function waitForAnswer(
+  ctx: HookContext,
+  spec: WaitSpec,
+): Promise<PermAnswer | { notPosted: string; close: boolean } | undefined> {
   const inbox = new Inbox(ctx.home, { onWarning: (m) => ctx.log.warn(m) });
   const inboxDir = `${ctx.home}/inbox`;
   ensurePrivateDir(inboxDir);
+  // Until the bridge posted it, the prompt has no message: only its buttons can answer it.
+  let where: { messageId: string; channelId: string } = { messageId: "", channelId: "" };
   const rules = () => ({
     requestId: spec.requestId,
-    promptMessageId: spec.messageId,
-    channelId: spec.channelId,
+    promptMessageId: where.messageId,
+    channelId: where.channelId,
     allowed: spec.allowed,
     plainTextAnswers: spec.onlyPrompt(),
   });
-  const check = async (): Promise<PermAnswer | undefined> => {
+  const check = async (): Promise<
+    PermAnswer | { notPosted: string; close: boolean } | undefined
+  > => {
+    const posted = spec.posted();
+    if (posted !== undefined && "notPosted" in posted) return posted;
+    if (posted !== undefined) where = posted;
     let found: PermAnswer | undefined;
     await inbox.claim(permMailbox(spec.requestId), (events) => {
       for (const e of events) {

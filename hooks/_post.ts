@@ -1,12 +1,15 @@
-// Private: STATUS posts for a session (notify.ts), with the thread recorded in the session
-// registry and every posted message recorded in the posts index, so that replies to it
-// route back to the session (posts.ts).
-import { createNotifier, type StatusInput, type StatusResult } from "../notify.ts";
-import { recordPost } from "../posts.ts";
+// Private: what the hooks post for a session goes through the outbox (outbox.ts): rendered here,
+// written to a file, sent by the bridge, which opens the session's thread, records it in the
+// session registry and records every posted message in the posts index (so that replies route
+// back to the session). A hook never waits on Discord: it writes, makes sure the bridge runs,
+// and returns.
+import { describeError } from "../log.ts";
+import { enqueueStatus, type StatusInput } from "../notify.ts";
+import type { OutboxEntry } from "../outbox.ts";
 import type { SessionRecord } from "../sessions.ts";
-import { type HookContext, remaining } from "./_context.ts";
+import type { HookContext } from "./_context.ts";
 import { sessionRegistry } from "./_registry.ts";
-import { findClaudePid } from "./_register.ts";
+import { ensureBridge, findClaudePid } from "./_register.ts";
 import { type HookInput, str } from "./_input.ts";
 
 /**
@@ -32,57 +35,60 @@ export async function sessionRecord(input: HookInput, ctx: HookContext): Promise
 }
 
 /**
- * Posts a STATUS into the session's thread. Without a webhook configured it logs and
- * returns `undefined`. Discord being down is not an error here: notify.ts spools the post.
+ * Makes sure the bridge runs, which sends the outbox; never waits for it. A failure to start it
+ * is logged: the entries wait in the outbox for the next hook that starts it.
+ *
+ * @param ctx The hook context.
+ * @returns What happened, for the log line.
+ */
+export async function startBridge(ctx: HookContext): Promise<string> {
+  try {
+    return await ensureBridge(ctx);
+  } catch (err) {
+    return `bridge start failed: ${describeError(err)}`;
+  }
+}
+
+/**
+ * Puts a STATUS for the session's thread into the outbox (notify.ts `enqueueStatus`) and makes
+ * sure the bridge runs to send it. Without a STATUS channel (no webhook configured) it logs
+ * and returns `undefined`.
  *
  * @param input The hook input.
  * @param ctx The hook context.
  * @param status What to post (the session is filled in).
  * @param known The session's record when the caller has it (else read or registered).
- * @returns The notifier's result, or `undefined` when nothing could be posted.
+ * @returns The outbox entries written, or `undefined` when nothing could be posted.
  */
 export async function postStatus(
   input: HookInput,
   ctx: HookContext,
   status: Omit<StatusInput, "session" | "cwd" | "startedAt">,
   known?: SessionRecord,
-): Promise<StatusResult | undefined> {
+): Promise<OutboxEntry[] | undefined> {
   const config = ctx.config();
   if (!config.webhookUrl) {
     ctx.log.warn(`${input.hook_event_name}: no webhook configured; status not posted`);
     return undefined;
   }
   const record = known ?? await sessionRecord(input, ctx);
-  const registry = sessionRegistry(ctx.home, ctx.log);
-  const notifier = createNotifier({
-    webhookUrl: config.webhookUrl,
-    stateDir: ctx.home,
-    apiUrl: config.apiUrl,
-    ...(config.token ? { botToken: config.token } : {}),
-    ...(config.mentionUserId ? { mentionUserId: config.mentionUserId } : {}),
-    onThread: async (sessionId, threadId) => {
-      try {
-        await registry.setThread(sessionId, threadId);
-      } catch (err) {
-        ctx.log.warn(`thread ${threadId} not recorded for ${sessionId.slice(0, 8)}: ${err}`);
-      }
-    },
-    retry: { budgetMs: Math.max(1000, Math.min(30_000, remaining(ctx) - 3000)) },
-    lockTimeoutMs: Math.max(1000, Math.min(20_000, remaining(ctx) - 5000)),
-    ...(ctx.fetch ? { fetch: ctx.fetch } : {}),
-    now: ctx.now,
-  });
-  const result = await notifier.status({
+  const entries = await enqueueStatus({
     ...status,
     session: { id: record.id, name: record.name },
     cwd: record.cwd || str(input, "cwd") || "",
     startedAt: record.started,
+  }, {
+    stateDir: ctx.home,
+    ...(config.mentionUserId ? { mentionUserId: config.mentionUserId } : {}),
+    maxEntries: config.outboxMaxPosts,
+    maxBytes: config.outboxMaxBytes,
+    now: ctx.now,
+    onWarning: (m) => ctx.log.warn(m),
   });
-  for (const id of result.messageIds) await recordPost(ctx.home, record.id, id);
-  for (const w of result.warnings) ctx.log.warn(`notify: ${w}`);
+  const bridge = await startBridge(ctx);
   ctx.log.info(
-    `${input.hook_event_name} ${record.id.slice(0, 8)}: status "${status.state}" ` +
-      (result.spooled ? "spooled (Discord unreachable)" : `posted (${result.messageIds.length})`),
+    `${input.hook_event_name} ${record.id.slice(0, 8)}: status "${status.state}" queued ` +
+      `(${entries.length} post${entries.length === 1 ? "" : "s"}); ${bridge}`,
   );
-  return result;
+  return entries;
 }

@@ -463,7 +463,8 @@ async function waitForChange(dir, suffix, options) {
 
 // _inbox/io.ts
 init_fs();
-init_json();
+
+// _shared/jsonl.ts
 var NEWLINE = 10;
 var encoder = new TextEncoder();
 var decoder = new TextDecoder();
@@ -536,6 +537,11 @@ async function syncDir(dir) {
   } catch {
   }
 }
+
+// _inbox/io.ts
+init_json();
+var NEWLINE2 = 10;
+var decoder2 = new TextDecoder();
 var HEAD_BYTES = 96;
 var CACHED_LOGS = 64;
 var DeliveredReader = class {
@@ -564,7 +570,7 @@ var DeliveredReader = class {
       const identity = `${info.dev}:${info.ino}:${info.birthtime?.getTime() ?? "?"}`;
       const headBuffer = new Uint8Array(Math.min(HEAD_BYTES, info.size));
       const headRead = readFull(file, headBuffer);
-      const head = decoder.decode(headBuffer.subarray(0, headRead));
+      const head = decoder2.decode(headBuffer.subarray(0, headRead));
       let entry = this.#cache.get(path);
       if (entry === void 0 || entry.identity !== identity || head.slice(0, entry.head.length) !== entry.head || info.birthtime === null || info.size < entry.offset) {
         entry = {
@@ -581,9 +587,9 @@ var DeliveredReader = class {
         file.seekSync(entry.offset, Deno.SeekMode.Start);
         const tail = readToEnd(file);
         size = entry.offset + tail.length;
-        const last = tail.lastIndexOf(NEWLINE);
+        const last = tail.lastIndexOf(NEWLINE2);
         if (last >= 0) {
-          for (const line of decoder.decode(tail.subarray(0, last)).split("\n")) {
+          for (const line of decoder2.decode(tail.subarray(0, last)).split("\n")) {
             for (const id of idsOfCommitLine(line)) {
               entry.ids.push(id);
               entry.set.add(id);

@@ -1,4 +1,4 @@
-#!/usr/bin/env -S deno run --no-prompt --allow-read --allow-write --allow-env --allow-net --allow-run --allow-sys=hostname
+#!/usr/bin/env -S deno run --no-prompt --allow-read --allow-write --allow-env --allow-run --allow-sys=hostname
 /**
  * The Claude Code hooks of claude-discord: one Deno dispatcher for every hook event,
  * with a role per settings entry, and a POSIX sh fast path (`hooks/fast.sh`) in front of
@@ -8,11 +8,16 @@
  * |---|---|---|---|
  * | PostToolUse, PostToolUseFailure, UserPromptSubmit | `deliver` | claims the session's mailbox and returns the Discord messages as `additionalContext` (behind `fast.sh`: Deno starts only when mail is pending) | read+write the state dir; no env, no net |
  * | SessionStart, PreToolUse | `register` | registers the session (name, cwd, Claude Code pid from `CLAUDE_PID`), moves held messages to a starting session (and delivers them), starts the bridge if it is not running (PreToolUse behind `fast.sh`) | state dir, env, run deno |
- * | Stop | `status` | posts STATUS "done" with `last_assistant_message` to the session's thread | state dir, env, net to the Discord hosts |
+ * | Stop | `status` | queues STATUS "done" with `last_assistant_message` for the session's thread | state dir, env, run deno, host name; no net |
  * | Stop (asyncRewake) | `wake` | waits for the next message for the session and wakes Claude with it (exit 2, stderr); not under `claude -p` | state dir, env; no net |
- * | StopFailure, PostToolUseFailure (async), Notification (async) | `notice` | error and attention notices to the thread | state dir, env, net |
- * | SessionEnd | `end` | cancels the wait, unregisters, posts a notice | state dir, env, net |
- * | PermissionRequest | `permission` | asks in Discord with Allow / Deny / Allow for this session buttons (or a text reply); answers with the decision, or none on timeout | state dir, env, net |
+ * | StopFailure, PostToolUseFailure (async), Notification (async) | `notice` | queues error and attention notices for the thread | state dir, env, run deno, host name; no net |
+ * | SessionEnd | `end` | cancels the wait, unregisters, queues a notice | state dir, env, run deno, host name; no net |
+ * | PermissionRequest | `permission` | asks in Discord with Allow / Deny / Allow for this session buttons (or a text reply); answers with the decision, or none on timeout | state dir, env, run deno, host name; no net |
+ *
+ * No role touches the network. What the roles post goes into the outbox (`outbox.ts`), which
+ * the bridge sends; a role that queues something starts the bridge when it is not running
+ * and never waits for it or for Discord (the permission role waits for the user's answer, as
+ * a file in the prompt's mailbox).
  *
  * The shebang above asks for the union (one file serves every role); the settings give each
  * role only its own flags. Permission prompts and the bridge meet through the posts index

@@ -30,7 +30,30 @@ const ENV = `--allow-env=${
   ].join(",")
 }`;
 
-Deno.test("rolePermissionFlags: delivery and wake-up get no network; only posting roles do, to the Discord host", () => {
+Deno.test("buildSettings: no hook command carries a network flag (what they post goes through the outbox)", () => {
+  const settings = buildSettings({
+    ...OPTS,
+    apiUrl: "http://127.0.0.1:4000/api",
+    webhookUrl: "http://127.0.0.1:4000/api/webhooks/1100000000000000001/t",
+  });
+  const commands = Object.values(settings.hooks).flatMap((groups) =>
+    groups.flatMap((g) => g.hooks.map((h) => h.command))
+  );
+  assert(commands.length >= 12, `${commands.length} commands`);
+  for (const command of commands) {
+    assert(!/--allow-net|--allow-all|(^| )-A( |$)/.test(command), command);
+  }
+  // Each posting role is told which deno starts the bridge.
+  for (const [event, role] of [["Stop", "status"], ["SessionEnd", "end"]] as const) {
+    const command = settings.hooks[event][0].hooks.find((h) =>
+      h.command.includes(`--role=${role}`)
+    )!
+      .command;
+    assertMatch(command, /--deno=\/usr\/bin\/deno/);
+  }
+});
+
+Deno.test("rolePermissionFlags: no role gets network; the posting roles may start the bridge, which sends for them", () => {
   assertEquals(rolePermissionFlags("deliver", OPTS), [
     "--allow-read=/h/state",
     "--allow-write=/h/state",
@@ -50,8 +73,8 @@ Deno.test("rolePermissionFlags: delivery and wake-up get no network; only postin
     assertEquals(rolePermissionFlags(role, OPTS), [
       "--allow-read=/h/state",
       "--allow-write=/h/state",
-      `${ENV},NODE_V8_COVERAGE,UNDICI_NO_FG,JEST_WORKER_ID`,
-      "--allow-net=discord.com",
+      ENV,
+      "--allow-run=/usr/bin/deno",
       "--allow-sys=hostname",
     ]);
   }

@@ -1,7 +1,10 @@
 // Test helpers for the hooks: the session id and real hook stdin fixtures, the
 // exact settings commands (so tests run the hooks with the least permissions they ship
 // with), and readers of what the hooks printed and logged.
+import { Bridge } from "../../bridge.ts";
 import { type ConfigFile, writeConfigFile } from "../../config.ts";
+import { acquireInstanceLock } from "../../daemon.ts";
+import { createLogger } from "../../log.ts";
 import { buildSettings, type SettingsFragment, type SettingsOptions } from "../../settings.ts";
 import type { DiscordServer } from "../../testing/mod.ts";
 import { ROOT } from "../_fixture.ts";
@@ -133,4 +136,34 @@ export function hookLog(home: string): string {
   } catch {
     return "";
   }
+}
+
+/**
+ * The bridge of `home`, in this process, holding the instance lock as a bridge process does (so
+ * the hooks see it running and start none): it sends what the hooks put into the outbox.
+ * Disposing it stops it and releases the lock.
+ */
+export async function bridgeFor(
+  server: DiscordServer,
+  home: string,
+): Promise<Bridge & AsyncDisposable> {
+  const got = await acquireInstanceLock(home, { attempts: 1 });
+  if (!got.acquired) throw new Error(`a bridge already runs for ${home} (pid ${got.pid})`);
+  const bridge = new Bridge({
+    token: server.token,
+    channelId: server.channelId,
+    webhookUrl: server.webhookUrl,
+    allowedUsers: [server.ownerId],
+    apiUrl: server.apiUrl,
+    home,
+    log: createLogger(`${home}/bridge.log`),
+    random: () => 0.5,
+  });
+  const disposable = bridge as Bridge & AsyncDisposable;
+  disposable[Symbol.asyncDispose] = async () => {
+    await bridge.stop();
+    got.lock.release();
+  };
+  await bridge.start();
+  return disposable;
 }

@@ -7,12 +7,13 @@ import { Inbox, type InboxEvent } from "../../inbox.ts";
 import { PostIndex } from "../../posts.ts";
 import { type DiscordServer, startDiscordServer } from "../../testing/mod.ts";
 import type { Message } from "../../testing/mod.ts";
-import { assert, assertEquals, assertMatch } from "../_assert.ts";
+import { assert, assertEquals, assertMatch, waitFor } from "../_assert.ts";
 import { message, nextId, tempDir } from "../_fixture.ts";
 import { openPrompts, readCandidates } from "../../hooks/_perm_store.ts";
 import { answerOf } from "../../hooks/_perm_text.ts";
 import {
   additionalContext,
+  bridgeFor,
   commandOf,
   configure,
   fixture,
@@ -40,6 +41,18 @@ async function promptMessage(server: DiscordServer): Promise<Message> {
     if (Date.now() > end) throw new Error("no permission prompt was posted");
     await sleep(50);
   }
+}
+
+/** The prompt once the bridge sent the hook's closing edit (its buttons gone). */
+function closed(server: DiscordServer, prompt: Message): Promise<Message> {
+  return waitFor(
+    "the prompt's closing edit",
+    () =>
+      server.messages(prompt.channel_id).find((m) =>
+        m.id === prompt.id && (m.components ?? []).length === 0
+      ),
+    15_000,
+  );
 }
 
 function customIds(m: Message): string[] {
@@ -81,6 +94,7 @@ Deno.test("permission: a button click by an allowlisted user allows; the prompt 
   await using server = await startDiscordServer({ port: 0 });
   await using h = await tempDir("cd-hooks-");
   const command = setup(server, h.path);
+  await using _bridge = await bridgeFor(server, h.path);
   const run = runHookCommand(command, fixture("PermissionRequest", SID), {}, 60_000);
   const prompt = await promptMessage(server);
   assertEquals(prompt.author.id, server.botId, "posted as the bot");
@@ -102,7 +116,7 @@ Deno.test("permission: a button click by an allowlisted user allows; the prompt 
   assertEquals(JSON.parse(r.stdout), {
     hookSpecificOutput: { hookEventName: "PermissionRequest", decision: { behavior: "allow" } },
   });
-  const edited = server.messages(prompt.channel_id).find((m) => m.id === prompt.id)!;
+  const edited = await closed(server, prompt);
   assertEquals(edited.components, []);
   assertMatch(edited.content, /\*\*Allowed\*\* by owner/);
   const [entry] = audit(h.path);
@@ -117,6 +131,7 @@ Deno.test("permission: a text reply `deny` denies, naming who; the message is st
   await using server = await startDiscordServer({ port: 0 });
   await using h = await tempDir("cd-hooks-");
   const command = setup(server, h.path);
+  await using _bridge = await bridgeFor(server, h.path);
   const run = runHookCommand(command, fixture("PermissionRequest", SID), {}, 60_000);
   const prompt = await promptMessage(server);
   // The bridge writes thread messages to the session's own mailbox.
@@ -158,6 +173,7 @@ Deno.test("permission: `Allow for this session` allows with session-scoped rules
   await using server = await startDiscordServer({ port: 0 });
   await using h = await tempDir("cd-hooks-");
   const command = setup(server, h.path);
+  await using _bridge = await bridgeFor(server, h.path);
   const input = fixture("PermissionRequest", SID);
   input.permission_suggestions = [
     {
@@ -186,6 +202,7 @@ Deno.test("permission: no answer in time → no decision (terminal prompt), the 
   await using server = await startDiscordServer({ port: 0 });
   await using h = await tempDir("cd-hooks-");
   const command = setup(server, h.path, 2);
+  await using _bridge = await bridgeFor(server, h.path);
   const t0 = Date.now();
   const run = runHookCommand(command, fixture("PermissionRequest", SID), {}, 60_000);
   const prompt = await promptMessage(server);
@@ -200,7 +217,7 @@ Deno.test("permission: no answer in time → no decision (terminal prompt), the 
   const r = await run;
   assertEquals([r.code, r.stdout], [0, ""]);
   assert(Date.now() - t0 < 15_000);
-  const edited = server.messages(prompt.channel_id).find((m) => m.id === prompt.id)!;
+  const edited = await closed(server, prompt);
   assertEquals(edited.components, []);
   assertMatch(edited.content, /No answer within 2 s/);
   assertMatch(String(audit(h.path)[0].decision), /none/);
@@ -210,6 +227,7 @@ Deno.test("permission: nobody allowlisted, or Discord refusing the post → no p
   await using server = await startDiscordServer({ port: 0 });
   await using h = await tempDir("cd-hooks-");
   const command = setup(server, h.path);
+  await using _bridge = await bridgeFor(server, h.path);
   writeConfigFile(h.path, { allowedUsers: [] });
   const none = await runHookCommand(command, fixture("PermissionRequest", SID));
   assertEquals([none.code, none.stdout], [0, ""]);
@@ -218,13 +236,14 @@ Deno.test("permission: nobody allowlisted, or Discord refusing the post → no p
   writeConfigFile(h.path, { webhookUrl: undefined });
   const refused = await runHookCommand(command, fixture("PermissionRequest", SID));
   assertEquals([refused.code, refused.stdout], [0, ""]);
-  assertMatch(hookLog(h.path), /prompt not posted \(404/);
+  assertMatch(hookLog(h.path), /prompt not posted \(Discord refused .*: 404/);
 });
 
 Deno.test("permission: a text answer races a delivery hook: either way it answers, and Claude sees it", async () => {
   await using server = await startDiscordServer({ port: 0 });
   await using h = await tempDir("cd-hooks-");
   const command = setup(server, h.path);
+  await using _bridge = await bridgeFor(server, h.path);
   const run = runHookCommand(command, fixture("PermissionRequest", SID), {}, 60_000);
   const prompt = await promptMessage(server);
   const reply = message("allow", {
@@ -285,6 +304,7 @@ Deno.test("permission: `Allow for this session` with Claude Code's real suggesti
   await using server = await startDiscordServer({ port: 0 });
   await using h = await tempDir("cd-hooks-");
   const command = setup(server, h.path);
+  await using _bridge = await bridgeFor(server, h.path);
   // The fixture's suggestions are what Claude Code sends for `touch`: addDirectories, setMode.
   const input = fixture("PermissionRequest", SID);
   const run = runHookCommand(command, input, { CLAUDE_CODE_ENTRYPOINT: "cli" }, 60_000);
@@ -304,7 +324,7 @@ Deno.test("permission: `Allow for this session` with Claude Code's real suggesti
       destination: "session",
     }],
   });
-  const edited = server.messages(prompt.channel_id).find((m) => m.id === prompt.id)!;
+  const edited = await closed(server, prompt);
   assertMatch(
     edited.content,
     /\*\*Allowed for this session\*\* by owner \(<@\d+>\): rule `Bash\(touch made\.txt\)` added/,
@@ -316,6 +336,7 @@ Deno.test("permission: a call no rule names exactly gets no session button; a te
   await using server = await startDiscordServer({ port: 0 });
   await using h = await tempDir("cd-hooks-");
   const command = setup(server, h.path);
+  await using _bridge = await bridgeFor(server, h.path);
   const input = fixture("PermissionRequest", SID);
   input.tool_input = { command: "rm *.tmp", description: "Clean up" };
   const run = runHookCommand(command, input, {}, 60_000);
@@ -332,7 +353,7 @@ Deno.test("permission: a call no rule names exactly gets no session button; a te
   ]);
   const r = await run;
   assertEquals(JSON.parse(r.stdout).hookSpecificOutput.decision, { behavior: "allow" });
-  const edited = server.messages(prompt.channel_id).find((m) => m.id === prompt.id)!;
+  const edited = await closed(server, prompt);
   assertMatch(edited.content, /this call only: no rule names it exactly/);
 });
 
@@ -340,6 +361,7 @@ Deno.test("permission: under `claude -p` the prompt says an unanswered request i
   await using server = await startDiscordServer({ port: 0 });
   await using h = await tempDir("cd-hooks-");
   const command = setup(server, h.path, 2);
+  await using _bridge = await bridgeFor(server, h.path);
   const env = { CLAUDE_CODE_ENTRYPOINT: "sdk-cli" };
   const run = runHookCommand(command, fixture("PermissionRequest", SID), env, 60_000);
   const prompt = await promptMessage(server);
@@ -347,7 +369,7 @@ Deno.test("permission: under `claude -p` the prompt says an unanswered request i
   assert(!/terminal prompt/.test(prompt.content), prompt.content);
   const r = await run;
   assertEquals([r.code, r.stdout], [0, ""]);
-  const edited = server.messages(prompt.channel_id).find((m) => m.id === prompt.id)!;
+  const edited = await closed(server, prompt);
   assertMatch(edited.content, /\*\*No answer within 2 s\*\*: the tool call was refused\./);
   assertMatch(String(audit(h.path)[0].decision), /none \(timeout: claude -p refuses the call\)/);
 });
@@ -356,6 +378,7 @@ Deno.test("permission: while the Discord prompt is open, Claude Code's permissio
   await using server = await startDiscordServer({ port: 0 });
   await using h = await tempDir("cd-hooks-");
   const settings = configure(h.path, { permissionTimeoutSeconds: 20 }, server);
+  await using _bridge = await bridgeFor(server, h.path);
   const env = { CLAUDE_CODE_ENTRYPOINT: "cli" };
   const notify = () =>
     runHookCommand(
@@ -372,8 +395,8 @@ Deno.test("permission: while the Discord prompt is open, Claude Code's permissio
   const prompt = await promptMessage(server);
   assertMatch(prompt.content, /The same question is open in the terminal/);
   const notices = () =>
-    server.state().webhookExecutions.filter((e) =>
-      JSON.stringify(e.body).includes("Waiting for a permission answer")
+    server.state().messages.filter((m) =>
+      JSON.stringify(m.embeds ?? []).includes("Waiting for a permission answer")
     ).length;
   assertEquals((await notify()).code, 0);
   assertEquals(notices(), 0);

@@ -9,6 +9,7 @@ import { startDiscordServer } from "../../testing/mod.ts";
 import { assert, assertEquals, assertMatch, waitFor } from "../_assert.ts";
 import { message, tempDir } from "../_fixture.ts";
 import {
+  bridgeFor,
   commandOf,
   configure,
   fixture,
@@ -169,11 +170,23 @@ Deno.test("wake: off in the config, or past the runaway guard → exit 0 at once
   assertMatch(hookLog(h.path), /wake-ups in 10 min; not waiting/);
 });
 
-Deno.test("status, notices, SessionEnd: posted into the session's own thread, recorded for reply routing", async () => {
+Deno.test("status, notices, SessionEnd: posted into the session's own thread by the bridge, recorded for reply routing", async () => {
   await using server = await startDiscordServer({ port: 0 });
   await using h = await tempDir("cd-hooks-");
   const settings = configure(h.path, { mentionUserId: server.ownerId }, server);
+  await using bridge = await bridgeFor(server, h.path);
   const env = { CLAUDE_PID: String(Deno.pid) };
+  /** The embeds of the bot's posts in the session's thread, once `n` are there. */
+  const posts = async (n: number) => {
+    const thread = await waitFor(
+      "the thread",
+      () => new SessionRegistry(h.path).get(SID)?.threadId,
+    );
+    return await waitFor(`${n} posts`, () => {
+      const got = server.messages(thread).map((m) => `${m.content} ${JSON.stringify(m.embeds)}`);
+      return got.length >= n ? got : undefined;
+    }, 15_000);
+  };
 
   const stop = await runHookCommand(
     commandOf(settings, "Stop", "status"),
@@ -181,20 +194,18 @@ Deno.test("status, notices, SessionEnd: posted into the session's own thread, re
     env,
   );
   assertEquals([stop.code, stop.stdout], [0, ""], stop.stderr + hookLog(h.path));
-  const record = new SessionRegistry(h.path).get(SID);
-  assert(record?.threadId, `thread recorded: ${hookLog(h.path)}`);
+  assertMatch((await posts(1))[0], /Done\./);
+  const record = new SessionRegistry(h.path).get(SID)!;
   const thread = server.state().threads.find((t) => t.id === record.threadId);
   assertEquals(thread?.parent_id, server.forumId);
   assertEquals(thread?.name, record.name);
-  const posted = server.messages(record.threadId);
-  assert(posted.length >= 1);
-  assertMatch(JSON.stringify(posted.at(-1)!.embeds), /Done\./);
+  assertEquals(thread?.owner_id, server.botId);
   // Every post is recorded, so a Discord reply to it routes back to this session.
+  await bridge.idle();
   const index = new PostIndex(h.path);
-  for (const m of posted) assertEquals(index.ownerOf(m.id), SID);
+  for (const m of server.messages(record.threadId!)) assertEquals(index.ownerOf(m.id), SID);
 
   // StopFailure (rate limit) mentions the owner; a repeated Notification is posted once.
-  const before = server.state().webhookExecutions.length;
   await runHookCommand(
     commandOf(settings, "StopFailure", "notice"),
     fixture("StopFailure", SID),
@@ -207,21 +218,20 @@ Deno.test("status, notices, SessionEnd: posted into the session's own thread, re
       env,
     );
   }
-  const executions = server.state().webhookExecutions.slice(before);
-  assertEquals(executions.length, 2, JSON.stringify(executions.map((e) => e.body)));
-  assertMatch(JSON.stringify(executions[0].body), /rate limited/);
-  assertMatch(JSON.stringify(executions[0].body), new RegExp(`<@${server.ownerId}>`));
-  assertMatch(JSON.stringify(executions[1].body), /Waiting for a permission answer/);
-  assert(executions.every((e) => e.query.thread_id === record.threadId));
+  const after = await posts(3);
+  assertMatch(after[1], /rate limited/);
+  assertMatch(after[1], new RegExp(`<@${server.ownerId}>`));
+  assertMatch(after[2], /Waiting for a permission answer/);
   // An idle notice while the wake-up wait listens says nothing new: not posted.
   Deno.mkdirSync(`${h.path}/hooks/wait`, { recursive: true });
   Deno.writeTextFileSync(`${h.path}/hooks/wait/${SID}`, "token");
   const idle = { ...fixture("Notification", SID), notification_type: "idle_prompt" };
   await runHookCommand(commandOf(settings, "Notification", "notice"), idle, env);
-  assertEquals(server.state().webhookExecutions.length, before + 2);
   Deno.writeTextFileSync(`${h.path}/hooks/wait/${SID}`, "");
   await runHookCommand(commandOf(settings, "Notification", "notice"), idle, env);
-  assertEquals(server.state().webhookExecutions.length, before + 3);
+  const idled = await posts(4);
+  assertEquals(idled.length, 4);
+  assertMatch(idled[3], /Waiting for input/);
 
   // SessionEnd: unregistered first, then the notice still lands in the thread.
   const end = await runHookCommand(
@@ -231,6 +241,9 @@ Deno.test("status, notices, SessionEnd: posted into the session's own thread, re
   );
   assertEquals(end.code, 0);
   assert(new SessionRegistry(h.path).get(SID)?.ended, "unregistered");
-  assertMatch(JSON.stringify(server.messages(record.threadId).at(-1)!.embeds), /Session ended/);
+  assertMatch((await posts(5))[4], /Session ended/);
+  await bridge.idle();
+  assertEquals(server.messages(record.threadId!).length, 5);
+  assertEquals(server.state().webhookExecutions.length, 0, "nothing went by the webhook");
   assert(!/ error /.test(hookLog(h.path)), hookLog(h.path));
 });
