@@ -450,10 +450,14 @@ export function judgePermissions(
       ]),
     };
   }
+  // The bridge posts every STATUS, notice and prompt there as the bot (outbox.ts): a forum post
+  // is opened with its first message (Send Messages), later ones go into its thread.
   const needed: (keyof typeof PERMISSIONS)[] = [
     "ViewChannel",
     "ReadMessageHistory",
+    "SendMessages",
     "SendMessagesInThreads",
+    "EmbedLinks",
   ];
   if (info.type !== ChannelType.GuildForum && info.type !== ChannelType.GuildMedia) {
     needed.push("CreatePublicThreads");

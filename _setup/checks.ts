@@ -277,8 +277,8 @@ export async function checkStatusChannel(
 
 /**
  * Whether STATUS posts can go to a channel: a forum or media channel (one post per session)
- * or a text channel (the bot starts one thread per session), where the bot may read and
- * post in threads (and create them, in a text channel).
+ * or a text channel (the bot starts one thread per session), where the bot (the bridge posts
+ * them) may read, post, post in threads, embed links (and create threads, in a text channel).
  *
  * @param channel The channel with the bot's permissions.
  * @returns `ok` with the channel, or `fail`.
@@ -294,9 +294,14 @@ export async function checkStatusChannel(
  *   type: 15,
  *   guildId: "1100000000000000002",
  *   guildName: "home",
- *   permissions: (1n << 10n) | (1n << 16n) | (1n << 38n),
+ *   // View Channel, Send Messages, Embed Links, Read Message History, Send Messages in Threads
+ *   permissions: (1n << 10n) | (1n << 11n) | (1n << 14n) | (1n << 16n) | (1n << 38n),
  * };
  * assert(judgeStatusChannel(forum).level === "ok");
+ * assert.match(
+ *   judgeStatusChannel({ ...forum, permissions: (1n << 10n) | (1n << 16n) | (1n << 38n) }).message,
+ *   /lacks Send Messages, Embed Links in #status/,
+ * );
  * const text = { ...forum, name: "chat", type: 0 };
  * assert.match(judgeStatusChannel(text).message, /lacks Create Public Threads in #chat/);
  * ```

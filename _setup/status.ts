@@ -1,10 +1,12 @@
 // Private: `setup.ts status`, the view of the running system from its state directory:
 // the bridge (running, since when, gateway state, counters, warning), each live session
-// (name, thread, mailbox depth), held messages, spooled STATUS posts, and the last errors of
-// the logs. Local files only: no Discord call.
+// (name, thread, mailbox depth), held messages, the outbox (posts waiting for the bridge, dropped
+// by its bounds, refused by Discord), spooled STATUS posts, and the last errors of the logs.
+// Local files only: no Discord call.
 import { type Config, stateHome } from "../config.ts";
 import { probeBridge } from "../daemon.ts";
 import { HELD, Inbox } from "../inbox.ts";
+import { Outbox, type OutboxStats } from "../outbox.ts";
 import { SessionRegistry } from "../sessions.ts";
 import { readDirIfExists, readTextIfExists } from "../_shared/fs.ts";
 import { pidAlive } from "../_shared/procs.ts";
@@ -59,7 +61,13 @@ export interface StatusReport {
     dropped?: Record<string, number>;
     lastCatchUpAt?: string;
     warning?: string;
+    /** Outbox entries this bridge run sent. */
+    sent?: number;
+    /** Why a session's outbox queue waits for Discord now. */
+    outboxWaiting?: string;
   };
+  /** The outbox: posts waiting for the bridge, dropped by its bounds, refused by Discord. */
+  outbox: OutboxStats;
   /** Live sessions. */
   sessions: SessionStatus[];
   /** Messages held for the next session. */
@@ -130,9 +138,14 @@ export async function collectStatus(
           dropped: st.dropped,
           ...(st.lastCatchUpAt ? { lastCatchUpAt: st.lastCatchUpAt } : {}),
           ...(st.warning ? { warning: st.warning } : {}),
+          ...(st.outbox ? { sent: st.outbox.sent } : {}),
+          ...(st.outbox?.waiting && st.outbox.waitingWhy
+            ? { outboxWaiting: st.outbox.waitingWhy }
+            : {}),
         }
         : {}),
     },
+    outbox: new Outbox(home).stats(),
     sessions,
     held: await inbox.pending(HELD).catch(() => 0),
     spooled: countJson(`${home}/spool`),
@@ -214,8 +227,21 @@ export function renderStatus(r: StatusReport, now: number = Date.now()): string 
       );
     }
     if (b.lastCatchUpAt) out.push(`  last catch-up: ${ago(b.lastCatchUpAt)}`);
+    if (b.sent !== undefined) out.push(`  sent ${b.sent} post(s) from the outbox`);
+    if (b.outboxWaiting) out.push(`  outbox waits for Discord: ${b.outboxWaiting}`);
     if (b.warning) out.push(`  WARNING: ${b.warning}`);
   }
+  const o = r.outbox;
+  out.push(
+    `Outbox: ${o.pending} post(s) waiting` +
+      (o.sessions > 0
+        ? ` in ${o.sessions} session(s)${b.running ? "" : " (no bridge runs)"}`
+        : "") +
+      `; dropped by its bounds: ${o.dropped}${o.droppedAt ? `, last ${ago(o.droppedAt)}` : ""}` +
+      `; refused by Discord: ${o.failed}${
+        o.failedAt ? `, last ${ago(o.failedAt)}, see outbox/failed.jsonl` : ""
+      }`,
+  );
   if (r.sessions.length === 0) out.push("Sessions: none live");
   else {
     out.push(`Sessions (${r.sessions.length} live):`);

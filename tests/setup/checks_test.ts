@@ -142,6 +142,16 @@ Deno.test("checks: the STATUS webhook and channel: forum, text channel, gone, no
     problemOf(await checkWebhook(api, bot.id, server.textWebhookUrl, chat.value)).message,
     /^The bot lacks Create Public Threads in #chat, where STATUS posts go: .*use a forum channel/,
   );
+  // The bridge posts there as the bot: a forum without Send Messages or Embed Links will not do.
+  server.fault({
+    kind: "access",
+    channels: { [server.forumId]: { deny: String((1n << 11n) | (1n << 14n)) } },
+  });
+  assertMatch(
+    problemOf(await checkWebhook(api, bot.id, server.webhookUrl, chat.value)).message,
+    /^The bot lacks Send Messages, Embed Links in #status, where STATUS posts go/,
+  );
+  server.fault({ kind: "access", channels: { [server.forumId]: { deny: "0" } } });
   // Without a webhook: the chat channel by default (here without Create Public Threads).
   const noThreads = await checkChatChannel(api, bot.id, server.channelId);
   assert(noThreads.level === "ok", "the chat itself needs no Create Public Threads");

@@ -1,0 +1,32 @@
+// setup.ts status, from the state directory alone (no bridge, no Discord): the outbox's waiting
+// posts and its counters. The running system's status: live_process_test.ts.
+import { loadConfig } from "../../config.ts";
+import { Outbox } from "../../outbox.ts";
+import { collectStatus, renderStatus } from "../../_setup/status.ts";
+import { assertEquals, assertMatch } from "../_assert.ts";
+import { tempDir } from "../_fixture.ts";
+
+Deno.test("status: posts waiting in the outbox, dropped by its bounds and refused by Discord", async () => {
+  await using h = await tempDir("status-test-");
+  const outbox = new Outbox(h.path, { maxEntries: 2 });
+  const post = (content: string) => ({
+    kind: "post" as const,
+    threadName: "api-3f2a",
+    body: { content },
+  });
+  await outbox.enqueue("s1", [post("one"), post("two"), post("three")]);
+  const [two] = await outbox.peek("s1");
+  await outbox.commit("s1", two, { failed: "Discord refused to post: 403 Missing Access" });
+  const report = await collectStatus(
+    h.path,
+    () => loadConfig({ env: { CLAUDE_DISCORD_HOME: h.path } }),
+  );
+  assertEquals(
+    [report.outbox.pending, report.outbox.sessions, report.outbox.dropped, report.outbox.failed],
+    [1, 1, 1, 1],
+  );
+  assertMatch(
+    renderStatus(report),
+    /Outbox: 1 post\(s\) waiting in 1 session\(s\) \(no bridge runs\); dropped by its bounds: 1, last \S+ \(0 s ago\); refused by Discord: 1, last \S+ \(0 s ago\), see outbox\/failed\.jsonl/,
+  );
+});
