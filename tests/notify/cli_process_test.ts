@@ -1,7 +1,10 @@
 // The notify.ts CLI as users and hooks run it, against the local Discord server: exit codes
 // (0 sent or spooled, 1 failure, 2 usage or config), text from arguments or stdin, one-line
 // errors without secrets.
-import { assert, assertEquals, assertMatch } from "../_assert.ts";
+import { Bridge } from "../../bridge.ts";
+import { createLogger } from "../../log.ts";
+import { Outbox } from "../../outbox.ts";
+import { assert, assertEquals, assertMatch, waitFor } from "../_assert.ts";
 import { tempDir } from "../_fixture.ts";
 import { denoDir, runBounded } from "../_process.ts";
 import { type DiscordServer, startDiscordServer } from "../../testing/mod.ts";
@@ -20,11 +23,12 @@ async function run(
   args: string[],
   env: Record<string, string>,
   stdin?: string,
+  perms: string[] = PERMS,
 ): Promise<Run> {
   const { out } = await runBounded(
     Deno.execPath(),
     {
-      args: ["run", ...PERMS, SCRIPT, ...args],
+      args: ["run", ...perms, SCRIPT, ...args],
       env: { NO_COLOR: "1", DENO_DIR: denoDir(), ...env },
       clearEnv: true,
     },
@@ -138,4 +142,45 @@ Deno.test("CLI: unreachable Discord spools (exit 0), --flush sends it later", as
   assertEquals(f.code, 0, f.stderr);
   assertEquals(JSON.parse(f.stdout), { flushed: 1 });
   assertEquals(threadTexts(server), ["kept"]);
+});
+
+Deno.test("CLI --enqueue: writes the post to the outbox without network; the bridge sends it into the session's thread", async () => {
+  await using server = await startDiscordServer({ port: 0 });
+  await using tmp = await tempDir("notify-cli-test-");
+  const state = `${tmp.path}/state`;
+  const noNet = PERMS.filter((p) => p !== "--allow-net");
+  const env = { HOME: tmp.path, CLAUDE_DISCORD_HOME: state };
+  const usage = await run(["--enqueue", "--flush"], env, undefined, noNet);
+  assertEquals(usage.code, 2, usage.stderr);
+  assertMatch(usage.stderr, /--enqueue sends nothing itself/);
+  const r = await run(
+    ["--enqueue", "--session", "nightly", "--id", "nightly-1", "--json", "all", "green"],
+    env,
+    undefined,
+    noNet,
+  );
+  assertEquals(r.code, 0, r.stderr);
+  assertEquals(JSON.parse(r.stdout).queued.length, 1);
+  assertMatch(r.stderr, /no bridge runs for this state directory: the post waits in the outbox/);
+  assertEquals(new Outbox(state).pending("nightly-1"), 1);
+  assertEquals(server.state().requests.length, 0);
+
+  const bridge = new Bridge({
+    token: server.token,
+    channelId: server.channelId,
+    webhookUrl: server.webhookUrl,
+    allowedUsers: [server.ownerId],
+    apiUrl: server.apiUrl,
+    home: state,
+    log: createLogger(`${state}/bridge.log`),
+  });
+  try {
+    await bridge.start();
+    await waitFor("the post", () => threadTexts(server).length === 1, 15_000);
+  } finally {
+    await bridge.stop();
+  }
+  assertEquals(server.state().threads[0].name, "nightly");
+  assertEquals(threadTexts(server), ["all green"]);
+  assertEquals(server.state().webhookExecutions.length, 0, "the bot posted it, not the webhook");
 });
