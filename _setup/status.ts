@@ -72,9 +72,9 @@ export interface StatusReport {
   sessions: SessionStatus[];
   /** Messages held for the next session. */
   held: number;
-  /** STATUS posts waiting to be sent (Discord was unreachable). */
+  /** notify.ts webhook posts waiting to be sent (Discord was unreachable). */
   spooled: number;
-  /** STATUS posts Discord refused for good. */
+  /** notify.ts webhook posts Discord refused for good. */
   failedPosts: number;
   /** The last warnings and errors of the logs, oldest first. */
   problems: LogLine[];
@@ -254,7 +254,9 @@ export function renderStatus(r: StatusReport, now: number = Date.now()): string 
   }
   out.push(`Held for the next session: ${r.held}`);
   if (r.spooled || r.failedPosts) {
-    out.push(`STATUS posts waiting: ${r.spooled}; refused by Discord: ${r.failedPosts}`);
+    out.push(
+      `Webhook posts of notify.ts spooled: ${r.spooled}; refused by Discord: ${r.failedPosts}`,
+    );
   }
   if (r.problems.length === 0) out.push("Recent problems in the logs: none");
   else {
