@@ -58,6 +58,8 @@ export class OutboxSender {
   /** Sessions whose queue changed while their worker ran. */
   readonly #again = new Set<string>();
   readonly #waiting = new Map<string, string>();
+  /** Sessions whose worker sleeps before trying again. */
+  readonly #sleeping = new Set<string>();
   readonly #sleepers = new Set<() => void>();
   #watcher: Deno.FsWatcher | undefined;
   #watching: Promise<void> | undefined;
@@ -107,9 +109,22 @@ export class OutboxSender {
     for (const session of sessions) this.#schedule(session);
   }
 
-  /** Resolves when no worker runs (every queue drained or waiting). For tests and benchmarks. */
+  /**
+   * Resolves when no worker is sending: every queue drained, or waiting for Discord. For tests
+   * and benchmarks.
+   */
   async idle(): Promise<void> {
-    while (this.#workers.size > 0) await Promise.all([...this.#workers.values()]);
+    for (;;) {
+      const busy = [...this.#workers].filter(([session]) => !this.#sleeping.has(session));
+      if (busy.length === 0) return;
+      // A worker that goes to sleep does not settle: look again now and then.
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([
+        Promise.all(busy.map(([, work]) => work)),
+        new Promise((resolve) => (timer = setTimeout(resolve, 50))),
+      ]);
+      clearTimeout(timer);
+    }
   }
 
   /** The counters. */
@@ -162,34 +177,39 @@ export class OutboxSender {
     let failures = 0;
     while (!this.#stopping) {
       this.#again.delete(session);
-      const entries = await this.#o.outbox.peek(session);
-      if (entries.length === 0) return;
-      let waited = false;
-      for (const entry of entries) {
-        if (this.#stopping) return;
-        let outcome: Outcome;
-        try {
-          outcome = await this.#o.sender.send(session, entry);
-        } catch (err) {
-          failures++;
-          await this.#wait(session, entry, err, failures);
-          waited = true;
-          break;
+      let entry: OutboxEntry | undefined;
+      try {
+        const entries = await this.#o.outbox.peek(session);
+        if (entries.length === 0) return;
+        for (entry of entries) {
+          if (this.#stopping) return;
+          const outcome = await this.#o.sender.send(session, entry);
+          if (failures > 0) {
+            this.#o.log.info(`outbox ${session.slice(0, 8)}: sending again`);
+            failures = 0;
+          }
+          this.#waiting.delete(session);
+          await this.#o.outbox.commit(session, entry, outcome);
+          this.#count(session, entry, outcome);
         }
-        if (failures > 0) {
-          this.#o.log.info(`outbox ${session.slice(0, 8)}: sending again`);
-          failures = 0;
-        }
-        this.#waiting.delete(session);
-        await this.#o.outbox.commit(session, entry, outcome);
-        this.#count(session, entry, outcome);
+        await this.#o.outbox.sweep(session);
+      } catch (err) {
+        // Discord cannot be reached or refuses the token, or a file could not be written: the
+        // queue waits and starts again from its first pending entry (a resend is answered by
+        // the entry's nonce).
+        failures++;
+        await this.#wait(session, entry, err, failures);
       }
-      if (!waited) await this.#o.outbox.sweep(session);
     }
   }
 
   /** Waits before the queue tries again, logging the reason now and then. */
-  async #wait(session: string, entry: OutboxEntry, err: unknown, failures: number): Promise<void> {
+  async #wait(
+    session: string,
+    entry: OutboxEntry | undefined,
+    err: unknown,
+    failures: number,
+  ): Promise<void> {
     const expected = err instanceof DiscordUnreachableError || err instanceof SenderBlocked;
     const why = err instanceof Error ? err.message : String(err);
     this.#waiting.set(session, why);
@@ -198,12 +218,20 @@ export class OutboxSender {
     const ms = Math.round(ceiling / 2 + (this.#o.random ?? Math.random)() * ceiling / 2);
     // The first failure and then every doubling: a long outage is a handful of lines.
     if ((failures & (failures - 1)) === 0) {
-      const line = `outbox ${session.slice(0, 8)}: entry ${entry.id} waits (attempt ` +
+      const line =
+        `outbox ${session.slice(0, 8)}: ${
+          entry ? `entry ${entry.id}` : "the queue"
+        } waits (attempt ` +
         `${failures}; retrying in ${ms} ms): ${why}`;
       if (expected) this.#o.log.warn(line);
       else this.#o.log.error(line, err);
     }
-    await this.#sleep(ms);
+    this.#sleeping.add(session);
+    try {
+      await this.#sleep(ms);
+    } finally {
+      this.#sleeping.delete(session);
+    }
   }
 
   #count(session: string, entry: OutboxEntry, outcome: Outcome): void {
