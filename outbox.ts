@@ -55,12 +55,13 @@
  *
  * @module
  */
-import { ensurePrivateDir, writePrivateFileAtomic } from "./_shared/fs.ts";
+import { ensurePrivateDir } from "./_shared/fs.ts";
 import { withFileLock } from "./_shared/lock.ts";
-import { appendDurably, readSplit, sizeOf } from "./_shared/jsonl.ts";
+import { appendDurably, sizeOf } from "./_shared/jsonl.ts";
 import {
   bumpCounter,
   type Counters,
+  type CountersFile,
   enforceCap,
   type QueueFile,
   readCounters,
@@ -69,34 +70,50 @@ import {
   appendLog,
   compactLog,
   type Creating,
+  LogCache,
   type Outcome,
-  readLog,
   type SessionLog,
+  type SessionRecordView,
   type ThreadRecord,
 } from "./_outbox/log.ts";
+import {
+  appendFailed,
+  appendRejected,
+  checkSession,
+  cutTornTail,
+  listQueues,
+  readQueue,
+  rewriteQueue,
+} from "./_outbox/queue.ts";
 import {
   type EditEntry,
   ENTRY_ID_MAX,
   entryProblem,
   type MessageBody,
+  type NewEntry,
+  newEntryId,
   type OutboxEntry,
-  parseEntryLine,
   type PostEntry,
 } from "./_outbox/types.ts";
 
-export type { Creating, EditEntry, MessageBody, OutboxEntry, Outcome, PostEntry, ThreadRecord };
-export type { Counters };
-export { ENTRY_ID_MAX };
+export type {
+  Counters,
+  Creating,
+  EditEntry,
+  MessageBody,
+  NewEntry,
+  OutboxEntry,
+  Outcome,
+  PostEntry,
+  SessionRecordView,
+  ThreadRecord,
+};
+export { ENTRY_ID_MAX, newEntryId };
 
 /** Default bound: entries, all sessions together (config `outboxMaxPosts`). */
 export const DEFAULT_MAX_ENTRIES = 10_000;
 /** Default bound: bytes, all sessions together (config `outboxMaxBytes`, 50 MiB). */
 export const DEFAULT_MAX_BYTES = 50 * 1024 * 1024;
-
-/** An entry to enqueue: `id`, `at` and `v` are filled in when left out. */
-export type NewEntry =
-  | (Omit<PostEntry, "v" | "id" | "at"> & { id?: string; at?: string })
-  | (Omit<EditEntry, "v" | "id" | "at"> & { id?: string; at?: string });
 
 /** Options of {@linkcode Outbox}. */
 export interface OutboxOptions {
@@ -118,47 +135,8 @@ export interface OutboxStats extends Counters {
   sessions: number;
 }
 
-/** A session's record as a reader sees it (see {@linkcode Outbox.record}). */
-export interface SessionRecordView {
-  /** The session's thread, once the bridge opened or adopted it. */
-  thread: ThreadRecord | undefined;
-  /** Whether the bridge ever recorded a thread for the session (also one it forgot since). */
-  threadNoted: boolean;
-  /** The last thread opening announced (the sender's recovery after a lost answer). */
-  creating: Creating | undefined;
-  /** Where the message of a keyed post is, once sent. */
-  message(key: string): { messageId: string; channelId: string } | undefined;
-  /** What became of an entry, once committed (recent entries). */
-  outcome(id: string): Outcome | undefined;
-}
-
-const SESSION_NAME = /^[A-Za-z0-9_-]{1,128}$/;
-const RESERVED = new Set(["rejected", "failed"]);
-/** `failed.jsonl` is cut to its newer half past this size. */
-const FAILED_MAX_BYTES = 2 * 1024 * 1024;
 /** A queue file is swept mid-batch once this many committed entries sit at its head. */
 const SWEEP_EVERY = 256;
-
-/**
- * A fresh entry id: the time in base 36, then 12 random base-36 characters (at most 21
- * characters, within Discord's 25 for a nonce; ids of later entries mostly sort later).
- *
- * @param now The time, in ms since the epoch.
- * @returns The id.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { ENTRY_ID_MAX, newEntryId } from "./outbox.ts";
- * const id = newEntryId();
- * assert(/^[0-9a-z]+$/.test(id) && id.length <= ENTRY_ID_MAX);
- * assert(newEntryId() !== id);
- * ```
- */
-export function newEntryId(now: number = Date.now()): string {
-  const random = crypto.getRandomValues(new Uint8Array(12));
-  return now.toString(36) + Array.from(random, (b) => (b % 36).toString(36)).join("");
-}
 
 /**
  * The outbox of a state directory. Safe to use from many processes at once (hooks, scripts,
@@ -186,7 +164,7 @@ export class Outbox {
   readonly #maxEntries: number;
   readonly #maxBytes: number;
   readonly #warn: (message: string) => void;
-  readonly #logs = new Map<string, { ino: number | null; log: SessionLog }>();
+  readonly #logs = new LogCache();
   readonly #committedSinceSweep = new Map<string, number>();
   #dirsReady = false;
 
@@ -276,7 +254,8 @@ export class Outbox {
     if (full.length === 0) return [];
     this.#ensureDirs();
     await withFileLock(this.#lockPath(session), async () => {
-      this.#cutTornTail(session, path);
+      const torn = cutTornTail(path);
+      if (torn !== undefined) await this.#moveAside(session, [{ problem: "torn", line: torn }]);
       // Flushed on this thread: a writer has nothing else to do meanwhile.
       await appendDurably(path, full.map((e) => JSON.stringify(e)).join("\n") + "\n", true);
     });
@@ -308,35 +287,13 @@ export class Outbox {
     if (sizeOf(path) <= 0) return [];
     this.#ensureDirs();
     return await withFileLock(this.#lockPath(session), async () => {
-      const split = readSplit(path);
-      if (split === undefined) return [];
-      const done = this.#log(session).done;
-      const entries: OutboxEntry[] = [];
-      const keep: string[] = [];
-      const rejected: string[] = [];
-      for (const line of split.lines) {
-        if (line.trim() === "") continue;
-        const entry = parseEntryLine(line);
-        if (typeof entry === "string") {
-          rejected.push(this.#rejected(session, `malformed: ${entry}`, line));
-          this.#warn(
-            `outbox ${session}: skipped a malformed line (${entry}); kept in rejected.jsonl`,
-          );
-          continue;
-        }
-        keep.push(line);
-        if (!done.has(entry.id)) entries.push(entry);
+      const contents = readQueue(path, this.#log(session).done);
+      if (contents === undefined) return [];
+      if (contents.bad.length > 0) {
+        await this.#moveAside(session, contents.bad);
+        rewriteQueue(path, contents.keep);
       }
-      if (split.torn !== "") {
-        // Writers hold this lock while writing, so a fragment here means its writer died.
-        rejected.push(this.#rejected(session, "torn", split.torn));
-        this.#warn(`outbox ${session}: moved a torn line to rejected.jsonl`);
-      }
-      if (rejected.length > 0) {
-        await appendDurably(`${this.#dir}/rejected.jsonl`, rejected.join("\n") + "\n");
-        rewrite(path, keep);
-      }
-      return entries;
+      return contents.pending;
     });
   }
 
@@ -364,21 +321,14 @@ export class Outbox {
       if (n >= SWEEP_EVERY) this.#sweepLocked(session, path);
     });
     if ("failed" in outcome) {
-      const line = JSON.stringify({ at, session, reason: outcome.failed, entry }) + "\n";
-      const failed = `${this.#dir}/failed.jsonl`;
-      await appendDurably(failed, line);
-      if (sizeOf(failed) > FAILED_MAX_BYTES) {
-        const text = Deno.readTextFileSync(failed);
-        const half = text.slice(text.indexOf("\n", text.length / 2) + 1);
-        writePrivateFileAtomic(failed, half);
-      }
+      await appendFailed(this.#dir, { at, session, reason: outcome.failed, entry });
       await bumpCounter(this.#counters(), "failed", 1, at);
     }
   }
 
   /**
    * Records the session's thread (`null` forgets it: Discord deleted it) or that an entry is
-   * about to open one. For the sender (see _bridge/outbox_threads.ts).
+   * about to open one. For the sender (see _bridge/outbox_send.ts).
    *
    * @param session The session.
    * @param fact The thread, or the opening.
@@ -409,20 +359,21 @@ export class Outbox {
 
   #sweepLocked(session: string, path: string): void {
     this.#committedSinceSweep.delete(session);
-    const split = readSplit(path);
-    if (split === undefined) return;
-    const done = this.#log(session).done;
-    const keep = split.lines.filter((line) => {
-      const entry = parseEntryLine(line);
-      return typeof entry === "string" || !done.has(entry.id);
-    });
-    if (keep.length === split.lines.length && split.torn === "") return;
-    rewrite(path, keep);
+    const contents = readQueue(path, this.#log(session).done);
+    if (contents === undefined) return;
+    const torn = contents.bad.some((b) => b.problem === "torn");
+    if (contents.pendingLines.length === contents.keep.length && !torn) return;
+    // Committed entries and a torn tail go; malformed lines stay for the next peek to move.
+    const keep = [
+      ...contents.bad.filter((b) => b.problem !== "torn").map((b) => b.line),
+      ...contents.pendingLines,
+    ];
+    rewriteQueue(path, keep);
     if (keep.length === 0) {
       // No committed id is needed any more to filter the queue: the record may shrink.
       const logPath = this.#logPath(session);
       const compacted = compactLog(logPath, this.#log(session));
-      this.#logs.set(session, { ino: inoOf(logPath), log: compacted });
+      this.#logs.set(session, logPath, compacted);
     }
   }
 
@@ -478,15 +429,7 @@ export class Outbox {
   pending(session: string): number {
     const path = this.queuePath(session);
     if (sizeOf(path) <= 0) return 0;
-    const split = readSplit(path);
-    if (split === undefined) return 0;
-    const done = this.#log(session).done;
-    let n = 0;
-    for (const line of split.lines) {
-      const entry = parseEntryLine(line);
-      if (typeof entry !== "string" && !done.has(entry.id)) n++;
-    }
-    return n;
+    return readQueue(path, this.#log(session).done)?.pending.length ?? 0;
   }
 
   /**
@@ -510,80 +453,21 @@ export class Outbox {
       pending += n;
       if (n > 0) sessions++;
     }
-    return { pending, sessions, ...readCounters(this.#counters().path) };
+    return { pending, sessions, ...readCounters(this.#counters().path, this.#warn) };
   }
 
-  /** The record of a session: cached while the file is the one this instance last read. */
+  /** The record of a session (cached while its file is unchanged). */
   #log(session: string): SessionLog {
-    const path = this.#logPath(session);
-    let info: Deno.FileInfo | undefined;
-    try {
-      info = Deno.statSync(path);
-    } catch (err) {
-      if (!(err instanceof Deno.errors.NotFound)) throw err;
-    }
-    const cached = this.#logs.get(session);
-    if (
-      cached !== undefined && info !== undefined && cached.ino === info.ino &&
-      cached.log.size === info.size
-    ) {
-      return cached.log;
-    }
-    const log = readLog(path);
-    this.#logs.set(session, { ino: info?.ino ?? null, log });
-    if (this.#logs.size > 256) this.#logs.delete(this.#logs.keys().next().value!);
-    return log;
-  }
-
-  /** Cuts a fragment left by a writer killed mid-line (under the lock), keeping it in rejected.jsonl. */
-  #cutTornTail(session: string, path: string): void {
-    const size = sizeOf(path);
-    if (size <= 0) return;
-    const file = Deno.openSync(path, { read: true, write: true });
-    try {
-      const last = new Uint8Array(1);
-      file.seekSync(size - 1, Deno.SeekMode.Start);
-      file.readSync(last);
-      if (last[0] === 10) return;
-    } finally {
-      file.close();
-    }
-    const split = readSplit(path)!;
-    Deno.truncateSync(path, split.completeBytes);
-    const line = this.#rejected(session, "torn", split.torn);
-    Deno.writeTextFileSync(`${this.#dir}/rejected.jsonl`, line + "\n", {
-      append: true,
-      create: true,
-      mode: 0o600,
-    });
-    this.#warn(`outbox ${session}: moved a torn line to rejected.jsonl`);
+    return this.#logs.get(session, this.#logPath(session));
   }
 
   #queues(): QueueFile[] {
-    const out: QueueFile[] = [];
-    let entries: Deno.DirEntry[];
-    try {
-      entries = [...Deno.readDirSync(this.#dir)];
-    } catch (err) {
-      if (err instanceof Deno.errors.NotFound) return [];
-      throw err;
-    }
-    for (const e of entries) {
-      if (!e.isFile || !e.name.endsWith(".jsonl")) continue;
-      const session = e.name.slice(0, -".jsonl".length);
-      if (!SESSION_NAME.test(session) || RESERVED.has(session)) continue;
-      out.push({
-        session,
-        path: `${this.#dir}/${e.name}`,
-        lock: this.#lockPath(session),
-        log: this.#logPath(session),
-      });
-    }
-    return out.sort((a, b) => a.session.localeCompare(b.session));
+    return listQueues(this.#dir, (s) => this.#lockPath(s), (s) => this.#logPath(s));
   }
 
-  #counters(): { path: string; lock: string } {
-    return { path: `${this.#stateDir}/counters.json`, lock: `${this.#stateDir}/counters.lock` };
+  #counters(): CountersFile {
+    const [path, lock] = [`${this.#stateDir}/counters.json`, `${this.#stateDir}/counters.lock`];
+    return { path, lock, warn: this.#warn };
   }
 
   #lockPath(session: string): string {
@@ -594,8 +478,16 @@ export class Outbox {
     return `${this.#stateDir}/${session}.log.jsonl`;
   }
 
-  #rejected(session: string, reason: string, line: string): string {
-    return JSON.stringify({ at: new Date(this.#now()).toISOString(), session, reason, line });
+  /** Keeps torn and malformed lines in `rejected.jsonl` (never sent), with a warning each. */
+  async #moveAside(session: string, bad: { problem: string; line: string }[]): Promise<void> {
+    const at = new Date(this.#now()).toISOString();
+    await appendRejected(
+      this.#dir,
+      bad.map(({ problem, line }) => JSON.stringify({ at, session, reason: problem, line })),
+    );
+    for (const { problem } of bad) {
+      this.#warn(`outbox ${session}: moved a ${problem} line to rejected.jsonl (never sent)`);
+    }
   }
 
   #ensureDirs(): void {
@@ -603,28 +495,5 @@ export class Outbox {
     ensurePrivateDir(this.#dir);
     ensurePrivateDir(this.#stateDir);
     this.#dirsReady = true;
-  }
-}
-
-/** Replaces a queue file's lines (under its lock), or empties it. */
-function rewrite(path: string, lines: string[]): void {
-  if (lines.length === 0) Deno.truncateSync(path, 0);
-  else writePrivateFileAtomic(path, lines.join("\n") + "\n");
-}
-
-function inoOf(path: string): number | null {
-  try {
-    return Deno.statSync(path).ino;
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return null;
-    throw err;
-  }
-}
-
-function checkSession(session: string): void {
-  if (typeof session !== "string" || !SESSION_NAME.test(session) || RESERVED.has(session)) {
-    throw new TypeError(
-      `Session name ${JSON.stringify(session)} is invalid: use 1-128 letters, digits, "_" or "-"`,
-    );
   }
 }

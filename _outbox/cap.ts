@@ -10,7 +10,7 @@
 // cannot deadlock with a writer or the sender). Entries already sent (their record has a line)
 // are not counted. The counters file keeps how many were dropped, for `deno task status`.
 import { withFileLock } from "../_shared/lock.ts";
-import { readTextIfExists, writePrivateFileAtomic } from "../_shared/fs.ts";
+import { readJsonState, statIfExists, writePrivateFileAtomic } from "../_shared/fs.ts";
 import { readSplit } from "../_shared/jsonl.ts";
 import { readLog } from "./log.ts";
 import { parseEntryLine } from "./types.ts";
@@ -44,13 +44,23 @@ export interface CapContext {
   /** `.state/cap.lock`. */
   capLock: string;
   /** `.state/counters.json` and its lock. */
-  counters: { path: string; lock: string };
+  counters: CountersFile;
   /** Now, ISO 8601. */
   now: () => string;
 }
 
 /** An entry is at least this long (with its "\n"): below `maxEntries` times it, none is counted. */
 export const MIN_ENTRY_BYTES = 64;
+
+/** The counters' file, its lock, and where a damaged one is reported. */
+export interface CountersFile {
+  /** `.state/counters.json`. */
+  path: string;
+  /** `.state/counters.lock`. */
+  lock: string;
+  /** Receives the line about a damaged file. */
+  warn: (message: string) => void;
+}
 
 /** The counters kept across processes. */
 export interface Counters {
@@ -65,45 +75,45 @@ export interface Counters {
 }
 
 /**
- * Reads the counters (zero when the file is absent or damaged).
+ * Reads the counters: zero when the file is absent; a damaged file is moved aside (one line to
+ * `warn`) and counts from zero.
  *
  * @param path `.state/counters.json`.
+ * @param warn Receives the line about a damaged file.
  * @returns The counters.
+ * @throws {StateError} When the file exists but cannot be read.
  */
-export function readCounters(path: string): Counters {
-  const text = readTextIfExists(path);
-  const zero: Counters = { dropped: 0, failed: 0 };
-  if (text === undefined) return zero;
-  try {
-    const v = JSON.parse(text);
+export function readCounters(path: string, warn: (message: string) => void): Counters {
+  const found = readJsonState(path, (v): Counters | undefined => {
+    if (typeof v !== "object" || v === null) return undefined;
+    const c = v as Record<string, unknown>;
     return {
-      dropped: Number.isInteger(v?.dropped) ? v.dropped : 0,
-      failed: Number.isInteger(v?.failed) ? v.failed : 0,
-      ...(typeof v?.droppedAt === "string" ? { droppedAt: v.droppedAt } : {}),
-      ...(typeof v?.failedAt === "string" ? { failedAt: v.failedAt } : {}),
+      dropped: Number.isInteger(c.dropped) ? c.dropped as number : 0,
+      failed: Number.isInteger(c.failed) ? c.failed as number : 0,
+      ...(typeof c.droppedAt === "string" ? { droppedAt: c.droppedAt } : {}),
+      ...(typeof c.failedAt === "string" ? { failedAt: c.failedAt } : {}),
     };
-  } catch (err) {
-    if (err instanceof SyntaxError) return zero;
-    throw err;
-  }
+  }, { dropped: 0, failed: 0 });
+  if (found.damaged !== undefined) warn(found.damaged);
+  return found.value;
 }
 
 /**
  * Adds to a counter, under the counters' lock.
  *
- * @param counters The file and its lock.
+ * @param counters The file, its lock, and where a damaged file is reported.
  * @param name Which counter.
  * @param n How many.
  * @param at Now (ISO 8601).
  */
 export async function bumpCounter(
-  counters: { path: string; lock: string },
+  counters: CountersFile,
   name: "dropped" | "failed",
   n: number,
   at: string,
 ): Promise<void> {
   await withFileLock(counters.lock, () => {
-    const c = readCounters(counters.path);
+    const c = readCounters(counters.path, counters.warn);
     c[name] += n;
     c[`${name}At`] = at;
     writePrivateFileAtomic(counters.path, JSON.stringify(c) + "\n");
@@ -111,12 +121,7 @@ export async function bumpCounter(
 }
 
 function sizeOf(path: string): number {
-  try {
-    return Deno.statSync(path).size;
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return 0;
-    throw err;
-  }
+  return statIfExists(path)?.size ?? 0;
 }
 
 /** A pending entry, as the cap weighs it. */

@@ -11,13 +11,14 @@
 // The line of an entry is its commit: written after Discord answered, before the entry leaves
 // the queue file, so an entry with a line is never sent again. `creating` is written before a
 // thread is opened with the entry as its first message (a forum post's starter), which Discord
-// takes without a nonce: see _bridge/outbox_threads.ts for how a lost answer is recovered.
+// takes without a nonce: see _bridge/outbox_send.ts for how a lost answer is recovered.
 //
 // A line without its "\n" (a sender killed mid-write) is not a fact; the next append cuts it.
 // The record is compacted (rewritten atomically) once it is long and the queue holds no
 // committed entry any more: the last KEEP_LINES lines stay, with the thread, the last thread
 // opening and the newest line of each of the last KEEP_KEYS keys.
-import { writePrivateFileAtomic } from "../_shared/fs.ts";
+import { statIfExists, writePrivateFileAtomic } from "../_shared/fs.ts";
+import { parseJson } from "../_shared/json.ts";
 import { appendDurably, readSplit } from "../_shared/jsonl.ts";
 
 /** What became of an entry. */
@@ -70,6 +71,53 @@ export interface SessionLog {
   text: string[];
 }
 
+/** A session's record as a reader sees it (outbox.ts `Outbox.record`). */
+export interface SessionRecordView {
+  /** The session's thread, once the bridge opened or adopted it. */
+  thread: ThreadRecord | undefined;
+  /** Whether the bridge ever recorded a thread for the session (also one it forgot since). */
+  threadNoted: boolean;
+  /** The last thread opening announced (the sender's recovery after a lost answer). */
+  creating: Creating | undefined;
+  /** Where the message of a keyed post is, once sent. */
+  message(key: string): { messageId: string; channelId: string } | undefined;
+  /** What became of an entry, once committed (recent entries). */
+  outcome(id: string): Outcome | undefined;
+}
+
+/**
+ * Session records as last read, each read again when its file is another (compacted) or has
+ * grown (another process appended). Bounded: the least recently read go first.
+ */
+export class LogCache {
+  readonly #logs = new Map<string, { ino: number | null; log: SessionLog }>();
+
+  /** The record of `session`, from `path`. */
+  get(session: string, path: string): SessionLog {
+    const info = statIfExists(path);
+    const cached = this.#logs.get(session);
+    if (
+      cached !== undefined && info !== undefined && cached.ino === info.ino &&
+      cached.log.size === info.size
+    ) {
+      return cached.log;
+    }
+    const log = readLog(path);
+    this.set(session, path, log);
+    return log;
+  }
+
+  /** Replaces the record of `session` (after a compaction of `path`). */
+  set(session: string, path: string, log: SessionLog): void {
+    this.#logs.delete(session);
+    this.#logs.set(session, { ino: statIfExists(path)?.ino ?? null, log });
+    if (this.#logs.size > CACHED_LOGS) this.#logs.delete(this.#logs.keys().next().value!);
+  }
+}
+
+/** How many sessions' records a {@linkcode LogCache} keeps. */
+const CACHED_LOGS = 256;
+
 /** Lines a compacted record keeps. */
 const KEEP_LINES = 500;
 /** Keys a compacted record keeps (the newest line of each). */
@@ -97,14 +145,9 @@ function str(value: unknown): value is string {
 
 /** Applies one line to a log being read. */
 function apply(log: SessionLog, line: string): void {
-  let r: Record<string, unknown>;
-  try {
-    r = JSON.parse(line);
-  } catch (err) {
-    if (err instanceof SyntaxError) return;
-    throw err;
-  }
-  if (typeof r !== "object" || r === null) return;
+  const value = parseJson(line); // a damaged line is no fact
+  if (typeof value !== "object" || value === null) return;
+  const r = value as Record<string, unknown>;
   log.lines++;
   log.text.push(line);
   if ("thread" in r) {
@@ -229,7 +272,7 @@ export function compactLog(path: string, log: SessionLog): SessionLog {
   let threadLine = -1;
   let creatingLine = -1;
   log.text.forEach((line, i) => {
-    const r = JSON.parse(line) as Record<string, unknown>;
+    const r = parseJson(line) as Record<string, unknown>; // applied lines: objects
     if ("thread" in r) threadLine = i;
     else if ("creating" in r) creatingLine = i;
     else if (typeof r.key === "string") {

@@ -4,6 +4,7 @@
 // bridge posts bodies; it does not know what a STATUS is), so the format carries Discord's own
 // message fields. Version 1 has two kinds; a reader that meets a version or kind it does not
 // know treats the line as malformed (kept in `outbox/rejected.jsonl`, never sent).
+import { parseJson } from "../_shared/json.ts";
 
 /** A message body as the bridge sends it: Discord's JSON field names. */
 export interface MessageBody {
@@ -73,6 +74,32 @@ export type OutboxEntry = PostEntry | EditEntry;
 
 /** Most characters of an entry id: Discord's limit for a nonce. */
 export const ENTRY_ID_MAX = 25;
+
+/** An entry to enqueue: `id`, `at` and `v` are filled in when left out. */
+export type NewEntry =
+  | (Omit<PostEntry, "v" | "id" | "at"> & { id?: string; at?: string })
+  | (Omit<EditEntry, "v" | "id" | "at"> & { id?: string; at?: string });
+
+/**
+ * A fresh entry id: the time in base 36, then 12 random base-36 characters (at most 21
+ * characters, within Discord's 25 for a nonce; ids of later entries mostly sort later).
+ *
+ * @param now The time, in ms since the epoch.
+ * @returns The id.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { ENTRY_ID_MAX, newEntryId } from "../outbox.ts";
+ * const id = newEntryId();
+ * assert(/^[0-9a-z]+$/.test(id) && id.length <= ENTRY_ID_MAX);
+ * assert(newEntryId() !== id);
+ * ```
+ */
+export function newEntryId(now: number = Date.now()): string {
+  const random = crypto.getRandomValues(new Uint8Array(12));
+  return now.toString(36) + Array.from(random, (b) => (b % 36).toString(36)).join("");
+}
 
 const ENTRY_ID = /^[A-Za-z0-9]{1,25}$/;
 const SNOWFLAKE = /^[0-9]{15,21}$/;
@@ -169,13 +196,8 @@ export function entryProblem(value: unknown): string | undefined {
  * @returns The entry or the problem.
  */
 export function parseEntryLine(line: string): OutboxEntry | string {
-  let value: unknown;
-  try {
-    value = JSON.parse(line);
-  } catch (err) {
-    if (err instanceof SyntaxError) return "not valid JSON";
-    throw err;
-  }
+  const value = parseJson(line);
+  if (value === undefined) return "not valid JSON";
   const problem = entryProblem(value);
   return problem === undefined ? value as OutboxEntry : problem;
 }
