@@ -3,7 +3,7 @@
 import { ClaudeDiscordError, DiscordApiError } from "../errors.ts";
 import { HELD, Inbox, type InboxEvent } from "../inbox.ts";
 import { describeError, type Logger } from "../log.ts";
-import { Outbox, type OutboxEntry, type Outcome } from "../outbox.ts";
+import type { OutboxEntry, Outcome } from "../outbox.ts";
 import { PostIndex } from "../posts.ts";
 import { routeEvent } from "../routing.ts";
 import { SessionRegistry } from "../sessions.ts";
@@ -26,6 +26,7 @@ import { CatchUp } from "./catchup.ts";
 import { ChannelMap, chatChannelProblem, tokenRejected } from "./channels.ts";
 import { StatusBoard } from "./status.ts";
 import { bridgeOutboxSender, type OutboxSender } from "./outbox.ts";
+import { backoffMs, Sleepers } from "./backoff.ts";
 
 /** Options of {@linkcode Bridge}. */
 export interface BridgeOptions {
@@ -100,7 +101,6 @@ export class Bridge {
   readonly #catchUp: CatchUp;
   readonly #channels: ChannelMap;
   readonly #status: StatusBoard;
-  readonly #outbox: Outbox;
   readonly #outboxSender: OutboxSender;
   /** Ids handled recently (bounded), and the ones not durable yet with their promise. */
   readonly #seen = new Set<string>();
@@ -112,8 +112,7 @@ export class Bridge {
   #stopping = false;
   #fatal: ClaudeDiscordError | undefined;
   #stopped: Promise<void> | undefined;
-  #warnedEmptyAt = -Infinity;
-  #sleepers = new Set<() => void>();
+  readonly #sleepers = new Sleepers();
 
   /**
    * Creates a bridge (nothing connects before {@linkcode Bridge.start}).
@@ -175,7 +174,7 @@ export class Bridge {
       tracker: this.#tracker,
       log: this.#log,
       random: options.random ?? Math.random,
-      sleep: (ms) => this.#sleep(ms),
+      sleep: (ms) => this.#sleepers.sleep(ms),
       stopped: () => this.#stopping,
       guildId: () => this.#channels.guildId,
       accepts: (parentId) => this.#channels.accepts(parentId),
@@ -188,13 +187,8 @@ export class Bridge {
       },
       now: this.#now,
     });
-    this.#outbox = new Outbox(options.home, {
-      ...options.outboxLimits,
-      now: this.#now,
-      onWarning: (m) => this.#log.warn(m),
-    });
     this.#outboxSender = bridgeOutboxSender({
-      outbox: this.#outbox,
+      limits: options.outboxLimits,
       rest: this.#rest,
       home: options.home,
       token: options.token,
@@ -203,14 +197,8 @@ export class Bridge {
       log: this.#log,
       now: this.#now,
       random: options.random,
-      onOutcome: (session, entry, outcome) => {
-        this.#status.touch();
-        options.onSent?.(session, entry, outcome);
-      },
-    });
-    this.#status.outbox = () => ({
-      ...this.#outboxSender.stats(),
-      dropped: this.#outbox.stats().dropped,
+      status: this.#status,
+      onOutcome: options.onSent,
     });
     // Nobody may be left with an unhandled rejection from these.
     this.#ready.promise.catch(() => {});
@@ -266,7 +254,7 @@ export class Bridge {
   async #shutdown(): Promise<void> {
     this.#stopping = true;
     this.#status.setState("stopping");
-    for (const wake of this.#sleepers) wake();
+    this.#sleepers.close();
     this.#guard?.stop();
     if (this.#bot) {
       const bot = this.#bot;
@@ -375,29 +363,15 @@ export class Bridge {
       } catch (err) {
         const settled = classify(err);
         if (settled !== undefined) return settled;
-        const ceiling = Math.min(30_000, 500 * 2 ** (attempt - 1));
-        const ms = Math.round(ceiling / 2 + (this.#o.random ?? Math.random)() * ceiling / 2);
+        const ms = backoffMs(attempt, 500, 30_000, this.#o.random ?? Math.random);
         this.#log.warn(
           `cannot ${what} (attempt ${attempt}): ${describeError(err)}; retrying in ${ms} ms`,
         );
         this.#status.setState("reconnecting");
-        await this.#sleep(ms);
+        await this.#sleepers.sleep(ms);
       }
     }
     return undefined;
-  }
-
-  #sleep(ms: number): Promise<void> {
-    if (this.#stopping) return Promise.resolve();
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        this.#sleepers.delete(done);
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      this.#sleepers.add(done);
-    });
   }
 
   #onDispatch(t: string, d: unknown): void {
@@ -460,7 +434,7 @@ export class Bridge {
     const reason = messageDropReason(m, this.#allowed);
     if (reason !== undefined) {
       this.#status.drop(reason);
-      if (reason === "empty") this.#warnEmpty(m);
+      if (reason === "empty") this.#status.warnEmpty(m.id, m.author?.id);
       if (live) this.#tracker.begin(m.channel_id, m.id, 0);
       return DONE;
     }
@@ -510,16 +484,5 @@ export class Bridge {
       await this.#writer.write(mailbox, event);
       if (tracked) this.#tracker.complete(tracked);
     }));
-  }
-
-  #warnEmpty(m: RawMessage): void {
-    const now = this.#now();
-    if (now - this.#warnedEmptyAt < 600_000) return;
-    this.#warnedEmptyAt = now;
-    this.#status.warning =
-      "Discord sends messages without their text: turn on MESSAGE CONTENT INTENT " +
-      "in the Developer Portal > your application > Bot > Privileged Gateway Intents";
-    this.#log.error(`${this.#status.warning} (message ${m.id} from ${m.author?.id} arrived empty)`);
-    this.#status.touch();
   }
 }

@@ -10,11 +10,13 @@
 import { botIdFromToken } from "../config.ts";
 import { DiscordApiError } from "../errors.ts";
 import { type DiscordRest, DiscordUnreachableError } from "../_discord/rest.ts";
-import { ensurePrivateDir } from "../_shared/fs.ts";
-import type { Logger } from "../log.ts";
-import type { Outbox, OutboxEntry, Outcome } from "../outbox.ts";
+import { closedWatcher, ensurePrivateDir } from "../_shared/fs.ts";
+import { describeError, type Logger } from "../log.ts";
+import { Outbox, type OutboxEntry, type Outcome } from "../outbox.ts";
 import { SessionRegistry } from "../sessions.ts";
 import { EntrySender, SenderBlocked, type StatusChannel } from "./outbox_send.ts";
+import { backoffMs, Sleepers } from "./backoff.ts";
+import type { StatusBoard } from "./status.ts";
 
 /** Options of {@linkcode OutboxSender}. */
 export interface OutboxSenderOptions {
@@ -60,7 +62,7 @@ export class OutboxSender {
   readonly #waiting = new Map<string, string>();
   /** Sessions whose worker sleeps before trying again. */
   readonly #sleeping = new Set<string>();
-  readonly #sleepers = new Set<() => void>();
+  readonly #sleepers = new Sleepers();
   #watcher: Deno.FsWatcher | undefined;
   #watching: Promise<void> | undefined;
   #stopping = false;
@@ -89,7 +91,10 @@ export class OutboxSender {
           }
         }
       } catch (err) {
-        if (!this.#stopping) this.#o.log.error("outbox: watching stopped", err);
+        // Closed by stop(), or failed: then the queues go on at start and reconnects only.
+        if (!(this.#stopping && closedWatcher(err))) {
+          this.#o.log.error("outbox: watching stopped", err);
+        }
       }
     })();
     this.nudge();
@@ -98,7 +103,7 @@ export class OutboxSender {
   /** Drains every queue that holds entries now; queues waiting out Discord try again at once. */
   nudge(): void {
     if (this.#stopping) return;
-    for (const wake of [...this.#sleepers]) wake();
+    this.#sleepers.wakeAll();
     let sessions: string[];
     try {
       sessions = this.#o.outbox.sessions();
@@ -142,7 +147,7 @@ export class OutboxSender {
   /** Stops watching, ends the waits, and waits for the entries being sent (up to `ms`). */
   async stop(ms = 5000): Promise<void> {
     this.#stopping = true;
-    for (const wake of [...this.#sleepers]) wake();
+    this.#sleepers.close();
     try {
       this.#watcher?.close();
     } catch (err) {
@@ -211,11 +216,14 @@ export class OutboxSender {
     failures: number,
   ): Promise<void> {
     const expected = err instanceof DiscordUnreachableError || err instanceof SenderBlocked;
-    const why = err instanceof Error ? err.message : String(err);
+    const why = describeError(err);
     this.#waiting.set(session, why);
-    const base = this.#o.baseDelayMs ?? 1000;
-    const ceiling = Math.min(this.#o.maxDelayMs ?? 60_000, base * 2 ** (failures - 1));
-    const ms = Math.round(ceiling / 2 + (this.#o.random ?? Math.random)() * ceiling / 2);
+    const ms = backoffMs(
+      failures,
+      this.#o.baseDelayMs ?? 1000,
+      this.#o.maxDelayMs ?? 60_000,
+      this.#o.random ?? Math.random,
+    );
     // The first failure and then every doubling: a long outage is a handful of lines.
     if ((failures & (failures - 1)) === 0) {
       const line =
@@ -228,7 +236,7 @@ export class OutboxSender {
     }
     this.#sleeping.add(session);
     try {
-      await this.#sleep(ms);
+      await this.#sleepers.sleep(ms);
     } finally {
       this.#sleeping.delete(session);
     }
@@ -252,25 +260,12 @@ export class OutboxSender {
     }
     this.#o.onOutcome?.(session, entry, outcome);
   }
-
-  #sleep(ms: number): Promise<void> {
-    if (this.#stopping) return Promise.resolve();
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        this.#sleepers.delete(done);
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      this.#sleepers.add(done);
-    });
-  }
 }
 
 /** What the bridge gives its outbox sender. */
 export interface BridgeOutboxOptions {
-  /** The outbox. */
-  outbox: Outbox;
+  /** The outbox's bounds (config `outboxMaxPosts`, `outboxMaxBytes`). Default outbox.ts's. */
+  limits: { maxEntries?: number; maxBytes?: number } | undefined;
   /** The bridge's REST client (one rate-limit state for every session). */
   rest: DiscordRest;
   /** The state directory. */
@@ -287,19 +282,27 @@ export interface BridgeOutboxOptions {
   now: () => number;
   /** Randomness for the backoff. */
   random?: () => number;
+  /** The bridge's status board: the outbox's figures go into status.json. */
+  status: StatusBoard;
   /** Told after every commit. */
-  onOutcome?: OutboxSenderOptions["onOutcome"];
+  onOutcome: OutboxSenderOptions["onOutcome"] | undefined;
 }
 
 /**
  * The bridge's outbox sender: entries sent with the bridge's REST client, session threads
  * opened in the STATUS channel, which is read once (its type and guild). Without a STATUS
  * channel (no webhook, or one the bot cannot read) posts into session threads fail, logged.
+ * Its figures, with the outbox's dropped count, go into the bridge's status.json.
  *
- * @param o The outbox, REST client, STATUS channel and log.
+ * @param o The bounds, REST client, STATUS channel, status board and log.
  * @returns The sender, not started.
  */
 export function bridgeOutboxSender(o: BridgeOutboxOptions): OutboxSender {
+  const outbox = new Outbox(o.home, {
+    ...o.limits,
+    now: o.now,
+    onWarning: (m) => o.log.warn(m),
+  });
   let status: Promise<StatusChannel | undefined> | undefined;
   const statusChannel = (): Promise<StatusChannel | undefined> => {
     const id = o.statusChannelId();
@@ -308,7 +311,7 @@ export function bridgeOutboxSender(o: BridgeOutboxOptions): OutboxSender {
       (c): StatusChannel => ({ id, type: c.type, guildId: c.guild_id ?? o.guildId() }),
       (err) => {
         if (err instanceof DiscordApiError && !(err instanceof DiscordUnreachableError)) {
-          o.log.warn(`the STATUS channel ${id} cannot be read (${err.message}): run setup`);
+          o.log.warn(`the STATUS channel ${id} cannot be read (${describeError(err)}): run setup`);
           return undefined;
         }
         // Discord unreachable: asked again with the next entry.
@@ -318,11 +321,11 @@ export function bridgeOutboxSender(o: BridgeOutboxOptions): OutboxSender {
     );
     return status;
   };
-  return new OutboxSender({
-    outbox: o.outbox,
+  const sender = new OutboxSender({
+    outbox,
     sender: new EntrySender({
       rest: o.rest,
-      outbox: o.outbox,
+      outbox,
       registry: new SessionRegistry(o.home),
       home: o.home,
       botId: botIdFromToken(o.token),
@@ -332,6 +335,11 @@ export function bridgeOutboxSender(o: BridgeOutboxOptions): OutboxSender {
     }),
     log: o.log,
     ...(o.random ? { random: o.random } : {}),
-    ...(o.onOutcome ? { onOutcome: o.onOutcome } : {}),
+    onOutcome: (session, entry, outcome) => {
+      o.status.touch();
+      o.onOutcome?.(session, entry, outcome);
+    },
   });
+  o.status.outbox = () => ({ ...sender.stats(), dropped: outbox.stats().dropped });
+  return sender;
 }

@@ -18,12 +18,11 @@
 // unarchived, else opened again. Every posted message is recorded in the posts index (posts.ts)
 // under the entry's owner (default: the session), so that replies, clicks and reactions route.
 import { ChannelType, RESTJSONErrorCodes, ThreadAutoArchiveDuration } from "discord-api-types/v10";
-import type { Logger } from "../log.ts";
-import type { OutboxEntry, Outcome, PostEntry, ThreadRecord } from "../outbox.ts";
-import type { Outbox } from "../outbox.ts";
+import { describeError, type Logger } from "../log.ts";
+import type { Outbox, OutboxEntry, Outcome, PostEntry, ThreadRecord } from "../outbox.ts";
 import { recordPost } from "../posts.ts";
 import type { SessionRegistry } from "../sessions.ts";
-import { DiscordApiError, StateError } from "../errors.ts";
+import { ClaudeDiscordError, DiscordApiError, StateError } from "../errors.ts";
 import type { RawChannel, RawMessage } from "../_discord/raw.ts";
 import {
   type Answer,
@@ -63,7 +62,7 @@ export interface EntrySenderOptions {
 }
 
 /** Discord refused something no entry can fix (the token): the queue waits, the user must act. */
-export class SenderBlocked extends Error {}
+export class SenderBlocked extends ClaudeDiscordError {}
 
 /** A channel as the active-threads list gives it (the owner is read here). */
 interface ThreadChannel extends RawChannel {
@@ -265,7 +264,7 @@ export class EntrySender {
     ).catch((err) => {
       if (err instanceof DiscordApiError && !(err instanceof DiscordUnreachableError)) {
         // Not allowed to list them: nothing to adopt (opening one is still tried).
-        this.#o.log.warn(`outbox: ${err.message}`);
+        this.#o.log.warn(`outbox: ${describeError(err)}`);
         return { threads: [] };
       }
       throw err;

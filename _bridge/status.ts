@@ -14,6 +14,7 @@ export class StatusBoard {
   #dirty = true;
   #timers: ReturnType<typeof setInterval>[] = [];
   #droppedLogged = "";
+  #warnedEmptyAt = -Infinity;
   /** Mailbox lines written. */
   delivered = 0;
   /** Messages not delivered, by reason. */
@@ -53,6 +54,20 @@ export class StatusBoard {
     this.#timers = [];
     this.logDrops();
     this.publish();
+  }
+
+  /**
+   * A message arrived without its text: the message content intent is off. Sets the warning
+   * and logs it, at most every 10 minutes.
+   */
+  warnEmpty(messageId: string, authorId: string | undefined): void {
+    const now = this.#now();
+    if (now - this.#warnedEmptyAt < 600_000) return;
+    this.#warnedEmptyAt = now;
+    this.warning = "Discord sends messages without their text: turn on MESSAGE CONTENT INTENT " +
+      "in the Developer Portal > your application > Bot > Privileged Gateway Intents";
+    this.#log.error(`${this.warning} (message ${messageId} from ${authorId} arrived empty)`);
+    this.touch();
   }
 
   /** Marks counters as changed. */
