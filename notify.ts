@@ -37,18 +37,6 @@
  * deno run --allow-read --allow-write --allow-env notify.ts --enqueue --session NAME "text"
  * ```
  *
- * @example Put a STATUS into the outbox, for the bridge to send
- * ```ts
- * import assert from "node:assert/strict";
- * import { enqueueStatus } from "./notify.ts";
- *
- * const entries = await enqueueStatus(
- *   { session: { id: "3f2c0000", name: "refactor-auth" }, state: "done", text: "All tests pass." },
- *   { stateDir: Deno.makeTempDirSync(), host: null },
- * );
- * assert(entries.length === 1 && entries[0].kind === "post");
- * ```
- *
  * @example Post a STATUS into a session's thread
  * ```ts ignore
  * import { createNotifier } from "./notify.ts";
@@ -83,7 +71,7 @@ import {
 } from "./_notify/render.ts";
 import { isBadWebhook, Sender } from "./_notify/send.ts";
 import { enqueueCli, enqueueStatus } from "./_notify/enqueue.ts";
-import { cliInput, HELP, parseCli } from "./_notify/cli.ts";
+import { cliBudgetMs, cliInput, HELP, parseCli } from "./_notify/cli.ts";
 import {
   acquireLock,
   appendSpool,
@@ -475,13 +463,7 @@ export async function main(args: string[]): Promise<number> {
       console.log(HELP);
       return 0;
     }
-    let budgetMs: number | undefined;
-    if (values.budget !== undefined) {
-      budgetMs = Number(values.budget) * 1000;
-      if (!(budgetMs >= 0 && budgetMs <= 3_600_000)) {
-        throw new UsageError(`--budget must be a number of seconds (got "${values.budget}")`);
-      }
-    }
+    const budgetMs = cliBudgetMs(values);
     if (values.enqueue) return await enqueueCli(values, positionals);
     const config = loadConfig({ require: ["webhookUrl"] });
     const notifier = createNotifier({

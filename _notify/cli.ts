@@ -63,6 +63,16 @@ export function parseCli(args: string[]) {
 
 type CliValues = ReturnType<typeof parseCli>["values"];
 
+/** The retry budget `--budget SECONDS` asks for, in ms (0 to an hour); `undefined` without it. */
+export function cliBudgetMs(values: CliValues): number | undefined {
+  if (values.budget === undefined) return undefined;
+  const budgetMs = Number(values.budget) * 1000;
+  if (!(budgetMs >= 0 && budgetMs <= 3_600_000)) {
+    throw new UsageError(`--budget must be a number of seconds (got "${values.budget}")`);
+  }
+  return budgetMs;
+}
+
 /** Builds the StatusInput from parsed options and positionals (reads stdin when needed). */
 export async function cliInput(
   values: CliValues,

@@ -37,6 +37,18 @@ export interface EnqueueOptions {
  * @param options The state directory and rendering options.
  * @returns The entries written.
  * @throws {TypeError} On a malformed input.
+ *
+ * @example Put a STATUS into the outbox, for the bridge to send
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { enqueueStatus } from "../notify.ts";
+ *
+ * const entries = await enqueueStatus(
+ *   { session: { id: "3f2c0000", name: "refactor-auth" }, state: "done", text: "All tests pass." },
+ *   { stateDir: Deno.makeTempDirSync(), host: null },
+ * );
+ * assert(entries.length === 1 && entries[0].kind === "post");
+ * ```
  */
 export async function enqueueStatus(
   input: StatusInput,

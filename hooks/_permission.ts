@@ -1,13 +1,17 @@
 // Private: PermissionRequest answered from Discord.
 //
-// Contract with the bridge (bridge.ts / routing.ts / posts.ts):
-// - The hook posts the prompt AS THE BOT into the session's thread, with three buttons
-//   whose custom ids are `cd:perm:<requestId>:allow|deny|always`, and records the message
-//   in the posts index under the owner `perm-<requestId>` (not the session).
+// Contract with the bridge (bridge.ts / outbox.ts / routing.ts / posts.ts):
+// - The hook touches no network: it puts the prompt into the outbox (outbox.ts), a post keyed
+//   and owned `perm-<requestId>`, with three buttons whose custom ids are
+//   `cd:perm:<requestId>:allow|deny|always`. The bridge posts it AS THE BOT into the session's
+//   thread and records the message in the posts index under that owner (not the session);
+//   the hook reads where it went from the outbox record. Not posted within POST_WAIT_MS (the
+//   bridge down, Discord unreachable), it expires and the hook gives no decision.
 // - The bridge routes button clicks and reactions by the owner of their target message
 //   (routing.ts: "button click / reaction on a message a session posted → that session"),
 //   so they land in the mailbox `perm-<requestId>`, which only this hook reads. The bridge
-//   acknowledges the interaction itself (within 3 s); this hook edits the message after.
+//   acknowledges the interaction itself (within 3 s); this hook enqueues the edit that closes
+//   the prompt after (an `edit` entry with the same key).
 // - Text replies are messages in the session's thread, so they land in the session's own
 //   mailbox. The hook does not consume them: it reads the mailbox file without taking
 //   anything (and the candidates the delivery hooks saw meanwhile, see _deliver.ts), and
@@ -27,21 +31,14 @@
 //   notice for the same request (`_notice.ts`).
 import type { APIActionRowComponent, APIButtonComponentWithCustomId } from "discord-api-types/v10";
 import { ButtonStyle, ComponentType } from "../_discord/numbers.ts";
-import { Inbox, type InboxEvent } from "../inbox.ts";
 import { threadNameFor } from "../notify.ts";
 import { Outbox } from "../outbox.ts";
 import type { SessionRecord } from "../sessions.ts";
-import {
-  closedWatcher,
-  ensurePrivateDir,
-  readTextIfExists,
-  writePrivateFileAtomic,
-} from "../_shared/fs.ts";
+import { ensurePrivateDir, readTextIfExists, writePrivateFileAtomic } from "../_shared/fs.ts";
 import { type HookContext, hookPaths, remaining } from "./_context.ts";
 import { type HookInput, str } from "./_input.ts";
 import { postStatus, sessionRecord, startBridge } from "./_post.ts";
 import {
-  answerOf,
   outcomeLine,
   type PermAnswer,
   permMailbox,
@@ -51,8 +48,8 @@ import {
   toolSummary,
 } from "./_perm_text.ts";
 import { type PermRule, ruleText, sessionRules, sessionUpdate } from "./_perm_rule.ts";
-import { appendAudit, openPrompts, readCandidates } from "./_perm_store.ts";
-import { parseJson } from "../_shared/json.ts";
+import { appendAudit, openPrompts } from "./_perm_store.ts";
+import { type NotPosted, type PostedAt, waitForAnswer } from "./_perm_wait.ts";
 
 /** A permission request, as the steps of {@linkcode permissionRole} pass it on. */
 interface PermRequest {
@@ -78,7 +75,7 @@ interface Prompt {
   /** The outbox entry that posts it (its key is the prompt's mailbox, `perm-<requestId>`). */
   entryId: string;
   /** Where the bridge posted it, once it did. */
-  posted?: { messageId: string; channelId: string };
+  posted?: PostedAt;
   /** Its text (kept for the edit that closes it). */
   content: string;
   timeoutSeconds: number;
@@ -286,17 +283,14 @@ function promptButtons(
 async function awaitAnswer(
   req: PermRequest,
   prompt: Prompt,
-): Promise<PermAnswer | { notPosted: string; close: boolean } | undefined> {
+): Promise<PermAnswer | NotPosted | undefined> {
   const { ctx, sid } = req;
   const until = ctx.now() + prompt.timeoutSeconds * 1000;
   const postBy = ctx.now() + Math.min(POST_WAIT_MS, prompt.timeoutSeconds * 1000);
   const open = openPrompts(ctx.home, sid);
   const outbox = promptOutbox(ctx);
   const key = permMailbox(prompt.requestId);
-  const posted = (): { messageId: string; channelId: string } | {
-    notPosted: string;
-    close: boolean;
-  } | undefined => {
+  const posted = (): PostedAt | NotPosted | undefined => {
     if (prompt.posted) return prompt.posted;
     const record = outbox.record(sid);
     const message = record.message(key);
@@ -415,103 +409,4 @@ function notePermAnswer(ctx: HookContext, eventId: string, note: string): void {
     .slice(-199);
   lines.push(JSON.stringify({ id: eventId, note }));
   writePrivateFileAtomic(path, lines.join("\n") + "\n");
-}
-
-interface WaitSpec {
-  sid: string;
-  requestId: string;
-  /** Where the prompt is, once posted; why it will not be, when it will not. */
-  posted: () =>
-    | { messageId: string; channelId: string }
-    | { notPosted: string; close: boolean }
-    | undefined;
-  allowed: ReadonlySet<string>;
-  until: number;
-  onlyPrompt: () => boolean;
-}
-
-function sessionMailboxEvents(home: string, sid: string): InboxEvent[] {
-  const text = readTextIfExists(`${home}/inbox/${sid}.jsonl`) ?? "";
-  const out: InboxEvent[] = [];
-  const complete = text.slice(0, text.lastIndexOf("\n") + 1);
-  for (const line of complete.split("\n")) {
-    if (line.trim() === "") continue;
-    const event = parseJson(line); // malformed: inbox.ts deals with it
-    if (event !== undefined) out.push(event as InboxEvent);
-  }
-  return out;
-}
-
-async function waitForAnswer(
-  ctx: HookContext,
-  spec: WaitSpec,
-): Promise<PermAnswer | { notPosted: string; close: boolean } | undefined> {
-  const inbox = new Inbox(ctx.home, { onWarning: (m) => ctx.log.warn(m) });
-  const inboxDir = `${ctx.home}/inbox`;
-  ensurePrivateDir(inboxDir);
-  // Until the bridge posted it, the prompt has no message: only its buttons can answer it.
-  let where: { messageId: string; channelId: string } = { messageId: "", channelId: "" };
-  const rules = () => ({
-    requestId: spec.requestId,
-    promptMessageId: where.messageId,
-    channelId: where.channelId,
-    allowed: spec.allowed,
-    plainTextAnswers: spec.onlyPrompt(),
-  });
-  const check = async (): Promise<
-    PermAnswer | { notPosted: string; close: boolean } | undefined
-  > => {
-    const posted = spec.posted();
-    if (posted !== undefined && "notPosted" in posted) return posted;
-    if (posted !== undefined) where = posted;
-    let found: PermAnswer | undefined;
-    await inbox.claim(permMailbox(spec.requestId), (events) => {
-      for (const e of events) {
-        const a = answerOf(e, rules());
-        if (typeof a === "string") {
-          ctx.log.info(`PermissionRequest: ignored ${e.kind} ${e.id}: ${a}`);
-        } else found ??= a;
-      }
-    });
-    if (found) return found;
-    const r = rules();
-    for (
-      const e of [
-        ...readCandidates(ctx.home, spec.sid),
-        ...sessionMailboxEvents(ctx.home, spec.sid),
-      ]
-    ) {
-      const a = answerOf(e, r);
-      if (typeof a !== "string") return a;
-    }
-    return undefined;
-  };
-  const watcher = Deno.watchFs(inboxDir, { recursive: false });
-  let wake = () => {};
-  const pump = (async () => {
-    try {
-      for await (const _ of watcher) wake();
-    } catch (err) {
-      if (!closedWatcher(err)) throw err;
-    }
-  })();
-  try {
-    for (;;) {
-      const a = await check();
-      if (a) return a;
-      const left = Math.min(spec.until - ctx.now(), remaining(ctx) - 8000);
-      if (left <= 0 || ctx.signal.aborted) return undefined;
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, Math.min(left, 1000));
-        wake = () => {
-          clearTimeout(t);
-          resolve();
-        };
-      });
-      wake = () => {};
-    }
-  } finally {
-    watcher.close();
-    await pump;
-  }
 }
