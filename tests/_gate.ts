@@ -53,7 +53,7 @@ export function tcpGate(targetPort: number, open = false): Gate {
     try {
       upstream = await Deno.connect({ hostname: "127.0.0.1", port: targetPort });
     } catch {
-      return close(client);
+      return close(client); // any failure: the server is gone, so is Discord for the client
     }
     live.add(client);
     live.add(upstream);
@@ -65,7 +65,7 @@ export function tcpGate(targetPort: number, open = false): Gate {
       try {
         client = await listener.accept();
       } catch {
-        return;
+        return; // any failure: the listener is closed
       }
       if (isOpen) void relay(client);
       else close(client);
