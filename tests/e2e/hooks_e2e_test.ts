@@ -224,8 +224,8 @@ Deno.test({
     const run = await w.box.print("say hi with bash", { timeoutMs: 120_000 });
     assertEquals(run.code, 0, `${run.stderr}\n${run.stdout}\n${w.hookLog()}`);
     assertEquals(run.json?.result, "OFFLINE-FINAL-9 done while Discord was away.");
-    // Before the outbox, the Stop and SessionEnd hooks retried Discord for 26 s of this run.
-    assert(run.ms < 25_000, `claude -p took ${run.ms} ms`);
+    // Before the outbox, the Stop and SessionEnd hooks retried Discord for 26 s of this run;
+    // how long a Stop hook takes with Discord down is measured in bench/outbox_bench.ts.
     const session = await w.session();
     assertMatch(w.hookLog(), /Stop [0-9a-f]{8}: status "done" queued/);
     assertEquals(w.discord.state().threads.length, 0, "nothing reached Discord");
