@@ -102,6 +102,8 @@ export function newEntryId(now: number = Date.now()): string {
 }
 
 const ENTRY_ID = /^[A-Za-z0-9]{1,25}$/;
+/** Discord's longest thread name. */
+const THREAD_NAME_MAX = 100;
 const SNOWFLAKE = /^[0-9]{15,21}$/;
 /** Keys and owners: what a mailbox or posts-index owner may be called. */
 const NAME = /^[A-Za-z0-9_-]{1,128}$/;
@@ -165,9 +167,9 @@ export function entryProblem(value: unknown): string | undefined {
       }
     } else if (
       typeof value.threadName !== "string" || value.threadName.trim() === "" ||
-      value.threadName.length > 100
+      value.threadName.length > THREAD_NAME_MAX
     ) {
-      return "a post without channelId needs a threadName of 1-100 characters";
+      return `a post without channelId needs a threadName of 1-${THREAD_NAME_MAX} characters`;
     }
     if (value.owner !== undefined && (typeof value.owner !== "string" || !NAME.test(value.owner))) {
       return "owner must be 1-128 letters, digits, _ or -";
