@@ -2,26 +2,33 @@
 // version, build a throw-away HOME and project, run `claude -p`, or drive an
 // interactive session inside a private tmux server.
 //
-// The CLI is the npm package @anthropic-ai/claude-code, whose postinstall links a
-// native binary (from @anthropic-ai/claude-code-<platform>) over bin/claude.exe.
-// It is installed once into <repo>/.cache/claude-code (git-ignored):
-//   npm install --prefix .cache/claude-code --no-audit --no-fund @anthropic-ai/claude-code@2.1.330
+// The pin is one line in .ci/claude-code-version, which .ci/run reads too. The CLI is the npm
+// package @anthropic-ai/claude-code, whose postinstall links a native binary (from
+// @anthropic-ai/claude-code-<platform>) over bin/claude.exe. Each version is installed once
+// into its own <repo>/.cache/claude-code/<version> (git-ignored), so checkouts pinned to
+// different versions can share the cache:
+//   npm install --prefix .cache/claude-code/<version> --no-audit --no-fund @anthropic-ai/claude-code@<version>
 // CLAUDE_CODE_BIN=/path/to/claude overrides the location.
 
 import { fileURLToPath } from "node:url";
 import { tempDir } from "../_fixture.ts";
 import { runBounded } from "../_process.ts";
 
+/** The file that pins the Claude Code version (one line), read by .ci/run and these tests. */
+export const CLAUDE_CODE_PIN_FILE: string = fileURLToPath(
+  new URL("../../.ci/claude-code-version", import.meta.url),
+);
+
 /** The Claude Code version the e2e tests are pinned to. */
-export const CLAUDE_CODE_VERSION = "2.1.330";
+export const CLAUDE_CODE_VERSION: string = Deno.readTextFileSync(CLAUDE_CODE_PIN_FILE).trim();
 
 /** Where the pinned CLI is installed (npm `--prefix`). */
-export const CLAUDE_CODE_PREFIX = fileURLToPath(
-  new URL("../../.cache/claude-code", import.meta.url),
+export const CLAUDE_CODE_PREFIX: string = fileURLToPath(
+  new URL(`../../.cache/claude-code/${CLAUDE_CODE_VERSION}`, import.meta.url),
 );
 
 /** The exact install command (what .ci/run runs before the suite). */
-export const CLAUDE_CODE_INSTALL = [
+export const CLAUDE_CODE_INSTALL: string[] = [
   "npm",
   "install",
   "--prefix",

@@ -331,9 +331,15 @@ Deno.test({
     ]);
     const requests = s.api.messageRequests();
     assertEquals(requests.length, 2);
-    // The reason arrives twice: a user message, then a system message naming the command.
+    // The reason arrives twice: a user message (since 2.1.332 inside a system reminder that
+    // frames hook output as carrying no word or approval from the user), then a system message
+    // naming the command.
     const [feedback, error] = requests[1].messages.slice(-2);
-    assertEquals(feedback, { role: "user", content: "Stop hook feedback:\nKEEP-GOING-5" });
+    assertEquals(feedback.role, "user");
+    assertMatch(
+      String(feedback.content),
+      /^<system-reminder>\n[^]*no message, answer or approval from the user\.\nStop hook feedback:\nKEEP-GOING-5\n<\/system-reminder>$/,
+    );
     assertEquals(error.role, "system");
     assertMatch(
       requestText(requests[1], -1),
