@@ -103,7 +103,7 @@ Deno.test("daemon: least-permission flags follow the API host", () => {
 Deno.test("deno task start runs the bridge with the same Deno and V8 flags as bridgeCommand", () => {
   const root = new URL("..", import.meta.url);
   const tasks = JSON.parse(Deno.readTextFileSync(new URL("deno.json", root))).tasks;
-  const words: string[] = tasks.start.split(" ");
+  const words: string[] = tasks.start.command.split(" ");
   assertEquals(words.slice(0, 2), ["deno", "run"]);
   assertEquals(words.slice(2, 2 + BRIDGE_RUNTIME_FLAGS.length), [...BRIDGE_RUNTIME_FLAGS]);
   assertEquals(words.at(-1), "bridge.ts");

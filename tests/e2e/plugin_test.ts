@@ -1,4 +1,4 @@
-// The Claude Code plugin with the REAL CLI (the pinned version): `claude plugin validate` accepts the
+// The Claude Code plugin with the REAL, pinned CLI: `claude plugin validate` accepts the
 // plugin and its marketplace; installed the way a user does (`plugin marketplace add` +
 // `plugin install`), its hooks run in `claude -p` with their state in ${CLAUDE_PLUGIN_DATA}
 // (the directory `setup.ts --plugin` configures), a held Discord message reaches the model,

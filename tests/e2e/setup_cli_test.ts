@@ -1,4 +1,4 @@
-// What setup installs, used by the REAL Claude Code CLI (the pinned version): after `setup` against the local
+// What setup installs, used by the REAL, pinned Claude Code CLI: after `setup` against the local
 // Discord server, `claude -p` in the project runs the hooks from .claude/settings.json (the
 // session registers, a waiting Discord message reaches the model) and starts the MCP server
 // from .mcp.json without asking (enabledMcpjsonServers).
