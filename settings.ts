@@ -53,6 +53,11 @@
  * part enables the server by name (`enabledMcpjsonServers`), and {@linkcode mcpConfig}
  * gives the `.mcp.json` part.
  *
+ * The fragment also allows the server's reply, react, edit and fetch tools in
+ * `permissions.allow` (one rule per tool, {@linkcode mcpToolRules}), so Claude answers in
+ * Discord without a permission prompt; `send_file` (it can upload any readable file) stays behind
+ * one unless `allowSendFile`.
+ *
  * @example Build the fragment for a state directory
  * ```ts
  * import assert from "node:assert/strict";
@@ -96,6 +101,8 @@ export interface SettingsFragment {
   hooks: Record<string, HookGroup[]>;
   /** Approves the `.mcp.json` server by name. */
   enabledMcpjsonServers: string[];
+  /** Lets Claude use the MCP server's tools without asking ({@linkcode mcpToolRules}). */
+  permissions: { allow: string[] };
 }
 
 /** An MCP stdio server entry. */
@@ -130,6 +137,8 @@ export interface SettingsOptions {
   permissionTimeoutSeconds?: number;
   /** The MCP server's name. Default `discord`. */
   mcpName?: string;
+  /** Whether `send_file` runs without a prompt too (it can upload any readable file). */
+  allowSendFile?: boolean;
 }
 
 /** The hook roles (see hooks/hook.ts). */
@@ -337,7 +346,61 @@ export function buildSettings(options: SettingsOptions): SettingsFragment {
       PermissionRequest: [{ matcher: "*", hooks: [c("permission", permTimeout + 30)] }],
     },
     enabledMcpjsonServers: [options.mcpName ?? "discord"],
+    permissions: { allow: mcpToolRules(options) },
   };
+}
+
+/** The MCP tools Claude may use without asking: they post, react, edit and read in Discord. */
+export const MCP_ALLOWED_TOOLS: readonly string[] = [
+  "reply",
+  "react",
+  "edit_message",
+  "fetch_messages",
+];
+
+/** The MCP tool that stays behind a prompt unless `allowSendFile`: it uploads a local file. */
+export const MCP_SEND_FILE_TOOL = "send_file";
+
+/**
+ * The permission rules that let Claude use the MCP server's tools without a prompt, one per tool
+ * (`mcp__<server>__<tool>`, Claude Code's name for an MCP tool): reply, react, edit and fetch;
+ * `send_file` only with `allowSendFile`.
+ *
+ * @param options The server's name and `allowSendFile`.
+ * @returns The rules for `permissions.allow`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { mcpToolRules } from "./settings.ts";
+ * assert.deepEqual(mcpToolRules({}), [
+ *   "mcp__discord__reply",
+ *   "mcp__discord__react",
+ *   "mcp__discord__edit_message",
+ *   "mcp__discord__fetch_messages",
+ * ]);
+ * assert(mcpToolRules({ allowSendFile: true }).includes("mcp__discord__send_file"));
+ * ```
+ */
+export function mcpToolRules(
+  options: { mcpName?: string; allowSendFile?: boolean },
+): string[] {
+  const tools = [...MCP_ALLOWED_TOOLS, ...(options.allowSendFile ? [MCP_SEND_FILE_TOOL] : [])];
+  return tools.map((tool) => `mcp__${options.mcpName ?? "discord"}__${tool}`);
+}
+
+/**
+ * Whether a rule of `permissions.allow` is one every install adds (and so replaces): the
+ * MCP tool rules of {@linkcode MCP_ALLOWED_TOOLS}. A `send_file` rule, added only on request
+ * (or by hand), is left alone by a merge; uninstall takes it out with the server.
+ *
+ * @param rule A rule.
+ * @param mcpName The server's name.
+ * @returns Whether a merge replaces it.
+ */
+export function isOurPermission(rule: unknown, mcpName = "discord"): boolean {
+  return typeof rule === "string" &&
+    MCP_ALLOWED_TOOLS.some((tool) => rule === `mcp__${mcpName}__${tool}`);
 }
 
 /**
@@ -436,6 +499,20 @@ export function mergeSettings(
         hooks[event] = [...kept, ...structuredClone(groups)];
       }
       out.hooks = hooks;
+    } else if (key === "permissions" && value && typeof value === "object") {
+      // Our rules replace an earlier install's; the user's rules and other keys stay.
+      const current = out.permissions && typeof out.permissions === "object" &&
+          !Array.isArray(out.permissions)
+        ? out.permissions as Record<string, unknown>
+        : {};
+      const allow = Array.isArray(current.allow)
+        ? current.allow.filter((r) => !isOurPermission(r))
+        : [];
+      const ours = (value as { allow?: unknown[] }).allow ?? [];
+      out.permissions = {
+        ...current,
+        allow: [...allow, ...ours.filter((r) => !allow.includes(r))],
+      };
     } else if (Array.isArray(value)) {
       const current = Array.isArray(out[key]) ? out[key] as unknown[] : [];
       out[key] = [...current, ...value.filter((v) => !current.includes(v))];

@@ -4,12 +4,13 @@
  *
  * ```sh
  * deno task setup                      # asks for what it cannot find, checks it, installs, tests it live
+ * deno task setup --shared             # into the project's committed .claude/settings.json + .mcp.json
  * deno task setup --user               # hooks for every project (~/.claude/settings.json)
  * deno task setup --token … --channel 123 --webhook https://… --allowed-users 456 --project ~/app
  * deno task setup --dry-run            # every check, nothing written, no live test
- * deno task setup --uninstall [--user] # take the hooks and the MCP server out again
+ * deno task setup --uninstall [--user] # take the hooks, the MCP server and its rules out again
  * deno task setup --plugin             # configure the Claude Code plugin instead of settings
- * deno task status                     # bridge, sessions, mailboxes, threads, recent errors
+ * deno task status                     # bridge, sessions, mailboxes, installs, recent errors
  * deno task doctor                     # every check again, each with its fix
  * deno task plugin [--check]           # regenerate (or compare) the plugin files
  * deno run --allow-read --allow-write --allow-env setup.ts --print     # settings.json part only
@@ -22,11 +23,15 @@
  * Read Message History, Send Messages in Threads), the STATUS webhook (found or created by
  * the bot on the chosen channel; a forum gets one post per session, a text channel one thread
  * per session started by the bot), the allowed users (default: the application owner). Then
- * it writes the config (0600), merges the hooks and the MCP server into the Claude Code
- * settings (project: `.claude/settings.json` + `.mcp.json`; `--user`: `~/.claude/settings.json`
- * + `~/.claude.json`) without clobbering, keeping `FILE.bak`, and runs a live test: it starts
- * the bridge, posts "connected" as the bot, and waits for your reply to come back through the
- * gateway into a mailbox. Exit codes: 0, 1 (a check failed), 2 (usage or a missing value).
+ * it writes the config (0600), merges the hooks, the MCP server and the rules that let Claude
+ * use its reply, react, edit and fetch tools without asking into the Claude Code settings
+ * without clobbering, keeping `FILE.bak` (a project's local files by default:
+ * `.claude/settings.local.json` and the project's entry in `~/.claude.json`, which stay out of
+ * its commits; `--shared`: `.claude/settings.json` + `.mcp.json`; `--user`:
+ * `~/.claude/settings.json` + `~/.claude.json`), records the install in the state directory
+ * (`installs.json`, which status and doctor read), and runs a live test: it starts the bridge,
+ * posts "connected" as the bot, and waits for your reply to come back through the gateway into
+ * a mailbox. Exit codes: 0, 1 (a check failed), 2 (usage or a missing value).
  *
  * Setup needs `-A` (it reads and writes the settings files, talks to Discord, starts the
  * bridge). `--print`, `--write`, `--uninstall` and `plugin` need only
@@ -45,7 +50,15 @@ import { type Config, ENV_VARS, loadConfig } from "./config.ts";
 import { ConfigError, exitCodeOf, UsageError } from "./errors.ts";
 import { describeError } from "./log.ts";
 import { buildSettings, mcpConfig, type SettingsOptions } from "./settings.ts";
-import { applyChange, installTarget, planMerge, planRemoval } from "./_setup/install.ts";
+import {
+  applyChange,
+  type InstallTarget,
+  installTarget,
+  planMcpRemoval,
+  planMerge,
+  planRemoval,
+} from "./_setup/install.ts";
+import { forgetInstalls } from "./_setup/installs.ts";
 import { collectStatus, homeFrom, renderStatus } from "./_setup/status.ts";
 import { pluginDataDir, stalePluginFiles, writePluginFiles } from "./_setup/plugin.ts";
 import { PromptAborted, terminalPrompter } from "./_setup/prompt.ts";
@@ -66,8 +79,11 @@ Values (else from DISCORD_* env vars, then $CLAUDE_DISCORD_HOME/config.json, the
   --allowed-users IDS    comma-separated user ids; default the application owner
   --api-url URL          REST base (a local server: http://127.0.0.1:PORT/api)
 Where:
-  --project DIR          install into DIR/.claude/settings.json and DIR/.mcp.json
+  --project DIR          install into DIR/.claude/settings.local.json and DIR's entry in
+                         ~/.claude.json: local files, out of DIR's commits
                          (default: the directory you ran the command in)
+  --shared               install into DIR/.claude/settings.json and DIR/.mcp.json instead
+                         (the files a project commits; they hold this machine's paths)
   --user                 install into ~/.claude/settings.json and ~/.claude.json instead
   --plugin               configure the plugin's data directory; install nothing
   --home DIR             state directory (default $CLAUDE_DISCORD_HOME or ~/.claude/discord)
@@ -76,8 +92,11 @@ What:
   --dry-run              check everything, write nothing, no live test
   --no-install           write the config only
   --no-live-test         skip the final round trip through Discord
+  --allow-send-file      let Claude send files without asking too (send_file can upload
+                         any file it can read; by default each upload asks)
   --live-timeout S       how long the live test waits for your reply (default 120)
-  --uninstall            remove the hooks and the MCP server (the state directory stays)
+  --uninstall            remove the hooks, the MCP server and its rules from DIR's local and
+                         shared files (--user: the user's); the state directory stays
   --print / --print-mcp  print the settings.json / .mcp.json part (no Discord call)
   --write FILE / --write-mcp FILE   merge those parts into FILE (no Discord call)
   --json                 status as JSON
@@ -135,6 +154,8 @@ const OPTIONS = {
   "api-url": { type: "string" },
   project: { type: "string" },
   user: { type: "boolean", default: false },
+  shared: { type: "boolean", default: false },
+  "allow-send-file": { type: "boolean", default: false },
   plugin: { type: "boolean", default: false },
   home: { type: "string" },
   deno: { type: "string" },
@@ -255,6 +276,9 @@ async function runCommand({ command, flags }: CommandLine, io: SetupOutput): Pro
  */
 function placeOf(flags: Flags): Place {
   if (flags.user && flags.project) throw new ConfigError("Use --user or --project DIR, not both");
+  if (flags.user && flags.shared) {
+    throw new ConfigError("Use --user or --shared (a project's committed files), not both");
+  }
   const e = env();
   const home = flags.plugin ? pluginDataDir(e) : homeFrom(e, flags.home);
   return {
@@ -302,7 +326,7 @@ async function setup(flags: Flags, place: Place, io: SetupOutput): Promise<numbe
       `warn the plugin's hooks and MCP server may reach discord.com only, not ${host}: for a local server install with settings instead (leave out --plugin)`,
     );
   }
-  for (const line of doneLines(flags, result, place.env.HOME)) io.out(line);
+  for (const line of doneLines(flags, result, place)) io.out(line);
   return 0;
 }
 
@@ -325,6 +349,8 @@ function setupFlags(flags: Flags, place: Place): SetupFlags {
     ...(flags["api-url"] ? { apiUrl: flags["api-url"] } : {}),
     home: place.home,
     user: flags.user,
+    shared: flags.shared,
+    allowSendFile: flags["allow-send-file"],
     projectDir: place.projectDir,
     ...(place.env.HOME ? { homeDir: place.env.HOME } : {}),
     install: !flags["no-install"] && !flags.plugin,
@@ -337,26 +363,28 @@ function setupFlags(flags: Flags, place: Place): SetupFlags {
 }
 
 /** What setup says last: how long it took and where to go next. */
-function doneLines(flags: Flags, result: SetupResult, home: string | undefined): string[] {
+function doneLines(flags: Flags, result: SetupResult, place: Place): string[] {
   const took = result.seconds.toFixed(1);
   if (flags["dry-run"]) return [`Dry run done in ${took} s: nothing was written.`];
-  const next = flags.plugin
-    ? "In Claude Code: /plugin marketplace add <this repository>, then /plugin install discord-bridge@discord-bridge."
-    : !result.installedInto
-    ? "Configured; no hooks were installed (--no-install)."
-    : `Start Claude Code ${where(result.installedInto, home)}: its hooks start the bridge. ` +
-      "In the claude-discord checkout, `deno task status` shows the system and " +
-      "`deno task doctor` checks it.";
-  return [`Done in ${took} s.`, next];
-}
-
-/** "in DIR" for a project's settings file, "in any project" for the user's. */
-function where(settingsFile: string, home: string | undefined): string {
-  const suffix = "/.claude/settings.json";
-  if (settingsFile === `${home}${suffix}` || !settingsFile.endsWith(suffix)) {
-    return "in any project";
+  if (flags.plugin) {
+    return [
+      `Done in ${took} s.`,
+      "In Claude Code: /plugin marketplace add <this repository>, then /plugin install discord-bridge@discord-bridge.",
+    ];
   }
-  return `in ${settingsFile.slice(0, -suffix.length)}`;
+  if (!result.installed) {
+    return [`Done in ${took} s.`, "Configured; no hooks were installed (--no-install)."];
+  }
+  const where = result.installed.project === undefined
+    ? "in any project"
+    : `in ${result.installed.project}`;
+  const home = place.home === homeFrom({ HOME: place.env.HOME }) ? "" : ` --home ${place.home}`;
+  return [
+    `Done in ${took} s.`,
+    `Start Claude Code ${where}: its hooks start the bridge. From anywhere in the ` +
+    `claude-discord checkout, \`deno task status${home}\` shows the system and ` +
+    `\`deno task doctor${home}\` checks every install.`,
+  ];
 }
 
 /** The options of the settings and MCP fragments for a configuration. */
@@ -399,24 +427,31 @@ function fragments(
   return 0;
 }
 
-/** `--uninstall`: takes the hooks and the MCP server out again and stops the bridge. */
+/**
+ * `--uninstall`: takes the hooks, the MCP server and its permission rules out again (from the
+ * project's local and shared files, or the user's with `--user`), forgets the install, and
+ * stops the bridge.
+ */
 async function uninstall(
   flags: { user: boolean; write?: string; "write-mcp"?: string; "dry-run": boolean },
   { home, projectDir, env: e }: Place,
   io: SetupOutput,
 ): Promise<number> {
-  const target = installTarget({
-    user: flags.user,
-    projectDir,
-    ...(e.HOME ? { homeDir: e.HOME } : {}),
-  });
-  const settingsPath = flags.write ?? target.settings;
-  const mcpPath = flags["write-mcp"] ?? target.mcp;
-  const changes = [
-    planRemoval(settingsPath),
-    planRemoval(mcpPath, { deletable: !(target.scope === "user" && mcpPath === target.mcp) }),
-  ];
-  for (const change of changes) {
+  const homeDir = e.HOME ? { homeDir: e.HOME } : {};
+  const targets: InstallTarget[] = flags.user
+    ? [installTarget({ user: true, projectDir, ...homeDir })]
+    : [
+      ...(e.HOME ? [installTarget({ user: false, projectDir, ...homeDir })] : []),
+      installTarget({ user: false, shared: true, projectDir }),
+    ];
+  const changes = flags.write || flags["write-mcp"]
+    ? [flags.write, flags["write-mcp"]].filter((p) => p !== undefined).map((p) => planRemoval(p))
+    : targets.flatMap((t) => [planRemoval(t.settings), planMcpRemoval(t)]);
+  const said = changes.filter((c) => c.changed);
+  if (said.length === 0) {
+    io.out(`Nothing of claude-discord in ${changes.map((c) => c.path).join(", ")}`);
+  }
+  for (const change of said) {
     if (flags["dry-run"]) io.out(`(dry run) ${change.summary}`);
     else {
       const backup = applyChange(change);
@@ -424,6 +459,7 @@ async function uninstall(
     }
   }
   if (!flags["dry-run"]) {
+    forgetInstalls(home, [...targets.map((t) => t.settings), ...changes.map((c) => c.path)]);
     try {
       const { stopBridge } = await import("./daemon.ts");
       const r = await stopBridge(home);

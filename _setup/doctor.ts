@@ -13,9 +13,18 @@ import {
   checkWebhook,
   type Verdict,
 } from "./checks.ts";
-import { findOurHooks, installTarget, isOurMcp, readJsonObject } from "./install.ts";
-import { recentProblems } from "./status.ts";
+import {
+  findOurHooks,
+  type InstallScope,
+  type InstallTarget,
+  installTarget,
+  isOurMcp,
+  readJsonObject,
+} from "./install.ts";
+import { installsPath, readInstalls, targetOf } from "./installs.ts";
+import { mcpToolRules } from "../settings.ts";
 import { describeError } from "../log.ts";
+import { recentProblems } from "./status.ts";
 import { parseJson } from "../_shared/json.ts";
 
 /** One result of doctor. */
@@ -34,7 +43,7 @@ export interface DoctorOptions {
   home: string;
   /** Loads the configuration (may throw). */
   loadConfig: () => Config;
-  /** The project directory (its `.claude/settings.json` and `.mcp.json`). */
+  /** The project directory: where to look when no install is recorded. */
   projectDir: string;
   /** The user's home (`~/.claude/settings.json`, `~/.claude.json`). */
   homeDir?: string;
@@ -141,9 +150,16 @@ async function webhookCheck(
   return asCheck(await checkWebhook(api, botId, config.webhookUrl, chat));
 }
 
-/** Where the hooks are installed (project, and the user's files): hooks and MCP server. */
+/**
+ * Every install of this state directory: the ones setup recorded (installs.json), else the
+ * places an install of the project and of the user would be. For each: the hooks (and whether
+ * their files still exist), the MCP server, the permission rules; and a project installed in
+ * both its local and its shared files (every hook would run twice).
+ */
 function installChecks(o: DoctorOptions, add: Add): InstallPlaces {
-  const places = installPlaces(o);
+  const recorded = readInstalls(o.home).map(targetOf);
+  const places = recorded.length > 0 ? recorded : likelyPlaces(o);
+  const projects = new Map<string, InstallScope[]>();
   let installed = 0;
   for (const t of places) {
     let settings: Record<string, unknown>;
@@ -154,24 +170,60 @@ function installChecks(o: DoctorOptions, add: Add): InstallPlaces {
       continue;
     }
     const ours = findOurHooks(settings);
-    if (ours.commands.length === 0) continue;
+    if (ours.commands.length === 0) {
+      if (recorded.length > 0) {
+        add(check(
+          "fail",
+          "hooks",
+          `${t.settings} no longer holds the claude-discord hooks setup put there: run \`deno task setup ${
+            setupArgs(t)
+          }\` again, or \`deno task setup --uninstall ${setupArgs(t)}\` to forget it`,
+        ));
+      }
+      continue;
+    }
     installed++;
+    if (t.project !== undefined) {
+      projects.set(t.project, [...projects.get(t.project) ?? [], t.scope]);
+    }
     const problems = commandProblems(ours.commands, o.home);
     if (problems.length > 0) {
       add(check("fail", "hooks", `${t.settings}: ${problems[0]}: run setup again`));
-    } else add(check("ok", "hooks", `${t.settings}: ${ours.events.length} events`));
-    mcpCheck(t.mcp, add);
+    } else add(check("ok", "hooks", `${t.settings}: ${ours.events.length} events (${t.scope})`));
+    mcpCheck(t, add);
+    rulesCheck(t, settings, add);
   }
-  return { places: places.map((p) => p.settings), installed };
+  for (const [project, scopes] of projects) {
+    if (scopes.includes("local") && scopes.includes("shared")) {
+      add(check(
+        "warn",
+        "hooks",
+        `${project} has the hooks in .claude/settings.json and .claude/settings.local.json, so every hook runs twice: run \`deno task setup --project ${project}\` (it keeps the local ones)`,
+      ));
+    }
+  }
+  return {
+    places: places.map((p) => p.settings),
+    installed,
+    recorded: recorded.length > 0,
+  };
 }
 
-/** The settings files doctor looks at, with the MCP file beside each. */
-function installPlaces(o: DoctorOptions): { settings: string; mcp: string }[] {
-  const places = [installTarget({ user: false, projectDir: o.projectDir })];
-  if (o.homeDir) {
-    places.push(installTarget({ user: true, projectDir: o.projectDir, homeDir: o.homeDir }));
-  }
-  return places;
+/** Without a record: the project's local and shared files, and the user's. */
+function likelyPlaces(o: DoctorOptions): InstallTarget[] {
+  const homeDir = o.homeDir ? { homeDir: o.homeDir } : {};
+  return [
+    ...(o.homeDir ? [installTarget({ user: false, projectDir: o.projectDir, ...homeDir })] : []),
+    installTarget({ user: false, shared: true, projectDir: o.projectDir }),
+    ...(o.homeDir ? [installTarget({ user: true, projectDir: o.projectDir, ...homeDir })] : []),
+  ];
+}
+
+/** The setup flags that install (or uninstall) `t` again. */
+function setupArgs(t: InstallTarget): string {
+  return t.scope === "user"
+    ? "--user"
+    : `${t.scope === "shared" ? "--shared " : ""}--project ${t.project}`;
 }
 
 /** What {@linkcode installChecks} found. */
@@ -180,25 +232,57 @@ interface InstallPlaces {
   places: string[];
   /** How many of them hold claude-discord hooks. */
   installed: number;
+  /** Whether the places came from the record of installs. */
+  recorded: boolean;
 }
 
 /** The MCP server beside installed hooks (a file that does not load is also one without it). */
-function mcpCheck(path: string, add: Add): void {
-  let mcp: Record<string, unknown> = {};
+function mcpCheck(t: InstallTarget, add: Add): void {
+  let file: Record<string, unknown> = {};
   try {
-    mcp = readJsonObject(path);
+    file = readJsonObject(t.mcp);
   } catch (err) {
     add(check("fail", "mcp", describeError(err)));
   }
-  const servers = (mcp.mcpServers ?? {}) as Record<string, unknown>;
-  if (isOurMcp(servers.discord)) add(check("ok", "mcp", `${path}: server "discord"`));
-  else {
+  const holder = t.scope === "local" ? asObject(asObject(file.projects)[t.mcpProject ?? ""]) : file;
+  const where = t.scope === "local" ? `${t.mcp} (project ${t.mcpProject})` : t.mcp;
+  if (isOurMcp(asObject(holder.mcpServers).discord)) {
+    add(check("ok", "mcp", `${where}: server "discord"`));
+  } else {
     add(check(
       "warn",
       "mcp",
-      `${path} has no "discord" MCP server, so Claude cannot reply: run setup again`,
+      `${where} has no "discord" MCP server, so Claude cannot reply: run \`deno task setup ${
+        setupArgs(t)
+      }\` again`,
     ));
   }
+}
+
+/** The rules that let Claude use the MCP tools without a prompt. */
+function rulesCheck(t: InstallTarget, settings: Record<string, unknown>, add: Add): void {
+  const allow = asObject(settings.permissions).allow;
+  const missing = mcpToolRules({}).filter((r) => !(Array.isArray(allow) && allow.includes(r)));
+  if (missing.length === 0) {
+    const file = Array.isArray(allow) && allow.includes("mcp__discord__send_file")
+      ? "; send_file too"
+      : "; send_file asks each time";
+    add(check("ok", "rules", `Claude replies, reacts, edits and reads without asking${file}`));
+  } else {
+    add(check(
+      "warn",
+      "rules",
+      `${t.settings} does not allow ${
+        missing.join(", ")
+      }, so Claude asks before using them: run \`deno task setup ${setupArgs(t)}\` again`,
+    ));
+  }
+}
+
+function asObject(value: unknown): Record<string, unknown> {
+  return value !== null && typeof value === "object" && !Array.isArray(value)
+    ? value as Record<string, unknown>
+    : {};
 }
 
 /** The plugin: fine alone, a warning next to installed hooks; neither plugin nor hooks fails. */
@@ -214,13 +298,13 @@ function pluginCheck(o: DoctorOptions, found: InstallPlaces, add: Add): void {
         )
         : check("ok", "plugin", `plugin ${plugin} is enabled`),
     );
-  } else if (found.installed === 0) {
+  } else if (found.installed === 0 && !found.recorded) {
     add(check(
       "fail",
       "hooks",
-      `No claude-discord hooks in ${
+      `No install recorded in ${installsPath(o.home)}, and no claude-discord hooks in ${
         found.places.join(" or ")
-      }: run \`deno task setup\` (or install the plugin)`,
+      }: run \`deno task setup --project DIR\` for a project, or \`--user\` for all (or install the plugin)`,
     ));
   }
 }

@@ -37,7 +37,18 @@ import {
   orThrow,
   type Passed,
 } from "./checks.ts";
-import { applyChange, installTarget, planMerge } from "./install.ts";
+import {
+  applyChange,
+  type FileChange,
+  type InstallTarget,
+  installTarget,
+  otherProjectScope,
+  planMcpMerge,
+  planMcpRemoval,
+  planMerge,
+  planRemoval,
+} from "./install.ts";
+import { forgetInstalls, recordInstall } from "./installs.ts";
 import { liveTest } from "./live.ts";
 import type { Prompter } from "./prompt.ts";
 import { ChannelType } from "discord-api-types/v10";
@@ -52,6 +63,10 @@ export interface SetupFlags {
   apiUrl?: string;
   home: string;
   user: boolean;
+  /** Install into the project's committed files (`.claude/settings.json`, `.mcp.json`). */
+  shared?: boolean;
+  /** Let `send_file` run without a prompt too. */
+  allowSendFile?: boolean;
   projectDir: string;
   homeDir?: string;
   install: boolean;
@@ -85,6 +100,8 @@ export interface SetupResult {
   seconds: number;
   /** Where the hooks went (when installed): the settings file. */
   installedInto?: string;
+  /** Where the install went (when installed). */
+  installed?: InstallTarget;
 }
 
 const MAX_TRIES = 5;
@@ -133,15 +150,19 @@ export async function runSetup(flags: SetupFlags, io: SetupIo): Promise<SetupRes
   const chat = await chooseChatChannel(run, api, bot);
   const webhookUrl = await setUpStatusWebhook(run, api, bot, chat);
   const allowedUsers = await chooseAllowedUsers(run, api, app, chat);
-  const saved = writeConfig(run, { token, channelId: chat.id, webhookUrl, allowedUsers });
-  const installedInto = await installSettings(run, saved);
+  const values = { token, channelId: chat.id, webhookUrl, allowedUsers };
+  // Every settings file is read and checked before anything is written: one Claude Code
+  // cannot read stops setup with the config file untouched too.
+  const plan = await planInstall(run, previewConfig(run, values));
+  const saved = writeConfig(run, values);
+  const installed = plan && applyInstall(run, plan, saved);
   await runLiveTest(run, api, chat, saved);
   const seconds = Math.round((performance.now() - started) / 100) / 10;
   return {
     config: saved.config,
     written: saved.written,
     seconds,
-    ...(installedInto ? { installedInto } : {}),
+    ...(installed ? { installedInto: installed.settings, installed } : {}),
   };
 }
 
@@ -314,11 +335,23 @@ async function chooseAllowedUsers(
   return report(run, orThrow(await checkAllowedUsers(api, ids, chat)));
 }
 
+/** The values setup checked, as the config file gets them. */
+interface Checked {
+  token: string;
+  channelId: string;
+  webhookUrl?: string;
+  allowedUsers: string[];
+}
+
+/** The configuration as it will be once written (the tunables from the file as it is). */
+function previewConfig(run: Run, checked: Checked): Config {
+  const apiUrl = run.connection.apiUrl;
+  const loaded = loadConfig({ env: { CLAUDE_DISCORD_HOME: run.flags.home } });
+  return { ...loaded, ...checked, apiUrl };
+}
+
 /** Step 6, the configuration: written 0600 (said only, in a dry run), then loaded. */
-function writeConfig(
-  run: Run,
-  checked: { token: string; channelId: string; webhookUrl?: string; allowedUsers: string[] },
-): Saved {
+function writeConfig(run: Run, checked: Checked): Saved {
   const { flags } = run;
   const apiUrl = run.connection.apiUrl;
   const values = { ...checked, apiUrl: apiUrl === DEFAULT_API_URL ? undefined : apiUrl };
@@ -329,18 +362,32 @@ function writeConfig(
     written.push(writeConfigFile(flags.home, values));
     run.say(`wrote ${flags.home}/config.json (0600)`);
   }
-  const loaded = loadConfig({ env: { CLAUDE_DISCORD_HOME: flags.home } });
-  const config: Config = flags.dryRun ? { ...loaded, ...values, apiUrl } : loaded;
+  const config: Config = flags.dryRun
+    ? previewConfig(run, checked)
+    : loadConfig({ env: { CLAUDE_DISCORD_HOME: flags.home } });
   return { config, written, changed };
 }
 
+/** The settings changes of an install, planned (and so checked) before anything is written. */
+interface InstallPlan {
+  /** Where the install goes. */
+  target: InstallTarget;
+  /** The settings file, the MCP file, and ours taken out of the project's other scope. */
+  changes: FileChange[];
+  /** The project's other scope, when ours is taken out of it. */
+  movedFrom?: InstallTarget;
+}
+
 /**
- * Step 7, the Claude Code settings: the hooks and the MCP server merged into the project's
- * or the user's files (asked in a terminal when neither `--user` nor `--project` was given).
+ * Step 7a, where the hooks go and what changes there: the project's local files (the default),
+ * its committed files (`--shared`) or the user's (`--user`); asked in a terminal when neither
+ * `--user` nor `--project` was given. An install in one project scope takes claude-discord out
+ * of the other, so no hook runs twice.
  *
- * @returns The settings file installed into, unless `--no-install`.
+ * @returns The plan, unless `--no-install`.
+ * @throws {ConfigError} When a settings file is not strict JSON (nothing is written then).
  */
-async function installSettings(run: Run, saved: Saved): Promise<string | undefined> {
+async function planInstall(run: Run, config: Config): Promise<InstallPlan | undefined> {
   const { flags, prompter } = run;
   if (!flags.install) return undefined;
   let user = flags.user;
@@ -353,12 +400,8 @@ async function installSettings(run: Run, saved: Saved): Promise<string | undefin
     if (/^u(ser)?$/i.test(answer)) user = true;
     else projectDir = answer.replace(/^~(?=\/|$)/, flags.homeDir ?? "~");
   }
-  const target = installTarget({
-    user,
-    projectDir,
-    ...(flags.homeDir ? { homeDir: flags.homeDir } : {}),
-  });
-  const { config } = saved;
+  const homeDir = flags.homeDir ? { homeDir: flags.homeDir } : {};
+  const target = installTarget({ user, shared: flags.shared ?? false, projectDir, ...homeDir });
   const options: SettingsOptions = {
     home: flags.home,
     apiUrl: run.connection.apiUrl,
@@ -366,13 +409,36 @@ async function installSettings(run: Run, saved: Saved): Promise<string | undefin
     wakeOnMessage: config.wakeOnMessage,
     wakeTimeoutSeconds: config.wakeTimeoutSeconds,
     permissionTimeoutSeconds: config.permissionTimeoutSeconds,
+    allowSendFile: flags.allowSendFile ?? false,
     ...(flags.denoPath ? { denoPath: flags.denoPath } : {}),
   };
+  const { enabledMcpjsonServers, ...rest } = buildSettings(options);
+  // enabledMcpjsonServers approves a server of `.mcp.json`: only the shared scope has one.
+  const settings = target.scope === "shared" ? { enabledMcpjsonServers, ...rest } : rest;
   const changes = [
-    planMerge(target.settings, buildSettings(options) as unknown as Record<string, unknown>),
-    planMerge(target.mcp, mcpConfig(options) as unknown as Record<string, unknown>),
+    planMerge(target.settings, settings as unknown as Record<string, unknown>),
+    planMcpMerge(target, mcpConfig(options)),
   ];
-  for (const change of changes) {
+  // Moving from the project's other scope: said only when something of ours was there.
+  const other = otherProjectScope(target, flags.homeDir);
+  const moved = other ? [planRemoval(other.settings), planMcpRemoval(other)] : [];
+  changes.push(...moved.filter((c) => c.changed));
+  return {
+    target,
+    changes,
+    ...(other && moved.some((c) => c.changed) ? { movedFrom: other } : {}),
+  };
+}
+
+/**
+ * Step 7b, the Claude Code settings written as planned (said only, in a dry run), and the
+ * install recorded in the state directory for status and doctor.
+ *
+ * @returns Where the install went.
+ */
+function applyInstall(run: Run, plan: InstallPlan, saved: Saved): InstallTarget {
+  const { flags } = run;
+  for (const change of plan.changes) {
     if (flags.dryRun) run.say(`(dry run) ${change.summary}`);
     else {
       const backup = applyChange(change);
@@ -380,8 +446,15 @@ async function installSettings(run: Run, saved: Saved): Promise<string | undefin
       run.say(`${change.summary}${backup ? `; previous version in ${backup}` : ""}`);
     }
   }
-  return target.settings;
+  if (!flags.dryRun) {
+    if (plan.movedFrom) forgetInstalls(flags.home, [plan.movedFrom.settings]);
+    recordInstall(flags.home, plan.target, { checkout: CHECKOUT });
+  }
+  return plan.target;
 }
+
+/** The claude-discord checkout (the hooks and the MCP server run from it). */
+const CHECKOUT = decodeURIComponent(new URL("..", import.meta.url).pathname).replace(/\/+$/, "");
 
 /** Step 8, the live test: a reply in Discord comes back through the bridge (not in a dry run). */
 async function runLiveTest(

@@ -1,44 +1,127 @@
-// Private: installing and removing the claude-discord part of Claude Code's settings files
-// (`.claude/settings.json` + `.mcp.json` for a project, `~/.claude/settings.json` +
-// `~/.claude.json` for the user). Merges never clobber: other keys, events and hooks stay;
-// an earlier install is replaced; a run that changes nothing writes nothing; a file that
-// changes is first copied to `FILE.bak`. Removal takes out exactly what install added.
+// Private: installing and removing the claude-discord part of Claude Code's settings files.
+// Three scopes, as Claude Code has them:
+//
+// | scope | hooks and permission rules | MCP server |
+// |---|---|---|
+// | `local` (a project, the default) | `<dir>/.claude/settings.local.json` | `~/.claude.json` under `projects[<dir>].mcpServers` |
+// | `shared` (a project, `--shared`) | `<dir>/.claude/settings.json` | `<dir>/.mcp.json` (approved by `enabledMcpjsonServers`) |
+// | `user` (`--user`) | `~/.claude/settings.json` | `~/.claude.json` `mcpServers` |
+//
+// The local scope keeps machine-specific paths out of the files a project commits. Claude Code
+// keys a project in `~/.claude.json` by its git root (checked with the real CLI: `claude mcp
+// add --scope local` in a subdirectory), else by its directory. Merges never clobber: other
+// keys, events and hooks stay; an earlier install is replaced; a run that changes nothing
+// writes nothing; a file that changes is first copied to `FILE.bak`. Removal takes out exactly
+// what install added.
 import { ConfigError } from "../errors.ts";
 import { readTextIfExists, statIfExists } from "../_shared/fs.ts";
-import { mergeSettings } from "../settings.ts";
+import {
+  isOurPermission,
+  MCP_SEND_FILE_TOOL,
+  type McpServerEntry,
+  mergeSettings,
+} from "../settings.ts";
+
+/** Where the hooks and the MCP server of an install live (see the table above). */
+export type InstallScope = "local" | "shared" | "user";
 
 /** The files an install touches. */
 export interface InstallTarget {
-  /** The settings file (hooks, `enabledMcpjsonServers`). */
+  /** Which of Claude Code's scopes. */
+  scope: InstallScope;
+  /** The settings file (hooks, permission rules). */
   settings: string;
   /** The file that holds the MCP server entry. */
   mcp: string;
-  /** `project` (`.mcp.json`) or `user` (`~/.claude.json`, never deleted). */
-  scope: "project" | "user";
+  /** The project directory (`local` and `shared`). */
+  project?: string;
+  /** `local`: the project's key in `~/.claude.json` `projects` (its git root, else itself). */
+  mcpProject?: string;
 }
 
 /**
  * Where an install goes.
  *
- * @param options `user` for the user's settings, else the project directory.
- * @returns The two files.
+ * @param options `user` for the user's settings, `shared` for the project's committed files,
+ *   else the project's local ones; the project directory; the user's home.
+ * @returns The files.
+ * @throws {ConfigError} When the scope needs `~` and `homeDir` is missing.
  */
 export function installTarget(
-  options: { user: boolean; projectDir: string; homeDir?: string },
+  options: { user: boolean; shared?: boolean; projectDir: string; homeDir?: string },
 ): InstallTarget {
-  if (options.user) {
+  const needHome = (what: string): string => {
     if (!options.homeDir) {
-      throw new ConfigError("HOME is not set: cannot find ~/.claude/settings.json for --user");
+      throw new ConfigError(`HOME is not set: cannot find ${what}`);
     }
-    const home = options.homeDir.replace(/\/+$/, "");
+    return options.homeDir.replace(/\/+$/, "");
+  };
+  if (options.user) {
+    const home = needHome("~/.claude/settings.json for --user");
     return {
+      scope: "user",
       settings: `${home}/.claude/settings.json`,
       mcp: `${home}/.claude.json`,
-      scope: "user",
     };
   }
   const dir = options.projectDir.replace(/\/+$/, "") || "/";
-  return { settings: `${dir}/.claude/settings.json`, mcp: `${dir}/.mcp.json`, scope: "project" };
+  if (options.shared) {
+    return {
+      scope: "shared",
+      settings: `${dir}/.claude/settings.json`,
+      mcp: `${dir}/.mcp.json`,
+      project: dir,
+    };
+  }
+  const home = needHome("~/.claude.json for the MCP server (or install with --shared)");
+  return {
+    scope: "local",
+    settings: `${dir}/.claude/settings.local.json`,
+    mcp: `${home}/.claude.json`,
+    project: dir,
+    mcpProject: claudeProjectKey(dir),
+  };
+}
+
+/**
+ * The key Claude Code files a project under in `~/.claude.json`: the git root of the directory
+ * (its real path), else the directory itself.
+ *
+ * @param dir The project directory.
+ * @returns The key.
+ */
+export function claudeProjectKey(dir: string): string {
+  let real = dir;
+  try {
+    real = Deno.realPathSync(dir);
+  } catch (err) {
+    if (!(err instanceof Deno.errors.NotFound)) throw err;
+    return dir;
+  }
+  for (let d = real; d !== ""; d = d.slice(0, d.lastIndexOf("/"))) {
+    try {
+      Deno.statSync(`${d}/.git`);
+      return d || "/";
+    } catch (err) {
+      if (!(err instanceof Deno.errors.NotFound)) throw err;
+    }
+  }
+  return real;
+}
+
+/** The other project scope: where a project install moves from. */
+export function otherProjectScope(
+  target: InstallTarget,
+  homeDir?: string,
+): InstallTarget | undefined {
+  if (target.project === undefined) return undefined;
+  if (target.scope === "shared" && !homeDir) return undefined;
+  return installTarget({
+    user: false,
+    shared: target.scope === "local",
+    projectDir: target.project,
+    ...(homeDir ? { homeDir } : {}),
+  });
 }
 
 /** A planned change of one file. */
@@ -71,7 +154,9 @@ export function readJsonObject(path: string): Record<string, unknown> {
   } catch (err) {
     if (!(err instanceof SyntaxError)) throw err;
     throw new ConfigError(
-      `${path} is not valid JSON (Claude Code reads strict JSON: no comments, no trailing commas): fix it first (nothing was changed)`,
+      `${path}${
+        jsonErrorPlace(err)
+      } is not valid JSON (Claude Code reads strict JSON: no comments, no trailing commas): fix it first (nothing was changed)`,
       { cause: err },
     );
   }
@@ -81,6 +166,12 @@ export function readJsonObject(path: string): Record<string, unknown> {
     );
   }
   return parsed as Record<string, unknown>;
+}
+
+/** `:LINE:COLUMN` from a JSON.parse error (V8 names both), else "". */
+function jsonErrorPlace(err: SyntaxError): string {
+  const m = /\(line (\d+) column (\d+)\)/.exec(err.message);
+  return m ? `:${m[1]}:${m[2]}` : "";
 }
 
 const render = (value: Record<string, unknown>): string => JSON.stringify(value, null, 2) + "\n";
@@ -106,6 +197,97 @@ export function planMerge(path: string, fragment: Record<string, unknown>): File
       ? `${path}: already up to date`
       : `${path}: ${before === undefined ? "create" : "update"} (${describeKeys(fragment)})`,
   };
+}
+
+/**
+ * Plans putting the MCP server where the target keeps it: `mcpServers` of `.mcp.json` or
+ * `~/.claude.json` (merged like settings), or, for the local scope, `mcpServers` of the
+ * project's entry in `~/.claude.json` (everything else in that file stays as it is).
+ *
+ * @param target Where the install goes.
+ * @param fragment `{ mcpServers: { discord: … } }` (settings.ts `mcpConfig`).
+ * @returns The change.
+ */
+export function planMcpMerge(
+  target: InstallTarget,
+  fragment: { mcpServers: Record<string, McpServerEntry> },
+): FileChange {
+  if (target.scope !== "local") {
+    return planMerge(target.mcp, fragment as unknown as Record<string, unknown>);
+  }
+  const path = target.mcp;
+  const before = readTextIfExists(path);
+  const existing = readJsonObject(path);
+  const out = structuredClone(existing);
+  const servers = objectAt(objectAt(objectAt(out, "projects"), target.mcpProject!), "mcpServers");
+  Object.assign(servers, structuredClone(fragment.mcpServers));
+  const changed = before === undefined || !sameJson(existing, out);
+  const names = Object.keys(fragment.mcpServers).join(", ");
+  return {
+    path,
+    before,
+    after: changed ? render(out) : before,
+    changed,
+    summary: !changed
+      ? `${path}: already up to date`
+      : `${path}: ${
+        before === undefined ? "create" : "update"
+      } (MCP server ${names} for ${target.mcpProject}, local scope)`,
+  };
+}
+
+/**
+ * Plans taking the MCP server out of where the target keeps it.
+ *
+ * @param target Where the install went.
+ * @param mcpName The server's name (default `discord`).
+ * @returns The change (a project's `.mcp.json` left empty is deleted; `~/.claude.json` never).
+ */
+export function planMcpRemoval(target: InstallTarget, mcpName = "discord"): FileChange {
+  if (target.scope !== "local") {
+    return planRemoval(target.mcp, { mcpName, deletable: target.scope === "shared" });
+  }
+  const path = target.mcp;
+  const before = readTextIfExists(path);
+  const existing = before === undefined ? {} : readJsonObject(path);
+  const project = plainObject(plainObject(existing.projects)?.[target.mcpProject!]);
+  const servers = plainObject(project?.mcpServers);
+  if (before === undefined || !servers || !isOurMcp(servers[mcpName])) {
+    return {
+      path,
+      before,
+      after: before,
+      changed: false,
+      summary: `${path}: no claude-discord MCP server for ${target.mcpProject}`,
+    };
+  }
+  const out = structuredClone(existing);
+  delete (((out.projects as Record<string, unknown>)[target.mcpProject!] as Record<
+    string,
+    unknown
+  >).mcpServers as Record<string, unknown>)[mcpName];
+  return {
+    path,
+    before,
+    after: render(out),
+    changed: true,
+    summary: `${path}: remove the MCP server ${mcpName} of ${target.mcpProject}`,
+  };
+}
+
+function plainObject(value: unknown): Record<string, unknown> | undefined {
+  return value !== null && typeof value === "object" && !Array.isArray(value)
+    ? value as Record<string, unknown>
+    : undefined;
+}
+
+/** `obj[key]` as a plain object, made one (replacing anything else) when it is not. */
+function objectAt(obj: Record<string, unknown>, key: string): Record<string, unknown> {
+  const found = plainObject(obj[key]);
+  if (found) return found;
+  const made: Record<string, unknown> = {};
+  obj[key] = made;
+  return made;
 }
 
 /**
@@ -245,6 +427,15 @@ function removeOurs(settings: Record<string, unknown>, mcpName: string): Record<
       delete out.hooks;
     }
   }
+  const permissions = plainObject(out.permissions);
+  if (permissions && Array.isArray(permissions.allow)) {
+    const allow = permissions.allow.filter((r) => !isOurToolRule(r, mcpName));
+    if (allow.length !== permissions.allow.length) {
+      if (allow.length > 0) permissions.allow = allow;
+      else delete permissions.allow;
+      if (Object.keys(permissions).length === 0) delete out.permissions;
+    }
+  }
   if (Array.isArray(out.enabledMcpjsonServers) && out.enabledMcpjsonServers.includes(mcpName)) {
     out.enabledMcpjsonServers = out.enabledMcpjsonServers.filter((n) => n !== mcpName);
     if ((out.enabledMcpjsonServers as unknown[]).length === 0) delete out.enabledMcpjsonServers;
@@ -260,6 +451,11 @@ function removeOurs(settings: Record<string, unknown>, mcpName: string): Record<
   return out;
 }
 
+/** Whether a rule is one of the MCP tool rules install adds, `send_file`'s included. */
+function isOurToolRule(rule: unknown, mcpName: string): boolean {
+  return isOurPermission(rule, mcpName) || rule === `mcp__${mcpName}__${MCP_SEND_FILE_TOOL}`;
+}
+
 function sameJson(a: unknown, b: unknown): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
 }
@@ -269,6 +465,8 @@ function describeKeys(fragment: Record<string, unknown>): string {
   const hooks = fragment.hooks as Record<string, unknown> | undefined;
   if (hooks) parts.push(`hooks for ${Object.keys(hooks).length} events`);
   if (fragment.enabledMcpjsonServers) parts.push("enabledMcpjsonServers");
+  const allow = plainObject(fragment.permissions)?.allow;
+  if (Array.isArray(allow) && allow.length > 0) parts.push(`allow ${allow.join(", ")}`);
   const servers = fragment.mcpServers as Record<string, unknown> | undefined;
   if (servers) parts.push(`MCP server ${Object.keys(servers).join(", ")}`);
   return parts.join(", ") || Object.keys(fragment).join(", ");

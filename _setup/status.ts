@@ -1,7 +1,8 @@
 // Private: `setup.ts status`, the view of the running system from its state directory:
 // the bridge (running, since when, gateway state, counters, warning), each live session
-// (name, thread, mailbox depth), held messages, the outbox (posts waiting for the bridge, dropped
-// by its bounds, refused by Discord), spooled STATUS posts, and the last errors of the logs.
+// (name, thread, mailbox depth), the recorded installs (and whether their hooks are still
+// there), held messages, the outbox (posts waiting for the bridge, dropped by its bounds,
+// refused by Discord), spooled STATUS posts, and the last errors of the logs.
 // Local files only: no Discord call.
 import { type Config, stateHome } from "../config.ts";
 import { probeBridge } from "../daemon.ts";
@@ -10,6 +11,9 @@ import { Outbox, type OutboxStats } from "../outbox.ts";
 import { SessionRegistry } from "../sessions.ts";
 import { readDirIfExists, readTextIfExists } from "../_shared/fs.ts";
 import { pidAlive } from "../_shared/procs.ts";
+import { ConfigError } from "../errors.ts";
+import { findOurHooks, type InstallScope, readJsonObject } from "./install.ts";
+import { type InstallRecord, readInstalls } from "./installs.ts";
 import { describeError } from "../log.ts";
 
 /** One live session in the status. */
@@ -26,6 +30,18 @@ export interface SessionStatus {
   pending: number;
   /** ISO time last seen by a hook. */
   lastSeen: string;
+}
+
+/** One recorded install in the status. */
+export interface InstallStatus {
+  /** Claude Code's scope. */
+  scope: InstallScope;
+  /** The project (`local`, `shared`). */
+  project?: string;
+  /** The settings file. */
+  settings: string;
+  /** Whether the settings file still holds the hooks. */
+  hooks: boolean;
 }
 
 /** A log line worth showing. */
@@ -70,6 +86,8 @@ export interface StatusReport {
   outbox: OutboxStats;
   /** Live sessions. */
   sessions: SessionStatus[];
+  /** The installs setup recorded for this state directory. */
+  installs: InstallStatus[];
   /** Messages held for the next session. */
   held: number;
   /** notify.ts webhook posts waiting to be sent (Discord was unreachable). */
@@ -147,10 +165,26 @@ export async function collectStatus(
     },
     outbox: new Outbox(home).stats(),
     sessions,
+    installs: readInstalls(home).map(installStatus),
     held: await inbox.pending(HELD).catch(() => 0),
     spooled: countJson(`${home}/spool`),
     failedPosts: countJson(`${home}/spool/failed`),
     problems: recentProblems(home, options.maxProblems ?? 8),
+  };
+}
+
+function installStatus(r: InstallRecord): InstallStatus {
+  let hooks = false;
+  try {
+    hooks = findOurHooks(readJsonObject(r.settings)).commands.length > 0;
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+  }
+  return {
+    scope: r.scope,
+    ...(r.project !== undefined ? { project: r.project } : {}),
+    settings: r.settings,
+    hooks,
   };
 }
 
@@ -220,12 +254,7 @@ export function renderStatus(r: StatusReport, now: number = Date.now()): string 
   } else {
     out.push(`Bridge: running, pid ${b.pid ?? "?"}, since ${ago(b.startedAt)}`);
     if (b.state) out.push(`  gateway: ${b.state} since ${ago(b.since)}`);
-    if (b.delivered !== undefined) {
-      const dropped = Object.entries(b.dropped ?? {}).map(([k, v]) => `${k} ${v}`).join(", ");
-      out.push(
-        `  delivered ${b.delivered} event(s)${dropped ? `; not delivered: ${dropped}` : ""}`,
-      );
-    }
+    if (b.delivered !== undefined) out.push(...counterLines(b.delivered, b.dropped ?? {}));
     if (b.lastCatchUpAt) out.push(`  last catch-up: ${ago(b.lastCatchUpAt)}`);
     if (b.sent !== undefined) out.push(`  sent ${b.sent} post(s) from the outbox`);
     if (b.outboxWaiting) out.push(`  outbox waits for Discord: ${b.outboxWaiting}`);
@@ -252,6 +281,18 @@ export function renderStatus(r: StatusReport, now: number = Date.now()): string 
       );
     }
   }
+  if (r.installs.length === 0) {
+    out.push("Installs: none recorded (`deno task setup` records each one)");
+  } else {
+    out.push(`Installs (${r.installs.length}):`);
+    for (const i of r.installs) {
+      out.push(
+        `  ${i.scope.padEnd(6)} ${i.project ?? "every project"}  ${
+          i.hooks ? "hooks in" : "hooks GONE from"
+        } ${i.settings}`,
+      );
+    }
+  }
   out.push(`Held for the next session: ${r.held}`);
   if (r.spooled || r.failedPosts) {
     out.push(
@@ -264,6 +305,46 @@ export function renderStatus(r: StatusReport, now: number = Date.now()): string 
     for (const p of r.problems) out.push(`  ${p.log}: ${p.line}`);
   }
   return out.join("\n");
+}
+
+/** Drop reasons that are the bridge working as meant: posts it must not deliver. */
+const EXPECTED: Record<string, [one: string, many: string]> = {
+  webhook: ["webhook post", "webhook posts"],
+  bot: ["bot post", "bot posts"],
+  system: ["system message", "system messages"],
+};
+
+/** Drop reasons worth a look, in words. */
+const NOTABLE: Record<string, [one: string, many: string]> = {
+  "not-allowed": ["message from a user not allowed", "messages from users not allowed"],
+  empty: [
+    "message without text (MESSAGE CONTENT intent?)",
+    "messages without text (MESSAGE CONTENT intent?)",
+  ],
+};
+
+/**
+ * The bridge's counters as sentences: what it delivered, what it ignored as it should (bot and
+ * webhook posts, this bot's own included), and what did not reach a session that might have
+ * been meant to.
+ *
+ * @param delivered Events written to mailboxes.
+ * @param dropped Messages not delivered, by reason.
+ * @returns Indented lines.
+ */
+export function counterLines(delivered: number, dropped: Record<string, number>): string[] {
+  const words = (table: Record<string, [string, string]>, reason: string, n: number) => {
+    const [one, many] = table[reason] ?? [`${reason} message`, `${reason} messages`];
+    return `${n} ${n === 1 ? one : many}`;
+  };
+  const expected = Object.entries(dropped).filter(([k, n]) => k in EXPECTED && n > 0)
+    .map(([k, n]) => words(EXPECTED, k, n));
+  const notable = Object.entries(dropped).filter(([k, n]) => !(k in EXPECTED) && n > 0)
+    .map(([k, n]) => words(NOTABLE, k, n));
+  const out = [`  delivered: ${delivered} ${delivered === 1 ? "event" : "events"}`];
+  if (expected.length > 0) out.push(`  ignored: ${expected.join(", ")} (expected)`);
+  if (notable.length > 0) out.push(`  not delivered: ${notable.join(", ")}`);
+  return out;
 }
 
 /** The state directory from an env-like record and an optional flag. */

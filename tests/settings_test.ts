@@ -4,6 +4,7 @@ import { ENV_VARS } from "../config.ts";
 import {
   buildSettings,
   mcpConfig,
+  mcpToolRules,
   mergeSettings,
   netHosts,
   rolePermissionFlags,
@@ -204,9 +205,29 @@ Deno.test("mergeSettings: keeps everything else, replaces an older install, is i
   assert(!JSON.stringify(once).includes("/old/ck/"), "the older install is gone");
   assertEquals(hooks.PreCompact[0].hooks[0].command, "echo hi");
   assertEquals(once.model, "opus");
-  assertEquals(once.permissions, { allow: ["Bash(ls:*)"] });
+  // The user's rules stay; ours (one per MCP tool Claude may use without asking) are added once.
+  assertEquals(once.permissions, { allow: ["Bash(ls:*)", ...mcpToolRules({})] });
   assertEquals(once.enabledMcpjsonServers, ["other", "discord"]);
   assertEquals(existing.hooks.PostToolUse[0].hooks.length, 2, "input not modified");
+});
+
+Deno.test("permission rules: reply, react, edit and fetch without asking; send_file only on request, and a merge never takes it away", () => {
+  const plain = buildSettings(OPTS);
+  assertEquals(plain.permissions.allow, [
+    "mcp__discord__reply",
+    "mcp__discord__react",
+    "mcp__discord__edit_message",
+    "mcp__discord__fetch_messages",
+  ]);
+  const withFile = buildSettings({ ...OPTS, allowSendFile: true });
+  assertEquals(withFile.permissions.allow.at(-1), "mcp__discord__send_file");
+  const opted = mergeSettings({ permissions: { allow: ["Read"], deny: ["Bash(rm:*)"] } }, withFile);
+  const again = mergeSettings(opted, plain as unknown as Record<string, unknown>);
+  assertEquals(again.permissions, {
+    allow: ["Read", "mcp__discord__send_file", ...mcpToolRules({})],
+    deny: ["Bash(rm:*)"],
+  });
+  assertEquals(mcpToolRules({ mcpName: "chat" })[0], "mcp__chat__reply");
 });
 
 Deno.test("mergeIntoFile: creates a missing file", async () => {

@@ -323,7 +323,7 @@ Deno.test("doctor: without a configuration it names setup, and says the hooks ar
   assertMatch(text, /FAIL token +DISCORD_BOT_TOKEN is not set: run `deno task setup`/);
   assertMatch(
     text,
-    /FAIL hooks +No claude-discord hooks in .*: run `deno task setup` \(or install the plugin\)/,
+    /FAIL hooks +No install recorded in .*installs\.json, and no claude-discord hooks in .*: run `deno task setup --project DIR` for a project/,
   );
   assertMatch(text, /FAIL bridge +The bridge is not running/);
 });

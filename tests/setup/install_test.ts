@@ -2,11 +2,13 @@
 // strict JSON (comments are refused, nothing changed), idempotence (a second run writes
 // nothing and keeps the first backup), uninstall restoring the original, --user targets, and
 // the plugin files being exactly what the generator makes.
-import { buildSettings, mcpConfig } from "../../settings.ts";
+import { buildSettings, mcpConfig, mcpToolRules } from "../../settings.ts";
 import {
   applyChange,
   findOurHooks,
   installTarget,
+  planMcpMerge,
+  planMcpRemoval,
   planMerge,
   planRemoval,
 } from "../../_setup/install.ts";
@@ -70,7 +72,10 @@ Deno.test("install: a settings file with comments is refused (strict JSON) and l
   const text = '{\n  // my model\n  "model": "opus"\n}\n';
   Deno.writeTextFileSync(path, text);
   const err = assertThrows(() => planMerge(path, fragment()), ConfigError);
-  assertMatch(err.message, /is not valid JSON \(Claude Code reads strict JSON: no comments/);
+  assertMatch(
+    err.message,
+    /settings\.json:2:3 is not valid JSON \(Claude Code reads strict JSON: no comments/,
+  );
   assertEquals(Deno.readTextFileSync(path), text);
   Deno.writeTextFileSync(path, "[1, 2]");
   assertMatch(
@@ -105,6 +110,46 @@ Deno.test("uninstall: restores the original settings and .mcp.json exactly; a fi
   assertThrows(() => Deno.statSync(fresh), Deno.errors.NotFound);
 });
 
+Deno.test("install, local scope: the MCP server goes under the project in ~/.claude.json, the rest of that file stays; uninstall takes out only it", async () => {
+  await using world = await setupWorld();
+  const target = installTarget({
+    user: false,
+    projectDir: world.project,
+    homeDir: world.userHome,
+  });
+  const key = target.mcpProject!;
+  const claudeJson = {
+    numStartups: 7,
+    mcpServers: { everywhere: { command: "x", args: [] } },
+    projects: {
+      [key]: { hasTrustDialogAccepted: true, mcpServers: { github: { command: "gh" } } },
+      "/other": { allowedTools: [] },
+    },
+  };
+  Deno.writeTextFileSync(target.mcp, JSON.stringify(claudeJson));
+  const plan = planMcpMerge(target, mcpConfig(OPTS));
+  assertMatch(plan.summary, /MCP server discord for .*, local scope/);
+  applyChange(plan);
+  const after = JSON.parse(Deno.readTextFileSync(target.mcp));
+  assertEquals(after.numStartups, 7);
+  assertEquals(after.mcpServers, claudeJson.mcpServers);
+  assertEquals(after.projects["/other"], { allowedTools: [] });
+  assertEquals(after.projects[key].hasTrustDialogAccepted, true);
+  assertEquals(Object.keys(after.projects[key].mcpServers), ["github", "discord"]);
+  assert(!planMcpMerge(target, mcpConfig(OPTS)).changed, "idempotent");
+  applyChange(planMcpRemoval(target));
+  assertEquals(JSON.parse(Deno.readTextFileSync(target.mcp)), claudeJson);
+  assert(!planMcpRemoval(target).changed, "a second uninstall changes nothing");
+  // The settings part: hooks and rules in settings.local.json; uninstall restores it.
+  Deno.mkdirSync(`${world.project}/.claude`);
+  Deno.writeTextFileSync(target.settings, JSON.stringify(ORIGINAL));
+  applyChange(planMerge(target.settings, fragment()));
+  const merged = JSON.parse(Deno.readTextFileSync(target.settings));
+  assertEquals(merged.permissions.allow, ["Bash(ls:*)", ...mcpToolRules({})]);
+  applyChange(planRemoval(target.settings));
+  assertEquals(JSON.parse(Deno.readTextFileSync(target.settings)), ORIGINAL);
+});
+
 Deno.test("setup.ts --uninstall removes the project install and keeps the state directory", async () => {
   await using world = await setupWorld();
   const io = { lines: [] as string[] };
@@ -133,18 +178,34 @@ Deno.test("setup.ts --uninstall removes the project install and keeps the state 
   assert(io.lines.some((l) => /The state directory stays/.test(l)), io.lines.join("\n"));
 });
 
-Deno.test("install targets: project files, or --user's ~/.claude/settings.json and ~/.claude.json", () => {
-  assertEquals(installTarget({ user: false, projectDir: "/p/" }), {
+Deno.test("install targets: the project's local files by default, --shared its committed ones, or --user's", async () => {
+  assertEquals(installTarget({ user: false, shared: true, projectDir: "/p/" }), {
+    scope: "shared",
     settings: "/p/.claude/settings.json",
     mcp: "/p/.mcp.json",
-    scope: "project",
+    project: "/p",
   });
   assertEquals(installTarget({ user: true, projectDir: "/p", homeDir: "/home/ada" }), {
+    scope: "user",
     settings: "/home/ada/.claude/settings.json",
     mcp: "/home/ada/.claude.json",
-    scope: "user",
   });
   assertThrows(() => installTarget({ user: true, projectDir: "/p" }), ConfigError);
+  assertThrows(() => installTarget({ user: false, projectDir: "/p" }), ConfigError, "--shared");
+  // Local: Claude Code keys the project in ~/.claude.json by its git root, else by itself.
+  await using world = await setupWorld();
+  const sub = `${world.project}/sub`;
+  Deno.mkdirSync(sub);
+  const local = { user: false, projectDir: sub, homeDir: world.userHome };
+  assertEquals(installTarget(local), {
+    scope: "local",
+    settings: `${sub}/.claude/settings.local.json`,
+    mcp: `${world.userHome}/.claude.json`,
+    project: sub,
+    mcpProject: Deno.realPathSync(sub),
+  });
+  Deno.mkdirSync(`${world.project}/.git`);
+  assertEquals(installTarget(local).mcpProject, Deno.realPathSync(world.project));
 });
 
 Deno.test("plugin: the committed files are what the generator makes from settings.ts", () => {

@@ -10,6 +10,8 @@ import { startDiscordServer } from "../../testing/mod.ts";
 import { assert, assertEquals, assertMatch, assertRejects } from "../_assert.ts";
 import { capture, exists, flagsFor, setupWorld } from "./_helpers.ts";
 import { ROOT } from "../_fixture.ts";
+import { mcpToolRules } from "../../settings.ts";
+import { readInstalls } from "../../_setup/installs.ts";
 
 const VIEW = String(1n << 10n);
 const SEND = String(1n << 11n);
@@ -47,12 +49,22 @@ Deno.test("setup: the happy path writes the config 0600, creates the webhook, al
     headers: { authorization: `Bot ${server.token}` },
   })).json() as { name: string; url?: string; id: string }[];
   assert(hooks.some((h) => h.name === "claude-discord" && file.webhookUrl!.includes(h.id)));
-  const settings = JSON.parse(Deno.readTextFileSync(`${world.project}/.claude/settings.json`));
+  // The project's local files: nothing in the ones it commits.
+  const local = `${world.project}/.claude/settings.local.json`;
+  const settings = JSON.parse(Deno.readTextFileSync(local));
   assertEquals(Object.keys(settings.hooks).length, 10);
-  const mcp = JSON.parse(Deno.readTextFileSync(`${world.project}/.mcp.json`));
+  assertEquals(settings.permissions.allow, mcpToolRules({}));
+  assertEquals(settings.enabledMcpjsonServers, undefined, "no .mcp.json server to approve");
+  const claudeJson = JSON.parse(Deno.readTextFileSync(`${world.userHome}/.claude.json`));
+  const mcp = claudeJson.projects[Deno.realPathSync(world.project)];
   assertEquals(mcp.mcpServers.discord.args.at(-1), `${ROOT}/mcp.ts`);
+  assert(!exists(`${world.project}/.claude/settings.json`), "no settings.json");
+  assert(!exists(`${world.project}/.mcp.json`), "no .mcp.json");
   assert(result.written.length === 3, `written: ${result.written}`);
-  assertEquals(result.installedInto, `${world.project}/.claude/settings.json`);
+  assertEquals(result.installedInto, local);
+  assertEquals(readInstalls(world.home).map((r) => [r.scope, r.project, r.settings]), [
+    ["local", world.project, local],
+  ]);
   assert(out.lines.some((l) => /a forum: one post per session/.test(l)), out.lines.join("\n"));
   // A second run keeps the configured webhook and changes no settings file.
   const again = capture();
@@ -69,6 +81,30 @@ Deno.test("setup: the happy path writes the config 0600, creates the webhook, al
   await runSetup(flagsFor(server, world, { statusChannel: server.forumId }), third.io);
   assertEquals(readConfigFile(world.home).webhookUrl, file.webhookUrl);
   assert(third.lines.some((l) => /found webhook "claude-discord" on #status/.test(l)));
+});
+
+Deno.test("setup --shared: the project's committed files; installing again locally moves it out of them", async () => {
+  await using server = await startDiscordServer({ port: 0, rateLimits: false });
+  await using world = await setupWorld();
+  const shared = `${world.project}/.claude/settings.json`;
+  Deno.mkdirSync(`${world.project}/.claude`);
+  Deno.writeTextFileSync(shared, JSON.stringify({ model: "opus" }));
+  await runSetup(flagsFor(server, world, { shared: true, allowSendFile: true }), capture().io);
+  const settings = JSON.parse(Deno.readTextFileSync(shared));
+  assertEquals(Object.keys(settings.hooks).length, 10);
+  assertEquals(settings.enabledMcpjsonServers, ["discord"]);
+  assertEquals(settings.permissions.allow, mcpToolRules({ allowSendFile: true }));
+  assertEquals(
+    JSON.parse(Deno.readTextFileSync(`${world.project}/.mcp.json`)).mcpServers.discord.args.at(-1),
+    `${ROOT}/mcp.ts`,
+  );
+  const out = capture();
+  await runSetup(flagsFor(server, world), out.io);
+  assertEquals(JSON.parse(Deno.readTextFileSync(shared)), { model: "opus" }, "moved out");
+  assert(!exists(`${world.project}/.mcp.json`), "the .mcp.json setup made is gone");
+  assert(exists(`${world.project}/.claude/settings.local.json`));
+  assert(out.lines.some((l) => /settings\.json: remove the claude-discord entries/.test(l)));
+  assertEquals(readInstalls(world.home).map((r) => r.scope), ["local"]);
 });
 
 Deno.test("setup: a token of the wrong shape and a token Discord refuses", async () => {
@@ -263,6 +299,7 @@ Deno.test("setup: --dry-run checks everything and writes nothing", async () => {
   assert(!exists(`${world.home}/config.json`));
   assert(!exists(`${world.project}/.claude`));
   assert(out.lines.some((l) => /\(dry run\) would find or create the webhook/.test(l)));
-  assert(out.lines.some((l) => /\(dry run\) .*settings\.json: create/.test(l)));
+  assert(out.lines.some((l) => /\(dry run\) .*settings\.local\.json: create/.test(l)));
+  assertEquals(readInstalls(world.home), []);
   assertEquals(server.messages(server.channelId).length, 0, "no live test");
 });
