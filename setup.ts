@@ -12,6 +12,7 @@
  * deno task setup --plugin             # configure the Claude Code plugin instead of settings
  * deno task status                     # bridge, sessions, mailboxes, installs, recent errors
  * deno task doctor                     # every check again, each with its fix
+ * deno task status --sandbox           # the same for the sandbox's state directory
  * deno task plugin [--check]           # regenerate (or compare) the plugin files
  * deno run --allow-read --allow-write --allow-env setup.ts --print     # settings.json part only
  * ```
@@ -59,6 +60,8 @@ import {
   planRemoval,
 } from "./_setup/install.ts";
 import { forgetInstalls } from "./_setup/installs.ts";
+import { probeBridge } from "./daemon.ts";
+import { SANDBOX_HOME_ENV, sandboxHome, sandboxStateDir } from "./testing/sandbox_home.ts";
 import { collectStatus, homeFrom, renderStatus } from "./_setup/status.ts";
 import { pluginDataDir, stalePluginFiles, writePluginFiles } from "./_setup/plugin.ts";
 import { PromptAborted, terminalPrompter } from "./_setup/prompt.ts";
@@ -87,6 +90,8 @@ Where:
   --user                 install into ~/.claude/settings.json and ~/.claude.json instead
   --plugin               configure the plugin's data directory; install nothing
   --home DIR             state directory (default $CLAUDE_DISCORD_HOME or ~/.claude/discord)
+  --sandbox              the sandbox's state directory (deno task sandbox; its home is
+                         $CLAUDE_DISCORD_SANDBOX_HOME or ~/.claude/discord-sandbox)
   --deno PATH            deno binary the hooks run (default: this one)
 What:
   --dry-run              check everything, write nothing, no live test
@@ -141,7 +146,13 @@ export function mergeIntoFile(
 
 /** The environment variables setup reads (an unpermitted one is unset). */
 function env(): Record<string, string | undefined> {
-  return readEnv([...ENV_VARS, "INIT_CWD", "CLAUDE_CONFIG_DIR", "CLAUDE_CODE_PLUGIN_CACHE_DIR"]);
+  return readEnv([
+    ...ENV_VARS,
+    "INIT_CWD",
+    "CLAUDE_CONFIG_DIR",
+    "CLAUDE_CODE_PLUGIN_CACHE_DIR",
+    SANDBOX_HOME_ENV,
+  ]);
 }
 
 /** The options of the command line, parsed. */
@@ -155,6 +166,7 @@ const OPTIONS = {
   project: { type: "string" },
   user: { type: "boolean", default: false },
   shared: { type: "boolean", default: false },
+  sandbox: { type: "boolean", default: false },
   "allow-send-file": { type: "boolean", default: false },
   plugin: { type: "boolean", default: false },
   home: { type: "string" },
@@ -261,7 +273,7 @@ async function runCommand({ command, flags }: CommandLine, io: SetupOutput): Pro
   if (command === "plugin") return plugin(flags.check, io);
   const place = placeOf(flags);
   if (command === "status") return await status(flags, place, io);
-  if (command === "doctor") return await doctor(place, io);
+  if (command === "doctor") return await doctor(flags, place, io);
   if (flags.uninstall) return await uninstall(flags, place, io);
   if (flags.print || flags["print-mcp"] || flags.write || flags["write-mcp"]) {
     return fragments(flags, place.load(), place.home, io);
@@ -279,8 +291,15 @@ function placeOf(flags: Flags): Place {
   if (flags.user && flags.shared) {
     throw new ConfigError("Use --user or --shared (a project's committed files), not both");
   }
+  if (flags.sandbox && (flags.home || flags.plugin)) {
+    throw new ConfigError("Use one of --sandbox, --home DIR and --plugin");
+  }
   const e = env();
-  const home = flags.plugin ? pluginDataDir(e) : homeFrom(e, flags.home);
+  const home = flags.plugin
+    ? pluginDataDir(e)
+    : flags.sandbox
+    ? sandboxStateDir(sandboxHome(e))
+    : homeFrom(e, flags.home);
   return {
     home,
     projectDir: flags.project ?? e.INIT_CWD ?? Deno.cwd(),
@@ -293,11 +312,26 @@ function placeOf(flags: Flags): Place {
 async function status(flags: Flags, place: Place, io: SetupOutput): Promise<number> {
   const report = await collectStatus(place.home, place.load);
   io.out(flags.json ? JSON.stringify(report, null, 2) : renderStatus(report));
+  const hint = sandboxHint(flags, place, "status");
+  if (hint && !flags.json) io.out(hint);
   return 0;
 }
 
+/**
+ * A line for a view of a state directory that has no bridge running while the sandbox's has
+ * one: the sandbox keeps its own state directory, which `--sandbox` shows.
+ */
+function sandboxHint(flags: Flags, place: Place, command: string): string | undefined {
+  if (flags.sandbox || flags.home || !place.env.HOME) return undefined;
+  const sandbox = sandboxStateDir(sandboxHome(place.env));
+  if (sandbox === place.home || probeBridge(place.home).running) return undefined;
+  if (!probeBridge(sandbox).running) return undefined;
+  return `The sandbox's bridge runs with its own state directory, ${sandbox}: ` +
+    `\`deno task ${command} --sandbox\` shows it.`;
+}
+
 /** `doctor`: every check with its fix; exit 1 when one fails. */
-async function doctor(place: Place, io: SetupOutput): Promise<number> {
+async function doctor(flags: Flags, place: Place, io: SetupOutput): Promise<number> {
   const { runDoctor, renderChecks } = await import("./_setup/doctor.ts");
   const checks = await runDoctor({
     home: place.home,
@@ -308,6 +342,8 @@ async function doctor(place: Place, io: SetupOutput): Promise<number> {
   io.out(renderChecks(checks));
   const fails = checks.filter((c) => c.level === "fail").length;
   io.out(fails ? `${fails} problem(s) to fix.` : "Everything checks out.");
+  const hint = sandboxHint(flags, place, "doctor");
+  if (hint) io.out(hint);
   return fails ? 1 : 0;
 }
 

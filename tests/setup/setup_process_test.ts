@@ -1,6 +1,6 @@
 // setup.ts as a process: usage errors exit 2, a failed check exits 1, --help exits 0, no token
 // is echoed; --plugin writes the config into the plugin's data directory and installs nothing.
-import { readConfigFile } from "../../config.ts";
+import { readConfigFile, writeConfigFile } from "../../config.ts";
 import { startDiscordServer } from "../../testing/mod.ts";
 import { assert, assertEquals, assertMatch } from "../_assert.ts";
 import { ROOT } from "../_fixture.ts";
@@ -67,4 +67,47 @@ Deno.test("setup.ts --plugin writes the config into the plugin's data directory 
   assertEquals(readConfigFile(data).token, server.token, "the token from DISCORD_BOT_TOKEN");
   assert(!exists(`${world.project}/.claude`), "no settings install in plugin mode");
   assertMatch(text, /\/plugin install discord-bridge@discord-bridge/);
+});
+
+Deno.test("setup.ts status --sandbox reads the sandbox's state directory; plain status points there while only the sandbox's bridge runs", async () => {
+  await using world = await setupWorld();
+  const box = `${world.root}/box`;
+  const state = `${box}/state`;
+  writeConfigFile(state, {
+    token: `${btoa("1100000000000000001")}.abc.def`,
+    channelId: "1100000000000000002",
+  });
+  // A stand-in for the sandbox's bridge: it holds the bridge lock of the sandbox's state.
+  const holder = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", `${ROOT}/tests/testdata/lock_holder.ts`, state],
+    stdout: "piped",
+    stderr: "null",
+  }).spawn();
+  try {
+    const reader = holder.stdout.getReader();
+    const { value } = await reader.read();
+    assertMatch(new TextDecoder().decode(value), /locked/);
+    reader.releaseLock();
+    const env = { HOME: world.userHome, CLAUDE_DISCORD_SANDBOX_HOME: box };
+    const text = (b: Uint8Array) => new TextDecoder().decode(b);
+    const sandbox = await setupCli(["status", "--sandbox"], env);
+    assertEquals(sandbox.code, 0, text(sandbox.stderr));
+    assertMatch(text(sandbox.stdout), new RegExp(`^State directory: ${state}\\n`));
+    assertMatch(text(sandbox.stdout), /token set/);
+    assertMatch(text(sandbox.stdout), /Bridge: running/);
+    const plain = await setupCli(["status"], env);
+    assertEquals(plain.code, 0, text(plain.stderr));
+    assertMatch(text(plain.stdout), /Bridge: not running/);
+    assertMatch(
+      text(plain.stdout),
+      new RegExp(
+        `The sandbox's bridge runs with its own state directory, ${state}: \`deno task status --sandbox\` shows it\\.`,
+      ),
+    );
+    assertEquals((await setupCli(["status", "--sandbox", "--home", state], env)).code, 2);
+  } finally {
+    holder.kill("SIGTERM");
+    await holder.status;
+    await holder.stdout.cancel().catch(() => {});
+  }
 });
