@@ -107,6 +107,23 @@ Deno.test("setup --shared: the project's committed files; installing again local
   assertEquals(readInstalls(world.home).map((r) => r.scope), ["local"]);
 });
 
+Deno.test("setup: a settings file Claude Code cannot read stops it before anything is written, naming line and column", async () => {
+  await using server = await startDiscordServer({ port: 0, rateLimits: false });
+  await using world = await setupWorld();
+  const local = `${world.project}/.claude/settings.local.json`;
+  Deno.mkdirSync(`${world.project}/.claude`);
+  const text = '{\n  // mine\n  "model": "opus"\n}\n';
+  Deno.writeTextFileSync(local, text);
+  const err = await assertRejects(
+    () => runSetup(flagsFor(server, world), capture().io),
+    ConfigError,
+  );
+  assertMatch(err.message, /settings\.local\.json:2:3 is not valid JSON .*nothing was changed/);
+  assert(!exists(`${world.home}/config.json`), "config.json not written");
+  assertEquals(Deno.readTextFileSync(local), text);
+  assert(!exists(`${world.userHome}/.claude.json`), "no MCP server written");
+});
+
 Deno.test("setup: a token of the wrong shape and a token Discord refuses", async () => {
   await using server = await startDiscordServer({ port: 0, rateLimits: false });
   await using world = await setupWorld();
