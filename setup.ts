@@ -495,7 +495,11 @@ async function uninstall(
     }
   }
   if (!flags["dry-run"]) {
-    forgetInstalls(home, [...targets.map((t) => t.settings), ...changes.map((c) => c.path)]);
+    forgetInstalls(
+      home,
+      [...targets.map((t) => t.settings), ...changes.map((c) => c.path)],
+      (line) => io.err(`warn ${line}`),
+    );
     try {
       const { stopBridge } = await import("./daemon.ts");
       const r = await stopBridge(home);

@@ -157,7 +157,11 @@ async function webhookCheck(
  * both its local and its shared files (every hook would run twice).
  */
 function installChecks(o: DoctorOptions, add: Add): InstallPlaces {
-  const recorded = readInstalls(o.home).map(targetOf);
+  const read = readInstalls(o.home);
+  if (read.damaged) {
+    add(check("warn", "installs", `${read.damaged}: run setup again for each install`));
+  }
+  const recorded = read.value.map(targetOf);
   const places = recorded.length > 0 ? recorded : likelyPlaces(o);
   const projects = new Map<string, InstallScope[]>();
   let installed = 0;

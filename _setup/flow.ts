@@ -447,8 +447,9 @@ function applyInstall(run: Run, plan: InstallPlan, saved: Saved): InstallTarget 
     }
   }
   if (!flags.dryRun) {
-    if (plan.movedFrom) forgetInstalls(flags.home, [plan.movedFrom.settings]);
-    recordInstall(flags.home, plan.target, { checkout: CHECKOUT });
+    const warn = (line: string) => run.say(`warn ${line}`);
+    if (plan.movedFrom) forgetInstalls(flags.home, [plan.movedFrom.settings], warn);
+    recordInstall(flags.home, plan.target, { checkout: CHECKOUT, warn });
   }
   return plan.target;
 }

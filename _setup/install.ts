@@ -91,7 +91,7 @@ export function installTarget(
  * @returns The key.
  */
 export function claudeProjectKey(dir: string): string {
-  let real = dir;
+  let real: string;
   try {
     real = Deno.realPathSync(dir);
   } catch (err) {
@@ -99,12 +99,7 @@ export function claudeProjectKey(dir: string): string {
     return dir;
   }
   for (let d = real; d !== ""; d = d.slice(0, d.lastIndexOf("/"))) {
-    try {
-      Deno.statSync(`${d}/.git`);
-      return d || "/";
-    } catch (err) {
-      if (!(err instanceof Deno.errors.NotFound)) throw err;
-    }
+    if (statIfExists(`${d}/.git`)) return d;
   }
   return real;
 }

@@ -2,7 +2,7 @@
 // (0600): which project (or the user's settings), which scope, which files, from which checkout.
 // setup adds an entry, `--uninstall` takes it out; status and doctor read it, so they report on
 // every install from wherever they run (the checkout, another project).
-import { readTextIfExists, writePrivateFileAtomic } from "../_shared/fs.ts";
+import { type JsonState, readJsonState, writePrivateFileAtomic } from "../_shared/fs.ts";
 import type { InstallScope, InstallTarget } from "./install.ts";
 
 /** One install. */
@@ -29,28 +29,38 @@ export function installsPath(home: string): string {
 }
 
 /**
- * The installs recorded in a state directory, oldest first (a missing or damaged file reads as
- * none: the record only helps status and doctor find the installs).
+ * The installs recorded in a state directory, oldest first. A missing file reads as none; a
+ * damaged one is moved aside (`installs.json.damaged`) and reads as none too, with a line in
+ * `damaged` for the caller to show (the state-file policy, `readJsonState`).
  *
  * @param home The state directory.
- * @returns The records.
+ * @returns The records, and what happened to a damaged file.
+ * @throws {StateError} When the file exists but cannot be read.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { readInstalls, recordInstall } from "./installs.ts";
+ * const home = Deno.makeTempDirSync();
+ * assert.deepEqual(readInstalls(home).value, []);
+ * const target = { scope: "shared" as const, settings: "/p/.claude/settings.json", mcp: "/p/.mcp.json", project: "/p" };
+ * recordInstall(home, target, { checkout: "/src/claude-discord" });
+ * assert.deepEqual(readInstalls(home).value.map((r) => r.project), ["/p"]);
+ * Deno.removeSync(home, { recursive: true });
+ * ```
  */
-export function readInstalls(home: string): InstallRecord[] {
-  const text = readTextIfExists(installsPath(home));
-  if (text === undefined) return [];
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch (err) {
-    if (!(err instanceof SyntaxError)) throw err;
-    return [];
-  }
-  const list = (parsed as { installs?: unknown })?.installs;
-  if (!Array.isArray(list)) return [];
-  return list.filter((r): r is InstallRecord =>
-    r !== null && typeof r === "object" && typeof r.settings === "string" &&
-    typeof r.mcp === "string" && typeof r.scope === "string"
-  );
+export function readInstalls(home: string): JsonState<InstallRecord[]> {
+  return readJsonState(installsPath(home), (value) => {
+    const list = (value as { installs?: unknown } | null)?.installs;
+    return Array.isArray(list) && list.every(isRecord) ? list : undefined;
+  }, []);
+}
+
+function isRecord(r: unknown): r is InstallRecord {
+  const o = r as Partial<Record<keyof InstallRecord, unknown>> | null;
+  return o !== null && typeof o === "object" && typeof o.settings === "string" &&
+    typeof o.mcp === "string" &&
+    (o.scope === "local" || o.scope === "shared" || o.scope === "user");
 }
 
 function write(home: string, installs: InstallRecord[]): void {
@@ -62,13 +72,13 @@ function write(home: string, installs: InstallRecord[]): void {
  *
  * @param home The state directory (it exists: setup wrote the config there).
  * @param target Where the install went.
- * @param o The checkout and the time.
+ * @param o The checkout, the time, and where to say that a damaged record was moved aside.
  * @returns The record.
  */
 export function recordInstall(
   home: string,
   target: InstallTarget,
-  o: { checkout: string; now?: Date },
+  o: { checkout: string; now?: Date; warn?: (line: string) => void },
 ): InstallRecord {
   const record: InstallRecord = {
     scope: target.scope,
@@ -79,7 +89,9 @@ export function recordInstall(
     checkout: o.checkout,
     at: (o.now ?? new Date()).toISOString(),
   };
-  write(home, [...readInstalls(home).filter((r) => r.settings !== target.settings), record]);
+  const { value, damaged } = readInstalls(home);
+  if (damaged) o.warn?.(damaged);
+  write(home, [...value.filter((r) => r.settings !== target.settings), record]);
   return record;
 }
 
@@ -88,10 +100,16 @@ export function recordInstall(
  *
  * @param home The state directory.
  * @param settingsFiles The settings files uninstalled.
+ * @param warn Where to say that a damaged record was moved aside.
  * @returns How many records went.
  */
-export function forgetInstalls(home: string, settingsFiles: readonly string[]): number {
-  const all = readInstalls(home);
+export function forgetInstalls(
+  home: string,
+  settingsFiles: readonly string[],
+  warn?: (line: string) => void,
+): number {
+  const { value: all, damaged } = readInstalls(home);
+  if (damaged) warn?.(damaged);
   const kept = all.filter((r) => !settingsFiles.includes(r.settings));
   if (kept.length !== all.length) write(home, kept);
   return all.length - kept.length;

@@ -88,6 +88,8 @@ export interface StatusReport {
   sessions: SessionStatus[];
   /** The installs setup recorded for this state directory. */
   installs: InstallStatus[];
+  /** Set when the record of installs was damaged (and moved aside): what happened. */
+  installsDamaged?: string;
   /** Messages held for the next session. */
   held: number;
   /** notify.ts webhook posts waiting to be sent (Discord was unreachable). */
@@ -140,6 +142,7 @@ export async function collectStatus(
       lastSeen: r.lastSeen,
     });
   }
+  const installs = readInstalls(home);
   return {
     home,
     ...(configProblem ? { configProblem } : {}),
@@ -165,7 +168,8 @@ export async function collectStatus(
     },
     outbox: new Outbox(home).stats(),
     sessions,
-    installs: readInstalls(home).map(installStatus),
+    installs: installs.value.map(installStatus),
+    ...(installs.damaged ? { installsDamaged: installs.damaged } : {}),
     held: await inbox.pending(HELD).catch(() => 0),
     spooled: countJson(`${home}/spool`),
     failedPosts: countJson(`${home}/spool/failed`),
@@ -281,6 +285,7 @@ export function renderStatus(r: StatusReport, now: number = Date.now()): string 
       );
     }
   }
+  if (r.installsDamaged) out.push(`WARNING: ${r.installsDamaged}`);
   if (r.installs.length === 0) {
     out.push("Installs: none recorded (`deno task setup` records each one)");
   } else {

@@ -64,3 +64,37 @@ Deno.test("status: the bridge's counters read as what was delivered, ignored as 
   ]);
   assertEquals(counterLines(0, {}), ["  delivered: 0 events"]);
 });
+
+Deno.test("installs.json damaged: moved aside, status and doctor say so, the next setup starts a new record", async () => {
+  await using server = await startDiscordServer({ port: 0, rateLimits: false });
+  await using world = await setupWorld();
+  Deno.mkdirSync(world.home, { recursive: true });
+  const record = `${world.home}/installs.json`;
+  Deno.writeTextFileSync(record, '{"installs": [{"scope": "local", "sett');
+  const load = () => loadConfig({ env: { CLAUDE_DISCORD_HOME: world.home } });
+  const status = await collectStatus(world.home, load);
+  assertEquals(status.installs, []);
+  assertMatch(
+    renderStatus(status),
+    /WARNING: .*installs\.json is damaged \(not JSON\): moved to .*installs\.json\.damaged/,
+  );
+  assertEquals(
+    Deno.readTextFileSync(`${record}.damaged`),
+    '{"installs": [{"scope": "local", "sett',
+  );
+  Deno.writeTextFileSync(record, '{"installs": [{"scope": "everywhere"}]}');
+  const checks = await runDoctor({
+    home: world.home,
+    loadConfig: load,
+    projectDir: world.project,
+    homeDir: world.userHome,
+  });
+  assertMatch(
+    renderChecks(checks),
+    /warn +installs +.*installs\.json is damaged \(unexpected content\)/,
+  );
+  const { io, lines } = capture();
+  await runSetup(flagsFor(server, world), io);
+  const after = await collectStatus(world.home, load);
+  assertEquals(after.installs.map((i) => i.scope), ["local"], lines.join("\n"));
+});

@@ -62,7 +62,7 @@ Deno.test("setup: the happy path writes the config 0600, creates the webhook, al
   assert(!exists(`${world.project}/.mcp.json`), "no .mcp.json");
   assert(result.written.length === 3, `written: ${result.written}`);
   assertEquals(result.installedInto, local);
-  assertEquals(readInstalls(world.home).map((r) => [r.scope, r.project, r.settings]), [
+  assertEquals(readInstalls(world.home).value.map((r) => [r.scope, r.project, r.settings]), [
     ["local", world.project, local],
   ]);
   assert(out.lines.some((l) => /a forum: one post per session/.test(l)), out.lines.join("\n"));
@@ -104,7 +104,7 @@ Deno.test("setup --shared: the project's committed files; installing again local
   assert(!exists(`${world.project}/.mcp.json`), "the .mcp.json setup made is gone");
   assert(exists(`${world.project}/.claude/settings.local.json`));
   assert(out.lines.some((l) => /settings\.json: remove the claude-discord entries/.test(l)));
-  assertEquals(readInstalls(world.home).map((r) => r.scope), ["local"]);
+  assertEquals(readInstalls(world.home).value.map((r) => r.scope), ["local"]);
 });
 
 Deno.test("setup: a settings file Claude Code cannot read stops it before anything is written, naming line and column", async () => {
@@ -317,6 +317,6 @@ Deno.test("setup: --dry-run checks everything and writes nothing", async () => {
   assert(!exists(`${world.project}/.claude`));
   assert(out.lines.some((l) => /\(dry run\) would find or create the webhook/.test(l)));
   assert(out.lines.some((l) => /\(dry run\) .*settings\.local\.json: create/.test(l)));
-  assertEquals(readInstalls(world.home), []);
+  assertEquals(readInstalls(world.home).value, []);
   assertEquals(server.messages(server.channelId).length, 0, "no live test");
 });
