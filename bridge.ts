@@ -72,7 +72,7 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
+import { readCommandLine } from "./_shared/args.ts";
 import { loadConfig } from "./config.ts";
 import {
   acquireInstanceLock,
@@ -82,7 +82,7 @@ import {
   startDetached,
   stopBridge,
 } from "./daemon.ts";
-import { ClaudeDiscordError, EXIT_USAGE, exitCodeOf } from "./errors.ts";
+import { ClaudeDiscordError, EXIT_USAGE, exitCodeOf, UsageError } from "./errors.ts";
 import { createLogger, describeError } from "./log.ts";
 import { Bridge } from "./_bridge/bridge.ts";
 
@@ -128,7 +128,7 @@ export async function main(
 ): Promise<number> {
   let flags;
   try {
-    flags = parseArgs({
+    flags = (await readCommandLine({
       args,
       options: {
         detach: { type: "boolean" },
@@ -138,9 +138,10 @@ export async function main(
       },
       strict: true,
       allowPositionals: false,
-    }).values;
+    })).values;
   } catch (err) {
-    io.err(`${describeError(err)}\n\n${USAGE}`);
+    if (!(err instanceof UsageError)) throw err;
+    io.err(`${err.message}\n\n${USAGE}`);
     return EXIT_USAGE;
   }
   if (flags.help) {

@@ -84,7 +84,6 @@
  * @module
  */
 import process from "node:process";
-import { parseArgs } from "node:util";
 import { Server } from "@modelcontextprotocol/sdk/server/index.js";
 import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
@@ -97,12 +96,13 @@ import {
 } from "@modelcontextprotocol/sdk/types.js";
 import type { z } from "zod";
 import { botIdFromToken, loadConfig, readConfigFile } from "./config.ts";
-import { EXIT_USAGE, exitCodeOf } from "./errors.ts";
+import { EXIT_USAGE, exitCodeOf, UsageError } from "./errors.ts";
 import { createLogger, describeError, type Logger } from "./log.ts";
 import { Inbox } from "./inbox.ts";
 import { recordPost } from "./posts.ts";
 import { SessionRegistry } from "./sessions.ts";
 import { readEnv } from "./_shared/env.ts";
+import { readCommandLine } from "./_shared/args.ts";
 import { ensurePrivateDir } from "./_shared/fs.ts";
 import { DiscordRest, type DiscordRestOptions } from "./_discord/rest.ts";
 import { SessionResolver, type SessionSource } from "./_mcp/session.ts";
@@ -379,7 +379,7 @@ Log: $CLAUDE_DISCORD_HOME/mcp.log. Register it with:
 export async function main(args: string[]): Promise<number> {
   let flags;
   try {
-    flags = parseArgs({
+    flags = (await readCommandLine({
       args,
       options: {
         channel: { type: "boolean", default: false },
@@ -390,9 +390,10 @@ export async function main(args: string[]): Promise<number> {
       },
       strict: true,
       allowPositionals: false,
-    }).values;
+    }, "see --help")).values;
   } catch (err) {
-    console.error(`${describeError(err)}: see --help`);
+    if (!(err instanceof UsageError)) throw err;
+    console.error(err.message);
     return EXIT_USAGE;
   }
   if (flags.help) {

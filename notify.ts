@@ -458,7 +458,7 @@ function keptError(err: DiscordApiError, dir: string): DiscordApiError {
  */
 export async function main(args: string[]): Promise<number> {
   try {
-    const { values, positionals } = parseCli(args);
+    const { values, positionals } = await parseCli(args);
     if (values.help) {
       console.log(HELP);
       return 0;

@@ -46,7 +46,8 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
+import type { parseArgs } from "node:util";
+import { readCommandLine } from "./_shared/args.ts";
 import { type Config, ENV_VARS, loadConfig } from "./config.ts";
 import { ConfigError, exitCodeOf, UsageError } from "./errors.ts";
 import { describeError } from "./log.ts";
@@ -230,7 +231,7 @@ export async function main(
   io: SetupOutput = { out: (l) => console.log(l), err: (l) => console.error(l) },
 ): Promise<number> {
   try {
-    return await runCommand(parseCommandLine(args), io);
+    return await runCommand(await parseCommandLine(args), io);
   } catch (err) {
     io.err(
       err instanceof PromptAborted || err instanceof UsageError ? err.message : describeError(err),
@@ -244,13 +245,11 @@ export async function main(
  *
  * @throws {UsageError} On an unknown option or command.
  */
-function parseCommandLine(args: string[]): CommandLine {
-  let parsed;
-  try {
-    parsed = parseArgs({ args, options: OPTIONS, strict: true, allowPositionals: true });
-  } catch (err) {
-    throw new UsageError(`${describeError(err)}: see --help`, { cause: err });
-  }
+async function parseCommandLine(args: string[]): Promise<CommandLine> {
+  const parsed = await readCommandLine(
+    { args, options: OPTIONS, allowPositionals: true },
+    "see --help",
+  );
   const command = parsed.positionals[0] ?? "setup";
   if (parsed.values.help) return { command: "help", flags: parsed.values };
   if (!isCommand(command) || parsed.positionals.length > 1) {

@@ -1,8 +1,7 @@
 // Private: the notify.ts command line — help text, argument parsing, and the StatusInput it
 // builds (text from the arguments or from stdin when it is not a terminal).
-import { parseArgs } from "node:util";
 import { UsageError } from "../errors.ts";
-import { describeError } from "../log.ts";
+import { readCommandLine } from "../_shared/args.ts";
 import type { StatusField, StatusInput, StatusState } from "./render.ts";
 
 /** The `--help` text. */
@@ -33,35 +32,32 @@ Config: DISCORD_WEBHOOK_URL (required), DISCORD_BOT_TOKEN, DISCORD_API_URL, CLAU
 spooled or queued, 1 failed, 2 usage/config.
 Permissions: --allow-net --allow-read --allow-write --allow-env (--enqueue: no --allow-net)`;
 
-/** Parses the command line; a bad option becomes a UsageError. */
+/** Parses the command line; a bad option becomes a UsageError (`_shared/args.ts`). */
 export function parseCli(args: string[]) {
-  try {
-    return parseArgs({
-      args,
-      allowPositionals: true,
-      options: {
-        session: { type: "string", short: "s" },
-        id: { type: "string" },
-        state: { type: "string", default: "info" },
-        title: { type: "string", short: "t" },
-        field: { type: "string", short: "f", multiple: true },
-        cwd: { type: "string" },
-        "started-at": { type: "string" },
-        mention: { type: "boolean" },
-        "mention-user": { type: "string" },
-        budget: { type: "string" },
-        flush: { type: "boolean" },
-        enqueue: { type: "boolean" },
-        json: { type: "boolean" },
-        help: { type: "boolean", short: "h" },
-      },
-    });
-  } catch (err) {
-    throw new UsageError(describeError(err), { cause: err });
-  }
+  return readCommandLine({
+    args,
+    allowPositionals: true,
+    options: {
+      session: { type: "string", short: "s" },
+      id: { type: "string" },
+      state: { type: "string", default: "info" },
+      title: { type: "string", short: "t" },
+      field: { type: "string", short: "f", multiple: true },
+      cwd: { type: "string" },
+      "started-at": { type: "string" },
+      mention: { type: "boolean" },
+      "mention-user": { type: "string" },
+      budget: { type: "string" },
+      flush: { type: "boolean" },
+      enqueue: { type: "boolean" },
+      json: { type: "boolean" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
 }
 
-type CliValues = ReturnType<typeof parseCli>["values"];
+/** The options `parseCli` read. */
+export type CliValues = Awaited<ReturnType<typeof parseCli>>["values"];
 
 /** The retry budget `--budget SECONDS` asks for, in ms (0 to an hour); `undefined` without it. */
 export function cliBudgetMs(values: CliValues): number | undefined {

@@ -5,7 +5,7 @@ import { loadConfig } from "../config.ts";
 import { UsageError } from "../errors.ts";
 import { probeBridge } from "../daemon.ts";
 import { type NewEntry, Outbox, type OutboxEntry } from "../outbox.ts";
-import { cliInput, type parseCli } from "./cli.ts";
+import { type CliValues, cliInput } from "./cli.ts";
 import { detectHost } from "./host.ts";
 import { renderStatus, type StatusInput, threadNameFor, validateStatusInput } from "./render.ts";
 
@@ -83,7 +83,7 @@ export async function enqueueStatus(
  * @returns The exit code (0).
  */
 export async function enqueueCli(
-  values: ReturnType<typeof parseCli>["values"],
+  values: CliValues,
   positionals: string[],
 ): Promise<number> {
   if (values.flush || values.budget !== undefined) {

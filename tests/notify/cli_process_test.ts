@@ -72,7 +72,7 @@ Deno.test("CLI: usage and config errors exit 2 with one line", async () => {
   const cases: [string[], Record<string, string>, RegExp][] = [
     [["hello"], env, /--session NAME is required/],
     [["--session", "s", "--state", "finished", "x"], env, /--state must be done, error/],
-    [["--session", "s", "--bogus"], env, /Unknown option '--bogus'/],
+    [["--session", "s", "--bogus"], env, /^notify: unknown option --bogus \(see --help\)$/m],
     [["--session", "s", "--field", "novalue", "x"], env, /--field must be NAME=VALUE/],
     [["--session", "s", "--budget", "soon", "x"], env, /--budget must be a number/],
     [["--session", "s", "x"], { HOME: home }, /DISCORD_WEBHOOK_URL is not set/],
