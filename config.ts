@@ -141,6 +141,25 @@ export function isBotTokenShape(token: string): boolean {
 }
 
 /**
+ * A bot token as often pasted, without the `Bot ` of the HTTP Authorization header (the REST
+ * client adds that word itself) and surrounding spaces.
+ *
+ * @param token The token as given.
+ * @returns The token alone.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { withoutBotPrefix } from "./config.ts";
+ * assert.equal(withoutBotPrefix(" Bot MTEx.a.b "), "MTEx.a.b");
+ * assert.equal(withoutBotPrefix("MTEx.a.b"), "MTEx.a.b");
+ * ```
+ */
+export function withoutBotPrefix(token: string): string {
+  return token.trim().replace(/^Bot\s+/i, "");
+}
+
+/**
  * Extracts the bot's user id from a bot token, or `undefined` if it is not one.
  *
  * @param token A bot token.
@@ -267,7 +286,8 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     return fromEnv !== undefined && fromEnv.trim() !== "" ? fromEnv.trim() : file[key];
   };
 
-  const token = optionalString(pick("DISCORD_BOT_TOKEN", "token"), "DISCORD_BOT_TOKEN");
+  const raw = optionalString(pick("DISCORD_BOT_TOKEN", "token"), "DISCORD_BOT_TOKEN");
+  const token = raw === undefined ? undefined : withoutBotPrefix(raw);
   if (token !== undefined && !isBotTokenShape(token)) {
     throw new ConfigError(
       "DISCORD_BOT_TOKEN does not look like a bot token: copy it from the Developer Portal > Bot > Reset Token",
@@ -401,6 +421,7 @@ function parseAllowedUsers(value: unknown): string[] {
  * when unset.
  *
  * @param value The setting (env var, config file or flag).
+ * @param name The setting's name for the error message (`--api-url` for setup's flag).
  * @returns The base, e.g. `https://discord.com/api`.
  * @throws {ConfigError} When it is not an http(s) URL.
  *
@@ -412,12 +433,14 @@ function parseAllowedUsers(value: unknown): string[] {
  * assert.equal(parseApiUrl(undefined), "https://discord.com/api");
  * ```
  */
-export function parseApiUrl(value: unknown): string {
+export function parseApiUrl(value: unknown, name = "DISCORD_API_URL"): string {
   if (value === undefined || value === null || value === "") return DEFAULT_API_URL;
   const url = URL.parse(String(value));
   if (!url || !(url.protocol === "http:" || url.protocol === "https:")) {
     throw new ConfigError(
-      `DISCORD_API_URL is not an http(s) URL: unset it for Discord, or use e.g. http://127.0.0.1:PORT/api`,
+      `${name} is not an http(s) URL: ${
+        name.startsWith("--") ? "leave it out" : "unset it"
+      } for Discord, or use e.g. http://127.0.0.1:PORT/api`,
     );
   }
   return `${url.origin}${url.pathname}`.replace(/\/+$/, "").replace(/\/v[0-9]+$/, "");

@@ -70,6 +70,11 @@ export interface DiscordRestOptions {
    * sentence is `Cannot <what>: Discord answered <status> <message> (code <code>): <fix>`.
    */
   fixFor?: (status: number, code: number | undefined) => string | undefined;
+  /**
+   * The fix to name when no answer came (network errors, timeouts), one per sentence: default
+   * `check DISCORD_API_URL and the network`; setup names the flag the API URL came from.
+   */
+  unreachableFix?: string;
   /** More strings to keep out of messages (the bot token always is). */
   secrets?: readonly string[];
   /** The transport, in place of the global `fetch` (the library's `makeRequest`). */
@@ -192,7 +197,9 @@ export class DiscordRest {
       }
       if ("ok" in trouble) return trouble;
       last = trouble;
-      if (attempt >= this.#policy.maxAttempts) throw outOfAttempts(call.what, trouble, attempt);
+      if (attempt >= this.#policy.maxAttempts) {
+        throw outOfAttempts(call.what, trouble, attempt, this.#options.unreachableFix);
+      }
       const ms = this.#backoff(attempt);
       if (Date.now() + ms > deadline) throw backoffPastBudget(call.what, trouble, ms, budget);
       this.#options.onWait?.(this.#scrub(`${call.what}: ${trouble.why}`), ms);
@@ -293,7 +300,9 @@ export class DiscordRest {
     if (err instanceof lib.DiscordAPIError) return { ok: false, ...refusalOf(err, this.#secrets) };
     if (err instanceof lib.HTTPError) return serverTrouble(err, this.#secrets);
     if (err instanceof lib.RateLimitError) throw rateLimitPastBudget(what, err, budget);
-    if (err === OUT_OF_TIME) throw noAnswerInBudget(what, budget, last);
+    if (err === OUT_OF_TIME) {
+      throw noAnswerInBudget(what, budget, last, this.#options.unreachableFix);
+    }
     return networkTrouble(err, this.#policy.timeoutMs, this.#secrets);
   }
 

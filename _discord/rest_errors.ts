@@ -83,16 +83,38 @@ export function networkTrouble(
   } else {
     const msg = describeError(err);
     const tail = msg.includes("): ") ? msg.slice(msg.lastIndexOf("): ") + 3) : msg;
-    detail = scrub(tail, secrets).slice(0, 200);
+    detail = scrub(unclosed(tail), secrets).slice(0, 200);
   }
   return { status: 0, why: `Discord is unreachable (${detail})` };
 }
 
+/** The fix named when no answer came, unless the client was given another. */
+export const UNREACHABLE_FIX = "check DISCORD_API_URL and the network";
+
+/** The text without the closing parentheses left over from what was cut off before it. */
+function unclosed(text: string): string {
+  let depth = 0;
+  let end = text.length;
+  for (let i = 0; i < text.length; i++) {
+    if (text[i] === "(") depth++;
+    else if (text[i] === ")" && --depth < 0) {
+      end = i;
+      break;
+    }
+  }
+  return text.slice(0, end).trimEnd();
+}
+
 /** The call made its last attempt. */
-export function outOfAttempts(what: string, t: Trouble, attempts: number): DiscordUnreachableError {
+export function outOfAttempts(
+  what: string,
+  t: Trouble,
+  attempts: number,
+  fix: string = UNREACHABLE_FIX,
+): DiscordUnreachableError {
   return new DiscordUnreachableError(
     t.status === 0
-      ? `Cannot ${what}: ${t.why} after ${attempts} attempts: check DISCORD_API_URL and the network`
+      ? `Cannot ${what}: ${t.why} after ${attempts} attempts: ${fix}`
       : `Cannot ${what}: ${t.why} ${attempts} times in a row: try again later`,
     t.status,
   );
@@ -135,11 +157,12 @@ export function noAnswerInBudget(
   what: string,
   budget: string,
   last: Trouble | undefined,
+  fix: string = UNREACHABLE_FIX,
 ): DiscordUnreachableError {
   return new DiscordUnreachableError(
     `Cannot ${what}: Discord is unreachable (no answer within the ${budget} budget${
       last ? `; before: ${last.why}` : ""
-    }): check DISCORD_API_URL and the network, or try again later`,
+    }): ${fix}, or try again later`,
     0,
   );
 }

@@ -107,13 +107,24 @@ export class SetupApi {
   #app: AppInfo | undefined;
   #guildCache = new Map<string, { name: string; roles: RawRole[]; ownerId?: string }>();
 
-  constructor(options: { token: string; apiUrl: string; fetch?: typeof fetch }) {
+  /**
+   * Creates the calls.
+   *
+   * @param options The token, the API base, the setting the base came from (named with it
+   *   when Discord cannot be reached: `--api-url`, default `DISCORD_API_URL`), fetch for tests.
+   */
+  constructor(
+    options: { token: string; apiUrl: string; apiSetting?: string; fetch?: typeof fetch },
+  ) {
     this.#apiUrl = options.apiUrl;
     this.#rest = new DiscordRest({
       token: options.token,
       apiUrl: options.apiUrl,
       ...(options.fetch ? { fetch: options.fetch } : {}),
       retry: { budgetMs: 15_000, timeoutMs: 10_000, maxAttempts: 3 },
+      unreachableFix: `check the network, or ${
+        options.apiSetting ?? "DISCORD_API_URL"
+      } (now ${options.apiUrl})`,
     });
   }
 
@@ -382,14 +393,7 @@ export class SetupApi {
         { cause: err },
       );
     }
-    if (err.status === 0 || err.status >= 500) {
-      return new DiscordApiError(
-        `${err.message}: check the network, or DISCORD_API_URL (now ${this.#apiUrl})`,
-        err.status,
-        err.code,
-        { cause: err },
-      );
-    }
+    // No answer names the API base already (the client's unreachableFix); a 5xx says to wait.
     return err;
   }
 }

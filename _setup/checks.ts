@@ -56,6 +56,8 @@ export class IntentOffError extends DiscordApiError {
 export interface Connection {
   /** REST base without version (`https://discord.com/api`, or a local server's). */
   apiUrl: string;
+  /** The setting `apiUrl` came from, as messages name it (`--api-url`; default `DISCORD_API_URL`). */
+  apiSetting?: string;
   /** fetch, for tests. */
   fetch?: typeof fetch;
 }
@@ -72,6 +74,13 @@ function passed<T>(label: string, message: string, value: T, level: "ok" | "warn
   return { level, label, message, value } satisfies Passed<T>;
 }
 
+/** A channel setting that is not an id at all (a name, a URL, a typo). */
+function notAChannelId(setting: string, value: string): ConfigError {
+  return new ConfigError(
+    `${setting} "${value}" is not a channel id: right-click the channel > Copy Channel ID (Developer Mode on)`,
+  );
+}
+
 function failed(label: string, problem: unknown): Failed {
   const error = problem instanceof Error
     ? problem
@@ -84,6 +93,8 @@ function failed(label: string, problem: unknown): Failed {
  *
  * @param token The bot token.
  * @param connection Where the API is.
+ * @param setting Where the token came from, for a message about its shape (`--token`,
+ *   `DISCORD_BOT_TOKEN`); "That" for one typed in.
  * @returns `ok` with the Discord calls and the bot user; `fail` on a malformed token
  *   ({@linkcode ConfigError}), a refused one (401) or an unreachable API.
  *
@@ -103,18 +114,20 @@ function failed(label: string, problem: unknown): Failed {
 export async function checkToken(
   token: string,
   connection: Connection,
+  setting = "That",
 ): Promise<Verdict<BotSession>> {
   if (!isBotTokenShape(token)) {
     return failed(
       "token",
       new ConfigError(
-        "That is not a bot token (it has three parts separated by dots): copy it from the Developer Portal > Bot > Reset Token",
+        `${setting} is not a bot token (it has three parts separated by dots): copy it from the Developer Portal > Bot > Reset Token`,
       ),
     );
   }
   const api = new SetupApi({
     token,
     apiUrl: connection.apiUrl,
+    ...(connection.apiSetting ? { apiSetting: connection.apiSetting } : {}),
     ...(connection.fetch ? { fetch: connection.fetch } : {}),
   });
   try {
@@ -151,6 +164,8 @@ export async function checkIntent(api: SetupApi): Promise<Verdict<AppInfo>> {
  * @param api The Discord calls (after {@linkcode checkIntent}, the invite URL names the app).
  * @param botId The bot's user id.
  * @param channelId The channel id.
+ * @param setting Where the id came from, as messages name it (`--channel`, default
+ *   `DISCORD_CHANNEL_ID`).
  * @returns `ok` with the channel; `warn` when only optional permissions (reactions, files,
  *   embeds) are missing; `fail` on a malformed id or a channel of another type
  *   ({@linkcode ConfigError}), an unknown or hidden channel, or a missing permission.
@@ -159,18 +174,12 @@ export async function checkChatChannel(
   api: SetupApi,
   botId: string,
   channelId: string,
+  setting = "DISCORD_CHANNEL_ID",
 ): Promise<Verdict<ChannelInfo>> {
-  if (!isSnowflake(channelId)) {
-    return failed(
-      "channel",
-      new ConfigError(
-        `The chat channel "${channelId}" is not a channel id: right-click the channel > Copy Channel ID (Developer Mode on)`,
-      ),
-    );
-  }
+  if (!isSnowflake(channelId)) return failed("channel", notAChannelId(setting, channelId));
   let chat: ChannelInfo;
   try {
-    chat = await api.channel(channelId, botId, "DISCORD_CHANNEL_ID");
+    chat = await api.channel(channelId, botId, setting);
   } catch (err) {
     return failed("channel", err);
   }
@@ -224,6 +233,8 @@ export async function checkChatChannel(
  * @param botId The bot's user id.
  * @param url The webhook URL.
  * @param chat The chat channel, when its check passed (its server is compared).
+ * @param setting Where the URL came from, as messages name it (`--webhook`, default
+ *   `DISCORD_WEBHOOK_URL`).
  * @returns `ok` with the webhook's channel; `fail` on a gone webhook, another server, or a
  *   channel STATUS posts cannot use.
  */
@@ -232,15 +243,16 @@ export async function checkWebhook(
   botId: string,
   url: string,
   chat?: ChannelInfo,
+  setting = "DISCORD_WEBHOOK_URL",
 ): Promise<Verdict<ChannelInfo>> {
   let channel: ChannelInfo;
   try {
-    const hook = await api.webhook(url);
+    const hook = await api.webhook(url, setting);
     if (chat && hook.guildId && hook.guildId !== chat.guildId) {
       return failed(
         "webhook",
         new ConfigError(
-          `The webhook of DISCORD_WEBHOOK_URL posts into another server than #${chat.name}: create it on a channel of "${chat.guildName}"`,
+          `The webhook of ${setting} posts into another server than #${chat.name}: create it on a channel of "${chat.guildName}"`,
         ),
       );
     }
@@ -268,6 +280,9 @@ export async function checkStatusChannel(
   chat: ChannelInfo,
 ): Promise<Verdict<ChannelInfo>> {
   if (!channelId || channelId === chat.id) return judgeStatusChannel(chat);
+  if (!isSnowflake(channelId)) {
+    return failed("webhook", notAChannelId("--status-channel", channelId));
+  }
   try {
     return judgeStatusChannel(await api.channel(channelId, botId, "--status-channel"));
   } catch (err) {
@@ -347,6 +362,7 @@ export function judgeStatusChannel(channel: ChannelInfo): Verdict<ChannelInfo> {
  * @param api The Discord calls.
  * @param userIds The allowed user ids.
  * @param chat The chat channel, when its check passed (its server's members are looked up).
+ * @param setting Where the ids came from, as messages name it (default `--allowed-users`).
  * @returns `ok` with the ids; `warn` naming the ids that are not in the server; `fail`
  *   ({@linkcode ConfigError}) on none or on something that is not a user id.
  */
@@ -354,6 +370,7 @@ export async function checkAllowedUsers(
   api: SetupApi,
   userIds: readonly string[],
   chat?: ChannelInfo,
+  setting = "--allowed-users",
 ): Promise<Verdict<string[]>> {
   const ids = [...userIds];
   if (ids.length === 0) {
@@ -368,7 +385,7 @@ export async function checkAllowedUsers(
     return failed(
       "allowed users",
       new ConfigError(
-        "--allowed-users must be comma-separated Discord user ids: right-click a user > Copy User ID",
+        `${setting} must be comma-separated Discord user ids: right-click a user > Copy User ID`,
       ),
     );
   }

@@ -12,6 +12,7 @@ import {
   loadConfig,
   parseApiUrl,
   readConfigFile,
+  withoutBotPrefix,
   writeConfigFile,
 } from "../config.ts";
 import { ClaudeDiscordError, ConfigError, DiscordApiError } from "../errors.ts";
@@ -169,9 +170,15 @@ export async function runSetup(flags: SetupFlags, io: SetupIo): Promise<SetupRes
 /** Reads the config file and the API base, and says where the state goes. */
 function startRun(flags: SetupFlags, io: SetupIo): Run {
   const file = readConfigFile(flags.home);
-  const apiUrl = parseApiUrl(
-    flags.apiUrl ?? nonEmpty(io.env.DISCORD_API_URL) ?? file.apiUrl ?? DEFAULT_API_URL,
+  const given = pickFrom(
+    io.env,
+    file,
+    flags.apiUrl,
+    "--api-url",
+    "DISCORD_API_URL",
+    "apiUrl",
   );
+  const apiUrl = parseApiUrl(given.value ?? DEFAULT_API_URL, given.setting);
   io.say(`State directory: ${flags.home}${apiUrl === DEFAULT_API_URL ? "" : ` (API ${apiUrl})`}`);
   return {
     flags,
@@ -179,18 +186,45 @@ function startRun(flags: SetupFlags, io: SetupIo): Run {
     ...(io.prompter ? { prompter: io.prompter } : {}),
     env: io.env,
     file,
-    connection: { apiUrl, ...(io.fetch ? { fetch: io.fetch } : {}) },
+    connection: {
+      apiUrl,
+      ...(given.value !== undefined ? { apiSetting: given.setting } : {}),
+      ...(io.fetch ? { fetch: io.fetch } : {}),
+    },
   };
 }
 
-/** A value from its flag, else its env var, else the config file. */
+/** A value and the setting it came from, as messages name it. */
+interface Picked {
+  /** The value, `undefined` when none was given. */
+  value: unknown;
+  /** `--channel`, or `DISCORD_CHANNEL_ID` for the env var or config.json: where it came from. */
+  setting: string;
+}
+
+/** A value from its flag, else its env var, else the config file; named by where it came from. */
 function pick(
   run: Run,
   flag: string | undefined,
+  flagName: string,
   envName: string,
   key: keyof ConfigFile,
-): unknown {
-  return flag ?? nonEmpty(run.env[envName]) ?? run.file[key];
+): Picked {
+  return pickFrom(run.env, run.file, flag, flagName, envName, key);
+}
+
+function pickFrom(
+  env: Record<string, string | undefined>,
+  file: ConfigFile,
+  flag: string | undefined,
+  flagName: string,
+  envName: string,
+  key: keyof ConfigFile,
+): Picked {
+  if (flag !== undefined) return { value: flag, setting: flagName };
+  // The env var names a value of config.json too, as config.ts and doctor name it.
+  const value = nonEmpty(env[envName]) ?? file[key];
+  return { value, setting: value === undefined ? flagName : envName };
 }
 
 /** Says a passed check (`ok  label: …` or `warn label: …`) and returns its value. */
@@ -211,7 +245,9 @@ function askAgain(run: Run, tries: number, verdict: Failed, fixable: boolean): b
 
 /** Step 1, the token: from a flag, the environment, the file or a (hidden) question. */
 async function connectBot(run: Run): Promise<BotSession & { token: string }> {
-  let token = pick(run, run.flags.token, "DISCORD_BOT_TOKEN", "token") as string | undefined;
+  const given = pick(run, run.flags.token, "--token", "DISCORD_BOT_TOKEN", "token");
+  let token = given.value as string | undefined;
+  let setting: string | undefined = given.setting;
   for (let tries = 1;; tries++) {
     if (!token) {
       if (!run.prompter) {
@@ -223,8 +259,18 @@ async function connectBot(run: Run): Promise<BotSession & { token: string }> {
         "Bot token (Developer Portal > your application > Bot > Reset Token)",
         { secret: true },
       );
+      setting = undefined;
     }
-    const verdict = await checkToken(token, run.connection);
+    const bare = withoutBotPrefix(token);
+    if (bare !== token.trim()) {
+      run.say(
+        `${
+          setting ?? "The token"
+        } starts with "Bot ", the word of the Authorization header: using the token after it`,
+      );
+    }
+    token = bare;
+    const verdict = await checkToken(token, run.connection, setting);
     if (verdict.level !== "fail") return { token, ...report(run, verdict) };
     const { problem } = verdict;
     const refused = problem instanceof DiscordApiError && problem.status === 401;
@@ -248,9 +294,9 @@ async function requireMessageContent(run: Run, api: SetupApi): Promise<AppInfo> 
 
 /** Step 3, the chat channel and the bot's permissions there; in a terminal, picked from a list. */
 async function chooseChatChannel(run: Run, api: SetupApi, bot: BotUser): Promise<ChannelInfo> {
-  let channelId = pick(run, run.flags.channel, "DISCORD_CHANNEL_ID", "channelId") as
-    | string
-    | undefined;
+  const given = pick(run, run.flags.channel, "--channel", "DISCORD_CHANNEL_ID", "channelId");
+  let channelId = given.value as string | undefined;
+  let setting = given.setting;
   for (let tries = 1;; tries++) {
     if (!channelId) {
       if (!run.prompter) {
@@ -259,8 +305,9 @@ async function chooseChatChannel(run: Run, api: SetupApi, bot: BotUser): Promise
         );
       }
       channelId = await pickChannel(api, run.prompter, run.say, "chat");
+      setting = "The chat channel";
     }
-    const verdict = await checkChatChannel(api, bot.id, channelId);
+    const verdict = await checkChatChannel(api, bot.id, channelId, setting);
     if (verdict.level !== "fail") return report(run, verdict);
     if (!askAgain(run, tries, verdict, verdict.problem instanceof ClaudeDiscordError)) {
       throw verdict.problem;
@@ -281,12 +328,11 @@ async function setUpStatusWebhook(
   bot: BotUser,
   chat: ChannelInfo,
 ): Promise<string | undefined> {
-  const given = pick(run, run.flags.webhook, "DISCORD_WEBHOOK_URL", "webhookUrl") as
-    | string
-    | undefined;
-  if (given) {
-    report(run, orThrow(await checkWebhook(api, bot.id, given, chat)));
-    return given;
+  const given = pick(run, run.flags.webhook, "--webhook", "DISCORD_WEBHOOK_URL", "webhookUrl");
+  const givenUrl = given.value as string | undefined;
+  if (givenUrl) {
+    report(run, orThrow(await checkWebhook(api, bot.id, givenUrl, chat, given.setting)));
+    return givenUrl;
   }
   let target = run.flags.statusChannel;
   if (!target && run.prompter) {
@@ -313,10 +359,15 @@ async function chooseAllowedUsers(
   app: AppInfo,
   chat: ChannelInfo,
 ): Promise<string[]> {
-  let allowed = pick(run, run.flags.allowedUsers, "DISCORD_ALLOWED_USERS", "allowedUsers") as
-    | string
-    | string[]
-    | undefined;
+  const given = pick(
+    run,
+    run.flags.allowedUsers,
+    "--allowed-users",
+    "DISCORD_ALLOWED_USERS",
+    "allowedUsers",
+  );
+  let allowed = given.value as string | string[] | undefined;
+  let setting = given.setting;
   if (Array.isArray(allowed)) allowed = allowed.join(",");
   if (!allowed && run.prompter) {
     const owner = app.ownerId
@@ -328,11 +379,12 @@ async function chooseAllowedUsers(
       owner ? { default: app.ownerId! } : {},
     );
     allowed = answer || app.ownerId;
+    setting = "The user ids you typed";
     if (owner && allowed === app.ownerId) run.say(`allowing ${owner}`);
   }
   allowed ??= app.ownerId;
   const ids = (allowed ?? "").split(",").map((s) => s.trim()).filter((s) => s !== "");
-  return report(run, orThrow(await checkAllowedUsers(api, ids, chat)));
+  return report(run, orThrow(await checkAllowedUsers(api, ids, chat, setting)));
 }
 
 /** The values setup checked, as the config file gets them. */

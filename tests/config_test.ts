@@ -57,6 +57,12 @@ Deno.test("loadConfig: every field parsed", async () => {
   assertEquals(c.apiUrl, "http://127.0.0.1:9999/api");
 });
 
+Deno.test('loadConfig: a token pasted with the Authorization header\'s "Bot " is the token', async () => {
+  await using dir = await tempDir("cd-config-");
+  const env = { CLAUDE_DISCORD_HOME: dir.path, DISCORD_BOT_TOKEN: ` Bot ${TOKEN}` };
+  assertEquals(loadConfig({ env }).token, TOKEN);
+});
+
 Deno.test("loadConfig: each bad value names its variable and never echoes the token", async () => {
   await using dir = await tempDir("cd-config-"); // loadConfig only reads it
   const cases: [Record<string, string>, RegExp][] = [

@@ -201,7 +201,7 @@ Deno.test("setup: an unknown channel id, a forum as chat channel, a bad id", asy
   await expectFailure(
     () => runSetup(flagsFor(server, world, { channel: "1100000000000000001" }), capture().io),
     DiscordApiError,
-    /DISCORD_CHANNEL_ID 1100000000000000001 is not a channel Discord knows \(404 Unknown Channel\): right-click the channel > Copy Channel ID/,
+    /--channel 1100000000000000001 is not a channel Discord knows \(404 Unknown Channel\): right-click the channel > Copy Channel ID/,
     world,
   );
   await expectFailure(
@@ -240,7 +240,7 @@ Deno.test("setup: a deleted webhook, and a webhook in a text channel without Cre
   await expectFailure(
     () => runSetup(flagsFor(server, world, { webhook: gone }), capture().io),
     DiscordApiError,
-    /The webhook of DISCORD_WEBHOOK_URL does not exist any more or its URL is wrong \(401 code 50027\): copy it again/,
+    /The webhook of --webhook does not exist any more or its URL is wrong \(401 code 50027\): copy it again/,
     world,
   );
   server.fault({ kind: "access", channels: { [server.channelId]: { deny: CREATE_THREADS } } });
@@ -254,6 +254,103 @@ Deno.test("setup: a deleted webhook, and a webhook in a text channel without Cre
   const out = capture();
   await runSetup(flagsFor(server, world, { webhook: server.textWebhookUrl }), out.io);
   assert(out.lines.some((l) => /a text channel: the bot starts one thread per session/.test(l)));
+});
+
+Deno.test("setup: a value is named where it came from, the flag or the env var", async () => {
+  await using server = await startDiscordServer({ port: 0, rateLimits: false });
+  await using world = await setupWorld();
+  const unknown = "1100000000000000001";
+  const { channel: _, ...noChannel } = flagsFor(server, world);
+  await expectFailure(
+    () => runSetup(noChannel, capture({ env: { DISCORD_CHANNEL_ID: unknown } }).io),
+    DiscordApiError,
+    /^DISCORD_CHANNEL_ID 1100000000000000001 is not a channel Discord knows/,
+    world,
+  );
+  await expectFailure(
+    () => runSetup(flagsFor(server, world, { webhook: "https://example.com/hook" }), capture().io),
+    ConfigError,
+    /^--webhook does not have the shape …\/webhooks\/\{id\}\/\{token\}/,
+    world,
+  );
+  await expectFailure(
+    () => runSetup(flagsFor(server, world, { statusChannel: "status" }), capture().io),
+    ConfigError,
+    /^--status-channel "status" is not a channel id: right-click the channel > Copy Channel ID/,
+    world,
+  );
+  await expectFailure(
+    () => runSetup(flagsFor(server, world, { apiUrl: "ftp://x" }), capture().io),
+    ConfigError,
+    /^--api-url is not an http\(s\) URL: leave it out for Discord/,
+    world,
+  );
+  const { allowedUsers: __, ...noUsers } = flagsFor(server, world);
+  await expectFailure(
+    () => runSetup(noUsers, capture({ env: { DISCORD_ALLOWED_USERS: "ada" } }).io),
+    ConfigError,
+    /^DISCORD_ALLOWED_USERS must be comma-separated Discord user ids/,
+    world,
+  );
+  await expectFailure(
+    () => runSetup(flagsFor(server, world, { token: "hunter2" }), capture().io),
+    ConfigError,
+    /^--token is not a bot token \(it has three parts separated by dots\)/,
+    world,
+  );
+});
+
+Deno.test('setup: a token pasted with the header\'s "Bot " is taken without it', async () => {
+  await using server = await startDiscordServer({ port: 0, rateLimits: false });
+  await using world = await setupWorld();
+  const out = capture();
+  await runSetup(flagsFor(server, world, { token: `Bot ${server.token}` }), out.io);
+  assertEquals(readConfigFile(world.home).token, server.token);
+  assert(
+    out.lines.includes(
+      '--token starts with "Bot ", the word of the Authorization header: using the token after it',
+    ),
+    out.lines.join("\n"),
+  );
+  assert(!out.lines.join("\n").includes(server.token), "the token is not echoed");
+});
+
+Deno.test("setup: an unreachable API is one sentence with one fix, naming where its URL came from", async () => {
+  await using world = await setupWorld();
+  // A port nobody listens on: bound, then closed.
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  listener.close();
+  const token = `${btoa("1100000000000000001")}.GxYz12.abcdefghijklmnopqrstuvwxyz0`;
+  const flags = {
+    token,
+    channel: "1100000000000000002",
+    home: world.home,
+    user: false,
+    projectDir: world.project,
+    install: false,
+    dryRun: false,
+    liveTest: false,
+    liveTimeoutSeconds: 1,
+  };
+  const api = `http://127.0.0.1:${port}/api`;
+  const err = await expectFailure(
+    () => runSetup({ ...flags, apiUrl: api }, capture().io),
+    DiscordApiError,
+    new RegExp(
+      `^Cannot read the bot user: Discord is unreachable \\(.*\\) after 3 attempts: check the network, or --api-url \\(now ${api}\\)$`,
+    ),
+    world,
+  );
+  assertEquals(err.message.match(/check/g)?.length, 1, err.message);
+  const count = (c: string) => err.message.split(c).length;
+  assertEquals(count("("), count(")"), `balanced: ${err.message}`);
+  await expectFailure(
+    () => runSetup(flags, capture({ env: { DISCORD_API_URL: api } }).io),
+    DiscordApiError,
+    new RegExp(`: check the network, or DISCORD_API_URL \\(now ${api}\\)$`),
+    world,
+  );
 });
 
 Deno.test("setup: missing values without a terminal are usage errors naming the flag", async () => {
