@@ -61,19 +61,26 @@ Options:
  *
  * @param args Command line arguments.
  * @param signal Stops the server (default: the process's SIGINT/SIGTERM).
+ * @param out Where the JSON line goes (default: stdout). It holds the bot token.
  * @returns The exit code: 0, 2 on bad usage, 1 when the server cannot start.
  *
- * @example Run the CLI for a moment
+ * @example Run the CLI for a moment (its line kept out of the test output: it holds the token)
  * ```ts
  * import assert from "node:assert/strict";
  * import { main } from "./server.ts";
  *
  * const stop = new AbortController();
+ * const lines: string[] = [];
  * setTimeout(() => stop.abort(), 100);
- * assert(await main(["--port", "0"], stop.signal) === 0);
+ * assert(await main(["--port", "0"], stop.signal, (line) => lines.push(line)) === 0);
+ * assert(JSON.parse(lines[0]).apiUrl.startsWith("http://127.0.0.1:"));
  * ```
  */
-export async function main(args: string[], signal?: AbortSignal): Promise<number> {
+export async function main(
+  args: string[],
+  signal?: AbortSignal,
+  out: (line: string) => void = (line) => console.log(line),
+): Promise<number> {
   let parsed;
   try {
     parsed = parseArgs({
@@ -134,7 +141,7 @@ export async function main(args: string[], signal?: AbortSignal): Promise<number
     console.error(`Cannot start the local Discord server: ${describeError(err)}`);
     return exitCodeOf(err);
   }
-  console.log(JSON.stringify(serverInfo(server)));
+  out(JSON.stringify(serverInfo(server)));
   await new Promise<void>((resolve) => {
     if (stop.aborted) return resolve();
     stop.addEventListener("abort", () => resolve(), { once: true });
