@@ -111,3 +111,51 @@ Deno.test("setup.ts status --sandbox reads the sandbox's state directory; plain 
     await holder.stdout.cancel().catch(() => {});
   }
 });
+
+Deno.test("setup.ts in a project, then --uninstall: the local files get the hooks, the MCP server and its rules (shown), and lose them again; the record goes too", async () => {
+  await using server = await startDiscordServer({ port: 0, rateLimits: false });
+  await using world = await setupWorld();
+  const env = { HOME: world.userHome, CLAUDE_DISCORD_HOME: world.home };
+  const text = (o: Deno.CommandOutput) =>
+    new TextDecoder().decode(o.stdout) + new TextDecoder().decode(o.stderr);
+  const claudeJson = `${world.userHome}/.claude.json`;
+  Deno.writeTextFileSync(claudeJson, JSON.stringify({ numStartups: 3 }));
+  const install = await setupCli([
+    "--no-live-test",
+    "--api-url",
+    server.apiUrl,
+    "--token",
+    server.token,
+    "--channel",
+    server.channelId,
+    "--project",
+    world.project,
+  ], env);
+  const said = text(install);
+  assertEquals(install.code, 0, said);
+  const local = `${world.project}/.claude/settings.local.json`;
+  assertMatch(
+    said,
+    new RegExp(
+      `${local}: create \\(hooks for 10 events, allow mcp__discord__reply, mcp__discord__react, mcp__discord__edit_message, mcp__discord__fetch_messages\\)`,
+    ),
+  );
+  assertMatch(said, /\.claude\.json: update \(MCP server discord for .*, local scope\)/);
+  assert(!said.includes(server.token), "no token echoed");
+  assert(
+    !exists(`${world.project}/.claude/settings.json`) && !exists(`${world.project}/.mcp.json`),
+  );
+
+  const uninstall = await setupCli(["--uninstall", "--project", world.project], env);
+  assertEquals(uninstall.code, 0, text(uninstall));
+  assert(!exists(local), "settings.local.json, which only held ours, is gone");
+  assertEquals(JSON.parse(Deno.readTextFileSync(claudeJson)).numStartups, 3);
+  const projects = JSON.parse(Deno.readTextFileSync(claudeJson)).projects;
+  assertEquals(Object.values(projects).map((p) => (p as { mcpServers: object }).mcpServers), [
+    {},
+  ]);
+  assertEquals(JSON.parse(Deno.readTextFileSync(`${world.home}/installs.json`)).installs, []);
+  const again = await setupCli(["--uninstall", "--project", world.project], env);
+  assertEquals(again.code, 0, text(again));
+  assertMatch(text(again), /^Nothing of claude-discord in /m);
+});
