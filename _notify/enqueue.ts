@@ -5,7 +5,7 @@ import { loadConfig } from "../config.ts";
 import { UsageError } from "../errors.ts";
 import { probeBridge } from "../daemon.ts";
 import { type NewEntry, Outbox, type OutboxEntry } from "../outbox.ts";
-import { type CliValues, cliInput } from "./cli.ts";
+import { cliInput, type CliValues } from "./cli.ts";
 import { detectHost } from "./host.ts";
 import { renderStatus, type StatusInput, threadNameFor, validateStatusInput } from "./render.ts";
 
