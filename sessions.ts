@@ -52,6 +52,8 @@ export interface SessionRecord {
   lastSeen: string;
   /** A process whose death means the session is gone (e.g. the Claude Code process). */
   pid?: number;
+  /** Claude Code's transcript of the session (`transcript_path`): the delivery hooks read it. */
+  transcriptPath?: string;
   /** ISO 8601 time of unregistration. */
   ended?: string;
 }
@@ -135,7 +137,8 @@ export class SessionRegistry {
    * record comes back to life). The name is the sanitised basename of `cwd` plus the
    * first 4 characters of the id, lengthened while another live session has it.
    *
-   * @param input The session id, its working directory, and optionally a pid to watch.
+   * @param input The session id, its working directory, and optionally a pid to watch and the
+   *   session's transcript (kept from an earlier registration when not given).
    * @returns The stored record.
    * @throws {TypeError} When the id is not 1–128 letters, digits, `_` or `-`.
    *
@@ -149,11 +152,16 @@ export class SessionRegistry {
    * assert(a.name === "web-abcd" && b.name === "web-abcd0");
    * ```
    */
-  async register(input: { id: string; cwd: string; pid?: number }): Promise<SessionRecord> {
+  async register(
+    input: { id: string; cwd: string; pid?: number; transcriptPath?: string },
+  ): Promise<SessionRecord> {
     checkId(input.id);
     if (typeof input.cwd !== "string") throw new TypeError("register needs the session's cwd");
     if (input.pid !== undefined && !(Number.isInteger(input.pid) && input.pid > 0)) {
       throw new TypeError(`pid must be a positive integer, got ${input.pid}`);
+    }
+    if (input.transcriptPath !== undefined && !input.transcriptPath.startsWith("/")) {
+      throw new TypeError(`transcriptPath must be absolute, got ${input.transcriptPath}`);
     }
     ensurePrivateDir(this.#dir);
     return await this.#locked(() => {
@@ -164,6 +172,7 @@ export class SessionRegistry {
       const taken = new Set(
         all.filter((r) => r.id !== input.id && this.#live(r, now)).map((r) => r.name.toLowerCase()),
       );
+      const transcriptPath = input.transcriptPath ?? previous?.transcriptPath;
       let name = previous?.name;
       if (name === undefined || taken.has(name.toLowerCase())) {
         name = uniqueName(input.cwd, input.id, taken);
@@ -176,6 +185,7 @@ export class SessionRegistry {
         started: previous?.started ?? iso,
         lastSeen: iso,
         ...(input.pid !== undefined ? { pid: input.pid } : {}),
+        ...(transcriptPath !== undefined ? { transcriptPath } : {}),
       };
       this.#write(record);
       for (const old of all) {

@@ -22,14 +22,20 @@
  *
  * | role | flags |
  * |---|---|
- * | deliver | `--allow-read=H --allow-write=H` (no env, no net) |
- * | wake | `--allow-read=H --allow-write=H --allow-env=ENV` (no net) |
- * | register | `--allow-read=H --allow-write=H --allow-env=ENV --allow-run=<deno>` |
+ * | deliver | `--allow-read=H --allow-write=H --allow-read=T` (no env, no net) |
+ * | wake | `--allow-read=H --allow-write=H --allow-env=ENV --allow-read=T` (no net) |
+ * | register | `--allow-read=H --allow-write=H --allow-env=ENV --allow-run=<deno> --allow-read=T` |
  * | status, notice, end, permission | `--allow-read=H --allow-write=H --allow-env=ENV --allow-run=<deno> --allow-sys=hostname` (no net) |
  *
  * No hook has network access: what the hooks post goes into the outbox (outbox.ts), which the
  * bridge sends; a posting role only makes sure the bridge runs (`--allow-run=<deno>`, as the
  * register role does) and never waits for Discord.
+ *
+ * `T` is Claude Code's directory of session transcripts, `${CLAUDE_CONFIG_DIR:-$HOME/.claude}/projects`,
+ * expanded by the hook's shell (so it is where the Claude Code that runs the hook writes them):
+ * the roles that deliver messages read the session's transcript, read-only, to confirm that
+ * Claude Code took what they printed (ARCHITECTURE.md, "Delivery guarantees and how they are
+ * kept"). They keep nothing of it but sizes and message ids, and have no network.
  *
  * No hook reads `/proc`: Deno allows that only with `--allow-all`. The Claude Code pid comes
  * from `CLAUDE_PID` (Claude Code 2.x sets it for hooks), and the wake-up wait notices a gone
@@ -144,6 +150,15 @@ export interface SettingsOptions {
 /** The hook roles (see hooks/hook.ts). */
 export type Role = "deliver" | "register" | "status" | "wake" | "notice" | "permission" | "end";
 
+/**
+ * Claude Code's directory of session transcripts, as the hook's shell expands it (the
+ * `--allow-read` of the roles that deliver messages).
+ */
+export const TRANSCRIPTS_DIR = "${CLAUDE_CONFIG_DIR:-$HOME/.claude}/projects";
+
+/** The flag that lets a hook read the transcripts; its shell word is {@linkcode shellWord}'s. */
+const READ_TRANSCRIPTS = `--allow-read=${TRANSCRIPTS_DIR}`;
+
 /** Env vars a hook may read besides the config ones. */
 const HOOK_ENV = [
   "CLAUDE_PID",
@@ -163,6 +178,11 @@ function moduleDir(): string {
 /** Single-quotes a word for sh. */
 export function shellQuote(word: string): string {
   return /^[A-Za-z0-9_@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", `'\\''`)}'`;
+}
+
+/** A word of a hook command: quoted, except the transcripts flag, which the shell expands. */
+function shellWord(word: string): string {
+  return word === READ_TRANSCRIPTS ? `--allow-read="${TRANSCRIPTS_DIR}"` : shellQuote(word);
 }
 
 /**
@@ -192,12 +212,12 @@ export function netHosts(apiUrl: string = DEFAULT_API_URL, webhookUrl?: string):
  * @param options State directory, deno path, hosts.
  * @returns The flags, in a stable order.
  *
- * @example The delivery hooks get no network
+ * @example The delivery hooks get no network; they read the transcripts
  * ```ts
  * import assert from "node:assert/strict";
- * import { rolePermissionFlags } from "./settings.ts";
+ * import { rolePermissionFlags, TRANSCRIPTS_DIR } from "./settings.ts";
  * const flags = rolePermissionFlags("deliver", { home: "/h" });
- * assert(flags.join(" ") === "--allow-read=/h --allow-write=/h");
+ * assert(flags.join(" ") === `--allow-read=/h --allow-write=/h --allow-read=${TRANSCRIPTS_DIR}`);
  * ```
  */
 export function rolePermissionFlags(role: Role, options: SettingsOptions): string[] {
@@ -205,15 +225,16 @@ export function rolePermissionFlags(role: Role, options: SettingsOptions): strin
   const env = `--allow-env=${[...ENV_VARS, ...HOOK_ENV].join(",")}`;
   switch (role) {
     case "deliver":
-      return [`--allow-read=${home}`, `--allow-write=${home}`];
+      return [`--allow-read=${home}`, `--allow-write=${home}`, READ_TRANSCRIPTS];
     case "wake":
-      return [`--allow-read=${home}`, `--allow-write=${home}`, env];
+      return [`--allow-read=${home}`, `--allow-write=${home}`, env, READ_TRANSCRIPTS];
     case "register":
       return [
         `--allow-read=${home}`,
         `--allow-write=${home}`,
         env,
         `--allow-run=${options.denoPath ?? Deno.execPath()}`,
+        READ_TRANSCRIPTS,
       ];
     case "status":
     case "notice":
@@ -282,12 +303,12 @@ function command(
   event?: string,
 ): string {
   const words = hookArgv(role, timeout, options, event);
-  if (fast === undefined) return words.map(shellQuote).join(" ");
+  if (fast === undefined) return words.map(shellWord).join(" ");
   // fast.sh is sourced by the hook's own `sh -c`, its arguments set first: no second shell
   // process on every tool call (a process start costs about 3 ms), and Deno, when it
   // starts, replaces that shell (`exec`).
   const root = options.root ?? moduleDir();
-  const args = [fast, options.home, ...words].map(shellQuote).join(" ");
+  const args = [fast, options.home, ...words].map(shellWord).join(" ");
   return `set -- ${args}; . ${shellQuote(`${root}/hooks/fast.sh`)}`;
 }
 

@@ -3,28 +3,33 @@
 // wake-up uses too.
 //
 // Pending events come from two places, oldest first:
-// 1. `$home/hooks/overflow/<sid>.jsonl`: events already claimed from the mailbox that did
-//    not fit in the previous delivery (Claude Code moves additionalContext over 10,000
-//    characters to a file, so a batch is cut at whole messages, about 9,000 characters);
-// 2. the session mailbox (inbox.ts), claimed two-phase.
-// Both are handled under the overflow lock, and the text is written to stdout (or stderr)
-// inside the claim's deliver callback, before the commit: a hook killed before the commit
-// delivers nothing (Claude Code discards a killed hook's output) and the events stay.
+// 1. `$home/hooks/overflow/<sid>.jsonl` (hooks/_overflow.ts): events already claimed from the
+//    mailbox that the session has not been shown to have taken: the last delivery, while its
+//    evidence is awaited, and what did not fit in it (Claude Code moves additionalContext over
+//    10,000 characters to a file, so a batch is cut at whole messages, about 9,000 characters);
+// 2. the session mailbox (inbox.ts), claimed two-phase into the overflow file.
+// Under the overflow lock, a hook first settles the last delivery with the transcript
+// (hooks/_evidence.ts: taken, shown again, or still awaited, and then nothing new is shown, so
+// the order holds), then claims the mailbox: inside the claim it writes every pending event to
+// the overflow file, noting the transcript's size and the time, and only after the claim has
+// committed it prints. A hook killed anywhere leaves the events in the overflow file or the
+// mailbox, and the next hook shows them again unless the transcript holds them (ARCHITECTURE.md,
+// "Delivery guarantees and how they are kept").
 import { Inbox, type InboxEvent } from "../inbox.ts";
 import {
   ensurePrivateDir,
   readDirIfExists,
-  readFull,
   readJsonState,
   readTextIfExists,
   statIfExists,
-  writePrivateFileAtomic,
 } from "../_shared/fs.ts";
 import type { Logger } from "../log.ts";
 import { withFileLock } from "../_shared/lock.ts";
 import { type HookContext, hookPaths } from "./_context.ts";
+import { noteShown, type Shown, verdictOn } from "./_evidence.ts";
 import { DEFAULT_BUDGET, deliveryText, type FrameContext, splitBatch } from "./_format.ts";
-import type { HookInput } from "./_input.ts";
+import { type HookInput, str } from "./_input.ts";
+import { readOverflow, writeOverflow } from "./_overflow.ts";
 import { parseJson } from "../_shared/json.ts";
 
 /** The text a delivery produces, and how many events it carried and left. */
@@ -33,46 +38,12 @@ export interface Taken {
   shown: InboxEvent[];
   /** Events left for the next delivery. */
   left: number;
+  /** The last delivery awaits its evidence: nothing new was taken (ask again shortly). */
+  waiting?: boolean;
 }
 
 function overflowPath(home: string, sid: string): string {
   return `${hookPaths(home).overflowDir}/${sid}.jsonl`;
-}
-
-/**
- * The overflow file's events and size. Opened with `create`: an absent file becomes an empty
- * one (and stays, 0 bytes, like the session's lock file beside it), so this hot path throws
- * no error (a Deno process pays about a millisecond for its first one).
- */
-function readOverflow(path: string): { events: InboxEvent[]; size: number } {
-  const file = Deno.openSync(path, { read: true, write: true, create: true, mode: 0o600 });
-  let bytes: Uint8Array;
-  try {
-    bytes = new Uint8Array(file.statSync().size);
-    bytes = bytes.subarray(0, readFull(file, bytes));
-  } finally {
-    file.close();
-  }
-  const events: InboxEvent[] = [];
-  if (bytes.length === 0) return { events, size: 0 };
-  for (const line of new TextDecoder().decode(bytes).split("\n")) {
-    if (line.trim() === "") continue;
-    // A damaged line cannot be shown; it is dropped with the rewrite.
-    const e = parseJson(line) as InboxEvent | null | undefined;
-    if (e && typeof e.id === "string" && e.author && typeof e.author.name === "string") {
-      events.push(e);
-    }
-  }
-  return { events, size: bytes.length };
-}
-
-/** Keeps `events` for the next delivery (an empty list empties the file). */
-function writeOverflow(path: string, events: readonly InboxEvent[]): void {
-  if (events.length === 0) {
-    Deno.truncateSync(path, 0);
-    return;
-  }
-  writePrivateFileAtomic(path, events.map((e) => JSON.stringify(e)).join("\n") + "\n");
 }
 
 /** Whether `$home/hooks/perm` exists (a listing of `$home/hooks`: no error when it does not). */
@@ -132,55 +103,142 @@ function mayHavePrompt(home: string, sid: string): boolean {
   return statIfExists(`${hookPaths(home).permDir}/${sid}`)?.isDirectory ?? false;
 }
 
+/** Options of {@linkcode takePending}. */
+export interface TakeOptions {
+  /** Builds the text from frames (delivery or wake-up wording). Default {@linkcode deliveryText}. */
+  render?: typeof deliveryText;
+  /** The session's transcript (hook input `transcript_path`). Default: the session record's. */
+  transcript?: string;
+  /** Checked under the lock before anything is taken; `false` takes nothing. */
+  ready?: () => boolean;
+}
+
 /**
- * Takes what is pending for `sid` (overflow first, then the mailbox), hands the text of
- * what fits to `emit` and keeps the rest in the overflow file.
+ * Settles the last delivery, then takes what is pending for `sid` (overflow first, then the
+ * mailbox), hands the text of what fits to `emit` and keeps everything not yet known to be
+ * taken in the overflow file.
  *
  * @param ctx The hook context.
  * @param sid The session id (mailbox name).
  * @param emit Writes the text; throwing means "not delivered" (nothing is consumed).
- * @param render Builds the text from frames (delivery or wake-up wording).
+ * @param options Wording, transcript, readiness.
  * @returns What was shown and what was left.
  */
 export async function takePending(
   ctx: HookContext,
   sid: string,
   emit: (text: string) => void,
-  render: typeof deliveryText = deliveryText,
+  options: TakeOptions = {},
 ): Promise<Taken> {
+  const render = options.render ?? deliveryText;
   const paths = hookPaths(ctx.home);
   const path = overflowPath(ctx.home, sid);
   const inbox = new Inbox(ctx.home, { onWarning: (m) => ctx.log.warn(m) });
   ensurePrivateDir(paths.dir);
   ensurePrivateDir(paths.overflowDir);
   return await withFileLock(`${paths.overflowDir}/${sid}.lock`, async () => {
+    if (options.ready && !options.ready()) return { shown: [], left: 0 };
     const overflow = readOverflow(path);
-    const carry = overflow.events;
+    let carry = overflow.events;
+    if (overflow.shown !== undefined) {
+      const settled = settle(ctx, sid, overflow.shown);
+      if (settled === undefined) return { shown: [], left: carry.length, waiting: true };
+      carry = carry.filter((e) => !settled.has(e.id));
+    }
     // Permission prompts leave files under hooks/perm: without it there is nothing to read.
     const perm = hasPermDir(ctx.home);
+    let staged: { text: string; shown?: Shown; kept: InboxEvent[]; now: InboxEvent[] } | undefined;
     let result: Taken = { shown: [], left: 0 };
-    const show = async (events: InboxEvent[]) => {
+    const stage = (events: InboxEvent[]) => {
       const seen = new Set<string>();
       const unique = events.filter((e) => !seen.has(e.id) && (seen.add(e.id), true));
       const fc = frameContext(ctx.home, sid, perm, ctx.log);
       const { frames, now, later } = splitBatch(unique, DEFAULT_BUDGET, fc);
-      emit(render(frames, now, later.length, fc));
-      // A text answer to an open permission prompt must stay visible to that prompt's hook.
-      if (perm && mayHavePrompt(ctx.home, sid)) {
-        (await import("./_perm_store.ts")).keepCandidates(ctx.home, sid, now, ctx.now());
-      }
-      // After the text is out: keep the rest for the next delivery.
-      if (overflow.size > 0 || later.length > 0) writeOverflow(path, later);
+      const shown = watchFor(ctx, sid, options.transcript, now);
+      // Before the text is out: everything stays until the transcript tells it was taken.
+      const kept = shown ? unique : later;
+      writeOverflow(path, kept, shown);
+      staged = { text: render(frames, now, later.length, fc), shown, kept, now };
       result = { shown: now, left: later.length };
     };
     let claimed = false;
-    await inbox.claim(sid, async (events) => {
+    await inbox.claim(sid, (events) => {
       claimed = true;
-      await show([...carry, ...events]);
+      stage([...carry, ...events]);
     });
-    if (!claimed && carry.length > 0) await show(carry);
+    if (!claimed) {
+      if (carry.length > 0) stage(carry);
+      else if (overflow.size > 0) writeOverflow(path, []);
+    }
+    if (staged === undefined) return result;
+    const { text, shown, kept, now } = staged as NonNullable<typeof staged>;
+    try {
+      emit(text);
+    } catch (err) {
+      // Not printed: no evidence to wait for; the events stay for the next delivery.
+      if (shown) writeOverflow(path, kept);
+      throw err;
+    }
+    // A text answer to an open permission prompt must stay visible to that prompt's hook.
+    if (perm && mayHavePrompt(ctx.home, sid)) {
+      (await import("./_perm_store.ts")).keepCandidates(ctx.home, sid, now, ctx.now());
+    }
     return result;
   });
+}
+
+/**
+ * What the transcript says about the last delivery: the ids to drop from the overflow (taken),
+ * or `undefined` while it cannot tell yet. Logs what it decided unless it was plain.
+ */
+function settle(ctx: HookContext, sid: string, shown: Shown): Set<string> | undefined {
+  const verdict = verdictOn(shown, ctx.now());
+  if (verdict.waiting) return undefined;
+  const who = sid.slice(0, 8);
+  if (verdict.blind !== undefined) {
+    ctx.log.warn(`${who}: ${verdict.blind}; ${shown.ids.length} event(s) counted as delivered`);
+  } else if (verdict.lost.length > 0) {
+    ctx.log.warn(
+      `${who}: Claude Code did not take ${verdict.lost.length} of ${shown.ids.length} ` +
+        `delivered event(s) (not in its transcript); showing them again`,
+    );
+  }
+  return verdict.taken;
+}
+
+/**
+ * The note of a delivery about to be shown, or `undefined` when the session's transcript is
+ * unknown or unreadable (then the delivery counts once handed over: logged).
+ */
+function watchFor(
+  ctx: HookContext,
+  sid: string,
+  given: string | undefined,
+  events: InboxEvent[],
+): Shown | undefined {
+  const transcript = given !== undefined && given.startsWith("/")
+    ? given
+    : recordedTranscript(ctx.home, sid);
+  if (transcript === undefined) return undefined;
+  const note = noteShown(transcript, events.map((e) => e.id), ctx.now());
+  if (typeof note === "string") {
+    ctx.log.warn(`${sid.slice(0, 8)}: ${note}; delivery counted once handed over`);
+    return undefined;
+  }
+  return note;
+}
+
+/** The transcript path the session record holds (written by the register hook), if any. */
+function recordedTranscript(home: string, sid: string): string | undefined {
+  try {
+    const text = readTextIfExists(`${home.replace(/\/+$/, "")}/sessions/${sid}.json`);
+    const record = text === undefined ? undefined : JSON.parse(text);
+    const path = record?.id === sid ? record.transcriptPath : undefined;
+    return typeof path === "string" && path.startsWith("/") ? path : undefined;
+  } catch (err) {
+    if (err instanceof SyntaxError) return undefined; // a damaged record: told by the registry
+    throw err;
+  }
 }
 
 /**
@@ -200,7 +258,7 @@ export async function deliverRole(input: HookInput, ctx: HookContext): Promise<n
     ctx.out(
       JSON.stringify({ hookSpecificOutput: { hookEventName: name, additionalContext: text } }),
     );
-  });
+  }, { transcript: str(input, "transcript_path") });
   if (taken.shown.length > 0) {
     ctx.log.info(
       `${event} ${input.session_id.slice(0, 8)}: delivered ${taken.shown.length} event(s)` +

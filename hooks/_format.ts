@@ -38,6 +38,17 @@ function where(e: InboxEvent, ctx: FrameContext): string {
 }
 
 /**
+ * The opening of an event's frame up to its id: what a transcript holds when the frame reached
+ * the session (hooks/_evidence.ts).
+ *
+ * @param id The event id.
+ * @returns `<discord-message id="…"`, the id escaped as an attribute.
+ */
+export function frameOpening(id: string): string {
+  return `<discord-message id="${attr(id)}"`;
+}
+
+/**
  * Frames one event.
  *
  * @param e The event.
@@ -46,7 +57,6 @@ function where(e: InboxEvent, ctx: FrameContext): string {
  */
 export function frameEvent(e: InboxEvent, ctx: FrameContext = {}): string {
   const attrs: string[] = [
-    `id="${attr(e.id)}"`,
     `from="${attr(e.author.name)}"`,
     `user-id="${attr(e.author.id)}"`,
     `time="${attr(e.timestamp)}"`,
@@ -76,7 +86,7 @@ export function frameEvent(e: InboxEvent, ctx: FrameContext = {}): string {
   }
   const note = ctx.notes?.get(e.id);
   if (note) lines.push(`[note: ${note}]`);
-  return `<discord-message ${attrs.join(" ")}>\n${lines.join("\n")}\n</discord-message>`;
+  return `${frameOpening(e.id)} ${attrs.join(" ")}>\n${lines.join("\n")}\n</discord-message>`;
 }
 
 /**

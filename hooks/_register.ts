@@ -109,7 +109,14 @@ export async function registerRole(input: HookInput, ctx: HookContext): Promise<
   const registry = sessionRegistry(ctx.home, ctx.log);
   const pid = findClaudePid(ctx.env);
   const cwd = str(input, "cwd") ?? ctx.env.CLAUDE_PROJECT_DIR ?? "";
-  const record = await registry.register({ id: sid, cwd, ...(pid ? { pid } : {}) });
+  const transcript = str(input, "transcript_path");
+  const record = await registry.register({
+    id: sid,
+    cwd,
+    ...(pid ? { pid } : {}),
+    // The delivery hooks confirm their deliveries there (hooks/_evidence.ts).
+    ...(transcript?.startsWith("/") ? { transcriptPath: transcript } : {}),
+  });
   const envSid = ctx.env.CLAUDE_CODE_SESSION_ID;
   if (envSid !== undefined && envSid !== sid) {
     // The shell fast path trusts CLAUDE_CODE_SESSION_ID; turn that off for good.

@@ -35,6 +35,20 @@ import { postStatus } from "./_post.ts";
 export const MAX_WAKES = 20;
 /** The window of the runaway guard. */
 export const WAKE_WINDOW_MS = 10 * 60_000;
+/** How soon the wake-up looks again while the last delivery awaits its evidence. */
+const WAITING_RECHECK_MS = 250;
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    signal.addEventListener("abort", done, { once: true });
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    }
+  });
+}
 
 /**
  * The Stop status role.
@@ -129,10 +143,14 @@ export async function wakeRole(input: HookInput, ctx: HookContext): Promise<numb
         return 0;
       }
       const taken = await takePending(ctx, sid, (text) => {
-        // Re-checked under the lock, before the commit: never consume for nobody.
+        // Re-checked under the lock, after the text is staged: never shown to nobody.
         if (!stillMine()) throw new Error("the wait was cancelled");
         ctx.err(text);
-      }, wakeText).catch((err) => {
+      }, {
+        render: wakeText,
+        transcript: str(input, "transcript_path"),
+        ready: stillMine,
+      }).catch((err) => {
         if (err instanceof Error && err.message === "the wait was cancelled") return undefined;
         throw err;
       });
@@ -141,6 +159,13 @@ export async function wakeRole(input: HookInput, ctx: HookContext): Promise<numb
         writePrivateFileAtomic(`${file}.wakes`, JSON.stringify([...wakes, ctx.now()]));
         ctx.log.info(`Stop ${sid.slice(0, 8)}: woke Claude with ${taken.shown.length} event(s)`);
         return 2;
+      }
+      if (taken.waiting) {
+        // The last delivery awaits Claude Code's next record in the transcript (written within
+        // about 100 ms of its answer): ask again shortly instead of waiting for new mail.
+        if (until - ctx.now() <= 0 || remaining(ctx) <= 1000) return 0;
+        await sleep(WAITING_RECHECK_MS, ctx.signal);
+        continue;
       }
       const left = Math.min(until - ctx.now(), remaining(ctx) - 1000);
       if (left <= 0) {

@@ -23,8 +23,8 @@ var init_errors = __esm({
        * @param message One sentence that names the problem and the fix.
        * @param options The standard error options (`cause`).
        */
-      constructor(message, options) {
-        super(message, options);
+      constructor(message2, options) {
+        super(message2, options);
         this.name = new.target.name;
       }
     };
@@ -1234,9 +1234,11 @@ function where(e, ctx) {
   if (e.threadId !== void 0) return `thread ${e.threadId}`;
   return `channel ${e.channelId}`;
 }
+function frameOpening(id) {
+  return `<discord-message id="${attr(id)}"`;
+}
 function frameEvent(e, ctx = {}) {
   const attrs = [
-    `id="${attr(e.id)}"`,
     `from="${attr(e.author.name)}"`,
     `user-id="${attr(e.author.id)}"`,
     `time="${attr(e.timestamp)}"`,
@@ -1264,7 +1266,7 @@ function frameEvent(e, ctx = {}) {
   }
   const note = ctx.notes?.get(e.id);
   if (note) lines.push(`[note: ${note}]`);
-  return `<discord-message ${attrs.join(" ")}>
+  return `${frameOpening(e.id)} ${attrs.join(" ")}>
 ${lines.join("\n")}
 </discord-message>`;
 }
@@ -1306,138 +1308,123 @@ function deliveryText(frames, events, later, ctx = {}) {
 ${frames.join("\n\n")}${tail}`;
 }
 
-// hooks/_deliver.ts
-init_json();
-function overflowPath(home, sid) {
-  return `${hookPaths(home).overflowDir}/${sid}.jsonl`;
+// hooks/_evidence.ts
+var MAX_WAIT_MS = 10 * 6e4;
+var CHUNK = 256 * 1024;
+var ASSISTANT = '"type":"assistant"';
+var FRAME = 'discord-message id=\\"';
+function evidenceOf(id) {
+  return JSON.stringify(frameOpening(id)).slice(1, -1);
 }
-function readOverflow(path) {
-  const file = Deno.openSync(path, {
-    read: true,
-    write: true,
-    create: true,
-    mode: 384
-  });
-  let bytes;
+function noteShown(transcript, ids, now) {
+  let offset = 0;
   try {
-    bytes = new Uint8Array(file.statSync().size);
-    bytes = bytes.subarray(0, readFull(file, bytes));
-  } finally {
-    file.close();
+    offset = Deno.statSync(transcript).size;
+  } catch (err) {
+    if (!(err instanceof Deno.errors.NotFound)) return `cannot read ${transcript}: ${message(err)}`;
   }
-  const events = [];
-  if (bytes.length === 0) return {
-    events,
-    size: 0
+  return {
+    ids,
+    transcript,
+    offset,
+    at: new Date(now).toISOString()
   };
-  for (const line of new TextDecoder().decode(bytes).split("\n")) {
-    if (line.trim() === "") continue;
-    const e = parseJson(line);
-    if (e && typeof e.id === "string" && e.author && typeof e.author.name === "string") {
-      events.push(e);
+}
+function verdictOn(shown, now) {
+  const blind = (why) => ({
+    taken: new Set(shown.ids),
+    lost: [],
+    waiting: false,
+    blind: why
+  });
+  const needles = /* @__PURE__ */ new Map();
+  for (const id of shown.ids) needles.set(evidenceOf(id), id);
+  let scan;
+  try {
+    scan = scanTranscript(shown.transcript, shown.offset, needles, shown.at);
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return blind(`no transcript at ${shown.transcript}`);
+    return blind(`cannot read ${shown.transcript}: ${message(err)}`);
+  }
+  if (scan.found.size === shown.ids.length) {
+    return {
+      taken: scan.found,
+      lost: [],
+      waiting: false
+    };
+  }
+  if (scan.answered) {
+    return {
+      taken: scan.found,
+      lost: shown.ids.filter((id) => !scan.found.has(id)),
+      waiting: false
+    };
+  }
+  const age = now - Date.parse(shown.at);
+  if (!(age <= MAX_WAIT_MS)) {
+    return blind(`no answer of Claude Code in ${shown.transcript} for ${Math.round(age / 1e3)} s`);
+  }
+  return {
+    taken: /* @__PURE__ */ new Set(),
+    lost: [],
+    waiting: true
+  };
+}
+function scanTranscript(path, offset, needles, at) {
+  const found = /* @__PURE__ */ new Set();
+  using file = Deno.openSync(path, {
+    read: true
+  });
+  const size = file.statSync().size;
+  file.seekSync(size >= offset ? offset : 0, Deno.SeekMode.Start);
+  const decoder2 = new TextDecoder();
+  const buffer = new Uint8Array(CHUNK);
+  let rest = new Uint8Array(0);
+  for (; ; ) {
+    const n = file.readSync(buffer);
+    if (n === null || n === 0) break;
+    const bytes = concat(rest, buffer.subarray(0, n));
+    const end = bytes.lastIndexOf(10) + 1;
+    rest = bytes.slice(end);
+    if (end === 0) continue;
+    for (const line of decoder2.decode(bytes.subarray(0, end)).split("\n")) {
+      if (line.includes(FRAME)) {
+        for (const [needle, id] of needles) if (line.includes(needle)) found.add(id);
+        if (found.size === needles.size) return {
+          found,
+          answered: false
+        };
+      }
+      if (line.includes(ASSISTANT) && answersAfter(line, at)) return {
+        found,
+        answered: true
+      };
     }
   }
   return {
-    events,
-    size: bytes.length
+    found,
+    answered: false
   };
 }
-function writeOverflow(path, events) {
-  if (events.length === 0) {
-    Deno.truncateSync(path, 0);
-    return;
+function answersAfter(line, at) {
+  let record;
+  try {
+    record = JSON.parse(line);
+  } catch (err) {
+    if (err instanceof SyntaxError) return false;
+    throw err;
   }
-  writePrivateFileAtomic(path, events.map((e) => JSON.stringify(e)).join("\n") + "\n");
+  return record?.type === "assistant" && record.isSidechain !== true && typeof record.timestamp === "string" && record.timestamp > at;
 }
-function hasPermDir(home) {
-  return readDirIfExists(hookPaths(home).dir).some((e) => e.name === "perm" && e.isDirectory);
+function concat(a, b) {
+  if (a.length === 0) return b;
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
 }
-function readPermNotes(home) {
-  const notes = /* @__PURE__ */ new Map();
-  const text = readTextIfExists(hookPaths(home).permAnswers);
-  if (!text) return notes;
-  for (const line of text.split("\n")) {
-    const a = parseJson(line);
-    if (typeof a?.id === "string" && typeof a.note === "string") notes.set(a.id, a.note);
-  }
-  return notes;
-}
-function frameContext(home, sid, perm = true, log) {
-  const read = readJsonState(`${home.replace(/\/+$/, "")}/sessions/${sid}.json`, (value) => value !== null && typeof value === "object" ? value : void 0, void 0);
-  if (read.damaged) log?.warn(read.damaged);
-  const record = read.value;
-  const ok = record?.id === sid;
-  return {
-    ...ok && typeof record?.name === "string" && record.name ? {
-      sessionName: record.name
-    } : {},
-    ...ok && typeof record?.threadId === "string" && record.threadId ? {
-      threadId: record.threadId
-    } : {},
-    notes: perm ? readPermNotes(home) : /* @__PURE__ */ new Map()
-  };
-}
-function mayHavePrompt(home, sid) {
-  return statIfExists(`${hookPaths(home).permDir}/${sid}`)?.isDirectory ?? false;
-}
-async function takePending(ctx, sid, emit, render = deliveryText) {
-  const paths = hookPaths(ctx.home);
-  const path = overflowPath(ctx.home, sid);
-  const inbox = new Inbox(ctx.home, {
-    onWarning: (m) => ctx.log.warn(m)
-  });
-  ensurePrivateDir(paths.dir);
-  ensurePrivateDir(paths.overflowDir);
-  return await withFileLock(`${paths.overflowDir}/${sid}.lock`, async () => {
-    const overflow = readOverflow(path);
-    const carry = overflow.events;
-    const perm = hasPermDir(ctx.home);
-    let result = {
-      shown: [],
-      left: 0
-    };
-    const show = async (events) => {
-      const seen = /* @__PURE__ */ new Set();
-      const unique = events.filter((e) => !seen.has(e.id) && (seen.add(e.id), true));
-      const fc = frameContext(ctx.home, sid, perm, ctx.log);
-      const { frames, now, later } = splitBatch(unique, DEFAULT_BUDGET, fc);
-      emit(render(frames, now, later.length, fc));
-      if (perm && mayHavePrompt(ctx.home, sid)) {
-        (await Promise.resolve().then(() => (init_perm_store(), perm_store_exports))).keepCandidates(ctx.home, sid, now, ctx.now());
-      }
-      if (overflow.size > 0 || later.length > 0) writeOverflow(path, later);
-      result = {
-        shown: now,
-        left: later.length
-      };
-    };
-    let claimed = false;
-    await inbox.claim(sid, async (events) => {
-      claimed = true;
-      await show([
-        ...carry,
-        ...events
-      ]);
-    });
-    if (!claimed && carry.length > 0) await show(carry);
-    return result;
-  });
-}
-async function deliverRole(input, ctx) {
-  const event = input.hook_event_name;
-  const name = event === "UserPromptSubmit" || event === "PostToolUseFailure" || event === "SessionStart" ? event : "PostToolUse";
-  const taken = await takePending(ctx, input.session_id, (text) => {
-    ctx.out(JSON.stringify({
-      hookSpecificOutput: {
-        hookEventName: name,
-        additionalContext: text
-      }
-    }));
-  });
-  if (taken.shown.length > 0) {
-    ctx.log.info(`${event} ${input.session_id.slice(0, 8)}: delivered ${taken.shown.length} event(s)` + (taken.left ? `, ${taken.left} left for the next call` : ""));
-  }
-  return 0;
+function message(err) {
+  return err instanceof Error ? err.message : String(err);
 }
 
 // log.ts
@@ -1464,8 +1451,8 @@ function createLogger(path, options = {}) {
   const maxBytes = options.maxBytes ?? 1024 * 1024;
   const keep = options.keep ?? 2;
   const now = options.now ?? (() => /* @__PURE__ */ new Date());
-  const write = (level, message) => {
-    const line = `${now().toISOString()} ${level} ${scrub(message).replaceAll("\n", "\\n")}
+  const write = (level, message2) => {
+    const line = `${now().toISOString()} ${level} ${scrub(message2).replaceAll("\n", "\\n")}
 `;
     try {
       if (options.stderr) Deno.stderr.writeSync(new TextEncoder().encode(line));
@@ -1506,23 +1493,6 @@ function rotateIfNeeded(path, maxBytes, keep) {
     }
   }
   Deno.renameSync(path, `${path}.1`);
-}
-
-// hooks/_main.ts
-init_context();
-
-// _shared/env.ts
-function readEnv(names) {
-  const env = {};
-  for (const name of names) {
-    try {
-      env[name] = Deno.env.get(name);
-    } catch (err) {
-      if (!(err instanceof Deno.errors.NotCapable)) throw err;
-      env[name] = void 0;
-    }
-  }
-  return env;
 }
 
 // hooks/_input.ts
@@ -1601,6 +1571,261 @@ function after(ms) {
   return new Promise((resolve) => signal.addEventListener("abort", () => resolve("timeout"), {
     once: true
   }));
+}
+function str(input, key) {
+  const v = input[key];
+  return typeof v === "string" ? v : void 0;
+}
+
+// hooks/_overflow.ts
+init_fs();
+function readOverflow(path) {
+  const file = Deno.openSync(path, {
+    read: true,
+    write: true,
+    create: true,
+    mode: 384
+  });
+  let bytes;
+  try {
+    bytes = new Uint8Array(file.statSync().size);
+    bytes = bytes.subarray(0, readFull(file, bytes));
+  } finally {
+    file.close();
+  }
+  const events = [];
+  if (bytes.length === 0) return {
+    events,
+    size: 0
+  };
+  let shown;
+  for (const line of new TextDecoder().decode(bytes).split("\n")) {
+    if (line.trim() === "") continue;
+    let value;
+    try {
+      value = JSON.parse(line);
+    } catch (err) {
+      if (err instanceof SyntaxError) continue;
+      throw err;
+    }
+    if (value === null || typeof value !== "object") continue;
+    if ("shown" in value) {
+      shown = parseShown(value.shown);
+      continue;
+    }
+    const e = value;
+    if (typeof e.id === "string" && typeof e.author?.name === "string") {
+      events.push(e);
+    }
+  }
+  return {
+    ...shown ? {
+      shown
+    } : {},
+    events,
+    size: bytes.length
+  };
+}
+function writeOverflow(path, events, shown) {
+  if (events.length === 0) {
+    Deno.truncateSync(path, 0);
+    return;
+  }
+  const lines = events.map((e) => JSON.stringify(e));
+  if (shown !== void 0) lines.unshift(JSON.stringify({
+    shown
+  }));
+  writePrivateFileAtomic(path, lines.join("\n") + "\n");
+}
+function parseShown(value) {
+  const s = value;
+  if (s === null || typeof s !== "object" || !Array.isArray(s.ids) || !s.ids.every((id) => typeof id === "string") || typeof s.transcript !== "string" || typeof s.offset !== "number" || !(s.offset >= 0) || typeof s.at !== "string") return void 0;
+  return {
+    ids: s.ids,
+    transcript: s.transcript,
+    offset: s.offset,
+    at: s.at
+  };
+}
+
+// hooks/_deliver.ts
+init_json();
+function overflowPath(home, sid) {
+  return `${hookPaths(home).overflowDir}/${sid}.jsonl`;
+}
+function hasPermDir(home) {
+  return readDirIfExists(hookPaths(home).dir).some((e) => e.name === "perm" && e.isDirectory);
+}
+function readPermNotes(home) {
+  const notes = /* @__PURE__ */ new Map();
+  const text = readTextIfExists(hookPaths(home).permAnswers);
+  if (!text) return notes;
+  for (const line of text.split("\n")) {
+    const a = parseJson(line);
+    if (typeof a?.id === "string" && typeof a.note === "string") notes.set(a.id, a.note);
+  }
+  return notes;
+}
+function frameContext(home, sid, perm = true, log) {
+  const read = readJsonState(`${home.replace(/\/+$/, "")}/sessions/${sid}.json`, (value) => value !== null && typeof value === "object" ? value : void 0, void 0);
+  if (read.damaged) log?.warn(read.damaged);
+  const record = read.value;
+  const ok = record?.id === sid;
+  return {
+    ...ok && typeof record?.name === "string" && record.name ? {
+      sessionName: record.name
+    } : {},
+    ...ok && typeof record?.threadId === "string" && record.threadId ? {
+      threadId: record.threadId
+    } : {},
+    notes: perm ? readPermNotes(home) : /* @__PURE__ */ new Map()
+  };
+}
+function mayHavePrompt(home, sid) {
+  return statIfExists(`${hookPaths(home).permDir}/${sid}`)?.isDirectory ?? false;
+}
+async function takePending(ctx, sid, emit, options = {}) {
+  const render = options.render ?? deliveryText;
+  const paths = hookPaths(ctx.home);
+  const path = overflowPath(ctx.home, sid);
+  const inbox = new Inbox(ctx.home, {
+    onWarning: (m) => ctx.log.warn(m)
+  });
+  ensurePrivateDir(paths.dir);
+  ensurePrivateDir(paths.overflowDir);
+  return await withFileLock(`${paths.overflowDir}/${sid}.lock`, async () => {
+    if (options.ready && !options.ready()) return {
+      shown: [],
+      left: 0
+    };
+    const overflow = readOverflow(path);
+    let carry = overflow.events;
+    if (overflow.shown !== void 0) {
+      const settled = settle(ctx, sid, overflow.shown);
+      if (settled === void 0) return {
+        shown: [],
+        left: carry.length,
+        waiting: true
+      };
+      carry = carry.filter((e) => !settled.has(e.id));
+    }
+    const perm = hasPermDir(ctx.home);
+    let staged;
+    let result = {
+      shown: [],
+      left: 0
+    };
+    const stage = (events) => {
+      const seen = /* @__PURE__ */ new Set();
+      const unique = events.filter((e) => !seen.has(e.id) && (seen.add(e.id), true));
+      const fc = frameContext(ctx.home, sid, perm, ctx.log);
+      const { frames, now: now2, later } = splitBatch(unique, DEFAULT_BUDGET, fc);
+      const shown2 = watchFor(ctx, sid, options.transcript, now2);
+      const kept2 = shown2 ? unique : later;
+      writeOverflow(path, kept2, shown2);
+      staged = {
+        text: render(frames, now2, later.length, fc),
+        shown: shown2,
+        kept: kept2,
+        now: now2
+      };
+      result = {
+        shown: now2,
+        left: later.length
+      };
+    };
+    let claimed = false;
+    await inbox.claim(sid, (events) => {
+      claimed = true;
+      stage([
+        ...carry,
+        ...events
+      ]);
+    });
+    if (!claimed) {
+      if (carry.length > 0) stage(carry);
+      else if (overflow.size > 0) writeOverflow(path, []);
+    }
+    if (staged === void 0) return result;
+    const { text, shown, kept, now } = staged;
+    try {
+      emit(text);
+    } catch (err) {
+      if (shown) writeOverflow(path, kept);
+      throw err;
+    }
+    if (perm && mayHavePrompt(ctx.home, sid)) {
+      (await Promise.resolve().then(() => (init_perm_store(), perm_store_exports))).keepCandidates(ctx.home, sid, now, ctx.now());
+    }
+    return result;
+  });
+}
+function settle(ctx, sid, shown) {
+  const verdict = verdictOn(shown, ctx.now());
+  if (verdict.waiting) return void 0;
+  const who = sid.slice(0, 8);
+  if (verdict.blind !== void 0) {
+    ctx.log.warn(`${who}: ${verdict.blind}; ${shown.ids.length} event(s) counted as delivered`);
+  } else if (verdict.lost.length > 0) {
+    ctx.log.warn(`${who}: Claude Code did not take ${verdict.lost.length} of ${shown.ids.length} delivered event(s) (not in its transcript); showing them again`);
+  }
+  return verdict.taken;
+}
+function watchFor(ctx, sid, given, events) {
+  const transcript = given !== void 0 && given.startsWith("/") ? given : recordedTranscript(ctx.home, sid);
+  if (transcript === void 0) return void 0;
+  const note = noteShown(transcript, events.map((e) => e.id), ctx.now());
+  if (typeof note === "string") {
+    ctx.log.warn(`${sid.slice(0, 8)}: ${note}; delivery counted once handed over`);
+    return void 0;
+  }
+  return note;
+}
+function recordedTranscript(home, sid) {
+  try {
+    const text = readTextIfExists(`${home.replace(/\/+$/, "")}/sessions/${sid}.json`);
+    const record = text === void 0 ? void 0 : JSON.parse(text);
+    const path = record?.id === sid ? record.transcriptPath : void 0;
+    return typeof path === "string" && path.startsWith("/") ? path : void 0;
+  } catch (err) {
+    if (err instanceof SyntaxError) return void 0;
+    throw err;
+  }
+}
+async function deliverRole(input, ctx) {
+  const event = input.hook_event_name;
+  const name = event === "UserPromptSubmit" || event === "PostToolUseFailure" || event === "SessionStart" ? event : "PostToolUse";
+  const taken = await takePending(ctx, input.session_id, (text) => {
+    ctx.out(JSON.stringify({
+      hookSpecificOutput: {
+        hookEventName: name,
+        additionalContext: text
+      }
+    }));
+  }, {
+    transcript: str(input, "transcript_path")
+  });
+  if (taken.shown.length > 0) {
+    ctx.log.info(`${event} ${input.session_id.slice(0, 8)}: delivered ${taken.shown.length} event(s)` + (taken.left ? `, ${taken.left} left for the next call` : ""));
+  }
+  return 0;
+}
+
+// hooks/_main.ts
+init_context();
+
+// _shared/env.ts
+function readEnv(names) {
+  const env = {};
+  for (const name of names) {
+    try {
+      env[name] = Deno.env.get(name);
+    } catch (err) {
+      if (!(err instanceof Deno.errors.NotCapable)) throw err;
+      env[name] = void 0;
+    }
+  }
+  return env;
 }
 
 // hooks/_main.ts

@@ -9,6 +9,7 @@ import {
   netHosts,
   rolePermissionFlags,
   shellQuote,
+  TRANSCRIPTS_DIR,
 } from "../settings.ts";
 import { mergeIntoFile } from "../setup.ts";
 import { assert, assertEquals, assertMatch } from "./_assert.ts";
@@ -55,20 +56,25 @@ Deno.test("buildSettings: no hook command carries a network flag (what they post
 });
 
 Deno.test("rolePermissionFlags: no role gets network; the posting roles may start the bridge, which sends for them", () => {
+  // The roles that deliver messages read Claude Code's transcripts (the shell expands the path).
+  assertEquals(TRANSCRIPTS_DIR, "${CLAUDE_CONFIG_DIR:-$HOME/.claude}/projects");
   assertEquals(rolePermissionFlags("deliver", OPTS), [
     "--allow-read=/h/state",
     "--allow-write=/h/state",
+    `--allow-read=${TRANSCRIPTS_DIR}`,
   ]);
   assertEquals(rolePermissionFlags("wake", OPTS), [
     "--allow-read=/h/state",
     "--allow-write=/h/state",
     ENV,
+    `--allow-read=${TRANSCRIPTS_DIR}`,
   ]);
   assertEquals(rolePermissionFlags("register", OPTS), [
     "--allow-read=/h/state",
     "--allow-write=/h/state",
     ENV,
     "--allow-run=/usr/bin/deno",
+    `--allow-read=${TRANSCRIPTS_DIR}`,
   ]);
   for (const role of ["status", "notice", "end", "permission"] as const) {
     assertEquals(rolePermissionFlags(role, OPTS), [
@@ -140,7 +146,7 @@ Deno.test("buildSettings: events, matchers, timeouts, async and asyncRewake", ()
     deliver,
     "set -- deliver /h/state /usr/bin/deno run --no-prompt --no-lock " +
       "--quiet --no-config --no-code-cache --v8-flags=--jitless --allow-read=/h/state " +
-      "--allow-write=/h/state " +
+      '--allow-write=/h/state --allow-read="${CLAUDE_CONFIG_DIR:-$HOME/.claude}/projects" ' +
       "/ck/hooks/deliver.bundle.js --role=deliver --home=/h/state --timeout=30 " +
       "--event=PostToolUse; . /ck/hooks/fast.sh",
   );

@@ -5,6 +5,7 @@ import { Bridge } from "../../bridge.ts";
 import { type ConfigFile, writeConfigFile } from "../../config.ts";
 import { acquireInstanceLock } from "../../daemon.ts";
 import { createLogger } from "../../log.ts";
+import { Inbox } from "../../inbox.ts";
 import { buildSettings, type SettingsFragment, type SettingsOptions } from "../../settings.ts";
 import type { DiscordServer } from "../../testing/mod.ts";
 import { ROOT } from "../_fixture.ts";
@@ -166,4 +167,19 @@ export async function bridgeFor(
   };
   await bridge.start();
   return disposable;
+}
+
+/**
+ * Events still to be delivered to a session: those in its mailbox plus those the hooks claimed
+ * into their overflow file and the session has not been shown to have taken.
+ */
+export async function pendingFor(home: string, sid: string): Promise<number> {
+  let overflow = 0;
+  try {
+    const text = Deno.readTextFileSync(`${home}/hooks/overflow/${sid}.jsonl`);
+    overflow = text.split("\n").filter((l) => l.trim() && !("shown" in JSON.parse(l))).length;
+  } catch (err) {
+    if (!(err instanceof Deno.errors.NotFound)) throw err;
+  }
+  return await new Inbox(home).pending(sid) + overflow;
 }

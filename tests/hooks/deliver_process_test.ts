@@ -10,10 +10,13 @@ import {
   commandOf,
   fixture,
   frameIds,
+  hookLog,
+  pendingFor,
   runHookCommand,
   settingsFor,
   SID,
 } from "./_helpers.ts";
+import { simulatedSession } from "./_claude_sim.ts";
 
 const BUNDLE = `${ROOT}/${BUNDLE_PATH}`;
 
@@ -73,4 +76,36 @@ Deno.test("deliver.ts: the settings command with CLAUDE_CODE_SESSION_ID leaves s
   assertEquals((await runHookCommand(command, "not json")).stdout, "");
   const r2 = await runHookCommand(command, fixture("PostToolUse", SID));
   assertEquals(frameIds(additionalContext(r2.stdout)).length, 1);
+});
+
+Deno.test("deliver: hooks killed after their commit, 24 times: every message reaches the session once, in order", async () => {
+  await using h = await tempDir("cd-hooks-");
+  const home = `${h.path}/state`;
+  const command = commandOf(settingsFor(home), "PostToolUse", "deliver");
+  const session = await simulatedSession({ home, sid: SID, userHome: `${h.path}/user`, command });
+  const inbox = new Inbox(home);
+  const sent: string[] = [];
+  const KILLS = 24;
+  for (let i = 0; i < KILLS; i++) {
+    const batch = [message(`round ${i}, first`), message(`round ${i}, second`)];
+    await inbox.append(SID, batch);
+    sent.push(...batch.map((e) => e.id));
+    // Half of the killed hooks lose their output (Claude Code's timeout drops it), half not
+    // (Claude Code 2.1.330 takes what a hook killed by a signal printed).
+    const discard = i % 2 === 0;
+    const killed = await session.round({ kill: "after-commit", discard });
+    assert(killed.killed, `round ${i}: the hook was not killed: ${killed.stderr}`);
+    assertEquals(killed.seen.length, discard ? 0 : 2);
+    // The session's next tool call: the lost batch again, the taken one not.
+    const next = await session.round();
+    assertEquals(next.code, 0, next.stderr);
+    assertEquals(next.seen, discard ? batch.map((e) => e.id) : []);
+  }
+  // Nothing left: the last delivery was confirmed by the round after it.
+  assertEquals(await pendingFor(home, SID), 0);
+  assertEquals((await session.round()).seen, []);
+  assertEquals(session.seen, sent);
+  const log = hookLog(home);
+  assertEquals(log.match(/did not take 2 of 2 delivered event\(s\)/g)?.length, KILLS / 2, log);
+  assert(!/counted as delivered| error /.test(log), log);
 });
