@@ -113,6 +113,8 @@ export class Bridge {
   #fatal: ClaudeDiscordError | undefined;
   #stopped: Promise<void> | undefined;
   readonly #sleepers = new Sleepers();
+  /** Live messages not placed yet (their channel is being looked up), in arrival order. */
+  readonly #arrivals: RawMessage[] = [];
 
   /**
    * Creates a bridge (nothing connects before {@linkcode Bridge.start}).
@@ -181,6 +183,8 @@ export class Bridge {
       learnThread: (t) => this.#channels.learn(t),
       chatId: options.channelId,
       ingest: (m, place) => this.#process(m, place, false),
+      write: (m, place) => void this.#process(m, place, true),
+      release: (m, place) => this.#live(m, place),
       onDone: () => {
         this.#status.lastCatchUpAt = new Date(this.#now()).toISOString();
         this.#status.touch();
@@ -412,14 +416,32 @@ export class Bridge {
     );
   }
 
+  /**
+   * A live message: placed in arrival order (a message of a channel not known yet waits for it,
+   * and the messages after it wait too), then held while a catch-up runs (it merges them in id
+   * order) or written.
+   */
   #onLiveMessage(m: RawMessage): void {
     if (!m?.id || !m.channel_id) return;
-    const place = this.#channels.placeOf(m.channel_id);
-    if (place === "ignore") return;
-    if (place === "unknown") {
-      return this.#channels.whenKnown(m.channel_id, () => this.#onLiveMessage(m));
+    this.#arrivals.push(m);
+    this.#placeArrivals();
+  }
+
+  #placeArrivals(): void {
+    while (this.#arrivals.length > 0) {
+      const m = this.#arrivals[0];
+      const place = this.#channels.placeOf(m.channel_id);
+      if (place === "unknown") {
+        return this.#channels.whenKnown(m.channel_id, () => this.#placeArrivals());
+      }
+      this.#arrivals.shift();
+      if (place !== "ignore") this.#live(m, place);
     }
+  }
+
+  #live(m: RawMessage, place: Place): void {
     if (this.#tracker.hasGap(m.channel_id)) this.#catchUp.channel(m.channel_id, place);
+    if (this.#catchUp.hold(m, place)) return;
     void this.#process(m, place, true);
   }
 
