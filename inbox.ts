@@ -13,15 +13,15 @@
  * Delivery is exactly once per mailbox, by a two-phase claim:
  *
  * 1. Under the lock, {@linkcode Inbox.claim} reads the complete lines, drops ids the
- *    delivered log already holds, and awaits `deliver(events)` (a hook prints them there).
+ *    delivered log already holds, and awaits `deliver(events)` (the hooks write them to their
+ *    own overflow file there and print them after the commit: ARCHITECTURE.md, "Delivery
+ *    guarantees and how they are kept").
  * 2. Only after `deliver` resolves it commits: it appends ONE line with the batch's ids to
  *    the delivered log (fsync), then empties the mailbox file (truncates it to 0 bytes).
  *
  * If `deliver` throws, or the process dies before the commit line is complete, nothing is
- * committed and the next claim hands the same events over again. That is the right outcome
- * for a hook: Claude Code discards the output of a hook that was killed, so the events never
- * reached Claude. A kill after the commit line but before the truncation is harmless: the next
- * claim filters the committed ids out. The delivered log keeps at least the last
+ * committed and the next claim hands the same events over again. A kill after the commit
+ * line but before the truncation is harmless: the next claim filters the committed ids out. The delivered log keeps at least the last
  * `dedupeWindow` ids (it is rewritten atomically once it holds twice that many).
  *
  * {@linkcode Inbox.append} writes under the same lock and is durable (fsync) when it
@@ -259,7 +259,7 @@ export class Inbox {
    * An absent or empty mailbox costs one `stat` and creates no file.
    *
    * @param mailbox The mailbox to drain.
-   * @param deliver Hands the events over (e.g. prints them for Claude).
+   * @param deliver Takes the events over (the hooks: into their own overflow file).
    * @returns The events delivered and committed, in arrival order.
    *
    * @example Redelivery after a failed deliver
