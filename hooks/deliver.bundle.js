@@ -1025,7 +1025,7 @@ var Inbox = class {
    * An absent or empty mailbox costs one `stat` and creates no file.
    *
    * @param mailbox The mailbox to drain.
-   * @param deliver Hands the events over (e.g. prints them for Claude).
+   * @param deliver Takes the events over (the hooks: into their own overflow file).
    * @returns The events delivered and committed, in arrival order.
    *
    * @example Redelivery after a failed deliver
