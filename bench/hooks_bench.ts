@@ -5,6 +5,11 @@
 //   shell builtins only) against `sh -c true`. Target ≤ 3×.
 // - with a message: the same command delivering one message (Deno starts) against
 //   `deno run` of an empty file (default flags, a directory without deno.json). Target ≤ 1.2×.
+// - confirming: the session's next tool call after a delivery, nothing new pending: Deno starts
+//   to find the delivery in the session's transcript (ARCHITECTURE.md, "Delivery guarantees").
+//
+// The session has a transcript of a long session (about 2 MB) under the hooks' HOME, and after
+// each delivery the bench appends what Claude Code would (the text it took, the model's answer).
 //
 // Run: deno bench -A bench/hooks_bench.ts (the summary prints the ratios).
 import { Inbox } from "../inbox.ts";
@@ -18,6 +23,21 @@ Deno.writeTextFileSync(empty, "");
 globalThis.addEventListener("unload", () => Deno.removeSync(home, { recursive: true }));
 
 const SID = "dae42081-9441-4c30-8e6b-1aa244137845";
+const userHome = `${home}/user`;
+const transcript = `${userHome}/.claude/projects/-home-user-project/${SID}.jsonl`;
+Deno.mkdirSync(transcript.slice(0, transcript.lastIndexOf("/")), { recursive: true });
+{
+  // A long session's transcript: 400 tool calls with 4 kB of output each.
+  const lines: string[] = [];
+  for (let i = 0; i < 400; i++) {
+    const at = new Date(Date.now() - (400 - i) * 1000).toISOString();
+    lines.push(
+      JSON.stringify({ type: "assistant", isSidechain: false, timestamp: at, message: { id: i } }),
+      JSON.stringify({ type: "user", timestamp: at, toolUseResult: { stdout: "x".repeat(4000) } }),
+    );
+  }
+  Deno.writeTextFileSync(transcript, lines.join("\n") + "\n");
+}
 const settings = buildSettings({ home, root, denoPath: Deno.execPath() });
 const deliver = settings.hooks.PostToolUse[0].hooks[0].command;
 const input = new TextEncoder().encode(
@@ -40,7 +60,7 @@ async function sh(
 ): Promise<string> {
   const child = new Deno.Command("/bin/sh", {
     args: ["-c", command],
-    env,
+    env: { HOME: userHome, ...env },
     cwd,
     stdin: "piped",
     stdout: "piped",
@@ -51,11 +71,32 @@ async function sh(
   await w.close().catch(() => {});
   const out = await child.output();
   if (!out.success) throw new Error(`${command} exited ${out.code}`);
-  return new TextDecoder().decode(out.stdout);
+  const text = new TextDecoder().decode(out.stdout);
+  if (text.includes("additionalContext")) took(text);
+  return text;
 }
 
-// As in a real session, SessionStart registered it before any tool call.
-await new SessionRegistry(home).register({ id: SID, cwd: "/home/user/project" });
+/** What Claude Code appends after taking a delivery: the text it took, then the model's answer. */
+function took(stdout: string): void {
+  const at = () => new Date().toISOString();
+  const context = JSON.parse(stdout).hookSpecificOutput.additionalContext;
+  Deno.writeTextFileSync(
+    transcript,
+    JSON.stringify({
+      type: "attachment",
+      timestamp: at(),
+      attachment: { type: "hook_additional_context", content: [context] },
+    }) + "\n" + JSON.stringify({ type: "assistant", isSidechain: false, timestamp: at() }) + "\n",
+    { append: true },
+  );
+}
+
+// As in a real session, SessionStart registered it (and its transcript) before any tool call.
+await new SessionRegistry(home).register({
+  id: SID,
+  cwd: "/home/user/project",
+  transcriptPath: transcript,
+});
 const inbox = new Inbox(home);
 let n = 0n;
 async function oneMessage(): Promise<void> {
@@ -76,6 +117,11 @@ await oneMessage();
 if (!(await sh(deliver)).includes("additionalContext")) {
   throw new Error("warm-up delivered nothing");
 }
+/** The tool call after a delivery: the hook finds it in the transcript, prints nothing. */
+async function confirm(): Promise<void> {
+  if ((await sh(deliver, { CLAUDE_CODE_SESSION_ID: SID })) !== "") throw new Error("output");
+}
+await confirm();
 
 Deno.bench({
   name: "sh -c true",
@@ -129,6 +175,22 @@ Deno.bench({
     const out = await sh(deliver, { CLAUDE_CODE_SESSION_ID: SID });
     b.end();
     if (!out.includes("additionalContext")) throw new Error("nothing delivered");
+    await confirm();
+  },
+});
+
+Deno.bench({
+  name: "PostToolUse hook confirming the last delivery (nothing new)",
+  group: "one message",
+  ...RUNS,
+  fn: async (b) => {
+    await oneMessage();
+    if (!(await sh(deliver, { CLAUDE_CODE_SESSION_ID: SID })).includes("additionalContext")) {
+      throw new Error("nothing delivered");
+    }
+    b.start();
+    await confirm();
+    b.end();
   },
 });
 
@@ -166,12 +228,16 @@ Deno.bench({
         if (!out.includes("additionalContext")) throw new Error("nothing delivered");
       };
       const withMessage: number[] = [];
+      const confirming: number[] = [];
       const emptyBox: number[] = [];
       for (let i = 0; i < 40; i++) {
         await oneMessage();
         const h = i % 2 === 0 ? await timed(hook) : 0;
         const base = await timed(baseline);
         withMessage.push((i % 2 === 0 ? h : await timed(hook)) / base);
+        const c = i % 2 === 0 ? await timed(confirm) : 0;
+        const base2 = await timed(baseline);
+        confirming.push((i % 2 === 0 ? c : await timed(confirm)) / base2);
         const idle = () => sh(deliver, { CLAUDE_CODE_SESSION_ID: SID });
         const d = i % 2 === 0 ? await timed(idle) : 0;
         const t = await timed(() => sh("true"));
@@ -179,6 +245,7 @@ Deno.bench({
       }
       paired.push(
         `with a message: ${median(withMessage).toFixed(2)}x deno run empty.ts (target <= 1.2)`,
+        `confirming the last delivery: ${median(confirming).toFixed(2)}x deno run empty.ts`,
         `empty mailbox: ${median(emptyBox).toFixed(2)}x sh -c true (target <= 3)`,
       );
     })()),
