@@ -62,6 +62,13 @@ export interface Options {
   outboxMaxPosts: number;
   /** Most bytes waiting in the outbox (all sessions); past it the oldest are dropped. Default 50 MiB. */
   outboxMaxBytes: number;
+  /**
+   * What the MCP server may send with `send_file` besides the session's project directory
+   * (absolute paths, `~/…` expanded): a directory opens every file under it, except files whose
+   * name marks a secret; a file opens that file, a secret-looking one included. The state
+   * directory never opens. Default none.
+   */
+  allowedFilePaths: string[];
 }
 
 /** The resolved configuration. Fields absent from env and file are `undefined`. */
@@ -98,6 +105,7 @@ const DEFAULT_OPTIONS: Options = {
   permissionTimeoutSeconds: 300,
   outboxMaxPosts: 10_000,
   outboxMaxBytes: 50 * 1024 * 1024,
+  allowedFilePaths: [],
 };
 
 const SNOWFLAKE = /^[0-9]{15,21}$/;
@@ -309,7 +317,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
 
   const config: Config = {
     ...DEFAULT_OPTIONS,
-    ...validOptions(file),
+    ...validOptions(file, env.HOME),
     home,
     token,
     channelId,
@@ -446,7 +454,7 @@ export function parseApiUrl(value: unknown, name = "DISCORD_API_URL"): string {
   return `${url.origin}${url.pathname}`.replace(/\/+$/, "").replace(/\/v[0-9]+$/, "");
 }
 
-function validOptions(file: ConfigFile): Partial<Options> {
+function validOptions(file: ConfigFile, homeDir: string | undefined): Partial<Options> {
   const out: Partial<Options> = {};
   const num = (key: "heldRetentionHours" | "wakeTimeoutSeconds" | "permissionTimeoutSeconds") => {
     const v = file[key];
@@ -481,5 +489,68 @@ function validOptions(file: ConfigFile): Partial<Options> {
     }
     out.mentionUserId = file.mentionUserId;
   }
+  if (file.allowedFilePaths !== undefined) {
+    out.allowedFilePaths = parseAllowedFilePaths(file.allowedFilePaths, homeDir);
+  }
   return out;
+}
+
+function parseAllowedFilePaths(value: unknown, homeDir: string | undefined): string[] {
+  const fix = "list absolute paths (or ~/…) in it, or remove it";
+  if (!Array.isArray(value)) {
+    throw new ConfigError(`config.json allowedFilePaths must be a list of paths: ${fix}`);
+  }
+  const paths: string[] = [];
+  for (const item of value) {
+    let path = typeof item === "string" ? item.trim() : "";
+    if (path === "~" || path.startsWith("~/")) {
+      if (!homeDir?.trim()) {
+        throw new ConfigError(
+          `config.json allowedFilePaths has ${path}, but HOME is not set: write it as an absolute path`,
+        );
+      }
+      path = homeDir.trim().replace(/\/+$/, "") + path.slice(1);
+    }
+    if (!path.startsWith("/")) {
+      throw new ConfigError(
+        `config.json allowedFilePaths has ${JSON.stringify(item)}, not an absolute path: ${fix}`,
+      );
+    }
+    paths.push(path);
+  }
+  return [...new Set(paths)];
+}
+
+/**
+ * Tells whether `$home/config.json` is open to other users: it holds the bot token and decides
+ * who may steer the agents, so it must be 0600 (setup writes it so and fixes it).
+ *
+ * @param home The state directory.
+ * @returns One sentence naming the file, its mode and the fix, or `undefined` when it is
+ *   private (or absent, or its mode cannot be read).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { configFileExposure } from "./config.ts";
+ * const home = Deno.makeTempDirSync();
+ * Deno.writeTextFileSync(`${home}/config.json`, "{}", { mode: 0o600 });
+ * Deno.chmodSync(`${home}/config.json`, 0o600);
+ * assert(configFileExposure(home) === undefined);
+ * Deno.chmodSync(`${home}/config.json`, 0o644);
+ * assert.match(configFileExposure(home) ?? "", /mode 0644.*chmod 600/);
+ * ```
+ */
+export function configFileExposure(home: string): string | undefined {
+  const path = `${home.replace(/\/+$/, "")}/config.json`;
+  let mode: number | null;
+  try {
+    mode = Deno.statSync(path).mode;
+  } catch {
+    return undefined;
+  }
+  if (mode === null || (mode & 0o077) === 0) return undefined;
+  const octal = (mode & 0o777).toString(8).padStart(4, "0");
+  const who = (mode & 0o022) !== 0 ? "readable or writable" : "readable";
+  return `${path} is ${who} by other users (mode ${octal}) and holds the bot token: run chmod 600 ${path}`;
 }

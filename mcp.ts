@@ -55,7 +55,17 @@
  * `$CLAUDE_DISCORD_HOME/mcp.log`. Nothing but MCP frames is written to stdout.
  * Permissions: `--allow-net` (the API host), `--allow-read` (files to send, the state
  * directory), `--allow-write` (the state directory), `--allow-env`, `--allow-run=ps` (the
- * process tree; without it only the direct parent is known).
+ * process tree; without it only the direct parent is known). The entry setup installs
+ * (settings.ts `mcpConfig`) narrows `--allow-read` to the state directory, the project
+ * directory and `allowedFilePaths`.
+ *
+ * ## Which files `send_file` reads
+ *
+ * Files of the session's project directory, and the directories and files listed in
+ * `allowedFilePaths` of `config.json`, judged by their real path (symlinks resolved): never
+ * anything in the state directory (`config.json` holds the token), and no file whose name
+ * marks a secret (`.env*`, private keys, credentials) unless `allowedFilePaths` lists it
+ * (`_mcp/file_access.ts`).
  *
  * @example List the tools over an in-memory transport
  * ```ts
@@ -138,6 +148,11 @@ export interface DiscordMcpOptions {
   projectDir?: string;
   /** Largest file `send_file` accepts. Default 10 MiB; at most 25 MiB. */
   maxUploadBytes?: number;
+  /**
+   * Directories and files `send_file` may read besides the project directory (config.json
+   * `allowedFilePaths`). Default none.
+   */
+  allowedFilePaths?: string[];
   /** Logger. Default `$home/mcp.log`. */
   log?: Logger;
   /** Session registry. Default `new SessionRegistry(home)`. */
@@ -239,6 +254,7 @@ export function createDiscordMcpServer(options: DiscordMcpOptions): DiscordMcpSe
     session,
     botId,
     projectDir,
+    files: { home: options.home, allowed: options.allowedFilePaths ?? [] },
     maxUploadBytes: maxUpload,
     recordPost: (sessionId, messageId) => recordPost(options.home, sessionId, messageId),
     log,
@@ -429,6 +445,7 @@ export async function main(args: string[]): Promise<number> {
       session: flags.session ?? (env.CLAUDE_DISCORD_SESSION?.trim() || undefined),
       projectDir: env.CLAUDE_PROJECT_DIR?.trim() || Deno.cwd(),
       maxUploadBytes,
+      allowedFilePaths: config.allowedFilePaths,
       log,
     });
     log.info(

@@ -52,7 +52,9 @@
  * the fragment is built: run setup again after changing `DISCORD_API_URL` or the webhook.
  *
  * The MCP server (`mcp.ts`, server name `discord`) gets `--allow-net=<hosts>`,
- * `--allow-read` (files to send, the state directory), `--allow-write=H`, `--allow-env` (its
+ * `--allow-read=H,<allowedFilePaths>,<project>` (the state directory; the files `send_file` may
+ * send: the project directory, added when the server starts by {@linkcode MCP_PROJECT_READ},
+ * and the configured paths), `--allow-write=H`, `--allow-env` (its
  * MCP library reads the environment) and `--allow-run=ps` (to find the session it serves
  * among its ancestors when Deno refuses `/proc`, which it does without `--allow-all`). Claude Code reads MCP servers
  * from `.mcp.json` (project) or `~/.claude.json`, not from `settings.json`: the settings
@@ -143,8 +145,10 @@ export interface SettingsOptions {
   permissionTimeoutSeconds?: number;
   /** The MCP server's name. Default `discord`. */
   mcpName?: string;
-  /** Whether `send_file` runs without a prompt too (it can upload any readable file). */
+  /** Whether `send_file` runs without a prompt too (it uploads the project's files and `allowedFilePaths`). */
   allowSendFile?: boolean;
+  /** config.json `allowedFilePaths`: what the MCP server may read besides the project. */
+  allowedFilePaths?: string[];
 }
 
 /** The hook roles (see hooks/hook.ts). */
@@ -446,14 +450,18 @@ export function mcpConfig(
     mcpServers: {
       [options.mcpName ?? "discord"]: {
         type: "stdio",
-        command: options.denoPath ?? Deno.execPath(),
+        command: "/bin/sh",
         args: [
+          "-c",
+          MCP_PROJECT_READ,
+          "claude-discord-mcp",
+          options.denoPath ?? Deno.execPath(),
           "run",
           "--no-prompt",
           "--quiet",
           `--config=${root}/deno.json`,
           `--allow-net=${netHosts(options.apiUrl, options.webhookUrl).join(",")}`,
-          "--allow-read",
+          `--allow-read=${mcpReadPaths(options).join(",")}`,
           `--allow-write=${options.home}`,
           "--allow-env",
           "--allow-run=ps",
@@ -463,6 +471,58 @@ export function mcpConfig(
       },
     },
   };
+}
+
+/**
+ * The script `/bin/sh -c` runs for the MCP server: it adds the directory Claude Code starts the
+ * server in (the project; its path as given and with symlinks resolved) to the `--allow-read=`
+ * argument, then becomes Deno (`exec`, so the server keeps the process's place under Claude
+ * Code). A settings file in user scope serves every project, so that directory is only known
+ * here. A path holding a comma is left out (Deno's flag splits on commas). No `${…}`: Claude
+ * Code expands those in MCP arguments.
+ */
+export const MCP_PROJECT_READ: string = [
+  "l=$PWD",
+  "cd -P . && p=$PWD || p=",
+  '[ "$p" = "$l" ] && p=',
+  "for a do shift",
+  "case $a in --allow-read=*) " +
+  'for d in "$l" "$p"; do case $d in *,*) ;; /*) a=$a,$d ;; esac; done ;; esac',
+  'set -- "$@" "$a"',
+  "done",
+  'exec "$@"',
+].join("; ");
+
+/**
+ * What the MCP server may read besides its project directory: the state directory and
+ * `allowedFilePaths` (as given and, when they exist, with symlinks resolved). The server checks
+ * every file itself (real paths; never the state directory, nor a secret); this flag is the
+ * second wall.
+ *
+ * @param options The state directory and the configured paths.
+ * @returns Absolute paths, without duplicates; those holding a comma are left out.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { mcpReadPaths } from "./settings.ts";
+ * assert.deepEqual(mcpReadPaths({ home: "/h", allowedFilePaths: ["/nowhere/shared"] }), [
+ *   "/h",
+ *   "/nowhere/shared",
+ * ]);
+ * ```
+ */
+export function mcpReadPaths(options: SettingsOptions): string[] {
+  const paths = new Set([options.home]);
+  for (const path of options.allowedFilePaths ?? []) {
+    paths.add(path);
+    try {
+      paths.add(Deno.realPathSync(path));
+    } catch {
+      // Not there (yet), or not ours to resolve: the path as given.
+    }
+  }
+  return [...paths].filter((p) => !p.includes(","));
 }
 
 /** Tells whether a hook command is one of ours (any checkout). */

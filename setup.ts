@@ -431,6 +431,7 @@ function settingsOptions(config: Config, home: string, deno: string | undefined)
     wakeOnMessage: config.wakeOnMessage,
     wakeTimeoutSeconds: config.wakeTimeoutSeconds,
     permissionTimeoutSeconds: config.permissionTimeoutSeconds,
+    allowedFilePaths: config.allowedFilePaths,
     ...(deno ? { denoPath: deno } : {}),
   };
 }

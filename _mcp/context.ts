@@ -8,6 +8,7 @@ import type { SessionLike, SessionMatch } from "./session.ts";
 import type { ChannelGuard, Target } from "./targets.ts";
 import type { DiscordMessage } from "./text.ts";
 import { JsonErrorCode } from "../_discord/numbers.ts";
+import type { FileAccess } from "./file_access.ts";
 
 /** What every tool handler gets. */
 export interface ToolContext {
@@ -19,6 +20,8 @@ export interface ToolContext {
   botId: string;
   /** Directory that relative file paths start from when the session's cwd is unknown. */
   projectDir: string;
+  /** What files may be read besides the project (file_access.ts); the project comes per call. */
+  files: Omit<FileAccess, "projectDirs">;
   /** Largest file `send_file` accepts, in bytes. */
   maxUploadBytes: number;
   /** Records that the session posted a message (posts.ts `recordPost`). */

@@ -1,5 +1,7 @@
 // Private: the `send_file` tool: a local file attached to a Discord message as multipart
-// `files[0]` with `payload_json`, size-checked before anything is sent.
+// `files[0]` with `payload_json`, size-checked before anything is sent. Which files it may read
+// is file_access.ts's to decide: the project, the configured paths, never the state directory
+// or a secret.
 import { basename, isAbsolute, resolve } from "node:path";
 import type { z } from "zod";
 import {
@@ -12,7 +14,8 @@ import {
   type ToolContext,
 } from "./context.ts";
 import { type DiscordMessage, formatBytes, MESSAGE_LIMIT } from "./text.ts";
-import { describeError } from "../log.ts";
+import { openAllowedFile } from "./file_access.ts";
+import { readFull } from "../_shared/fs.ts";
 
 /** Discord's per-file upload limit in a server without boosts: 10 MiB. */
 export const DEFAULT_UPLOAD_LIMIT = 10 * 1024 * 1024;
@@ -73,41 +76,34 @@ export async function sendFile(
     path = `${Deno.env.get("HOME") ?? "~"}${path.slice(1)}`;
   }
   path = isAbsolute(path) ? resolve(path) : resolve(base, path);
-  let info: Deno.FileInfo;
+  const projectDirs = [...new Set([...(match.session ? [match.session.cwd] : []), ctx.projectDir])]
+    .filter((d) => d !== "");
+  const { file, info } = await openAllowedFile(path, { ...ctx.files, projectDirs });
+  let bytes: Uint8Array;
   try {
-    info = await Deno.stat(path);
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) {
+    if (info.size === 0) throw new RangeError(`${path} is empty: there is nothing to attach`);
+    const limit = Math.min(ctx.maxUploadBytes, MAX_REQUEST_BYTES);
+    if (info.size > limit) {
+      const why = limit === MAX_REQUEST_BYTES
+        ? `the ${formatBytes(MAX_REQUEST_BYTES)} most a Discord request can carry`
+        : `Discord's ${
+          formatBytes(limit)
+        } upload limit for this server (raise it with --max-upload-mib for a boosted server)`;
       throw new RangeError(
-        `No file at ${path}: pass an existing file (absolute, or relative to ${base})`,
-        { cause: err },
+        `${basename(path)} is ${
+          formatBytes(info.size)
+        }, over ${why}: compress it, split it, or send an excerpt`,
       );
     }
-    throw new RangeError(
-      `Cannot read ${path} (${describeError(err)}): pass a file this server may read`,
-      { cause: err },
-    );
+    // Read from the descriptor that was checked, never by the path again.
+    bytes = new Uint8Array(info.size);
+    const n = readFull(file, bytes);
+    if (n !== info.size) {
+      throw new RangeError(`${path} changed size while it was read: try again`);
+    }
+  } finally {
+    file.close();
   }
-  if (!info.isFile) {
-    throw new RangeError(
-      `${path} is not a regular file: pass a file (archive a directory first, e.g. tar czf)`,
-    );
-  }
-  if (info.size === 0) throw new RangeError(`${path} is empty: there is nothing to attach`);
-  const limit = Math.min(ctx.maxUploadBytes, MAX_REQUEST_BYTES);
-  if (info.size > limit) {
-    const why = limit === MAX_REQUEST_BYTES
-      ? `the ${formatBytes(MAX_REQUEST_BYTES)} most a Discord request can carry`
-      : `Discord's ${
-        formatBytes(limit)
-      } upload limit for this server (raise it with --max-upload-mib for a boosted server)`;
-    throw new RangeError(
-      `${basename(path)} is ${
-        formatBytes(info.size)
-      }, over ${why}: compress it, split it, or send an excerpt`,
-    );
-  }
-  const bytes = await Deno.readFile(path);
   const filename = basename(path).replace(/[^A-Za-z0-9._-]+/g, "_").slice(-100) || "file";
   const ext = filename.includes(".") ? filename.slice(filename.lastIndexOf(".") + 1) : "";
   const type = TYPES[ext.toLowerCase()] ?? "application/octet-stream";

@@ -462,6 +462,7 @@ async function planInstall(run: Run, config: Config): Promise<InstallPlan | unde
     wakeTimeoutSeconds: config.wakeTimeoutSeconds,
     permissionTimeoutSeconds: config.permissionTimeoutSeconds,
     allowSendFile: flags.allowSendFile ?? false,
+    allowedFilePaths: config.allowedFilePaths,
     ...(flags.denoPath ? { denoPath: flags.denoPath } : {}),
   };
   const { enabledMcpjsonServers, ...rest } = buildSettings(options);

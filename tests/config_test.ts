@@ -2,6 +2,7 @@ import { assert, assertEquals, assertMatch, assertThrows } from "./_assert.ts";
 import { tempDir } from "./_fixture.ts";
 import {
   botIdFromToken,
+  configFileExposure,
   DEFAULT_API_URL,
   isBotTokenShape,
   loadConfig,
@@ -115,6 +116,37 @@ Deno.test("loadConfig: malformed config file and options", async () => {
   );
   Deno.writeTextFileSync(`${h}/config.json`, JSON.stringify({ wakeOnMessage: "yes" }));
   assertThrows(() => loadConfig({ env: { CLAUDE_DISCORD_HOME: h } }), ConfigError, "wakeOnMessage");
+});
+
+Deno.test("loadConfig: allowedFilePaths are absolute, ~ expanded; anything else is refused", async () => {
+  await using dir = await tempDir("cd-config-");
+  const h = dir.path;
+  const env = { CLAUDE_DISCORD_HOME: h, HOME: "/home/ada" };
+  assertEquals(loadConfig({ env }).allowedFilePaths, []);
+  writeConfigFile(h, { allowedFilePaths: ["/srv/shared", "~/notes/", "/srv/shared"] });
+  assertEquals(loadConfig({ env }).allowedFilePaths, ["/srv/shared", "/home/ada/notes/"]);
+  for (const bad of ["relative/dir", 5, ""]) {
+    writeConfigFile(h, { allowedFilePaths: [bad as string] });
+    assertThrows(() => loadConfig({ env }), ConfigError, "not an absolute path");
+  }
+  writeConfigFile(h, { allowedFilePaths: "/srv" as unknown as string[] });
+  assertThrows(() => loadConfig({ env }), ConfigError, "must be a list of paths");
+  writeConfigFile(h, { allowedFilePaths: ["~/x"] });
+  assertThrows(() => loadConfig({ env: { CLAUDE_DISCORD_HOME: h } }), ConfigError, "HOME");
+});
+
+Deno.test("configFileExposure: config.json open to other users is named with the fix", async () => {
+  await using dir = await tempDir("cd-config-");
+  const h = dir.path;
+  assertEquals(configFileExposure(h), undefined, "no file, nothing to say");
+  writeConfigFile(h, { channelId: ID });
+  assertEquals(configFileExposure(h), undefined);
+  for (const [mode, text] of [[0o644, "0644"], [0o666, "0666"], [0o640, "0640"]] as const) {
+    Deno.chmodSync(`${h}/config.json`, mode);
+    const line = configFileExposure(h) ?? "";
+    assertMatch(line, new RegExp(`config\\.json is .*by other users \\(mode ${text}\\)`));
+    assertMatch(line, /: run chmod 600 .*config\.json$/);
+  }
 });
 
 Deno.test("writeConfigFile: 0600 file in a 0700 directory, merges and removes keys", async () => {

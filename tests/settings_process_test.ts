@@ -1,7 +1,7 @@
 // setup.ts as a process: --print prints the settings fragment for this checkout, --write
 // merges it into a settings file and keeps a backup, bad input exits 2.
 import { writeConfigFile } from "../config.ts";
-import { buildSettings } from "../settings.ts";
+import { buildSettings, mcpConfig } from "../settings.ts";
 import { assertEquals, assertMatch } from "./_assert.ts";
 import { ROOT, tempDir } from "./_fixture.ts";
 
@@ -47,4 +47,30 @@ Deno.test("setup.ts: --print prints the fragment for this checkout; --write merg
   assertMatch(new TextDecoder().decode(broken.stderr), /is not valid JSON/);
   assertEquals(Deno.readTextFileSync(file), "{ not json");
   assertEquals((await run([])).code, 2);
+});
+
+Deno.test("mcpConfig: sh adds the directory the server starts in to --allow-read, as given and resolved", async () => {
+  await using dir = await tempDir("cd-settings-");
+  const project = `${dir.path}/project`;
+  Deno.mkdirSync(project);
+  Deno.symlinkSync(project, `${dir.path}/via-link`);
+  Deno.mkdirSync(`${dir.path}/a,b`);
+  const [c, script, name] = mcpConfig({ home: "/h", root: "/ck", denoPath: "deno" }).mcpServers
+    .discord.args;
+  // Claude Code starts the server from a shell whose PWD is the project through a link; the
+  // entry's command then runs (here printf stands in for deno).
+  const run = (cwd: string) =>
+    new Deno.Command("/bin/sh", {
+      args: ["-c", `cd "$0" && exec /bin/sh "$@"`, cwd, c, script, name, "printf", "%s\\n"]
+        .concat(["--allow-read=/h", "x y"]),
+    }).outputSync();
+  const lines = (out: Deno.CommandOutput) => new TextDecoder().decode(out.stdout).split("\n");
+  assertEquals(lines(run(`${dir.path}/via-link`)), [
+    `--allow-read=/h,${dir.path}/via-link,${project}`,
+    "x y",
+    "",
+  ]);
+  assertEquals(lines(run(project)), [`--allow-read=/h,${project}`, "x y", ""]);
+  // A directory whose name holds a comma is left out (Deno's list splits on commas).
+  assertEquals(lines(run(`${dir.path}/a,b`)), ["--allow-read=/h", "x y", ""]);
 });

@@ -3,6 +3,7 @@
 import { ENV_VARS } from "../config.ts";
 import {
   buildSettings,
+  MCP_PROJECT_READ,
   mcpConfig,
   mcpToolRules,
   mergeSettings,
@@ -167,14 +168,18 @@ Deno.test("mcpConfig: the discord server runs mcp.ts with network only to the Di
   const m = mcpConfig(OPTS);
   assertEquals(m.mcpServers.discord, {
     type: "stdio",
-    command: "/usr/bin/deno",
+    command: "/bin/sh",
     args: [
+      "-c",
+      MCP_PROJECT_READ,
+      "claude-discord-mcp",
+      "/usr/bin/deno",
       "run",
       "--no-prompt",
       "--quiet",
       "--config=/ck/deno.json",
       "--allow-net=discord.com",
-      "--allow-read",
+      "--allow-read=/h/state",
       "--allow-write=/h/state",
       "--allow-env",
       "--allow-run=ps",
@@ -182,6 +187,16 @@ Deno.test("mcpConfig: the discord server runs mcp.ts with network only to the Di
     ],
     env: { CLAUDE_DISCORD_HOME: "/h/state" },
   });
+});
+
+Deno.test("mcpConfig: --allow-read is the state directory and allowedFilePaths (as given and resolved)", async () => {
+  await using dir = await tempDir("cd-settings-");
+  const shared = dir.path;
+  Deno.symlinkSync(shared, `${shared}/link`);
+  const m = mcpConfig({ ...OPTS, allowedFilePaths: [`${shared}/link`, "/a,b", "/gone"] });
+  const read = m.mcpServers.discord.args.filter((a) => a.startsWith("--allow-read"));
+  // A comma cannot be said in Deno's list; a path not there yet stays as given.
+  assertEquals(read, [`--allow-read=/h/state,${shared}/link,${shared},/gone`]);
 });
 
 Deno.test("mergeSettings: keeps everything else, replaces an older install, is idempotent", () => {

@@ -25,6 +25,8 @@ export interface McpHandle extends AsyncDisposable {
   client: Client;
   /** The server process id. */
   pid: number;
+  /** The server's working directory (its project). */
+  cwd: string;
   /** Protocol errors the client saw (e.g. a non-JSON line on stdout). */
   errors: Error[];
   /** `notifications/claude/channel` received, in order. */
@@ -51,6 +53,8 @@ export interface StartMcpOptions {
   wrapArgs?: string[];
   /** Pass the bot webhook URL (threads of its channel become allowed). Default false. */
   webhook?: boolean;
+  /** The whole command line, instead of `deno run <MCP_PERMISSIONS> mcp.ts` (e.g. setup's entry). */
+  argv?: string[];
 }
 
 /** Starts mcp.ts and connects the SDK client. */
@@ -68,7 +72,7 @@ export async function startMcp(options: StartMcpOptions): Promise<McpHandle> {
     ...(options.webhook ? { DISCORD_WEBHOOK_URL: srv.webhookUrl } : {}),
     ...options.env,
   });
-  const cmd = [
+  const cmd = options.argv ?? [
     Deno.execPath(),
     "run",
     ...MCP_PERMISSIONS,
@@ -107,6 +111,7 @@ export async function startMcp(options: StartMcpOptions): Promise<McpHandle> {
   return {
     client,
     pid: transport.pid ?? 0,
+    cwd: options.cwd ?? project!.path,
     errors,
     notifications,
     async call(name, a) {

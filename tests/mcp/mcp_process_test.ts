@@ -265,7 +265,7 @@ Deno.test({
     );
 
     // A file over the 25 MiB request ceiling is refused even with the limit raised.
-    const big = `${home}/huge.bin`;
+    const big = `${mcp.cwd}/huge.bin`;
     const f = Deno.createSync(big);
     f.truncateSync(25 * 1024 * 1024 + 1);
     f.close();
