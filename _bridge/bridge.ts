@@ -1,5 +1,6 @@
 // Private: the bridge itself: one gateway connection, every accepted event into the right
 // mailboxes, catch-up from history after every (re)connect. bridge.ts is the thin entry point.
+import { configFileExposure } from "../config.ts";
 import { ClaudeDiscordError, DiscordApiError } from "../errors.ts";
 import { HELD, Inbox, type InboxEvent } from "../inbox.ts";
 import { describeError, type Logger } from "../log.ts";
@@ -294,6 +295,11 @@ export class Bridge {
 
   async #run(): Promise<void> {
     this.#log.info(`starting (pid ${Deno.pid}, api ${new URL(this.#o.apiUrl).host})`);
+    const exposed = configFileExposure(this.#o.home);
+    if (exposed) {
+      this.#log.warn(exposed);
+      this.#status.warning = exposed;
+    }
     this.#status.start(this.#o.statusIntervalMs ?? 2000);
 
     const chat = await this.#retrying(

@@ -1,7 +1,7 @@
 // Private: `setup.ts doctor`: the Discord checks of setup (checks.ts, every one of them, each
 // verdict listed), plus the local installation (hooks, MCP server, plugin, deno), the bridge
 // and the logs; each result says what to fix.
-import type { Config } from "../config.ts";
+import { type Config, configFileExposure } from "../config.ts";
 import { probeBridge } from "../daemon.ts";
 import { readTextIfExists, statIfExists } from "../_shared/fs.ts";
 import type { ChannelInfo, SetupApi } from "./api.ts";
@@ -84,6 +84,8 @@ function asCheck(verdict: Verdict<unknown>): Check {
 
 /** Whether the configuration loads; returns it when it does. */
 function configCheck(o: DoctorOptions, add: Add): Config | undefined {
+  const exposed = configFileExposure(o.home);
+  if (exposed) add(check("fail", "config", exposed));
   try {
     const config = o.loadConfig();
     add(check("ok", "config", `${o.home}/config.json loads (API ${config.apiUrl})`));

@@ -7,6 +7,7 @@
 import {
   type Config,
   type ConfigFile,
+  configFileExposure,
   DEFAULT_API_URL,
   isSnowflake,
   loadConfig,
@@ -409,10 +410,12 @@ function writeConfig(run: Run, checked: Checked): Saved {
   const values = { ...checked, apiUrl: apiUrl === DEFAULT_API_URL ? undefined : apiUrl };
   const changed = JSON.stringify(pickValues(run.file)) !== JSON.stringify(pickValues(values));
   const written: string[] = [];
+  const exposed = configFileExposure(flags.home);
   if (flags.dryRun) run.say(`(dry run) would write ${flags.home}/config.json (0600)`);
   else {
     written.push(writeConfigFile(flags.home, values));
     run.say(`wrote ${flags.home}/config.json (0600)`);
+    if (exposed) run.say(`fixed: ${exposed.replace(/: run chmod 600 .*$/, "")}; it is 0600 now`);
   }
   const config: Config = flags.dryRun
     ? previewConfig(run, checked)

@@ -14,6 +14,7 @@
 // A failed start is not retried by this session's hooks for 30 s.
 import { bridgeCommand, probeBridge, startDetached } from "../daemon.ts";
 import { Inbox } from "../inbox.ts";
+import { configFileExposure } from "../config.ts";
 import {
   ensurePrivateDir,
   readJsonState,
@@ -127,6 +128,9 @@ export async function registerRole(input: HookInput, ctx: HookContext): Promise<
   }
   let held = 0;
   if (input.hook_event_name === "SessionStart") {
+    // Once per session, off the per-tool-call path (fast.sh never gets here for it).
+    const exposed = configFileExposure(ctx.home);
+    if (exposed) ctx.log.warn(exposed);
     const inbox = new Inbox(ctx.home, {
       heldRetentionHours: safeRetention(ctx),
       onWarning: (m) => ctx.log.warn(m),

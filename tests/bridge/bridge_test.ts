@@ -4,6 +4,7 @@
 import { HELD } from "../../inbox.ts";
 import { recordPost } from "../../posts.ts";
 import { DiscordRest } from "../../_discord/rest.ts";
+import { readBridgeStatus } from "../../daemon.ts";
 import { assert, assertEquals, assertMatch, waitFor } from "../_assert.ts";
 import { startBridge, world } from "./_helpers.ts";
 
@@ -65,6 +66,16 @@ Deno.test("bridge: with no live session, messages wait in the held box", async (
   await waitFor("the held message", () => w.ids(HELD).includes(id));
   await bridge.idle();
   assertEquals(w.ids("gone"), []);
+});
+
+Deno.test("bridge: a config.json others can read is logged and shown as the status warning", async () => {
+  await using w = await world();
+  Deno.writeTextFileSync(`${w.home}/config.json`, "{}", { mode: 0o600 });
+  Deno.chmodSync(`${w.home}/config.json`, 0o644);
+  await using _bridge = await startBridge(w);
+  const line = /config\.json is readable by other users \(mode 0644\).*: run chmod 600 /;
+  assertMatch(w.log(), line);
+  assertMatch(readBridgeStatus(w.home)?.warning ?? "", line);
 });
 
 Deno.test("bridge: bot, webhook, system and not-allowed messages are dropped and counted", async () => {

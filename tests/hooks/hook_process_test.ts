@@ -179,6 +179,28 @@ Deno.test("register: PreToolUse and SessionStart register the session with Claud
   assertEquals(new SessionRegistry(h.path).get(other)?.name, "project-dae4a");
 });
 
+Deno.test("register: SessionStart warns in hooks.log when config.json is open to others; PreToolUse does not look", async () => {
+  await using h = await tempDir("cd-hooks-");
+  const settings = configure(h.path, { channelId: "1100000000000000001" });
+  Deno.chmodSync(`${h.path}/config.json`, 0o666);
+  const env = { CLAUDE_PID: String(Deno.pid), CLAUDE_CODE_SESSION_ID: SID };
+  await runHookCommand(
+    commandOf(settings, "SessionStart", "register"),
+    fixture("SessionStart", SID),
+    env,
+  );
+  const warning =
+    /warn .*config\.json is readable or writable by other users \(mode 0666\) and holds the bot token: run chmod 600 /;
+  assertMatch(hookLog(h.path), warning);
+  const before = hookLog(h.path).length;
+  await runHookCommand(
+    commandOf(settings, "PreToolUse", "register"),
+    fixture("PreToolUse", SID),
+    env,
+  );
+  assert(!warning.test(hookLog(h.path).slice(before)), "once per session, not per tool call");
+});
+
 Deno.test("register: CLAUDE_CODE_SESSION_ID that differs from session_id turns the env shortcut off", async () => {
   await using h = await tempDir("cd-hooks-");
   const settings = settingsFor(h.path);

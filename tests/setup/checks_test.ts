@@ -327,3 +327,21 @@ Deno.test("doctor: without a configuration it names setup, and says the hooks ar
   );
   assertMatch(text, /FAIL bridge +The bridge is not running/);
 });
+
+Deno.test("doctor: a config.json other users can read fails, naming chmod 600", async () => {
+  await using world = await setupWorld();
+  writeConfigFile(world.home, { channelId: "1100000000000000001" });
+  const doctor = () =>
+    runDoctor({
+      home: world.home,
+      loadConfig: () => loadConfig({ env: { CLAUDE_DISCORD_HOME: world.home } }),
+      projectDir: world.project,
+      homeDir: world.userHome,
+    });
+  assert(!/FAIL config/.test(renderChecks(await doctor())), "0600 passes");
+  Deno.chmodSync(`${world.home}/config.json`, 0o644);
+  assertMatch(
+    renderChecks(await doctor()),
+    /FAIL config +.*config\.json is readable by other users \(mode 0644\) and holds the bot token: run chmod 600 .*config\.json/,
+  );
+});

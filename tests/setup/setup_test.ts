@@ -66,11 +66,20 @@ Deno.test("setup: the happy path writes the config 0600, creates the webhook, al
     ["local", world.project, local],
   ]);
   assert(out.lines.some((l) => /a forum: one post per session/.test(l)), out.lines.join("\n"));
-  // A second run keeps the configured webhook and changes no settings file.
+  // A second run keeps the configured webhook and changes no settings file; it also makes a
+  // config.json that others could read private again.
+  Deno.chmodSync(`${world.home}/config.json`, 0o644);
   const again = capture();
   const second = await runSetup(
     flagsFor(server, world, { statusChannel: server.forumId }),
     again.io,
+  );
+  assertEquals(Deno.statSync(`${world.home}/config.json`).mode! & 0o777, 0o600);
+  assert(
+    again.lines.some((l) =>
+      /^fixed: .*config\.json is readable by other users \(mode 0644\)/.test(l)
+    ),
+    again.lines.join("\n"),
   );
   assertEquals(readConfigFile(world.home).webhookUrl, file.webhookUrl);
   assertEquals(second.written, [`${world.home}/config.json`]);
