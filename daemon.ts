@@ -9,8 +9,13 @@
  * "somebody holds the lock", never "a pid file exists".
  *
  * Files under `$home/bridge/` (0600, directory 0700): `bridge.lock`, `bridge.pid`,
- * `status.json` (state and counters the bridge keeps current), `cursors.json` (catch-up
- * cursors). The log is `$home/bridge.log`.
+ * `status.json` (state and counters the bridge keeps current; how its run ended),
+ * `cursors.json` (catch-up cursors), `starts.json` and `starts.lock` (crashes in a row, kept by
+ * {@linkcode ensureBridgeRunning}). The log is `$home/bridge.log`.
+ *
+ * {@linkcode ensureBridgeRunning} is the one way to keep the bridge running: a bridge that is
+ * down starts at once, and only a bridge that keeps crashing soon after its start waits before
+ * the next start, longer each time ({@linkcode restartDelay}).
  *
  * Permissions: probing and {@linkcode acquireInstanceLock} need `--allow-read` and
  * `--allow-write` on the state directory; {@linkcode startDetached} also needs
@@ -42,3 +47,4 @@ export * from "./_daemon/state.ts";
 export * from "./_daemon/lock.ts";
 export * from "./_daemon/command.ts";
 export * from "./_daemon/process.ts";
+export * from "./_daemon/restart.ts";

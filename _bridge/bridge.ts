@@ -270,7 +270,7 @@ export class Bridge {
     }
     await Promise.all([this.#writer.close(5000), this.#outboxSender.stop(5000)]);
     this.#cursors.close();
-    this.#status.stop();
+    this.#status.stop(this.#fatal ? "failed" : "stopped");
     this.#log.info(`stopped (delivered ${this.#status.delivered})`);
     this.#ready.reject(
       this.#fatal ?? new ClaudeDiscordError("The bridge stopped before it connected"),

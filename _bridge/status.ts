@@ -1,6 +1,11 @@
 // Private: the bridge's counters and state, published to status.json (see daemon.ts) when the
 // state changes and every `intervalMs` while counters change; drop counts go to the log.
-import { type BridgeOutboxStatus, type BridgeStatusFile, writeBridgeStatus } from "../daemon.ts";
+import {
+  type BridgeOutboxStatus,
+  type BridgeStatusFile,
+  HEALTHY_RUN_MS,
+  writeBridgeStatus,
+} from "../daemon.ts";
 import { describeError, type Logger } from "../log.ts";
 
 /** Counters and state of one bridge run. */
@@ -12,7 +17,9 @@ export class StatusBoard {
   #state: BridgeStatusFile["state"] = "starting";
   #since: string;
   #dirty = true;
-  #timers: ReturnType<typeof setInterval>[] = [];
+  #timers: ReturnType<typeof setTimeout>[] = [];
+  #healthyAt: string | undefined;
+  #ended: "stopped" | "failed" | undefined;
   #droppedLogged = "";
   #warnedEmptyAt = -Infinity;
   /** Mailbox lines written. */
@@ -41,18 +48,27 @@ export class StatusBoard {
     return this.#state;
   }
 
-  /** Starts the periodic status refresh and the drop summary in the log (every minute). */
-  start(intervalMs: number): void {
+  /**
+   * Starts the periodic status refresh, the drop summary in the log (every minute), and marks
+   * the run healthy once it has been up `healthyAfterMs` (a later crash then restarts at once,
+   * see daemon.ts `decideStart`).
+   */
+  start(intervalMs: number, healthyAfterMs: number = HEALTHY_RUN_MS): void {
     this.publish();
     this.#timers.push(setInterval(() => this.#dirty && this.publish(), intervalMs));
     this.#timers.push(setInterval(() => this.logDrops(), 60_000));
+    this.#timers.push(setTimeout(() => {
+      this.#healthyAt = new Date(this.#now()).toISOString();
+      this.publish();
+    }, healthyAfterMs));
   }
 
-  /** Stops the timers, logs the drop summary and publishes a last time. */
-  stop(): void {
-    for (const t of this.#timers) clearInterval(t);
+  /** Stops the timers, logs the drop summary and publishes a last time, with how it ended. */
+  stop(ended: "stopped" | "failed"): void {
+    for (const t of this.#timers) clearTimeout(t);
     this.#timers = [];
     this.logDrops();
+    this.#ended = ended;
     this.publish();
   }
 
@@ -103,6 +119,8 @@ export class StatusBoard {
         dropped: { ...this.dropped },
         ...(this.warning ? { warning: this.warning } : {}),
         ...(this.outbox ? { outbox: this.outbox() } : {}),
+        ...(this.#healthyAt ? { healthyAt: this.#healthyAt } : {}),
+        ...(this.#ended ? { ended: this.#ended } : {}),
       });
     } catch (err) {
       this.#log.warn(`cannot write status.json: ${describeError(err)}`);

@@ -19,6 +19,10 @@ export interface BridgePaths {
   status: string;
   /** Catch-up cursors: last message id written per channel/thread (JSON). */
   cursors: string;
+  /** Starts and crashes in a row, kept by whoever starts the bridge (JSON, `StartRecord`). */
+  starts: string;
+  /** Held while a start is decided and made (`flock`). */
+  startsLock: string;
   /** The bridge's log file. */
   log: string;
 }
@@ -46,6 +50,8 @@ export function bridgePaths(home: string): BridgePaths {
     pid: `${dir}/bridge.pid`,
     status: `${dir}/status.json`,
     cursors: `${dir}/cursors.json`,
+    starts: `${dir}/starts.json`,
+    startsLock: `${dir}/starts.lock`,
     log: `${root}/bridge.log`,
   };
 }
@@ -68,6 +74,16 @@ export interface BridgeStatusFile {
   dropped: Record<string, number>;
   /** A problem the user should fix (e.g. the message content intent). */
   warning?: string;
+  /**
+   * ISO time the run counted as healthy: it had then been up `HEALTHY_RUN_MS` (restart.ts); a
+   * crash after that starts the restart back-off over.
+   */
+  healthyAt?: string;
+  /**
+   * How the run ended, written last: `stopped` when asked to (a signal, `--stop`), `failed` on a
+   * fatal error. Absent while it runs, and after a crash (`kill -9`, out of memory).
+   */
+  ended?: "stopped" | "failed";
   /** The outbox (outbox.ts): entries sent, refused and skipped by this run, queues waiting. */
   outbox?: BridgeOutboxStatus;
 }

@@ -107,7 +107,6 @@ export function hookPaths(home: string): {
   permDir: string;
   permAnswers: string;
   noEnvSession: string;
-  bridgeStart: string;
   bridgeOff: string;
   noticeDir: string;
 } {
@@ -119,7 +118,6 @@ export function hookPaths(home: string): {
     permDir: `${dir}/perm`,
     permAnswers: `${dir}/perm/answers.jsonl`,
     noEnvSession: `${dir}/no-env-session`,
-    bridgeStart: `${dir}/bridge-start.json`,
     bridgeOff: `${dir}/bridge-off`,
     noticeDir: `${dir}/notice`,
   };

@@ -8,19 +8,12 @@
 // neither is found no pid is recorded and liveness falls back to the registry's last-seen
 // time.
 //
-// The bridge is started with daemon.ts (`startDetached`): it probes the bridge's lock
-// and spawns `bridge.ts` detached when nobody holds it. Two sessions starting at the same
-// instant may both spawn one; the bridge's own instance lock lets exactly one run.
-// A failed start is not retried by this session's hooks for 30 s.
-import { bridgeCommand, probeBridge, startDetached } from "../daemon.ts";
+// The bridge is started through _ensure_bridge.ts (daemon.ts `ensureBridgeRunning`): at the
+// first hook after it went down, unless it keeps crashing soon after its start.
 import { Inbox } from "../inbox.ts";
 import { configFileExposure } from "../config.ts";
-import {
-  ensurePrivateDir,
-  readJsonState,
-  removeIfExists,
-  writePrivateFileAtomic,
-} from "../_shared/fs.ts";
+import { ensurePrivateDir, writePrivateFileAtomic } from "../_shared/fs.ts";
+import { ensureBridge } from "./_ensure_bridge.ts";
 import { type HookContext, hookPaths } from "./_context.ts";
 import { sessionRegistry } from "./_registry.ts";
 import { ancestors, type ProcessProbe, systemProbe } from "../_shared/procs.ts";
@@ -28,9 +21,6 @@ import { deliverRole } from "./_deliver.ts";
 import { type HookInput, str } from "./_input.ts";
 import { describeError } from "../log.ts";
 import { ConfigError } from "../errors.ts";
-
-/** How long a failed bridge start is not retried. */
-const START_BACKOFF_MS = 30_000;
 
 /**
  * Finds the Claude Code process: `CLAUDE_PID`, else the nearest of 8 ancestors from `ppid`
@@ -55,47 +45,6 @@ export function findClaudePid(
     const program = args[0]?.slice(args[0].lastIndexOf("/") + 1) ?? "";
     return /^claude/i.test(program) || (program === "node" && /claude/i.test(args.join(" ")));
   });
-}
-
-/**
- * Starts the bridge unless it runs, it is not configured, or a start failed lately.
- *
- * @param ctx The hook context.
- * @returns What happened, for the log.
- */
-export async function ensureBridge(ctx: HookContext): Promise<string> {
-  const config = ctx.config();
-  const paths = hookPaths(ctx.home);
-  if (!config.token || !config.channelId) {
-    // Tells the PreToolUse fast path not to start Deno on every tool call for nothing;
-    // SessionStart looks again.
-    ensurePrivateDir(paths.dir);
-    writePrivateFileAtomic(paths.bridgeOff, "no bot token or channel configured\n");
-    return "bridge not configured (no token or channel)";
-  }
-  removeIfExists(paths.bridgeOff);
-  const before = probeBridge(ctx.home);
-  if (before.running) return `bridge running (pid ${before.pid ?? "?"})`;
-  const started = readJsonState(paths.bridgeStart, (value) => {
-    const at = (value as { at?: unknown } | null)?.at;
-    return typeof at === "number" ? at : undefined;
-  }, 0);
-  if (started.damaged) ctx.log.warn(started.damaged);
-  const last = started.value;
-  if (ctx.now() - last < START_BACKOFF_MS) return "bridge down; a start was tried lately";
-  ensurePrivateDir(paths.dir);
-  writePrivateFileAtomic(paths.bridgeStart, JSON.stringify({ at: ctx.now() }) + "\n");
-  const command = bridgeCommand({
-    home: ctx.home,
-    apiUrl: config.apiUrl,
-    ...(config.webhookUrl ? { webhookUrl: config.webhookUrl } : {}),
-    ...(ctx.denoPath ? { denoPath: ctx.denoPath } : {}),
-    bridgeArgs: [],
-  });
-  const result = await startDetached({ home: ctx.home, ...command });
-  return result.started
-    ? `bridge started (pid ${result.pid ?? "?"})`
-    : `bridge already running (pid ${result.pid ?? "?"})`;
 }
 
 /**

@@ -242,7 +242,6 @@ function hookPaths(home) {
     permDir: `${dir}/perm`,
     permAnswers: `${dir}/perm/answers.jsonl`,
     noEnvSession: `${dir}/no-env-session`,
-    bridgeStart: `${dir}/bridge-start.json`,
     bridgeOff: `${dir}/bridge-off`,
     noticeDir: `${dir}/notice`
   };

@@ -13,8 +13,9 @@
 # MODE prompt    UserPromptSubmit: the same, and first cancel a pending Stop wake-up wait
 #                of this session (the user is back at the terminal).
 # MODE register  PreToolUse: start Deno only when the session is not registered yet, or
-#                the bridge's pid file does not name a live process (and the bridge is
-#                configured: SessionStart leaves hooks/bridge-off when it is not).
+#                the bridge's pid file does not name a live process (gone, or a zombie) and
+#                the bridge is configured (SessionStart leaves hooks/bridge-off when it is
+#                not). So the first tool call after a crash starts the bridge again.
 #
 # The session id comes from CLAUDE_CODE_SESSION_ID (set by Claude Code 2.x for hooks),
 # which spares reading stdin: a PostToolUse input holds the whole tool output, and the
@@ -73,7 +74,17 @@ case $mode in
       if [ -s "$home/bridge/bridge.pid" ]; then
         pid=
         IFS= read -r pid <"$home/bridge/bridge.pid"
-        case $pid in '' | *[!0-9]*) ;; *) [ -d "/proc/$pid" ] && exit 0 ;; esac
+        case $pid in
+          '' | *[!0-9]*) ;;
+          *)
+            # Alive, unless gone or a zombie (killed and not reaped yet: an init that does not
+            # reap, as in many containers); the state follows the last ") " of the stat line.
+            st=
+            [ -d "/proc/$pid" ] && { IFS= read -r st <"/proc/$pid/stat"; } 2>/dev/null
+            st=${st##*") "}
+            case $st in '' | Z* | X*) ;; *) exit 0 ;; esac
+            ;;
+        esac
       fi
     fi
     ;;

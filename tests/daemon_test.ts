@@ -1,5 +1,5 @@
-// daemon.ts in this process: the instance lock, the status file, and the bridge's command line
-// and permission flags. Other processes holding the lock, stopBridge and startDetached:
+// daemon.ts in this process: the instance lock, the status file, the bridge's command line
+// and permission flags, and when a bridge that is down starts again. Other processes holding the lock, stopBridge and startDetached:
 // daemon_process_test.ts.
 import {
   acquireInstanceLock,
@@ -7,8 +7,15 @@ import {
   bridgeCommand,
   bridgePaths,
   bridgePermissionFlags,
+  type BridgeStatusFile,
+  decideStart,
   probeBridge,
   readBridgeStatus,
+  readStartRecord,
+  RESTART_MAX_MS,
+  restartDelay,
+  START_GRACE_MS,
+  type StartRecord,
   writeBridgeStatus,
 } from "../daemon.ts";
 import { assert, assertEquals } from "./_assert.ts";
@@ -107,4 +114,96 @@ Deno.test("deno task start runs the bridge with the same Deno and V8 flags as br
   assertEquals(words.slice(0, 2), ["deno", "run"]);
   assertEquals(words.slice(2, 2 + BRIDGE_RUNTIME_FLAGS.length), [...BRIDGE_RUNTIME_FLAGS]);
   assertEquals(words.at(-1), "bridge.ts");
+});
+
+/** A status.json of a run started at `at` (ms), ended or not. */
+function run(at: number, extra: Partial<BridgeStatusFile> = {}): BridgeStatusFile {
+  const iso = new Date(at).toISOString();
+  return {
+    pid: 7,
+    startedAt: iso,
+    state: "connected",
+    since: iso,
+    delivered: 0,
+    dropped: {},
+    ...extra,
+  };
+}
+
+Deno.test("restart: the first crash starts again at once; repeated short runs wait 2, 4, 8 s … capped", () => {
+  assertEquals([0, 1, 2, 3, 4, 5].map(restartDelay), [0, 0, 2000, 4000, 8000, 16000]);
+  assertEquals(restartDelay(12), RESTART_MAX_MS);
+  assertEquals(restartDelay(10_000), RESTART_MAX_MS);
+
+  let t = Date.parse("2025-06-01T12:00:00Z");
+  let record: StartRecord = { crashes: 0 };
+  // Nothing ever ran: start.
+  let d = decideStart(record, undefined, t);
+  assert(d.start, d.reason);
+  record = d.record;
+  assertEquals(record.startedAt, t);
+  const waits: number[] = [];
+  for (let i = 0; i < 6; i++) {
+    // The bridge comes up 300 ms after its start and is killed 1 s later.
+    const status = run(record.startedAt! + 300);
+    t = record.startedAt! + 1500;
+    d = decideStart(record, status, t);
+    let waited = 0;
+    while (!d.start) {
+      // Hooks every 500 ms meanwhile: the run is counted once.
+      waited += 500;
+      d = decideStart(d.record, status, t + waited);
+      assert(waited < 60_000, d.reason);
+    }
+    waits.push(waited);
+    assertEquals(d.record.crashes, i + 1);
+    record = d.record;
+  }
+  assertEquals(waits, [0, 2000, 4000, 8000, 16000, 32000]);
+});
+
+Deno.test("restart: a clean stop or a healthy run starts over; a failed start counts; a start in progress waits", () => {
+  const t = Date.parse("2025-06-01T12:00:00Z");
+  const crashed: StartRecord = { startedAt: t, crashes: 4, counted: "x", downAt: t - 1 };
+  // Stopped on purpose (SIGTERM, --stop): no crash, start at once.
+  let d = decideStart(crashed, run(t + 100, { ended: "stopped", state: "stopping" }), t + 5000);
+  assert(d.start, d.reason);
+  assertEquals(d.record.crashes, 0);
+  // A crash after a healthy run counts as the first: at once.
+  d = decideStart(
+    crashed,
+    run(t + 100, { healthyAt: new Date(t + 600_100).toISOString() }),
+    t + 9e5,
+  );
+  assert(d.start, d.reason);
+  assertEquals(d.record.crashes, 1);
+  assertEquals(d.reason, "bridge crashed after a healthy run");
+  // A fatal error (bad token, missing intent) is a crash like any other.
+  d = decideStart(crashed, run(t + 100, { ended: "failed" }), t + 5000);
+  assertEquals([d.start, d.record.crashes], [false, 5]);
+  assertEquals(d.reason, "bridge crashed (5 short runs in a row); next start in 16 s");
+  // The spawned bridge has not written status.json yet: starting, nothing counted.
+  const spawned: StartRecord = { startedAt: t, crashes: 1 };
+  d = decideStart(spawned, run(t - 60_000), t + START_GRACE_MS - 1);
+  assertEquals([d.start, d.reason, d.record], [false, "bridge starting", spawned]);
+  // … and never does: a failed start, counted once.
+  d = decideStart(spawned, run(t - 60_000), t + START_GRACE_MS);
+  assertEquals([d.start, d.record.crashes], [false, 2]);
+  assertEquals(d.reason, "bridge failed to start (2 short runs in a row); next start in 2 s");
+  const again = decideStart(d.record, run(t - 60_000), t + START_GRACE_MS + 2000);
+  assertEquals([again.start, again.record.crashes], [true, 2]);
+});
+
+Deno.test("restart: starts.json is read back, and a damaged one is a fresh record", async () => {
+  await using dir = await tempDir("daemon-test-");
+  const paths = bridgePaths(dir.path);
+  assertEquals(readStartRecord(paths), { crashes: 0 });
+  Deno.mkdirSync(paths.dir);
+  Deno.writeTextFileSync(
+    paths.starts,
+    JSON.stringify({ startedAt: 5, crashes: 3, counted: "k", downAt: 9 }),
+  );
+  assertEquals(readStartRecord(paths), { startedAt: 5, crashes: 3, counted: "k", downAt: 9 });
+  Deno.writeTextFileSync(paths.starts, "{torn");
+  assertEquals(readStartRecord(paths), { crashes: 0 });
 });
