@@ -71,7 +71,10 @@ export interface StartDecision {
   start: boolean;
   /** The record to save (before starting). */
   record: StartRecord;
-  /** One line for the log. */
+  /**
+   * For the log: why it waits (`bridge crashed (3 short runs in a row); next start in 4 s`), or,
+   * for a start, how the last run ended (` after the last one crashed`), empty when unknown.
+   */
   reason: string;
 }
 
@@ -129,19 +132,21 @@ export function decideStart(
   }
   if (key !== undefined && key !== record.counted) next = { ...next, counted: key, downAt: now };
   const wait = (next.downAt ?? now) + restartDelay(next.crashes) - now;
-  const why = ended === undefined
-    ? "bridge down"
-    : `bridge ${ended}${next.crashes > 1 ? ` (${next.crashes} short runs in a row)` : ""}`;
+  const runs = next.crashes > 1 ? ` (${next.crashes} short runs in a row)` : "";
   if (wait > 0) {
     return {
       start: false,
       record: next,
-      reason: `${why}; next start in ${Math.ceil(wait / 1000)} s`,
+      reason: `bridge ${ended}${runs}; next start in ${Math.ceil(wait / 1000)} s`,
     };
   }
   // A further limit on starts (a budget of gateway IDENTIFYs per token) turns a start into a
   // wait here.
-  return { start: true, record: { ...next, startedAt: now }, reason: why };
+  return {
+    start: true,
+    record: { ...next, startedAt: now },
+    reason: ended === undefined ? "" : ` after the last one ${ended}${runs}`,
+  };
 }
 
 /** Reads `bridge/starts.json` (a missing or unreadable one is a fresh record). */
@@ -221,7 +226,7 @@ export async function ensureBridgeRunning(options: EnsureOptions): Promise<Ensur
         state: "started",
         pid: result.pid,
         crashes,
-        message: `${decision.reason}; started (pid ${result.pid ?? "?"})`,
+        message: `bridge started (pid ${result.pid ?? "?"})${decision.reason}`,
       }
       : running(result.pid, decision.record);
   });

@@ -177,7 +177,7 @@ Deno.test("restart: a clean stop or a healthy run starts over; a failed start co
   );
   assert(d.start, d.reason);
   assertEquals(d.record.crashes, 1);
-  assertEquals(d.reason, "bridge crashed after a healthy run");
+  assertEquals(d.reason, " after the last one crashed after a healthy run");
   // A fatal error (bad token, missing intent) is a crash like any other.
   d = decideStart(crashed, run(t + 100, { ended: "failed" }), t + 5000);
   assertEquals([d.start, d.record.crashes], [false, 5]);

@@ -118,7 +118,7 @@ Deno.test("register: a bridge killed soon after its start is back at the next to
     // Killed within seconds of its start: the very next tool call starts it again.
     await crash(pid);
     let added = await toolCall();
-    assertMatch(added, /bridge crashed; started \(pid \d+\)/);
+    assertMatch(added, /bridge started \(pid \d+\) after the last one crashed\n/);
     pid = await connected(pid);
     assertEquals(server.state().gatewaySessions.length >= 2, true);
 
@@ -134,7 +134,7 @@ Deno.test("register: a bridge killed soon after its start is back at the next to
       );
       const waitStarted = Date.now();
       let calls = 1;
-      while (!/started \(pid/.test(added)) {
+      while (!/bridge started \(pid/.test(added)) {
         await sleep(500); // a tool call every half second
         added = await toolCall();
         calls++;
