@@ -13,7 +13,7 @@
 // and `ended`): a bridge killed with SIGKILL writes nothing, so a run without `ended` crashed.
 // The count lives in `bridge/starts.json` (StartRecord), changed under `bridge/starts.lock` by
 // whoever starts the bridge (the hooks, through ensureBridgeRunning).
-import { ensurePrivateDir, readTextIfExists, writePrivateFileAtomic } from "../_shared/fs.ts";
+import { ensurePrivateDir, readJsonState, writePrivateFileAtomic } from "../_shared/fs.ts";
 import { withFileLock } from "../_shared/lock.ts";
 import type { BridgeCommand } from "./command.ts";
 import { startDetached } from "./process.ts";
@@ -149,22 +149,37 @@ export function decideStart(
   };
 }
 
-/** Reads `bridge/starts.json` (a missing or unreadable one is a fresh record). */
-export function readStartRecord(paths: BridgePaths): StartRecord {
-  try {
-    const v = JSON.parse(readTextIfExists(paths.starts) ?? "{}") as Partial<StartRecord> | null;
-    const num = (x: unknown) => typeof x === "number" && Number.isFinite(x) ? x : undefined;
-    const startedAt = num(v?.startedAt);
-    const downAt = num(v?.downAt);
-    return {
-      crashes: Math.max(0, Math.floor(num(v?.crashes) ?? 0)),
-      ...(startedAt !== undefined ? { startedAt } : {}),
-      ...(typeof v?.counted === "string" ? { counted: v.counted } : {}),
-      ...(downAt !== undefined ? { downAt } : {}),
-    };
-  } catch {
-    return { crashes: 0 };
-  }
+/**
+ * Reads `bridge/starts.json` under the state-file policy (`readJsonState`): a missing one is a
+ * fresh record; a damaged one is moved aside to `starts.json.damaged`, told to `onDamaged`, and
+ * is a fresh record too.
+ *
+ * @param paths The bridge's paths.
+ * @param onDamaged Gets the line saying a damaged file was moved aside.
+ * @returns The record.
+ * @throws {StateError} When the file exists but cannot be read.
+ */
+export function readStartRecord(
+  paths: BridgePaths,
+  onDamaged?: (line: string) => void,
+): StartRecord {
+  const read = readJsonState(paths.starts, parseStartRecord, { crashes: 0 });
+  if (read.damaged) onDamaged?.(read.damaged);
+  return read.value;
+}
+
+function parseStartRecord(value: unknown): StartRecord | undefined {
+  if (value === null || typeof value !== "object" || Array.isArray(value)) return undefined;
+  const v = value as Partial<Record<keyof StartRecord, unknown>>;
+  const num = (x: unknown) => typeof x === "number" && Number.isFinite(x) ? x : undefined;
+  const startedAt = num(v.startedAt);
+  const downAt = num(v.downAt);
+  return {
+    crashes: Math.max(0, Math.floor(num(v.crashes) ?? 0)),
+    ...(startedAt !== undefined ? { startedAt } : {}),
+    ...(typeof v.counted === "string" ? { counted: v.counted } : {}),
+    ...(downAt !== undefined ? { downAt } : {}),
+  };
 }
 
 /** Options of {@linkcode ensureBridgeRunning}. */
@@ -183,7 +198,7 @@ export interface EnsureResult {
   pid?: number;
   /** Short-lived crashes in a row. */
   crashes: number;
-  /** One line for the log. */
+  /** One line for the log (it says so first when a damaged `starts.json` was moved aside). */
   message: string;
 }
 
@@ -204,15 +219,26 @@ export interface EnsureResult {
  * ```
  */
 export async function ensureBridgeRunning(options: EnsureOptions): Promise<EnsureResult> {
+  const damaged: string[] = [];
+  const result = await ensure(options, (line) => damaged.push(line));
+  return damaged.length === 0
+    ? result
+    : { ...result, message: [...damaged, result.message].join("; ") };
+}
+
+async function ensure(
+  options: EnsureOptions,
+  onDamaged: (line: string) => void,
+): Promise<EnsureResult> {
   const now = options.now ?? Date.now;
-  const before = probeBridge(options.home);
-  if (before.running) return running(before.pid, readStartRecord(bridgePaths(options.home)));
   const paths = bridgePaths(options.home);
+  const before = probeBridge(options.home);
+  if (before.running) return running(before.pid, readStartRecord(paths, onDamaged));
   ensurePrivateDir(options.home);
   ensurePrivateDir(paths.dir);
   return await withFileLock(paths.startsLock, async () => {
     const again = probeBridge(options.home);
-    const record = readStartRecord(paths);
+    const record = readStartRecord(paths, onDamaged);
     if (again.running) return running(again.pid, record);
     const decision = decideStart(record, readBridgeStatus(options.home), now());
     if (JSON.stringify(decision.record) !== JSON.stringify(record)) {

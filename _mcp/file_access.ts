@@ -15,6 +15,7 @@
 // Deno's `--allow-read` of the server (settings.ts `mcpConfig`) is the second wall: a path it
 // does not cover fails with NotCapable, reported as outside.
 import { basename, isAbsolute, relative, resolve, sep } from "node:path";
+import { describeError } from "../log.ts";
 
 /** What {@linkcode openAllowedFile} checks a path against. */
 export interface FileAccess {
@@ -87,19 +88,31 @@ function inside(path: string, dir: string): boolean {
   return rel === "" || (!rel.startsWith(`..${sep}`) && rel !== ".." && !isAbsolute(rel));
 }
 
+/**
+ * Whether an error of a path lookup means "nothing this server can see there": missing, a file
+ * where a directory was expected, or outside what it may read. Such a path stays as given (and
+ * fails the checks), never opens.
+ */
+function unseen(err: unknown): boolean {
+  return err instanceof Deno.errors.NotFound || err instanceof Deno.errors.NotADirectory ||
+    err instanceof Deno.errors.NotCapable || err instanceof Deno.errors.PermissionDenied;
+}
+
 async function realOrSelf(path: string): Promise<string> {
   try {
     return await Deno.realPath(path);
-  } catch {
-    return resolve(path);
+  } catch (err) {
+    if (unseen(err)) return resolve(path);
+    throw err;
   }
 }
 
 async function statOrUndefined(path: string): Promise<Deno.FileInfo | undefined> {
   try {
     return await Deno.stat(path);
-  } catch {
-    return undefined;
+  } catch (err) {
+    if (unseen(err)) return undefined;
+    throw err;
   }
 }
 
@@ -140,11 +153,11 @@ export async function openAllowedFile(path: string, access: FileAccess): Promise
   try {
     real = await Deno.realPath(given);
   } catch (err) {
-    if (err instanceof Deno.errors.NotFound) {
-      throw new RangeError(`No file at ${given}: pass an existing file`);
+    if (err instanceof Deno.errors.NotFound || err instanceof Deno.errors.NotADirectory) {
+      throw new RangeError(`No file at ${given}: pass an existing file`, { cause: err });
     }
     if (err instanceof Deno.errors.NotCapable || err instanceof Deno.errors.PermissionDenied) {
-      throw outside(given, undefined, access);
+      throw outside(given, undefined, access, err);
     }
     throw err;
   }
@@ -186,10 +199,12 @@ export async function openAllowedFile(path: string, access: FileAccess): Promise
     file = await Deno.open(real, { read: true });
   } catch (err) {
     if (err instanceof Deno.errors.NotFound) {
-      throw new RangeError(`No file at ${given}: pass an existing file`);
+      throw new RangeError(`No file at ${given}: pass an existing file`, { cause: err });
     }
-    if (err instanceof Deno.errors.NotCapable) throw outside(given, real, access);
-    throw new RangeError(`Cannot read ${given} (${(err as Error).message}): pass a readable file`);
+    if (err instanceof Deno.errors.NotCapable) throw outside(given, real, access, err);
+    throw new RangeError(`Cannot read ${given} (${describeError(err)}): pass a readable file`, {
+      cause: err,
+    });
   }
   try {
     const info = await file.stat();
@@ -218,12 +233,18 @@ export async function openAllowedFile(path: string, access: FileAccess): Promise
   }
 }
 
-function outside(given: string, real: string | undefined, access: FileAccess): RangeError {
+function outside(
+  given: string,
+  real: string | undefined,
+  access: FileAccess,
+  cause?: unknown,
+): RangeError {
   const dirs = [...new Set(access.projectDirs.map((d) => resolve(d)))].join(", ");
   const link = real !== undefined && real !== given ? ` (a link to ${real})` : "";
   return new RangeError(
     `${given}${link} is outside the directories send_file may read (the project ${dirs}, and allowedFilePaths of ${
       resolve(access.home)
     }/config.json): copy the file into the project, or add its directory to allowedFilePaths and run \`deno task setup\` again`,
+    cause === undefined ? undefined : { cause },
   );
 }

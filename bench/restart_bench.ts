@@ -57,8 +57,9 @@ function dead(pid: number): boolean {
   try {
     const state = Deno.readTextFileSync(`/proc/${pid}/stat`).replace(/^.*\) /s, "")[0];
     return state === "Z" || state === "X";
-  } catch {
-    return true;
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return true; // reaped
+    throw err;
   }
 }
 

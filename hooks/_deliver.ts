@@ -230,15 +230,13 @@ function watchFor(
 
 /** The transcript path the session record holds (written by the register hook), if any. */
 function recordedTranscript(home: string, sid: string): string | undefined {
-  try {
-    const text = readTextIfExists(`${home.replace(/\/+$/, "")}/sessions/${sid}.json`);
-    const record = text === undefined ? undefined : JSON.parse(text);
-    const path = record?.id === sid ? record.transcriptPath : undefined;
-    return typeof path === "string" && path.startsWith("/") ? path : undefined;
-  } catch (err) {
-    if (err instanceof SyntaxError) return undefined; // a damaged record: told by the registry
-    throw err;
-  }
+  const text = readTextIfExists(`${home.replace(/\/+$/, "")}/sessions/${sid}.json`);
+  // A damaged record has none (frameContext, which reads it first, moves it aside and says so).
+  const record = text === undefined
+    ? undefined
+    : parseJson(text) as { id?: unknown; transcriptPath?: unknown } | null | undefined;
+  const path = record?.id === sid ? record.transcriptPath : undefined;
+  return typeof path === "string" && path.startsWith("/") ? path : undefined;
 }
 
 /**

@@ -22,6 +22,8 @@
 // When the transcript cannot tell (no path, not there, not readable, or no answer within
 // MAX_WAIT_MS), the delivery counts as taken (`blind`, with the reason): never a loop, never a
 // stall, and the guarantee falls back to "handed over once".
+import { describeError } from "../log.ts";
+import { parseJson } from "../_shared/json.ts";
 import { frameOpening } from "./_format.ts";
 
 /** What a delivering hook notes before it prints (kept in the overflow file). */
@@ -82,7 +84,9 @@ export function noteShown(transcript: string, ids: string[], now: number): Shown
     offset = Deno.statSync(transcript).size;
   } catch (err) {
     // Not written yet (a session's first hooks run before its first record): all of it is new.
-    if (!(err instanceof Deno.errors.NotFound)) return `cannot read ${transcript}: ${message(err)}`;
+    if (!(err instanceof Deno.errors.NotFound)) {
+      return `cannot read ${transcript}: ${describeError(err)}`;
+    }
   }
   return { ids, transcript, offset, at: new Date(now).toISOString() };
 }
@@ -107,8 +111,9 @@ export function verdictOn(shown: Shown, now: number): Verdict {
   try {
     scan = scanTranscript(shown.transcript, shown.offset, needles, shown.at);
   } catch (err) {
+    // Whatever keeps the transcript from being read, it cannot tell (see above): never a loop.
     if (err instanceof Deno.errors.NotFound) return blind(`no transcript at ${shown.transcript}`);
-    return blind(`cannot read ${shown.transcript}: ${message(err)}`);
+    return blind(`cannot read ${shown.transcript}: ${describeError(err)}`);
   }
   if (scan.found.size === shown.ids.length) {
     return { taken: scan.found, lost: [], waiting: false };
@@ -165,13 +170,11 @@ function scanTranscript(
 
 /** Whether a transcript line is an answer of the main conversation's model stamped after `at`. */
 function answersAfter(line: string, at: string): boolean {
-  let record: { type?: unknown; isSidechain?: unknown; timestamp?: unknown };
-  try {
-    record = JSON.parse(line);
-  } catch (err) {
-    if (err instanceof SyntaxError) return false; // not a record
-    throw err;
-  }
+  // A line that is not JSON is not a record.
+  const record = parseJson(line) as
+    | { type?: unknown; isSidechain?: unknown; timestamp?: unknown }
+    | null
+    | undefined;
   return record?.type === "assistant" && record.isSidechain !== true &&
     typeof record.timestamp === "string" && record.timestamp > at;
 }
@@ -182,8 +185,4 @@ function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
   out.set(a);
   out.set(b, a.length);
   return out;
-}
-
-function message(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }

@@ -8,6 +8,7 @@
 // came. Written atomically (temporary file + rename) under the session's overflow lock.
 import type { InboxEvent } from "../inbox.ts";
 import { readFull, writePrivateFileAtomic } from "../_shared/fs.ts";
+import { parseJson } from "../_shared/json.ts";
 import type { Shown } from "./_evidence.ts";
 
 /** What an overflow file holds. */
@@ -40,13 +41,8 @@ export function readOverflow(path: string): Overflow {
   let shown: Shown | undefined;
   for (const line of new TextDecoder().decode(bytes).split("\n")) {
     if (line.trim() === "") continue;
-    let value: Record<string, unknown>;
-    try {
-      value = JSON.parse(line);
-    } catch (err) {
-      if (err instanceof SyntaxError) continue; // damaged: cannot be shown
-      throw err;
-    }
+    // A damaged line cannot be shown.
+    const value = parseJson(line) as Record<string, unknown> | null | undefined;
     if (value === null || typeof value !== "object") continue;
     if ("shown" in value) {
       shown = parseShown(value.shown);

@@ -18,7 +18,7 @@ import {
   type StartRecord,
   writeBridgeStatus,
 } from "../daemon.ts";
-import { assert, assertEquals } from "./_assert.ts";
+import { assert, assertEquals, assertMatch } from "./_assert.ts";
 import { tempDir } from "./_fixture.ts";
 
 Deno.test("daemon: one lock per state directory, released on release()", async () => {
@@ -194,7 +194,7 @@ Deno.test("restart: a clean stop or a healthy run starts over; a failed start co
   assertEquals([again.start, again.record.crashes], [true, 2]);
 });
 
-Deno.test("restart: starts.json is read back, and a damaged one is a fresh record", async () => {
+Deno.test("restart: starts.json is read back, and a damaged one is moved aside for a fresh record", async () => {
   await using dir = await tempDir("daemon-test-");
   const paths = bridgePaths(dir.path);
   assertEquals(readStartRecord(paths), { crashes: 0 });
@@ -205,5 +205,10 @@ Deno.test("restart: starts.json is read back, and a damaged one is a fresh recor
   );
   assertEquals(readStartRecord(paths), { startedAt: 5, crashes: 3, counted: "k", downAt: 9 });
   Deno.writeTextFileSync(paths.starts, "{torn");
+  const told: string[] = [];
+  assertEquals(readStartRecord(paths, (line) => told.push(line)), { crashes: 0 });
+  assertEquals(told.length, 1);
+  assertMatch(told[0], /starts\.json is damaged \(not JSON\): moved to .*starts\.json\.damaged/);
+  assertEquals(Deno.readTextFileSync(`${paths.starts}.damaged`), "{torn");
   assertEquals(readStartRecord(paths), { crashes: 0 });
 });

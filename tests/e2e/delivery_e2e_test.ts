@@ -54,7 +54,6 @@ interface Run {
  */
 async function run(fault: (command: string) => string): Promise<Run & AsyncDisposable> {
   await using stack = new AsyncDisposableStack();
-  let box: ClaudeSandbox | undefined;
   let home = "";
   let sid = "";
   let committed = false;
@@ -68,7 +67,7 @@ async function run(fault: (command: string) => string): Promise<Run & AsyncDispo
           sid = [...Deno.readDirSync(`${home}/sessions`)]
             .find((e) => e.name.endsWith(".json"))!.name.replace(/\.json$/, "");
           await new Inbox(home).append(sid, [event]);
-          Deno.writeTextFileSync(`${box!.root}/fault`, "");
+          Deno.writeTextFileSync(`${box.root}/fault`, "");
           return toolUse("Bash", { command: "echo one", description: "First" });
         }
         if (calls === 1) {
@@ -79,7 +78,7 @@ async function run(fault: (command: string) => string): Promise<Run & AsyncDispo
       },
     }),
   );
-  box = stack.use(
+  const box: ClaudeSandbox = stack.use(
     await createClaudeSandbox(cli.path, {
       apiUrl: api.url,
       env: { DENO_DIR: denoDir(), DENO_NO_UPDATE_CHECK: "1" },
@@ -128,8 +127,9 @@ async function run(fault: (command: string) => string): Promise<Run & AsyncDispo
 function readOr(path: string): string {
   try {
     return Deno.readTextFileSync(path);
-  } catch {
-    return "";
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return "";
+    throw err;
   }
 }
 

@@ -131,8 +131,8 @@ export async function simulatedSession(options: SimOptions): Promise<SimulatedSe
         killed = true;
         try {
           child.kill("SIGKILL");
-        } catch {
-          // exited meanwhile
+        } catch (err) {
+          if (!(err instanceof TypeError)) throw err; // exited meanwhile
         }
       };
       let timer: ReturnType<typeof setTimeout> | undefined;
@@ -189,13 +189,14 @@ export async function simulatedSession(options: SimOptions): Promise<SimulatedSe
 
 /** Whether a hook's stdout is a whole answer with additionalContext. */
 function complete(out: string): boolean {
-  if (out.trim() === "") return false;
+  let parsed: { hookSpecificOutput?: { additionalContext?: unknown } } | null;
   try {
-    additionalContext(out);
-    return true;
-  } catch {
-    return false;
+    parsed = JSON.parse(out);
+  } catch (err) {
+    if (err instanceof SyntaxError) return false; // empty, or cut short
+    throw err;
   }
+  return typeof parsed?.hookSpecificOutput?.additionalContext === "string";
 }
 
 function renameIfThere(from: string, to: string): void {
@@ -209,8 +210,9 @@ function renameIfThere(from: string, to: string): void {
 function size(path: string): number {
   try {
     return Deno.statSync(path).size;
-  } catch {
-    return 0;
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return 0;
+    throw err;
   }
 }
 
