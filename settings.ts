@@ -80,6 +80,9 @@
  * @module
  */
 import { DEFAULT_API_URL, ENV_VARS } from "./config.ts";
+import { MCP_PROJECT_READ, mcpReadPaths } from "./_settings/mcp_read.ts";
+
+export { MCP_PROJECT_READ, mcpReadPaths };
 
 /** One hook command in Claude Code's settings. */
 export interface HookCommand {
@@ -471,58 +474,6 @@ export function mcpConfig(
       },
     },
   };
-}
-
-/**
- * The script `/bin/sh -c` runs for the MCP server: it adds the directory Claude Code starts the
- * server in (the project; its path as given and with symlinks resolved) to the `--allow-read=`
- * argument, then becomes Deno (`exec`, so the server keeps the process's place under Claude
- * Code). A settings file in user scope serves every project, so that directory is only known
- * here. A path holding a comma is left out (Deno's flag splits on commas). No `${…}`: Claude
- * Code expands those in MCP arguments.
- */
-export const MCP_PROJECT_READ: string = [
-  "l=$PWD",
-  "cd -P . && p=$PWD || p=",
-  '[ "$p" = "$l" ] && p=',
-  "for a do shift",
-  "case $a in --allow-read=*) " +
-  'for d in "$l" "$p"; do case $d in *,*) ;; /*) a=$a,$d ;; esac; done ;; esac',
-  'set -- "$@" "$a"',
-  "done",
-  'exec "$@"',
-].join("; ");
-
-/**
- * What the MCP server may read besides its project directory: the state directory and
- * `allowedFilePaths` (as given and, when they exist, with symlinks resolved). The server checks
- * every file itself (real paths; never the state directory, nor a secret); this flag is the
- * second wall.
- *
- * @param options The state directory and the configured paths.
- * @returns Absolute paths, without duplicates; those holding a comma are left out.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { mcpReadPaths } from "./settings.ts";
- * assert.deepEqual(mcpReadPaths({ home: "/h", allowedFilePaths: ["/nowhere/shared"] }), [
- *   "/h",
- *   "/nowhere/shared",
- * ]);
- * ```
- */
-export function mcpReadPaths(options: SettingsOptions): string[] {
-  const paths = new Set([options.home]);
-  for (const path of options.allowedFilePaths ?? []) {
-    paths.add(path);
-    try {
-      paths.add(Deno.realPathSync(path));
-    } catch {
-      // Not there (yet), or not ours to resolve: the path as given.
-    }
-  }
-  return [...paths].filter((p) => !p.includes(","));
 }
 
 /** Tells whether a hook command is one of ours (any checkout). */

@@ -114,8 +114,6 @@ export class Bridge {
   #fatal: ClaudeDiscordError | undefined;
   #stopped: Promise<void> | undefined;
   readonly #sleepers = new Sleepers();
-  /** Live messages not placed yet (their channel is being looked up), in arrival order. */
-  readonly #arrivals: RawMessage[] = [];
 
   /**
    * Creates a bridge (nothing connects before {@linkcode Bridge.start}).
@@ -429,20 +427,7 @@ export class Bridge {
    */
   #onLiveMessage(m: RawMessage): void {
     if (!m?.id || !m.channel_id) return;
-    this.#arrivals.push(m);
-    this.#placeArrivals();
-  }
-
-  #placeArrivals(): void {
-    while (this.#arrivals.length > 0) {
-      const m = this.#arrivals[0];
-      const place = this.#channels.placeOf(m.channel_id);
-      if (place === "unknown") {
-        return this.#channels.whenKnown(m.channel_id, () => this.#placeArrivals());
-      }
-      this.#arrivals.shift();
-      if (place !== "ignore") this.#live(m, place);
-    }
+    this.#channels.inOrder(m.channel_id, (place) => this.#live(m, place));
   }
 
   #live(m: RawMessage, place: Place): void {

@@ -1,7 +1,8 @@
 // Private: which channels the bridge listens to. The chat channel, and threads whose parent
 // is the chat channel or the notification channel (the webhook's). Thread parents are
 // learnt from GUILD_CREATE, THREAD_* events and the active-threads list; an unknown channel
-// is looked up once (GET /channels/{id}) while its events wait, in order.
+// is looked up once (GET /channels/{id}) while its events wait, in order, and the events of
+// other channels that arrived after them wait too (inOrder).
 import { DiscordApiError } from "../errors.ts";
 import { describeError, type Logger } from "../log.ts";
 import { type RawChannel, THREAD_TYPES } from "../_discord/raw.ts";
@@ -16,6 +17,8 @@ export class ChannelMap {
   readonly #threadParent = new Map<string, string>();
   readonly #ignored = new Set<string>();
   readonly #lookups = new Map<string, Array<() => void>>();
+  /** Events not placed yet (an earlier one's channel is being looked up), in arrival order. */
+  readonly #arrivals: Array<{ channelId: string; then: (place: Place) => void }> = [];
   /** The chat channel's guild. */
   guildId = "";
   /** The notification channel (the webhook's), when known. */
@@ -58,6 +61,26 @@ export class ChannelMap {
       return this.accepts(parent) ? { threadId: channelId, parentId: parent } : "ignore";
     }
     return this.#ignored.has(channelId) ? "ignore" : "unknown";
+  }
+
+  /**
+   * Places an event of `channelId` in arrival order: `then` runs with its channel's place once
+   * every event that arrived before it is placed (an event of a channel not known yet holds the
+   * ones after it until the lookup ends); an event of an ignored channel is dropped.
+   */
+  inOrder(channelId: string, then: (place: Place) => void): void {
+    this.#arrivals.push({ channelId, then });
+    this.#placeArrivals();
+  }
+
+  #placeArrivals(): void {
+    while (this.#arrivals.length > 0) {
+      const { channelId, then } = this.#arrivals[0];
+      const place = this.placeOf(channelId);
+      if (place === "unknown") return this.whenKnown(channelId, () => this.#placeArrivals());
+      this.#arrivals.shift();
+      if (place !== "ignore") then(place);
+    }
   }
 
   /** Looks a channel up once, then runs what waited for it, in arrival order. */
