@@ -23,8 +23,8 @@ var init_errors = __esm({
        * @param message One sentence that names the problem and the fix.
        * @param options The standard error options (`cause`).
        */
-      constructor(message2, options) {
-        super(message2, options);
+      constructor(message, options) {
+        super(message, options);
         this.name = new.target.name;
       }
     };
@@ -1219,6 +1219,77 @@ function checkMailbox(mailbox) {
 init_fs();
 init_context();
 
+// log.ts
+var BOT_TOKEN = /[A-Za-z0-9_-]{16,}={0,2}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{16,}/g;
+var WEBHOOK = /(\/webhooks\/[0-9]+\/)[A-Za-z0-9_.-]+/g;
+var INTERACTION = /(\/interactions\/[0-9]+\/)[A-Za-z0-9_.-]+/g;
+function scrub(text, secrets = []) {
+  let out = text.replace(BOT_TOKEN, "***").replace(WEBHOOK, "$1***").replace(INTERACTION, "$1***");
+  for (const s of secrets) if (s.length >= 6) out = out.replaceAll(s, "***");
+  return out;
+}
+function describeError(err) {
+  if (!(err instanceof Error)) return String(err);
+  let text = err.message;
+  let cause = err.cause;
+  for (let depth = 0; cause !== void 0 && depth < 4; depth++) {
+    const said = cause instanceof Error ? cause.message : typeof cause === "object" ? JSON.stringify(cause) : String(cause);
+    if (!text.includes(said)) text += ` (cause: ${said})`;
+    cause = cause instanceof Error ? cause.cause : void 0;
+  }
+  return text;
+}
+function createLogger(path, options = {}) {
+  const maxBytes = options.maxBytes ?? 1024 * 1024;
+  const keep = options.keep ?? 2;
+  const now = options.now ?? (() => /* @__PURE__ */ new Date());
+  const write = (level, message) => {
+    const line = `${now().toISOString()} ${level} ${scrub(message).replaceAll("\n", "\\n")}
+`;
+    try {
+      if (options.stderr) Deno.stderr.writeSync(new TextEncoder().encode(line));
+      rotateIfNeeded(path, maxBytes, keep);
+      Deno.writeTextFileSync(path, line, {
+        append: true,
+        create: true,
+        mode: 384
+      });
+    } catch {
+    }
+  };
+  return {
+    path,
+    info: (m) => write("info", m),
+    warn: (m) => write("warn", m),
+    error: (m, err) => write("error", err === void 0 ? m : `${m}: ${describeError(err)}`)
+  };
+}
+function rotateIfNeeded(path, maxBytes, keep) {
+  let size;
+  try {
+    size = Deno.statSync(path).size;
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return;
+    throw err;
+  }
+  if (size < maxBytes) return;
+  if (keep <= 0) {
+    Deno.truncateSync(path, 0);
+    return;
+  }
+  for (let i = keep - 1; i >= 1; i--) {
+    try {
+      Deno.renameSync(`${path}.${i}`, `${path}.${i + 1}`);
+    } catch (err) {
+      if (!(err instanceof Deno.errors.NotFound)) throw err;
+    }
+  }
+  Deno.renameSync(path, `${path}.1`);
+}
+
+// hooks/_evidence.ts
+init_json();
+
 // hooks/_format.ts
 var DEFAULT_BUDGET = 9e3;
 var MAX_CONTENT = 6e3;
@@ -1320,7 +1391,9 @@ function noteShown(transcript, ids, now) {
   try {
     offset = Deno.statSync(transcript).size;
   } catch (err) {
-    if (!(err instanceof Deno.errors.NotFound)) return `cannot read ${transcript}: ${message(err)}`;
+    if (!(err instanceof Deno.errors.NotFound)) {
+      return `cannot read ${transcript}: ${describeError(err)}`;
+    }
   }
   return {
     ids,
@@ -1343,7 +1416,7 @@ function verdictOn(shown, now) {
     scan = scanTranscript(shown.transcript, shown.offset, needles, shown.at);
   } catch (err) {
     if (err instanceof Deno.errors.NotFound) return blind(`no transcript at ${shown.transcript}`);
-    return blind(`cannot read ${shown.transcript}: ${message(err)}`);
+    return blind(`cannot read ${shown.transcript}: ${describeError(err)}`);
   }
   if (scan.found.size === shown.ids.length) {
     return {
@@ -1406,13 +1479,7 @@ function scanTranscript(path, offset, needles, at) {
   };
 }
 function answersAfter(line, at) {
-  let record;
-  try {
-    record = JSON.parse(line);
-  } catch (err) {
-    if (err instanceof SyntaxError) return false;
-    throw err;
-  }
+  const record = parseJson(line);
   return record?.type === "assistant" && record.isSidechain !== true && typeof record.timestamp === "string" && record.timestamp > at;
 }
 function concat(a, b) {
@@ -1421,77 +1488,6 @@ function concat(a, b) {
   out.set(a);
   out.set(b, a.length);
   return out;
-}
-function message(err) {
-  return err instanceof Error ? err.message : String(err);
-}
-
-// log.ts
-var BOT_TOKEN = /[A-Za-z0-9_-]{16,}={0,2}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{16,}/g;
-var WEBHOOK = /(\/webhooks\/[0-9]+\/)[A-Za-z0-9_.-]+/g;
-var INTERACTION = /(\/interactions\/[0-9]+\/)[A-Za-z0-9_.-]+/g;
-function scrub(text, secrets = []) {
-  let out = text.replace(BOT_TOKEN, "***").replace(WEBHOOK, "$1***").replace(INTERACTION, "$1***");
-  for (const s of secrets) if (s.length >= 6) out = out.replaceAll(s, "***");
-  return out;
-}
-function describeError(err) {
-  if (!(err instanceof Error)) return String(err);
-  let text = err.message;
-  let cause = err.cause;
-  for (let depth = 0; cause !== void 0 && depth < 4; depth++) {
-    const said = cause instanceof Error ? cause.message : typeof cause === "object" ? JSON.stringify(cause) : String(cause);
-    if (!text.includes(said)) text += ` (cause: ${said})`;
-    cause = cause instanceof Error ? cause.cause : void 0;
-  }
-  return text;
-}
-function createLogger(path, options = {}) {
-  const maxBytes = options.maxBytes ?? 1024 * 1024;
-  const keep = options.keep ?? 2;
-  const now = options.now ?? (() => /* @__PURE__ */ new Date());
-  const write = (level, message2) => {
-    const line = `${now().toISOString()} ${level} ${scrub(message2).replaceAll("\n", "\\n")}
-`;
-    try {
-      if (options.stderr) Deno.stderr.writeSync(new TextEncoder().encode(line));
-      rotateIfNeeded(path, maxBytes, keep);
-      Deno.writeTextFileSync(path, line, {
-        append: true,
-        create: true,
-        mode: 384
-      });
-    } catch {
-    }
-  };
-  return {
-    path,
-    info: (m) => write("info", m),
-    warn: (m) => write("warn", m),
-    error: (m, err) => write("error", err === void 0 ? m : `${m}: ${describeError(err)}`)
-  };
-}
-function rotateIfNeeded(path, maxBytes, keep) {
-  let size;
-  try {
-    size = Deno.statSync(path).size;
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return;
-    throw err;
-  }
-  if (size < maxBytes) return;
-  if (keep <= 0) {
-    Deno.truncateSync(path, 0);
-    return;
-  }
-  for (let i = keep - 1; i >= 1; i--) {
-    try {
-      Deno.renameSync(`${path}.${i}`, `${path}.${i + 1}`);
-    } catch (err) {
-      if (!(err instanceof Deno.errors.NotFound)) throw err;
-    }
-  }
-  Deno.renameSync(path, `${path}.1`);
 }
 
 // hooks/_input.ts
@@ -1578,6 +1574,7 @@ function str(input, key) {
 
 // hooks/_overflow.ts
 init_fs();
+init_json();
 function readOverflow(path) {
   const file = Deno.openSync(path, {
     read: true,
@@ -1600,13 +1597,7 @@ function readOverflow(path) {
   let shown;
   for (const line of new TextDecoder().decode(bytes).split("\n")) {
     if (line.trim() === "") continue;
-    let value;
-    try {
-      value = JSON.parse(line);
-    } catch (err) {
-      if (err instanceof SyntaxError) continue;
-      throw err;
-    }
+    const value = parseJson(line);
     if (value === null || typeof value !== "object") continue;
     if ("shown" in value) {
       shown = parseShown(value.shown);
@@ -1781,15 +1772,10 @@ function watchFor(ctx, sid, given, events) {
   return note;
 }
 function recordedTranscript(home, sid) {
-  try {
-    const text = readTextIfExists(`${home.replace(/\/+$/, "")}/sessions/${sid}.json`);
-    const record = text === void 0 ? void 0 : JSON.parse(text);
-    const path = record?.id === sid ? record.transcriptPath : void 0;
-    return typeof path === "string" && path.startsWith("/") ? path : void 0;
-  } catch (err) {
-    if (err instanceof SyntaxError) return void 0;
-    throw err;
-  }
+  const text = readTextIfExists(`${home.replace(/\/+$/, "")}/sessions/${sid}.json`);
+  const record = text === void 0 ? void 0 : parseJson(text);
+  const path = record?.id === sid ? record.transcriptPath : void 0;
+  return typeof path === "string" && path.startsWith("/") ? path : void 0;
 }
 async function deliverRole(input, ctx) {
   const event = input.hook_event_name;
