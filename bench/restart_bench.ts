@@ -2,8 +2,9 @@
 // the local Discord server; it is killed with SIGKILL at a random moment while a session calls
 // a tool every 0.5 s (the PreToolUse command of the settings, `sh -c` as Claude Code runs it).
 // Measured from the kill to the new bridge's `status.json` saying `connected` (READY), and to
-// its first catch-up done. Each sample is a bridge's first crash after a healthy run (a fresh
-// state directory), the case that restarts at once.
+// its first catch-up done. Each sample is a bridge's first crash, a second or so after its start
+// (a fresh state directory): the early crash that a flat back-off used to hold for 30 s, and that
+// now starts again at the next tool call.
 //
 // Target: crash → READY ≤ 3 s while tools are being called.
 //
