@@ -9,7 +9,8 @@ import type { OutboxEntry } from "../outbox.ts";
 import type { SessionRecord } from "../sessions.ts";
 import type { HookContext } from "./_context.ts";
 import { sessionRegistry } from "./_registry.ts";
-import { ensureBridge, findClaudePid } from "./_register.ts";
+import { ensureBridge } from "./_ensure_bridge.ts";
+import { findClaudePid } from "./_register.ts";
 import { type HookInput, str } from "./_input.ts";
 
 /**

@@ -1449,7 +1449,7 @@ function scanTranscript(path, offset, needles, at) {
   });
   const size = file.statSync().size;
   file.seekSync(size >= offset ? offset : 0, Deno.SeekMode.Start);
-  const decoder2 = new TextDecoder();
+  const decoder3 = new TextDecoder();
   const buffer = new Uint8Array(CHUNK);
   let rest = new Uint8Array(0);
   for (; ; ) {
@@ -1459,7 +1459,7 @@ function scanTranscript(path, offset, needles, at) {
     const end = bytes.lastIndexOf(10) + 1;
     rest = bytes.slice(end);
     if (end === 0) continue;
-    for (const line of decoder2.decode(bytes.subarray(0, end)).split("\n")) {
+    for (const line of decoder3.decode(bytes.subarray(0, end)).split("\n")) {
       if (line.includes(FRAME)) {
         for (const [needle, id] of needles) if (line.includes(needle)) found.add(id);
         if (found.size === needles.size) return {
