@@ -3,7 +3,7 @@
 // down the Stop hook returns and its post lands once Discord is back; with the bridge down the
 // posts wait and the next hook that starts the bridge gets them sent, in order; past its bounds
 // the outbox drops the oldest, counted.
-import { probeBridge, stopBridge } from "../../daemon.ts";
+import { probeBridge, type StartRecord, stopBridge } from "../../daemon.ts";
 import { Outbox } from "../../outbox.ts";
 import { SessionRegistry } from "../../sessions.ts";
 import { type DiscordServer, startDiscordServer } from "../../testing/mod.ts";
@@ -29,10 +29,14 @@ function threadPosts(server: DiscordServer, home: string, n: number): Promise<st
   }, 60_000);
 }
 
-/** Makes the hooks see a failed bridge start a moment ago: they start none for 30 s. */
+/**
+ * Makes the hooks see a bridge start made a moment ago that has not come up yet
+ * (`bridge/starts.json`, daemon.ts ensureBridgeRunning): they start none for its grace time.
+ */
 function holdBridgeDown(home: string): void {
-  Deno.mkdirSync(`${home}/hooks`, { recursive: true });
-  Deno.writeTextFileSync(`${home}/hooks/bridge-start.json`, JSON.stringify({ at: Date.now() }));
+  const record: StartRecord = { startedAt: Date.now(), crashes: 0 };
+  Deno.mkdirSync(`${home}/bridge`, { recursive: true });
+  Deno.writeTextFileSync(`${home}/bridge/starts.json`, JSON.stringify(record));
 }
 
 Deno.test("Stop with Discord down: the hook only writes the outbox (no network permission); the post lands once Discord is back", async () => {
@@ -79,12 +83,12 @@ Deno.test("bridge down: the posts wait in the outbox; the next hook that starts 
     env,
   );
   assertEquals(failure.code, 0);
-  assertMatch(hookLog(h.path), /bridge down; a start was tried lately/);
+  assertMatch(hookLog(h.path), /queued \(1 post\); bridge starting/);
   assert(!probeBridge(h.path).running);
   assertEquals(new Outbox(h.path).pending(SID), 2);
 
   // The hold is over: SessionEnd queues its notice and starts the bridge, which sends all three.
-  Deno.removeSync(`${h.path}/hooks/bridge-start.json`);
+  Deno.removeSync(`${h.path}/bridge/starts.json`);
   const end = await runHookCommand(
     commandOf(settings, "SessionEnd", "end"),
     fixture("SessionEnd", SID),
