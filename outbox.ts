@@ -87,6 +87,7 @@ import {
 } from "./_outbox/queue.ts";
 import {
   type EditEntry,
+  type EntryBase,
   ENTRY_ID_MAX,
   entryProblem,
   type MessageBody,
@@ -100,6 +101,7 @@ export type {
   Counters,
   Creating,
   EditEntry,
+  EntryBase,
   MessageBody,
   NewEntry,
   OutboxEntry,

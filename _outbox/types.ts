@@ -21,7 +21,7 @@ export interface MessageBody {
 }
 
 /** What every entry has. */
-interface EntryBase {
+export interface EntryBase {
   /** The format version: 1. */
   v: 1;
   /**
