@@ -81,8 +81,21 @@ export async function acquireInstanceLock(
       return { acquired: true, lock: heldLock(file, paths, pid) };
     }
     file.close();
-    if (attempt >= attempts) return { acquired: false, pid: readPid(paths.pid) };
+    if (attempt >= attempts) return { acquired: false, pid: await holderPid(paths, intervalMs) };
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+}
+
+/**
+ * The pid of the lock's holder. It writes its pid file just after it takes the lock, so a
+ * missing one is looked for again for up to a second (a loaded machine can be that slow).
+ */
+async function holderPid(paths: BridgePaths, intervalMs: number): Promise<number | undefined> {
+  const deadline = Date.now() + 1_000;
+  for (;;) {
+    const pid = readPid(paths.pid);
+    if (pid !== undefined || Date.now() >= deadline) return pid;
+    await new Promise((resolve) => setTimeout(resolve, Math.max(10, intervalMs)));
   }
 }
 
