@@ -87,8 +87,8 @@ import {
 } from "./_outbox/queue.ts";
 import {
   type EditEntry,
-  type EntryBase,
   ENTRY_ID_MAX,
+  type EntryBase,
   entryProblem,
   type MessageBody,
   type NewEntry,
