@@ -4,6 +4,7 @@ import { DiscordHttpError } from "./_errors.ts";
 import { json } from "./_router.ts";
 import type { DiscordServer, Fault } from "./_server.ts";
 import { describeError } from "../log.ts";
+import type { NewAttachment } from "./_state.ts";
 
 async function body(req: Request): Promise<Record<string, unknown>> {
   const text = await req.text();
@@ -105,8 +106,9 @@ export async function handleControl(
         userId: typeof b.userId === "string" ? b.userId : server.ownerId,
         content: typeof b.content === "string" ? b.content : "",
         messageReference: b.messageReference as { message_id: string } | undefined,
-        attachments: b.attachments as { filename: string; size: number }[] | undefined,
+        attachments: controlAttachments(b.attachments),
         webhookId: typeof b.webhookId === "string" ? b.webhookId : undefined,
+        flags: typeof b.flags === "number" ? b.flags : undefined,
       });
       return json(msg);
     }
@@ -168,4 +170,29 @@ export async function handleControl(
     default:
       return json({ message: "404: Not Found", code: 0 }, 404);
   }
+}
+
+/**
+ * The attachments of `POST /_control/messages`: `{filename, content_type?, data?}` with the bytes
+ * as base64 in `data` (what the sandbox page's file picker sends), or `{filename, size}` for
+ * placeholder bytes.
+ */
+function controlAttachments(value: unknown): NewAttachment[] | undefined {
+  if (!Array.isArray(value)) return undefined;
+  return value.map((v, i) => {
+    const a = (v ?? {}) as Record<string, unknown>;
+    if (typeof a.filename !== "string" || a.filename === "") {
+      throw new DiscordHttpError(
+        400,
+        RESTJSONErrorCodes.InvalidFormBodyOrContentType,
+        `"attachments[${i}].filename" is required (a string)`,
+      );
+    }
+    const out: NewAttachment = { filename: a.filename };
+    if (typeof a.content_type === "string" && a.content_type) out.content_type = a.content_type;
+    if (typeof a.data === "string") {
+      out.bytes = Uint8Array.from(atob(a.data), (c) => c.charCodeAt(0));
+    } else if (typeof a.size === "number") out.size = a.size;
+    return out;
+  });
 }

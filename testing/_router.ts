@@ -146,8 +146,13 @@ export function noContent(): Response {
 
 /** A message as a REST reader sees it: content emptied when the app lacks the intent. */
 export function present(state: DiscordState, m: Message): Message {
-  if (state.messageContentIntent) return m;
   const botId = state.bot.id;
-  if (m.author.id === botId || m.mentions.some((u) => u.id === botId)) return m;
-  return { ...m, content: "", embeds: [], attachments: [], components: [] };
+  if (
+    !state.messageContentIntent && m.author.id !== botId && !m.mentions.some((u) => u.id === botId)
+  ) {
+    return { ...m, content: "", embeds: [], attachments: [], components: [] };
+  }
+  // Like Discord, every answer carries freshly signed attachment URLs.
+  if (m.attachments.length === 0) return m;
+  return { ...m, attachments: m.attachments.map((a) => state.cdn.fresh(a)) };
 }

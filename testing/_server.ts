@@ -80,6 +80,7 @@ export class DiscordServer implements AsyncDisposable {
       origin: this.origin,
       messageContentIntent: options.messageContentIntent ?? true,
       identity: options.world?.identity,
+      attachmentUrlTtlMs: options.attachmentUrlTtlMs,
     });
     if (options.world) loadWorld(this.#state, options.world);
     const heartbeat = options.heartbeatIntervalMs ?? 1050;
@@ -218,6 +219,7 @@ export class DiscordServer implements AsyncDisposable {
       webhookExecutions: st.webhookExecutions,
       interactionCallbacks: this.#interactions.callbacks,
       requests: st.requests,
+      cdnRequests: st.cdn.requests,
       gatewaySessions: this.#gateway.sessions(),
       gatewayConnections: this.#gateway.connections,
     });
@@ -233,6 +235,9 @@ export class DiscordServer implements AsyncDisposable {
         return 0;
       case "access":
         accessOf(this.#state).apply(f);
+        return 0;
+      case "cdn":
+        this.#state.cdn.fault(f);
         return 0;
       case "latency":
         if (!(f.ms >= 0)) throw new RangeError("latency must be >= 0 ms");
@@ -342,13 +347,7 @@ export class DiscordServer implements AsyncDisposable {
     try {
       if (url.pathname.startsWith("/_control")) return await handleControl(this, req, url);
       if (url.pathname.startsWith("/api/")) return await this.#rest(req, url);
-      if (url.pathname.startsWith("/attachments/")) {
-        const id = url.pathname.split("/")[3];
-        const bytes = this.#state.files.get(id ?? "");
-        return bytes
-          ? new Response(bytes as Uint8Array<ArrayBuffer>)
-          : json(errors.notFound().body(), 404);
-      }
+      if (url.pathname.startsWith("/attachments/")) return this.#state.cdn.serve(req, url);
       return await sandboxRoute(req, url) ?? json(errors.notFound().body(), 404);
     } catch (e) {
       if (e instanceof DiscordHttpError) return json(e.body(), e.status);

@@ -3,7 +3,8 @@ import type { ConnectionRecord, SessionRecord } from "./_gateway.ts";
 import type { InteractionCallbackRecord } from "./_interactions.ts";
 import type { RateLimitOptions } from "./_ratelimit.ts";
 import type { AccessChange } from "./_access.ts";
-import type { RequestRecord, WebhookExecution } from "./_state.ts";
+import type { NewAttachment, RequestRecord, WebhookExecution } from "./_state.ts";
+import type { CdnFault, CdnRequestRecord } from "./_cdn.ts";
 import type { Channel, Message, User } from "./_types.ts";
 import type { SavedWorld } from "./_world.ts";
 
@@ -39,6 +40,11 @@ export interface DiscordServerOptions {
    * Requests are always checked; an invalid one gets Discord's 400 (code 50035).
    */
   checkResponses?: boolean;
+  /**
+   * How long a signed attachment URL stays valid; after that the CDN answers 404 and a fresh URL
+   * comes with the message from REST. Default a day, as on Discord.
+   */
+  attachmentUrlTtlMs?: number;
 }
 
 /** A fault to inject; see {@linkcode DiscordServer.fault}. */
@@ -52,6 +58,8 @@ export type Fault =
   | { kind: "expireSessions" }
   | { kind: "http"; status: 429 | 500; count: number; route?: string; retryAfter?: number }
   | { kind: "latency"; ms: number }
+  /** Slows the CDN's transfers down, or fails its next requests (see {@linkcode CdnFault}). */
+  | ({ kind: "cdn" } & CdnFault)
   /** Changes the bot's access: guild membership, role permissions, channel overwrites. */
   | ({ kind: "access" } & AccessChange);
 
@@ -65,8 +73,13 @@ export interface PostAsUser {
   content: string;
   /** Makes it a reply to this message. */
   messageReference?: { message_id: string };
-  /** Attachments (placeholder bytes of the given size are served). */
-  attachments?: { filename: string; size: number; content_type?: string }[];
+  /**
+   * Attachments: their bytes, or placeholder bytes of the given size; served by the local CDN
+   * behind signed URLs that expire (see {@linkcode DiscordServerOptions.attachmentUrlTtlMs}).
+   */
+  attachments?: NewAttachment[];
+  /** Message flags, e.g. `MessageFlags.IsVoiceMessage` (with one attachment that has `duration_secs`). */
+  flags?: number;
   /** Post as this webhook instead (the author becomes the webhook). */
   webhookId?: string;
 }
@@ -87,6 +100,8 @@ export interface ServerStateSnapshot {
   interactionCallbacks: InteractionCallbackRecord[];
   /** Every REST request (method, path, status, time). */
   requests: RequestRecord[];
+  /** Every request to the attachment CDN. */
+  cdnRequests: CdnRequestRecord[];
   /** Gateway sessions. */
   gatewaySessions: SessionRecord[];
   /** Gateway connections, oldest first. */

@@ -14,6 +14,7 @@ import {
   listMessages,
   type NewMessage,
 } from "./_message_store.ts";
+import { Cdn } from "./_cdn.ts";
 import type { Attachment, Channel, Message, User, UserInit, Webhook } from "./_types.ts";
 
 export type { NewMessage } from "./_message_store.ts";
@@ -102,6 +103,22 @@ export interface WebhookKey {
   token: string;
 }
 
+/** A file to attach: its bytes, or a size for placeholder bytes; voice messages add a duration. */
+export interface NewAttachment {
+  /** File name. */
+  filename: string;
+  /** Size of the placeholder bytes (when `bytes` is absent). */
+  size?: number;
+  /** MIME type, as the uploader's client states it. */
+  content_type?: string;
+  /** The contents. */
+  bytes?: Uint8Array;
+  /** A voice message's length in seconds. */
+  duration_secs?: number;
+  /** A voice message's waveform (base64). */
+  waveform?: string;
+}
+
 /** Options of {@linkcode DiscordState}. */
 export interface StateOptions {
   now: () => number;
@@ -110,6 +127,8 @@ export interface StateOptions {
   messageContentIntent: boolean;
   /** Ids and token to keep (default: fresh ones). */
   identity?: WorldIdentity;
+  /** How long a signed attachment URL stays valid. Default a day, as on Discord. */
+  attachmentUrlTtlMs?: number;
 }
 
 function randomToken(bytes: number): string {
@@ -143,7 +162,8 @@ export class DiscordState {
   readonly messageChannel: Map<string, string> = new Map();
   readonly reactionUsers: Map<string, Map<string, Set<string>>> = new Map();
   readonly webhooks: Map<string, Webhook> = new Map();
-  readonly files: Map<string, Uint8Array> = new Map();
+  /** Attachment bytes behind signed, expiring URLs. */
+  readonly cdn: Cdn;
   /** Message create nonces (`channel:nonce`) and the message each created, for enforce_nonce. */
   readonly nonces: Map<string, { messageId: string; at: number }> = new Map();
   webhookExecutions: WebhookExecution[] = [];
@@ -158,6 +178,7 @@ export class DiscordState {
     this.now = opts.now;
     this.origin = opts.origin;
     this.messageContentIntent = opts.messageContentIntent;
+    this.cdn = new Cdn(opts.origin, opts.now, opts.attachmentUrlTtlMs);
     const known = opts.identity;
     const mint = createSnowflakeFactory(opts.now, known?.lastId);
     this.snowflake = () => this.#lastId = mint();
@@ -288,7 +309,7 @@ export class DiscordState {
     this.messagesByChannel.clear();
     this.messageChannel.clear();
     this.reactionUsers.clear();
-    this.files.clear();
+    this.cdn.reset();
     this.nonces.clear();
     this.webhookExecutions = [];
     this.requests = [];
@@ -396,16 +417,16 @@ export class DiscordState {
     removeReaction(this, channelId, messageId, userId, emoji);
   }
 
-  /** Stores uploaded bytes (or a size for a placeholder) and returns the attachment object. */
-  attachment(
-    channelId: string,
-    file: { filename: string; size?: number; content_type?: string; bytes?: Uint8Array },
-  ): Attachment {
+  /**
+   * Stores uploaded bytes (or a size for a placeholder) and returns the attachment object, its
+   * URL signed for the CDN (see _cdn.ts).
+   */
+  attachment(channelId: string, file: NewAttachment): Attachment {
     const id = this.snowflake();
-    const safe = encodeURIComponent(file.filename.replaceAll("/", "_"));
-    const url = `${this.origin}/attachments/${channelId}/${id}/${safe}`;
-    if (file.bytes) this.files.set(id, file.bytes);
-    else this.files.set(id, new Uint8Array(Math.min(file.size ?? 0, 8 << 20)).fill(120));
+    const bytes = file.bytes ?? new Uint8Array(Math.min(file.size ?? 0, 8 << 20)).fill(120);
+    const url = this.cdn.sign(
+      this.cdn.store(channelId, id, file.filename, { bytes, contentType: file.content_type }),
+    );
     const a: Attachment = {
       id,
       filename: file.filename,
@@ -414,6 +435,9 @@ export class DiscordState {
       proxy_url: url,
     };
     if (file.content_type) a.content_type = file.content_type;
+    if (file.duration_secs !== undefined) a.duration_secs = file.duration_secs;
+    if (file.waveform !== undefined) a.waveform = file.waveform;
+    if (file.duration_secs !== undefined) a.flags = 0;
     return a;
   }
 }

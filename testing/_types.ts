@@ -36,6 +36,12 @@ export interface Attachment {
   proxy_url: string;
   /** Discord's `content_type`. */
   content_type?: string;
+  /** Discord's `duration_secs` (voice messages). */
+  duration_secs?: number;
+  /** Discord's `waveform` (voice messages). */
+  waveform?: string;
+  /** Discord's `flags`. */
+  flags?: number;
 }
 
 /** A reaction summary on a message. */

@@ -26,6 +26,7 @@ export function postAsUser(st: DiscordState, p: PostAsUser): Message {
     attachments,
     messageReference: ref,
     webhookId: p.webhookId,
+    flags: p.flags,
   });
 }
 

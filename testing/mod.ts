@@ -14,7 +14,7 @@
  * | `GET /_control/state` | | {@linkcode ServerStateSnapshot} |
  * | `GET /_control/events` | | server-sent events: `dispatch` `{t, d}` for every gateway event |
  * | `GET /_control/messages` | `?channelId=` (default: the text channel) | messages, oldest first |
- * | `POST /_control/messages` | `{channelId?, userId?, content, messageReference?, attachments?, webhookId?}` | the message |
+ * | `POST /_control/messages` | `{channelId?, userId?, content, messageReference?, attachments?, webhookId?, flags?}`; an attachment is `{filename, content_type?, data}` (base64 bytes) or `{filename, size}` | the message |
  * | `POST /_control/users` | `{username, bot?}` | the user |
  * | `POST /_control/threads` | `{parentId, name, messageId?, userId?, content?}` | the thread |
  * | `POST /_control/click` | `{messageId, customId, userId?, wait?}` | `{interactionId, answered?}` |
@@ -48,6 +48,11 @@
  *   THREAD_CREATE, INTERACTION_CREATE, filtered by intents; content, embeds,
  *   attachments and components emptied without MESSAGE_CONTENT (except the
  *   bot's own messages and messages mentioning it), on REST reads too.
+ * - Attachments: served by a CDN on the same port behind signed URLs that expire
+ *   like Discord's (`?ex=&is=&hm=`; default after a day, `attachmentUrlTtlMs`),
+ *   404 "This content is no longer available." after that; every REST answer
+ *   signs a message's attachment URLs anew. CDN requests are recorded
+ *   (`cdnRequests`), and the `cdn` fault slows transfers or fails requests.
  * - Discord's API description (npm `discord-api-spec`, pinned): every route is
  *   one of its operations, every request is checked against it (path and query
  *   parameters, JSON or multipart `payload_json` body; unknown fields ignored as
@@ -127,6 +132,13 @@ export type {
 } from "./_types.ts";
 export type { ClickResult, InteractionCallbackRecord } from "./_interactions.ts";
 export type { ConnectionRecord, SessionRecord } from "./_gateway.ts";
-export type { RequestRecord, WebhookExecution, WebhookKey, WorldIdentity } from "./_state.ts";
+export type {
+  NewAttachment,
+  RequestRecord,
+  WebhookExecution,
+  WebhookKey,
+  WorldIdentity,
+} from "./_state.ts";
 export type { SavedWorld } from "./_world.ts";
 export type { ThreadAsUser } from "./_user_actions.ts";
+export type { CdnFault, CdnRequestRecord } from "./_cdn.ts";
