@@ -73,7 +73,7 @@
  * @module
  */
 import { readCommandLine } from "./_shared/args.ts";
-import { loadConfig } from "./config.ts";
+import { type Config, loadConfig } from "./config.ts";
 import {
   acquireInstanceLock,
   bridgeCommand,
@@ -85,11 +85,13 @@ import {
 import { ClaudeDiscordError, EXIT_USAGE, exitCodeOf, UsageError } from "./errors.ts";
 import { createLogger, describeError } from "./log.ts";
 import { Bridge } from "./_bridge/bridge.ts";
+import type { AttachmentLimits } from "./_bridge/attachments.ts";
 
 export { Bridge, type BridgeOptions, type BridgeStats } from "./_bridge/bridge.ts";
 export type { Logger } from "./log.ts";
 export type { InboxAttachment, InboxEvent } from "./inbox.ts";
 export type { BridgeStatusFile } from "./daemon.ts";
+export type { AttachmentLimits } from "./_bridge/attachments.ts";
 
 const USAGE = `Usage: bridge.ts [--detach | --stop | --status] [--help]
 
@@ -204,6 +206,30 @@ function status(home: string, io: { out: (line: string) => void }): number {
   return 0;
 }
 
+/**
+ * The attachment limits of a configuration (config.json's MiB, KiB and days in bytes and ms).
+ *
+ * @param config The loaded configuration.
+ * @returns The limits for {@linkcode Bridge}.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { attachmentLimits } from "./bridge.ts";
+ * import { type Config, loadConfig } from "./config.ts";
+ * const limits = attachmentLimits(loadConfig({ env: { CLAUDE_DISCORD_HOME: Deno.makeTempDirSync() } }));
+ * assert(limits.maxFileBytes === 8 * 1024 * 1024);
+ * ```
+ */
+export function attachmentLimits(config: Config): AttachmentLimits {
+  return {
+    maxFileBytes: Math.round(config.attachmentMaxFileMiB * 1024 * 1024),
+    maxMessageBytes: Math.round(config.attachmentMaxMessageMiB * 1024 * 1024),
+    inlineTextBytes: Math.round(config.attachmentInlineKiB * 1024),
+    retentionMs: Math.round(config.attachmentRetentionDays * 86_400_000),
+  };
+}
+
 function absolute(path: string): string {
   if (path.startsWith("/")) return path;
   return `${Deno.cwd()}/${path}`.replace(/\/+$/, "");
@@ -229,6 +255,7 @@ async function foreground(
     home: config.home,
     heldRetentionHours: config.heldRetentionHours,
     outboxLimits: { maxEntries: config.outboxMaxPosts, maxBytes: config.outboxMaxBytes },
+    attachments: attachmentLimits(config),
     log,
   });
   if (config.allowedUsers.length === 0) {

@@ -72,6 +72,14 @@ export interface Options {
    * directory never opens. Default none.
    */
   allowedFilePaths: string[];
+  /** Largest attachment the bridge downloads, in MiB. Default 8. */
+  attachmentMaxFileMiB: number;
+  /** Most attachment bytes the bridge downloads for one message, in MiB. Default 25. */
+  attachmentMaxMessageMiB: number;
+  /** Most bytes of a text attachment put into the delivered message, in KiB. Default 8. */
+  attachmentInlineKiB: number;
+  /** Days downloaded attachments are kept (counted from their message's time). Default 7. */
+  attachmentRetentionDays: number;
 }
 
 /** The resolved configuration. Fields absent from env and file are `undefined`. */
@@ -109,6 +117,10 @@ const DEFAULT_OPTIONS: Options = {
   outboxMaxPosts: 10_000,
   outboxMaxBytes: 50 * 1024 * 1024,
   allowedFilePaths: [],
+  attachmentMaxFileMiB: 8,
+  attachmentMaxMessageMiB: 25,
+  attachmentInlineKiB: 8,
+  attachmentRetentionDays: 7,
 };
 
 const SNOWFLAKE = /^[0-9]{15,21}$/;
@@ -459,7 +471,16 @@ export function parseApiUrl(value: unknown, name = "DISCORD_API_URL"): string {
 
 function validOptions(file: ConfigFile, homeDir: string | undefined): Partial<Options> {
   const out: Partial<Options> = {};
-  const num = (key: "heldRetentionHours" | "wakeTimeoutSeconds" | "permissionTimeoutSeconds") => {
+  const num = (
+    key:
+      | "heldRetentionHours"
+      | "wakeTimeoutSeconds"
+      | "permissionTimeoutSeconds"
+      | "attachmentMaxFileMiB"
+      | "attachmentMaxMessageMiB"
+      | "attachmentInlineKiB"
+      | "attachmentRetentionDays",
+  ) => {
     const v = file[key];
     if (v === undefined) return;
     if (typeof v !== "number" || !Number.isFinite(v) || v < 0) {
@@ -478,6 +499,10 @@ function validOptions(file: ConfigFile, homeDir: string | undefined): Partial<Op
     }
     out[key] = v;
   }
+  num("attachmentMaxFileMiB");
+  num("attachmentMaxMessageMiB");
+  num("attachmentInlineKiB");
+  num("attachmentRetentionDays");
   if (file.wakeOnMessage !== undefined) {
     if (typeof file.wakeOnMessage !== "boolean") {
       throw new ConfigError("config.json wakeOnMessage must be true or false: fix or remove it");

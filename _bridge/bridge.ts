@@ -19,7 +19,7 @@ import {
 import type { RawChannel, RawInteraction, RawMessage, RawReaction } from "../_discord/raw.ts";
 import { DiscordRest } from "../_discord/rest.ts";
 import { messageDropReason, messageToEvent, type Place } from "./events.ts";
-import { type ClickDesk, onInteraction, onReaction } from "./interactions.ts";
+import { type ClickDesk, onInteraction, onReaction, UploadLimitRecorder } from "./interactions.ts";
 import { CursorStore, CursorTracker, type Tracked } from "./cursors.ts";
 import { MailboxWriter } from "./writer.ts";
 import { CachedRoutingView } from "./view.ts";
@@ -28,6 +28,7 @@ import { ChannelMap, chatChannelProblem, tokenRejected } from "./channels.ts";
 import { StatusBoard } from "./status.ts";
 import { bridgeOutboxSender, type OutboxSender } from "./outbox.ts";
 import { backoffMs, Sleepers } from "./backoff.ts";
+import { type AttachmentLimits, AttachmentStore, StoppedError } from "./attachments.ts";
 
 /** Options of {@linkcode Bridge}. */
 export interface BridgeOptions {
@@ -61,6 +62,8 @@ export interface BridgeOptions {
   sessionCacheMs?: number;
   /** How often status.json is refreshed while counters change, ms. Default 2000. */
   statusIntervalMs?: number;
+  /** Attachment limits and retention (defaults in `_bridge/attachments.ts`). */
+  attachments?: Partial<AttachmentLimits>;
 }
 
 /** Counters of a running bridge. */
@@ -103,6 +106,7 @@ export class Bridge {
   readonly #channels: ChannelMap;
   readonly #status: StatusBoard;
   readonly #outboxSender: OutboxSender;
+  readonly #files: AttachmentStore;
   /** Ids handled recently (bounded), and the ones not durable yet with their promise. */
   readonly #seen = new Set<string>();
   readonly #inFlight = new Map<string, Promise<void>>();
@@ -133,6 +137,14 @@ export class Bridge {
       onWarning: (m) => this.#log.warn(`inbox: ${m}`),
     });
     this.#inbox = inbox;
+    this.#files = new AttachmentStore({
+      dir: bridgePaths(options.home).attachments,
+      limits: options.attachments,
+      refresh: async (channelId, id) =>
+        (await this.#rest.getMessage(channelId, id)).attachments ?? [],
+      log: this.#log,
+      random: options.random,
+    });
     this.#writer = new MailboxWriter(inbox, {
       onError: (mailbox, err, attempt) =>
         this.#log.error(`cannot write to mailbox ${mailbox} (attempt ${attempt})`, err),
@@ -168,6 +180,7 @@ export class Bridge {
       drop: (reason) => this.#status.drop(reason),
       botId: () => this.#bot?.id.toString(),
       now: this.#now,
+      uploadLimit: new UploadLimitRecorder(options.home, this.#log, this.#now),
     };
     this.#catchUp = new CatchUp({
       rest: this.#rest,
@@ -259,6 +272,7 @@ export class Bridge {
     this.#status.setState("stopping");
     this.#sleepers.close();
     this.#guard?.stop();
+    this.#files.close();
     if (this.#bot) {
       const bot = this.#bot;
       await Promise.race([
@@ -298,7 +312,9 @@ export class Bridge {
       this.#log.warn(exposed);
       this.#status.warning = exposed;
     }
+    this.#status.attachments = () => this.#files.usage();
     this.#status.start(this.#o.statusIntervalMs ?? 2000);
+    this.#files.startPruning(this.#now, () => this.#status.touch());
 
     const chat = await this.#retrying(
       "read the chat channel",
@@ -454,8 +470,15 @@ export class Bridge {
     const event = messageToEvent(m, place);
     const mailboxes = this.#route(event);
     const tracked = live ? this.#tracker.begin(m.channel_id, m.id, mailboxes.length) : undefined;
-    const promise = this.#writeAll(mailboxes, event, tracked).then(() => {
+    // The event is written once its files are stored (or their failure recorded); while the
+    // bridge stops it is not written at all, so the cursor stays before it.
+    const files = event.attachments.length === 0
+      ? DONE
+      : this.#files.fill(m.channel_id, m.id, event.attachments);
+    const promise = files.then(() => this.#writeAll(mailboxes, event, tracked)).then(() => {
       if (this.#heldForLackOfSessions.has(event.id)) this.#releaseHeldToNewSession();
+    }, (err) => {
+      if (!(err instanceof StoppedError)) this.#log.error(`cannot deliver message ${m.id}`, err);
     }).finally(() => {
       this.#heldForLackOfSessions.delete(event.id);
       this.#inFlight.delete(m.id);

@@ -2,7 +2,7 @@
 import type { InboxAttachment, InboxEvent } from "../inbox.ts";
 import type { RawInteraction, RawMessage, RawReaction, RawUser } from "../_discord/raw.ts";
 import { timeOfSnowflake } from "../_discord/snowflake.ts";
-import { MessageReferenceType, MessageType } from "discord-api-types/v10";
+import { MessageFlags, MessageReferenceType, MessageType } from "discord-api-types/v10";
 
 /** Why a message was not delivered. */
 export type DropReason = "bot" | "webhook" | "system" | "not-allowed" | "empty";
@@ -54,6 +54,14 @@ export function messageToEvent(m: RawMessage, place: Place): InboxEvent {
     timestamp: m.timestamp ?? new Date(timeOfSnowflake(m.id)).toISOString(),
     attachments: (m.attachments ?? []).map(attachment),
   };
+  // A voice message is one audio attachment with its duration.
+  if (((m.flags ?? 0) & MessageFlags.IsVoiceMessage) !== 0) {
+    for (const a of event.attachments) {
+      a.voice = true;
+      const secs = m.attachments?.find((x) => x.id === a.id)?.duration_secs;
+      if (secs !== undefined) a.durationSecs = secs;
+    }
+  }
   addPlace(event, place);
   if (m.guild_id) event.guildId = m.guild_id;
   if (m.edited_timestamp) event.editedTimestamp = m.edited_timestamp;

@@ -1,8 +1,10 @@
 // Private: the bridge's answers to button clicks (interactions) and its handling of reactions:
 // each is routed like a message, and a click gets Discord's acknowledgement once it is stored.
+// A click also tells the guild's upload limit, recorded for the MCP server's send_file.
 import { InteractionResponseType, InteractionType, MessageFlags } from "discord-api-types/v10";
 import type { InboxEvent } from "../inbox.ts";
 import { describeError, type Logger } from "../log.ts";
+import { writeGuildFacts } from "../daemon.ts";
 import type { RawInteraction, RawReaction } from "../_discord/raw.ts";
 import type { DiscordRest } from "../_discord/rest.ts";
 import { type DropReason, interactionToEvent, type Place, reactionToEvent } from "./events.ts";
@@ -26,6 +28,8 @@ export interface ClickDesk {
   botId(): string | undefined;
   /** Clock (ms). */
   now(): number;
+  /** Records the guild's upload limit that clicks carry. */
+  uploadLimit: UploadLimitRecorder;
 }
 
 /** How long a click waits to be stored before Discord gets its answer anyway (3 s at most). */
@@ -55,6 +59,7 @@ export function onInteraction(i: RawInteraction, desk: ClickDesk): void {
     }
     return;
   }
+  desk.uploadLimit.learn(i);
   const user = i.member?.user ?? i.user;
   const customId = i.data?.custom_id ?? "";
   if (!customId.startsWith("cd:")) return void quiet();
@@ -91,4 +96,46 @@ export function onReaction(r: RawReaction, desk: ClickDesk): void {
   const event = reactionToEvent(r, place === "unknown" ? {} : place, desk.now());
   const mailboxes = desk.route(event);
   if (mailboxes.length > 0) void desk.write(mailboxes, event);
+}
+
+/**
+ * Records the guild's upload limit (`attachment_size_limit`, which interactions carry) into
+ * `bridge/guild.json` whenever it changes, for the MCP server's send_file.
+ */
+export class UploadLimitRecorder {
+  readonly #home: string;
+  readonly #log: Logger;
+  readonly #now: () => number;
+  #last: number | undefined;
+
+  /**
+   * @param home The state directory.
+   * @param log Where a failed write is logged.
+   * @param now Clock (ms).
+   */
+  constructor(home: string, log: Logger, now: () => number) {
+    this.#home = home;
+    this.#log = log;
+    this.#now = now;
+  }
+
+  /** Records the limit an interaction carries, if it is one and differs from the last. */
+  learn(i: RawInteraction): void {
+    const limit = i.attachment_size_limit;
+    if (
+      !i.guild_id || limit === undefined || !Number.isSafeInteger(limit) || limit <= 0 ||
+      limit === this.#last
+    ) return;
+    this.#last = limit;
+    try {
+      writeGuildFacts(this.#home, {
+        guildId: i.guild_id,
+        attachmentSizeLimit: limit,
+        seenAt: new Date(this.#now()).toISOString(),
+      });
+    } catch (err) {
+      // Logged: send_file then keeps its default limit.
+      this.#log.warn(`cannot record the guild's upload limit: ${describeError(err)}`);
+    }
+  }
 }

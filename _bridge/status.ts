@@ -34,6 +34,8 @@ export class StatusBoard {
   warning: string | undefined;
   /** The outbox's figures, read when publishing. */
   outbox: (() => BridgeOutboxStatus) | undefined;
+  /** Tells the disk use of stored attachments. */
+  attachments: (() => { folders: number; files: number; bytes: number }) | undefined;
 
   constructor(home: string, log: Logger, now: () => number) {
     this.#home = home;
@@ -121,9 +123,21 @@ export class StatusBoard {
         ...(this.outbox ? { outbox: this.outbox() } : {}),
         ...(this.#healthyAt ? { healthyAt: this.#healthyAt } : {}),
         ...(this.#ended ? { ended: this.#ended } : {}),
+        ...(this.attachments ? { attachments: this.#usage(this.attachments) } : {}),
       });
     } catch (err) {
       this.#log.warn(`cannot write status.json: ${describeError(err)}`);
+    }
+  }
+
+  #usage(
+    count: () => { folders: number; files: number; bytes: number },
+  ): BridgeStatusFile["attachments"] {
+    try {
+      const u = count();
+      return { messages: u.folders, files: u.files, bytes: u.bytes };
+    } catch {
+      return undefined;
     }
   }
 

@@ -60,7 +60,8 @@ export interface BridgeCommandOptions {
  * The least-permission `deno run` command line of the bridge.
  *
  * Net access is the API host plus, for Discord, `*.discord.gg` (the gateway and its
- * resume hosts); for any other API host its whole host (the gateway URL it announces).
+ * resume hosts) and the attachment CDN ({@linkcode DISCORD_CDN_HOSTS}); for any other API host
+ * its whole host (the gateway URL and the attachment URLs it announces).
  * Read and write: the state directory. Env: the configuration variables (config.ts `ENV_VARS`), `HOME`, and two
  * variables the `ws` package reads when loaded. Run: `ps` only, which tells whether a
  * session's process is alive (Deno lets only `--allow-all` read `/proc`). Deno and V8 run
@@ -75,7 +76,7 @@ export interface BridgeCommandOptions {
  * import assert from "node:assert/strict";
  * import { bridgeCommand } from "../daemon.ts";
  * const cmd = bridgeCommand({ home: "/h", apiUrl: "https://discord.com/api", denoPath: "deno" });
- * assert(cmd.args.includes("--allow-net=discord.com,*.discord.gg"));
+ * assert(cmd.args.includes("--allow-net=discord.com,*.discord.gg,cdn.discordapp.com,media.discordapp.net"));
  * assert(cmd.args.includes("--allow-write=/h"));
  * ```
  */
@@ -115,7 +116,10 @@ export function bridgePermissionFlags(options: BridgeCommandOptions): string[] {
     if (!url) continue;
     const host = new URL(url).hostname;
     hosts.add(host);
-    if (host === "discord.com" || host.endsWith(".discord.com")) hosts.add("*.discord.gg");
+    if (host === "discord.com" || host.endsWith(".discord.com")) {
+      hosts.add("*.discord.gg");
+      for (const cdn of DISCORD_CDN_HOSTS) hosts.add(cdn);
+    }
   }
   const env = [...ENV_VARS, ...BRIDGE_EXTRA_ENV];
   return [
@@ -126,6 +130,9 @@ export function bridgePermissionFlags(options: BridgeCommandOptions): string[] {
     "--allow-run=ps",
   ];
 }
+
+/** The hosts Discord serves attachments from (the bridge downloads them, without a token). */
+export const DISCORD_CDN_HOSTS: readonly string[] = ["cdn.discordapp.com", "media.discordapp.net"];
 
 /** Env vars read by the bridge's dependencies at load time (`ws`; the REST library's). */
 const BRIDGE_EXTRA_ENV: readonly string[] = [

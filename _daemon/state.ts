@@ -25,6 +25,10 @@ export interface BridgePaths {
   startsLock: string;
   /** The bridge's log file. */
   log: string;
+  /** Downloaded attachments: `<message id>/<file name>` under it (0700 directories, 0600 files). */
+  attachments: string;
+  /** What the bridge learnt of the guild: its `attachment_size_limit` (JSON). */
+  guild: string;
 }
 
 /**
@@ -53,6 +57,8 @@ export function bridgePaths(home: string): BridgePaths {
     starts: `${dir}/starts.json`,
     startsLock: `${dir}/starts.lock`,
     log: `${root}/bridge.log`,
+    attachments: `${root}/attachments`,
+    guild: `${dir}/guild.json`,
   };
 }
 
@@ -84,6 +90,8 @@ export interface BridgeStatusFile {
    * fatal error. Absent while it runs, and after a crash (`kill -9`, out of memory).
    */
   ended?: "stopped" | "failed";
+  /** Stored attachments: messages, files and bytes on disk. */
+  attachments?: { messages: number; files: number; bytes: number };
   /** The outbox (outbox.ts): entries sent, refused and skipped by this run, queues waiting. */
   outbox?: BridgeOutboxStatus;
 }
@@ -206,4 +214,59 @@ export function writeBridgeStatus(home: string, status: BridgeStatusFile): void 
   ensurePrivateDir(home);
   ensurePrivateDir(paths.dir);
   writePrivateFileAtomic(paths.status, JSON.stringify(status, null, 2) + "\n");
+}
+
+/** What the bridge learnt of a guild from Discord (`bridge/guild.json`). */
+export interface GuildFacts {
+  /** The guild. */
+  guildId: string;
+  /**
+   * The largest file the bot may upload there, in bytes: the `attachment_size_limit` of the
+   * guild's interactions (it grows with the guild's boost level).
+   */
+  attachmentSizeLimit: number;
+  /** ISO time it was learnt. */
+  seenAt: string;
+}
+
+/**
+ * Reads `bridge/guild.json`, or `undefined` when absent or damaged.
+ *
+ * @param home The state directory.
+ * @returns The facts the bridge recorded.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { readGuildFacts, writeGuildFacts } from "../daemon.ts";
+ * const home = Deno.makeTempDirSync();
+ * assert(readGuildFacts(home) === undefined);
+ * writeGuildFacts(home, { guildId: "1", attachmentSizeLimit: 52428800, seenAt: "now" });
+ * assert(readGuildFacts(home)?.attachmentSizeLimit === 52428800);
+ * ```
+ */
+export function readGuildFacts(home: string): GuildFacts | undefined {
+  const text = readTextIfExists(bridgePaths(home).guild);
+  if (text === undefined) return undefined;
+  try {
+    const v = JSON.parse(text);
+    return v && typeof v.guildId === "string" && Number.isSafeInteger(v.attachmentSizeLimit) &&
+        v.attachmentSizeLimit > 0
+      ? v as GuildFacts
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Writes `bridge/guild.json` atomically (0600). Used by the running bridge.
+ *
+ * @param home The state directory.
+ * @param facts What it learnt.
+ */
+export function writeGuildFacts(home: string, facts: GuildFacts): void {
+  const paths = bridgePaths(home);
+  ensurePrivateDir(paths.dir);
+  writePrivateFileAtomic(paths.guild, JSON.stringify(facts) + "\n");
 }

@@ -27,6 +27,8 @@ export interface RawAttachment {
   url: string;
   /** MIME type. */
   content_type?: string;
+  /** A voice message's length in seconds. */
+  duration_secs?: number;
 }
 
 /** A message as Discord sends it (gateway MESSAGE_CREATE or REST). */
@@ -49,6 +51,8 @@ export interface RawMessage {
   edited_timestamp?: string | null;
   /** Files. */
   attachments?: RawAttachment[];
+  /** Message flags (`IS_VOICE_MESSAGE` = 1 << 13, …). */
+  flags?: number;
   /** Embeds. */
   embeds?: unknown[];
   /** Stickers. */
@@ -95,6 +99,8 @@ export interface RawInteraction {
   user?: RawUser;
   /** The message whose component was used. */
   message?: { id: string; channel_id?: string };
+  /** The largest file the app may upload where the interaction happened, in bytes. */
+  attachment_size_limit?: number;
 }
 
 /** A reaction as Discord sends it (MESSAGE_REACTION_ADD). */

@@ -339,6 +339,19 @@ export class DiscordRest {
   }
 
   /**
+   * Reads one message (its attachments with freshly signed URLs).
+   *
+   * @param channelId Channel or thread.
+   * @param messageId The message.
+   * @returns The message.
+   */
+  async getMessage(channelId: string, messageId: string): Promise<RawMessage> {
+    return await this.request<RawMessage>("GET", `/channels/${channelId}/messages/${messageId}`, {
+      what: `read message ${messageId} of channel ${channelId}`,
+    });
+  }
+
+  /**
    * Reads a channel or thread.
    *
    * @param channelId The id.

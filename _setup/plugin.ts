@@ -11,6 +11,7 @@
 import { buildSettings, mcpConfig } from "../settings.ts";
 import { readTextIfExists } from "../_shared/fs.ts";
 import { parseJson } from "../_shared/json.ts";
+import { DISCORD_CDN_HOSTS } from "../daemon.ts";
 
 /** The plugin's (and the marketplace's) name ("claude-…" names are reserved for Anthropic). */
 export const PLUGIN_NAME = "discord-bridge";
@@ -59,8 +60,9 @@ export function pluginFiles(root: string): Record<string, string> {
       author: { name: "claude-discord contributors" },
       license: "MIT",
       keywords: ["discord", "hooks", "mcp", "notifications", "remote-control"],
-      // The MCP server and the bridge the hooks start (gateway: *.discord.gg); hooks: none.
-      network: { hosts: ["discord.com", "*.discord.gg"] },
+      // The MCP server and the bridge the hooks start (gateway: *.discord.gg; attachments:
+      // Discord's CDN); hooks: none.
+      network: { hosts: ["discord.com", "*.discord.gg", ...DISCORD_CDN_HOSTS] },
       mcpServers: {
         discord: {
           type: "stdio",

@@ -83,7 +83,7 @@ Deno.test("daemon: least-permission flags follow the API host", () => {
       webhookUrl: "https://discord.com/api/webhooks/1100000000000000001/tok",
     }).slice(0, 3),
     [
-      "--allow-net=discord.com,*.discord.gg",
+      "--allow-net=discord.com,*.discord.gg,cdn.discordapp.com,media.discordapp.net",
       "--allow-read=/state",
       "--allow-write=/state",
     ],
