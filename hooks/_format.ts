@@ -3,13 +3,22 @@
 // Each event is framed as a Discord message from a named user (id, name, time, where),
 // quoted as data inside <discord-message> tags whose closing tag cannot be forged by the
 // text. No wording claims to come from the system or from the user at the terminal.
-import type { InboxEvent } from "../inbox.ts";
+import type { InboxAttachment, InboxEvent } from "../inbox.ts";
 
 /** Claude Code moves `additionalContext` over 10,000 characters to a file: stay below. */
 export const DEFAULT_BUDGET = 9000;
 
 /** Longest message text shown inline; the rest is announced, not silently cut. */
 export const MAX_CONTENT = 6000;
+
+/**
+ * Characters of attached text files shown inline in one message, with its own text: the frame
+ * stays within {@linkcode DEFAULT_BUDGET}; the rest of a file is read from its stored path.
+ */
+export const INLINE_TEXT_BUDGET = 7000;
+
+/** Inline text shown even beside a long message text. */
+const MIN_INLINE_TEXT = 1000;
 
 /** What the frames may say about the session and earlier permission answers. */
 export interface FrameContext {
@@ -28,7 +37,7 @@ function attr(value: string): string {
 
 /** Neutralises tags in quoted text so it cannot close or open a frame. */
 export function quoteBody(text: string): string {
-  return text.replace(/<(\/?)(discord-message)/gi, "<$1\u200b$2");
+  return text.replace(/<(\/?)(discord-(?:message|attachment))/gi, "<$1\u200b$2");
 }
 
 function where(e: InboxEvent, ctx: FrameContext): string {
@@ -80,13 +89,93 @@ export function frameEvent(e: InboxEvent, ctx: FrameContext = {}): string {
       `the fetch_messages tool of the discord MCP server returns the whole message]`;
   }
   if (content !== "" || e.kind === "message") lines.push(quoteBody(content));
+  let inline = Math.max(MIN_INLINE_TEXT, INLINE_TEXT_BUDGET - content.length);
   for (const a of e.attachments ?? []) {
-    const type = a.contentType ? `, ${a.contentType}` : "";
-    lines.push(`[attachment: ${quoteBody(a.filename)} (${a.size} bytes${type}) ${a.url}]`);
+    const shown = attachmentLines(a, inline);
+    inline -= shown.inlined;
+    lines.push(...shown.lines);
   }
   const note = ctx.notes?.get(e.id);
   if (note) lines.push(`[note: ${note}]`);
   return `${frameOpening(e.id)} ${attrs.join(" ")}>\n${lines.join("\n")}\n</discord-message>`;
+}
+
+/** `1.5 MiB`, `12 KiB`, `300 bytes`. */
+function bytes(n: number): string {
+  if (n >= 1 << 20) return `${(n / (1 << 20)).toFixed(1).replace(/\.0$/, "")} MiB`;
+  if (n >= 1 << 10) return `${(n / (1 << 10)).toFixed(1).replace(/\.0$/, "")} KiB`;
+  return `${n} bytes`;
+}
+
+/**
+ * How one attachment is shown: a stored file by its path (Claude opens it with the Read tool,
+ * which shows images as images), a text file's beginning quoted inline within `inline`
+ * characters, a file that was not stored with the reason, and (events of an older bridge) a
+ * CDN URL.
+ */
+function attachmentLines(
+  a: InboxAttachment,
+  inline: number,
+): { lines: string[]; inlined: number } {
+  const name = quoteBody(a.filename);
+  const type = a.detectedType ?? a.contentType;
+  const sent = a.contentType && a.detectedType &&
+      a.contentType.split(";")[0].trim() !== a.detectedType &&
+      !(a.detectedType === "text/plain" && a.contentType.startsWith("text/"))
+    ? `, sent as ${quoteBody(a.contentType)}`
+    : "";
+  const about = `${name} (${bytes(a.size)}${type ? `, ${quoteBody(type)}` : ""}${sent})`;
+  if (a.error !== undefined) {
+    return { lines: [`[attachment not stored: ${about}: ${quoteBody(a.error)}]`], inlined: 0 };
+  }
+  if (a.path === undefined) {
+    const declared = a.contentType ? `, ${a.contentType}` : "";
+    return {
+      lines: [`[attachment: ${name} (${a.size} bytes${declared}) ${a.url}]`],
+      inlined: 0,
+    };
+  }
+  const path = quoteBody(a.path);
+  if (a.voice) {
+    const secs = a.durationSecs === undefined ? "" : `${Math.round(a.durationSecs)} s, `;
+    return {
+      lines: [
+        `[voice message: ${secs}${about}, stored at ${path} (audio: it cannot be read as text)]`,
+      ],
+      inlined: 0,
+    };
+  }
+  if (type?.startsWith("image/")) {
+    return {
+      lines: [`[image: ${about}, stored at ${path}: open it with your Read tool to see it]`],
+      inlined: 0,
+    };
+  }
+  if (a.text === undefined || inline <= 0) {
+    return {
+      lines: [`[file: ${about}, stored at ${path}: open it with your Read tool to read it]`],
+      inlined: 0,
+    };
+  }
+  let text = a.text;
+  if (text.length > inline) {
+    const cut = text.lastIndexOf("\n", inline);
+    text = text.slice(0, cut > inline * 0.8 ? cut + 1 : inline);
+  }
+  const whole = text.length === a.text.length && new TextEncoder().encode(text).length >= a.size;
+  const lines = [
+    `[text file: ${about}, stored at ${path}; its text, quoted as data:]`,
+    `<discord-attachment file="${attr(a.filename)}">`,
+    quoteBody(text.replace(/\n$/, "")),
+    `</discord-attachment>`,
+  ];
+  if (!whole) {
+    lines.push(
+      `[that was the beginning (${text.length} characters); the whole file is ${path}: open it ` +
+        `with your Read tool for the rest]`,
+    );
+  }
+  return { lines, inlined: text.length };
 }
 
 /**

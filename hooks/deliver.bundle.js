@@ -467,28 +467,28 @@ init_fs();
 var NEWLINE = 10;
 var encoder = new TextEncoder();
 var decoder = new TextDecoder();
-function splitBytes(bytes) {
-  const last = bytes.lastIndexOf(NEWLINE);
+function splitBytes(bytes2) {
+  const last = bytes2.lastIndexOf(NEWLINE);
   const completeBytes = last + 1;
-  const text = decoder.decode(bytes.subarray(0, completeBytes));
+  const text = decoder.decode(bytes2.subarray(0, completeBytes));
   const lines = completeBytes === 0 ? [] : text.slice(0, -1).split("\n");
-  const torn = completeBytes < bytes.length ? decoder.decode(bytes.subarray(completeBytes)) : "";
+  const torn = completeBytes < bytes2.length ? decoder.decode(bytes2.subarray(completeBytes)) : "";
   return {
     lines,
     completeBytes,
     torn,
-    size: bytes.length
+    size: bytes2.length
   };
 }
 function readSplit(path) {
-  let bytes;
+  let bytes2;
   try {
-    bytes = Deno.readFileSync(path);
+    bytes2 = Deno.readFileSync(path);
   } catch (err) {
     if (err instanceof Deno.errors.NotFound) return void 0;
     throw err;
   }
-  return splitBytes(bytes);
+  return splitBytes(bytes2);
 }
 function sizeOf(path) {
   try {
@@ -699,22 +699,22 @@ var COMMA = 44;
 var OPEN = 91;
 var CLOSE = 93;
 function readDeliveredLookup(path) {
-  let bytes;
+  let bytes2;
   try {
-    bytes = Deno.readFileSync(path);
+    bytes2 = Deno.readFileSync(path);
   } catch (err) {
     if (!(err instanceof Deno.errors.NotFound)) throw err;
-    bytes = new Uint8Array(0);
+    bytes2 = new Uint8Array(0);
   }
-  const size = bytes.length === 0 ? sizeIfExists(path) : bytes.length;
-  const completeBytes = bytes.lastIndexOf(10) + 1;
-  const text = new TextDecoder().decode(bytes.subarray(0, completeBytes));
+  const size = bytes2.length === 0 ? sizeIfExists(path) : bytes2.length;
+  const completeBytes = bytes2.lastIndexOf(10) + 1;
+  const text = new TextDecoder().decode(bytes2.subarray(0, completeBytes));
   let parsed;
   let parsedSet;
   const ids = () => {
     if (parsed === void 0) {
       parsed = [];
-      for (const line of splitBytes(bytes.subarray(0, completeBytes)).lines) {
+      for (const line of splitBytes(bytes2.subarray(0, completeBytes)).lines) {
         for (const id of idsOfCommitLine(line)) parsed.push(id);
       }
     }
@@ -798,9 +798,9 @@ var PendingIds = class {
       }
     }
     this.#entries.delete(path);
-    let bytes;
+    let bytes2;
     try {
-      bytes = Deno.readFileSync(path);
+      bytes2 = Deno.readFileSync(path);
     } catch (err) {
       if (err instanceof Deno.errors.NotFound) {
         return {
@@ -811,10 +811,10 @@ var PendingIds = class {
       }
       throw err;
     }
-    const split = splitBytes(bytes);
+    const split = splitBytes(bytes2);
     const ids = /* @__PURE__ */ new Set();
     for (const line of split.lines) addId(ids, line);
-    const last = lastLine(bytes, split.completeBytes);
+    const last = lastLine(bytes2, split.completeBytes);
     const size = split.completeBytes;
     this.#remember(path, {
       dev: info.dev,
@@ -882,9 +882,9 @@ function readGrowth(path, entry) {
     file.close();
   }
 }
-function lastLine(bytes, end) {
-  const start = end < 2 ? 0 : bytes.lastIndexOf(10, end - 2) + 1;
-  return bytes.slice(start, end);
+function lastLine(bytes2, end) {
+  const start = end < 2 ? 0 : bytes2.lastIndexOf(10, end - 2) + 1;
+  return bytes2.slice(start, end);
 }
 function addId(ids, line) {
   const parsed = parseEventLine(line);
@@ -1293,11 +1293,13 @@ init_json();
 // hooks/_format.ts
 var DEFAULT_BUDGET = 9e3;
 var MAX_CONTENT = 6e3;
+var INLINE_TEXT_BUDGET = 7e3;
+var MIN_INLINE_TEXT = 1e3;
 function attr(value) {
   return value.replace(/&/g, "&amp;").replace(/"/g, "&quot;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/[\r\n]+/g, " ");
 }
 function quoteBody(text) {
-  return text.replace(/<(\/?)(discord-message)/gi, "<$1\u200B$2");
+  return text.replace(/<(\/?)(discord-(?:message|attachment))/gi, "<$1\u200B$2");
 }
 function where(e, ctx) {
   if (e.threadId !== void 0 && e.threadId === ctx.threadId) return "this session's thread";
@@ -1330,15 +1332,90 @@ function frameEvent(e, ctx = {}) {
 [\u2026 ${more} more characters not shown here; the fetch_messages tool of the discord MCP server returns the whole message]`;
   }
   if (content !== "" || e.kind === "message") lines.push(quoteBody(content));
+  let inline = Math.max(MIN_INLINE_TEXT, INLINE_TEXT_BUDGET - content.length);
   for (const a of e.attachments ?? []) {
-    const type = a.contentType ? `, ${a.contentType}` : "";
-    lines.push(`[attachment: ${quoteBody(a.filename)} (${a.size} bytes${type}) ${a.url}]`);
+    const shown = attachmentLines(a, inline);
+    inline -= shown.inlined;
+    lines.push(...shown.lines);
   }
   const note = ctx.notes?.get(e.id);
   if (note) lines.push(`[note: ${note}]`);
   return `${frameOpening(e.id)} ${attrs.join(" ")}>
 ${lines.join("\n")}
 </discord-message>`;
+}
+function bytes(n) {
+  if (n >= 1 << 20) return `${(n / (1 << 20)).toFixed(1).replace(/\.0$/, "")} MiB`;
+  if (n >= 1 << 10) return `${(n / (1 << 10)).toFixed(1).replace(/\.0$/, "")} KiB`;
+  return `${n} bytes`;
+}
+function attachmentLines(a, inline) {
+  const name = quoteBody(a.filename);
+  const type = a.detectedType ?? a.contentType;
+  const sent = a.contentType && a.detectedType && a.contentType.split(";")[0].trim() !== a.detectedType && !(a.detectedType === "text/plain" && a.contentType.startsWith("text/")) ? `, sent as ${quoteBody(a.contentType)}` : "";
+  const about = `${name} (${bytes(a.size)}${type ? `, ${quoteBody(type)}` : ""}${sent})`;
+  if (a.error !== void 0) {
+    return {
+      lines: [
+        `[attachment not stored: ${about}: ${quoteBody(a.error)}]`
+      ],
+      inlined: 0
+    };
+  }
+  if (a.path === void 0) {
+    const declared = a.contentType ? `, ${a.contentType}` : "";
+    return {
+      lines: [
+        `[attachment: ${name} (${a.size} bytes${declared}) ${a.url}]`
+      ],
+      inlined: 0
+    };
+  }
+  const path = quoteBody(a.path);
+  if (a.voice) {
+    const secs = a.durationSecs === void 0 ? "" : `${Math.round(a.durationSecs)} s, `;
+    return {
+      lines: [
+        `[voice message: ${secs}${about}, stored at ${path} (audio: it cannot be read as text)]`
+      ],
+      inlined: 0
+    };
+  }
+  if (type?.startsWith("image/")) {
+    return {
+      lines: [
+        `[image: ${about}, stored at ${path}: open it with your Read tool to see it]`
+      ],
+      inlined: 0
+    };
+  }
+  if (a.text === void 0 || inline <= 0) {
+    return {
+      lines: [
+        `[file: ${about}, stored at ${path}: open it with your Read tool to read it]`
+      ],
+      inlined: 0
+    };
+  }
+  let text = a.text;
+  if (text.length > inline) {
+    const cut = text.lastIndexOf("\n", inline);
+    text = text.slice(0, cut > inline * 0.8 ? cut + 1 : inline);
+  }
+  const whole = text.length === a.text.length && new TextEncoder().encode(text).length >= a.size;
+  const lines = [
+    `[text file: ${about}, stored at ${path}; its text, quoted as data:]`,
+    `<discord-attachment file="${attr(a.filename)}">`,
+    quoteBody(text.replace(/\n$/, "")),
+    `</discord-attachment>`
+  ];
+  if (!whole) {
+    lines.push(`[that was the beginning (${text.length} characters); the whole file is ${path}: open it with your Read tool for the rest]`);
+  }
+  return {
+    lines,
+    inlined: text.length
+  };
 }
 function splitBatch(events, budget, ctx = {}) {
   const frames = [];
@@ -1455,11 +1532,11 @@ function scanTranscript(path, offset, needles, at) {
   for (; ; ) {
     const n = file.readSync(buffer);
     if (n === null || n === 0) break;
-    const bytes = concat(rest, buffer.subarray(0, n));
-    const end = bytes.lastIndexOf(10) + 1;
-    rest = bytes.slice(end);
+    const bytes2 = concat(rest, buffer.subarray(0, n));
+    const end = bytes2.lastIndexOf(10) + 1;
+    rest = bytes2.slice(end);
     if (end === 0) continue;
-    for (const line of decoder3.decode(bytes.subarray(0, end)).split("\n")) {
+    for (const line of decoder3.decode(bytes2.subarray(0, end)).split("\n")) {
       if (line.includes(FRAME)) {
         for (const [needle, id] of needles) if (line.includes(needle)) found.add(id);
         if (found.size === needles.size) return {
@@ -1582,20 +1659,20 @@ function readOverflow(path) {
     create: true,
     mode: 384
   });
-  let bytes;
+  let bytes2;
   try {
-    bytes = new Uint8Array(file.statSync().size);
-    bytes = bytes.subarray(0, readFull(file, bytes));
+    bytes2 = new Uint8Array(file.statSync().size);
+    bytes2 = bytes2.subarray(0, readFull(file, bytes2));
   } finally {
     file.close();
   }
   const events = [];
-  if (bytes.length === 0) return {
+  if (bytes2.length === 0) return {
     events,
     size: 0
   };
   let shown;
-  for (const line of new TextDecoder().decode(bytes).split("\n")) {
+  for (const line of new TextDecoder().decode(bytes2).split("\n")) {
     if (line.trim() === "") continue;
     const value = parseJson(line);
     if (value === null || typeof value !== "object") continue;
@@ -1613,7 +1690,7 @@ function readOverflow(path) {
       shown
     } : {},
     events,
-    size: bytes.length
+    size: bytes2.length
   };
 }
 function writeOverflow(path, events, shown) {
@@ -1852,9 +1929,9 @@ function parseHookArgs(args) {
   return out;
 }
 function writeAll(file, text) {
-  const bytes = new TextEncoder().encode(text);
+  const bytes2 = new TextEncoder().encode(text);
   let done = 0;
-  while (done < bytes.length) done += file.writeSync(bytes.subarray(done));
+  while (done < bytes2.length) done += file.writeSync(bytes2.subarray(done));
 }
 async function runMain(entry, args, deps = {}) {
   const now = deps.now ?? Date.now;

@@ -136,14 +136,17 @@ Deno.test("bridge: an event line carries ids, author, content, time, attachments
   assertEquals(e.content, "and this one");
   assertEquals(e.timestamp, sent.timestamp);
   assertEquals(e.replyTo, { messageId: first, channelId: w.server.channelId });
+  // Stored before the event was written (the placeholder bytes are text: shot.png gets .txt).
+  const dir = `${w.home}/attachments/${id}`;
   assertEquals(
-    e.attachments,
-    sent.attachments.map((a) => ({
+    e.attachments.map(({ url: _url, text: _text, ...a }) => a),
+    sent.attachments.map((a, i) => ({
       id: a.id,
       filename: a.filename,
       size: a.size,
       contentType: a.content_type,
-      url: a.url,
+      path: `${dir}/${["log.txt", "shot.png.txt"][i]}`,
+      detectedType: "text/plain",
     })),
   );
   assertEquals(e.attachments.map((a) => a.filename), ["log.txt", "shot.png"]);
