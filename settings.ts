@@ -112,7 +112,8 @@ export interface SettingsFragment {
   hooks: Record<string, HookGroup[]>;
   /** Approves the `.mcp.json` server by name. */
   enabledMcpjsonServers: string[];
-  /** Lets Claude use the MCP server's tools without asking ({@linkcode mcpToolRules}). */
+  /** Lets Claude use the MCP server's tools ({@linkcode mcpToolRules}) and open the stored
+   * attachments ({@linkcode attachmentReadRule}) without asking. */
   permissions: { allow: string[] };
 }
 
@@ -374,7 +375,7 @@ export function buildSettings(options: SettingsOptions): SettingsFragment {
       PermissionRequest: [{ matcher: "*", hooks: [c("permission", permTimeout + 30)] }],
     },
     enabledMcpjsonServers: [options.mcpName ?? "discord"],
-    permissions: { allow: mcpToolRules(options) },
+    permissions: { allow: [...mcpToolRules(options), attachmentReadRule(options.home)] },
   };
 }
 
@@ -418,17 +419,49 @@ export function mcpToolRules(
 }
 
 /**
- * Whether a rule of `permissions.allow` is one every install adds (and so replaces): the
- * MCP tool rules of {@linkcode MCP_ALLOWED_TOOLS}. A `send_file` rule, added only on request
- * (or by hand), is left alone by a merge; uninstall takes it out with the server.
+ * The permission rule that lets Claude's Read tool open the attachments the bridge stored,
+ * without a prompt: `Read(//<state directory>/attachments/**)` (`//` starts an absolute path in
+ * Claude Code's rules). It covers that folder only; the bridge writes nothing else there.
+ *
+ * @param home The state directory (absolute).
+ * @returns The rule.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { attachmentReadRule } from "./settings.ts";
+ * assert(attachmentReadRule("/home/ada/.claude/discord") ===
+ *   "Read(//home/ada/.claude/discord/attachments/**)");
+ * ```
+ */
+export function attachmentReadRule(home: string): string {
+  return `Read(/${home.replace(/\/+$/, "")}/attachments/**)`;
+}
+
+/**
+ * Whether a rule of `permissions.allow` is one every install adds (and so replaces): the MCP
+ * tool rules of {@linkcode MCP_ALLOWED_TOOLS} and the {@linkcode attachmentReadRule} (of any
+ * state directory, so a moved one is replaced). A `send_file` rule, added only on request (or
+ * by hand), is left alone by a merge; uninstall takes it out with the server.
  *
  * @param rule A rule.
  * @param mcpName The server's name.
  * @returns Whether a merge replaces it.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { isOurPermission } from "./settings.ts";
+ * assert(isOurPermission("mcp__discord__reply"));
+ * assert(isOurPermission("Read(//home/ada/.claude/discord/attachments/**)"));
+ * assert(!isOurPermission("mcp__discord__send_file"));
+ * assert(!isOurPermission("Read(//home/ada/project/**)"));
+ * ```
  */
 export function isOurPermission(rule: unknown, mcpName = "discord"): boolean {
-  return typeof rule === "string" &&
-    MCP_ALLOWED_TOOLS.some((tool) => rule === `mcp__${mcpName}__${tool}`);
+  if (typeof rule !== "string") return false;
+  return MCP_ALLOWED_TOOLS.some((tool) => rule === `mcp__${mcpName}__${tool}`) ||
+    /^Read\(\/\/.+\/attachments\/\*\*\)$/.test(rule);
 }
 
 /**

@@ -435,6 +435,15 @@ function removeOurs(settings: Record<string, unknown>, mcpName: string): Record<
     out.enabledMcpjsonServers = out.enabledMcpjsonServers.filter((n) => n !== mcpName);
     if ((out.enabledMcpjsonServers as unknown[]).length === 0) delete out.enabledMcpjsonServers;
   }
+  const perms = out.permissions;
+  if (perms && typeof perms === "object" && !Array.isArray(perms)) {
+    const p = perms as Record<string, unknown>;
+    if (Array.isArray(p.allow) && p.allow.some((r) => isOurPermission(r))) {
+      p.allow = p.allow.filter((r) => !isOurPermission(r));
+      if ((p.allow as unknown[]).length === 0) delete p.allow;
+      if (Object.keys(p).length === 0) delete out.permissions;
+    }
+  }
   const servers = out.mcpServers;
   if (servers && typeof servers === "object" && !Array.isArray(servers)) {
     const s = servers as Record<string, unknown>;

@@ -2,6 +2,7 @@
 // setup.ts --print and --write as a process: settings_process_test.ts.
 import { ENV_VARS } from "../config.ts";
 import {
+  attachmentReadRule,
   buildSettings,
   MCP_PROJECT_READ,
   mcpConfig,
@@ -226,8 +227,15 @@ Deno.test("mergeSettings: keeps everything else, replaces an older install, is i
   assert(!JSON.stringify(once).includes("/old/ck/"), "the older install is gone");
   assertEquals(hooks.PreCompact[0].hooks[0].command, "echo hi");
   assertEquals(once.model, "opus");
-  // The user's rules stay; ours (one per MCP tool Claude may use without asking) are added once.
-  assertEquals(once.permissions, { allow: ["Bash(ls:*)", ...mcpToolRules({})] });
+  // The user's rules stay; ours (one per MCP tool Claude may use without asking, and the Read of
+  // the attachments folder) are added once.
+  assertEquals(once.permissions, {
+    allow: ["Bash(ls:*)", ...mcpToolRules({}), attachmentReadRule(OPTS.home)],
+  });
+  const moved = mergeSettings(once, buildSettings({ ...OPTS, home: "/elsewhere" }) as never);
+  assertEquals(moved.permissions, {
+    allow: ["Bash(ls:*)", ...mcpToolRules({}), "Read(//elsewhere/attachments/**)"],
+  });
   assertEquals(once.enabledMcpjsonServers, ["other", "discord"]);
   assertEquals(existing.hooks.PostToolUse[0].hooks.length, 2, "input not modified");
 });
