@@ -32,6 +32,7 @@ import { type Gate, tcpGate } from "../_gate.ts";
 import { type ClaudeSandbox, createClaudeSandbox } from "./_claude.ts";
 import { denoDir } from "../_process.ts";
 import { claudeForTests } from "./_helpers.ts";
+import { png } from "../_png.ts";
 
 const cli = await claudeForTests(import.meta.url);
 const ignore = cli.ignore;
@@ -467,6 +468,86 @@ Deno.test({
     await session.submit("/exit");
     await waitFor("the CLI to exit", async () => !(await session.alive()), 20_000);
     await waitFor("SessionEnd to unregister", () => w.registry.get(record.id)?.ended, 20_000);
+    assert(!/ error /.test(w.hookLog()), w.hookLog());
+  },
+});
+
+Deno.test({
+  name:
+    "e2e claude -p: an owner's PNG reaches Claude as a stored file; Read of its path (no prompt) puts the image into the next request; a 30 KB paste is quoted inline up to the cap",
+  ignore,
+  async fn() {
+    const image = png(8, 6, [20, 120, 220]);
+    const paste = Array.from({ length: 560 }, (_, i) => `PASTE-LINE-${i} ${"z".repeat(40)}`)
+      .join("\n");
+    let w: World | undefined = undefined;
+    let readPath = "";
+    await using world_ = await world(async (request) => {
+      const results = countToolResults(request);
+      if (results === 0) {
+        await w!.bridgeConnected();
+        const session = await w!.session();
+        await w!.discord.postAsUser({
+          channelId: w!.discord.channelId,
+          userId: w!.discord.ownerId,
+          content: "IMAGE-MARK-4 what is on this screenshot?",
+          attachments: [
+            { filename: "screenshot.png", bytes: image, content_type: "image/png" },
+            {
+              filename: "message.txt",
+              bytes: new TextEncoder().encode(paste),
+              content_type: "text/plain; charset=utf-8",
+            },
+          ],
+        });
+        const inbox = new Inbox(w!.home);
+        await waitFor("the mailbox", async () => (await inbox.pending(session.id)) >= 1, 15_000);
+        return toolUse("Bash", { command: "echo hi", description: "Say hi" });
+      }
+      if (results === 1) {
+        readPath = /stored at (\S+\/screenshot\.png): open it with your Read tool/
+          .exec(requestText(request))?.[1] ?? "";
+        return readPath === ""
+          ? text("NO-PATH-DELIVERED")
+          : toolUse("Read", { file_path: readPath });
+      }
+      return text("SAW-THE-IMAGE");
+    });
+    w = world_;
+    const run = await w.box.print("look at what arrives", { timeoutMs: 120_000 });
+    assertEquals(run.code, 0, `${run.stderr}\n${run.stdout}\n${w.hookLog()}`);
+    assertEquals(run.json?.result, "SAW-THE-IMAGE", `${run.stdout}\n${w.hookLog()}`);
+
+    const [, delivered, afterRead] = w.api.messageRequests();
+    const context = requestText(delivered);
+    assertMatch(context, /IMAGE-MARK-4 what is on this screenshot\?/);
+    const session = await w.session();
+    const dir = `${w.home}/attachments/`;
+    assert(readPath.startsWith(dir), readPath);
+    assertEquals(Deno.readFileSync(readPath), image);
+    // The paste: its beginning quoted inline, the rest pointed to by path.
+    assertMatch(context, /<discord-attachment file="message\.txt">\nPASTE-LINE-0 z/);
+    assertMatch(context, /PASTE-LINE-100 /);
+    assert(!context.includes("PASTE-LINE-500 "), "the end of the paste is not inline");
+    assertMatch(context, /the whole file is \S+\/message\.txt: open it with your Read tool/);
+
+    // The Read result carries the image itself, byte for byte.
+    const result = afterRead.messages.flatMap((m) => typeof m.content === "string" ? [] : m.content)
+      .filter((b) => b.type === "tool_result").at(-1) as { content?: unknown } | undefined;
+    const blocks = Array.isArray(result?.content) ? result.content : [];
+    const img = blocks.find((b: { type?: string }) => b.type === "image") as
+      | { source?: { type?: string; media_type?: string; data?: string } }
+      | undefined;
+    assert(img, `an image block in the Read result: ${JSON.stringify(result).slice(0, 400)}`);
+    assertEquals(img.source?.media_type, "image/png");
+    const bytes = Uint8Array.from(atob(img.source?.data ?? ""), (c) => c.charCodeAt(0));
+    assertEquals(bytes, image);
+    // Read of the attachments folder needed no permission prompt (the installed allow rule).
+    const prompts = w.discord.state().messages.filter((m: Message) =>
+      JSON.stringify(m.components ?? []).includes("cd:perm:")
+    );
+    assertEquals(prompts.length, 0, "no permission prompt");
+    assert(session.id !== "", "registered");
     assert(!/ error /.test(w.hookLog()), w.hookLog());
   },
 });
