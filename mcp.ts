@@ -50,7 +50,8 @@
  * ```
  *
  * Flags: `--channel`, `--no-channel-check`, `--session ID|NAME`, `--max-upload-mib N`
- * (1–25, default 10, Discord's limit without boosts), `--help`. Configuration comes from
+ * (1–25; default: the server's own `attachment_size_limit` once the bridge has recorded it
+ * from a button click, else 10, Discord's limit without boosts), `--help`. Configuration comes from
  * `config.ts` (`DISCORD_BOT_TOKEN` and `DISCORD_CHANNEL_ID` required); logs go to
  * `$CLAUDE_DISCORD_HOME/mcp.log`. Nothing but MCP frames is written to stdout.
  * Permissions: `--allow-net` (the API host), `--allow-read` (files to send, the state
@@ -118,7 +119,8 @@ import { DiscordRest, type DiscordRestOptions } from "./_discord/rest.ts";
 import { SessionResolver, type SessionSource } from "./_mcp/session.ts";
 import { type ProcessProbe, systemProbe } from "./_shared/procs.ts";
 import { ChannelGuard } from "./_mcp/targets.ts";
-import { discordFix, type ToolContext } from "./_mcp/context.ts";
+import { discordFix, type ToolContext, type UploadLimit } from "./_mcp/context.ts";
+import { readGuildFacts } from "./daemon.ts";
 import { TOOLS } from "./_mcp/tools.ts";
 import { DEFAULT_UPLOAD_LIMIT, MAX_REQUEST_BYTES } from "./_mcp/files.ts";
 import { type ChannelInbox, findChannelFlag, runChannelPump } from "./_mcp/channel.ts";
@@ -146,7 +148,10 @@ export interface DiscordMcpOptions {
   session?: string;
   /** Directory to match sessions by cwd and to resolve relative file paths. Default `Deno.cwd()`. */
   projectDir?: string;
-  /** Largest file `send_file` accepts. Default 10 MiB; at most 25 MiB. */
+  /**
+   * Largest file `send_file` accepts, at most 25 MiB. Default: the guild's
+   * `attachment_size_limit` the bridge recorded (`bridge/guild.json`), else 10 MiB.
+   */
   maxUploadBytes?: number;
   /**
    * Directories and files `send_file` may read besides the project directory (config.json
@@ -211,8 +216,8 @@ const CHANNEL_INSTRUCTIONS =
 export function createDiscordMcpServer(options: DiscordMcpOptions): DiscordMcpServer {
   const botId = botIdFromToken(options.token);
   if (!botId) throw new TypeError("token does not look like a bot token (base64(id).x.y)");
-  const maxUpload = options.maxUploadBytes ?? DEFAULT_UPLOAD_LIMIT;
-  if (!(maxUpload > 0 && maxUpload <= MAX_REQUEST_BYTES)) {
+  const maxUpload = options.maxUploadBytes;
+  if (maxUpload !== undefined && !(maxUpload > 0 && maxUpload <= MAX_REQUEST_BYTES)) {
     throw new RangeError(`maxUploadBytes must be between 1 and ${MAX_REQUEST_BYTES}`);
   }
   const log = options.log ?? createLogger(`${options.home}/mcp.log`);
@@ -255,7 +260,13 @@ export function createDiscordMcpServer(options: DiscordMcpOptions): DiscordMcpSe
     botId,
     projectDir,
     files: { home: options.home, allowed: options.allowedFilePaths ?? [] },
-    maxUploadBytes: maxUpload,
+    uploadLimit: (): UploadLimit => {
+      if (maxUpload !== undefined) return { bytes: maxUpload, source: "flag" };
+      const guild = readGuildFacts(options.home)?.attachmentSizeLimit;
+      return guild !== undefined
+        ? { bytes: guild, source: "guild" }
+        : { bytes: DEFAULT_UPLOAD_LIMIT, source: "default" };
+    },
     recordPost: (sessionId, messageId) => recordPost(options.home, sessionId, messageId),
     log,
   };
@@ -368,7 +379,8 @@ Options:
   --no-channel-check     push even when no ancestor process carries those flags
                          (for systems where the process tree cannot be read)
   --session ID|NAME      serve this session instead of finding it
-  --max-upload-mib N     largest file send_file accepts, 1-25 (default 10)
+  --max-upload-mib N     largest file send_file accepts, 1-25 (default: the server's own
+                         limit once the bridge has seen it, else 10)
   -h, --help             show this help
 
 Environment: DISCORD_BOT_TOKEN, DISCORD_CHANNEL_ID (required), DISCORD_WEBHOOK_URL,
@@ -416,7 +428,7 @@ export async function main(args: string[]): Promise<number> {
     console.error(HELP);
     return 0;
   }
-  let maxUploadBytes = DEFAULT_UPLOAD_LIMIT;
+  let maxUploadBytes: number | undefined;
   if (flags["max-upload-mib"] !== undefined) {
     const mib = Number(flags["max-upload-mib"]);
     if (!(mib >= 1 && mib <= 25)) {

@@ -22,11 +22,22 @@ export interface ToolContext {
   projectDir: string;
   /** What files may be read besides the project (file_access.ts); the project comes per call. */
   files: Omit<FileAccess, "projectDirs">;
-  /** Largest file `send_file` accepts, in bytes. */
-  maxUploadBytes: number;
+  /**
+   * Largest file `send_file` accepts, in bytes, and where that number comes from: `--max-upload-mib`,
+   * the guild's `attachment_size_limit` (recorded by the bridge), or Discord's default.
+   */
+  uploadLimit: () => UploadLimit;
   /** Records that the session posted a message (posts.ts `recordPost`). */
   recordPost: (sessionId: string, messageId: string) => Promise<void>;
   log: Logger;
+}
+
+/** The upload limit of `send_file`, and its source. */
+export interface UploadLimit {
+  /** Bytes. */
+  bytes: number;
+  /** `flag`: --max-upload-mib; `guild`: the guild's attachment_size_limit; `default`: 10 MiB. */
+  source: "flag" | "guild" | "default";
 }
 
 const SNOWFLAKE = /^[0-9]{15,21}$/;

@@ -17,7 +17,10 @@ import { type DiscordMessage, formatBytes, MESSAGE_LIMIT } from "./text.ts";
 import { openAllowedFile } from "./file_access.ts";
 import { readFull } from "../_shared/fs.ts";
 
-/** Discord's per-file upload limit in a server without boosts: 10 MiB. */
+/**
+ * Discord's per-file upload limit in a server without boosts: 10 MiB. Used until the bridge has
+ * seen the guild's own `attachment_size_limit` (interactions carry it).
+ */
 export const DEFAULT_UPLOAD_LIMIT = 10 * 1024 * 1024;
 /** The most this server sends in one request, whatever the configured limit: 25 MiB. */
 export const MAX_REQUEST_BYTES = 25 * 1024 * 1024;
@@ -82,9 +85,14 @@ export async function sendFile(
   let bytes: Uint8Array;
   try {
     if (info.size === 0) throw new RangeError(`${path} is empty: there is nothing to attach`);
-    const limit = Math.min(ctx.maxUploadBytes, MAX_REQUEST_BYTES);
+    const { bytes: allowed, source } = ctx.uploadLimit();
+    // The guild's own limit is what Discord accepts there; a configured one is capped.
+    const limit = source === "guild" ? allowed : Math.min(allowed, MAX_REQUEST_BYTES);
     if (info.size > limit) {
-      const why = limit === MAX_REQUEST_BYTES
+      const why = source === "guild"
+        ? `this server's ${formatBytes(limit)} upload limit (Discord's attachment_size_limit, ` +
+          `which grows with the server's boost level)`
+        : limit === MAX_REQUEST_BYTES
         ? `the ${formatBytes(MAX_REQUEST_BYTES)} most a Discord request can carry`
         : `Discord's ${
           formatBytes(limit)

@@ -255,7 +255,7 @@ export const TOOLS: ToolDef[] = [
     name: "send_file",
     title: "Send a file to Discord",
     description:
-      "Attach a local file (a log, a screenshot, a patch) to a Discord message, with an optional text. Files up to the server's upload limit (10 MiB by default).",
+      "Attach a local file (a log, a screenshot, a patch) to a Discord message, with an optional text. Files up to the Discord server's upload limit (10 MiB without boosts).",
     schema: sendFileSchema,
     annotations: { readOnlyHint: false, destructiveHint: false, openWorldHint: true },
     run: sendFile as ToolDef["run"],

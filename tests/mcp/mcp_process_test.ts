@@ -7,6 +7,7 @@ import { PostIndex } from "../../posts.ts";
 import { assert, assertEquals, assertMatch, waitFor } from "../_assert.ts";
 import { tempDir } from "../_fixture.ts";
 import { startMcp } from "./_harness.ts";
+import { writeGuildFacts } from "../../daemon.ts";
 
 Deno.test({
   name: "mcp.ts over stdio: tools, validation, threads, chunking, files, refusals",
@@ -329,5 +330,40 @@ Deno.test({
     assertEquals(new PostIndex(home).ownerOf(early.id), undefined);
     const log = Deno.readTextFileSync(`${home}/mcp.log`);
     assertMatch(log, /serving process: session .* \(Claude Code process \d+ is an ancestor/);
+  },
+});
+
+Deno.test({
+  name: "mcp.ts send_file follows the guild's attachment_size_limit the bridge recorded",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    await using srv = await startDiscordServer({ port: 0 });
+    await using homeDir = await tempDir("mcp-home-");
+    const home = homeDir.path;
+    await using mcp = await startMcp({ srv, home });
+    const file = `${home}/shot.bin`;
+    Deno.writeFileSync(file, new Uint8Array(1536 * 1024));
+    // A guild whose limit is 1 MiB: refused before anything is sent, naming the guild's limit.
+    writeGuildFacts(home, {
+      guildId: srv.guildId,
+      attachmentSizeLimit: 1024 * 1024,
+      seenAt: new Date().toISOString(),
+    });
+    const refused = await mcp.call("send_file", { path: file });
+    assert(refused.isError);
+    assertMatch(
+      refused.text,
+      /shot\.bin is 1\.5 MiB, over this server's 1 MiB upload limit \(Discord's attachment_size_limit/,
+    );
+    // A boosted guild (50 MiB): the same file goes.
+    writeGuildFacts(home, {
+      guildId: srv.guildId,
+      attachmentSizeLimit: 50 * 1024 * 1024,
+      seenAt: new Date().toISOString(),
+    });
+    const sent = await mcp.call("send_file", { path: file });
+    assert(!sent.isError, sent.text);
+    assertEquals(srv.messages(srv.channelId).at(-1)?.attachments[0].size, 1536 * 1024);
   },
 });
