@@ -5,11 +5,12 @@
 // refused by Discord), spooled STATUS posts, and the last errors of the logs.
 // Local files only: no Discord call.
 import { type Config, stateHome } from "../config.ts";
-import { probeBridge } from "../daemon.ts";
+import { bridgePaths, probeBridge } from "../daemon.ts";
 import { HELD, Inbox } from "../inbox.ts";
 import { Outbox, type OutboxStats } from "../outbox.ts";
 import { SessionRegistry } from "../sessions.ts";
 import { readDirIfExists, readTextIfExists } from "../_shared/fs.ts";
+import { directoryUsage } from "../_shared/disk.ts";
 import { pidAlive } from "../_shared/procs.ts";
 import { ConfigError } from "../errors.ts";
 import { findOurHooks, type InstallScope, readJsonObject } from "./install.ts";
@@ -96,6 +97,8 @@ export interface StatusReport {
   spooled: number;
   /** notify.ts webhook posts Discord refused for good. */
   failedPosts: number;
+  /** Attachments the bridge stored: message folders, files, bytes, and how long they are kept. */
+  attachments: { messages: number; files: number; bytes: number; retentionDays?: number };
   /** The last warnings and errors of the logs, oldest first. */
   problems: LogLine[];
 }
@@ -115,8 +118,10 @@ export async function collectStatus(
 ): Promise<StatusReport> {
   let config: StatusReport["config"];
   let configProblem: string | undefined;
+  let retentionDays: number | undefined;
   try {
     const c = loadConfig();
+    retentionDays = c.attachmentRetentionDays;
     config = {
       ...(c.channelId ? { channelId: c.channelId } : {}),
       webhook: c.webhookUrl !== undefined,
@@ -173,6 +178,7 @@ export async function collectStatus(
     held: await inbox.pending(HELD).catch(() => 0),
     spooled: countJson(`${home}/spool`),
     failedPosts: countJson(`${home}/spool/failed`),
+    attachments: attachmentsOf(home, retentionDays),
     problems: recentProblems(home, options.maxProblems ?? 8),
   };
 }
@@ -189,6 +195,22 @@ function installStatus(r: InstallRecord): InstallStatus {
     ...(r.project !== undefined ? { project: r.project } : {}),
     settings: r.settings,
     hooks,
+  };
+}
+
+function attachmentsOf(home: string, retentionDays?: number): StatusReport["attachments"] {
+  let usage = { folders: 0, files: 0, bytes: 0 };
+  try {
+    usage = directoryUsage(bridgePaths(home).attachments);
+  } catch (err) {
+    // Unreadable: shown as none.
+    if (!(err instanceof Deno.errors.PermissionDenied)) throw err;
+  }
+  return {
+    messages: usage.folders,
+    files: usage.files,
+    bytes: usage.bytes,
+    ...(retentionDays !== undefined ? { retentionDays } : {}),
   };
 }
 
@@ -304,6 +326,11 @@ export function renderStatus(r: StatusReport, now: number = Date.now()): string 
       `Webhook posts of notify.ts spooled: ${r.spooled}; refused by Discord: ${r.failedPosts}`,
     );
   }
+  const a = r.attachments;
+  const kept = a.retentionDays === undefined ? "" : ` (kept ${a.retentionDays} days)`;
+  out.push(
+    `Attachments stored: ${a.files} file(s) of ${a.messages} message(s), ${mib(a.bytes)}${kept}`,
+  );
   if (r.problems.length === 0) out.push("Recent problems in the logs: none");
   else {
     out.push("Recent problems in the logs:");
@@ -356,4 +383,9 @@ export function counterLines(delivered: number, dropped: Record<string, number>)
 export function homeFrom(env: Record<string, string | undefined>, flag?: string): string {
   const home = flag ?? stateHome(env);
   return home.startsWith("/") ? home : `${Deno.cwd()}/${home}`;
+}
+
+/** Bytes as MiB with one decimal (`0.0 MiB` for nothing). */
+function mib(bytes: number): string {
+  return `${(bytes / (1024 * 1024)).toFixed(1)} MiB`;
 }

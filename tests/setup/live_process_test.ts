@@ -58,6 +58,9 @@ Deno.test("setup live test: the owner's reply comes back through the bridge; sta
     message("two", { id: "1100000000000000011" }),
   ]);
   await inbox.append(HELD, [message("later", { id: "1100000000000000012" })]);
+  Deno.mkdirSync(`${world.home}/attachments/1100000000000000010`, { recursive: true });
+  Deno.writeFileSync(`${world.home}/attachments/1100000000000000010/a.png`, new Uint8Array(3000));
+  Deno.writeFileSync(`${world.home}/attachments/1100000000000000010/.9.part`, new Uint8Array(9));
   const report = await collectStatus(
     world.home,
     () => loadConfig({ env: { CLAUDE_DISCORD_HOME: world.home } }),
@@ -75,6 +78,11 @@ Deno.test("setup live test: the owner's reply comes back through the bridge; sta
   assertMatch(rendered, /gateway: connected since /);
   assertMatch(rendered, /@api-sess {2}2 waiting {2}thread 1100000000000000777/);
   assertMatch(rendered, /Held for the next session: 1/);
+  assertEquals(report.attachments, { messages: 1, files: 1, bytes: 3000, retentionDays: 7 });
+  assertMatch(
+    rendered,
+    /Attachments stored: 1 file\(s\) of 1 message\(s\), 0\.0 MiB \(kept 7 days\)/,
+  );
   assert(!rendered.includes(server.token), "no token in the status");
   // A problem in a log shows up.
   Deno.writeTextFileSync(
