@@ -38,40 +38,50 @@ export interface CdnFault {
   count?: number;
 }
 
-interface Stored {
-  bytes: Uint8Array;
-  contentType?: string;
-}
-
 /** The attachment store and its signed URLs. */
 export class Cdn {
   readonly #origin: string;
   readonly #now: () => number;
   readonly #ttlMs: number;
   readonly #secret = crypto.getRandomValues(new Uint8Array(32));
-  readonly #files = new Map<string, Stored>();
+  readonly #files: Map<string, Uint8Array>;
+  readonly #types = new Map<string, string>();
   #bytesPerSecond = 0;
   #failStatus: 404 | 500 | undefined;
   #failCount = 0;
   /** Every request, oldest first. */
   requests: CdnRequestRecord[] = [];
 
-  constructor(origin: string, now: () => number, ttlMs = DEFAULT_URL_TTL_MS) {
+  /**
+   * @param origin `http://127.0.0.1:PORT`.
+   * @param now The clock.
+   * @param files The bytes by attachment id (the state's, which a saved world restores).
+   * @param ttlMs How long a signed URL is good.
+   */
+  constructor(
+    origin: string,
+    now: () => number,
+    files: Map<string, Uint8Array>,
+    ttlMs = DEFAULT_URL_TTL_MS,
+  ) {
     this.#origin = origin;
+    this.#files = files;
     this.#now = now;
     this.#ttlMs = ttlMs;
   }
 
   /** Keeps `bytes` under `id`; returns the unsigned URL of the file. */
-  store(channelId: string, id: string, filename: string, stored: Stored): string {
-    this.#files.set(id, stored);
+  store(
+    channelId: string,
+    id: string,
+    filename: string,
+    bytes: Uint8Array,
+    contentType?: string,
+  ): string {
+    this.#files.set(id, bytes);
+    if (contentType) this.#types.set(id, contentType);
     const safe = encodeURIComponent(filename.replaceAll("/", "_"));
     return `${this.#origin}/attachments/${channelId}/${id}/${safe}`;
-  }
-
-  /** The bytes kept under `id`. */
-  bytes(id: string): Uint8Array | undefined {
-    return this.#files.get(id)?.bytes;
   }
 
   /** `url` (signed or not) signed anew, valid for the configured time from now. */
@@ -103,9 +113,9 @@ export class Cdn {
     }
   }
 
-  /** Forgets files, records and faults. */
+  /** Forgets types, records and faults (the state clears the files). */
   reset(): void {
-    this.#files.clear();
+    this.#types.clear();
     this.requests = [];
     this.#bytesPerSecond = 0;
     this.#failStatus = undefined;
@@ -132,8 +142,8 @@ export class Cdn {
       if (--this.#failCount === 0) this.#failStatus = undefined;
       return answer(status, status === 404 ? EXPIRED_TEXT : "Internal Server Error");
     }
-    const file = this.#files.get(id);
-    if (!file) return answer(404, "Not Found");
+    const bytes = this.#files.get(id);
+    if (!bytes) return answer(404, "Not Found");
     const ex = url.searchParams.get("ex") ?? "";
     const is = url.searchParams.get("is") ?? "";
     const hm = url.searchParams.get("hm") ?? "";
@@ -142,13 +152,13 @@ export class Cdn {
       return answer(404, EXPIRED_TEXT);
     }
     const headers = {
-      "Content-Type": file.contentType ?? "application/octet-stream",
-      "Content-Length": String(file.bytes.length),
+      "Content-Type": this.#types.get(id) ?? "application/octet-stream",
+      "Content-Length": String(bytes.length),
     };
     if (this.#bytesPerSecond <= 0) {
-      return new Response(file.bytes as Uint8Array<ArrayBuffer>, { headers });
+      return new Response(bytes as Uint8Array<ArrayBuffer>, { headers });
     }
-    return new Response(throttled(file.bytes, this.#bytesPerSecond), { headers });
+    return new Response(throttled(bytes, this.#bytesPerSecond), { headers });
   }
 
   #mac(path: string, ex: string, is: string): string {

@@ -97,7 +97,13 @@ export async function handleControl(
       return sse(server);
     case "GET /_control/messages": {
       const channelId = url.searchParams.get("channelId") ?? server.channelId;
-      return json(server.messages(channelId));
+      // As REST readers get them: with freshly signed attachment URLs.
+      return json(
+        server.messages(channelId).map((m) => ({
+          ...m,
+          attachments: m.attachments.map((a) => server.freshAttachment(a)),
+        })),
+      );
     }
     case "POST /_control/messages": {
       const b = await body(req);

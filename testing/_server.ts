@@ -19,7 +19,7 @@ import {
 import { checkAnswer, checkRequest, type SpecOperation } from "./_spec.ts";
 import { DiscordState, type RequestRecord } from "./_state.ts";
 import { TcpRelay } from "./_tcp_proxy.ts";
-import type { Channel, Message, User, UserInit } from "./_types.ts";
+import type { Attachment, Channel, Message, User, UserInit } from "./_types.ts";
 import { webhookRoutes } from "./_webhooks.ts";
 import { isThread } from "./_threads.ts";
 import { ChannelType } from "discord-api-types/v10";
@@ -258,6 +258,11 @@ export class DiscordServer implements AsyncDisposable {
     accessOf(this.#state).reset();
     this.#latencyMs = 0;
     this.#changed();
+  }
+
+  /** `a` with its URL signed anew (valid for `attachmentUrlTtlMs` from now). */
+  freshAttachment(a: Attachment): Attachment {
+    return this.#state.cdn.fresh(a);
   }
 
   /** Calls `fn` on every dispatched gateway event (for the sandbox page). Returns an unsubscribe. */

@@ -162,7 +162,8 @@ export class DiscordState {
   readonly messageChannel: Map<string, string> = new Map();
   readonly reactionUsers: Map<string, Map<string, Set<string>>> = new Map();
   readonly webhooks: Map<string, Webhook> = new Map();
-  /** Attachment bytes behind signed, expiring URLs. */
+  readonly files: Map<string, Uint8Array> = new Map();
+  /** Serves `files` behind signed, expiring URLs. */
   readonly cdn: Cdn;
   /** Message create nonces (`channel:nonce`) and the message each created, for enforce_nonce. */
   readonly nonces: Map<string, { messageId: string; at: number }> = new Map();
@@ -178,7 +179,7 @@ export class DiscordState {
     this.now = opts.now;
     this.origin = opts.origin;
     this.messageContentIntent = opts.messageContentIntent;
-    this.cdn = new Cdn(opts.origin, opts.now, opts.attachmentUrlTtlMs);
+    this.cdn = new Cdn(opts.origin, opts.now, this.files, opts.attachmentUrlTtlMs);
     const known = opts.identity;
     const mint = createSnowflakeFactory(opts.now, known?.lastId);
     this.snowflake = () => this.#lastId = mint();
@@ -309,6 +310,7 @@ export class DiscordState {
     this.messagesByChannel.clear();
     this.messageChannel.clear();
     this.reactionUsers.clear();
+    this.files.clear();
     this.cdn.reset();
     this.nonces.clear();
     this.webhookExecutions = [];
@@ -425,7 +427,7 @@ export class DiscordState {
     const id = this.snowflake();
     const bytes = file.bytes ?? new Uint8Array(Math.min(file.size ?? 0, 8 << 20)).fill(120);
     const url = this.cdn.sign(
-      this.cdn.store(channelId, id, file.filename, { bytes, contentType: file.content_type }),
+      this.cdn.store(channelId, id, file.filename, bytes, file.content_type),
     );
     const a: Attachment = {
       id,
