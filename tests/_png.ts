@@ -25,8 +25,8 @@ function chunk(type: string, data: Uint8Array): Uint8Array {
 }
 
 /**
- * A `width` × `height` PNG of one RGB colour; `noise` adds pseudo-random pixels (a larger,
- * poorly compressible file, e.g. about 1 MiB at 600 × 600).
+ * A `width` × `height` PNG of one RGB colour; with `noise`, random pixels instead (a larger,
+ * poorly compressible file, e.g. about 1 MiB at 600 × 582; rows up to 21,845 pixels wide).
  */
 export function png(
   width: number,
@@ -40,15 +40,12 @@ export function png(
   v.setUint32(4, height);
   ihdr.set([8, 2, 0, 0, 0], 8); // 8 bits, truecolour, deflate, no filter, no interlace
   const raw = new Uint8Array(height * (1 + width * 3));
-  let seed = 12345;
   for (let y = 0; y < height; y++) {
     const row = y * (1 + width * 3);
     for (let x = 0; x < width; x++) {
-      for (let c = 0; c < 3; c++) {
-        seed = (seed * 1103515245 + 12345) >>> 0;
-        raw[row + 1 + x * 3 + c] = noise ? seed >>> 24 : rgb[c];
-      }
+      for (let c = 0; c < 3; c++) raw[row + 1 + x * 3 + c] = rgb[c];
     }
+    if (noise) crypto.getRandomValues(raw.subarray(row + 1, row + 1 + width * 3));
   }
   const parts = [
     new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
