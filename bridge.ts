@@ -11,6 +11,9 @@
  *   delivered to that session; every interaction is answered within 3 s.
  * - **Routing:** see `routing.ts` (thread → its session; `@name` or a reply to a session's
  *   post → that session; else every live session; none live → the held box).
+ * - **Attachments:** the files of an accepted message are downloaded into
+ *   `$CLAUDE_DISCORD_HOME/attachments/<message id>/` before its line is written (limits, types,
+ *   retention: ARCHITECTURE.md, Attachments).
  * - **Nothing lost:** a cursor per channel/thread (`$CLAUDE_DISCORD_HOME/bridge/cursors.json`)
  *   moves only after the mailbox write is durable; on start and after every reconnect the
  *   bridge pages the history after it. Mailboxes de-duplicate by message id.
@@ -26,7 +29,7 @@
  * ```sh
  * # foreground (`deno task start`: the same Deno and V8 flags, broader permissions)
  * deno run --no-code-cache --v8-flags=--optimize-for-size,--max-opt=1,--gc-memory-reducer-start-delay-ms=1000,--memory-reducer-delay-ms=1000 \
- *   --allow-net=discord.com,*.discord.gg \
+ *   --allow-net=discord.com,*.discord.gg,cdn.discordapp.com,media.discordapp.net \
  *   --allow-read=$HOME/.claude/discord --allow-write=$HOME/.claude/discord \
  *   --allow-env=DISCORD_BOT_TOKEN,DISCORD_CHANNEL_ID,DISCORD_WEBHOOK_URL,DISCORD_ALLOWED_USERS,DISCORD_API_URL,CLAUDE_DISCORD_HOME,HOME,WS_NO_BUFFER_UTIL,WS_NO_UTF_8_VALIDATE \
  *   --allow-run=ps bridge.ts
