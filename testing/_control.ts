@@ -91,8 +91,14 @@ export async function handleControl(
   switch (route) {
     case "GET /_control/info":
       return json(serverInfo(server));
-    case "GET /_control/state":
-      return json(server.state());
+    case "GET /_control/state": {
+      // Attachment URLs as a REST reader gets them: freshly signed (the page links to them).
+      const state = server.state();
+      for (const m of state.messages) {
+        m.attachments = m.attachments.map((a) => server.freshAttachment(a));
+      }
+      return json(state);
+    }
     case "GET /_control/events":
       return sse(server);
     case "GET /_control/messages": {
