@@ -17,6 +17,7 @@ import { denoDir, runBounded } from "../_process.ts";
 import { HELD, Inbox } from "../../inbox.ts";
 import { stopBridge } from "../../daemon.ts";
 import { writeConfigFile } from "../../config.ts";
+import { attachmentReadRule } from "../../settings.ts";
 import { runSetup } from "../../_setup/flow.ts";
 import { assert, assertEquals, assertMatch } from "../_assert.ts";
 import { ALLOW_ECHO, claudeForTests, ownerMessage, sayHiWorld } from "./_helpers.ts";
@@ -49,6 +50,11 @@ Deno.test({
       // The committed settings file is as it was; the hooks are in the local one.
       const settings = JSON.parse(await Deno.readTextFile(`${box.project}/.claude/settings.json`));
       assertEquals(settings, ALLOW_ECHO, "the project's committed settings are untouched");
+      // The local settings allow Read of the attachments folder beside the MCP tools.
+      const local = JSON.parse(
+        await Deno.readTextFile(`${box.project}/.claude/settings.local.json`),
+      );
+      assert(local.permissions.allow.includes(attachmentReadRule(home)), "the Read rule");
       await new Inbox(home).append(HELD, [
         ownerMessage(discord, "1100000000000000043", "SETUP-HELD-MARK deploy when green"),
       ]);
