@@ -95,6 +95,10 @@ form{display:flex;gap:6px;padding:12px;background:#2b2d31}
 #text{flex:1;min-width:0;padding:8px;border-radius:6px;border:0;background:#383a40;color:#fff;font-size:16px}
 select{background:#383a40;color:#fff;border:0;border-radius:4px;max-width:35%}
 #send{flex:none}
+#attach{flex:none;align-self:center;cursor:pointer;font-size:20px}
+#picked{padding:0 12px 8px;background:#2b2d31;font-size:13px;color:#b5bac1}
+#picked[hidden]{display:none}
+img.preview{display:block;max-width:min(320px,100%);max-height:240px;border-radius:6px;margin-top:4px}
 @media (max-width:640px){
   #menu{display:block}
   nav{display:none;position:fixed;inset:44px 0 0 0;width:auto;z-index:2}
@@ -115,6 +119,7 @@ const PAGE = `<!doctype html>
 <header><button id="menu" type="button" aria-label="Channels">\u2630</button><span id="title"></span></header>
 <div id="log"></div>
 <div id="replying" hidden>Replying to <span id="reply-name"></span><button id="cancel-reply" class="act" type="button" aria-label="Cancel reply">\u2715</button></div>
-<form id="form"><select id="who"></select><input id="text" autocomplete="off" placeholder="Message"><button id="send">Send</button></form>
+<form id="form"><select id="who"></select><label id="attach" class="act" title="Attach files">\u{1F4CE}<input id="files" type="file" multiple hidden></label><input id="text" autocomplete="off" placeholder="Message"><button id="send">Send</button></form>
+<div id="picked" hidden></div>
 </main>
 <script>${SANDBOX_SCRIPT}</script></body></html>`;

@@ -1,6 +1,7 @@
 // The sandbox page's script: reads the world from `/_control`, renders messages the way
 // Discord shows them (markdown parsed by the server at `/_sandbox/markdown`, mentions as
-// names, embeds with fields, reactions, replies) and posts what the person types or clicks.
+// names, embeds with fields, reactions, replies, attachments with image previews) and posts
+// what the person types, picks (files, as base64 to the control API) or clicks.
 // Everything is built with elements and text nodes: no message text becomes HTML.
 import { ChannelType, ComponentType, MessageType } from "discord-api-types/v10";
 
@@ -145,7 +146,12 @@ function message(m, byId) {
   else if (m.content) row.append(markdown(m.content, 'content'));
   if (m.edited_timestamp) row.append(el('span', 'edited', '(edited)'));
   for (const e of m.embeds || []) row.append(embed(e));
-  for (const a of m.attachments || []) { const l = el('a', 'file', '\\u{1F4CE} ' + a.filename); l.href = a.url; row.append(el('div')).append(l); }
+  for (const a of m.attachments || []) {
+    const l = el('a', 'file', '\\u{1F4CE} ' + a.filename + ' (' + size(a.size) + ')'); l.href = a.url; l.target = '_blank';
+    const box = row.appendChild(el('div'));
+    box.append(l);
+    if ((a.content_type || '').startsWith('image/')) { const img = el('img', 'preview'); img.src = a.url; img.alt = a.filename; box.append(img); }
+  }
   for (const rowc of m.components || []) {
     const line = el('div', 'buttons');
     for (const c of rowc.components || []) {
@@ -172,6 +178,25 @@ function message(m, byId) {
     row.append(open);
   }
   return row;
+}
+function size(n) {
+  return n >= 1048576 ? (n / 1048576).toFixed(1) + ' MiB' : n >= 1024 ? (n / 1024).toFixed(1) + ' KiB' : n + ' bytes';
+}
+// The picked files as the control API takes them: name, type and bytes in base64.
+async function pickedFiles() {
+  const out = [];
+  for (const f of $('files').files) {
+    const bytes = new Uint8Array(await f.arrayBuffer());
+    let bin = '';
+    for (let i = 0; i < bytes.length; i += 32768) bin += String.fromCharCode(...bytes.subarray(i, i + 32768));
+    out.push({ filename: f.name, content_type: f.type || undefined, data: btoa(bin) });
+  }
+  return out;
+}
+function showPicked() {
+  const names = [...$('files').files].map((f) => f.name + ' (' + size(f.size) + ')');
+  $('picked').hidden = names.length === 0;
+  $('picked').textContent = names.length ? '\\u{1F4CE} ' + names.join(', ') : '';
 }
 function select(id) { current = id; setReply(null); document.body.classList.remove('nav-open'); render(); }
 async function render() {
@@ -208,11 +233,15 @@ async function main() {
   $('menu').onclick = () => document.body.classList.toggle('nav-open');
   $('cancel-reply').onclick = () => setReply(null);
   $('text').onkeydown = (ev) => { if (ev.key === 'Escape') setReply(null); };
+  $('files').onchange = showPicked;
   $('form').onsubmit = async (ev) => {
     ev.preventDefault();
-    const content = $('text').value; if (!content) return;
-    $('text').value = '';
+    const content = $('text').value;
+    const attachments = await pickedFiles();
+    if (!content && attachments.length === 0) return;
+    $('text').value = ''; $('files').value = ''; showPicked();
     const body = { channelId: current, userId: $('who').value, content };
+    if (attachments.length) body.attachments = attachments;
     if (replyTo) body.messageReference = { message_id: replyTo };
     setReply(null);
     await post('messages', body);

@@ -1,11 +1,14 @@
 // The sandbox page in a real headless browser (Debian chromium via playwright-core): typing,
 // live webhook and bot posts, buttons, threads; Discord markdown (npm discord-markdown-parser
-// on the server), mentions as names, embed fields, reactions, replies; usable at 400 px.
+// on the server), mentions as names, embed fields, reactions, replies; files picked and attached;
+// usable at 400 px.
+import { Buffer } from "node:buffer";
 import type { Page } from "playwright-core";
 import { assert, assertEquals, assertMatch } from "../_assert.ts";
 import { type Sandbox, startSandbox } from "../../testing/sandbox.ts";
 import { tempDir } from "../_fixture.ts";
 import { waitFor } from "./_clients.ts";
+import { png } from "../_png.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
 
@@ -257,6 +260,57 @@ Deno.test({
       await waitFor(
         "the message",
         () => s.messages(s.channelId).some((m) => m.content === "from a phone"),
+      );
+    }),
+});
+
+Deno.test({
+  name:
+    "sandbox page (headless chromium): files picked in the composer are attached to the message, served by the CDN, images previewed",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: () =>
+    withPage(async (page, sandbox) => {
+      const server = sandbox.server;
+      const image = png(5, 4);
+      const paste = "a long paste\n".repeat(100);
+      await page.setInputFiles("#files", [
+        { name: "shot.png", mimeType: "image/png", buffer: Buffer.from(image) },
+        { name: "message.txt", mimeType: "text/plain", buffer: Buffer.from(paste) },
+      ]);
+      await page.waitForSelector("#picked:not([hidden])");
+      assertMatch(
+        await page.innerText("#picked"),
+        /shot\.png \(\d+ bytes\), message\.txt \(1\.3 KiB\)/,
+      );
+      await page.fill("#text", "see the screenshot");
+      await page.press("#text", "Enter");
+      const sent = await waitFor(
+        "the message with files",
+        () => server.state().messages.find((m) => m.content === "see the screenshot"),
+      );
+      assertEquals(sent.attachments.map((a) => [a.filename, a.size, a.content_type]), [
+        ["shot.png", image.length, "image/png"],
+        ["message.txt", paste.length, "text/plain"],
+      ]);
+      const got = new Uint8Array(await (await fetch(sent.attachments[0].url)).arrayBuffer());
+      assertEquals(got, image);
+      const preview = await page.waitForSelector(`.msg[data-id="${sent.id}"] img.preview`);
+      await page.waitForFunction(
+        (img) => (img as { naturalWidth: number }).naturalWidth === 5,
+        preview,
+      );
+      assert(await page.isHidden("#picked"), "the picked list is cleared");
+      // Files alone, without text, are a message too.
+      await page.setInputFiles("#files", [{
+        name: "notes.txt",
+        mimeType: "text/plain",
+        buffer: Buffer.from("only a file\n"),
+      }]);
+      await page.click("#send");
+      await waitFor(
+        "the file-only message",
+        () => server.state().messages.some((m) => m.attachments[0]?.filename === "notes.txt"),
       );
     }),
 });
