@@ -330,10 +330,28 @@ export class AttachmentStore {
     url: string,
     allowed: number,
   ): Promise<Fetched | number> {
-    const signal = AbortSignal.any([
-      this.#stop.signal,
-      AbortSignal.timeout(this.#o.attemptTimeoutMs ?? 120_000),
-    ]);
+    // One controller per attempt, its timer and stop listener removed after it: nothing of a
+    // finished download stays referenced (AbortSignal.any and .timeout would keep it for the
+    // timeout's length).
+    const abort = new AbortController();
+    const onStop = () => abort.abort();
+    this.#stop.signal.addEventListener("abort", onStop);
+    const timer = setTimeout(() => abort.abort(), this.#o.attemptTimeoutMs ?? 120_000);
+    try {
+      return await this.#transfer(dir, a, url, allowed, abort.signal);
+    } finally {
+      clearTimeout(timer);
+      this.#stop.signal.removeEventListener("abort", onStop);
+    }
+  }
+
+  async #transfer(
+    dir: string,
+    a: InboxAttachment,
+    url: string,
+    allowed: number,
+    signal: AbortSignal,
+  ): Promise<Fetched | number> {
     const res = await this.#fetch(url, { signal, redirect: "follow" });
     if (!res.ok || res.body === null) {
       await res.body?.cancel();
