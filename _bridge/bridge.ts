@@ -472,9 +472,7 @@ export class Bridge {
     const tracked = live ? this.#tracker.begin(m.channel_id, m.id, mailboxes.length) : undefined;
     // The event is written once its files are stored (or their failure recorded); while the
     // bridge stops it is not written at all, so the cursor stays before it.
-    const files = event.attachments.length === 0
-      ? DONE
-      : this.#files.fill(m.channel_id, m.id, event.attachments);
+    const files = this.#files.fill(m.channel_id, m.id, event.attachments);
     const promise = files.then(() => this.#writeAll(mailboxes, event, tracked)).then(() => {
       if (this.#heldForLackOfSessions.has(event.id)) this.#releaseHeldToNewSession();
     }, (err) => {
