@@ -119,10 +119,9 @@ import { DiscordRest, type DiscordRestOptions } from "./_discord/rest.ts";
 import { SessionResolver, type SessionSource } from "./_mcp/session.ts";
 import { type ProcessProbe, systemProbe } from "./_shared/procs.ts";
 import { ChannelGuard } from "./_mcp/targets.ts";
-import { discordFix, type ToolContext, type UploadLimit } from "./_mcp/context.ts";
-import { readGuildFacts } from "./daemon.ts";
+import { discordFix, type ToolContext } from "./_mcp/context.ts";
 import { TOOLS } from "./_mcp/tools.ts";
-import { DEFAULT_UPLOAD_LIMIT, MAX_REQUEST_BYTES } from "./_mcp/files.ts";
+import { MAX_REQUEST_BYTES, uploadLimitOf } from "./_mcp/files.ts";
 import { type ChannelInbox, findChannelFlag, runChannelPump } from "./_mcp/channel.ts";
 
 /** Options of {@linkcode createDiscordMcpServer}. */
@@ -260,13 +259,7 @@ export function createDiscordMcpServer(options: DiscordMcpOptions): DiscordMcpSe
     botId,
     projectDir,
     files: { home: options.home, allowed: options.allowedFilePaths ?? [] },
-    uploadLimit: (): UploadLimit => {
-      if (maxUpload !== undefined) return { bytes: maxUpload, source: "flag" };
-      const guild = readGuildFacts(options.home)?.attachmentSizeLimit;
-      return guild !== undefined
-        ? { bytes: guild, source: "guild" }
-        : { bytes: DEFAULT_UPLOAD_LIMIT, source: "default" };
-    },
+    uploadLimit: () => uploadLimitOf(options.home, maxUpload, log),
     recordPost: (sessionId, messageId) => recordPost(options.home, sessionId, messageId),
     log,
   };

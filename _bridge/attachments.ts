@@ -8,17 +8,19 @@
 // - Limits: a file over `maxFileBytes`, or one that would take the message's total over
 //   `maxMessageBytes`, is not downloaded; the event says so. A body longer than allowed is cut
 //   off and refused the same way (Discord's `size` is not trusted for that).
-// - Retries: network errors and 5xx answers are retried with backoff; a 403/404 (a signed URL
-//   that expired) is retried once with the fresh URL of the message read again through REST.
-//   After the last attempt the event records why the file is missing. CDN requests carry no
-//   token.
+// - Retries: network errors and other answers than the file are retried with backoff; a 403/404
+//   (a signed URL that expired) is retried once with the fresh URL of the message read again
+//   through REST. After the last attempt the event records why the file is missing, as it does
+//   for any other failure to store it: the message is never held back or dropped for a file.
+//   CDN requests carry no token.
 // - Stopping: `close()` aborts the downloads; `fill` then rejects with `StoppedError` and the
 //   bridge writes nothing, so the cursor stays before the message and the next start downloads it.
+// - Retention: `startPruning` removes message folders older than the retention every hour.
 import type { InboxAttachment } from "../inbox.ts";
 import { describeError, type Logger } from "../log.ts";
 import type { RawAttachment } from "../_discord/raw.ts";
 import { timeOfSnowflake } from "../_discord/snowflake.ts";
-import { ensurePrivateDir, readDirIfExists } from "../_shared/fs.ts";
+import { ensurePrivateDir, readDirIfExists, removeIfExists } from "../_shared/fs.ts";
 import { directoryUsage, type DiskUsage } from "../_shared/disk.ts";
 import {
   type Detector,
@@ -204,7 +206,9 @@ export class AttachmentStore {
     const run = () => {
       try {
         const n = this.prune(now());
-        if (n > 0) this.#o.log.info(`removed the attachments of ${n} message(s) past retention`);
+        if (n > 0) {
+          this.#o.log.info(`removed the attachments of ${n} message(s) past their retention`);
+        }
         onPruned();
       } catch (err) {
         // Logged, and tried again at the next pruning.
@@ -380,7 +384,12 @@ export class AttachmentStore {
       await file.syncData();
     } catch (err) {
       file.close();
-      await Deno.remove(part).catch(() => {});
+      try {
+        removeIfExists(part);
+      } catch {
+        // Any failure here: the download's own error is the one to report (a left-over part
+        // file is hidden, and replaced by the next attempt).
+      }
       throw err;
     }
     file.close();

@@ -68,8 +68,9 @@ export function isText(bytes: Uint8Array): boolean {
   try {
     new TextDecoder("utf-8", { fatal: true }).decode(bytes.subarray(0, end));
     return true;
-  } catch {
-    return false;
+  } catch (err) {
+    if (err instanceof TypeError) return false; // not UTF-8
+    throw err;
   }
 }
 

@@ -136,7 +136,9 @@ export class StatusBoard {
     try {
       const u = count();
       return { messages: u.folders, files: u.files, bytes: u.bytes };
-    } catch {
+    } catch (err) {
+      // Any failure leaves the count out of status.json (`status` counts from the folder).
+      this.#log.warn(`cannot count the stored attachments: ${describeError(err)}`);
       return undefined;
     }
   }

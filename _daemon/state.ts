@@ -230,10 +230,11 @@ export interface GuildFacts {
 }
 
 /**
- * Reads `bridge/guild.json`, or `undefined` when absent or damaged.
+ * Reads `bridge/guild.json`, or `undefined` when absent or damaged (then moved aside).
  *
  * @param home The state directory.
  * @returns The facts the bridge recorded.
+ * @throws {StateError} When the file cannot be read.
  *
  * @example
  * ```ts
@@ -246,17 +247,13 @@ export interface GuildFacts {
  * ```
  */
 export function readGuildFacts(home: string): GuildFacts | undefined {
-  const text = readTextIfExists(bridgePaths(home).guild);
-  if (text === undefined) return undefined;
-  try {
-    const v = JSON.parse(text);
-    return v && typeof v.guildId === "string" && Number.isSafeInteger(v.attachmentSizeLimit) &&
-        v.attachmentSizeLimit > 0
-      ? v as GuildFacts
+  return readJsonState(bridgePaths(home).guild, (value) => {
+    const v = value as GuildFacts | null;
+    return v && typeof v === "object" && typeof v.guildId === "string" &&
+        Number.isSafeInteger(v.attachmentSizeLimit) && v.attachmentSizeLimit > 0
+      ? v
       : undefined;
-  } catch {
-    return undefined;
-  }
+  }, undefined).value;
 }
 
 /**

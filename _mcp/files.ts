@@ -12,18 +12,60 @@ import {
   strictObject,
   text,
   type ToolContext,
+  type UploadLimit,
 } from "./context.ts";
 import { type DiscordMessage, formatBytes, MESSAGE_LIMIT } from "./text.ts";
 import { openAllowedFile } from "./file_access.ts";
 import { readFull } from "../_shared/fs.ts";
+import { describeError, type Logger } from "../log.ts";
+import { StateError } from "../errors.ts";
+import { readGuildFacts } from "../daemon.ts";
 
 /**
  * Discord's per-file upload limit in a server without boosts: 10 MiB. Used until the bridge has
  * seen the guild's own `attachment_size_limit` (interactions carry it).
  */
 export const DEFAULT_UPLOAD_LIMIT = 10 * 1024 * 1024;
-/** The most this server sends in one request, whatever the configured limit: 25 MiB. */
+/** The most `--max-upload-mib` may allow: 25 MiB (a guild's own limit may be higher). */
 export const MAX_REQUEST_BYTES = 25 * 1024 * 1024;
+
+/**
+ * The upload limit of `send_file`: the configured one, else the guild's `attachment_size_limit`
+ * the bridge recorded (`bridge/guild.json`), else {@linkcode DEFAULT_UPLOAD_LIMIT}.
+ *
+ * @param home The state directory.
+ * @param configured Bytes from `--max-upload-mib`, if given.
+ * @param log Where an unreadable `guild.json` is logged (the default applies then).
+ * @returns The limit and its source.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { uploadLimitOf } from "./files.ts";
+ * import { createLogger } from "../log.ts";
+ * const home = Deno.makeTempDirSync();
+ * const log = createLogger(`${home}/mcp.log`);
+ * assert.deepEqual(uploadLimitOf(home, undefined, log), { bytes: 10485760, source: "default" });
+ * assert.deepEqual(uploadLimitOf(home, 2048, log), { bytes: 2048, source: "flag" });
+ * ```
+ */
+export function uploadLimitOf(
+  home: string,
+  configured: number | undefined,
+  log: Logger,
+): UploadLimit {
+  if (configured !== undefined) return { bytes: configured, source: "flag" };
+  let guild: number | undefined;
+  try {
+    guild = readGuildFacts(home)?.attachmentSizeLimit;
+  } catch (err) {
+    if (!(err instanceof StateError)) throw err;
+    log.warn(`${describeError(err)}; send_file keeps Discord's default upload limit`);
+  }
+  return guild !== undefined
+    ? { bytes: guild, source: "guild" }
+    : { bytes: DEFAULT_UPLOAD_LIMIT, source: "default" };
+}
 
 /** The input schema of `send_file`. */
 export const sendFileSchema = strictObject({

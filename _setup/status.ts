@@ -199,13 +199,7 @@ function installStatus(r: InstallRecord): InstallStatus {
 }
 
 function attachmentsOf(home: string, retentionDays?: number): StatusReport["attachments"] {
-  let usage = { folders: 0, files: 0, bytes: 0 };
-  try {
-    usage = directoryUsage(bridgePaths(home).attachments);
-  } catch (err) {
-    // Unreadable: shown as none.
-    if (!(err instanceof Deno.errors.PermissionDenied)) throw err;
-  }
+  const usage = directoryUsage(bridgePaths(home).attachments);
   return {
     messages: usage.folders,
     files: usage.files,

@@ -1,4 +1,5 @@
 // Private: how much disk a folder of stored files uses (for `status`).
+import { readDirIfExists, statIfExists } from "./fs.ts";
 
 /** Folders directly under a directory, the files below it, and their bytes. */
 export interface DiskUsage {
@@ -30,26 +31,17 @@ export interface DiskUsage {
 export function directoryUsage(dir: string): DiskUsage {
   const usage: DiskUsage = { folders: 0, files: 0, bytes: 0 };
   const walk = (path: string, depth: number) => {
-    let entries: Deno.DirEntry[];
-    try {
-      entries = [...Deno.readDirSync(path)];
-    } catch (err) {
-      if (err instanceof Deno.errors.NotFound) return;
-      throw err;
-    }
-    for (const e of entries) {
+    for (const e of readDirIfExists(path)) {
       if (e.name.startsWith(".")) continue;
       const child = `${path}/${e.name}`;
       if (e.isDirectory) {
         if (depth === 0) usage.folders++;
         walk(child, depth + 1);
       } else if (e.isFile) {
-        try {
-          usage.bytes += Deno.statSync(child).size;
-          usage.files++;
-        } catch {
-          // removed meanwhile
-        }
+        const info = statIfExists(child); // undefined: removed meanwhile
+        if (info === undefined) continue;
+        usage.bytes += info.size;
+        usage.files++;
       }
     }
   };

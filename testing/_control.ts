@@ -203,7 +203,16 @@ function controlAttachments(value: unknown): NewAttachment[] | undefined {
     const out: NewAttachment = { filename: a.filename };
     if (typeof a.content_type === "string" && a.content_type) out.content_type = a.content_type;
     if (typeof a.data === "string") {
-      out.bytes = Uint8Array.from(atob(a.data), (c) => c.charCodeAt(0));
+      try {
+        out.bytes = Uint8Array.from(atob(a.data), (c) => c.charCodeAt(0));
+      } catch (err) {
+        if (!(err instanceof DOMException)) throw err; // atob's InvalidCharacterError
+        throw new DiscordHttpError(
+          400,
+          RESTJSONErrorCodes.InvalidFormBodyOrContentType,
+          `"attachments[${i}].data" must be base64`,
+        );
+      }
     } else if (typeof a.size === "number") out.size = a.size;
     return out;
   });
