@@ -13,12 +13,15 @@
 //   through REST. After the last attempt the event records why the file is missing, as it does
 //   for any other failure to store it: the message is never held back or dropped for a file.
 //   CDN requests carry no token.
-// - Stopping: `close()` aborts the downloads; `fill` then rejects with `StoppedError` and the
-//   bridge writes nothing, so the cursor stays before the message and the next start downloads it.
+// - Stopping: `close()` aborts the downloads; `fill` then resolves `false` and the bridge writes
+//   nothing, so the cursor stays before the message and the next start downloads it.
 // - Retention: `startPruning` removes message folders older than the retention every hour.
 import type { InboxAttachment } from "../inbox.ts";
 import { describeError, type Logger } from "../log.ts";
 import type { RawAttachment } from "../_discord/raw.ts";
+import type { DiscordRest } from "../_discord/rest.ts";
+import { bridgePaths } from "../daemon.ts";
+import type { StatusBoard } from "./status.ts";
 import { timeOfSnowflake } from "../_discord/snowflake.ts";
 import { ensurePrivateDir, readDirIfExists, removeIfExists } from "../_shared/fs.ts";
 import { directoryUsage, type DiskUsage } from "../_shared/disk.ts";
@@ -85,8 +88,8 @@ export interface AttachmentStoreOptions {
   random?: () => number;
 }
 
-/** `fill` was stopped by `close()`: nothing may be written for the message. */
-export class StoppedError extends Error {
+/** `close()` stopped a download: nothing may be written for the message. */
+class StoppedError extends Error {
   constructor() {
     super("the bridge is stopping");
     this.name = "StoppedError";
@@ -101,6 +104,42 @@ interface Fetched {
   part: string;
   bytes: number;
   head: Uint8Array;
+}
+
+/** What {@linkcode bridgeAttachmentStore} takes of the bridge's options. */
+export interface BridgeAttachmentOptions {
+  /** The state directory. */
+  home: string;
+  log: Logger;
+  /** Limits and retention; defaults from {@linkcode DEFAULT_ATTACHMENT_LIMITS}. */
+  attachments?: Partial<AttachmentLimits>;
+  /** Randomness in [0, 1). Default `Math.random`. */
+  random?: () => number;
+}
+
+/**
+ * The bridge's store: files under `$home/attachments`, fresh URLs read through REST, the disk use
+ * in status.json.
+ *
+ * @param o The bridge's state directory, log, limits and randomness.
+ * @param rest Reads a message again for fresh attachment URLs.
+ * @param status Publishes the disk use in status.json.
+ * @returns The store (pruning not started).
+ */
+export function bridgeAttachmentStore(
+  o: BridgeAttachmentOptions,
+  rest: DiscordRest,
+  status: StatusBoard,
+): AttachmentStore {
+  const store = new AttachmentStore({
+    dir: bridgePaths(o.home).attachments,
+    limits: o.attachments,
+    refresh: async (channelId, id) => (await rest.getMessage(channelId, id)).attachments ?? [],
+    log: o.log,
+    random: o.random,
+  });
+  status.attachments = () => store.usage();
+  return store;
 }
 
 /** Downloads attachments, prunes old ones, and tells how much disk they use. */
@@ -124,12 +163,27 @@ export class AttachmentStore {
   /**
    * Downloads the files of message `messageId` and completes `attachments` (the event's, in
    * Discord's order) in place: each gets `path` (and `detectedType`, and `text` for text), or
-   * `error`. Resolves when every file is stored or its failure recorded.
+   * `error`.
    *
-   * @throws {StoppedError} When {@linkcode close} was called meanwhile (the only rejection).
+   * @returns `true` once every file is stored or its failure recorded (the event may be
+   *   written); `false` when {@linkcode close} was called meanwhile (nothing may be written).
    */
-  async fill(channelId: string, messageId: string, attachments: InboxAttachment[]): Promise<void> {
-    if (attachments.length === 0) return;
+  async fill(
+    channelId: string,
+    messageId: string,
+    attachments: InboxAttachment[],
+  ): Promise<boolean> {
+    if (attachments.length === 0) return true;
+    try {
+      await this.#fill(channelId, messageId, attachments);
+      return true;
+    } catch (err) {
+      if (err instanceof StoppedError) return false;
+      throw err;
+    }
+  }
+
+  async #fill(channelId: string, messageId: string, attachments: InboxAttachment[]): Promise<void> {
     if (!SNOWFLAKE.test(messageId)) {
       for (const a of attachments) a.error = `not downloaded: bad message id ${messageId}`;
       return;
@@ -189,7 +243,7 @@ export class AttachmentStore {
     }
   }
 
-  /** Aborts the downloads under way; `fill` calls then reject with {@linkcode StoppedError}. */
+  /** Aborts the downloads under way; `fill` calls then resolve `false`. */
   close(): void {
     this.#stop.abort();
     clearInterval(this.#pruner);

@@ -28,7 +28,11 @@ import { ChannelMap, chatChannelProblem, tokenRejected } from "./channels.ts";
 import { StatusBoard } from "./status.ts";
 import { bridgeOutboxSender, type OutboxSender } from "./outbox.ts";
 import { backoffMs, Sleepers } from "./backoff.ts";
-import { type AttachmentLimits, AttachmentStore, StoppedError } from "./attachments.ts";
+import {
+  type AttachmentLimits,
+  type AttachmentStore,
+  bridgeAttachmentStore,
+} from "./attachments.ts";
 
 /** Options of {@linkcode Bridge}. */
 export interface BridgeOptions {
@@ -137,14 +141,7 @@ export class Bridge {
       onWarning: (m) => this.#log.warn(`inbox: ${m}`),
     });
     this.#inbox = inbox;
-    this.#files = new AttachmentStore({
-      dir: bridgePaths(options.home).attachments,
-      limits: options.attachments,
-      refresh: async (channelId, id) =>
-        (await this.#rest.getMessage(channelId, id)).attachments ?? [],
-      log: this.#log,
-      random: options.random,
-    });
+    this.#files = bridgeAttachmentStore(options, this.#rest, this.#status);
     this.#writer = new MailboxWriter(inbox, {
       onError: (mailbox, err, attempt) =>
         this.#log.error(`cannot write to mailbox ${mailbox} (attempt ${attempt})`, err),
@@ -312,7 +309,6 @@ export class Bridge {
       this.#log.warn(exposed);
       this.#status.warning = exposed;
     }
-    this.#status.attachments = () => this.#files.usage();
     this.#status.start(this.#o.statusIntervalMs ?? 2000);
     this.#files.startPruning(this.#now, () => this.#status.touch());
 
@@ -473,11 +469,11 @@ export class Bridge {
     // The event is written once its files are stored (or their failure recorded); while the
     // bridge stops it is not written at all, so the cursor stays before it.
     const files = this.#files.fill(m.channel_id, m.id, event.attachments);
-    const promise = files.then(() => this.#writeAll(mailboxes, event, tracked)).then(() => {
+    const promise = files.then(async (write) => {
+      if (!write) return;
+      await this.#writeAll(mailboxes, event, tracked);
       if (this.#heldForLackOfSessions.has(event.id)) this.#releaseHeldToNewSession();
-    }, (err) => {
-      if (!(err instanceof StoppedError)) this.#log.error(`cannot deliver message ${m.id}`, err);
-    }).finally(() => {
+    }).catch((err) => this.#log.error(`cannot deliver message ${m.id}`, err)).finally(() => {
       this.#heldForLackOfSessions.delete(event.id);
       this.#inFlight.delete(m.id);
     });
