@@ -5,6 +5,7 @@ import { readBridgeStatus, readGuildFacts } from "../../daemon.ts";
 import type { InboxAttachment } from "../../inbox.ts";
 import { DiscordRest } from "../../_discord/rest.ts";
 import { timeOfSnowflake } from "../../_discord/snowflake.ts";
+import { readDirIfExists } from "../../_shared/fs.ts";
 import { assert, assertEquals, assertMatch, waitFor } from "../_assert.ts";
 import { png } from "../_png.ts";
 import { startBridge, world } from "./_helpers.ts";
@@ -180,4 +181,27 @@ Deno.test("bridge attachments: folders past the retention are removed at start; 
   assertEquals(readGuildFacts(w.home)?.attachmentSizeLimit, 10 * MIB);
   assertEquals(readGuildFacts(w.home)?.guildId, w.server.guildId);
   await bridge.idle();
+});
+
+Deno.test("bridge attachments: a bridge stopped mid-download writes nothing for the message, and the next one delivers it once with its file", async () => {
+  await using w = await world({ sessions: ["s1"] });
+  const bytes = new Uint8Array(256 * 1024).fill(7);
+  // About 2.5 s for the file: long enough to stop the bridge in the middle.
+  w.server.fault({ kind: "cdn", bytesPerSecond: 100_000 });
+  const first = await startBridge(w);
+  const id = await w.say("the dump", { attachments: [{ filename: "dump.bin", bytes }] });
+  const dir = `${w.home}/attachments/${id}`;
+  const parts = () => readDirIfExists(dir).filter((e) => e.name.endsWith(".part")).length;
+  await waitFor("the download to be under way", () => parts() > 0);
+  await first.stop();
+  assertEquals(w.ids("s1"), [], "nothing written for the message");
+  assertEquals(parts(), 0, "the partial file is removed");
+
+  w.server.fault({ kind: "cdn", bytesPerSecond: 0 });
+  await using _again = await startBridge(w);
+  await waitFor("the message", () => w.ids("s1").includes(id));
+  assertEquals(w.ids("s1"), [id]);
+  const [a] = w.mailbox("s1")[0].attachments;
+  assertEquals(a.path, `${dir}/dump.bin`);
+  assertEquals(Deno.readFileSync(a.path!), bytes);
 });
