@@ -247,13 +247,14 @@ Deno.test("permission rules: reply, react, edit and fetch without asking; send_f
     "mcp__discord__react",
     "mcp__discord__edit_message",
     "mcp__discord__fetch_messages",
+    attachmentReadRule(OPTS.home),
   ]);
   const withFile = buildSettings({ ...OPTS, allowSendFile: true });
-  assertEquals(withFile.permissions.allow.at(-1), "mcp__discord__send_file");
+  assertEquals(withFile.permissions.allow.at(-2), "mcp__discord__send_file");
   const opted = mergeSettings({ permissions: { allow: ["Read"], deny: ["Bash(rm:*)"] } }, withFile);
   const again = mergeSettings(opted, plain as unknown as Record<string, unknown>);
   assertEquals(again.permissions, {
-    allow: ["Read", "mcp__discord__send_file", ...mcpToolRules({})],
+    allow: ["Read", "mcp__discord__send_file", ...mcpToolRules({}), attachmentReadRule(OPTS.home)],
     deny: ["Bash(rm:*)"],
   });
   assertEquals(mcpToolRules({ mcpName: "chat" })[0], "mcp__chat__reply");

@@ -342,7 +342,7 @@ Deno.test({
     await using homeDir = await tempDir("mcp-home-");
     const home = homeDir.path;
     await using mcp = await startMcp({ srv, home });
-    const file = `${home}/shot.bin`;
+    const file = `${mcp.cwd}/shot.bin`;
     Deno.writeFileSync(file, new Uint8Array(1536 * 1024));
     // A guild whose limit is 1 MiB: refused before anything is sent, naming the guild's limit.
     writeGuildFacts(home, {

@@ -2,7 +2,7 @@
 // strict JSON (comments are refused, nothing changed), idempotence (a second run writes
 // nothing and keeps the first backup), uninstall restoring the original, --user targets, and
 // the plugin files being exactly what the generator makes.
-import { buildSettings, mcpConfig, mcpToolRules } from "../../settings.ts";
+import { attachmentReadRule, buildSettings, mcpConfig, mcpToolRules } from "../../settings.ts";
 import {
   applyChange,
   findOurHooks,
@@ -145,7 +145,11 @@ Deno.test("install, local scope: the MCP server goes under the project in ~/.cla
   Deno.writeTextFileSync(target.settings, JSON.stringify(ORIGINAL));
   applyChange(planMerge(target.settings, fragment()));
   const merged = JSON.parse(Deno.readTextFileSync(target.settings));
-  assertEquals(merged.permissions.allow, ["Bash(ls:*)", ...mcpToolRules({})]);
+  assertEquals(merged.permissions.allow, [
+    "Bash(ls:*)",
+    ...mcpToolRules({}),
+    attachmentReadRule(OPTS.home),
+  ]);
   applyChange(planRemoval(target.settings));
   assertEquals(JSON.parse(Deno.readTextFileSync(target.settings)), ORIGINAL);
 });

@@ -137,7 +137,7 @@ Deno.test("setup.ts in a project, then --uninstall: the local files get the hook
   assertMatch(
     said,
     new RegExp(
-      `${local}: create \\(hooks for 10 events, allow mcp__discord__reply, mcp__discord__react, mcp__discord__edit_message, mcp__discord__fetch_messages\\)`,
+      `${local}: create \\(hooks for 10 events, allow mcp__discord__reply, mcp__discord__react, mcp__discord__edit_message, mcp__discord__fetch_messages, Read\\(//.*/attachments/\\*\\*\\)\\)`,
     ),
   );
   assertMatch(said, /\.claude\.json: update \(MCP server discord for .*, local scope\)/);

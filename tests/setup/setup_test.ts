@@ -10,7 +10,7 @@ import { startDiscordServer } from "../../testing/mod.ts";
 import { assert, assertEquals, assertMatch, assertRejects } from "../_assert.ts";
 import { capture, exists, flagsFor, setupWorld } from "./_helpers.ts";
 import { ROOT } from "../_fixture.ts";
-import { mcpToolRules } from "../../settings.ts";
+import { attachmentReadRule, mcpToolRules } from "../../settings.ts";
 import { readInstalls } from "../../_setup/installs.ts";
 
 const VIEW = String(1n << 10n);
@@ -53,7 +53,7 @@ Deno.test("setup: the happy path writes the config 0600, creates the webhook, al
   const local = `${world.project}/.claude/settings.local.json`;
   const settings = JSON.parse(Deno.readTextFileSync(local));
   assertEquals(Object.keys(settings.hooks).length, 10);
-  assertEquals(settings.permissions.allow, mcpToolRules({}));
+  assertEquals(settings.permissions.allow, [...mcpToolRules({}), attachmentReadRule(world.home)]);
   assertEquals(settings.enabledMcpjsonServers, undefined, "no .mcp.json server to approve");
   const claudeJson = JSON.parse(Deno.readTextFileSync(`${world.userHome}/.claude.json`));
   const mcp = claudeJson.projects[Deno.realPathSync(world.project)];
@@ -102,7 +102,10 @@ Deno.test("setup --shared: the project's committed files; installing again local
   const settings = JSON.parse(Deno.readTextFileSync(shared));
   assertEquals(Object.keys(settings.hooks).length, 10);
   assertEquals(settings.enabledMcpjsonServers, ["discord"]);
-  assertEquals(settings.permissions.allow, mcpToolRules({ allowSendFile: true }));
+  assertEquals(settings.permissions.allow, [
+    ...mcpToolRules({ allowSendFile: true }),
+    attachmentReadRule(world.home),
+  ]);
   assertEquals(
     JSON.parse(Deno.readTextFileSync(`${world.project}/.mcp.json`)).mcpServers.discord.args.at(-1),
     `${ROOT}/mcp.ts`,
