@@ -21,6 +21,7 @@ import { DiscordState, type RequestRecord } from "./_state.ts";
 import { TcpRelay } from "./_tcp_proxy.ts";
 import type { Attachment, Channel, Message, User, UserInit } from "./_types.ts";
 import { webhookRoutes } from "./_webhooks.ts";
+import { commandRoutes } from "./_command_routes.ts";
 import { isThread } from "./_threads.ts";
 import { ChannelType } from "discord-api-types/v10";
 import { createThreadAsUser, postAsUser, type ThreadAsUser } from "./_user_actions.ts";
@@ -99,7 +100,7 @@ export class DiscordServer implements AsyncDisposable {
     };
     this.#interactions = new Interactions(this.#state, options.interactionDeadlineMs ?? 3000);
     this.#limiter = new RateLimiter(options.rateLimits, now);
-    this.#routes = compile([...restRoutes, ...webhookRoutes]);
+    this.#routes = compile([...restRoutes, ...webhookRoutes, ...commandRoutes]);
     this.#checkResponses = options.checkResponses ?? true;
     // The owner of the signal learns of violations from close() or specViolations.
     options.signal?.addEventListener("abort", () => void this.close().catch(() => {}), {

@@ -52,6 +52,23 @@ export const SPEC_EXCEPTIONS: readonly SpecException[] = [
       "reference, Start Thread in Forum or Media Channel); the description's " +
       "CreatedThreadResponse has no such field.",
   },
+  {
+    operations: [
+      "BulkSetApplicationCommands",
+      "BulkSetGuildApplicationCommands",
+      "CreateApplicationCommand",
+      "CreateGuildApplicationCommand",
+      "UpdateApplicationCommand",
+      "UpdateGuildApplicationCommand",
+    ],
+    side: "request",
+    at: "**.default_member_permissions",
+    effect: "ignore",
+    reason: "`default_member_permissions` is a permission bit set as a string (Application " +
+      "Commands topic, Application Command Structure and every command endpoint's JSON " +
+      "params; discord.js sends it so); the description's request schemas type it as a " +
+      "number. The server takes either and answers a string, as Discord does.",
+  },
   ...[
     { operations: ["CreateMessage", "UpdateMessage"], at: "content" },
     { operations: ["CreateThread"], at: "message.content" },

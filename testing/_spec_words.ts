@@ -18,14 +18,16 @@ export function flatten(issues: readonly any[], prefix: (string | number)[] = []
     const path = [...prefix, ...(issue.path ?? []) as (string | number)[]];
     if (issue.code === "invalid_union" && Array.isArray(issue.errors) && issue.errors.length) {
       // The option the value came closest to: not refused on its `type` discriminator, then
-      // the one that got deepest, then the one with the fewest complaints.
+      // the one that got deepest (nested unions included), then the one with the fewest
+      // complaints.
       // deno-lint-ignore no-explicit-any
       const score = (errs: any[]) => {
         const onType = errs.some((e) =>
           e.code === "invalid_value" && e.path?.length === 1 && e.path[0] === "type"
         );
-        const depth = Math.max(0, ...errs.map((e) => e.path?.length ?? 0));
-        return [onType ? 0 : 1, depth, -errs.length];
+        const leaves = flatten(errs);
+        const depth = Math.max(0, ...leaves.map((e) => e.path.length));
+        return [onType ? 0 : 1, depth, -leaves.length];
       };
       // deno-lint-ignore no-explicit-any
       const best = (issue.errors as any[][]).reduce((a, b) => {

@@ -2,6 +2,7 @@
 // the same token, ids, webhook URLs and history (what `deno task sandbox` keeps between runs).
 import type { DiscordState, WorldIdentity } from "./_state.ts";
 import type { Attachment, Channel, Message, User, Webhook } from "./_types.ts";
+import { type ApplicationCommand, commandsOf } from "./_commands.ts";
 
 /** The version of {@linkcode SavedWorld} this module writes and reads. */
 export const WORLD_VERSION = 1;
@@ -28,6 +29,8 @@ export interface SavedWorld {
   webhooks: Webhook[];
   /** Attachment bytes by attachment id. */
   files: Record<string, Uint8Array>;
+  /** The application's commands, guild and global (absent in worlds saved before them). */
+  commands?: ApplicationCommand[];
 }
 
 /** The world of `st`, deep-copied. */
@@ -47,6 +50,7 @@ export function saveWorld(st: DiscordState, gatewayPort: number): SavedWorld {
     reactions,
     webhooks: structuredClone([...st.webhooks.values()]),
     files: Object.fromEntries(st.files),
+    commands: commandsOf(st).all(),
   };
 }
 
@@ -126,4 +130,5 @@ export function loadWorld(st: DiscordState, w: SavedWorld): void {
   st.webhooks.set(st.textWebhook.id, st.textWebhook);
   st.files.clear();
   for (const [id, bytes] of Object.entries(w.files)) st.files.set(id, bytes);
+  commandsOf(st).load(Array.isArray(copy.commands) ? copy.commands : []);
 }
