@@ -1,6 +1,8 @@
 // The control API over HTTP (`/_control/...`), for out-of-process tests and the sandbox page.
 import { RESTJSONErrorCodes } from "discord-api-types/v10";
-import { DiscordHttpError } from "./_errors.ts";
+import { DiscordHttpError, errors } from "./_errors.ts";
+import type { InteractionRecord } from "./_interactions.ts";
+import type { RunCommand } from "./_slash.ts";
 import { json } from "./_router.ts";
 import type { DiscordServer, Fault } from "./_server.ts";
 import { describeError } from "../log.ts";
@@ -68,7 +70,12 @@ function sse(server: DiscordServer): Response {
         }
       };
       send("hello", { ok: true });
-      unsubscribe = server.onEvent((t, d) => send("dispatch", { t, d }));
+      const offEvents = server.onEvent((t, d) => send("dispatch", { t, d }));
+      const offInteractions = server.onInteraction((r) => send("interaction", r));
+      unsubscribe = () => {
+        offEvents();
+        offInteractions();
+      };
       timer = setInterval(() => send("ping", {}), 15_000);
     },
     cancel() {
@@ -81,6 +88,41 @@ function sse(server: DiscordServer): Response {
   });
 }
 
+/** A slash command run from a control request body. */
+function runOf(server: DiscordServer, b: Record<string, unknown>): RunCommand {
+  const options = b.options;
+  if (options !== undefined && (typeof options !== "object" || options === null)) {
+    throw new DiscordHttpError(
+      400,
+      RESTJSONErrorCodes.InvalidFormBodyOrContentType,
+      '"options" must be an object of option values by name',
+    );
+  }
+  return {
+    name: str(b, "name"),
+    userId: typeof b.userId === "string" ? b.userId : server.ownerId,
+    channelId: typeof b.channelId === "string" ? b.channelId : server.channelId,
+    options: options as RunCommand["options"],
+    subcommand: typeof b.subcommand === "string" ? b.subcommand : undefined,
+    group: typeof b.group === "string" ? b.group : undefined,
+  };
+}
+
+/** `GET /_control/interactions/{id}[?messages=N&timeoutMs=T]`: waits for N answers when asked. */
+async function interactionRecord(
+  server: DiscordServer,
+  id: string,
+  url: URL,
+): Promise<InteractionRecord> {
+  const messages = Number(url.searchParams.get("messages") ?? 0);
+  const timeoutMs = Math.min(60_000, Number(url.searchParams.get("timeoutMs") ?? 5000));
+  const r = messages > 0
+    ? await server.waitForAnswers(id, { messages, timeoutMs })
+    : server.interaction(id);
+  if (!r) throw errors.unknownInteraction();
+  return r;
+}
+
 /** Answers one `/_control/...` request. */
 export async function handleControl(
   server: DiscordServer,
@@ -88,6 +130,8 @@ export async function handleControl(
   url: URL,
 ): Promise<Response> {
   const route = `${req.method} ${url.pathname.replace(/\/+$/, "")}`;
+  const interaction = /^GET \/_control\/interactions\/(\d+)$/.exec(route);
+  if (interaction) return json(await interactionRecord(server, interaction[1], url));
   switch (route) {
     case "GET /_control/info":
       return json(serverInfo(server));
@@ -151,6 +195,21 @@ export async function handleControl(
       }
       r.answered.catch(() => {});
       return json({ interactionId: r.interactionId });
+    }
+    case "GET /_control/commands":
+      return json(server.commands());
+    case "POST /_control/command": {
+      const b = await body(req);
+      const r = await server.runCommand(runOf(server, b));
+      if (b.wait === true) {
+        return json({ interactionId: r.interactionId, answered: await r.answered });
+      }
+      r.answered.catch(() => {});
+      return json({ interactionId: r.interactionId });
+    }
+    case "POST /_control/autocomplete": {
+      const b = await body(req);
+      return json(await server.autocomplete({ ...runOf(server, b), focused: str(b, "focused") }));
     }
     case "POST /_control/reaction": {
       const b = await body(req);

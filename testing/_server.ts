@@ -2,22 +2,22 @@
 // sandbox page; a TCP relay in front of the gateway WebSocket.
 import { DiscordHttpError, errors } from "./_errors.ts";
 import { Gateway } from "./_gateway.ts";
-import { type ClickResult, Interactions } from "./_interactions.ts";
-import { RateLimiter, tooManyRequests } from "./_ratelimit.ts";
+import { type ClickResult, type InteractionRecord, Interactions } from "./_interactions.ts";
+import {
+  type Autocomplete,
+  autocomplete,
+  type AutocompleteResult,
+  type RunCommand,
+  runCommand,
+} from "./_slash.ts";
+import { type ApplicationCommand, commandsOf } from "./_commands.ts";
+import { RateLimiter } from "./_ratelimit.ts";
 import { accessOf } from "./_access.ts";
 import { gatewayFault, HttpFaults } from "./_faults.ts";
 import { restRoutes } from "./_rest.ts";
-import {
-  compile,
-  type Compiled,
-  type Hub,
-  json,
-  match,
-  parseBody,
-  type ParsedBody,
-} from "./_router.ts";
-import { checkAnswer, checkRequest, type SpecOperation } from "./_spec.ts";
-import { DiscordState, type RequestRecord } from "./_state.ts";
+import { compile, type Hub, json } from "./_router.ts";
+import { RestPipeline } from "./_rest_pipeline.ts";
+import { DiscordState } from "./_state.ts";
 import { TcpRelay } from "./_tcp_proxy.ts";
 import type { Attachment, Channel, Message, User, UserInit } from "./_types.ts";
 import { webhookRoutes } from "./_webhooks.ts";
@@ -50,14 +50,14 @@ export class DiscordServer implements AsyncDisposable {
   readonly #gateway: Gateway;
   readonly #interactions: Interactions;
   readonly #limiter: RateLimiter;
-  readonly #routes: Map<SpecOperation, Compiled>;
-  readonly #checkResponses: boolean;
+  readonly #restPipeline: RestPipeline;
   readonly #violations: string[] = [];
   readonly #http: Deno.HttpServer<Deno.NetAddr>;
   readonly #relay: TcpRelay;
   readonly #abort = new AbortController();
   readonly #listeners = new Set<(t: string, d: Record<string, unknown>) => void>();
   readonly #changeListeners = new Set<() => void>();
+  readonly #interactionListeners = new Set<(r: InteractionRecord) => void>();
   readonly #httpFaults = new HttpFaults();
   #latencyMs = 0;
   #closed?: Promise<void>;
@@ -99,9 +99,21 @@ export class DiscordServer implements AsyncDisposable {
       this.#changed();
     };
     this.#interactions = new Interactions(this.#state, options.interactionDeadlineMs ?? 3000);
+    this.#interactions.onChange = (r) => {
+      for (const l of [...this.#interactionListeners]) l(r);
+      this.#changed();
+    };
     this.#limiter = new RateLimiter(options.rateLimits, now);
-    this.#routes = compile([...restRoutes, ...webhookRoutes, ...commandRoutes]);
-    this.#checkResponses = options.checkResponses ?? true;
+    this.#restPipeline = new RestPipeline({
+      state: this.#state,
+      hub: () => this.#hub,
+      limiter: this.#limiter,
+      routes: compile([...restRoutes, ...webhookRoutes, ...commandRoutes]),
+      httpFaults: this.#httpFaults,
+      latencyMs: () => this.#latencyMs,
+      checkResponses: options.checkResponses ?? true,
+      violations: this.#violations,
+    });
     // The owner of the signal learns of violations from close() or specViolations.
     options.signal?.addEventListener("abort", () => void this.close().catch(() => {}), {
       once: true,
@@ -189,6 +201,73 @@ export class DiscordServer implements AsyncDisposable {
     return Promise.resolve().then(() => this.#interactions.click(o));
   }
 
+  /**
+   * A user runs a slash command registered by the bot (a guild command first, then a global
+   * one): INTERACTION_CREATE type 2 goes to every session, its options typed and checked as
+   * the Discord client does.
+   *
+   * @param o The command, its options, the user (default: the owner), the channel.
+   * @returns The interaction id and whether a callback came within the deadline.
+   * @throws {DiscordHttpError} 10063 for a command not registered, 50035 for bad options.
+   */
+  runCommand(o: RunCommand): Promise<ClickResult> {
+    return Promise.resolve().then(() => runCommand(this.#state, this.#interactions, o));
+  }
+
+  /**
+   * A user types into an option with autocomplete: INTERACTION_CREATE type 4 (the option
+   * `focused`), then the bot's choices (callback type 8) or none after the deadline.
+   */
+  autocomplete(o: Autocomplete): Promise<AutocompleteResult> {
+    return Promise.resolve().then(() => autocomplete(this.#state, this.#interactions, o));
+  }
+
+  /** An interaction (click, command, autocomplete) and every answer of the bot to it. */
+  interaction(interactionId: string): InteractionRecord | undefined {
+    return this.#interactions.record(interactionId);
+  }
+
+  /**
+   * Waits until the bot has answered an interaction with at least `messages` messages (its
+   * original response and follow-ups, ephemeral ones included), or `timeoutMs` passed.
+   *
+   * @returns The interaction as it is then (the caller checks what arrived).
+   */
+  waitForAnswers(
+    interactionId: string,
+    opts: { messages?: number; timeoutMs?: number } = {},
+  ): Promise<InteractionRecord | undefined> {
+    const want = opts.messages ?? 1;
+    const now = this.#interactions.record(interactionId);
+    if (!now || now.messages.length >= want) return Promise.resolve(now);
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.#interactionListeners.delete(check);
+        resolve(this.#interactions.record(interactionId));
+      };
+      const check = (r: InteractionRecord) => {
+        if (r.interactionId === interactionId && r.messages.length >= want) done();
+      };
+      const timer = setTimeout(done, opts.timeoutMs ?? 5000);
+      this.#interactionListeners.add(check);
+    });
+  }
+
+  /** The application's commands, global ones first. */
+  commands(): ApplicationCommand[] {
+    return commandsOf(this.#state).all();
+  }
+
+  /**
+   * Calls `fn` whenever an interaction changes (a callback, a follow-up, an edit, a
+   * deletion), ephemeral answers included. Returns an unsubscribe.
+   */
+  onInteraction(fn: (r: InteractionRecord) => void): () => void {
+    this.#interactionListeners.add(fn);
+    return () => this.#interactionListeners.delete(fn);
+  }
+
   /** A user adds a reaction. */
   addReaction(
     o: { channelId: string; messageId: string; userId: string; emoji: string },
@@ -219,6 +298,8 @@ export class DiscordServer implements AsyncDisposable {
       messages: all,
       webhookExecutions: st.webhookExecutions,
       interactionCallbacks: this.#interactions.callbacks,
+      interactions: this.#interactions.records(),
+      commands: commandsOf(st).all(),
       requests: st.requests,
       cdnRequests: st.cdn.requests,
       gatewaySessions: this.#gateway.sessions(),
@@ -318,6 +399,7 @@ export class DiscordServer implements AsyncDisposable {
       this.#gateway.closeAll(1001, "The local server is shutting down.");
       this.#listeners.clear();
       this.#changeListeners.clear();
+      this.#interactionListeners.clear();
       await this.#relay.close();
       this.#abort.abort();
       await this.#http.finished;
@@ -352,7 +434,7 @@ export class DiscordServer implements AsyncDisposable {
     }
     try {
       if (url.pathname.startsWith("/_control")) return await handleControl(this, req, url);
-      if (url.pathname.startsWith("/api/")) return await this.#rest(req, url);
+      if (url.pathname.startsWith("/api/")) return await this.#restPipeline.handle(req, url);
       if (url.pathname.startsWith("/attachments/")) return this.#state.cdn.serve(req, url);
       return await sandboxRoute(req, url) ?? json(errors.notFound().body(), 404);
     } catch (e) {
@@ -360,119 +442,6 @@ export class DiscordServer implements AsyncDisposable {
       return json({ message: describeError(e), code: 0 }, 500);
     }
   }
-
-  async #rest(req: Request, url: URL): Promise<Response> {
-    const started = performance.now();
-    // Versioned (`/api/v10/...`) or, like webhook URLs Discord hands out, unversioned (`/api/...`).
-    const m = /^\/api(?:\/v(\d+))?(\/.*)$/.exec(url.pathname);
-    const path = m?.[2] ?? url.pathname;
-    const record: RequestRecord = {
-      method: req.method,
-      path,
-      query: url.search,
-      status: 0,
-      time: new Date().toISOString(),
-      ms: 0,
-    };
-    this.#state.requests.push(record);
-    if (this.#latencyMs > 0) {
-      record.delayedMs = this.#latencyMs;
-      await new Promise((r) => setTimeout(r, this.#latencyMs));
-    }
-    const seen: Seen = {};
-    let res: Response;
-    try {
-      res = await this.#route(req, url, m, path, record, seen);
-    } catch (e) {
-      if (e instanceof DiscordHttpError) res = json(e.body(), e.status);
-      else res = json({ message: "500: Internal Server Error", code: 0, detail: String(e) }, 500);
-    }
-    if (seen.op && this.#checkResponses && !seen.injected) {
-      this.#violations.push(...await checkAnswer(seen.op, res));
-    }
-    record.status = res.status;
-    record.ms = Math.round(performance.now() - started);
-    return res;
-  }
-
-  async #route(
-    req: Request,
-    url: URL,
-    m: RegExpExecArray | null,
-    path: string,
-    record: RequestRecord,
-    seen: Seen,
-  ): Promise<Response> {
-    if (!m || (m[1] !== undefined && m[1] !== "10" && m[1] !== "9")) throw errors.notFound();
-    const found = match(this.#routes, req.method, path);
-    if (found === undefined) throw errors.notFound();
-    if (found === "method") throw errors.methodNotAllowed();
-    if ("unimplemented" in found) {
-      throw new DiscordHttpError(
-        404,
-        0,
-        `404: Not Found (the local server does not implement ${found.unimplemented.name})`,
-      );
-    }
-    const { route, params } = found;
-    seen.op = route.operation;
-    if (m[1] !== "10") {
-      // Discord answers, but with the behaviour of another API version than the one checked here.
-      this.#violations.push(
-        `${req.method} ${url.pathname} (${route.operation.name}) was sent without /v10: ` +
-          "the API description is of https://discord.com/api/v10",
-      );
-    }
-    const fault = this.#httpFaults.take(req.method, path);
-    if (fault) {
-      seen.injected = true;
-      return fault;
-    }
-    if (route.auth && req.headers.get("authorization") !== `Bot ${this.#state.token}`) {
-      throw errors.unauthorized();
-    }
-    let parsed: Promise<ParsedBody> | undefined;
-    const body = () => parsed ??= parseBody(req);
-    let invalid: DiscordHttpError | undefined;
-    try {
-      invalid = await checkRequest(route.operation, {
-        params,
-        query: url.searchParams,
-        body: route.operation.body && req.body !== null ? (await body()).json : undefined,
-      });
-    } catch (e) {
-      if (!(e instanceof DiscordHttpError)) throw e;
-      invalid = e; // a body that is not JSON
-    }
-    if (invalid) {
-      await route.rejected?.({ req, url, params, hub: this.#hub, body }, invalid);
-      throw invalid;
-    }
-    const target = { ...route.limit(params, this.#hub), route: `${req.method} ${route.template}` };
-    const limit = this.#limiter.check(target, this.#state.token);
-    record.bucket = limit.bucket;
-    if (limit.limited) return tooManyRequests(limit.limited, limit.headers);
-    const hub = this.#hub;
-    let res: Response;
-    try {
-      const denied = route.auth
-        ? accessOf(this.#state).check(req.method, route.template, params)
-        : undefined;
-      res = denied ?? await route.handler({ req, url, params, hub, body });
-    } catch (e) {
-      if (!(e instanceof DiscordHttpError)) throw e;
-      res = json(e.body(), e.status);
-    }
-    for (const [k, v] of Object.entries(limit.headers)) res.headers.set(k, v);
-    return res;
-  }
-}
-
-/** What `#route` learnt about a request, for the response check. */
-interface Seen {
-  op?: SpecOperation;
-  /** The answer is an injected fault, not the server's own. */
-  injected?: boolean;
 }
 
 /**

@@ -1,6 +1,7 @@
 // The public shapes of the local server: its options, faults, user posts and state snapshot.
 import type { ConnectionRecord, SessionRecord } from "./_gateway.ts";
-import type { InteractionCallbackRecord } from "./_interactions.ts";
+import type { InteractionCallbackRecord, InteractionRecord } from "./_interactions.ts";
+import type { ApplicationCommand } from "./_commands.ts";
 import type { RateLimitOptions } from "./_ratelimit.ts";
 import type { AccessChange } from "./_access.ts";
 import type { NewAttachment, RequestRecord, WebhookExecution } from "./_state.ts";
@@ -98,6 +99,10 @@ export interface ServerStateSnapshot {
   webhookExecutions: WebhookExecution[];
   /** Every interaction callback, with timing. */
   interactionCallbacks: InteractionCallbackRecord[];
+  /** Every interaction with the bot's answers (ephemeral ones included), oldest first. */
+  interactions: InteractionRecord[];
+  /** The application's commands, global ones first. */
+  commands: ApplicationCommand[];
   /** Every REST request (method, path, status, time). */
   requests: RequestRecord[];
   /** Every request to the attachment CDN. */

@@ -1,11 +1,12 @@
 // Webhook routes (create, list, execute with wait/thread_id/thread_name, message
-// get/edit/delete), interaction follow-ups, and interaction callbacks.
+// get/edit/delete), interaction callbacks; interaction follow-ups go to `_followups.ts`.
 import { ChannelType, MessageFlags, RESTJSONErrorCodes } from "discord-api-types/v10";
 import { DiscordHttpError, errors, invalidForm } from "./_errors.ts";
 import { validateMessageBody } from "./_messages.ts";
 import { type Ctx, json, noContent, present, type Route } from "./_router.ts";
 import type { DiscordState, WebhookExecution } from "./_state.ts";
 import type { User, Webhook } from "./_types.ts";
+import { createFollowUp, deleteFollowUp, editFollowUp, getFollowUp } from "./_followups.ts";
 
 function hookOrThrow(st: DiscordState, id: string, token?: string): Webhook {
   const hook = st.webhooks.get(id);
@@ -74,30 +75,20 @@ async function execute(ctx: Ctx): Promise<Response> {
   const { webhook_id: id, webhook_token: token } = ctx.params;
   const record = executionRecord(ctx);
   try {
-    const interaction = id === st.applicationId ? ctx.hub.interactions.byToken(token) : undefined;
-    const hook = interaction ? undefined : hookOrThrow(st, id, token);
-    const { json: raw, files } = await ctx.body();
-    record.body = raw;
-    const wait = boolQuery(ctx, "wait");
-    const body = validateMessageBody(raw, { requireSomething: true, hasFiles: files.length > 0 });
-    if (interaction) {
-      const msg = st.createMessage({
-        channelId: interaction.channelId,
-        author: st.bot,
-        content: body.content,
-        embeds: body.embeds,
-        components: body.components,
-        webhookId: st.applicationId,
-        applicationId: st.applicationId,
-        flags: body.flags,
-        attachments: files.map((f) => st.attachment(interaction.channelId, f)),
-      });
+    if (id === st.applicationId) {
+      // An interaction follow-up: `wait` is always true.
+      record.body = (await ctx.body()).json;
+      const msg = await createFollowUp(ctx);
       record.status = 200;
       record.messageId = msg.id;
       record.channelId = msg.channel_id;
       return json(msg);
     }
-    if (!hook) throw errors.unknownWebhook();
+    const hook = hookOrThrow(st, id, token);
+    const { json: raw, files } = await ctx.body();
+    record.body = raw;
+    const wait = boolQuery(ctx, "wait");
+    const body = validateMessageBody(raw, { requireSomething: true, hasFiles: files.length > 0 });
     const channel = st.channelOrThrow(hook.channel_id);
     const threadId = ctx.url.searchParams.get("thread_id");
     const author = webhookUser(hook, body.username);
@@ -152,19 +143,11 @@ async function execute(ctx: Ctx): Promise<Response> {
   }
 }
 
-/** Finds a webhook (or interaction follow-up) message and checks it belongs there. */
+/** Finds a webhook message and checks it belongs there. */
 function hookMessage(ctx: Ctx): { channelId: string; messageId: string } {
   const st = ctx.hub.state;
   const { webhook_id: id, webhook_token: token } = ctx.params;
   const message_id = ctx.params.message_id ?? "@original";
-  if (id === st.applicationId) {
-    const original = ctx.hub.interactions.originalMessageId(token);
-    if (!original) throw errors.unknownWebhook();
-    if (message_id === "@original") return original;
-    const m = st.findMessage(message_id);
-    if (!m || m.webhook_id !== id) throw errors.unknownMessage();
-    return { channelId: m.channel_id, messageId: m.id };
-  }
   const hook = hookOrThrow(st, id, token);
   const threadId = ctx.url.searchParams.get("thread_id");
   const channelId = targetChannel(st, hook, threadId);
@@ -261,6 +244,7 @@ export const webhookRoutes: Route[] = [
       limit: byHook,
       handler: (ctx) => {
         const st = ctx.hub.state;
+        if (ctx.params.webhook_id === st.applicationId) return getFollowUp(ctx);
         const { channelId, messageId } = hookMessage(ctx);
         return json(present(st, st.messageOrThrow(channelId, messageId)));
       },
@@ -272,13 +256,10 @@ export const webhookRoutes: Route[] = [
       limit: byHook,
       handler: async (ctx) => {
         const st = ctx.hub.state;
+        if (ctx.params.webhook_id === st.applicationId) return await editFollowUp(ctx);
         const { channelId, messageId } = hookMessage(ctx);
         const body = validateMessageBody((await ctx.body()).json, { requireSomething: false });
-        const m = st.messageOrThrow(channelId, messageId);
-        const flags = (m.flags & MessageFlags.Loading)
-          ? m.flags & ~MessageFlags.Loading
-          : undefined;
-        return json(st.editMessage(channelId, messageId, { ...body, flags }));
+        return json(st.editMessage(channelId, messageId, body));
       },
     },
     {
@@ -287,6 +268,7 @@ export const webhookRoutes: Route[] = [
       auth: false,
       limit: byHook,
       handler: (ctx) => {
+        if (ctx.params.webhook_id === ctx.hub.state.applicationId) return deleteFollowUp(ctx);
         const { channelId, messageId } = hookMessage(ctx);
         ctx.hub.state.deleteMessage(channelId, messageId);
         return noContent();

@@ -12,12 +12,16 @@
  * |---|---|---|
  * | `GET /_control/info` | | ids, token, URLs (what the CLI prints) |
  * | `GET /_control/state` | | {@linkcode ServerStateSnapshot} |
- * | `GET /_control/events` | | server-sent events: `dispatch` `{t, d}` for every gateway event |
+ * | `GET /_control/events` | | server-sent events: `dispatch` `{t, d}` for every gateway event, `interaction` ({@linkcode InteractionRecord}) when an interaction changes |
  * | `GET /_control/messages` | `?channelId=` (default: the text channel) | messages, oldest first |
  * | `POST /_control/messages` | `{channelId?, userId?, content, messageReference?, attachments?, webhookId?, flags?}`; an attachment is `{filename, content_type?, data}` (base64 bytes) or `{filename, size}` | the message |
  * | `POST /_control/users` | `{username, bot?}` | the user |
  * | `POST /_control/threads` | `{parentId, name, messageId?, userId?, content?}` | the thread |
  * | `POST /_control/click` | `{messageId, customId, userId?, wait?}` | `{interactionId, answered?}` |
+ * | `GET /_control/commands` | | the application's commands, global ones first |
+ * | `POST /_control/command` | `{name, options?, subcommand?, group?, userId?, channelId?, wait?}` | `{interactionId, answered?}` |
+ * | `POST /_control/autocomplete` | `{name, focused, options?, subcommand?, group?, userId?, channelId?}` | {@linkcode AutocompleteResult} |
+ * | `GET /_control/interactions/{id}` | `?messages=N&timeoutMs=T` waits for N answers | {@linkcode InteractionRecord} |
  * | `POST /_control/reaction` | `{channelId, messageId, emoji, userId?}` | 204 |
  * | `POST /_control/fault` | a {@linkcode Fault} | `{ok, touched}` |
  * | `POST /_control/reset` | | 204 |
@@ -130,7 +134,14 @@ export type {
   UserInit,
   Webhook,
 } from "./_types.ts";
-export type { ClickResult, InteractionCallbackRecord } from "./_interactions.ts";
+export type {
+  ClickResult,
+  InteractionCallbackRecord,
+  InteractionKind,
+  InteractionRecord,
+} from "./_interactions.ts";
+export type { ApplicationCommand, CommandOption } from "./_commands.ts";
+export type { Autocomplete, AutocompleteResult, RunCommand } from "./_slash.ts";
 export type { ConnectionRecord, SessionRecord } from "./_gateway.ts";
 export type {
   NewAttachment,
