@@ -196,6 +196,8 @@ export async function handleControl(
       r.answered.catch(() => {});
       return json({ interactionId: r.interactionId });
     }
+    case "GET /_control/gateway":
+      return json(server.gatewayStats());
     case "GET /_control/commands":
       return json(server.commands());
     case "POST /_control/command": {

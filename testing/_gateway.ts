@@ -1,8 +1,17 @@
-// Gateway v10 over WebSocket: HELLO, heartbeats, IDENTIFY/READY/GUILD_CREATE,
-// RESUME with a per-session replay buffer, INVALID_SESSION, and fault injection.
+// Gateway v10 over WebSocket: HELLO, heartbeats, IDENTIFY/READY/GUILD_CREATE (several
+// sessions per token, sharded or not; the IDENTIFY budget of `_identify_budget.ts`), RESUME
+// with a per-session replay buffer, INVALID_SESSION, and fault injection.
 import { GatewayCloseCodes, GatewayIntentBits, GatewayOpcodes } from "discord-api-types/v10";
 import type { DiscordState, DispatchInfo } from "./_state.ts";
 import type { Message } from "./_types.ts";
+import type { ConnectionRecord, SessionRecord } from "./_gateway_types.ts";
+import {
+  type GatewayStats,
+  IdentifyBudget,
+  type IdentifyBudgetOptions,
+} from "./_identify_budget.ts";
+
+export type { ConnectionRecord, SessionRecord } from "./_gateway_types.ts";
 
 const PRIVILEGED = GatewayIntentBits.MessageContent | GatewayIntentBits.GuildMembers |
   GatewayIntentBits.GuildPresences;
@@ -16,55 +25,10 @@ interface Frame {
   t: string | null;
 }
 
-/** A connection's record, as exposed in the state. */
-export interface ConnectionRecord {
-  /** Sequential id. */
-  id: number;
-  /** Path and query the client connected to (`/resume…` after READY). */
-  path: string;
-  /** ISO time opened. */
-  openedAt: string;
-  /** ISO time closed. */
-  closedAt?: string;
-  /** The close code. */
-  closeCode?: number;
-  /** Who ended it: a client close, a server close, or a TCP drop. */
-  closedBy?: "client" | "server" | "drop";
-  /** The session it carried. */
-  sessionId?: string;
-  /** Whether it identified. */
-  identified: boolean;
-  /** Whether it resumed. */
-  resumed: boolean;
-  /** Heartbeats received. */
-  heartbeats: number;
-}
-
-/** A gateway session, as exposed in the state. */
-export interface SessionRecord {
-  /** The session id sent in READY. */
-  sessionId: string;
-  /** Intents given at IDENTIFY. */
-  intents: number;
-  /** Last sequence number. */
-  seq: number;
-  /** Whether a connection carries it now. */
-  connected: boolean;
-  /** Whether it can no longer be resumed. */
-  invalidated: boolean;
-  /** IDENTIFYs that created it (1). */
-  identifies: number;
-  /** Successful RESUMEs. */
-  resumes: number;
-  /** Events replayed on RESUMEs. */
-  replayed: number;
-  /** Names of the last 200 events dispatched to it. */
-  bufferedEvents: string[];
-}
-
 interface Session {
   id: string;
   intents: number;
+  shard: [number, number];
   seq: number;
   buffer: Frame[];
   conn?: Conn;
@@ -91,6 +55,10 @@ export interface GatewayOptions {
   resumeWindowMs?: number;
   /** Replay buffer size per session. Default 5000 events. */
   bufferSize?: number;
+  /** The IDENTIFY budget (see `_identify_budget.ts`). */
+  identifyBudget?: IdentifyBudgetOptions;
+  /** Clock of the budget. Default `Date.now`. */
+  now?: () => number;
 }
 
 /** The gateway half of the server. */
@@ -100,9 +68,12 @@ export class Gateway {
   readonly #conns = new Set<Conn>();
   #connId = 0;
   connections: ConnectionRecord[] = [];
+  /** The token's IDENTIFY budget and what each token did. */
+  readonly budget: IdentifyBudget;
 
   constructor(opts: GatewayOptions) {
     this.#opts = opts;
+    this.budget = new IdentifyBudget(opts.identifyBudget, opts.now);
     opts.state.dispatch = (t, d, info) => this.dispatch(t, d, info);
   }
 
@@ -240,11 +211,19 @@ export class Gateway {
       return this.#close(conn, GatewayCloseCodes.DisallowedIntents, "Disallowed intent(s).");
     }
     void PRIVILEGED;
+    const shard = shardOf(d.shard);
+    if (!shard) return this.#close(conn, GatewayCloseCodes.InvalidShard, "Invalid shard.");
+    const verdict = this.budget.identify(shard[0]);
+    if (verdict === "tooFast") {
+      return this.#send(conn, { op: GatewayOpcodes.InvalidSession, d: false, s: null, t: null });
+    }
+    if (verdict === "exhausted") return this.#exhausted(conn);
     const st = this.#state;
     const id = crypto.randomUUID().replaceAll("-", "");
     const record: SessionRecord = {
       sessionId: id,
       intents,
+      shard,
       seq: 0,
       connected: true,
       invalidated: false,
@@ -253,7 +232,16 @@ export class Gateway {
       replayed: 0,
       bufferedEvents: [],
     };
-    const session: Session = { id, intents, seq: 0, buffer: [], conn, invalid: false, record };
+    const session: Session = {
+      id,
+      intents,
+      shard,
+      seq: 0,
+      buffer: [],
+      conn,
+      invalid: false,
+      record,
+    };
     this.#sessions.set(id, session);
     conn.session = session;
     conn.record.identified = true;
@@ -265,7 +253,7 @@ export class Gateway {
       session_id: id,
       session_type: "normal",
       resume_gateway_url: this.#opts.resumeUrl(),
-      shard: Array.isArray(d.shard) ? d.shard : [0, 1],
+      shard,
       application: { id: st.applicationId, flags: this.appFlags() },
       private_channels: [],
       presences: [],
@@ -279,6 +267,34 @@ export class Gateway {
     if (intents & GatewayIntentBits.Guilds) {
       this.#dispatchTo(session, "GUILD_CREATE", st.guildCreate());
     }
+  }
+
+  /**
+   * An IDENTIFY found the budget spent: every session of the token ends (close 4004) and the
+   * token is reset, as Discord documents it (see `_identify_budget.ts`).
+   */
+  #exhausted(conn: Conn): void {
+    this.#close(conn, GatewayCloseCodes.AuthenticationFailed, "Authentication failed.");
+    for (const s of this.#sessions.values()) this.#invalidate(s);
+    for (const c of [...this.#conns]) {
+      if (c.session) {
+        this.#close(c, GatewayCloseCodes.AuthenticationFailed, "Authentication failed.");
+      }
+    }
+    this.#state.resetToken();
+    this.budget.tokenReset();
+  }
+
+  /** The budget, sessions and what each token did, for the control API. */
+  stats(): GatewayStats {
+    const alive = [...this.#sessions.values()].filter((s) => !s.invalid);
+    return {
+      sessionStartLimit: this.budget.sessionStartLimit(),
+      sessionsConnected: alive.filter((s) => s.conn).length,
+      sessionsAlive: alive.length,
+      tokenResets: this.budget.tokens.length - 1,
+      tokens: structuredClone(this.budget.tokens),
+    };
   }
 
   /** The application flags (message content intent). */
@@ -298,6 +314,7 @@ export class Gateway {
     const oldest = session?.buffer[0]?.s ?? (session ? session.seq + 1 : 0);
     if (!session || session.invalid || expired || seq > session.seq || seq + 1 < oldest) {
       if (session && expired) this.#invalidate(session);
+      this.budget.resume(false);
       return this.#send(conn, { op: GatewayOpcodes.InvalidSession, d: false, s: null, t: null });
     }
     if (session.conn && session.conn !== conn) {
@@ -305,6 +322,7 @@ export class Gateway {
       session.conn = undefined;
       this.#close(old, GatewayCloseCodes.UnknownError, "Session resumed elsewhere.");
     }
+    this.budget.resume(true);
     session.conn = conn;
     session.disconnectedAt = undefined;
     session.record.connected = true;
@@ -332,11 +350,18 @@ export class Gateway {
     if (session.conn) this.#send(session.conn, frame);
   }
 
-  /** Sends an event to every session that may receive it. */
+  /**
+   * Sends an event to every session that may receive it: each session of the token (several
+   * may have the same shard) whose intents take it and whose shard the event's guild falls in
+   * (`(guild_id >> 22) % num_shards`; events without a guild go to shard 0).
+   */
   dispatch(t: string, d: Record<string, unknown>, info: DispatchInfo): void {
+    const guild = typeof d.guild_id === "string" ? BigInt(d.guild_id) : undefined;
     for (const s of this.#sessions.values()) {
       if (s.invalid) continue;
       if (info.intent && !(s.intents & info.intent)) continue;
+      const [shardId, shards] = s.shard;
+      if (shardId !== (guild === undefined ? 0 : Number((guild >> 22n) % BigInt(shards)))) continue;
       let data: Record<string, unknown> = d;
       if (info.message && !this.#mayReadContent(s, info.message)) {
         data = { ...d, content: "", embeds: [], attachments: [], components: [] };
@@ -433,4 +458,15 @@ export class Gateway {
   reset(): void {
     this.connections = this.connections.filter((c) => c.closedAt === undefined);
   }
+}
+
+/** `[shard_id, num_shards]` of an IDENTIFY (`[0, 1]` without one), or undefined when invalid. */
+function shardOf(raw: unknown): [number, number] | undefined {
+  if (raw === undefined || raw === null) return [0, 1];
+  if (!Array.isArray(raw) || raw.length !== 2) return undefined;
+  const [id, n] = raw;
+  if (!Number.isInteger(id) || !Number.isInteger(n) || n < 1 || id < 0 || id >= n) {
+    return undefined;
+  }
+  return [id, n];
 }

@@ -12,8 +12,11 @@ export interface RateLimitRule {
 /**
  * Rate limit settings; each rule can be `false` to switch it off. Defaults follow
  * Discord: global 50/s per bot, webhook executions 5 per 2 s per webhook and
- * 30 per minute per channel, bot message posts 5 per 5 s per channel, reactions
- * 1 per 250 ms per channel, other routes 50 per second per route.
+ * 30 per minute per channel, bot message posts 5 per 5 s per channel, bot message
+ * edits 5 per 5 s per channel, reactions 1 per 250 ms per channel, other routes 50 per
+ * second per route. Discord publishes no per-route numbers (its Rate Limits topic says to
+ * read the headers); these are the local server's, chosen from the values Discord's
+ * headers commonly announce for these buckets.
  */
 export interface RateLimitOptions {
   /** Per bot token, all authenticated routes but interaction callbacks. */
@@ -26,6 +29,8 @@ export interface RateLimitOptions {
   messageCreate?: RateLimitRule | false;
   /** Per channel, reaction add/remove. */
   reaction?: RateLimitRule | false;
+  /** Per channel, `PATCH /channels/{id}/messages/{id}` (edits of the bot's messages). */
+  messageEdit?: RateLimitRule | false;
   /** Any other route, per route and major parameter. */
   default?: RateLimitRule | false;
 }
@@ -37,6 +42,7 @@ export const DEFAULT_RATE_LIMITS: Required<RateLimitOptions> = {
   webhookChannel: { limit: 30, windowMs: 60_000 },
   messageCreate: { limit: 5, windowMs: 5000 },
   reaction: { limit: 1, windowMs: 250 },
+  messageEdit: { limit: 5, windowMs: 5000 },
   default: { limit: 50, windowMs: 1000 },
 };
 
@@ -91,6 +97,7 @@ export class RateLimiter {
         webhookChannel: false,
         messageCreate: false,
         reaction: false,
+        messageEdit: false,
         default: false,
       };
     } else this.rules = { ...DEFAULT_RATE_LIMITS, ...options };

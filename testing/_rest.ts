@@ -222,12 +222,7 @@ export const restRoutes: Route[] = [
       json({
         url: ctx.hub.gatewayUrl(),
         shards: 1,
-        session_start_limit: {
-          total: 1000,
-          remaining: 999,
-          reset_after: 14_400_000,
-          max_concurrency: 1,
-        },
+        session_start_limit: ctx.hub.gateway.budget.sessionStartLimit(),
       }),
   },
   {
@@ -374,7 +369,7 @@ export const restRoutes: Route[] = [
     method: "PATCH",
     template: "/channels/{channel_id}/messages/{message_id}",
     auth: true,
-    limit: byChannel,
+    limit: (p) => ({ rule: "messageEdit", major: p.channel_id, global: true }),
     handler: editMessage,
   },
   {

@@ -2,6 +2,7 @@
 // sandbox page; a TCP relay in front of the gateway WebSocket.
 import { DiscordHttpError, errors } from "./_errors.ts";
 import { Gateway } from "./_gateway.ts";
+import type { GatewayStats } from "./_identify_budget.ts";
 import { type ClickResult, type InteractionRecord, Interactions } from "./_interactions.ts";
 import {
   type Autocomplete,
@@ -91,6 +92,8 @@ export class DiscordServer implements AsyncDisposable {
       heartbeatIntervalMs: heartbeat,
       resumeUrl: () => `${this.gatewayUrl}/resume`,
       resumeWindowMs: options.resumeWindowMs,
+      identifyBudget: options.identifyBudget,
+      now,
     });
     const sink = this.#state.dispatch;
     this.#state.dispatch = (t, d, info) => {
@@ -305,6 +308,14 @@ export class DiscordServer implements AsyncDisposable {
       gatewaySessions: this.#gateway.sessions(),
       gatewayConnections: this.#gateway.connections,
     });
+  }
+
+  /**
+   * The gateway's IDENTIFY budget (`session_start_limit`), its sessions, and how many
+   * IDENTIFYs and RESUMEs each token did.
+   */
+  gatewayStats(): GatewayStats {
+    return this.#gateway.stats();
   }
 
   /** Injects a fault. Returns how many connections it touched (gateway faults) or 0. */

@@ -2,6 +2,7 @@
 import type { ConnectionRecord, SessionRecord } from "./_gateway.ts";
 import type { InteractionCallbackRecord, InteractionRecord } from "./_interactions.ts";
 import type { ApplicationCommand } from "./_commands.ts";
+import type { IdentifyBudgetOptions } from "./_identify_budget.ts";
 import type { RateLimitOptions } from "./_ratelimit.ts";
 import type { AccessChange } from "./_access.ts";
 import type { NewAttachment, RequestRecord, WebhookExecution } from "./_state.ts";
@@ -32,6 +33,12 @@ export interface DiscordServerOptions {
   interactionDeadlineMs?: number;
   /** How long a disconnected gateway session stays resumable. Default 5 minutes. */
   resumeWindowMs?: number;
+  /**
+   * The token's IDENTIFY budget: 1,000 per 24 hours and `max_concurrency` 1 (one IDENTIFY per
+   * 5 s; a faster one gets op 9) unless set otherwise; over the budget every session ends and
+   * the token is reset. See {@linkcode IdentifyBudgetOptions}.
+   */
+  identifyBudget?: IdentifyBudgetOptions;
   /** Clock for snowflakes, timestamps and rate limit windows. Default `Date.now`. */
   now?: () => number;
   /**

@@ -149,7 +149,8 @@ export class DiscordState {
   readonly owner: User;
   readonly stranger: User;
   readonly otherBot: User;
-  readonly token: string;
+  /** The bot token; a new one after {@linkcode DiscordState.resetToken}. */
+  token: string;
   readonly applicationId: string;
   readonly guildId: string;
   readonly channelId: string;
@@ -193,8 +194,7 @@ export class DiscordState {
       bot: true,
       id: known?.users.otherBot ?? sf(),
     });
-    this.token = known?.token ??
-      `${btoa(this.bot.id).replaceAll("=", "")}.${randomToken(4)}.${randomToken(27)}`;
+    this.token = known?.token ?? this.#mintToken();
     this.guildId = known?.guildId ?? sf();
     this.channelId = known?.channelId ?? sf();
     this.forumId = known?.forumId ?? sf();
@@ -246,6 +246,16 @@ export class DiscordState {
     );
     this.#presetWebhooks = [this.forumWebhook, this.textWebhook];
     this.reset();
+  }
+
+  /** A token of Discord's shape: `base64(bot id).x.y`. */
+  #mintToken(): string {
+    return `${btoa(this.bot.id).replaceAll("=", "")}.${randomToken(4)}.${randomToken(27)}`;
+  }
+
+  /** Replaces the token (Discord resets it when the IDENTIFY budget is exceeded). */
+  resetToken(): void {
+    this.token = this.#mintToken();
   }
 
   #user(init: UserInit): User {

@@ -18,6 +18,7 @@
  * | `POST /_control/users` | `{username, bot?}` | the user |
  * | `POST /_control/threads` | `{parentId, name, messageId?, userId?, content?}` | the thread |
  * | `POST /_control/click` | `{messageId, customId, userId?, wait?}` | `{interactionId, answered?}` |
+ * | `GET /_control/gateway` | | {@linkcode GatewayStats}: `session_start_limit`, sessions connected, IDENTIFYs and RESUMEs per token |
  * | `GET /_control/commands` | | the application's commands, global ones first |
  * | `POST /_control/command` | `{name, options?, subcommand?, group?, userId?, channelId?, wait?}` | `{interactionId, answered?}` |
  * | `POST /_control/autocomplete` | `{name, focused, options?, subcommand?, group?, userId?, channelId?}` | {@linkcode AutocompleteResult} |
@@ -144,6 +145,11 @@ export type { ApplicationCommand, CommandOption } from "./_commands.ts";
 export type { Autocomplete, AutocompleteResult, RunCommand } from "./_slash.ts";
 export type { ConnectionRecord, SessionRecord } from "./_gateway.ts";
 export type {
+  GatewayStats,
+  IdentifyBudgetOptions,
+  SessionStartLimit,
+  TokenGatewayStats,
+} from "./_identify_budget.ts";
   NewAttachment,
   RequestRecord,
   WebhookExecution,
