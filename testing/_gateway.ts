@@ -249,7 +249,7 @@ export class Gateway {
     this.#dispatchTo(session, "READY", {
       v: 10,
       user: { ...st.bot, verified: true, mfa_enabled: false, flags: 0, email: null },
-      guilds: [{ id: st.guildId, unavailable: true }],
+      guilds: onShard(st.guildId, shard) ? [{ id: st.guildId, unavailable: true }] : [],
       session_id: id,
       session_type: "normal",
       resume_gateway_url: this.#opts.resumeUrl(),
@@ -264,7 +264,7 @@ export class Gateway {
       auth: {},
       _trace: ["local-discord"],
     });
-    if (intents & GatewayIntentBits.Guilds) {
+    if ((intents & GatewayIntentBits.Guilds) && onShard(st.guildId, shard)) {
       this.#dispatchTo(session, "GUILD_CREATE", st.guildCreate());
     }
   }
@@ -356,12 +356,11 @@ export class Gateway {
    * (`(guild_id >> 22) % num_shards`; events without a guild go to shard 0).
    */
   dispatch(t: string, d: Record<string, unknown>, info: DispatchInfo): void {
-    const guild = typeof d.guild_id === "string" ? BigInt(d.guild_id) : undefined;
+    const guild = typeof d.guild_id === "string" ? d.guild_id : undefined;
     for (const s of this.#sessions.values()) {
       if (s.invalid) continue;
       if (info.intent && !(s.intents & info.intent)) continue;
-      const [shardId, shards] = s.shard;
-      if (shardId !== (guild === undefined ? 0 : Number((guild >> 22n) % BigInt(shards)))) continue;
+      if (!onShard(guild, s.shard)) continue;
       let data: Record<string, unknown> = d;
       if (info.message && !this.#mayReadContent(s, info.message)) {
         data = { ...d, content: "", embeds: [], attachments: [], components: [] };
@@ -469,4 +468,13 @@ function shardOf(raw: unknown): [number, number] | undefined {
     return undefined;
   }
   return [id, n];
+}
+
+/**
+ * Whether a guild's events go to a shard: `(guild_id >> 22) % num_shards` (Sharding
+ * Formula); events without a guild go to shard 0.
+ */
+function onShard(guildId: string | undefined, [id, shards]: [number, number]): boolean {
+  if (guildId === undefined) return id === 0;
+  return Number((BigInt(guildId) >> 22n) % BigInt(shards)) === id;
 }
