@@ -274,11 +274,7 @@ export class CommandStore {
     let w = this.#creates.get(scope);
     if (!w || now - w.since >= DAY_MS) this.#creates.set(scope, w = { since: now, count: 0 });
     if (w.count + n > DAILY_COMMAND_CREATES) {
-      throw new DiscordHttpError(
-        429,
-        RESTJSONErrorCodes.MaximumDailyApplicationCommandCreatesReached,
-        `Max number of daily application command creates has been reached (${DAILY_COMMAND_CREATES})`,
-      );
+      throw new DailyCreatesSpent((w.since + DAY_MS - now) / 1000);
     }
     w.count += n;
   }
@@ -492,6 +488,24 @@ function parseOptions(raw: unknown[], local: Fail, depth: number): CommandOption
 function commandInput(c: ApplicationCommand): Record<string, unknown> {
   const { id: _id, application_id: _a, version: _v, guild_id: _g, ...rest } = c;
   return rest;
+}
+
+/** 30034, a 429 with the rate limit's `retry_after` (seconds until the day is over). */
+class DailyCreatesSpent extends DiscordHttpError {
+  readonly #retryAfter: number;
+
+  constructor(retryAfter: number) {
+    super(
+      429,
+      RESTJSONErrorCodes.MaximumDailyApplicationCommandCreatesReached,
+      `Max number of daily application command creates has been reached (${DAILY_COMMAND_CREATES})`,
+    );
+    this.#retryAfter = Math.round(retryAfter * 1000) / 1000;
+  }
+
+  override body(): Record<string, unknown> {
+    return { ...super.body(), retry_after: this.#retryAfter, global: false };
+  }
 }
 
 function unknownCommand(): DiscordHttpError {
