@@ -1,5 +1,6 @@
 // discordeno v21 against the local server: connect, READY, messages, replies,
-// reactions, button clicks, webhooks into forum threads.
+// reactions, button clicks, webhooks into forum threads, slash commands (registration,
+// autocomplete, ephemeral and deferred answers, follow-ups).
 import { assert, assertEquals, assertRejects } from "../_assert.ts";
 import { startDiscordServer } from "../../testing/mod.ts";
 import { startDiscordeno, waitFor } from "./_clients.ts";
@@ -139,6 +140,80 @@ Deno.test("discordeno: sends a message and a reply, reacts, answers a button cli
     const execs = server.state().webhookExecutions;
     assertEquals(execs.at(-1)?.query.thread_id, threadId);
     assertEquals(execs.at(-2)?.status, 400);
+  } finally {
+    await client.stop();
+  }
+});
+
+Deno.test("discordeno: registers guild commands, takes a slash command and its autocomplete, answers ephemeral, defers and follows up", async () => {
+  await using server = await startDiscordServer({ port: 0 });
+  const client = await startDiscordeno(server);
+  const { bot } = client;
+  try {
+    const made = await bot.helpers.upsertGuildApplicationCommands(server.guildId, [
+      { name: "sessions", description: "List the live sessions" },
+      {
+        name: "stop",
+        description: "Stop a session",
+        options: [{
+          type: 3,
+          name: "session",
+          description: "The session",
+          required: true,
+          autocomplete: true,
+        }],
+      },
+    ]);
+    assertEquals(made.map((c) => c.name), ["sessions", "stop"]);
+    const listed = await bot.helpers.getGuildApplicationCommands(server.guildId);
+    assertEquals(listed.map((c) => String(c.id)), made.map((c) => String(c.id)));
+    const seen: { type: number; name?: string; options?: unknown }[] = [];
+    bot.events.interactionCreate = (i) => {
+      const data = i.data as { name?: string; options?: unknown } | undefined;
+      seen.push({ type: i.type, name: data?.name, options: data?.options });
+      const reply = (async () => {
+        if (i.type === 4) {
+          await bot.helpers.sendInteractionResponse(i.id, i.token, {
+            type: 8,
+            data: { choices: [{ name: "alpha", value: "alpha" }] },
+          });
+        } else if (data?.name === "sessions") {
+          await bot.helpers.sendInteractionResponse(i.id, i.token, {
+            type: 5,
+            data: { flags: 64 },
+          });
+          await bot.helpers.editOriginalInteractionResponse(i.token, { content: "machine A: s1" });
+          await bot.helpers.sendFollowupMessage(i.token, { content: "machine B: s2", flags: 64 });
+        } else {
+          await bot.helpers.sendInteractionResponse(i.id, i.token, {
+            type: 4,
+            data: { content: "stopping", flags: 64 },
+          });
+        }
+      })();
+      reply.catch((e) => console.error(e));
+    };
+    const ac = await server.autocomplete({
+      name: "stop",
+      focused: "session",
+      options: { session: "al" },
+    });
+    assertEquals(ac.choices, [{ name: "alpha", value: "alpha" }]);
+    const run = await server.runCommand({ name: "sessions" });
+    const answers = await server.waitForAnswers(run.interactionId, { messages: 2 });
+    assertEquals(answers?.messages.map((m) => [m.content, m.flags]), [
+      ["machine A: s1", 64],
+      ["machine B: s2", 64],
+    ]);
+    const stop = await server.runCommand({ name: "stop", options: { session: "alpha" } });
+    assertEquals(await stop.answered, true);
+    assertEquals(server.interaction(stop.interactionId)?.messages[0].content, "stopping");
+    assertEquals(seen.map((s) => [s.type, s.name]), [[4, "stop"], [2, "sessions"], [2, "stop"]]);
+    const options = seen[2].options as { type: number; name: string; value: unknown }[];
+    assertEquals(options.map((o) => [o.type, o.name, o.value]), [[3, "session", "alpha"]]);
+    assertEquals(server.messages(server.channelId), [], "every answer was ephemeral");
+    await bot.helpers.deleteGuildApplicationCommand(made[0].id, server.guildId);
+    assertEquals(server.commands().map((c) => c.name), ["stop"]);
   } finally {
     await client.stop();
   }

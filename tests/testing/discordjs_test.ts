@@ -118,3 +118,68 @@ Deno.test("discord.js: sends a message and a reply, reacts, answers a button cli
     await dj.stop();
   }
 });
+
+Deno.test("discord.js: sets guild commands, takes a slash command and its autocomplete, replies ephemeral, defers and follows up", async () => {
+  await using server = await startDiscordServer({ port: 0 });
+  const dj = await startDiscordJs(server);
+  const { Events, MessageFlags } = await import("discord.js");
+  try {
+    const guild = dj.client.guilds.cache.get(server.guildId)!;
+    const set = await guild.commands.set([
+      { name: "sessions", description: "List the live sessions", defaultMemberPermissions: "0" },
+      {
+        name: "stop",
+        description: "Stop a session",
+        options: [{
+          type: 3,
+          name: "session",
+          description: "The session",
+          required: true,
+          autocomplete: true,
+        }],
+      },
+    ]);
+    assertEquals([...set.values()].map((c) => c.name).sort(), ["sessions", "stop"]);
+    assertEquals(
+      server.commands().find((c) => c.name === "sessions")?.default_member_permissions,
+      "0",
+    );
+    const seen: string[] = [];
+    dj.client.on(Events.InteractionCreate, (i) => {
+      const reply = (async () => {
+        if (i.isAutocomplete()) {
+          seen.push(`autocomplete ${i.commandName} ${i.options.getFocused()}`);
+          await i.respond([{ name: "alpha", value: "alpha" }]);
+        } else if (i.isChatInputCommand() && i.commandName === "sessions") {
+          seen.push("sessions");
+          await i.deferReply({ flags: MessageFlags.Ephemeral });
+          await i.editReply("machine A: s1");
+          await i.followUp({ content: "machine B: s2", flags: MessageFlags.Ephemeral });
+        } else if (i.isChatInputCommand()) {
+          seen.push(`stop ${i.options.getString("session")}`);
+          await i.reply({ content: "stopping", flags: MessageFlags.Ephemeral });
+        }
+      })();
+      reply.catch((e) => console.error(e));
+    });
+    const ac = await server.autocomplete({
+      name: "stop",
+      focused: "session",
+      options: { session: "al" },
+    });
+    assertEquals(ac.choices, [{ name: "alpha", value: "alpha" }]);
+    const run = await server.runCommand({ name: "sessions" });
+    const answers = await server.waitForAnswers(run.interactionId, { messages: 2 });
+    assertEquals(answers?.messages.map((m) => [m.content, m.flags]), [
+      ["machine A: s1", 64],
+      ["machine B: s2", 64],
+    ]);
+    const stop = await server.runCommand({ name: "stop", options: { session: "alpha" } });
+    assertEquals(await stop.answered, true);
+    assertEquals(server.interaction(stop.interactionId)?.messages[0].content, "stopping");
+    assertEquals(seen, ["autocomplete stop al", "sessions", "stop alpha"]);
+    assert(server.messages(server.channelId).length === 0, "every answer was ephemeral");
+  } finally {
+    await dj.stop();
+  }
+});
