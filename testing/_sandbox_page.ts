@@ -1,6 +1,7 @@
 // The sandbox chat page: a person types into the channel or a thread as a user, replies to
-// and reacts on messages, and sees bot and webhook posts (markdown, embeds, threads, buttons)
-// live; usable from a phone-width window up.
+// and reacts on messages, runs the bot's slash commands (autocomplete suggested, ephemeral
+// answers shown to that user only), and sees bot and webhook posts (markdown, embeds,
+// threads, buttons, edits, the bot's reactions) live; usable from a phone-width window up.
 import { markdownTrees } from "./_markdown.ts";
 import { SANDBOX_SCRIPT } from "./_sandbox_script.ts";
 
@@ -87,6 +88,24 @@ button.cmp.s1{background:#5865f2}button.cmp.s3{background:#248046}button.cmp.s4{
 .reaction{background:#2b2d31;border:1px solid transparent;border-radius:8px;padding:1px 8px;color:#dbdee1;cursor:pointer}
 .reaction.me{border-color:#5865f2;background:rgba(88,101,242,.15)}
 .opengh{color:#00a8fc;padding:0}
+.used{font-size:13px;color:#b5bac1}
+.used::before{content:"\\256D ";color:#4e5058}
+.thinking{color:#949ba4;font-style:italic}
+.ephemeral{background:rgba(88,101,242,.07);border-radius:4px;padding:2px 4px}
+.only-you{font-size:12px;color:#949ba4;margin-top:2px}
+.reaction .who{font-size:11px;color:#949ba4;margin-left:4px}
+#slash{margin:0 12px;background:#2b2d31;border-radius:8px 8px 0 0;padding:6px;max-height:40vh;overflow:auto;font-size:14px}
+#slash[hidden]{display:none}
+.suggestion{padding:4px 8px;border-radius:4px;cursor:pointer;display:flex;gap:8px}
+.suggestion:hover{background:#404249}
+.sug-label{font-weight:600;color:#f2f3f5}
+.sug-hint{color:#949ba4}
+.sug-head{color:#b5bac1;padding:2px 8px}
+.sug-opts{display:flex;flex-wrap:wrap;gap:6px;padding:4px 8px}
+.sug-opt{background:#383a40;border-radius:4px;padding:0 6px;color:#dbdee1}
+.sug-opt.req{border:1px solid #5865f2}
+.choices{border-top:1px solid #1f2023;margin-top:4px;padding-top:4px}
+.slash-error{color:#f23f43;padding:4px 8px}
 #replying{display:flex;gap:8px;align-items:center;padding:6px 12px;background:#2b2d31;font-size:13px;color:#b5bac1;border-radius:8px 8px 0 0;margin:0 12px}
 #replying[hidden]{display:none}
 #reply-name{font-weight:600;color:#f2f3f5}
@@ -118,8 +137,9 @@ const PAGE = `<!doctype html>
 <main>
 <header><button id="menu" type="button" aria-label="Channels">\u2630</button><span id="title"></span></header>
 <div id="log"></div>
+<div id="slash" hidden></div>
 <div id="replying" hidden>Replying to <span id="reply-name"></span><button id="cancel-reply" class="act" type="button" aria-label="Cancel reply">\u2715</button></div>
-<form id="form"><select id="who"></select><label id="attach" class="act" title="Attach files">\u{1F4CE}<input id="files" type="file" multiple hidden></label><input id="text" autocomplete="off" placeholder="Message"><button id="send">Send</button></form>
+<form id="form"><select id="who"></select><label id="attach" class="act" title="Attach files">\u{1F4CE}<input id="files" type="file" multiple hidden></label><input id="text" autocomplete="off" placeholder="Message, or / for a command"><button id="send">Send</button></form>
 <div id="picked" hidden></div>
 </main>
 <script>${SANDBOX_SCRIPT}</script></body></html>`;

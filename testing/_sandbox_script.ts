@@ -1,9 +1,18 @@
 // The sandbox page's script: reads the world from `/_control`, renders messages the way
 // Discord shows them (markdown parsed by the server at `/_sandbox/markdown`, mentions as
-// names, embeds with fields, reactions, replies, attachments with image previews) and posts
-// what the person types, picks (files, as base64 to the control API) or clicks.
+// names, embeds with fields, reactions, replies, edits, attachments with image previews; slash
+// command answers with "used /name", ephemeral ones to their user only) and posts what the
+// person types, picks (files, as base64 to the control API) or clicks: a message, or a slash
+// command from the composer (`/name option:value`, with the registered commands and the bot's
+// autocomplete choices suggested above it).
 // Everything is built with elements and text nodes: no message text becomes HTML.
-import { ChannelType, ComponentType, MessageType } from "discord-api-types/v10";
+import {
+  ChannelType,
+  ComponentType,
+  InteractionType,
+  MessageFlags,
+  MessageType,
+} from "discord-api-types/v10";
 
 /** The page's script (a classic script; runs once the page has loaded). */
 export const SANDBOX_SCRIPT = `
@@ -134,8 +143,14 @@ function message(m, byId) {
     } else line.append('Original message was deleted');
     row.append(line);
   }
+  const meta = m.interaction_metadata;
+  if (meta && meta.type === ${InteractionType.ApplicationCommand} && !meta.original_response_message_id) {
+    const used = st.interactions.find((i) => i.interactionId === meta.id);
+    const line = el('div', 'used', '@' + nameOf(meta.user && meta.user.id) + ' used /' + (used ? used.commandName : 'a command'));
+    row.append(line);
+  }
   const head = el('div', 'head');
-  if (m.author.bot) head.append(el('span', 'bot', m.webhook_id ? 'WEBHOOK' : 'BOT'));
+  if (m.author.bot) head.append(el('span', 'bot', m.webhook_id && m.webhook_id !== m.application_id ? 'WEBHOOK' : 'BOT'));
   head.append(el('span', 'author', m.author.global_name || m.author.username));
   const t = el('time', 'when', new Date(m.timestamp).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' }));
   t.dateTime = m.timestamp; head.append(t);
@@ -143,6 +158,7 @@ function message(m, byId) {
   head.append(rb);
   row.append(head);
   if (m.type === ${MessageType.ThreadCreated}) row.append(el('div', 'md system', 'started a thread: ' + m.content));
+  else if (m.flags & ${MessageFlags.Loading}) row.append(el('div', 'md thinking', (m.author.global_name || m.author.username) + ' is thinking\u2026'));
   else if (m.content) row.append(markdown(m.content, 'content'));
   if (m.edited_timestamp) row.append(el('span', 'edited', '(edited)'));
   for (const e of m.embeds || []) row.append(embed(e));
@@ -173,6 +189,7 @@ function message(m, byId) {
     }
     row.append(rs);
   }
+  if (m.flags & ${MessageFlags.Ephemeral}) { row.classList.add('ephemeral'); row.append(el('div', 'only-you', '\u{1F441} Only you can see this')); }
   if (m.thread || st.threads.some((t) => t.id === m.id && t.id !== current)) {
     const open = el('button', 'act opengh', 'open thread'); open.type = 'button'; open.onclick = () => select(m.id);
     row.append(open);
@@ -198,11 +215,82 @@ function showPicked() {
   $('picked').hidden = names.length === 0;
   $('picked').textContent = names.length ? '\\u{1F4CE} ' + names.join(', ') : '';
 }
+// The slash-command box: "/name [subcommand] option:value …" as the Discord client takes it.
+function parseSlash(text) {
+  const m = /^\\/([^\\s]*)(?:\\s+([\\s\\S]*))?$/.exec(text);
+  if (!m) return null;
+  const name = m[1], rest = m[2] || '';
+  const command = st.commands.find((c) => c.type === 1 && c.name === name);
+  const run = { name, options: {} };
+  const parts = rest.split(/\\s+(?=[^\\s:]+:)/).filter((p) => p.trim() !== '');
+  let defs = command ? command.options || [] : [];
+  let last = null;
+  for (const part of parts) {
+    const kv = /^([^\\s:]+):([\\s\\S]*)$/.exec(part);
+    if (!kv) {
+      const [word, ...more] = part.trim().split(/\\s+/);
+      const group = defs.find((o) => o.type === 2 && o.name === word);
+      const sub = defs.find((o) => o.type === 1 && o.name === word);
+      if (group) { run.group = word; defs = group.options || []; if (more.length) { const s2 = defs.find((o) => o.name === more[0]); if (s2) { run.subcommand = more[0]; defs = s2.options || []; } } }
+      else if (sub) { run.subcommand = word; defs = sub.options || []; }
+      continue;
+    }
+    run.options[kv[1]] = kv[2].trim();
+    last = { name: kv[1], value: kv[2], def: defs.find((o) => o.name === kv[1]) };
+  }
+  return { command, run, defs, last, typingName: !/\\s/.test(text) };
+}
+let acTimer = null, acSeq = 0;
+function showSlashError(message) {
+  const box = $('slash'); box.hidden = false; box.replaceChildren(el('div', 'slash-error', message));
+}
+function suggestion(label, hint, fill) {
+  const d = el('div', 'suggestion'); d.append(el('span', 'sug-label', label));
+  if (hint) d.append(el('span', 'sug-hint', hint));
+  d.onmousedown = (ev) => { ev.preventDefault(); $('text').value = fill; $('text').focus(); showSlash(); };
+  return d;
+}
+function showSlash() {
+  const box = $('slash'), text = $('text').value;
+  const slash = text.startsWith('/') ? parseSlash(text) : null;
+  clearTimeout(acTimer);
+  if (!slash) { box.hidden = true; return; }
+  box.hidden = false;
+  if (slash.typingName || !slash.command) {
+    const list = st.commands.filter((c) => c.type === 1 && c.name.startsWith(text.slice(1).trim()));
+    box.replaceChildren(...(list.length ? list.map((c) => suggestion('/' + c.name, c.description, '/' + c.name + ' ')) : [el('div', 'sug-hint', 'No command matches')]));
+    return;
+  }
+  const cmd = slash.command;
+  const head = el('div', 'sug-head', '/' + cmd.name + ' \u2014 ' + cmd.description);
+  const opts = slash.defs.filter((o) => o.type > 2).map((o) => el('span', 'sug-opt' + (o.required ? ' req' : ''), o.name + ':' + (slash.run.options[o.name] === undefined ? '' : ' \u2713')));
+  const subs = slash.defs.filter((o) => o.type <= 2).map((o) => suggestion(o.name, o.description, text.replace(/\\s*$/, ' ') + o.name + ' '));
+  box.replaceChildren(head, ...subs, ...(opts.length ? [el('div', 'sug-opts')] : []));
+  if (opts.length) box.lastChild.append(...opts);
+  const last = slash.last;
+  if (!last || !last.def || !last.def.autocomplete || !text.endsWith(last.name + ':' + last.value)) return;
+  const mine = ++acSeq;
+  acTimer = setTimeout(async () => {
+    const got = await post('autocomplete', { ...slash.run, focused: last.name, channelId: current, userId: $('who').value }).catch((e) => ({ error: e.message }));
+    if (mine !== acSeq || box.hidden) return;
+    const list = el('div', 'choices');
+    if (got.error) list.append(el('div', 'slash-error', got.error));
+    else if (!got.choices.length) list.append(el('div', 'sug-hint', got.answered ? 'No suggestions' : 'The bot did not answer in time'));
+    const prefix = text.slice(0, text.length - last.value.length);
+    for (const c of got.choices || []) list.append(suggestion(c.name, String(c.value) === c.name ? '' : String(c.value), prefix + c.value + ' '));
+    box.append(list);
+  }, 200);
+}
 function select(id) { current = id; setReply(null); document.body.classList.remove('nav-open'); render(); }
 async function render() {
   const mine = ++seq;
   const next = await api('state');
-  const shown = next.messages.filter((m) => m.channel_id === current);
+  const who = $('who').value;
+  const ephemeral = next.interactions
+    .filter((i) => i.userId === who && i.channelId === current)
+    .flatMap((i) => i.messages.filter((m) => m.flags & ${MessageFlags.Ephemeral}));
+  const shown = next.messages.filter((m) => m.channel_id === current).concat(ephemeral)
+    .sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1));
   st = next;
   await parseAll(shown.flatMap(textsOf));
   if (mine !== seq) return;
@@ -232,11 +320,21 @@ async function main() {
   }
   $('menu').onclick = () => document.body.classList.toggle('nav-open');
   $('cancel-reply').onclick = () => setReply(null);
-  $('text').onkeydown = (ev) => { if (ev.key === 'Escape') setReply(null); };
+  $('text').onkeydown = (ev) => { if (ev.key === 'Escape') { setReply(null); $('slash').hidden = true; } };
+  // A "/" typed first reads the world again: the bot may have registered commands meanwhile.
+  $('text').oninput = () => { if ($('text').value === '/') render().then(showSlash); else showSlash(); };
+  $('who').onchange = () => render();
   $('files').onchange = showPicked;
   $('form').onsubmit = async (ev) => {
     ev.preventDefault();
     const content = $('text').value;
+    const slash = content ? parseSlash(content) : null;
+    if (slash && slash.command) {
+      $('text').value = ''; showSlash();
+      try { await post('command', { ...slash.run, channelId: current, userId: $('who').value }); }
+      catch (e) { showSlashError(e.message); }
+      return render();
+    }
     const attachments = await pickedFiles();
     if (!content && attachments.length === 0) return;
     $('text').value = ''; $('files').value = ''; showPicked();
@@ -249,7 +347,9 @@ async function main() {
   };
   const es = new EventSource('/_control/events');
   let pending = false;
-  es.addEventListener('dispatch', () => { if (pending) return; pending = true; setTimeout(() => { pending = false; render(); }, 50); });
+  const later = () => { if (pending) return; pending = true; setTimeout(() => { pending = false; render(); }, 50); };
+  es.addEventListener('dispatch', later);
+  es.addEventListener('interaction', later);
   await render();
   document.body.dataset.ready = 'true';
 }

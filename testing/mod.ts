@@ -150,6 +150,7 @@ export type {
   SessionStartLimit,
   TokenGatewayStats,
 } from "./_identify_budget.ts";
+export type {
   NewAttachment,
   RequestRecord,
   WebhookExecution,

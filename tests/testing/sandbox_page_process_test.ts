@@ -1,6 +1,7 @@
 // The sandbox page in a real headless browser (Debian chromium via playwright-core): typing,
 // live webhook and bot posts, buttons, threads; Discord markdown (npm discord-markdown-parser
 // on the server), mentions as names, embed fields, reactions, replies; files picked and attached;
+// slash commands with autocomplete and ephemeral answers; edits and the bot's reactions live;
 // usable at 400 px.
 import { Buffer } from "node:buffer";
 import type { Page } from "playwright-core";
@@ -312,5 +313,83 @@ Deno.test({
         "the file-only message",
         () => server.state().messages.some((m) => m.attachments[0]?.filename === "notes.txt"),
       );
+    }),
+});
+
+Deno.test({
+  name:
+    "sandbox page (headless chromium): a slash command with autocomplete from the composer; its ephemeral answer for that user only; an edit and the bot's reaction live",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: () =>
+    withPage(async (page, sandbox) => {
+      const s = sandbox.server;
+      const auth = { authorization: `Bot ${s.token}`, "content-type": "application/json" };
+      const api = (method: string, path: string, body?: unknown) =>
+        fetch(`${s.apiUrl}/v10${path}`, {
+          method,
+          headers: auth,
+          body: body === undefined ? undefined : JSON.stringify(body),
+        }).then((r) => r.text());
+      await api("PUT", `/applications/${s.applicationId}/guilds/${s.guildId}/commands`, [
+        { name: "sessions", description: "List the live sessions" },
+        {
+          name: "stop",
+          description: "Stop a session",
+          options: [{
+            type: 3,
+            name: "session",
+            description: "The session",
+            required: true,
+            autocomplete: true,
+          }],
+        },
+      ]);
+      // A bot: choices for autocomplete, an ephemeral answer naming the option.
+      s.onEvent((t, d) => {
+        if (t !== "INTERACTION_CREATE") return;
+        const url = `/interactions/${d.id}/${d.token}/callback`;
+        const data = d.data as { name: string; options?: { value: string }[] };
+        void api(
+          "POST",
+          url,
+          d.type === 4
+            ? { type: 8, data: { choices: [{ name: "alpha (laptop)", value: "alpha" }] } }
+            : { type: 4, data: { content: `stopping ${data.options?.[0].value}`, flags: 64 } },
+        );
+      });
+      // Registered after the page loaded: a "/" typed first reads them.
+      await page.type("#text", "/st");
+      await page.waitForSelector('#slash .suggestion:has-text("/stop")');
+      await page.click('#slash .suggestion:has-text("/stop")');
+      assertEquals(await page.inputValue("#text"), "/stop ");
+      await page.type("#text", "session:al");
+      await page.waitForSelector('#slash .choices .suggestion:has-text("alpha (laptop)")');
+      await page.click('#slash .choices .suggestion:has-text("alpha (laptop)")');
+      assertEquals(await page.inputValue("#text"), "/stop session:alpha ");
+      await page.press("#text", "Enter");
+      const row = await page.waitForSelector('.msg.ephemeral:has-text("stopping alpha")');
+      assertMatch(await row.innerText(), /owner used \/stop[\s\S]*Only you can see this/);
+      const run = s.state().interactions.find((i) => i.kind === "command")!;
+      assertEquals([run.commandName, run.userId, run.channelId], ["stop", s.ownerId, s.channelId]);
+      assertEquals(s.messages(s.channelId), [], "the answer is in no channel");
+      // Another user does not see it.
+      await page.selectOption("#who", { label: "stranger" });
+      await page.waitForSelector(".msg.ephemeral", { state: "detached" });
+      await page.selectOption("#who", { label: "owner" });
+      await page.waitForSelector(".msg.ephemeral");
+
+      // A bot message edited, and the bot's reaction on it, show up live.
+      const card = await botPost(sandbox, { content: "working: Bash (1 tool)" });
+      const cardRow = `.msg[data-id="${card.id}"]`;
+      await page.waitForSelector(cardRow);
+      await api("PATCH", `/channels/${s.channelId}/messages/${card.id}`, {
+        content: "idle since 12:00",
+      });
+      await page.waitForSelector(`${cardRow} .content:has-text("idle since 12:00")`);
+      await page.waitForSelector(`${cardRow} .edited`);
+      const emoji = encodeURIComponent("✅");
+      await api("PUT", `/channels/${s.channelId}/messages/${card.id}/reactions/${emoji}/@me`);
+      await page.waitForSelector(`${cardRow} .reaction.me:has-text("✅ 1")`);
     }),
 });
