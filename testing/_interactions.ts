@@ -147,8 +147,7 @@ export class Interactions {
   readonly #deadlineMs: number;
   readonly #pending = new Map<string, Pending>();
   callbacks: InteractionCallbackRecord[] = [];
-  /** Called after an interaction changed (a callback, a follow-up, an edit, a deletion). */
-  onChange: (r: InteractionRecord) => void = () => {};
+  readonly #listeners = new Set<(r: InteractionRecord) => void>();
 
   constructor(state: DiscordState, deadlineMs = 3000) {
     this.#state = state;
@@ -282,7 +281,7 @@ export class Interactions {
     p.responseType = record.type;
     clearTimeout(p.timer);
     p.resolve(true);
-    this.onChange(this.#view(p));
+    this.changed(p);
     if (!withResponse) return new Response(null, { status: 204 });
     record.status = 200;
     const interaction: Record<string, unknown> = { id, type: INTERACTION_TYPE[p.kind] };
@@ -413,7 +412,38 @@ export class Interactions {
 
   /** Tells listeners that an interaction changed. */
   changed(p: Pending): void {
-    this.onChange(this.#view(p));
+    const view = this.#view(p);
+    for (const l of [...this.#listeners]) l(view);
+  }
+
+  /**
+   * Calls `fn` after an interaction changed (a callback, a follow-up, an edit, a deletion).
+   * Returns an unsubscribe.
+   */
+  listen(fn: (r: InteractionRecord) => void): () => void {
+    this.#listeners.add(fn);
+    return () => this.#listeners.delete(fn);
+  }
+
+  /** Resolves once an interaction has `messages` answers, or after `timeoutMs`, with its record. */
+  waitForAnswers(
+    id: string,
+    opts: { messages?: number; timeoutMs?: number } = {},
+  ): Promise<InteractionRecord | undefined> {
+    const want = opts.messages ?? 1;
+    const now = this.record(id);
+    if (!now || now.messages.length >= want) return Promise.resolve(now);
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        off();
+        resolve(this.record(id));
+      };
+      const timer = setTimeout(done, opts.timeoutMs ?? 5000);
+      const off = this.listen((r) => {
+        if (r.interactionId === id && r.messages.length >= want) done();
+      });
+    });
   }
 
   /** An interaction by id, as tests and the sandbox page see it. */

@@ -58,7 +58,6 @@ export class DiscordServer implements AsyncDisposable {
   readonly #abort = new AbortController();
   readonly #listeners = new Set<(t: string, d: Record<string, unknown>) => void>();
   readonly #changeListeners = new Set<() => void>();
-  readonly #interactionListeners = new Set<(r: InteractionRecord) => void>();
   readonly #httpFaults = new HttpFaults();
   #latencyMs = 0;
   #closed?: Promise<void>;
@@ -102,10 +101,7 @@ export class DiscordServer implements AsyncDisposable {
       this.#changed();
     };
     this.#interactions = new Interactions(this.#state, options.interactionDeadlineMs ?? 3000);
-    this.#interactions.onChange = (r) => {
-      for (const l of [...this.#interactionListeners]) l(r);
-      this.#changed();
-    };
+    this.#interactions.listen(() => this.#changed());
     this.#limiter = new RateLimiter(options.rateLimits, now);
     this.#restPipeline = new RestPipeline({
       state: this.#state,
@@ -212,6 +208,34 @@ export class DiscordServer implements AsyncDisposable {
    * @param o The command, its options, the user (default: the owner), the channel.
    * @returns The interaction id and whether a callback came within the deadline.
    * @throws {DiscordHttpError} 10063 for a command not registered, 50035 for bad options.
+   *
+   * @example A bot registers /sessions and answers it ephemerally
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { startDiscordServer } from "./mod.ts";
+   *
+   * await using server = await startDiscordServer({ port: 0 });
+   * const api = (path: string, method: string, body: unknown) =>
+   *   fetch(`${server.apiUrl}/v10${path}`, {
+   *     method,
+   *     headers: { authorization: `Bot ${server.token}`, "content-type": "application/json" },
+   *     body: JSON.stringify(body),
+   *   }).then((r) => r.text());
+   * await api(`/applications/${server.applicationId}/guilds/${server.guildId}/commands`, "PUT", [
+   *   { name: "sessions", description: "List the live sessions" },
+   * ]);
+   * server.onEvent((t, d) => {
+   *   if (t !== "INTERACTION_CREATE") return;
+   *   void api(`/interactions/${d.id}/${d.token}/callback`, "POST", {
+   *     type: 4,
+   *     data: { content: "no live session", flags: 64 },
+   *   });
+   * });
+   * const run = await server.runCommand({ name: "sessions" });
+   * const answered = await server.waitForAnswers(run.interactionId);
+   * assert.equal(answered?.messages[0].content, "no live session");
+   * assert.deepEqual(server.messages(server.channelId), []); // ephemeral: in no channel
+   * ```
    */
   runCommand(o: RunCommand): Promise<ClickResult> {
     return Promise.resolve().then(() => runCommand(this.#state, this.#interactions, o));
@@ -240,21 +264,7 @@ export class DiscordServer implements AsyncDisposable {
     interactionId: string,
     opts: { messages?: number; timeoutMs?: number } = {},
   ): Promise<InteractionRecord | undefined> {
-    const want = opts.messages ?? 1;
-    const now = this.#interactions.record(interactionId);
-    if (!now || now.messages.length >= want) return Promise.resolve(now);
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        this.#interactionListeners.delete(check);
-        resolve(this.#interactions.record(interactionId));
-      };
-      const check = (r: InteractionRecord) => {
-        if (r.interactionId === interactionId && r.messages.length >= want) done();
-      };
-      const timer = setTimeout(done, opts.timeoutMs ?? 5000);
-      this.#interactionListeners.add(check);
-    });
+    return this.#interactions.waitForAnswers(interactionId, opts);
   }
 
   /** The application's commands, global ones first. */
@@ -267,8 +277,7 @@ export class DiscordServer implements AsyncDisposable {
    * deletion), ephemeral answers included. Returns an unsubscribe.
    */
   onInteraction(fn: (r: InteractionRecord) => void): () => void {
-    this.#interactionListeners.add(fn);
-    return () => this.#interactionListeners.delete(fn);
+    return this.#interactions.listen(fn);
   }
 
   /** A user adds a reaction. */
@@ -313,6 +322,18 @@ export class DiscordServer implements AsyncDisposable {
   /**
    * The gateway's IDENTIFY budget (`session_start_limit`), its sessions, and how many
    * IDENTIFYs and RESUMEs each token did.
+   *
+   * @example A fresh server: the whole budget, no session
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { startDiscordServer } from "./mod.ts";
+   *
+   * await using server = await startDiscordServer({ port: 0, identifyBudget: { total: 5 } });
+   * const stats = server.gatewayStats();
+   * assert.equal(stats.sessionStartLimit.remaining, 5);
+   * assert.equal(stats.sessionsConnected, 0);
+   * assert.equal(stats.tokens[0].identifies, 0);
+   * ```
    */
   gatewayStats(): GatewayStats {
     return this.#gateway.stats();
@@ -410,7 +431,6 @@ export class DiscordServer implements AsyncDisposable {
       this.#gateway.closeAll(1001, "The local server is shutting down.");
       this.#listeners.clear();
       this.#changeListeners.clear();
-      this.#interactionListeners.clear();
       await this.#relay.close();
       this.#abort.abort();
       await this.#http.finished;

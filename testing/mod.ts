@@ -35,7 +35,8 @@
  * ## Saved and started again
  *
  * {@linkcode DiscordServer.saveWorld} gives the world as data (token, ids, users, channels,
- * threads, messages, reactions, webhooks, attachment bytes); `startDiscordServer({ world })`
+ * threads, messages, reactions, webhooks, application commands, attachment bytes);
+ * `startDiscordServer({ world })`
  * starts on it with the same token, ids and history, webhook and attachment URLs moved to
  * the new port, new ids after the saved ones. Logs, gateway sessions and faults start empty.
  * `deno task sandbox` keeps its world this way (see `testing/sandbox.ts`).
@@ -49,15 +50,54 @@
  *   (text channel "chat", forum "status", active threads), sequence numbers,
  *   RESUME replaying the session buffer then RESUMED, op 9 when a session cannot
  *   be resumed, a client close 1000/1001 ends the session.
- * - Dispatches: MESSAGE_CREATE/UPDATE/DELETE, MESSAGE_REACTION_ADD/REMOVE,
- *   THREAD_CREATE, INTERACTION_CREATE, filtered by intents; content, embeds,
- *   attachments and components emptied without MESSAGE_CONTENT (except the
+ * - Several sessions per token (Gateway topic, Sharding: "You can establish multiple
+ *   sessions with the same `[shard_id, num_shards]`"): every IDENTIFY starts a session of
+ *   its own and each session gets every dispatch of its intents, interactions included (the
+ *   first valid callback wins; the others get 40060). `shard` `[id, n]` routes the guild's
+ *   events to shard `(guild_id >> 22) % n` (events without a guild to shard 0); an invalid
+ *   one closes 4010.
+ * - The token's IDENTIFY budget (Gateway topic, Identifying and Session Start Limit Object):
+ *   `GET /gateway/bot` answers `session_start_limit` {total 1000, remaining counting down,
+ *   reset_after, max_concurrency 1}; RESUMEs do not count. An IDENTIFY within 5 s of the
+ *   last one (per rate limit key `shard_id % max_concurrency`) gets op 9 `d: false` ("If your
+ *   app exceeds this limit, Discord will respond with an Invalid Session (opcode 9)"), starts
+ *   nothing and costs nothing. The IDENTIFY that finds nothing remaining ends every session
+ *   (close 4004) and resets the token ("all active sessions for the app will be terminated,
+ *   the bot token will be reset"): {@linkcode DiscordServer.token} is then a new one, the old
+ *   one gets 401 and 4004. Set it with {@linkcode DiscordServerOptions.identifyBudget}; read
+ *   it with {@linkcode DiscordServer.gatewayStats} or `GET /_control/gateway`.
+ * - Dispatches: MESSAGE_CREATE/UPDATE/DELETE, MESSAGE_REACTION_ADD/REMOVE (the bot's own
+ *   reactions too, with the bot as `user_id`), THREAD_CREATE, INTERACTION_CREATE (button
+ *   clicks, type 3; slash commands, type 2; autocomplete, type 4), filtered by intents;
+ *   content, embeds, attachments and components emptied without MESSAGE_CONTENT (except the
  *   bot's own messages and messages mentioning it), on REST reads too.
  * - Attachments: served by a CDN on the same port behind signed URLs that expire
  *   like Discord's (`?ex=&is=&hm=`; default after a day, `attachmentUrlTtlMs`),
  *   404 "This content is no longer available." after that; every REST answer
  *   signs a message's attachment URLs anew. CDN requests are recorded
  *   (`cdnRequests`), and the `cdn` fault slows transfers or fails requests.
+ * - Application commands (Application Commands topic): guild and global, list, bulk
+ *   overwrite (a command whose name and type exist keeps its id, and its version when
+ *   nothing changed; the others are deleted), create as an upsert (201 new, 200 otherwise),
+ *   get, edit, delete (10063 when unknown); names and options checked as documented
+ *   (`APPLICATION_COMMAND_INVALID_NAME`, lower case, required options first, unique names,
+ *   `autocomplete` only on string, integer and number options and never with `choices`,
+ *   `APPLICATION_COMMANDS_DUPLICATE_NAME`), 100 per type and scope (30032), 200 new guild
+ *   commands per day (30034, a 429).
+ * - Slash commands ({@linkcode DiscordServer.runCommand}, {@linkcode DiscordServer.autocomplete}):
+ *   the interaction carries the command's id, name, type and options typed as the Discord
+ *   client sends them (required ones present, `choices` and min/max kept, sub-commands
+ *   nested, users and channels in `resolved`); autocomplete sends the `focused` option as
+ *   typed so far. Callbacks by kind: 4, 5 (deferred) and 9 for commands, 8 for autocomplete,
+ *   4–7 and 9 for components (any other: 50035); once, within the deadline (3 s: later 10062,
+ *   a second one 40060). An answer with flag 64 (ephemeral) is kept with the interaction for
+ *   its user only: in no channel history and no gateway event;
+ *   {@linkcode DiscordServer.interaction} and {@linkcode DiscordServer.waitForAnswers} show
+ *   every answer (original and follow-ups). Follow-ups (`/webhooks/{app}/{token}`, and
+ *   `@original` or a message id with GET, PATCH, DELETE) take the token once the interaction
+ *   is answered, for 15 minutes (10015 Unknown Webhook otherwise); the first follow-up after
+ *   a deferral edits the loading message instead, as Discord still does (Create Followup
+ *   Message), keeping its ephemeral state.
  * - Discord's API description (npm `discord-api-spec`, pinned): every route is
  *   one of its operations, every request is checked against it (path and query
  *   parameters, JSON or multipart `payload_json` body; unknown fields ignored as
@@ -75,8 +115,7 @@
  *   reactions, typing, threads from a message (id = message id), without one
  *   (type 18 system message), forum posts (id = starter message id),
  *   webhooks with `wait`, `thread_id`, `thread_name`, 220001–220003 and
- *   message get/edit/delete, interaction callbacks 4–7 (3 s deadline, 15 min
- *   follow-ups via `/webhooks/{app}/{token}`, `@original`), `nonce` echoed and
+ *   message get/edit/delete, interaction callbacks (see above), `nonce` echoed and
  *   `enforce_nonce` answering the first message again within 5 minutes,
  *   `PATCH /channels/{id}` (rename, topic, archive, un-archive, lock; a message
  *   into an archived thread un-archives it unless locked: 160005).
@@ -86,15 +125,21 @@
  *   (no View Channel, not a member), 50013 Missing Permissions (send, threads,
  *   webhooks, reactions) or an empty history (no Read Message History).
  * - Rate limits: per-route buckets with `X-RateLimit-*` headers, 429 bodies with
- *   `retry_after`/`global`, `Retry-After` and `X-RateLimit-Scope`, global 50/s,
- *   webhooks 5 per 2 s and 30 per minute per channel (see {@linkcode RateLimitOptions}).
+ *   `retry_after`/`global`, `Retry-After` and `X-RateLimit-Scope`. Discord publishes the
+ *   global limit (50/s per bot) and says to read the rest from the headers; the local
+ *   server's own numbers (see {@linkcode RateLimitOptions}, all configurable): webhooks 5
+ *   per 2 s per webhook and 30 per minute per channel, bot messages 5 per 5 s per channel,
+ *   edits of the bot's messages (`PATCH /channels/{id}/messages/{id}`) 5 per 5 s per
+ *   channel, reactions 1 per 250 ms per channel, any other route 50 per second.
  *
  * ## Knowingly not covered
  *
- * Compression (zlib/zstd, ETF), sharding beyond one shard, identify throttling
- * and `session_start_limit` accounting, the gateway send limit (4008), server
+ * Compression (zlib/zstd, ETF), the gateway send limit (4008), server
  * side heartbeat timeouts, presences, voice, DMs, roles other than @everyone and
- * the bot's, access on the gateway (events are not filtered by it), slash commands and modals' submit, archiving by inactivity,
+ * the bot's, access on the gateway (events are not filtered by it), modals' submit,
+ * user and message commands run by a person (they register; only chat input commands
+ * run), command permissions and localized names, option values of roles, mentionables
+ * and attachments (sent as given, not resolved), archiving by inactivity,
  * thread members, pins, bulk delete, stickers, polls, custom emoji (unknown
  * custom emoji answer 10014), `MESSAGE_UPDATE` of a message that gets a thread,
  * Cloudflare-level bans after many invalid requests.
