@@ -1,4 +1,4 @@
-#!/usr/bin/env -S deno run --no-code-cache --v8-flags=--optimize-for-size,--max-opt=1,--gc-memory-reducer-start-delay-ms=1000,--memory-reducer-delay-ms=1000 --allow-net --allow-read --allow-write --allow-env --allow-run
+#!/usr/bin/env -S deno run --no-code-cache --v8-flags=--optimize-for-size,--max-opt=1,--gc-memory-reducer-start-delay-ms=1000,--memory-reducer-delay-ms=1000 --allow-net --allow-read --allow-write --allow-env --allow-run --allow-sys=hostname
 /**
  * The bridge: the one process per machine (and bot token) that holds the Discord gateway
  * connection. It listens to the chat channel, the threads under it and the threads of the
@@ -32,7 +32,7 @@
  *   --allow-net=discord.com,*.discord.gg,cdn.discordapp.com,media.discordapp.net \
  *   --allow-read=$HOME/.claude/discord --allow-write=$HOME/.claude/discord \
  *   --allow-env=DISCORD_BOT_TOKEN,DISCORD_CHANNEL_ID,DISCORD_WEBHOOK_URL,DISCORD_ALLOWED_USERS,DISCORD_API_URL,CLAUDE_DISCORD_HOME,HOME,WS_NO_BUFFER_UTIL,WS_NO_UTF_8_VALIDATE \
- *   --allow-run=ps bridge.ts
+ *   --allow-run=ps --allow-sys=hostname bridge.ts
  * # in the background, returning at once (what hooks do): the same with --allow-run=ps,deno
  * deno run … --allow-run=ps,deno bridge.ts --detach
  * # stop it (Deno.kill needs --allow-run without a list) / show its state

@@ -9,6 +9,7 @@
  * | `DISCORD_ALLOWED_USERS` | `allowedUsers` | user ids that may steer agents (empty = nobody) |
  * | `DISCORD_API_URL` | `apiUrl` | REST base without version, default `https://discord.com/api` |
  * | `CLAUDE_DISCORD_HOME` | — | state directory, default `~/.claude/discord` |
+ * | `CLAUDE_DISCORD_MACHINE` | `machineLabel` | this machine's label (machine.ts), default the host name |
  *
  * Every bad value is reported as one {@linkcode ConfigError} sentence that
  * names the variable and the fix. The token never appears in a message.
@@ -46,6 +47,7 @@ export const ENV_VARS: readonly string[] = [
   "DISCORD_ALLOWED_USERS",
   "DISCORD_API_URL",
   "CLAUDE_DISCORD_HOME",
+  "CLAUDE_DISCORD_MACHINE",
   "HOME",
 ];
 
@@ -96,6 +98,8 @@ export interface Config extends Options {
   allowedUsers: string[];
   /** REST base without the version, no trailing slash. */
   apiUrl: string;
+  /** This machine's label (machine.ts); unset: the host name. */
+  machineLabel?: string;
 }
 
 /** What may be stored in config.json. */
@@ -329,6 +333,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   if (webhookUrl !== undefined) parseWebhookUrl(webhookUrl);
   const allowedUsers = parseAllowedUsers(pick("DISCORD_ALLOWED_USERS", "allowedUsers"));
   const apiUrl = parseApiUrl(pick("DISCORD_API_URL", "apiUrl"));
+  const machineLabel = parseMachineLabel(pick("CLAUDE_DISCORD_MACHINE", "machineLabel"));
 
   const config: Config = {
     ...DEFAULT_OPTIONS,
@@ -339,6 +344,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     webhookUrl,
     allowedUsers,
     apiUrl,
+    ...(machineLabel === undefined ? {} : { machineLabel }),
   };
   for (const key of options.require ?? []) {
     if (config[key] === undefined) {
@@ -467,6 +473,39 @@ export function parseApiUrl(value: unknown, name = "DISCORD_API_URL"): string {
     );
   }
   return `${url.origin}${url.pathname}`.replace(/\/+$/, "").replace(/\/v[0-9]+$/, "");
+}
+
+/** The longest machine label (it goes into thread and session names). */
+export const MACHINE_LABEL_MAX = 32;
+
+/**
+ * A machine label (`CLAUDE_DISCORD_MACHINE`, config.json `machineLabel`, `setup --machine-label`),
+ * trimmed; unset when empty.
+ *
+ * @param value The setting.
+ * @returns The label, or `undefined` when unset.
+ * @throws {ConfigError} When it is not a string of 1 to 32 printable characters.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseMachineLabel } from "./config.ts";
+ * assert.equal(parseMachineLabel(" laptop "), "laptop");
+ * assert.equal(parseMachineLabel(""), undefined);
+ * assert.throws(() => parseMachineLabel("a\nb"));
+ * ```
+ */
+export function parseMachineLabel(value: unknown): string | undefined {
+  if (value === undefined || value === null) return undefined;
+  const label = typeof value === "string" ? value.trim() : undefined;
+  if (label === "") return undefined;
+  // deno-lint-ignore no-control-regex
+  if (label === undefined || label.length > MACHINE_LABEL_MAX || /[\x00-\x1f\x7f]/.test(label)) {
+    throw new ConfigError(
+      `CLAUDE_DISCORD_MACHINE (config.json machineLabel) must be 1 to ${MACHINE_LABEL_MAX} printable characters, e.g. laptop: fix it or run \`deno task setup --machine-label NAME\``,
+    );
+  }
+  return label;
 }
 
 function validOptions(file: ConfigFile, homeDir: string | undefined): Partial<Options> {

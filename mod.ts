@@ -18,6 +18,7 @@
  */
 export * from "./errors.ts";
 export * from "./config.ts";
+export * from "./machine.ts";
 export * from "./log.ts";
 export * from "./inbox.ts";
 export * from "./sessions.ts";

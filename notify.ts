@@ -85,7 +85,7 @@ import {
   type ThreadsFile,
   writeThreads,
 } from "./_notify/store.ts";
-import { detectHost } from "./_notify/host.ts";
+import { detectHost } from "./_shared/host.ts";
 
 export type { StatusField, StatusInput, StatusSession, StatusState };
 export { enqueueStatus, threadNameFor };

@@ -48,7 +48,7 @@
  */
 import type { parseArgs } from "node:util";
 import { readCommandLine } from "./_shared/args.ts";
-import { type Config, ENV_VARS, loadConfig } from "./config.ts";
+import { type Config, ENV_VARS, loadConfig, parseMachineLabel } from "./config.ts";
 import { ConfigError, exitCodeOf, UsageError } from "./errors.ts";
 import { describeError } from "./log.ts";
 import { buildSettings, mcpConfig, type SettingsOptions } from "./settings.ts";
@@ -82,6 +82,8 @@ Values (else from DISCORD_* env vars, then $CLAUDE_DISCORD_HOME/config.json, the
   --status-channel ID    this channel (a forum is best), default the chat channel
   --allowed-users IDS    comma-separated user ids; default the application owner
   --api-url URL          REST base (a local server: http://127.0.0.1:PORT/api)
+  --machine-label NAME   this machine's name on Discord (default: the host name); each
+                         state directory is one machine, several may share one bot
 Where:
   --project DIR          install into DIR/.claude/settings.local.json and DIR's entry in
                          ~/.claude.json: local files, out of DIR's commits
@@ -164,6 +166,7 @@ const OPTIONS = {
   "status-channel": { type: "string" },
   "allowed-users": { type: "string" },
   "api-url": { type: "string" },
+  "machine-label": { type: "string" },
   project: { type: "string" },
   user: { type: "boolean", default: false },
   shared: { type: "boolean", default: false },
@@ -375,6 +378,12 @@ function setupFlags(flags: Flags, place: Place): SetupFlags {
   if (!(timeout > 0)) {
     throw new ConfigError("--live-timeout must be a positive number of seconds");
   }
+  const label = flags["machine-label"] === undefined
+    ? undefined
+    : parseMachineLabel(flags["machine-label"]);
+  if (flags["machine-label"] !== undefined && label === undefined) {
+    throw new ConfigError("--machine-label needs a name, e.g. --machine-label laptop");
+  }
   return {
     ...(flags.token ? { token: flags.token } : {}),
     ...(flags.channel ? { channel: flags.channel } : {}),
@@ -382,6 +391,7 @@ function setupFlags(flags: Flags, place: Place): SetupFlags {
     ...(flags["status-channel"] ? { statusChannel: flags["status-channel"] } : {}),
     ...(flags["allowed-users"] ? { allowedUsers: flags["allowed-users"] } : {}),
     ...(flags["api-url"] ? { apiUrl: flags["api-url"] } : {}),
+    ...(label ? { machineLabel: label } : {}),
     home: place.home,
     user: flags.user,
     shared: flags.shared,

@@ -64,7 +64,8 @@ export interface BridgeCommandOptions {
  * its whole host (the gateway URL and the attachment URLs it announces).
  * Read and write: the state directory. Env: the configuration variables (config.ts `ENV_VARS`), `HOME`, and two
  * variables the `ws` package reads when loaded. Run: `ps` only, which tells whether a
- * session's process is alive (Deno lets only `--allow-all` read `/proc`). Deno and V8 run
+ * session's process is alive (Deno lets only `--allow-all` read `/proc`). Sys: the host name,
+ * which machine.ts records in `machine.json` when the bridge makes it. Deno and V8 run
  * with {@linkcode BRIDGE_RUNTIME_FLAGS}, which keep a long-lived bridge's resident memory
  * small and flat.
  *
@@ -100,7 +101,7 @@ export function bridgeCommand(options: BridgeCommandOptions): BridgeCommand {
  *
  * @param options State directory and URLs.
  * @returns `--allow-net=…`, `--allow-read=…`, `--allow-write=…`, `--allow-env=…`,
- * `--allow-run=ps`.
+ * `--allow-run=ps`, `--allow-sys=hostname` (machine.ts records the host name once).
  *
  * @example
  * ```ts
@@ -128,6 +129,7 @@ export function bridgePermissionFlags(options: BridgeCommandOptions): string[] {
     `--allow-write=${options.home}`,
     `--allow-env=${env.join(",")}`,
     "--allow-run=ps",
+    "--allow-sys=hostname",
   ];
 }
 

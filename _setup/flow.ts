@@ -51,6 +51,7 @@ import {
   planRemoval,
 } from "./install.ts";
 import { forgetInstalls, recordInstall } from "./installs.ts";
+import { machineOf } from "../machine.ts";
 import { liveTest } from "./live.ts";
 import type { Prompter } from "./prompt.ts";
 import { ChannelType } from "discord-api-types/v10";
@@ -63,6 +64,8 @@ export interface SetupFlags {
   statusChannel?: string;
   allowedUsers?: string;
   apiUrl?: string;
+  /** This machine's label (config.json `machineLabel`), already checked. */
+  machineLabel?: string;
   home: string;
   user: boolean;
   /** Install into the project's committed files (`.claude/settings.json`, `.mcp.json`). */
@@ -407,7 +410,11 @@ function previewConfig(run: Run, checked: Checked): Config {
 function writeConfig(run: Run, checked: Checked): Saved {
   const { flags } = run;
   const apiUrl = run.connection.apiUrl;
-  const values = { ...checked, apiUrl: apiUrl === DEFAULT_API_URL ? undefined : apiUrl };
+  const values = {
+    ...checked,
+    apiUrl: apiUrl === DEFAULT_API_URL ? undefined : apiUrl,
+    machineLabel: flags.machineLabel ?? run.file.machineLabel,
+  };
   const changed = JSON.stringify(pickValues(run.file)) !== JSON.stringify(pickValues(values));
   const written: string[] = [];
   const exposed = configFileExposure(flags.home);
@@ -420,6 +427,10 @@ function writeConfig(run: Run, checked: Checked): Saved {
   const config: Config = flags.dryRun
     ? previewConfig(run, checked)
     : loadConfig({ env: { CLAUDE_DISCORD_HOME: flags.home } });
+  if (!flags.dryRun) {
+    const machine = machineOf(config);
+    run.say(`ok  machine: ${machine.label} (id ${machine.id}, ${flags.home}/machine.json)`);
+  }
   return { config, written, changed };
 }
 
@@ -583,5 +594,5 @@ function nonEmpty(value: string | undefined): string | undefined {
 }
 
 function pickValues(v: Record<string, unknown>): unknown[] {
-  return [v.token, v.channelId, v.webhookUrl, v.allowedUsers, v.apiUrl];
+  return [v.token, v.channelId, v.webhookUrl, v.allowedUsers, v.apiUrl, v.machineLabel];
 }

@@ -9,6 +9,7 @@ import { bridgePaths, probeBridge } from "../daemon.ts";
 import { HELD, Inbox } from "../inbox.ts";
 import { Outbox, type OutboxStats } from "../outbox.ts";
 import { SessionRegistry } from "../sessions.ts";
+import { machineIdentity, readMachineFile } from "../machine.ts";
 import { readDirIfExists, readTextIfExists } from "../_shared/fs.ts";
 import { directoryUsage } from "../_shared/disk.ts";
 import { pidAlive } from "../_shared/procs.ts";
@@ -67,6 +68,8 @@ export interface StatusReport {
     apiUrl: string;
     token: boolean;
   };
+  /** This machine (machine.ts), once its `machine.json` exists. */
+  machine?: { id: string; label: string };
   /** The bridge. */
   bridge: {
     running: boolean;
@@ -119,8 +122,10 @@ export async function collectStatus(
   let config: StatusReport["config"];
   let configProblem: string | undefined;
   let retentionDays: number | undefined;
+  let label: string | undefined;
   try {
     const c = loadConfig();
+    label = c.machineLabel;
     retentionDays = c.attachmentRetentionDays;
     config = {
       ...(c.channelId ? { channelId: c.channelId } : {}),
@@ -134,6 +139,8 @@ export async function collectStatus(
   }
   const probe = probeBridge(home);
   const st = probe.status;
+  const machineFile = readMachineFile(home);
+  const machine = machineFile ? machineIdentity(home, label ? { label } : {}) : undefined;
   const registry = new SessionRegistry(home, { isAlive: pidAlive });
   const inbox = new Inbox(home);
   const sessions: SessionStatus[] = [];
@@ -152,6 +159,7 @@ export async function collectStatus(
     home,
     ...(configProblem ? { configProblem } : {}),
     ...(config ? { config } : {}),
+    ...(machine ? { machine: { id: machine.id, label: machine.label } } : {}),
     bridge: {
       running: probe.running,
       ...(probe.pid ? { pid: probe.pid } : {}),
@@ -268,6 +276,11 @@ export function renderStatus(r: StatusReport, now: number = Date.now()): string 
         }, ${c.allowedUsers} allowed user(s), API ${c.apiUrl}`,
     );
   }
+  out.push(
+    r.machine
+      ? `Machine: ${r.machine.label} (id ${r.machine.id})`
+      : "Machine: no machine.json yet (made by setup or the bridge's first start)",
+  );
   const b = r.bridge;
   if (!b.running) {
     out.push("Bridge: not running (a Claude Code session's hooks start it; or `deno task start`)");

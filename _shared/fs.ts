@@ -76,6 +76,27 @@ export function writePrivateFileAtomic(path: string, data: string | Uint8Array):
   }
 }
 
+/**
+ * Creates `path` with `data` (0600) unless it exists, atomically: the whole file appears at once
+ * (temp file + hard link), and of two processes creating it at the same time exactly one wins.
+ *
+ * @returns Whether this call created it (`false`: it existed, and is left as it was).
+ */
+export function createPrivateFileExclusive(path: string, data: string): boolean {
+  const tmp = `${path}.${Deno.pid}.${crypto.randomUUID().slice(0, 8)}.tmp`;
+  Deno.writeTextFileSync(tmp, data, { mode: 0o600 });
+  try {
+    Deno.chmodSync(tmp, 0o600);
+    Deno.linkSync(tmp, path);
+    return true;
+  } catch (err) {
+    if (err instanceof Deno.errors.AlreadyExists) return false;
+    throw err;
+  } finally {
+    removeIfExists(tmp);
+  }
+}
+
 /** Reads a text file, or returns `undefined` when it does not exist. */
 export function readTextIfExists(path: string): string | undefined {
   try {

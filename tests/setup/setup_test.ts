@@ -429,3 +429,24 @@ Deno.test("setup: --dry-run checks everything and writes nothing", async () => {
   assertEquals(readInstalls(world.home).value, []);
   assertEquals(server.messages(server.channelId).length, 0, "no live test");
 });
+
+Deno.test("setup: --machine-label names this machine in config.json; machine.json holds its id", async () => {
+  await using server = await startDiscordServer({ port: 0, rateLimits: false });
+  await using world = await setupWorld();
+  const out = capture();
+  await runSetup(flagsFor(server, world, { machineLabel: "cloud-box", install: false }), out.io);
+  assertEquals(readConfigFile(world.home).machineLabel, "cloud-box");
+  const machine = JSON.parse(Deno.readTextFileSync(`${world.home}/machine.json`));
+  assertMatch(machine.id, /^[a-z2-7]{10}$/);
+  assert(
+    out.lines.includes(`ok  machine: cloud-box (id ${machine.id}, ${world.home}/machine.json)`),
+    out.lines.join("\n"),
+  );
+  // A later run without the flag keeps the label and the id.
+  const again = capture();
+  await runSetup(flagsFor(server, world, { install: false }), again.io);
+  assertEquals(readConfigFile(world.home).machineLabel, "cloud-box");
+  assert(
+    again.lines.includes(`ok  machine: cloud-box (id ${machine.id}, ${world.home}/machine.json)`),
+  );
+});

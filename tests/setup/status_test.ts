@@ -1,6 +1,7 @@
 // setup.ts status, from the state directory alone (no bridge, no Discord): the outbox's waiting
-// posts and its counters. The running system's status: live_process_test.ts.
+// posts and its counters; this machine. The running system's status: live_process_test.ts.
 import { loadConfig } from "../../config.ts";
+import { machineIdentity } from "../../machine.ts";
 import { Outbox } from "../../outbox.ts";
 import { collectStatus, renderStatus } from "../../_setup/status.ts";
 import { assertEquals, assertMatch } from "../_assert.ts";
@@ -29,4 +30,21 @@ Deno.test("status: posts waiting in the outbox, dropped by its bounds and refuse
     renderStatus(report),
     /Outbox: 1 post\(s\) waiting in 1 session\(s\) \(no bridge runs\); dropped by its bounds: 1, last \S+ \(0 s ago\); refused by Discord: 1, last \S+ \(0 s ago\), see outbox\/failed\.jsonl/,
   );
+});
+
+Deno.test("status: this machine's label and id, once machine.json exists", async () => {
+  await using h = await tempDir("status-test-");
+  const load = () => loadConfig({ env: { CLAUDE_DISCORD_HOME: h.path } });
+  const before = await collectStatus(h.path, load);
+  assertEquals(before.machine, undefined);
+  assertMatch(renderStatus(before), /^Machine: no machine\.json yet/m);
+  const m = machineIdentity(h.path, { hostname: () => "devbox" });
+  const after = await collectStatus(h.path, load);
+  assertEquals(after.machine, { id: m.id, label: "devbox" });
+  assertMatch(renderStatus(after), new RegExp(`^Machine: devbox \\(id ${m.id}\\)$`, "m"));
+  const labelled = await collectStatus(
+    h.path,
+    () => loadConfig({ env: { CLAUDE_DISCORD_HOME: h.path, CLAUDE_DISCORD_MACHINE: "lab" } }),
+  );
+  assertEquals(labelled.machine, { id: m.id, label: "lab" });
 });

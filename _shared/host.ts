@@ -1,5 +1,5 @@
-// Private: the host name a STATUS post names, from what this process may already read.
-import { readTextIfExists } from "../_shared/fs.ts";
+// Private: the host name (STATUS posts, the machine label), from what this process may already read.
+import { readTextIfExists } from "./fs.ts";
 
 function granted(desc: Deno.PermissionDescriptor): boolean {
   return Deno.permissions.querySync(desc).state === "granted";
