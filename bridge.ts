@@ -18,7 +18,15 @@
  *   moves only after the mailbox write is durable; on start and after every reconnect the
  *   bridge pages the history after it. Mailboxes de-duplicate by message id.
  * - **One per state directory:** a lock file and a pid file; a second start prints
- *   `already running (pid N)` and exits 0; the lock of a killed bridge is taken over.
+ *   `already running (pid N)` and exits 0; the lock of a killed bridge is taken over. Each
+ *   state directory is one machine (machine.ts); machines may share one bot token.
+ * - **Restarts RESUME:** the gateway session is saved (`bridge/gateway.json`) and a restarted
+ *   bridge RESUMEs it while Discord keeps it, so nothing is replayed from scratch and no
+ *   IDENTIFY is spent; a refused RESUME becomes an IDENTIFY, and catch-up covers the gap.
+ * - **IDENTIFY budget:** at `identifyCap` IDENTIFYs in 24 h (default 100), or with Discord's
+ *   remaining budget for the token down to 50, the bridge does not IDENTIFY: it exits 1 with
+ *   the reason (also in `--status`, status.json and once in the chat channel), and nothing
+ *   starts it again until the halt ends (daemon.ts `startDetached`).
  * - **Faults:** a bad token or a missing Message Content intent ends it with exit code 1
  *   and one sentence naming the fix; while Discord is unreachable it reconnects with
  *   capped exponential backoff and jitter; SIGINT/SIGTERM flush, save and release the lock.
@@ -31,7 +39,7 @@
  * deno run --no-code-cache --v8-flags=--optimize-for-size,--max-opt=1,--gc-memory-reducer-start-delay-ms=1000,--memory-reducer-delay-ms=1000 \
  *   --allow-net=discord.com,*.discord.gg,cdn.discordapp.com,media.discordapp.net \
  *   --allow-read=$HOME/.claude/discord --allow-write=$HOME/.claude/discord \
- *   --allow-env=DISCORD_BOT_TOKEN,DISCORD_CHANNEL_ID,DISCORD_WEBHOOK_URL,DISCORD_ALLOWED_USERS,DISCORD_API_URL,CLAUDE_DISCORD_HOME,HOME,WS_NO_BUFFER_UTIL,WS_NO_UTF_8_VALIDATE \
+ *   --allow-env=DISCORD_BOT_TOKEN,DISCORD_CHANNEL_ID,DISCORD_WEBHOOK_URL,DISCORD_ALLOWED_USERS,DISCORD_API_URL,CLAUDE_DISCORD_HOME,CLAUDE_DISCORD_MACHINE,HOME,WS_NO_BUFFER_UTIL,WS_NO_UTF_8_VALIDATE \
  *   --allow-run=ps --allow-sys=hostname bridge.ts
  * # in the background, returning at once (what hooks do): the same with --allow-run=ps,deno
  * deno run … --allow-run=ps,deno bridge.ts --detach
@@ -77,10 +85,12 @@
  */
 import { readCommandLine } from "./_shared/args.ts";
 import { type Config, loadConfig } from "./config.ts";
+import { machineOf } from "./machine.ts";
 import {
   acquireInstanceLock,
   bridgeCommand,
   bridgePaths,
+  identifyHalt,
   probeBridge,
   startDetached,
   stopBridge,
@@ -194,7 +204,12 @@ export async function main(
 function status(home: string, io: { out: (line: string) => void }): number {
   const s = probeBridge(home);
   if (!s.running) {
-    io.out("not running");
+    const halt = identifyHalt(home);
+    io.out(
+      halt
+        ? `not running: halted until ${new Date(halt.until).toISOString()}: ${halt.reason}`
+        : "not running",
+    );
     return 1;
   }
   const st = s.status;
@@ -259,6 +274,8 @@ async function foreground(
     heldRetentionHours: config.heldRetentionHours,
     outboxLimits: { maxEntries: config.outboxMaxPosts, maxBytes: config.outboxMaxBytes },
     attachments: attachmentLimits(config),
+    identifyCap: config.identifyCap,
+    machine: machineOf(config, { onWarning: (m) => log.warn(m) }),
     log,
   });
   if (config.allowedUsers.length === 0) {

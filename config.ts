@@ -82,6 +82,11 @@ export interface Options {
   attachmentInlineKiB: number;
   /** Days downloaded attachments are kept (counted from their message's time). Default 7. */
   attachmentRetentionDays: number;
+  /**
+   * Gateway IDENTIFYs this machine's bridge may send per 24 h before it stops connecting
+   * (daemon.ts, the IDENTIFY budget). Default {@linkcode DEFAULT_IDENTIFY_CAP}.
+   */
+  identifyCap: number;
 }
 
 /** The resolved configuration. Fields absent from env and file are `undefined`. */
@@ -113,6 +118,13 @@ export interface LoadConfigOptions {
   require?: ReadonlyArray<"token" | "channelId" | "webhookUrl">;
 }
 
+/**
+ * Gateway IDENTIFYs one machine's bridge may send per 24 h (config.json `identifyCap`): a tenth
+ * of the 1,000 Discord allows a token, so a bridge restarting in a loop on one machine stops
+ * long before it would get the token reset.
+ */
+export const DEFAULT_IDENTIFY_CAP = 100;
+
 const DEFAULT_OPTIONS: Options = {
   heldRetentionHours: 24,
   wakeOnMessage: true,
@@ -125,6 +137,7 @@ const DEFAULT_OPTIONS: Options = {
   attachmentMaxMessageMiB: 25,
   attachmentInlineKiB: 8,
   attachmentRetentionDays: 7,
+  identifyCap: DEFAULT_IDENTIFY_CAP,
 };
 
 const SNOWFLAKE = /^[0-9]{15,21}$/;
@@ -542,6 +555,15 @@ function validOptions(file: ConfigFile, homeDir: string | undefined): Partial<Op
   num("attachmentMaxMessageMiB");
   num("attachmentInlineKiB");
   num("attachmentRetentionDays");
+  if (file.identifyCap !== undefined) {
+    const v = file.identifyCap;
+    if (typeof v !== "number" || !Number.isInteger(v) || v < 1 || v > 1000) {
+      throw new ConfigError(
+        "config.json identifyCap must be a whole number from 1 to 1000 (IDENTIFYs per 24 h): fix or remove it",
+      );
+    }
+    out.identifyCap = v;
+  }
   if (file.wakeOnMessage !== undefined) {
     if (typeof file.wakeOnMessage !== "boolean") {
       throw new ConfigError("config.json wakeOnMessage must be true or false: fix or remove it");

@@ -11,7 +11,9 @@
  * Files under `$home/bridge/` (0600, directory 0700): `bridge.lock`, `bridge.pid`,
  * `status.json` (state and counters the bridge keeps current; how its run ended),
  * `cursors.json` (catch-up cursors), `starts.json` and `starts.lock` (crashes in a row, kept by
- * {@linkcode ensureBridgeRunning}). The log is `$home/bridge.log`.
+ * {@linkcode ensureBridgeRunning}), `gateway.json` (the gateway session a restarted bridge
+ * RESUMEs), `identify.json` (the IDENTIFY budget: while it records a halt,
+ * {@linkcode startDetached} starts nothing). The log is `$home/bridge.log`.
  *
  * {@linkcode ensureBridgeRunning} is the one way to keep the bridge running: a bridge that is
  * down starts at once, and only a bridge that keeps crashing soon after its start waits before
@@ -48,3 +50,4 @@ export * from "./_daemon/lock.ts";
 export * from "./_daemon/command.ts";
 export * from "./_daemon/process.ts";
 export * from "./_daemon/restart.ts";
+export * from "./_daemon/identify.ts";

@@ -1,6 +1,5 @@
 // Private: the bridge itself: one gateway connection, every accepted event into the right
 // mailboxes, catch-up from history after every (re)connect. bridge.ts is the thin entry point.
-import { configFileExposure } from "../config.ts";
 import { ClaudeDiscordError, DiscordApiError } from "../errors.ts";
 import { HELD, Inbox, type InboxEvent } from "../inbox.ts";
 import { describeError, type Logger } from "../log.ts";
@@ -9,13 +8,8 @@ import { PostIndex } from "../posts.ts";
 import { routeEvent } from "../routing.ts";
 import { SessionRegistry } from "../sessions.ts";
 import { bridgePaths, type BridgeStatusFile } from "../daemon.ts";
-import {
-  createDiscordBot,
-  type DiscordBot,
-  type GatewayGuard,
-  guardGateway,
-  stopDiscordBot,
-} from "../_discord/gateway.ts";
+import { botIdFromToken, configFileExposure, DEFAULT_IDENTIFY_CAP } from "../config.ts";
+import { type MachineIdentity, machineIdentity } from "../machine.ts";
 import type { RawChannel, RawInteraction, RawMessage, RawReaction } from "../_discord/raw.ts";
 import { DiscordRest } from "../_discord/rest.ts";
 import { messageDropReason, messageToEvent, type Place } from "./events.ts";
@@ -24,7 +18,7 @@ import { CursorStore, CursorTracker, type Tracked } from "./cursors.ts";
 import { MailboxWriter } from "./writer.ts";
 import { CachedRoutingView } from "./view.ts";
 import { CatchUp } from "./catchup.ts";
-import { ChannelMap, chatChannelProblem, tokenRejected } from "./channels.ts";
+import { ChannelMap, chatChannelProblem } from "./channels.ts";
 import { StatusBoard } from "./status.ts";
 import { bridgeOutboxSender, type OutboxSender } from "./outbox.ts";
 import { backoffMs, Sleepers } from "./backoff.ts";
@@ -33,6 +27,7 @@ import {
   type AttachmentStore,
   bridgeAttachmentStore,
 } from "./attachments.ts";
+import { Connection } from "./connection.ts";
 
 /** Options of {@linkcode Bridge}. */
 export interface BridgeOptions {
@@ -52,6 +47,10 @@ export interface BridgeOptions {
   heldRetentionHours?: number;
   /** The outbox's bounds (config `outboxMaxPosts`, `outboxMaxBytes`). Default outbox.ts's. */
   outboxLimits?: { maxEntries?: number; maxBytes?: number };
+  /** This machine. Default: `machineIdentity(home)` (machine.ts). */
+  machine?: MachineIdentity;
+  /** IDENTIFYs this machine may send per 24 h (config.json `identifyCap`). Default 100. */
+  identifyCap?: number;
   /** Where to log. */
   log: Logger;
   /** Clock (ms). Default `Date.now`. */
@@ -116,8 +115,11 @@ export class Bridge {
   readonly #inFlight = new Map<string, Promise<void>>();
   readonly #ready = Promise.withResolvers<void>();
   readonly #done = Promise.withResolvers<void>();
-  #bot: DiscordBot | undefined;
-  #guard: GatewayGuard | undefined;
+  readonly #botId: string | undefined;
+  readonly #machine: MachineIdentity;
+  #connection: Connection | undefined;
+  /** The mailbox writes the dispatch being handled started (the saved sequence waits for them). */
+  #work: Promise<unknown>[] | undefined;
   #stopping = false;
   #fatal: ClaudeDiscordError | undefined;
   #stopped: Promise<void> | undefined;
@@ -134,6 +136,10 @@ export class Bridge {
     this.#now = options.now ?? Date.now;
     this.#allowed = new Set(options.allowedUsers);
     this.#status = new StatusBoard(options.home, options.log, this.#now);
+    this.#botId = botIdFromToken(options.token);
+    this.#machine = options.machine ??
+      machineIdentity(options.home, { onWarning: (m) => options.log.warn(m) });
+    this.#status.machine = { id: this.#machine.id, label: this.#machine.label };
     const rest = { token: options.token, apiUrl: options.apiUrl };
     this.#rest = new DiscordRest(rest);
     const inbox = new Inbox(options.home, {
@@ -175,7 +181,7 @@ export class Bridge {
       route: (event) => this.#route(event),
       write: (mailboxes, event) => this.#writeAll(mailboxes, event),
       drop: (reason) => this.#status.drop(reason),
-      botId: () => this.#bot?.id.toString(),
+      botId: () => this.#botId,
       now: this.#now,
       uploadLimit: new UploadLimitRecorder(options.home, this.#log, this.#now),
     };
@@ -268,15 +274,8 @@ export class Bridge {
     this.#stopping = true;
     this.#status.setState("stopping");
     this.#sleepers.close();
-    this.#guard?.stop();
     this.#files.close();
-    if (this.#bot) {
-      const bot = this.#bot;
-      await Promise.race([
-        stopDiscordBot(bot).catch((err) => this.#log.warn(`gateway shutdown: ${err}`)),
-        new Promise((resolve) => setTimeout(resolve, 2000)),
-      ]);
-    }
+    await this.#connection?.stop();
     await Promise.all([this.#writer.close(5000), this.#outboxSender.stop(5000)]);
     this.#cursors.close();
     this.#status.stop(this.#fatal ? "failed" : "stopped");
@@ -303,7 +302,10 @@ export class Bridge {
   }
 
   async #run(): Promise<void> {
-    this.#log.info(`starting (pid ${Deno.pid}, api ${new URL(this.#o.apiUrl).host})`);
+    this.#log.info(
+      `starting (pid ${Deno.pid}, api ${new URL(this.#o.apiUrl).host}, ` +
+        `machine ${this.#machine.label} ${this.#machine.id})`,
+    );
     const exposed = configFileExposure(this.#o.home);
     if (exposed) {
       this.#log.warn(exposed);
@@ -344,28 +346,24 @@ export class Bridge {
       }; ${this.#allowed.size} allowed user(s)`,
     );
 
-    const bot = createDiscordBot({
+    this.#connection = new Connection({
       token: this.#o.token,
-      apiUrl: this.#o.apiUrl,
+      botId: this.#botId ?? "",
+      home: this.#o.home,
+      chatId: this.#o.channelId,
+      machine: this.#machine,
+      rest: this.#rest,
       log: this.#log,
-      onDispatch: (t, d) => this.#onDispatch(t, d),
-    });
-    this.#bot = bot;
-    this.#guard = guardGateway(bot, {
+      status: this.#status,
+      identifyCap: this.#o.identifyCap ?? DEFAULT_IDENTIFY_CAP,
+      now: this.#now,
       random: this.#o.random,
-      onFatal: (code, message) => this.#fail(new DiscordApiError(message, 0, code)),
-      onBackoff: (ms, n) => this.#log.warn(`gateway: attempt ${n} failed; retrying in ${ms} ms`),
-      onClose: (code, reason) => {
-        this.#status.disconnects++;
-        this.#log.warn(`gateway closed (${code}${reason ? ` ${reason}` : ""}); reconnecting`);
-        this.#status.setState("reconnecting");
-      },
+      retrying: (what, fn, classify) => this.#retrying(what, fn, classify),
+      dispatch: (t, d) => this.#onDispatch(t, d),
+      fail: (err) => this.#fail(err),
+      stopping: () => this.#stopping,
     });
-    await this.#retrying("connect to the gateway", () => bot.start(), (err) => {
-      const status = (err as { cause?: { status?: number } })?.cause?.status;
-      if (status === 401) throw tokenRejected(401);
-      return undefined;
-    });
+    this.#connection.start();
   }
 
   /**
@@ -394,7 +392,19 @@ export class Bridge {
     return undefined;
   }
 
-  #onDispatch(t: string, d: unknown): void {
+  /** Handles a dispatch; returns the mailbox writes it started (they settle when durable). */
+  #onDispatch(t: string, d: unknown): Promise<unknown>[] {
+    const work: Promise<unknown>[] = [];
+    this.#work = work;
+    try {
+      this.#handle(t, d);
+    } finally {
+      this.#work = undefined;
+    }
+    return work;
+  }
+
+  #handle(t: string, d: unknown): void {
     if (this.#stopping) return;
     switch (t) {
       case "READY":
@@ -420,7 +430,6 @@ export class Bridge {
   }
 
   #onConnected(t: string): void {
-    this.#guard?.healthy();
     // Discord is back: queues that waited it out go again at once.
     this.#outboxSender.nudge();
     const epoch = this.#tracker.newEpoch();
@@ -509,10 +518,12 @@ export class Bridge {
     }
   }
 
-  async #writeAll(mailboxes: string[], event: InboxEvent, tracked?: Tracked): Promise<void> {
-    await Promise.all(mailboxes.map(async (mailbox) => {
+  #writeAll(mailboxes: string[], event: InboxEvent, tracked?: Tracked): Promise<void> {
+    const written = Promise.all(mailboxes.map(async (mailbox) => {
       await this.#writer.write(mailbox, event);
       if (tracked) this.#tracker.complete(tracked);
-    }));
+    })).then(() => {});
+    this.#work?.push(written);
+    return written;
   }
 }

@@ -4,6 +4,7 @@ import {
   type BridgeOutboxStatus,
   type BridgeStatusFile,
   HEALTHY_RUN_MS,
+  type IdentifySummary,
   writeBridgeStatus,
 } from "../daemon.ts";
 import { describeError, type Logger } from "../log.ts";
@@ -36,6 +37,12 @@ export class StatusBoard {
   outbox: (() => BridgeOutboxStatus) | undefined;
   /** Tells the disk use of stored attachments. */
   attachments: (() => { folders: number; files: number; bytes: number }) | undefined;
+  /** This machine. */
+  machine: { id: string; label: string } | undefined;
+  /** How the gateway last connected. */
+  connectedBy: BridgeStatusFile["connectedBy"];
+  /** The IDENTIFY budget's figures, read when publishing. */
+  identify: (() => IdentifySummary) | undefined;
 
   constructor(home: string, log: Logger, now: () => number) {
     this.#home = home;
@@ -99,9 +106,9 @@ export class StatusBoard {
     this.#dirty = true;
   }
 
-  /** Changes the state (never out of "stopping") and publishes it. */
+  /** Changes the state (never out of "stopping" or "halted") and publishes it. */
   setState(state: BridgeStatusFile["state"]): void {
-    if (this.#state === state || this.#state === "stopping") return;
+    if (this.#state === state || this.#state === "stopping" || this.#state === "halted") return;
     this.#state = state;
     this.#since = new Date(this.#now()).toISOString();
     this.publish();
@@ -124,6 +131,9 @@ export class StatusBoard {
         ...(this.#healthyAt ? { healthyAt: this.#healthyAt } : {}),
         ...(this.#ended ? { ended: this.#ended } : {}),
         ...(this.attachments ? { attachments: this.#usage(this.attachments) } : {}),
+        ...(this.machine ? { machine: this.machine } : {}),
+        ...(this.connectedBy ? { connectedBy: this.connectedBy } : {}),
+        ...(this.identify ? { identify: this.identify() } : {}),
       });
     } catch (err) {
       this.#log.warn(`cannot write status.json: ${describeError(err)}`);

@@ -2,6 +2,7 @@
 import { ClaudeDiscordError, StateError } from "../errors.ts";
 import type { BridgeCommand } from "./command.ts";
 import { bridgePaths, probeBridge } from "./state.ts";
+import { IdentifyBudgetError, identifyHalt } from "./identify.ts";
 
 /** Options of {@linkcode startDetached}. */
 export interface DetachOptions extends BridgeCommand {
@@ -27,6 +28,8 @@ export interface DetachResult {
  *
  * @param options The command (see {@linkcode bridgeCommand}), state directory, waiting.
  * @returns Whether it started, and the pid of the bridge.
+ * @throws {IdentifyBudgetError} While the IDENTIFY budget halts the bridge (identify.ts): a
+ *   bridge started now would only be refused, and a loop of such starts is what the halt stops.
  * @throws {ClaudeDiscordError} When, while waited for, the child exits with an error.
  *
  * @example
@@ -39,6 +42,8 @@ export interface DetachResult {
 export async function startDetached(options: DetachOptions): Promise<DetachResult> {
   const before = probeBridge(options.home);
   if (before.running) return { started: false, pid: before.pid };
+  const halt = identifyHalt(options.home);
+  if (halt) throw new IdentifyBudgetError(halt);
   const child = new Deno.Command(options.command, {
     args: options.args,
     ...(options.cwd ? { cwd: options.cwd } : {}),

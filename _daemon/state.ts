@@ -23,6 +23,10 @@ export interface BridgePaths {
   starts: string;
   /** Held while a start is decided and made (`flock`). */
   startsLock: string;
+  /** The gateway session a restarted bridge RESUMEs (JSON). */
+  gateway: string;
+  /** The IDENTIFY budget: this machine's IDENTIFYs in 24 h, Discord's limit, a halt (JSON). */
+  identify: string;
   /** The bridge's log file. */
   log: string;
   /** Downloaded attachments: `<message id>/<file name>` under it (0700 directories, 0600 files). */
@@ -56,6 +60,8 @@ export function bridgePaths(home: string): BridgePaths {
     cursors: `${dir}/cursors.json`,
     starts: `${dir}/starts.json`,
     startsLock: `${dir}/starts.lock`,
+    gateway: `${dir}/gateway.json`,
+    identify: `${dir}/identify.json`,
     log: `${root}/bridge.log`,
     attachments: `${root}/attachments`,
     guild: `${dir}/guild.json`,
@@ -69,7 +75,7 @@ export interface BridgeStatusFile {
   /** ISO time the process started. */
   startedAt: string;
   /** Gateway state. */
-  state: "starting" | "connected" | "reconnecting" | "stopping";
+  state: "starting" | "connected" | "reconnecting" | "stopping" | "halted";
   /** ISO time of the last state change. */
   since: string;
   /** ISO time of the last catch-up that finished. */
@@ -94,6 +100,12 @@ export interface BridgeStatusFile {
   attachments?: { messages: number; files: number; bytes: number };
   /** The outbox (outbox.ts): entries sent, refused and skipped by this run, queues waiting. */
   outbox?: BridgeOutboxStatus;
+  /** This machine (machine.ts). */
+  machine?: { id: string; label: string };
+  /** How it last connected: a RESUME of the saved session, or an IDENTIFY. */
+  connectedBy?: "resume" | "identify";
+  /** The IDENTIFY budget (`bridge/identify.json`). */
+  identify?: IdentifySummary;
 }
 
 /** The outbox's part of `status.json`. */
@@ -110,6 +122,22 @@ export interface BridgeOutboxStatus {
   waitingWhy?: string;
   /** Entries the outbox's bounds dropped so far (all processes, kept across restarts). */
   dropped: number;
+}
+
+/** The IDENTIFY budget's figures (identify.ts), for status.json and `deno task status`. */
+export interface IdentifySummary {
+  /** IDENTIFYs this machine sent in the last 24 h. */
+  last24h: number;
+  /** Its cap. */
+  cap: number;
+  /** Discord's budget as last read, minus this machine's IDENTIFYs since. */
+  remaining?: number;
+  /** Discord's daily budget. */
+  total?: number;
+  /** When that was read (ISO). */
+  readAt?: string;
+  /** A halt in effect: until when (ISO) and why. */
+  halted?: { until: string; reason: string };
 }
 
 /** The result of {@linkcode probeBridge}. */

@@ -1,137 +1,396 @@
 /**
- * The gateway half of the Discord plumbing: a discordeno bot factory wired to
- * `DISCORD_API_URL`, and a guard against discordeno's reconnect spin and fatal-close
- * rejections. Only the bridge (and tests) load this module; the REST half (`rest.ts`)
- * never imports discordeno, so the hooks, setup and the MCP server stay light.
+ * The gateway half of the Discord plumbing: one gateway session over discordeno's shard
+ * (`@discordeno/gateway`, not the whole bot package: no REST manager, no transformers, no
+ * caches), made safe to run unattended. Only the bridge (and tests) load this module; the REST
+ * half (`rest.ts`) never imports discordeno, so the hooks, setup and the MCP server stay light.
+ *
+ * What {@linkcode Gateway} adds to the shard (ARCHITECTURE.md, The gateway session):
+ * - dispatches as Discord sends them (snake_case, with their sequence number), nothing
+ *   camelised or transformed;
+ * - a RESUME of a session saved by an earlier process (`connect(session)`), else an IDENTIFY;
+ * - every IDENTIFY goes through `beforeIdentify` (the caller's budget check and the URL of
+ *   `GET /gateway/bot`) and is reported by `onIdentify` when its frame goes out;
+ * - reconnects after failed attempts wait a capped exponential backoff with jitter (the shard
+ *   alone retries in a tight loop while the server is gone), and a connection that never
+ *   opened does not turn a pending RESUME into an IDENTIFY;
+ * - a fatal close (4004 bad token, 4014 disallowed intent, …) calls `onFatal` instead of
+ *   becoming an unhandled rejection that kills the process;
+ * - `stop()` closes with a code other than 1000/1001, so Discord keeps the session resumable
+ *   for a few minutes, and clears the timers the shard leaves behind.
  *
  * @module
  */
-import {
-  type Bot,
-  type CompleteDesiredProperties,
-  createBot,
-  type DesiredPropertiesBehavior,
-} from "@discordeno/bot";
-import { GatewayCloseCodes, GatewayIntentBits } from "discord-api-types/v10";
+import { DiscordenoShard, ShardState } from "@discordeno/gateway";
+// Type-only: Discord's numbers are typed by their enum members (`deno check` holds them to it)
+// without loading the package into the bridge (see numbers.ts).
+import type { GatewayCloseCodes, GatewayIntentBits, GatewayOpcodes } from "discord-api-types/v10";
 import type { Logger } from "../log.ts";
+
+const IDENTIFY: GatewayOpcodes.Identify = 2;
+const Close: {
+  readonly AuthenticationFailed: GatewayCloseCodes.AuthenticationFailed;
+  readonly InvalidShard: GatewayCloseCodes.InvalidShard;
+  readonly ShardingRequired: GatewayCloseCodes.ShardingRequired;
+  readonly InvalidAPIVersion: GatewayCloseCodes.InvalidAPIVersion;
+  readonly InvalidIntents: GatewayCloseCodes.InvalidIntents;
+  readonly DisallowedIntents: GatewayCloseCodes.DisallowedIntents;
+} = {
+  AuthenticationFailed: 4004,
+  InvalidShard: 4010,
+  ShardingRequired: 4011,
+  InvalidAPIVersion: 4012,
+  InvalidIntents: 4013,
+  DisallowedIntents: 4014,
+};
+const Intent: {
+  readonly Guilds: GatewayIntentBits.Guilds;
+  readonly GuildMessages: GatewayIntentBits.GuildMessages;
+  readonly GuildMessageReactions: GatewayIntentBits.GuildMessageReactions;
+  readonly MessageContent: GatewayIntentBits.MessageContent;
+} = { Guilds: 1, GuildMessages: 512, GuildMessageReactions: 1024, MessageContent: 32768 };
 
 /**
  * The intents the bridge connects with: guilds (channels, threads), their messages and
  * reactions, and message content (privileged: without it, content is empty).
  */
-export const BRIDGE_INTENTS: number = GatewayIntentBits.Guilds | GatewayIntentBits.GuildMessages |
-  GatewayIntentBits.GuildMessageReactions | GatewayIntentBits.MessageContent;
+export const BRIDGE_INTENTS: number = Intent.Guilds | Intent.GuildMessages |
+  Intent.GuildMessageReactions | Intent.MessageContent;
 
-/** The fields discordeno's transformers keep (every field this package reads). */
-export const DESIRED_PROPERTIES = {
-  message: {
-    id: true,
-    content: true,
-    author: true,
-    channelId: true,
-    guildId: true,
-    attachments: true,
-    messageReference: true,
-    webhookId: true,
-    timestamp: true,
-    editedTimestamp: true,
-    type: true,
-    components: true,
-  },
-  user: { id: true, username: true, globalName: true, toggles: true },
-  attachment: { id: true, filename: true, size: true, contentType: true, url: true },
-  interaction: {
-    id: true,
-    type: true,
-    token: true,
-    data: true,
-    user: true,
-    member: true,
-    channelId: true,
-    guildId: true,
-    message: true,
-  },
-  channel: { id: true, name: true, parentId: true, type: true, guildId: true },
-  member: { id: true, user: true, nick: true },
-} as const;
+/**
+ * How long after its connection was last open a session is worth a RESUME. Discord keeps a
+ * session whose connection ended without a 1000/1001 close "a few minutes"; a RESUME it refuses
+ * costs 1 to 5 s and then an IDENTIFY, the same as not trying.
+ */
+export const RESUME_WINDOW_MS = 10 * 60_000;
 
-/** The discordeno bot type {@linkcode createDiscordBot} returns. */
-export type DiscordBot = Bot<
-  CompleteDesiredProperties<typeof DESIRED_PROPERTIES>,
-  DesiredPropertiesBehavior.RemoveKey
->;
+/** What a later process needs to RESUME a gateway session. */
+export interface GatewaySession {
+  /** READY's `session_id`. */
+  sessionId: string;
+  /** The sequence number of the last dispatch handled. */
+  sequence: number;
+  /** READY's `resume_gateway_url`. */
+  resumeGatewayUrl: string;
+  /** When the session's connection was last open (epoch ms). Default: now. */
+  aliveAt?: number;
+}
 
-/** Options of {@linkcode createDiscordBot}. */
-export interface DiscordBotOptions {
+/** Options of {@linkcode Gateway}. */
+export interface GatewayOptions {
   /** Bot token. */
   token: string;
-  /** REST base without version (`DISCORD_API_URL`). */
-  apiUrl: string;
   /** Gateway intents. Default {@linkcode BRIDGE_INTENTS}. */
   intents?: number;
-  /** Every gateway dispatch, snake_case as sent. Must not throw (errors are logged). */
-  onDispatch?: (t: string, d: unknown) => void;
+  /**
+   * Called before every IDENTIFY; resolves to the URL to connect to (`GET /gateway/bot`'s
+   * `url`). Throwing refuses the IDENTIFY: the gateway stops and `onFatal` gets the error.
+   */
+  beforeIdentify: () => Promise<string>;
+  /** Told when an IDENTIFY frame goes out. */
+  onIdentify?: () => void;
+  /** Every dispatch, snake_case as sent, with its sequence number. Errors are logged. */
+  onDispatch?: (t: string, d: unknown, sequence: number | null) => void;
+  /** Told about op 9 Invalid Session (`resumable` is its `d`). */
+  onInvalidSession?: (resumable: boolean) => void;
+  /** Called once on a fatal close or a refused IDENTIFY; nothing reconnects afterwards. */
+  onFatal: (error: Error, closeCode?: number) => void;
+  /** Told about every closed connection (before it reconnects). */
+  onClose?: (code: number, reason: string) => void;
+  /** Told about each delayed reconnect. */
+  onBackoff?: (delayMs: number, failures: number) => void;
+  /** First reconnect delay after a failed attempt, ms. Default 500. */
+  baseDelayMs?: number;
+  /** Delay cap, ms. Default 30000. */
+  maxDelayMs?: number;
+  /** Randomness in [0, 1), for jitter. Default `Math.random`. */
+  random?: () => number;
+  /**
+   * How long after its connection was last open a session is RESUMEd while new connections
+   * fail to open; later the shard may IDENTIFY. Default {@linkcode RESUME_WINDOW_MS}.
+   */
+  resumeWindowMs?: number;
+  /** Clock (ms). Default `Date.now`. */
+  now?: () => number;
   /** Receives discordeno's warnings and errors (debug and info are dropped). */
   log?: Logger;
 }
 
+/** Close codes after which reconnecting is pointless (ARCHITECTURE.md, Discord facts). */
+export const FATAL_CLOSE_CODES: ReadonlySet<number> = new Set([
+  Close.AuthenticationFailed,
+  Close.InvalidShard,
+  Close.ShardingRequired,
+  Close.InvalidAPIVersion,
+  Close.InvalidIntents,
+  Close.DisallowedIntents,
+]);
+
+/** The error of a fatal gateway close. */
+export class GatewayClosedError extends Error {
+  /** The close code. */
+  readonly code: number;
+
+  /**
+   * Creates the error.
+   *
+   * @param code The close code.
+   * @param reason The close reason Discord gave.
+   */
+  constructor(code: number, reason = "") {
+    super(fatalCloseMessage(code, reason));
+    this.name = "GatewayClosedError";
+    this.code = code;
+  }
+}
+
+/** A promise that never settles: a stopped gateway's pending steps wait on it forever. */
+const NEVER = new Promise<never>(() => {});
+
 /**
- * Creates a discordeno bot wired to `apiUrl` (`rest.proxy.baseUrl`), with
- * `spawnShardDelay: 0` (so `start()` resolves right after READY), the fields of
- * {@linkcode DESIRED_PROPERTIES}, and discordeno's own logging routed to `log`.
- *
- * @param options Token, API base, intents, raw dispatch listener, logger.
- * @returns The bot (not started).
+ * One gateway session (one shard of one), connected with {@linkcode Gateway.connect} and ended
+ * with {@linkcode Gateway.stop}.
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { createDiscordBot } from "./gateway.ts";
+ * import { Gateway } from "./gateway.ts";
+ * import { startDiscordServer } from "../testing/mod.ts";
  *
- * const bot = createDiscordBot({
- *   token: btoa("1100000000000000001") + ".x.y",
- *   apiUrl: "http://127.0.0.1:1/api",
- *   onDispatch: (t) => console.log(t),
+ * await using server = await startDiscordServer({ port: 0 });
+ * const seen: string[] = [];
+ * const gateway = new Gateway({
+ *   token: server.token,
+ *   beforeIdentify: () => Promise.resolve(server.gatewayUrl),
+ *   onDispatch: (t) => seen.push(t),
+ *   onFatal: (err) => console.error(err),
  * });
- * assert(bot.id === 1100000000000000001n);
+ * gateway.connect();
+ * while (!seen.includes("GUILD_CREATE")) await new Promise((r) => setTimeout(r, 10));
+ * await gateway.stop();
+ * assert.deepEqual(seen.slice(0, 2), ["READY", "GUILD_CREATE"]);
  * ```
  */
-export function createDiscordBot(options: DiscordBotOptions): DiscordBot {
-  const log = options.log;
-  const sink = (level: "warn" | "error") => (...args: unknown[]) =>
-    log?.[level](`discordeno: ${args.map(describe).join(" ")}`);
-  const logger = {
-    debug: () => {},
-    info: () => {},
-    warn: sink("warn"),
-    error: sink("error"),
-    fatal: sink("error"),
-  };
-  const onDispatch = options.onDispatch;
-  const bot = createBot({
-    token: options.token,
-    intents: options.intents ?? BRIDGE_INTENTS,
-    rest: { token: options.token, proxy: { baseUrl: options.apiUrl } },
-    gateway: { token: options.token, spawnShardDelay: 0 },
-    desiredProperties: DESIRED_PROPERTIES,
-    loggerFactory: () => logger,
-    events: onDispatch
-      ? {
-        raw(payload) {
-          const p = payload as unknown as { t?: string | null; d?: unknown };
-          if (!p.t) return;
-          try {
-            onDispatch(p.t, p.d);
-          } catch (err) {
-            log?.error(`handler for ${p.t} failed`, err);
-          }
+export class Gateway {
+  readonly #o: GatewayOptions;
+  readonly #shard: DiscordenoShard;
+  readonly #timers = new Set<ReturnType<typeof setTimeout>>();
+  #failures = 0;
+  #healthySinceConnect = false;
+  #opened = false;
+  /** When a connection of the session was last open (epoch ms). */
+  #aliveAt = 0;
+  #stopped = false;
+  #fatal = false;
+
+  /**
+   * Makes the shard (nothing connects before {@linkcode Gateway.connect}).
+   *
+   * @param options Token, intents, the IDENTIFY hook, listeners, backoff tunables.
+   */
+  constructor(options: GatewayOptions) {
+    this.#o = options;
+    const log = options.log;
+    const sink = (level: "warn" | "error") => (...args: unknown[]) =>
+      log?.[level](`discordeno: ${args.map(describe).join(" ")}`);
+    const shard: DiscordenoShard = new DiscordenoShard({
+      id: 0,
+      connection: {
+        compress: false,
+        transportCompression: null,
+        intents: options.intents ?? BRIDGE_INTENTS,
+        properties: { os: Deno.build.os, browser: "claude-discord", device: "claude-discord" },
+        token: options.token,
+        totalShards: 1,
+        url: "",
+        version: 10,
+      },
+      events: {
+        connecting: () => void (this.#opened = false),
+        connected: () => {
+          this.#opened = true;
+          this.#aliveAt = this.#now();
         },
+        invalidSession: (_shard, resumable) => this.#onInvalidSession(resumable),
+      },
+      logger: {
+        debug: () => {},
+        info: () => {},
+        warn: sink("warn"),
+        error: sink("error"),
+        fatal: sink("error"),
+      },
+      requestIdentify: (): Promise<void> => this.#shard.identify(),
+    });
+    this.#shard = shard;
+    this.#patch(shard);
+  }
+
+  /** Consecutive failed connection attempts. */
+  get failures(): number {
+    return this.#failures;
+  }
+
+  /**
+   * Connects: RESUMEs `session` when given (a refused RESUME, op 9 with `d: false`, becomes an
+   * IDENTIFY through `beforeIdentify`), else IDENTIFYs. Returns at once; READY or RESUMED
+   * arrive through `onDispatch`.
+   *
+   * @param session A session saved by an earlier process.
+   */
+  connect(session?: GatewaySession): void {
+    const shard = this.#shard;
+    const run = session
+      ? (() => {
+        this.#aliveAt = session.aliveAt ?? this.#now();
+        shard.sessionId = session.sessionId;
+        shard.previousSequenceNumber = session.sequence;
+        shard.resumeGatewayUrl = session.resumeGatewayUrl;
+        return shard.resume();
+      })()
+      : shard.identify();
+    run.catch((err) => this.#fail(err instanceof Error ? err : new Error(String(err))));
+  }
+
+  /**
+   * Closes the connection (code 3000: Discord keeps the session resumable for a few minutes),
+   * stops reconnecting and clears the shard's timers, so the process can exit. Idempotent.
+   */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    for (const id of this.#timers) clearTimeout(id);
+    this.#timers.clear();
+    const shard = this.#shard;
+    try {
+      await Promise.race([
+        shard.shutdown(),
+        new Promise((resolve) => setTimeout(resolve, 2000)),
+      ]);
+    } finally {
+      clearTimeout((shard.bucket as unknown as { timeoutId?: number }).timeoutId);
+      shard.stopHeartbeating();
+    }
+  }
+
+  #now(): number {
+    return (this.#o.now ?? Date.now)();
+  }
+
+  #fail(err: Error, code?: number): void {
+    if (this.#fatal || this.#stopped) return;
+    this.#fatal = true;
+    this.#o.onFatal(err, code);
+  }
+
+  #onInvalidSession(resumable: boolean): void {
+    try {
+      this.#o.onInvalidSession?.(resumable);
+    } catch (err) {
+      this.#o.log?.error("invalid-session listener failed", err);
+    }
+  }
+
+  #onPacket(packet: { t?: string | null; s?: number | null; d?: unknown }): void {
+    const t = packet.t;
+    if (!t) return;
+    if (t === "READY" || t === "RESUMED") {
+      this.#healthySinceConnect = true;
+      this.#failures = 0;
+    }
+    if (!this.#o.onDispatch) return;
+    try {
+      this.#o.onDispatch(t, packet.d, packet.s ?? null);
+    } catch (err) {
+      this.#o.log?.error(`handler for ${t} failed`, err);
+    }
+  }
+
+  #patch(shard: DiscordenoShard): void {
+    const o = this.#o;
+    // Raw packets, as sent: the shard would camelise each one for the bot package.
+    shard.forwardToBot = (packet) => this.#onPacket(packet as { t?: string; s?: number });
+
+    const identify = shard.identify.bind(shard);
+    shard.identify = async () => {
+      let url: string;
+      try {
+        url = await o.beforeIdentify();
+      } catch (err) {
+        this.#fail(err instanceof Error ? err : new Error(String(err)));
+        return await NEVER;
       }
-      : {},
-  }) as DiscordBot;
-  // One guild, one shard: no resharding checks (they would call /gateway/bot every 8 h).
-  bot.gateway.resharding.enabled = false;
-  return bot;
+      if (this.#stopped || this.#fatal) return await NEVER;
+      // A new session starts at the URL of GET /gateway/bot, not at the old resume URL.
+      shard.connection.url = url;
+      shard.resumeGatewayUrl = "";
+      shard.sessionId = undefined;
+      return await identify();
+    };
+
+    const send = shard.send.bind(shard);
+    shard.send = (message, highPriority) => {
+      if ((message.op as number) === IDENTIFY) {
+        try {
+          o.onIdentify?.();
+        } catch (err) {
+          o.log?.error("identify listener failed", err);
+        }
+      }
+      return send(message, highPriority);
+    };
+
+    const connect = shard.connect.bind(shard);
+    shard.connect = async () => {
+      if (!this.#healthySinceConnect && this.#failures > 0) {
+        const base = o.baseDelayMs ?? 500;
+        const ceiling = Math.min(o.maxDelayMs ?? 30_000, base * 2 ** (this.#failures - 1));
+        const delay = Math.round(ceiling / 2 + (o.random ?? Math.random)() * ceiling / 2);
+        o.onBackoff?.(delay, this.#failures);
+        await new Promise<void>((resolve) => {
+          const id = setTimeout(() => {
+            this.#timers.delete(id);
+            resolve();
+          }, delay);
+          this.#timers.add(id);
+        });
+      }
+      if (this.#stopped || this.#fatal) return await NEVER;
+      this.#healthySinceConnect = false;
+      return await connect();
+    };
+
+    const handleClose = shard.handleClose.bind(shard);
+    shard.handleClose = async (close: { code: number; reason?: string }) => {
+      if (!this.#healthySinceConnect) this.#failures++;
+      else this.#failures = 0;
+      this.#healthySinceConnect = false;
+      const fatal = FATAL_CLOSE_CODES.has(close.code);
+      if (!this.#stopped) {
+        try {
+          o.onClose?.(close.code, close.reason ?? "");
+        } catch {
+          // Any failure: a listener must not break reconnecting.
+        }
+      }
+      if (this.#opened) this.#aliveAt = this.#now();
+      // The shard alternates RESUME and IDENTIFY after failures; a connection that never
+      // opened tells nothing about the session, so while Discord may still keep it a pending
+      // RESUME stays a RESUME (an IDENTIFY would spend the budget and lose the missed events).
+      const window = this.#o.resumeWindowMs ?? RESUME_WINDOW_MS;
+      if (
+        !this.#opened && shard.state === ShardState.Resuming &&
+        this.#now() - this.#aliveAt < window
+      ) {
+        shard.state = ShardState.Disconnected;
+      }
+      try {
+        await handleClose(close as CloseEvent);
+      } catch (err) {
+        // The shard throws on fatal codes from a socket callback: an unhandled rejection.
+        if (!fatal) throw err;
+      }
+      if (fatal) this.#fail(new GatewayClosedError(close.code, close.reason), close.code);
+    };
+  }
 }
 
 function describe(value: unknown): string {
@@ -144,16 +403,6 @@ function describe(value: unknown): string {
     return String(value);
   }
 }
-
-/** Close codes after which reconnecting is pointless (ARCHITECTURE.md, Discord facts). */
-export const FATAL_CLOSE_CODES: ReadonlySet<number> = new Set([
-  GatewayCloseCodes.AuthenticationFailed,
-  GatewayCloseCodes.InvalidShard,
-  GatewayCloseCodes.ShardingRequired,
-  GatewayCloseCodes.InvalidAPIVersion,
-  GatewayCloseCodes.InvalidIntents,
-  GatewayCloseCodes.DisallowedIntents,
-]);
 
 /**
  * The one-sentence explanation of a fatal gateway close.
@@ -171,174 +420,15 @@ export const FATAL_CLOSE_CODES: ReadonlySet<number> = new Set([
  */
 export function fatalCloseMessage(code: number, reason = ""): string {
   switch (code) {
-    case GatewayCloseCodes.AuthenticationFailed:
+    case Close.AuthenticationFailed:
       return "Discord rejected the token (4004): run setup (`deno task setup`) with the bot's current token";
-    case GatewayCloseCodes.DisallowedIntents:
+    case Close.DisallowedIntents:
       return "Discord refused the Message Content intent (4014): turn on MESSAGE CONTENT INTENT " +
         "in the Developer Portal > your application > Bot > Privileged Gateway Intents, then start the bridge again";
-    case GatewayCloseCodes.InvalidIntents:
+    case Close.InvalidIntents:
       return "Discord rejected the gateway intents (4013 Invalid intents): this is a bug, please report it";
     default:
       return `Discord closed the gateway with code ${code}${reason ? ` (${reason})` : ""}: ` +
         "the bridge cannot continue";
-  }
-}
-
-/** Options of {@linkcode guardGateway}. */
-export interface GatewayGuardOptions {
-  /** Called once on a fatal close (4004, 4010–4014); reconnecting stops. */
-  onFatal: (code: number, message: string) => void;
-  /** First reconnect delay after a failed attempt, ms. Default 500. */
-  baseDelayMs?: number;
-  /** Delay cap, ms. Default 30000. */
-  maxDelayMs?: number;
-  /** Randomness in [0, 1), for jitter. Default `Math.random`. */
-  random?: () => number;
-  /** Told about each delayed reconnect. */
-  onBackoff?: (delayMs: number, failures: number) => void;
-  /** Told about every closed connection (before discordeno reconnects). */
-  onClose?: (code: number, reason: string) => void;
-}
-
-/** What {@linkcode guardGateway} returns. */
-export interface GatewayGuard {
-  /** Tell the guard the connection works (call on READY and RESUMED). */
-  healthy(): void;
-  /** Stops pending reconnects (call before `bot.shutdown()`). */
-  stop(): void;
-  /** Consecutive failed connection attempts. */
-  readonly failures: number;
-}
-
-/**
- * Makes discordeno's gateway safe to run unattended:
- *
- * - reconnects after failed attempts wait a capped exponential backoff with jitter
- *   (discordeno alone retries in a tight loop while the server is gone);
- * - a fatal close (4004 bad token, 4014 disallowed intent, …) calls `onFatal` instead of
- *   becoming an unhandled rejection that kills the process.
- *
- * Install it before `bot.start()`.
- *
- * @param bot A bot from {@linkcode createDiscordBot}.
- * @param options Fatal-close handler and backoff tunables.
- * @returns Controls: mark healthy, stop.
- *
- * @example
- * ```ts
- * import { createDiscordBot, guardGateway } from "./gateway.ts";
- *
- * const bot = createDiscordBot({ token: btoa("1100000000000000001") + ".x.y", apiUrl: "http://127.0.0.1:1/api" });
- * const guard = guardGateway(bot, { onFatal: (code, message) => console.error(code, message) });
- * guard.stop();
- * ```
- */
-export function guardGateway(bot: DiscordBot, options: GatewayGuardOptions): GatewayGuard {
-  const base = options.baseDelayMs ?? 500;
-  const max = options.maxDelayMs ?? 30_000;
-  const random = options.random ?? Math.random;
-  let failures = 0;
-  let connectedSinceOpen = false;
-  let stopped = false;
-  let fatal = false;
-  const timers = new Set<ReturnType<typeof setTimeout>>();
-  const patched = new WeakSet<object>();
-  const events = bot.gateway.events as Record<string, unknown>;
-  const previousConnecting = events.connecting as ((shard: unknown) => void) | undefined;
-
-  const patch = (shard: ShardLike) => {
-    if (patched.has(shard)) return;
-    patched.add(shard);
-    const connect = shard.connect.bind(shard);
-    shard.connect = async () => {
-      if (!connectedSinceOpen && failures > 0) {
-        const ceiling = Math.min(max, base * 2 ** (failures - 1));
-        const delay = Math.round(ceiling / 2 + random() * ceiling / 2);
-        options.onBackoff?.(delay, failures);
-        await new Promise<void>((resolve) => {
-          const id = setTimeout(() => {
-            timers.delete(id);
-            resolve();
-          }, delay);
-          timers.add(id);
-        });
-      }
-      if (stopped || fatal) return await new Promise<never>(() => {});
-      connectedSinceOpen = false;
-      return await connect();
-    };
-    const handleClose = shard.handleClose.bind(shard);
-    shard.handleClose = async (close: { code: number; reason?: string }) => {
-      if (!connectedSinceOpen) failures++;
-      else failures = 0;
-      connectedSinceOpen = false;
-      if (FATAL_CLOSE_CODES.has(close.code)) fatal = true;
-      if (!stopped) {
-        try {
-          options.onClose?.(close.code, close.reason ?? "");
-        } catch {
-          // Any failure: a listener must not break reconnecting.
-        }
-      }
-      try {
-        await handleClose(close);
-      } catch (err) {
-        // discordeno throws on fatal codes from a socket callback: an unhandled rejection.
-        if (!fatal) throw err;
-      }
-      if (fatal && !stopped) {
-        stopped = true;
-        options.onFatal(close.code, fatalCloseMessage(close.code, close.reason));
-      }
-    };
-  };
-
-  events.connecting = (shard: ShardLike) => {
-    patch(shard);
-    previousConnecting?.(shard);
-  };
-  return {
-    healthy() {
-      connectedSinceOpen = true;
-      failures = 0;
-    },
-    stop() {
-      stopped = true;
-      for (const id of timers) clearTimeout(id);
-      timers.clear();
-    },
-    get failures() {
-      return failures;
-    },
-  };
-}
-
-interface ShardLike {
-  connect(): Promise<unknown>;
-  handleClose(close: { code: number; reason?: string }): Promise<void>;
-}
-
-/**
- * Shuts a bot down and clears the timers discordeno leaves behind (the 60 s leaky-bucket
- * refill timer and heartbeats), so the process can exit.
- *
- * @param bot The bot.
- *
- * @example
- * ```ts
- * import { createDiscordBot, stopDiscordBot } from "./gateway.ts";
- * const bot = createDiscordBot({ token: btoa("1100000000000000001") + ".x.y", apiUrl: "http://127.0.0.1:1/api" });
- * await stopDiscordBot(bot);
- * ```
- */
-export async function stopDiscordBot(bot: DiscordBot): Promise<void> {
-  try {
-    await bot.shutdown();
-  } finally {
-    for (const shard of bot.gateway.shards.values()) {
-      clearTimeout((shard.bucket as unknown as { timeoutId?: number }).timeoutId);
-      shard.stopHeartbeating();
-    }
-    clearInterval(bot.gateway.resharding.checkIntervalId as number | undefined);
   }
 }

@@ -119,5 +119,24 @@ export interface RawReaction {
   emoji: { id: string | null; name: string | null };
 }
 
+/** `GET /gateway/bot`: where to connect, and the token's IDENTIFY budget. */
+export interface RawGatewayBot {
+  /** The gateway URL to IDENTIFY at (`wss://gateway.discord.gg`). */
+  url: string;
+  /** Recommended number of shards. */
+  shards: number;
+  /** The IDENTIFYs this token may still send (per 24 h, shared by every connection). */
+  session_start_limit: {
+    /** The limit per reset period (1,000). */
+    total: number;
+    /** How many are left now. */
+    remaining: number;
+    /** Milliseconds until `remaining` is back at `total`. */
+    reset_after: number;
+    /** IDENTIFYs allowed per 5 s. */
+    max_concurrency: number;
+  };
+}
+
 /** Channel types that are threads. */
 export const THREAD_TYPES: ReadonlySet<number> = new Set(Object.values(ThreadChannelType));

@@ -16,7 +16,7 @@ import type * as Lib from "@discordjs/rest";
 import type { InteractionResponseType } from "discord-api-types/v10";
 import { parseWebhookUrl } from "../config.ts";
 import { scrub } from "../log.ts";
-import type { RawChannel, RawMessage } from "./raw.ts";
+import type { RawChannel, RawGatewayBot, RawMessage } from "./raw.ts";
 import {
   backoffPastBudget,
   networkTrouble,
@@ -348,6 +348,17 @@ export class DiscordRest {
   async getMessage(channelId: string, messageId: string): Promise<RawMessage> {
     return await this.request<RawMessage>("GET", `/channels/${channelId}/messages/${messageId}`, {
       what: `read message ${messageId} of channel ${channelId}`,
+    });
+  }
+
+  /**
+   * Reads where to connect to the gateway and the token's IDENTIFY budget.
+   *
+   * @returns The gateway URL and `session_start_limit`.
+   */
+  async getGatewayBot(): Promise<RawGatewayBot> {
+    return await this.request<RawGatewayBot>("GET", "/gateway/bot", {
+      what: "read the gateway's address (GET /gateway/bot)",
     });
   }
 

@@ -6,7 +6,7 @@ import { UsageError } from "../errors.ts";
 import { probeBridge } from "../daemon.ts";
 import { type NewEntry, Outbox, type OutboxEntry } from "../outbox.ts";
 import { cliInput, type CliValues } from "./cli.ts";
-import { detectHost } from "./host.ts";
+import { detectHost } from "../_shared/host.ts";
 import { renderStatus, type StatusInput, threadNameFor, validateStatusInput } from "./render.ts";
 
 /** Options of {@linkcode enqueueStatus}. */

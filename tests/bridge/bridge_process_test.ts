@@ -1,13 +1,22 @@
-// The bridge as a process, with its least permissions: kill -9 and restart, single instance,
-// --detach / --status / --stop, SIGTERM, and the exact fatal errors.
+// The bridge as a process, with its least permissions: kill -9 and restart (a RESUME, no new
+// IDENTIFY), a restart loop stopped by the IDENTIFY budget, single instance, --detach /
+// --status / --stop, SIGTERM, and the exact fatal errors.
 import { Inbox, type InboxEvent } from "../../inbox.ts";
-import { bridgePaths, probeBridge, readBridgeStatus } from "../../daemon.ts";
-import { assert, assertEquals, assertMatch, waitFor } from "../_assert.ts";
+import {
+  bridgePaths,
+  IdentifyBudgetError,
+  probeBridge,
+  readBridgeStatus,
+  startDetached,
+} from "../../daemon.ts";
+import { writeConfigFile } from "../../config.ts";
+import { removeIfExists } from "../../_shared/fs.ts";
+import { assert, assertEquals, assertMatch, assertRejects, waitFor } from "../_assert.ts";
 import { bridgeEnv, counts, finish, spawnBridge, waitConnected, world } from "./_helpers.ts";
 
 const BRIDGE = new URL("../../bridge.ts", import.meta.url).pathname;
 
-Deno.test("process: kill -9 mid-stream, then restart: 0 lost, 0 duplicated", async () => {
+Deno.test("process: kill -9 mid-stream, then restart: it RESUMEs (no new IDENTIFY), 0 lost, 0 duplicated", async () => {
   await using w = await world({ sessions: ["s1"] });
   const inbox = new Inbox(w.home);
   const claimed: InboxEvent[] = [];
@@ -45,12 +54,53 @@ Deno.test("process: kill -9 mid-stream, then restart: 0 lost, 0 duplicated", asy
     first.kill("SIGTERM");
     await finish(first);
   }
+  // The restart resumed the session: one IDENTIFY in all, the second process's a RESUME.
+  const connections = w.server.state().gatewayConnections;
+  assertEquals(connections.filter((c) => c.identified).length, 1);
+  assert(connections.some((c) => c.resumed && c.path.startsWith("/resume")));
+  const [session] = w.server.state().gatewaySessions;
+  assertEquals(session.identifies, 1);
+  assert(session.resumes >= 1);
+  assertMatch(w.log(), /gateway: resuming the saved session/);
   const all = [...claimed.map((e) => e.id), ...w.ids("s1")];
   const seen = counts(all);
   const dupes = [...seen].filter(([, n]) => n > 1);
   assertEquals(dupes, [], "no duplicates");
   assertEquals(all.length, sent.length);
   assertEquals([...seen.keys()].sort(), [...sent].sort());
+});
+
+Deno.test("process: a restart loop stops before the IDENTIFY budget is gone: exit 1, the halt in status, no more starts", async () => {
+  await using w = await world({ sessions: ["s1"] });
+  writeConfigFile(w.home, { identifyCap: 3 });
+  let last: Awaited<ReturnType<typeof finish>> | undefined;
+  for (let run = 1; run <= 6 && !last; run++) {
+    // A session that cannot be resumed: every start has to IDENTIFY.
+    removeIfExists(bridgePaths(w.home).gateway);
+    const child = spawnBridge(w);
+    const ended = await Promise.race([
+      child.status.then(() => true),
+      waitConnected(w, child.pid).then(() => false),
+    ]);
+    if (ended) last = await finish(child);
+    else {
+      child.kill("SIGKILL");
+      await finish(child);
+    }
+  }
+  assertEquals(last?.code, 1);
+  assertMatch(
+    last!.stderr.trim(),
+    /^This machine identified to Discord's gateway 3 times in 24 h \(cap 3/,
+  );
+  assertEquals(w.server.state().gatewayConnections.filter((c) => c.identified).length, 3);
+  assertEquals(readBridgeStatus(w.home)?.state, "halted");
+  const status = await finish(spawnBridge(w, ["--status"]));
+  assertMatch(status.stdout, /^not running: halted until \S+: This machine identified/);
+  await assertRejects(
+    () => startDetached({ home: w.home, command: Deno.execPath(), args: ["--version"] }),
+    IdentifyBudgetError,
+  );
 });
 
 Deno.test("process: two bridges started at the same instant: one runs, the other says so", async () => {
