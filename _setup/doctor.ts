@@ -2,7 +2,7 @@
 // verdict listed), plus the local installation (hooks, MCP server, plugin, deno), the bridge
 // and the logs; each result says what to fix.
 import { type Config, configFileExposure } from "../config.ts";
-import { probeBridge } from "../daemon.ts";
+import { identifyHalt, probeBridge } from "../daemon.ts";
 import { readTextIfExists, statIfExists } from "../_shared/fs.ts";
 import type { ChannelInfo, SetupApi } from "./api.ts";
 import {
@@ -318,7 +318,12 @@ function pluginCheck(o: DoctorOptions, found: InstallPlaces, add: Add): void {
 /** The bridge: running, connected, no warning. */
 function bridgeCheck(o: DoctorOptions, config: Config | undefined, add: Add): void {
   const bridge = probeBridge(o.home);
-  if (!bridge.running) {
+  const halt = identifyHalt(o.home);
+  if (!bridge.running && halt) {
+    add(
+      check("fail", "bridge", `halted until ${new Date(halt.until).toISOString()}: ${halt.reason}`),
+    );
+  } else if (!bridge.running) {
     add(check(
       config?.token ? "warn" : "fail",
       "bridge",

@@ -2,10 +2,16 @@
 // the bridge (running, since when, gateway state, counters, warning), each live session
 // (name, thread, mailbox depth), the recorded installs (and whether their hooks are still
 // there), held messages, the outbox (posts waiting for the bridge, dropped by its bounds,
-// refused by Discord), spooled STATUS posts, and the last errors of the logs.
-// Local files only: no Discord call.
-import { type Config, stateHome } from "../config.ts";
-import { bridgePaths, probeBridge } from "../daemon.ts";
+// refused by Discord), the IDENTIFY budget, spooled STATUS posts, and the last errors of the
+// logs. Local files only: no Discord call.
+import { type Config, DEFAULT_IDENTIFY_CAP, stateHome } from "../config.ts";
+import {
+  bridgePaths,
+  type IdentifySummary,
+  probeBridge,
+  readIdentifyFile,
+  summarizeIdentify,
+} from "../daemon.ts";
 import { HELD, Inbox } from "../inbox.ts";
 import { Outbox, type OutboxStats } from "../outbox.ts";
 import { SessionRegistry } from "../sessions.ts";
@@ -85,9 +91,12 @@ export interface StatusReport {
     sent?: number;
     /** Why a session's outbox queue waits for Discord now. */
     outboxWaiting?: string;
+    connectedBy?: string;
   };
   /** The outbox: posts waiting for the bridge, dropped by its bounds, refused by Discord. */
   outbox: OutboxStats;
+  /** The IDENTIFY budget (`bridge/identify.json`), also while no bridge runs. */
+  identify: IdentifySummary;
   /** Live sessions. */
   sessions: SessionStatus[];
   /** The installs setup recorded for this state directory. */
@@ -123,10 +132,12 @@ export async function collectStatus(
   let configProblem: string | undefined;
   let retentionDays: number | undefined;
   let label: string | undefined;
+  let cap = DEFAULT_IDENTIFY_CAP;
   try {
     const c = loadConfig();
     label = c.machineLabel;
     retentionDays = c.attachmentRetentionDays;
+    cap = c.identifyCap;
     config = {
       ...(c.channelId ? { channelId: c.channelId } : {}),
       webhook: c.webhookUrl !== undefined,
@@ -176,10 +187,12 @@ export async function collectStatus(
           ...(st.outbox?.waiting && st.outbox.waitingWhy
             ? { outboxWaiting: st.outbox.waitingWhy }
             : {}),
+          ...(st.connectedBy ? { connectedBy: st.connectedBy } : {}),
         }
         : {}),
     },
     outbox: new Outbox(home).stats(),
+    identify: summarizeIdentify(readIdentifyFile(home), cap, Date.now()),
     sessions,
     installs: installs.value.map(installStatus),
     ...(installs.damaged ? { installsDamaged: installs.damaged } : {}),
@@ -286,7 +299,14 @@ export function renderStatus(r: StatusReport, now: number = Date.now()): string 
     out.push("Bridge: not running (a Claude Code session's hooks start it; or `deno task start`)");
   } else {
     out.push(`Bridge: running, pid ${b.pid ?? "?"}, since ${ago(b.startedAt)}`);
-    if (b.state) out.push(`  gateway: ${b.state} since ${ago(b.since)}`);
+    if (b.state) {
+      const by = b.connectedBy === "resume"
+        ? " (resumed its session)"
+        : b.connectedBy === "identify"
+        ? " (identified)"
+        : "";
+      out.push(`  gateway: ${b.state} since ${ago(b.since)}${by}`);
+    }
     if (b.delivered !== undefined) out.push(...counterLines(b.delivered, b.dropped ?? {}));
     if (b.lastCatchUpAt) out.push(`  last catch-up: ${ago(b.lastCatchUpAt)}`);
     if (b.sent !== undefined) out.push(`  sent ${b.sent} post(s) from the outbox`);
@@ -304,6 +324,14 @@ export function renderStatus(r: StatusReport, now: number = Date.now()): string 
         o.failedAt ? `, last ${ago(o.failedAt)}, see outbox/failed.jsonl` : ""
       }`,
   );
+  const id = r.identify;
+  out.push(
+    `IDENTIFY budget: ${id.last24h} in the last 24 h (cap ${id.cap})` +
+      (id.remaining !== undefined
+        ? `; Discord: ${id.remaining} of ${id.total} left for the token (read ${ago(id.readAt)})`
+        : ""),
+  );
+  if (id.halted) out.push(`  HALTED until ${id.halted.until}: ${id.halted.reason}`);
   if (r.sessions.length === 0) out.push("Sessions: none live");
   else {
     out.push(`Sessions (${r.sessions.length} live):`);

@@ -1,7 +1,9 @@
 // setup.ts status, from the state directory alone (no bridge, no Discord): the outbox's waiting
-// posts and its counters; this machine. The running system's status: live_process_test.ts.
+// posts and its counters; this machine; the IDENTIFY budget. The running system's status:
+// live_process_test.ts.
 import { loadConfig } from "../../config.ts";
 import { machineIdentity } from "../../machine.ts";
+import { IdentifyBudget } from "../../daemon.ts";
 import { Outbox } from "../../outbox.ts";
 import { collectStatus, renderStatus } from "../../_setup/status.ts";
 import { assertEquals, assertMatch } from "../_assert.ts";
@@ -47,4 +49,21 @@ Deno.test("status: this machine's label and id, once machine.json exists", async
     () => loadConfig({ env: { CLAUDE_DISCORD_HOME: h.path, CLAUDE_DISCORD_MACHINE: "lab" } }),
   );
   assertEquals(labelled.machine, { id: m.id, label: "lab" });
+});
+
+Deno.test("status: the IDENTIFY budget, and a halt while no bridge runs", async () => {
+  await using h = await tempDir("status-test-");
+  const load = () => loadConfig({ env: { CLAUDE_DISCORD_HOME: h.path } });
+  const budget = new IdentifyBudget(h.path, { cap: 2 });
+  budget.noteLimit({ total: 1000, remaining: 990, reset_after: 3_600_000 });
+  budget.record();
+  budget.record();
+  const halt = budget.refusal()!;
+  budget.halt(halt);
+  const report = await collectStatus(h.path, load);
+  assertEquals(report.identify.last24h, 2);
+  assertEquals(report.identify.remaining, 988);
+  const text = renderStatus(report);
+  assertMatch(text, /^IDENTIFY budget: 2 in the last 24 h \(cap 100\); Discord: 988 of 1000 left/m);
+  assertMatch(text, /^ {2}HALTED until \S+: This machine identified to Discord's gateway 2 times/m);
 });
