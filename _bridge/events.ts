@@ -2,7 +2,7 @@
 import type { InboxAttachment, InboxEvent } from "../inbox.ts";
 import type { RawInteraction, RawMessage, RawReaction, RawUser } from "../_discord/raw.ts";
 import { timeOfSnowflake } from "../_discord/snowflake.ts";
-import { MessageFlags, MessageReferenceType, MessageType } from "discord-api-types/v10";
+import { IS_VOICE_MESSAGE, MessageReferenceType, MessageType } from "../_discord/numbers.ts";
 
 /** Why a message was not delivered. */
 export type DropReason = "bot" | "webhook" | "system" | "not-allowed" | "empty";
@@ -55,7 +55,7 @@ export function messageToEvent(m: RawMessage, place: Place): InboxEvent {
     attachments: (m.attachments ?? []).map(attachment),
   };
   // A voice message is one audio attachment with its duration.
-  if (((m.flags ?? 0) & MessageFlags.IsVoiceMessage) !== 0) {
+  if (((m.flags ?? 0) & IS_VOICE_MESSAGE) !== 0) {
     for (const a of event.attachments) {
       a.voice = true;
       const secs = m.attachments?.find((x) => x.id === a.id)?.duration_secs;

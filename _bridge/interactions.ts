@@ -1,7 +1,8 @@
 // Private: the bridge's answers to button clicks (interactions) and its handling of reactions:
 // each is routed like a message, and a click gets Discord's acknowledgement once it is stored.
 // A click also tells the guild's upload limit, recorded for the MCP server's send_file.
-import { InteractionResponseType, InteractionType, MessageFlags } from "discord-api-types/v10";
+import type { InteractionResponseType as ResponseType } from "discord-api-types/v10";
+import { EPHEMERAL, InteractionResponseType, InteractionType } from "../_discord/numbers.ts";
 import type { InboxEvent } from "../inbox.ts";
 import { describeError, type Logger } from "../log.ts";
 import { writeGuildFacts } from "../daemon.ts";
@@ -42,14 +43,14 @@ const ANSWER_WITHIN_MS = 2000;
  */
 export function onInteraction(i: RawInteraction, desk: ClickDesk): void {
   if (!i?.id || !i.token) return;
-  const ack = (body: { type: InteractionResponseType; data?: Record<string, unknown> }) =>
+  const ack = (body: { type: ResponseType; data?: Record<string, unknown> }) =>
     desk.rest.interactionCallback(i.id, i.token, body).catch((err) =>
       desk.log.warn(`cannot answer interaction ${i.id}: ${describeError(err)}`)
     );
   const ephemeral = (content: string) =>
     ack({
       type: InteractionResponseType.ChannelMessageWithSource,
-      data: { content, flags: MessageFlags.Ephemeral },
+      data: { content, flags: EPHEMERAL },
     });
   // The click is acknowledged without a visible answer: the message stays as it is.
   const quiet = () => ack({ type: InteractionResponseType.DeferredMessageUpdate });

@@ -1,12 +1,18 @@
 // Private: Discord's numbers for the processes whose start-up Claude Code waits on (the hooks
-// and the MCP server). Each is typed by its discord-api-types v10 enum member, so `deno check`
-// holds it to the enum, through a type-only import: loading the package costs tens to hundreds
-// of milliseconds, and the hooks' start-up graph holds no npm package
-// (tests/architecture_test.ts). The bridge, setup and testing/ import the enums themselves.
+// and the MCP server) and for the bridge, a long-lived process whose resident memory counts.
+// Each is typed by its discord-api-types v10 enum member, so `deno check` holds it to the enum,
+// through a type-only import: loading the package costs tens to hundreds of milliseconds and
+// about 1.5 MiB, the hooks' start-up graph holds no npm package, and the bridge's holds only
+// the gateway library (tests/architecture_test.ts). Setup and testing/ import the enums.
 import type {
   ButtonStyle as ButtonStyles,
   ChannelType,
   ComponentType as ComponentTypes,
+  InteractionResponseType as InteractionResponseTypes,
+  InteractionType as InteractionTypes,
+  MessageFlags as MessageFlag,
+  MessageReferenceType as MessageReferenceTypes,
+  MessageType as MessageTypes,
   RESTJSONErrorCodes,
   ThreadAutoArchiveDuration,
 } from "discord-api-types/v10";
@@ -70,3 +76,32 @@ export const ButtonStyle: {
 
 /** A thread's archive time (`ThreadAutoArchiveDuration`): a week without messages. */
 export const ONE_WEEK: ThreadAutoArchiveDuration.OneWeek = 10080;
+
+/** The message types (`MessageType`) the bridge tells apart: a user's message or reply. */
+export const MessageType: {
+  readonly Default: MessageTypes.Default;
+  readonly Reply: MessageTypes.Reply;
+} = { Default: 0, Reply: 19 };
+
+/** The reference type (`MessageReferenceType`) of a reply. */
+export const MessageReferenceType: { readonly Default: MessageReferenceTypes.Default } = {
+  Default: 0,
+};
+
+/** The interaction types (`InteractionType`) the bridge answers. */
+export const InteractionType: {
+  readonly ApplicationCommand: InteractionTypes.ApplicationCommand;
+  readonly MessageComponent: InteractionTypes.MessageComponent;
+  readonly ModalSubmit: InteractionTypes.ModalSubmit;
+} = { ApplicationCommand: 2, MessageComponent: 3, ModalSubmit: 5 };
+
+/** The interaction answers (`InteractionResponseType`) the bridge gives. */
+export const InteractionResponseType: {
+  readonly ChannelMessageWithSource: InteractionResponseTypes.ChannelMessageWithSource;
+  readonly DeferredMessageUpdate: InteractionResponseTypes.DeferredMessageUpdate;
+} = { ChannelMessageWithSource: 4, DeferredMessageUpdate: 6 };
+
+/** The message flag (`MessageFlags`) of an answer only its clicker sees. */
+export const EPHEMERAL: MessageFlag.Ephemeral = 64;
+/** The message flag (`MessageFlags`) of a voice message. */
+export const IS_VOICE_MESSAGE: MessageFlag.IsVoiceMessage = 8192;

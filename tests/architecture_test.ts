@@ -14,6 +14,7 @@
 // | light per-call hooks   | all that `hooks/deliver.ts` or `hooks/_register.ts` reach | `npm:@discordeno/*`, `npm:@discordjs/*`, `npm:discord.js`, `npm:discord-api-types` (type-only imports included) |
 // | light hook start-up    | what Deno loads to start `hooks/hook.ts` or `hooks/deliver.ts` (static and literal dynamic imports) | those packages (Discord's numbers come as types there: `_discord/numbers.ts`); bare specifiers (the hooks run with `--no-config`) |
 // | light MCP start-up     | what Deno loads to start `mcp.ts`                | `npm:discord-api-types` (`_discord/numbers.ts` instead)          |
+// | lean bridge            | what Deno loads to start `bridge.ts`           | any npm package but `@discordeno/gateway` (the REST library comes at the first call; Discord's numbers from `_discord/numbers.ts`) |
 // | delivery alone         | all that `hooks/deliver.ts` reaches            | the other roles' modules, `sessions.ts`, `notify.ts`, `daemon.ts` |
 // | tests stay outside     | every module                                   | `tests/*`, `bench/*` (they may import anything)                  |
 import ts from "npm:typescript@5.9.3";
@@ -348,6 +349,15 @@ Deno.test("architecture: what Deno loads to start mcp.ts holds no discord-api-ty
   const loaded = reach("mcp.ts", ["static", "dynamic"]);
   assert(loaded.has("_mcp/context.ts"), [...loaded].join(" "));
   assertEquals([...loaded].filter((m) => m === "npm:discord-api-types"), []);
+});
+
+Deno.test("architecture: what Deno loads to start bridge.ts holds no npm package but @discordeno/gateway (resident memory: bench/bridge_bench.ts)", () => {
+  const loaded = reach("bridge.ts", ["static", "dynamic"]);
+  assert(
+    loaded.has("_bridge/bridge.ts") && loaded.has("_discord/gateway.ts"),
+    [...loaded].join(" "),
+  );
+  assertEquals([...loaded].filter((m) => m.startsWith("npm:")), ["npm:@discordeno/gateway"]);
 });
 
 Deno.test("architecture: hooks/deliver.ts's graph holds none of the other roles' modules", () => {
