@@ -10,11 +10,15 @@
 //   Deno flags, least permissions) against the server in this process, with a session claiming
 //   its mailbox as hooks do: resident memory idle, and after every 25,000 of 100,000 messages
 //   (all written, then 2 s without traffic); also the peak seen mid-burst, while up to 2,000
-//   messages are in flight (read from /proc/<pid>/status).
+//   messages are in flight (read from /proc/<pid>/status). In the same run, with the same Deno
+//   and V8 flags and the same idle wait: the baseline, a bare script holding one WebSocket open
+//   to the gateway (_rss_websocket.ts), and the same script with `@discordeno/gateway` loaded
+//   (_rss_discordeno.ts); the bridge's idle RSS is given as a ratio to the baseline.
 //
-// Targets (issue 4): p99 <= 5 ms, >= 5,000 msg/s, RSS <= 80 MiB and flat.
+// Targets: p99 <= 5 ms, >= 5,000 msg/s (issue 4); RSS idle <= 1.2x the baseline and flat
+// after 100,000 messages (issue 13).
 import { Bridge } from "../bridge.ts";
-import { bridgeCommand } from "../daemon.ts";
+import { BRIDGE_RUNTIME_FLAGS, bridgeCommand } from "../daemon.ts";
 import { Inbox } from "../inbox.ts";
 import { createLogger } from "../log.ts";
 import { SessionRegistry } from "../sessions.ts";
@@ -174,6 +178,40 @@ Deno.bench({
   }),
 });
 
+/** How long a process is left idle before its RSS is read (V8's memory reducer: 1 s here). */
+const IDLE_MS = 5000;
+
+/** Idle RSS of a probe script (bench/_rss_*.ts) holding a WebSocket open to `gatewayUrl`. */
+async function probeRss(script: string, server: DiscordServer): Promise<number> {
+  const before = server.state().gatewayConnections.length;
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      ...BRIDGE_RUNTIME_FLAGS,
+      "--allow-net=127.0.0.1",
+      "--allow-env",
+      "--allow-read",
+      new URL(script, import.meta.url).pathname,
+      server.gatewayUrl,
+    ],
+    stdin: "null",
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+  try {
+    await until(
+      `${script} to connect`,
+      () => server.state().gatewayConnections.length > before,
+      30_000,
+    );
+    await new Promise((r) => setTimeout(r, IDLE_MS));
+    return rssMiB(child.pid);
+  } finally {
+    child.kill("SIGKILL");
+    await child.status;
+  }
+}
+
 function rssMiB(pid: number): number {
   const status = Deno.readTextFileSync(`/proc/${pid}/status`);
   const kb = Number(status.match(/VmRSS:\s+(\d+) kB/)?.[1]);
@@ -187,6 +225,8 @@ Deno.bench({
   ignore: Deno.build.os !== "linux",
   fn: once(async () => {
     const { server, home } = await setup();
+    const baseline = await probeRss("./_rss_websocket.ts", server);
+    const discordeno = await probeRss("./_rss_discordeno.ts", server);
     const cmd = bridgeCommand({ home, apiUrl: server.apiUrl });
     const env: Record<string, string> = {
       DISCORD_BOT_TOKEN: server.token,
@@ -221,8 +261,9 @@ Deno.bench({
           return false;
         }
       }, 30_000);
-      await new Promise((r) => setTimeout(r, 2000));
-      const samples = [`idle ${rssMiB(child.pid).toFixed(1)}`];
+      await new Promise((r) => setTimeout(r, IDLE_MS));
+      const idle = rssMiB(child.pid);
+      const samples = [`idle ${idle.toFixed(1)}`];
       const N = 100_000;
       let peak = 0;
       let busy = 0;
@@ -257,6 +298,12 @@ Deno.bench({
           t0 = performance.now();
         }
       }
+      results.push(
+        `RSS idle (MiB), same flags and wait: bare WebSocket script ${baseline.toFixed(1)} ` +
+          `(baseline); with @discordeno/gateway loaded ${discordeno.toFixed(1)} ` +
+          `(${(discordeno / baseline).toFixed(2)}x); the bridge ${idle.toFixed(1)} ` +
+          `(${(idle / baseline).toFixed(2)}x the baseline; target <= 1.2x)`,
+      );
       results.push(
         `bridge process RSS (MiB): ${samples.join(", ")}; peak while ingesting (up to 2,000 ` +
           `messages in flight) ${peak.toFixed(1)}; 100,000 messages in ${
