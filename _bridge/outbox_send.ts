@@ -17,7 +17,12 @@
 // A deleted thread (10003) is forgotten and opened again; an archived or locked one is
 // unarchived, else opened again. Every posted message is recorded in the posts index (posts.ts)
 // under the entry's owner (default: the session), so that replies, clicks and reactions route.
-import { ChannelType, RESTJSONErrorCodes, ThreadAutoArchiveDuration } from "discord-api-types/v10";
+import {
+  ForumChannelType,
+  JsonErrorCode,
+  ONE_WEEK,
+  ThreadChannelType,
+} from "../_discord/numbers.ts";
 import { describeError, type Logger } from "../log.ts";
 import type { Outbox, OutboxEntry, Outcome, PostEntry, ThreadRecord } from "../outbox.ts";
 import { recordPost } from "../posts.ts";
@@ -72,7 +77,7 @@ interface ThreadChannel extends RawChannel {
 }
 
 /** Threads a session's thread stays open for without messages. */
-const ARCHIVE_AFTER = ThreadAutoArchiveDuration.OneWeek;
+const ARCHIVE_AFTER = ONE_WEEK;
 /** Tries of one post when its thread is gone and is opened again. */
 const THREAD_TRIES = 3;
 
@@ -81,7 +86,7 @@ function refusal(r: Refusal): string {
 }
 
 function isForum(type: number): boolean {
-  return type === ChannelType.GuildForum || type === ChannelType.GuildMedia;
+  return type === ForumChannelType.GuildForum || type === ForumChannelType.GuildMedia;
 }
 
 /** Sends outbox entries; one call at a time per session (the caller's worker). */
@@ -153,20 +158,20 @@ export class EntrySender {
       let res = await this.#createAnswer(thread.id, entry);
       if (res.ok) return { sent: { messageId: res.body.id, channelId: thread.id } };
       if (
-        res.code === RESTJSONErrorCodes.InvalidActionOnArchivedThread ||
-        res.code === RESTJSONErrorCodes.ThreadLocked
+        res.code === JsonErrorCode.InvalidActionOnArchivedThread ||
+        res.code === JsonErrorCode.ThreadLocked
       ) {
         if (await this.#unarchive(thread.id)) {
           res = await this.#createAnswer(thread.id, entry);
           if (res.ok) return { sent: { messageId: res.body.id, channelId: thread.id } };
         }
-      } else if (res.code !== RESTJSONErrorCodes.UnknownChannel) {
+      } else if (res.code !== JsonErrorCode.UnknownChannel) {
         return this.#refused(res, `post in thread ${thread.id}`);
       }
       if (attempt >= THREAD_TRIES) return this.#refused(res, `post in thread ${thread.id}`);
       this.#o.log.warn(
         `outbox ${session.slice(0, 8)}: thread ${thread.id} is ${
-          res.code === RESTJSONErrorCodes.UnknownChannel ? "gone" : "archived or locked"
+          res.code === JsonErrorCode.UnknownChannel ? "gone" : "archived or locked"
         } (${refusal(res)}); opening a new one`,
       );
       await this.#o.outbox.note(session, { thread: null });
@@ -248,7 +253,7 @@ export class EntrySender {
       `/channels/${status.id}/threads`,
       {
         what: `open a thread in channel ${status.id}`,
-        body: { name, type: ChannelType.PublicThread, auto_archive_duration: ARCHIVE_AFTER },
+        body: { name, type: ThreadChannelType.PublicThread, auto_archive_duration: ARCHIVE_AFTER },
       },
     );
     if (!res.ok) return this.#refused(res, `open a thread in channel ${status.id}`);

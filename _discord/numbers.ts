@@ -61,6 +61,12 @@ export const ThreadChannelType: {
   readonly PrivateThread: ChannelType.PrivateThread;
 } = { AnnouncementThread: 10, PublicThread: 11, PrivateThread: 12 };
 
+/** The channel types (`ChannelType`) a STATUS channel may have that take posts, not messages. */
+export const ForumChannelType: {
+  readonly GuildForum: ChannelType.GuildForum;
+  readonly GuildMedia: ChannelType.GuildMedia;
+} = { GuildForum: 15, GuildMedia: 16 };
+
 /** The component types (`ComponentType`) of a permission prompt. */
 export const ComponentType: {
   readonly ActionRow: ComponentTypes.ActionRow;
