@@ -362,6 +362,7 @@ export class Bridge {
       dispatch: (t, d) => this.#onDispatch(t, d),
       fail: (err) => this.#fail(err),
       stopping: () => this.#stopping,
+      connecting: () => this.#catchUp.expect(),
     });
     this.#connection.start();
   }

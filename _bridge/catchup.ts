@@ -65,6 +65,8 @@ interface Source {
 /** Runs catch-ups: all channels after a (re)connect, or one newly seen channel. */
 export class CatchUp {
   readonly #d: CatchUpDeps;
+  /** Whether live messages are held for a full catch-up still to come ({@linkcode CatchUp.expect}). */
+  #expecting = false;
   /** Live messages held while a catch-up runs, oldest first. */
   #held: Held[] = [];
   /** Catch-ups running or queued. */
@@ -91,12 +93,31 @@ export class CatchUp {
   all(_epoch: number): Promise<void> {
     this.#requested++;
     this.#loop ??= this.#runLoop().finally(() => (this.#loop = undefined));
+    // The run started above holds live messages now: the expectation has served.
+    this.#endExpecting();
     return this.#loop;
+  }
+
+  /**
+   * Holds live messages from now until the next full catch-up ({@linkcode CatchUp.all}) merges
+   * them: a gateway session that RESUMEs gets the events it missed replayed before RESUMED,
+   * and a channel whose messages are not among them must not fall behind the others.
+   */
+  expect(): void {
+    if (this.#expecting) return;
+    this.#expecting = true;
+    this.#busy++;
+  }
+
+  #endExpecting(): void {
+    if (!this.#expecting) return;
+    this.#expecting = false;
+    if (--this.#busy === 0) this.#releaseHeld();
   }
 
   /** Catches up one channel (first seen with a gap) unless a catch-up covers it already. */
   channel(channelId: string, place: Place): void {
-    if (this.#covered.has(channelId) || this.#unlisted > 0) return;
+    if (this.#covered.has(channelId) || this.#unlisted > 0 || this.#expecting) return;
     const epoch = this.#d.tracker.epoch;
     const list: Array<[string, Place]> = [[channelId, place]];
     this.#cover(list, 1);

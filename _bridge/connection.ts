@@ -38,6 +38,8 @@ export interface ConnectionDeps {
   fail: (err: unknown) => void;
   /** Whether the bridge is stopping. */
   stopping: () => boolean;
+  /** The session is about to (re)connect: live events may come before READY or RESUMED. */
+  connecting: () => void;
 }
 
 /** How long the notice of a halt may take to post before the bridge exits anyway. */
@@ -88,12 +90,14 @@ export class Connection {
         d.status.disconnects++;
         d.log.warn(`gateway closed (${code}${reason ? ` ${reason}` : ""}); reconnecting`);
         d.status.setState("reconnecting");
+        d.connecting();
       },
     });
     this.#gateway = gateway;
     if (saved) {
       d.log.info(`gateway: resuming the saved session (sequence ${saved.sequence})`);
     }
+    d.connecting();
     gateway.connect(saved);
   }
 
