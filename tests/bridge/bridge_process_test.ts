@@ -71,7 +71,11 @@ Deno.test("process: kill -9 mid-stream, then restart: it RESUMEs (no new IDENTIF
 });
 
 Deno.test("process: a restart loop stops before the IDENTIFY budget is gone: exit 1, the halt in status, no more starts", async () => {
-  await using w = await world({ sessions: ["s1"] });
+  // Bridges restart here faster than Discord's one IDENTIFY per 5 s (tested in tests/testing/).
+  await using w = await world({
+    sessions: ["s1"],
+    server: { identifyBudget: { concurrencyWindowMs: false } },
+  });
   writeConfigFile(w.home, { identifyCap: 3 });
   let last: Awaited<ReturnType<typeof finish>> | undefined;
   for (let run = 1; run <= 6 && !last; run++) {

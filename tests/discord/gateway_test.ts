@@ -118,7 +118,11 @@ Deno.test("gateway: a saved session is RESUMEd (no IDENTIFY) and what was missed
 });
 
 Deno.test("gateway: a RESUME Discord refuses (op 9, d false) becomes an IDENTIFY at GET /gateway/bot's URL", async () => {
-  await using server = await startDiscordServer({ port: 0 });
+  // Bridges restart here faster than Discord's one IDENTIFY per 5 s (tested in tests/testing/).
+  await using server = await startDiscordServer({
+    port: 0,
+    identifyBudget: { concurrencyWindowMs: false },
+  });
   const first = gatewayOn(server);
   first.gateway.connect();
   await waitFor("READY", () => first.types().includes("GUILD_CREATE"));

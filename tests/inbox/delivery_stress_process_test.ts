@@ -68,7 +68,10 @@ Deno.test({
     const started = Date.now();
     const postDeadline = started + POST_BUDGET_MS;
     const deadline = started + DRAIN_BUDGET_MS;
-    await using w = await world({ server: { rateLimits: false } });
+    // Bridges restart here faster than Discord's one IDENTIFY per 5 s (tested in tests/testing/).
+    await using w = await world({
+      server: { rateLimits: false, identifyBudget: { concurrencyWindowMs: false } },
+    });
     const threads = new Map<string, string>();
     const command = commandOf(settingsFor(w.home), "PostToolUse", "deliver");
     const sessions = new Map<string, SimulatedSession>();
