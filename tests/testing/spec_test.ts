@@ -14,6 +14,7 @@ import {
 import { exceptionFor, SPEC_EXCEPTIONS } from "../../testing/_spec_exceptions.ts";
 import { restRoutes } from "../../testing/_rest.ts";
 import { webhookRoutes } from "../../testing/_webhooks.ts";
+import { commandRoutes } from "../../testing/_command_routes.ts";
 
 function api(server: DiscordServer, path: string, init: RequestInit & { auth?: boolean } = {}) {
   const headers = new Headers(init.headers);
@@ -91,7 +92,7 @@ Deno.test("spec: the table reader takes parameters, bodies and responses from th
 });
 
 Deno.test("spec: every route is an operation, found with literal segments before parameters", () => {
-  const names = [...restRoutes, ...webhookRoutes].map((r) => {
+  const names = [...restRoutes, ...webhookRoutes, ...commandRoutes].map((r) => {
     const op = SPEC_OPERATIONS.find((o) => o.method === r.method && o.path === r.template);
     assert.ok(op, `${r.method} ${r.template} is not in the description`);
     return op.name;
