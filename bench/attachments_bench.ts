@@ -14,42 +14,12 @@ import { Bridge } from "../bridge.ts";
 import { bridgeCommand } from "../daemon.ts";
 import { Inbox } from "../inbox.ts";
 import { createLogger } from "../log.ts";
-import { SessionRegistry } from "../sessions.ts";
-import { type DiscordServer, startDiscordServer } from "../testing/mod.ts";
+import type { DiscordServer } from "../testing/mod.ts";
 import { png } from "../tests/_png.ts";
+import { benchWorld, median, once, reportAtExit, until } from "./_helpers.ts";
 
 const MIB = 1024 * 1024;
-const results: string[] = [];
-addEventListener("unload", () => {
-  if (results.length > 0) console.log(`\nattachment benchmarks\n  ${results.join("\n  ")}`);
-});
-
-async function setup(): Promise<{ server: DiscordServer; home: string }> {
-  // Benchmarks time the project, not the spec check.
-  const server = await startDiscordServer({ port: 0, rateLimits: false, checkResponses: false });
-  const home = await Deno.makeTempDir({ prefix: "attachments_bench_" });
-  await new SessionRegistry(home).register({ id: "s1", cwd: "/bench/s1", pid: Deno.pid });
-  return { server, home };
-}
-
-async function until(what: string, check: () => boolean, ms: number): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`bench: timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 2));
-  }
-}
-
-/** deno bench may call a function more than once even with n: 1; the figures need one run. */
-function once(fn: () => Promise<void>): () => Promise<void> {
-  let run: Promise<void> | undefined;
-  return async () => await (run ??= fn());
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)];
-}
+const results = reportAtExit("attachment benchmarks");
 
 /** A PNG of about 1 MiB (noise compresses poorly). */
 function megabytePng(): Uint8Array {
@@ -80,7 +50,7 @@ Deno.bench({
   n: 1,
   warmup: 0,
   fn: once(async () => {
-    const { server, home } = await setup();
+    const { server, home } = await benchWorld("attachments_bench_");
     const durable = new Map<string, number>();
     const bridge = inProcessBridge(server, home, durable);
     const image = megabytePng();
@@ -128,7 +98,7 @@ Deno.bench({
   n: 1,
   warmup: 0,
   fn: once(async () => {
-    const { server, home } = await setup();
+    const { server, home } = await benchWorld("attachments_bench_");
     const durable = new Map<string, number>();
     const bridge = inProcessBridge(server, home, durable);
     const file = new Uint8Array(2 * MIB);
@@ -173,7 +143,7 @@ Deno.bench({
   warmup: 0,
   ignore: Deno.build.os !== "linux",
   fn: once(async () => {
-    const { server, home } = await setup();
+    const { server, home } = await benchWorld("attachments_bench_");
     const cmd = bridgeCommand({ home, apiUrl: server.apiUrl });
     const child = new Deno.Command(cmd.command, {
       args: cmd.args,

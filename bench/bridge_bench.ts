@@ -21,45 +21,17 @@ import { Bridge } from "../bridge.ts";
 import { BRIDGE_RUNTIME_FLAGS, bridgeCommand } from "../daemon.ts";
 import { Inbox } from "../inbox.ts";
 import { createLogger } from "../log.ts";
-import { SessionRegistry } from "../sessions.ts";
-import { type DiscordServer, startDiscordServer } from "../testing/mod.ts";
+import type { DiscordServer } from "../testing/mod.ts";
+import { benchWorld, once, percentile, reportAtExit, until } from "./_helpers.ts";
 
-const results: string[] = [];
-addEventListener("unload", () => {
-  if (results.length > 0) console.log(`\nbridge benchmarks\n  ${results.join("\n  ")}`);
-});
-
-async function setup(): Promise<{ server: DiscordServer; home: string }> {
-  const server = await startDiscordServer({ port: 0, rateLimits: false, checkResponses: false }); // benchmarks time the project, not the spec check;
-  const home = await Deno.makeTempDir({ prefix: "bridge_bench_" });
-  await new SessionRegistry(home).register({ id: "s1", cwd: "/bench/s1", pid: Deno.pid });
-  return { server, home };
-}
-
-async function until(what: string, check: () => boolean, ms: number): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`bench: timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
-
-/** deno bench may call a function more than once even with n: 1; the figures need one run. */
-function once(fn: () => Promise<void>): () => Promise<void> {
-  let run: Promise<void> | undefined;
-  return async () => await (run ??= fn());
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
-}
+const results = reportAtExit("bridge benchmarks");
 
 Deno.bench({
   name: "latency: MESSAGE_CREATE sent -> line durable (1,000 messages)",
   n: 1,
   warmup: 0,
   fn: once(async () => {
-    const { server, home } = await setup();
+    const { server, home } = await benchWorld("bridge_bench_");
     const durable = new Map<string, number>();
     // Where the time goes: when the bridge hands each event to the queue (Inbox.append).
     const queued = new Map<string, number>();
@@ -133,7 +105,7 @@ Deno.bench({
   n: 1,
   warmup: 0,
   fn: once(async () => {
-    const { server, home } = await setup();
+    const { server, home } = await benchWorld("bridge_bench_");
     let written = 0;
     const bridge = new Bridge({
       token: server.token,
@@ -224,7 +196,7 @@ Deno.bench({
   warmup: 0,
   ignore: Deno.build.os !== "linux",
   fn: once(async () => {
-    const { server, home } = await setup();
+    const { server, home } = await benchWorld("bridge_bench_");
     const baseline = await probeRss("./_rss_websocket.ts", server);
     const discordeno = await probeRss("./_rss_discordeno.ts", server);
     const cmd = bridgeCommand({ home, apiUrl: server.apiUrl });

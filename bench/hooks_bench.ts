@@ -15,6 +15,7 @@
 import { Inbox } from "../inbox.ts";
 import { SessionRegistry } from "../sessions.ts";
 import { buildSettings } from "../settings.ts";
+import { median } from "./_helpers.ts";
 
 const root = decodeURIComponent(new URL("..", import.meta.url).pathname).replace(/\/+$/, "");
 const home = Deno.makeTempDirSync({ prefix: "hooks_bench_" });
@@ -206,11 +207,6 @@ async function timed(run: () => Promise<unknown>): Promise<number> {
   const t0 = performance.now();
   await run();
   return performance.now() - t0;
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)];
 }
 
 let pairedRun: Promise<void> | undefined;
