@@ -1,5 +1,6 @@
-// A loopback TCP relay in front of the gateway, so a fault can cut a connection
-// without a WebSocket close frame (the client then sees 1006, as on a dead link).
+// A loopback TCP relay: in front of the gateway, so a fault can cut a connection without a
+// WebSocket close frame (the client then sees 1006, as on a dead link); and, shut, a stand-in
+// for an unreachable Discord (tests/_gate.ts): each new connection is closed at once.
 
 interface Pair {
   client: Deno.Conn;
@@ -13,6 +14,8 @@ export class TcpRelay {
   readonly #target: number;
   readonly #byUpstreamPort = new Map<number, Pair>();
   #closed = false;
+  /** Whether new connections are relayed; shut, each is closed at once. */
+  accepting = true;
   readonly #loop: Promise<void>;
   readonly #relays = new Set<Promise<void>>();
 
@@ -43,6 +46,10 @@ export class TcpRelay {
         client = await this.#listener.accept();
       } catch {
         return; // any failure: the listener is closed
+      }
+      if (!this.accepting) {
+        client.close();
+        continue;
       }
       const p = this.#relay(client).catch(() => {});
       this.#relays.add(p);
@@ -100,6 +107,11 @@ export class TcpRelay {
   cutterFor(upstreamPort: number): (() => void) | undefined {
     const pair = this.#byUpstreamPort.get(upstreamPort);
     return pair ? () => this.#cut(pair) : undefined;
+  }
+
+  /** Cuts every connection relayed now (new ones are relayed while {@linkcode accepting}). */
+  cutAll(): void {
+    for (const pair of this.#byUpstreamPort.values()) this.#cut(pair);
   }
 
   /** Stops accepting and cuts every connection. */

@@ -1,6 +1,7 @@
 // A loopback TCP gate in front of the local Discord server's REST port: open, it relays; shut,
 // it takes each connection and closes it at once, so REST calls through it fail as when Discord
 // cannot be reached. Tests point DISCORD_API_URL at `apiUrl` to take Discord down and back up.
+import { TcpRelay } from "../testing/_tcp_proxy.ts";
 
 /** The gate; dispose it to stop listening and cut what it relays. */
 export interface Gate extends AsyncDisposable {
@@ -22,72 +23,22 @@ export interface Gate extends AsyncDisposable {
  * @returns The gate.
  */
 export function tcpGate(targetPort: number, open = false): Gate {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const live = new Set<Deno.Conn>();
-  let isOpen = open;
-  const close = (c: Deno.Conn) => {
-    live.delete(c);
-    try {
-      c.close();
-    } catch (err) {
-      if (!(err instanceof Deno.errors.BadResource)) throw err;
-    }
-  };
-  const pipe = async (from: Deno.Conn, to: Deno.Conn) => {
-    const buf = new Uint8Array(64 * 1024);
-    try {
-      for (;;) {
-        const n = await from.read(buf);
-        if (n === null) break;
-        let off = 0;
-        while (off < n) off += await to.write(buf.subarray(off, n));
-      }
-    } catch {
-      // cut or reset: the other side is closed below
-    }
-    close(from);
-    close(to);
-  };
-  const relay = async (client: Deno.Conn) => {
-    let upstream: Deno.Conn;
-    try {
-      upstream = await Deno.connect({ hostname: "127.0.0.1", port: targetPort });
-    } catch {
-      return close(client); // any failure: the server is gone, so is Discord for the client
-    }
-    live.add(client);
-    live.add(upstream);
-    await Promise.all([pipe(client, upstream), pipe(upstream, client)]);
-  };
-  const accepting = (async () => {
-    for (;;) {
-      let client: Deno.Conn;
-      try {
-        client = await listener.accept();
-      } catch {
-        return; // any failure: the listener is closed
-      }
-      if (isOpen) void relay(client);
-      else close(client);
-    }
-  })();
+  const relay = new TcpRelay(targetPort);
+  relay.accepting = open;
   return {
-    apiUrl: `http://127.0.0.1:${(listener.addr as Deno.NetAddr).port}/api`,
+    apiUrl: `http://127.0.0.1:${relay.port}/api`,
     get isOpen() {
-      return isOpen;
+      return relay.accepting;
     },
     open() {
-      isOpen = true;
+      relay.accepting = true;
     },
     shut() {
-      isOpen = false;
-      for (const c of [...live]) close(c);
+      relay.accepting = false;
+      relay.cutAll();
     },
     async [Symbol.asyncDispose]() {
-      isOpen = false;
-      listener.close();
-      for (const c of [...live]) close(c);
-      await accepting;
+      await relay.close();
     },
   };
 }
