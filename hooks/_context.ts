@@ -13,7 +13,8 @@ export type HookRole =
   | "wake"
   | "notice"
   | "permission"
-  | "end";
+  | "end"
+  | "stop";
 
 /** Everything a role needs from its surroundings (all injectable for tests). */
 export interface HookContext {

@@ -22,6 +22,7 @@ import { type HookInput, str } from "./_input.ts";
 import { openPrompts } from "./_perm_store.ts";
 import { postStatus } from "./_post.ts";
 import { cancelWait } from "./_stop.ts";
+import { clearStop } from "../stop.ts";
 
 /** The same notice is not repeated within this time. */
 export const REPEAT_MS = 10 * 60_000;
@@ -236,6 +237,7 @@ export async function noticeRole(input: HookInput, ctx: HookContext): Promise<nu
 export async function endRole(input: HookInput, ctx: HookContext): Promise<number> {
   const sid = input.session_id;
   cancelWait(ctx.home, sid);
+  clearStop(ctx.home, sid);
   const registry = sessionRegistry(ctx.home, ctx.log);
   const record = registry.get(sid);
   // First, while Claude Code still waits for this hook: the session is gone.

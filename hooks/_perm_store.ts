@@ -1,14 +1,12 @@
-// Private: the permission hook's small files under `$home/hooks/perm/<sid>/` and the audit log.
+// Private: the permission hook's small files under `$home/hooks/perm/<sid>/`.
 //
 // - `<requestId>.json`: an open prompt ({messageId, until, channelId}); written before the
 //   prompt is posted (messageId "" until then), removed when settled. A prompt of a killed
 //   hook expires by its `until`.
 // - `candidates.jsonl`: text answers (`allow`, `deny`, …) the delivery hooks took from the
 //   session's mailbox while a prompt was open, so the permission hook still sees them.
-// - `$home/audit.log` (0600): one JSON line per settled prompt.
 import type { InboxEvent } from "../inbox.ts";
 import {
-  chmodIfOwned,
   ensurePrivateDir,
   readJsonState,
   readTextIfExists,
@@ -116,20 +114,4 @@ export function readCandidates(home: string, sid: string): InboxEvent[] {
     if (event !== undefined) out.push(event as InboxEvent);
   }
   return out;
-}
-
-/**
- * Appends one line to `$home/audit.log` (created 0600).
- *
- * @param home The state directory.
- * @param entry What to record.
- */
-export function appendAudit(home: string, entry: Record<string, unknown>): void {
-  const path = `${home.replace(/\/+$/, "")}/audit.log`;
-  Deno.writeTextFileSync(path, JSON.stringify(entry) + "\n", {
-    append: true,
-    create: true,
-    mode: 0o600,
-  });
-  chmodIfOwned(path, 0o600);
 }

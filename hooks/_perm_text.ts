@@ -14,8 +14,8 @@ export interface PermAnswer {
   decision: PermDecision;
   /** Who decided (an allowlisted Discord user). */
   by: { id: string; name: string };
-  /** How. */
-  via: "button" | "reaction" | "text";
+  /** How: a button, a reaction or a text reply; `stop`: the session was stopped (stop.ts). */
+  via: "button" | "reaction" | "text" | "stop";
   /** The event that carried it. */
   eventId: string;
 }
@@ -282,6 +282,8 @@ export function outcomeLine(
           o.sessionRules.map((r) => `\`${ruleText(r)}\``).join(", ")
         } added until the session ends.`;
     case "deny":
-      return `**Denied** by ${who}${how}.`;
+      return answer.via === "stop"
+        ? `**Denied**: the session was stopped from Discord by ${who}.`
+        : `**Denied** by ${who}${how}.`;
   }
 }

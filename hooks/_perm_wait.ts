@@ -1,14 +1,15 @@
 // Private: the permission hook's wait for an answer (`_permission.ts`): a button click in the
 // prompt's own mailbox (`perm-<requestId>`, claimed), or a text answer in the session's mailbox
 // or among the delivery hooks' candidates (read, never taken), woken by `Deno.watchFs` on the
-// mailbox directory, until the answer, the time limit, or the news that the prompt will not be
-// posted.
+// mailbox directory and the stop markers' (a session stopped from Discord is answered deny,
+// stop.ts), until the answer, the time limit, or the news that the prompt will not be posted.
 import { Inbox, type InboxEvent } from "../inbox.ts";
 import { closedWatcher, ensurePrivateDir, readTextIfExists } from "../_shared/fs.ts";
 import { parseJson } from "../_shared/json.ts";
 import { type HookContext, remaining } from "./_context.ts";
 import { answerOf, type PermAnswer, permMailbox } from "./_perm_text.ts";
 import { readCandidates } from "./_perm_store.ts";
+import { markStopApplied, stopDir } from "../stop.ts";
 
 /** Where a prompt is once the bridge posted it. */
 export interface PostedAt {
@@ -73,6 +74,11 @@ export async function waitForAnswer(
     plainTextAnswers: spec.onlyPrompt(),
   });
   const check = async (): Promise<PermAnswer | NotPosted | undefined> => {
+    const stopped = markStopApplied(ctx.home, spec.sid, ctx.now())?.stop;
+    if (stopped !== undefined) {
+      const by = { id: stopped.userId, name: stopped.by };
+      return { decision: "deny", by, via: "stop", eventId: `stop:${stopped.at}` };
+    }
     const posted = spec.posted();
     if (posted !== undefined && "notPosted" in posted) return posted;
     if (posted !== undefined) where = posted;
@@ -98,7 +104,9 @@ export async function waitForAnswer(
     }
     return undefined;
   };
-  const watcher = Deno.watchFs(inboxDir, { recursive: false });
+  const stops = stopDir(ctx.home);
+  ensurePrivateDir(stops);
+  const watcher = Deno.watchFs([inboxDir, stops], { recursive: false });
   let wake = () => {};
   const pump = (async () => {
     try {

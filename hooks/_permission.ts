@@ -48,7 +48,8 @@ import {
   toolSummary,
 } from "./_perm_text.ts";
 import { type PermRule, ruleText, sessionRules, sessionUpdate } from "./_perm_rule.ts";
-import { appendAudit, openPrompts } from "./_perm_store.ts";
+import { openPrompts } from "./_perm_store.ts";
+import { appendAudit } from "../_shared/audit.ts";
 import { type NotPosted, type PostedAt, waitForAnswer } from "./_perm_wait.ts";
 
 /** A permission request, as the steps of {@linkcode permissionRole} pass it on. */
@@ -378,7 +379,14 @@ function applyAnswer(req: PermRequest, answer: PermAnswer): void {
         `for ${summary}: ${word}; that is already applied`,
     );
   }
-  const decision = answer.decision === "deny"
+  const decision = answer.via === "stop"
+    ? {
+      behavior: "deny",
+      message: `Stopped from Discord by ${answer.by.name} (Discord user id ${answer.by.id}).`,
+      // Ends the turn, as the stop does at the next PreToolUse (checked with the real CLI).
+      interrupt: true,
+    }
+    : answer.decision === "deny"
     ? {
       behavior: "deny",
       message: `Denied from Discord by ${answer.by.name} (Discord user id ${answer.by.id}).`,

@@ -8,8 +8,10 @@
 //   newer wait of the same session takes over (one waiter per session: each Stop starts a
 //   new one), when UserPromptSubmit or SessionEnd cancels it, or when the Claude Code
 //   process is gone (the hook's parent pid changes: Deno lets only --allow-all look into
-//   /proc, but `Deno.ppid` is live). Those checks run again inside the claim, before the
-//   commit, so a message is never consumed for a session that cannot read it.
+//   /proc, but `Deno.ppid` is live), or when the session is stopped from Discord (its stop
+//   marker, stop.ts: the wait ends without waking, and the stop is over). Those checks run
+//   again inside the claim, before the commit, so a message is never consumed for a session
+//   that cannot read it.
 //
 // stop_hook_active: Claude Code 2.1.x sets it on the Stop that follows an asyncRewake
 // wake-up (checked with the real CLI: the interactive run in tests/e2e/claude_cli_test.ts),
@@ -25,11 +27,13 @@ import {
   readTextIfExists,
   writePrivateFileAtomic,
 } from "../_shared/fs.ts";
+import { appendAudit } from "../_shared/audit.ts";
 import { type HookContext, hookPaths, remaining } from "./_context.ts";
 import { takePending } from "./_deliver.ts";
 import { wakeText } from "./_format.ts";
 import { type HookInput, str } from "./_input.ts";
 import { postStatus } from "./_post.ts";
+import { clearStop, markStopApplied, readStop } from "../stop.ts";
 
 /** Most wake-ups per session within {@linkcode WAKE_WINDOW_MS}. */
 export const MAX_WAKES = 20;
@@ -91,6 +95,30 @@ export function cancelWait(home: string, sid: string): void {
   }
 }
 
+/**
+ * Whether the session was stopped from Discord; if so the stop is over once this wait ends
+ * (audited the first time a hook acts on it, then the marker removed) and it is logged.
+ */
+function stoppedFromDiscord(ctx: HookContext, sid: string): boolean {
+  const applied = markStopApplied(ctx.home, sid, ctx.now());
+  if (applied === undefined) return false;
+  const { stop, first } = applied;
+  if (first) {
+    appendAudit(ctx.home, {
+      at: new Date(ctx.now()).toISOString(),
+      session: sid,
+      decision: "stop applied",
+      ended: "the wait for messages",
+      by: { id: stop.userId, name: stop.by },
+      via: stop.via,
+      requestedAt: stop.at,
+    });
+  }
+  clearStop(ctx.home, sid);
+  ctx.log.info(`Stop ${sid.slice(0, 8)}: stopped from Discord by ${stop.by}; not waiting`);
+  return true;
+}
+
 function recentWakes(ctx: HookContext, sid: string): number[] {
   const read = readJsonState(`${waitFile(ctx, sid)}.wakes`, (value) => {
     return Array.isArray(value) ? value.filter((t) => typeof t === "number") : undefined;
@@ -116,6 +144,7 @@ export async function wakeRole(input: HookInput, ctx: HookContext): Promise<numb
     ctx.log.info(`Stop ${sid.slice(0, 8)}: claude -p session, no wake-up wait`);
     return 0;
   }
+  if (stoppedFromDiscord(ctx, sid)) return 0;
   const since = ctx.now() - WAKE_WINDOW_MS;
   const wakes = recentWakes(ctx, sid).filter((t) => t > since);
   if (wakes.length >= MAX_WAKES) {
@@ -130,7 +159,9 @@ export async function wakeRole(input: HookInput, ctx: HookContext): Promise<numb
   // The hook's parent is Claude Code (sh execs the deno command): when it dies, the hook
   // is re-parented and this changes.
   const parent = Deno.ppid;
-  const stillMine = () => readTextIfExists(file) === token && Deno.ppid === parent;
+  const stillMine = () =>
+    readTextIfExists(file) === token && Deno.ppid === parent &&
+    readStop(ctx.home, sid) === undefined;
   const until = Math.min(ctx.now() + config.wakeTimeoutSeconds * 1000, ctx.deadline - 1000);
   const inbox = new Inbox(ctx.home, { onWarning: (m) => ctx.log.warn(m) });
   ctx.log.info(
@@ -139,7 +170,9 @@ export async function wakeRole(input: HookInput, ctx: HookContext): Promise<numb
   try {
     for (;;) {
       if (!stillMine()) {
-        ctx.log.info(`Stop ${sid.slice(0, 8)}: wait cancelled or taken over`);
+        if (!stoppedFromDiscord(ctx, sid)) {
+          ctx.log.info(`Stop ${sid.slice(0, 8)}: wait cancelled or taken over`);
+        }
         return 0;
       }
       const taken = await takePending(ctx, sid, (text) => {
@@ -154,7 +187,10 @@ export async function wakeRole(input: HookInput, ctx: HookContext): Promise<numb
         if (err instanceof Error && err.message === "the wait was cancelled") return undefined;
         throw err;
       });
-      if (taken === undefined) return 0;
+      if (taken === undefined) {
+        stoppedFromDiscord(ctx, sid);
+        return 0;
+      }
       if (taken.shown.length > 0) {
         writePrivateFileAtomic(`${file}.wakes`, JSON.stringify([...wakes, ctx.now()]));
         ctx.log.info(`Stop ${sid.slice(0, 8)}: woke Claude with ${taken.shown.length} event(s)`);

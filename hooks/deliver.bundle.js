@@ -300,7 +300,6 @@ var init_perm_text = __esm({
 // hooks/_perm_store.ts
 var perm_store_exports = {};
 __export(perm_store_exports, {
-  appendAudit: () => appendAudit,
   hasOpenPrompt: () => hasOpenPrompt,
   keepCandidates: () => keepCandidates,
   openPrompts: () => openPrompts,
@@ -367,15 +366,6 @@ function readCandidates(home, sid) {
     if (event !== void 0) out.push(event);
   }
   return out;
-}
-function appendAudit(home, entry) {
-  const path = `${home.replace(/\/+$/, "")}/audit.log`;
-  Deno.writeTextFileSync(path, JSON.stringify(entry) + "\n", {
-    append: true,
-    create: true,
-    mode: 384
-  });
-  chmodIfOwned(path, 384);
 }
 var REQUEST;
 var init_perm_store = __esm({

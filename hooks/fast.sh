@@ -11,11 +11,14 @@
 # MODE deliver   PostToolUse / PostToolUseFailure: start Deno only when the session's
 #                mailbox (or its overflow) is non-empty.
 # MODE prompt    UserPromptSubmit: the same, and first cancel a pending Stop wake-up wait
-#                of this session (the user is back at the terminal).
+#                of this session (the user is back at the terminal) and empty its stop
+#                marker (a new turn: a stop from Discord is over; see stop.ts).
 # MODE register  PreToolUse: start Deno only when the session is not registered yet, or
 #                the bridge's pid file does not name a live process (gone, or a zombie) and
 #                the bridge is configured (SessionStart leaves hooks/bridge-off when it is
-#                not). So the first tool call after a crash starts the bridge again.
+#                not). So the first tool call after a crash starts the bridge again. When
+#                the session's stop marker is non-empty (stopped from Discord), Deno starts
+#                with --role=stop instead, which blocks the call and ends the turn.
 #
 # The session id comes from CLAUDE_CODE_SESSION_ID (set by Claude Code 2.x for hooks),
 # which spares reading stdin: a PostToolUse input holds the whole tool output, and the
@@ -63,13 +66,17 @@ case $sid in '' | *[!A-Za-z0-9_-]*) exit 0 ;; esac
 case $mode in
   prompt)
     [ -s "$home/hooks/wait/$sid" ] && : >"$home/hooks/wait/$sid"
+    [ -s "$home/stop/$sid" ] && : >"$home/stop/$sid"
     [ -s "$home/inbox/$sid.jsonl" ] || [ -s "$home/hooks/overflow/$sid.jsonl" ] || exit 0
     ;;
   deliver)
     [ -s "$home/inbox/$sid.jsonl" ] || [ -s "$home/hooks/overflow/$sid.jsonl" ] || exit 0
     ;;
   register)
-    if [ -s "$home/sessions/$sid.json" ]; then
+    if [ -s "$home/stop/$sid" ]; then
+      # The last --role wins: the register command's permissions cover the stop role.
+      set -- "$@" --role=stop
+    elif [ -s "$home/sessions/$sid.json" ]; then
       [ -e "$home/hooks/bridge-off" ] && exit 0
       if [ -s "$home/bridge/bridge.pid" ]; then
         pid=

@@ -13,6 +13,7 @@
  * | StopFailure, PostToolUseFailure (async), Notification (async) | `notice` | queues error and attention notices for the thread | state dir, env, run deno, host name; no net |
  * | SessionEnd | `end` | cancels the wait, unregisters, queues a notice | state dir, env, run deno, host name; no net |
  * | PermissionRequest | `permission` | asks in Discord with Allow / Deny / Allow for this session buttons (or a text reply); answers with the decision, or none on timeout | state dir, env, run deno, host name; no net |
+ * | PreToolUse of a session stopped from Discord | `stop` | blocks the call and ends the turn (`fast.sh` starts it instead of `register` while the session's stop marker is non-empty, see `stop.ts`) | the register role's |
  *
  * No role touches the network. What the roles post goes into the outbox (`outbox.ts`), which
  * the bridge sends; a role that queues something starts the bridge when it is not running
@@ -82,6 +83,7 @@ export const HOOK_ROLES: readonly HookRole[] = [
   "notice",
   "permission",
   "end",
+  "stop",
 ];
 
 /**
@@ -131,6 +133,8 @@ export async function runHook(
       return await (await import("./_notice.ts")).endRole(input, ctx);
     case "permission":
       return await (await import("./_permission.ts")).permissionRole(input, ctx);
+    case "stop":
+      return await (await import("./_stop_gate.ts")).stopRole(input, ctx);
   }
 }
 

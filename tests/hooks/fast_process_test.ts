@@ -137,6 +137,29 @@ Deno.test("fast.sh register: skips Deno only when registered and the bridge pid 
   assert(!(await started()), "registered, bridge not configured: nothing to start");
 });
 
+Deno.test("fast.sh register: a non-empty stop marker starts the command with --role=stop (registered or not); prompt empties it", async () => {
+  await using h = await tempDir("cd-hooks-");
+  const args = `/bin/sh '${FAST}' register '${h.path}' /bin/sh -c 'printf "ARGS:%s" "$*"' standin`;
+  const input = JSON.stringify({ session_id: SID, hook_event_name: "PreToolUse" });
+  const env = { CLAUDE_CODE_SESSION_ID: SID };
+  Deno.mkdirSync(`${h.path}/sessions`, { recursive: true });
+  Deno.writeTextFileSync(`${h.path}/sessions/${SID}.json`, "{}");
+  Deno.mkdirSync(`${h.path}/bridge`, { recursive: true });
+  Deno.writeTextFileSync(`${h.path}/bridge/bridge.pid`, `${Deno.pid}\n`);
+  assertEquals((await runHookCommand(args, input, env)).stdout, "", "not stopped");
+  Deno.mkdirSync(`${h.path}/stop`, { recursive: true });
+  Deno.writeTextFileSync(`${h.path}/stop/${SID}`, '{"by":"ada"}\n');
+  for (const e of [env, {}]) {
+    assertEquals((await runHookCommand(args, input, e)).stdout, "ARGS:--role=stop");
+  }
+  Deno.removeSync(`${h.path}/sessions/${SID}.json`);
+  assertEquals((await runHookCommand(args, input, env)).stdout, "ARGS:--role=stop");
+  const prompt = JSON.stringify({ session_id: SID, hook_event_name: "UserPromptSubmit" });
+  assertEquals((await runHookCommand(fast("prompt", h.path), prompt, env)).stdout, "");
+  assertEquals(Deno.readTextFileSync(`${h.path}/stop/${SID}`), "", "emptied: the stop is over");
+  assertEquals((await runHookCommand(args, input, env)).stdout, "ARGS:", "registering again");
+});
+
 Deno.test("fast.sh: a state directory with spaces and quotes works", async () => {
   await using h = await tempDir("cd-hooks-");
   const home = `${h.path}/it's a dir`;
