@@ -21,6 +21,7 @@ import { CatchUp } from "./catchup.ts";
 import { ChannelMap, chatChannelProblem } from "./channels.ts";
 import { StatusBoard } from "./status.ts";
 import { bridgeOutboxSender, type OutboxSender } from "./outbox.ts";
+import { ControlRoom } from "./control.ts";
 import { backoffMs, Sleepers } from "./backoff.ts";
 import {
   type AttachmentLimits,
@@ -110,6 +111,7 @@ export class Bridge {
   readonly #status: StatusBoard;
   readonly #outboxSender: OutboxSender;
   readonly #files: AttachmentStore;
+  readonly #control: ControlRoom;
   /** Ids handled recently (bounded), and the ones not durable yet with their promise. */
   readonly #seen = new Set<string>();
   readonly #inFlight = new Map<string, Promise<void>>();
@@ -132,10 +134,10 @@ export class Bridge {
    */
   constructor(options: BridgeOptions) {
     this.#o = options;
-    this.#log = options.log;
     this.#now = options.now ?? Date.now;
     this.#allowed = new Set(options.allowedUsers);
     this.#status = new StatusBoard(options.home, options.log, this.#now);
+    this.#log = this.#status.watch(options.log); // its last error is /status's
     this.#botId = botIdFromToken(options.token);
     this.#machine = options.machine ??
       machineIdentity(options.home, { onWarning: (m) => options.log.warn(m) });
@@ -157,11 +159,10 @@ export class Bridge {
         options.onWritten?.(mailbox, events);
       },
     });
-    this.#view = new CachedRoutingView(
-      new SessionRegistry(options.home, { onWarning: (m) => this.#log.warn(m) }),
-      new PostIndex(options.home),
-      { maxAgeMs: options.sessionCacheMs },
-    );
+    const registry = new SessionRegistry(options.home, { onWarning: (m) => this.#log.warn(m) });
+    this.#view = new CachedRoutingView(registry, new PostIndex(options.home), {
+      maxAgeMs: options.sessionCacheMs,
+    });
     this.#cursors = new CursorStore(bridgePaths(options.home).cursors, {
       now: this.#now(),
       onError: (err) => this.#log.error("cannot save the catch-up cursors", err),
@@ -169,12 +170,27 @@ export class Bridge {
     });
     this.#tracker = new CursorTracker(this.#cursors);
     this.#channels = new ChannelMap(options.channelId, this.#rest, options.log);
+    // An interaction answer later than 3 s is useless: a short budget.
+    const answerRest = new DiscordRest({
+      ...rest,
+      retry: { budgetMs: 2500, timeoutMs: 2500, maxAttempts: 3 },
+    });
+    this.#control = new ControlRoom({
+      ...options,
+      log: this.#log,
+      now: this.#now,
+      allowed: this.#allowed,
+      rest: this.#rest,
+      answerRest,
+      registry,
+      threadOwner: (id) => this.#view.sessionByThread(id)?.id ?? this.#view.postOwner(id),
+      guildId: () => this.#channels.guildId,
+      machine: () => this.#machine.label,
+      status: this.#status,
+      inbox,
+    });
     this.#desk = {
-      // An interaction answer later than 3 s is useless: a short budget.
-      rest: new DiscordRest({
-        ...rest,
-        retry: { budgetMs: 2500, timeoutMs: 2500, maxAttempts: 3 },
-      }),
+      rest: answerRest,
       log: this.#log,
       allowed: this.#allowed,
       placeOf: (channelId) => this.#channels.placeOf(channelId),
@@ -407,6 +423,7 @@ export class Bridge {
 
   #handle(t: string, d: unknown): void {
     if (this.#stopping) return;
+    if (t === "READY" || t === "RESUMED") this.#control.onConnected(t, d);
     switch (t) {
       case "READY":
       case "RESUMED":
@@ -424,6 +441,7 @@ export class Bridge {
       case "MESSAGE_CREATE":
         return this.#onLiveMessage(d as RawMessage);
       case "INTERACTION_CREATE":
+        if (this.#control.onInteraction(d as RawInteraction)) return;
         return onInteraction(d as RawInteraction, this.#desk);
       case "MESSAGE_REACTION_ADD":
         return onReaction(d as RawReaction, this.#desk);
@@ -474,6 +492,10 @@ export class Bridge {
       return DONE;
     }
     const event = messageToEvent(m, place);
+    if (this.#control.onMessage(event)) {
+      if (live) this.#tracker.begin(m.channel_id, m.id, 0); // a stop: not delivered
+      return DONE;
+    }
     const mailboxes = this.#route(event);
     const tracked = live ? this.#tracker.begin(m.channel_id, m.id, mailboxes.length) : undefined;
     // The event is written once its files are stored (or their failure recorded); while the

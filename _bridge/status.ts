@@ -7,7 +7,7 @@ import {
   type IdentifySummary,
   writeBridgeStatus,
 } from "../daemon.ts";
-import { describeError, type Logger } from "../log.ts";
+import { describeError, type Logger, scrub } from "../log.ts";
 
 /** Counters and state of one bridge run. */
 export class StatusBoard {
@@ -43,6 +43,8 @@ export class StatusBoard {
   connectedBy: BridgeStatusFile["connectedBy"];
   /** The IDENTIFY budget's figures, read when publishing. */
   identify: (() => IdentifySummary) | undefined;
+  /** The last error logged through {@linkcode StatusBoard.watch}'s logger (for `/status`). */
+  lastError: { at: string; message: string } | undefined;
 
   constructor(home: string, log: Logger, now: () => number) {
     this.#home = home;
@@ -55,6 +57,28 @@ export class StatusBoard {
   /** The gateway state. */
   get state(): BridgeStatusFile["state"] {
     return this.#state;
+  }
+
+  /** ISO time of the last state change. */
+  get since(): string {
+    return this.#since;
+  }
+
+  /** A logger that writes to `log` and remembers the last error as {@linkcode lastError}. */
+  watch(log: Logger): Logger {
+    return {
+      path: log.path,
+      info: (message) => log.info(message),
+      warn: (message) => log.warn(message),
+      error: (message, err) => {
+        this.lastError = {
+          at: new Date(this.#now()).toISOString(),
+          // Shown in Discord by /status: no token, webhook or interaction URL in it.
+          message: scrub(err === undefined ? message : `${message}: ${describeError(err)}`),
+        };
+        log.error(message, err);
+      },
+    };
   }
 
   /**

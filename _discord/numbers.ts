@@ -5,6 +5,8 @@
 // about 1.5 MiB, the hooks' start-up graph holds no npm package, and the bridge's holds only
 // the gateway library (tests/architecture_test.ts). Setup and testing/ import the enums.
 import type {
+  ApplicationCommandOptionType as OptionTypes,
+  ApplicationCommandType as CommandTypes,
   ButtonStyle as ButtonStyles,
   ChannelType,
   ComponentType as ComponentTypes,
@@ -17,13 +19,16 @@ import type {
   ThreadAutoArchiveDuration,
 } from "discord-api-types/v10";
 
-/** The JSON error codes (`RESTJSONErrorCodes`) the hooks and the MCP server act on. */
+/** The JSON error codes (`RESTJSONErrorCodes`) this package acts on. */
 export const JsonErrorCode: {
   readonly UnknownChannel: RESTJSONErrorCodes.UnknownChannel;
   readonly UnknownMessage: RESTJSONErrorCodes.UnknownMessage;
   readonly UnknownEmoji: RESTJSONErrorCodes.UnknownEmoji;
   readonly UnknownWebhook: RESTJSONErrorCodes.UnknownWebhook;
+  readonly UnknownInteraction: RESTJSONErrorCodes.UnknownInteraction;
   readonly RequestEntityTooLarge: RESTJSONErrorCodes.RequestEntityTooLarge;
+  readonly InteractionHasAlreadyBeenAcknowledged:
+    RESTJSONErrorCodes.InteractionHasAlreadyBeenAcknowledged;
   readonly MissingAccess: RESTJSONErrorCodes.MissingAccess;
   readonly CannotEditMessageAuthoredByAnotherUser:
     RESTJSONErrorCodes.CannotEditMessageAuthoredByAnotherUser;
@@ -42,7 +47,9 @@ export const JsonErrorCode: {
   UnknownMessage: 10008,
   UnknownEmoji: 10014,
   UnknownWebhook: 10015,
+  UnknownInteraction: 10062,
   RequestEntityTooLarge: 40005,
+  InteractionHasAlreadyBeenAcknowledged: 40060,
   MissingAccess: 50001,
   CannotEditMessageAuthoredByAnotherUser: 50005,
   MissingPermissions: 50013,
@@ -98,16 +105,37 @@ export const MessageReferenceType: { readonly Default: MessageReferenceTypes.Def
 export const InteractionType: {
   readonly ApplicationCommand: InteractionTypes.ApplicationCommand;
   readonly MessageComponent: InteractionTypes.MessageComponent;
+  readonly ApplicationCommandAutocomplete: InteractionTypes.ApplicationCommandAutocomplete;
   readonly ModalSubmit: InteractionTypes.ModalSubmit;
-} = { ApplicationCommand: 2, MessageComponent: 3, ModalSubmit: 5 };
+} = {
+  ApplicationCommand: 2,
+  MessageComponent: 3,
+  ApplicationCommandAutocomplete: 4,
+  ModalSubmit: 5,
+};
 
 /** The interaction answers (`InteractionResponseType`) the bridge gives. */
 export const InteractionResponseType: {
   readonly ChannelMessageWithSource: InteractionResponseTypes.ChannelMessageWithSource;
+  readonly DeferredChannelMessageWithSource:
+    InteractionResponseTypes.DeferredChannelMessageWithSource;
   readonly DeferredMessageUpdate: InteractionResponseTypes.DeferredMessageUpdate;
-} = { ChannelMessageWithSource: 4, DeferredMessageUpdate: 6 };
+  readonly ApplicationCommandAutocompleteResult:
+    InteractionResponseTypes.ApplicationCommandAutocompleteResult;
+} = {
+  ChannelMessageWithSource: 4,
+  DeferredChannelMessageWithSource: 5,
+  DeferredMessageUpdate: 6,
+  ApplicationCommandAutocompleteResult: 8,
+};
 
-/** The message flag (`MessageFlags`) of an answer only its clicker sees. */
+/** The message flag (`MessageFlags`) of an answer only its user sees. */
 export const EPHEMERAL: MessageFlag.Ephemeral = 64;
 /** The message flag (`MessageFlags`) of a voice message. */
 export const IS_VOICE_MESSAGE: MessageFlag.IsVoiceMessage = 8192;
+
+/** The application command type (`ApplicationCommandType`) of a slash command. */
+export const CHAT_INPUT: CommandTypes.ChatInput = 1;
+
+/** The option type (`ApplicationCommandOptionType`) of a string option. */
+export const STRING_OPTION: OptionTypes.String = 3;

@@ -91,8 +91,17 @@ export interface RawInteraction {
   channel_id?: string;
   /** Guild. */
   guild_id?: string;
-  /** Component data. */
-  data?: { custom_id?: string; component_type?: number };
+  /** The application the interaction is for (follow-ups go to its webhook). */
+  application_id?: string;
+  /** Component data (`custom_id`), or a command's (`name`, `options`). */
+  data?: {
+    custom_id?: string;
+    component_type?: number;
+    /** The command's name (commands and autocomplete). */
+    name?: string;
+    /** The command's options as the user gave them (autocomplete: `focused` on the one typed). */
+    options?: RawCommandOption[];
+  };
   /** The clicking member (in guilds). */
   member?: { user?: RawUser; nick?: string | null };
   /** The clicking user (in DMs). */
@@ -101,6 +110,20 @@ export interface RawInteraction {
   message?: { id: string; channel_id?: string };
   /** The largest file the app may upload where the interaction happened, in bytes. */
   attachment_size_limit?: number;
+}
+
+/** A slash command's option as Discord sends it in an interaction. */
+export interface RawCommandOption {
+  /** Option name. */
+  name: string;
+  /** Option type (`ApplicationCommandOptionType`). */
+  type: number;
+  /** Its value (for autocomplete: what is typed so far). */
+  value?: string | number | boolean;
+  /** Set on the option being typed (autocomplete). */
+  focused?: boolean;
+  /** A sub-command's options. */
+  options?: RawCommandOption[];
 }
 
 /** A reaction as Discord sends it (MESSAGE_REACTION_ADD). */
