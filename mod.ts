@@ -24,6 +24,7 @@ export * from "./inbox.ts";
 export * from "./sessions.ts";
 export * from "./posts.ts";
 export * from "./routing.ts";
+export * from "./stop.ts";
 export {
   createNotifier,
   type Notifier,

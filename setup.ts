@@ -36,7 +36,8 @@
  *
  * Setup needs `-A` (it reads and writes the settings files, talks to Discord, starts the
  * bridge). `--print`, `--write`, `--uninstall` and `plugin` need only
- * `--allow-read --allow-write --allow-env`.
+ * `--allow-read --allow-write --allow-env` (`--uninstall` also removes the slash commands from
+ * the server when it may reach the API host).
  *
  * @example Print the settings fragment for a temporary state directory
  * ```ts ignore
@@ -52,15 +53,7 @@ import { type Config, ENV_VARS, loadConfig, parseMachineLabel } from "./config.t
 import { ConfigError, exitCodeOf, UsageError } from "./errors.ts";
 import { describeError } from "./log.ts";
 import { buildSettings, mcpConfig, type SettingsOptions } from "./settings.ts";
-import {
-  applyChange,
-  type InstallTarget,
-  installTarget,
-  planMcpRemoval,
-  planMerge,
-  planRemoval,
-} from "./_setup/install.ts";
-import { forgetInstalls } from "./_setup/installs.ts";
+import { applyChange, planMerge } from "./_setup/install.ts";
 import { probeBridge } from "./daemon.ts";
 import { SANDBOX_HOME_ENV, sandboxHome, sandboxStateDir } from "./testing/sandbox_home.ts";
 import { collectStatus, homeFrom, renderStatus } from "./_setup/status.ts";
@@ -104,7 +97,8 @@ What:
                          any file it can read; by default each upload asks)
   --live-timeout S       how long the live test waits for your reply (default 120)
   --uninstall            remove the hooks, the MCP server and its rules from DIR's local and
-                         shared files (--user: the user's); the state directory stays
+                         shared files (--user: the user's), and the slash commands from the
+                         server; the state directory stays
   --print / --print-mcp  print the settings.json / .mcp.json part (no Discord call)
   --write FILE / --write-mcp FILE   merge those parts into FILE (no Discord call)
   --json                 status as JSON
@@ -276,7 +270,9 @@ async function runCommand({ command, flags }: CommandLine, io: SetupOutput): Pro
   const place = placeOf(flags);
   if (command === "status") return await status(flags, place, io);
   if (command === "doctor") return await doctor(flags, place, io);
-  if (flags.uninstall) return await uninstall(flags, place, io);
+  if (flags.uninstall) {
+    return await (await import("./_setup/uninstall.ts")).uninstall(flags, place, io);
+  }
   if (flags.print || flags["print-mcp"] || flags.write || flags["write-mcp"]) {
     return fragments(flags, place.load(), place.home, io);
   }
@@ -470,57 +466,6 @@ function fragments(
     const backup = applyChange(change);
     io.err(`${change.summary}${backup ? `; previous version in ${backup}` : ""}`);
   }
-  return 0;
-}
-
-/**
- * `--uninstall`: takes the hooks, the MCP server and its permission rules out again (from the
- * project's local and shared files, or the user's with `--user`), forgets the install, and
- * stops the bridge.
- */
-async function uninstall(
-  flags: { user: boolean; write?: string; "write-mcp"?: string; "dry-run": boolean },
-  { home, projectDir, env: e }: Place,
-  io: SetupOutput,
-): Promise<number> {
-  const homeDir = e.HOME ? { homeDir: e.HOME } : {};
-  const targets: InstallTarget[] = flags.user
-    ? [installTarget({ user: true, projectDir, ...homeDir })]
-    : [
-      ...(e.HOME ? [installTarget({ user: false, projectDir, ...homeDir })] : []),
-      installTarget({ user: false, shared: true, projectDir }),
-    ];
-  const changes = flags.write || flags["write-mcp"]
-    ? [flags.write, flags["write-mcp"]].filter((p) => p !== undefined).map((p) => planRemoval(p))
-    : targets.flatMap((t) => [planRemoval(t.settings), planMcpRemoval(t)]);
-  const said = changes.filter((c) => c.changed);
-  if (said.length === 0) {
-    io.out(`Nothing of claude-discord in ${changes.map((c) => c.path).join(", ")}`);
-  }
-  for (const change of said) {
-    if (flags["dry-run"]) io.out(`(dry run) ${change.summary}`);
-    else {
-      const backup = applyChange(change);
-      io.out(`${change.summary}${backup ? `; previous version in ${backup}` : ""}`);
-    }
-  }
-  if (!flags["dry-run"]) {
-    forgetInstalls(
-      home,
-      [...targets.map((t) => t.settings), ...changes.map((c) => c.path)],
-      (line) => io.err(`warn ${line}`),
-    );
-    try {
-      const { stopBridge } = await import("./daemon.ts");
-      const r = await stopBridge(home);
-      if (r.wasRunning) {
-        io.out(`stopped the bridge (pid ${r.pid}); a session with hooks left starts it again`);
-      }
-    } catch (err) {
-      io.err(`could not stop the bridge: ${describeError(err)}`);
-    }
-  }
-  io.out(`The state directory stays: ${home} (config.json holds the token; delete it with rm -r)`);
   return 0;
 }
 

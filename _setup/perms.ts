@@ -69,13 +69,14 @@ export const INVITE_PERMISSIONS: bigint = Object.values(PERMISSIONS).reduce(
 );
 
 /**
- * The bot's invite URL with exactly the permissions claude-discord uses.
+ * The bot's invite URL with exactly the permissions claude-discord uses, and the scope of its
+ * slash commands (`applications.commands`: /sessions, /status, /stop).
  *
  * @param applicationId The application (client) id.
- * @returns `https://discord.com/oauth2/authorize?client_id=…&scope=bot&permissions=…`.
+ * @returns `https://discord.com/oauth2/authorize?client_id=…&scope=bot+applications.commands&permissions=…`.
  */
 export function inviteUrl(applicationId: string): string {
-  return `https://discord.com/oauth2/authorize?client_id=${applicationId}&scope=bot&permissions=${INVITE_PERMISSIONS}`;
+  return `https://discord.com/oauth2/authorize?client_id=${applicationId}&scope=bot+applications.commands&permissions=${INVITE_PERMISSIONS}`;
 }
 
 /** A role as Discord sends it. */

@@ -177,7 +177,7 @@ Deno.test("setup: a bot in no server gets the invite URL with the exact permissi
   const err = await expectFailure(
     () => runSetup(flagsFor(server, world), capture().io),
     DiscordApiError,
-    /The bot is not in any server yet: invite it with https:\/\/discord\.com\/oauth2\/authorize\?client_id=\d+&scope=bot&permissions=\d+/,
+    /The bot is not in any server yet: invite it with https:\/\/discord\.com\/oauth2\/authorize\?client_id=\d+&scope=bot\+applications\.commands&permissions=\d+/,
     world,
   );
   const perms = BigInt(/permissions=(\d+)/.exec(err.message)![1]);
