@@ -21,38 +21,19 @@ import { DiscordRest } from "../_discord/rest.ts";
 import { countToolResults, startAnthropicServer, text, toolUse } from "../testing/anthropic.ts";
 import { startDiscordServer } from "../testing/mod.ts";
 import { createClaudeSandbox, locateClaude } from "../tests/e2e/_claude.ts";
+import { median, once, percentile, reportAtExit, until } from "./_helpers.ts";
 import { denoDir } from "../tests/_process.ts";
 
 const root = decodeURIComponent(new URL("..", import.meta.url).pathname).replace(/\/+$/, "");
 const SAMPLES = Number(Deno.env.get("SAMPLES") ?? 5);
 const STEPS = 400;
-const results: string[] = [];
-addEventListener("unload", () => {
-  if (results.length > 0) {
-    console.log(`\nStop click → the session stops\n  ${results.join("\n  ")}`);
-  }
-});
+const results = reportAtExit("Stop click → the session stops");
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until<T>(what: string, probe: () => T | undefined, ms = 60_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = probe();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(10);
-  }
-}
 
 function stepTimes(project: string): number[] {
   return [...Deno.readDirSync(project)].filter((e) => e.name.startsWith("step-"))
     .map((e) => Deno.statSync(`${project}/${e.name}`).mtime!.getTime());
-}
-
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 }
 
 const cli = await locateClaude();
@@ -62,7 +43,7 @@ Deno.bench({
   n: 1,
   warmup: 0,
   ignore: cli.path === undefined,
-  async fn() {
+  fn: once(async () => {
     await using discord = await startDiscordServer({ port: 0, checkResponses: false });
     await using api = await startAnthropicServer({
       script: (r) => {
@@ -104,8 +85,10 @@ Deno.bench({
           return r;
         });
         let ended = 0;
-        const session = await until("the session", () => new SessionRegistry(home).list()[0]);
-        await until("the bridge", () => readBridgeStatus(home)?.state === "connected");
+        const registry = new SessionRegistry(home);
+        await until("the session", () => registry.list().length > 0, 60_000);
+        const session = registry.list()[0];
+        await until("the bridge", () => readBridgeStatus(home)?.state === "connected", 60_000);
         const card = await rest.createMessage(discord.channelId, {
           content: "card",
           components: [{
@@ -118,7 +101,7 @@ Deno.bench({
             }],
           }],
         });
-        await until("step 3", () => stepTimes(box.project).length >= 3);
+        await until("step 3", () => stepTimes(box.project).length >= 3, 60_000);
         await sleep(Math.random() * 1000);
         const clickedAt = Date.now();
         const clickedPerf = performance.now();
@@ -130,7 +113,11 @@ Deno.bench({
         const result = await run;
         if (result.json?.result === "ALL-STEPS-DONE") {
           const t = stepTimes(box.project).sort();
-          throw new Error(`not stopped: ${t.length} steps in ${t.at(-1)! - t[0]} ms, clicked ${clickedAt - t[0]} ms after the first`);
+          throw new Error(
+            `not stopped: ${t.length} steps in ${t.at(-1)! - t[0]} ms, clicked ${
+              clickedAt - t[0]
+            } ms after the first`,
+          );
         }
         const times = stepTimes(box.project);
         toLastTool.push(Math.max(...times) - clickedAt);
@@ -145,11 +132,12 @@ Deno.bench({
       }
     }
     const fmt = (xs: number[]) =>
-      `median ${Math.round(percentile(xs, 50))} ms, max ${Math.round(Math.max(...xs))} ms ` +
-      `(${xs.map(Math.round).join(", ")})`;
+      `median ${Math.round(median(xs))} ms, p90 ${Math.round(percentile(xs, 90))} ms, max ${
+        Math.round(Math.max(...xs))
+      } ms (${xs.map(Math.round).join(", ")})`;
     results.push(`click → last tool call (${SAMPLES} runs): ${fmt(toLastTool)}`);
     results.push(`click → PreToolUse blocked: ${fmt(toBlocked)}`);
     results.push(`click → claude -p exited: ${fmt(toEnd)}`);
     results.push(`tool calls started after the click: ${after.join(", ")}`);
-  },
+  }),
 });

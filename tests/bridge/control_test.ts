@@ -4,6 +4,8 @@
 // side of a stop: tests/hooks/stop_test.ts; with the real CLI: tests/e2e/stop_e2e_test.ts.
 import { readStop, stopCustomId } from "../../stop.ts";
 import { DiscordRest } from "../../_discord/rest.ts";
+import { removeGuildCommands } from "../../_discord/commands.ts";
+import { readBridgeStatus } from "../../daemon.ts";
 import { ButtonStyle, ComponentType, EPHEMERAL } from "../../_discord/numbers.ts";
 import type { InteractionRecord } from "../../testing/mod.ts";
 import { SessionRegistry } from "../../sessions.ts";
@@ -32,18 +34,15 @@ function commandPuts(w: World): number {
 const registered = (w: World) =>
   waitFor("the slash commands", () => w.server.commands().length === 3, 10_000);
 
-Deno.test("slash commands: registered at READY; a second READY lists them and does not register again; other commands of the application stay", async () => {
+Deno.test("slash commands: registered at READY; a bridge started again (it RESUMEs) lists them and registers only what is missing; other commands of the application stay", async () => {
   await using w = await world({ server: { identifyBudget: { concurrencyWindowMs: false } } });
   // A command of the application that is not ours.
   const rest = new DiscordRest({ token: w.server.token, apiUrl: w.server.apiUrl });
-  await rest.request(
-    "POST",
-    `/applications/${w.server.applicationId}/guilds/${w.server.guildId}/commands`,
-    {
-      what: "create a command",
-      body: { name: "deploy", description: "Someone else's command" },
-    },
-  );
+  const route = `/applications/${w.server.applicationId}/guilds/${w.server.guildId}/commands`;
+  await rest.request("POST", route, {
+    what: "create a command",
+    body: { name: "deploy", description: "Someone else's command" },
+  });
   {
     await using _bridge = await startBridge(w);
     await waitFor("ours and theirs", () => w.server.commands().length === 4, 10_000);
@@ -56,14 +55,22 @@ Deno.test("slash commands: registered at READY; a second READY lists them and do
   ]);
   assertEquals(commandPuts(w), 1);
   const gets = () =>
-    w.server.state().requests.filter((r) => r.method === "GET" && r.path.endsWith("/commands"))
-      .length;
-  const before = gets();
+    w.server.state().requests.filter((r) => r.method === "GET" && r.path === route).length;
+  let before = gets();
   {
     await using _again = await startBridge(w);
+    assertEquals(readBridgeStatus(w.home)?.connectedBy, "resume");
     await waitFor("the second bridge's look at the commands", () => gets() > before, 10_000);
   }
   assertEquals(commandPuts(w), 1, "the set was already right: no second bulk overwrite");
+  // Removed meanwhile (setup --uninstall does so): the next bridge puts them back.
+  assertEquals(await removeGuildCommands(rest, w.server.applicationId, w.server.guildId), 3);
+  before = gets();
+  {
+    await using _third = await startBridge(w);
+    await waitFor("ours again", () => w.server.commands().length === 4, 10_000);
+  }
+  assertEquals(commandPuts(w), 3, "one PUT of the removal, one of the bridge");
 });
 
 Deno.test("/sessions lists exactly the live sessions (ephemeral, with thread links); /status tells the bridge's health; strangers are not allowed", async () => {
