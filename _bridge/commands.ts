@@ -261,7 +261,17 @@ function projectOf(s: SessionRecord): string {
   return s.cwd.replace(/\/+$/, "").split("/").pop() || s.cwd || "?";
 }
 
-/** A duration in words: `45 s`, `12 min`, `3 h 5 min`, `2 d 4 h`. */
+/**
+ * A duration in words: `45 s`, `12 min`, `3 h 5 min`, `2 d 4 h`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { age } from "./commands.ts";
+ * assert.equal(age(45_000), "45 s");
+ * assert.equal(age(3 * 3600_000 + 5 * 60_000), "3 h 5 min");
+ * ```
+ */
 export function age(ms: number): string {
   const s = Math.max(0, Math.floor(ms / 1000));
   if (s < 60) return `${s} s`;

@@ -46,7 +46,17 @@ export type StopOutcome =
 /** The emoji the bridge reacts with to a typed `stop` it acted on. */
 export const STOPPED_EMOJI = "⏹️";
 
-/** Whether a message is the word `stop` alone (any case, blanks and a final `.` or `!` aside). */
+/**
+ * Whether a message is the word `stop` alone (any case, blanks and a final `.` or `!` aside).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { isStopText } from "./stop.ts";
+ * assert(isStopText(" Stop! ") && isStopText("STOP"));
+ * assert(!isStopText("stop the tests") && !isStopText("don't stop"));
+ * ```
+ */
 export function isStopText(content: string): boolean {
   return /^\s*stop\s*[.!]?\s*$/i.test(content);
 }

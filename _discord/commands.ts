@@ -105,6 +105,21 @@ export type SyncOutcome = "unchanged" | "registered";
  * @returns `unchanged` (one GET) or `registered` (GET, then PUT).
  * @throws {DiscordApiError} When Discord refuses (e.g. the bot was invited without the
  * `applications.commands` scope: 50001).
+ *
+ * @example Registered once, then found current
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { startDiscordServer } from "../testing/mod.ts";
+ * import { DiscordRest } from "./rest.ts";
+ * import { syncGuildCommands } from "./commands.ts";
+ *
+ * await using server = await startDiscordServer({ port: 0 });
+ * const rest = new DiscordRest({ token: server.token, apiUrl: server.apiUrl });
+ * const sync = () => syncGuildCommands(rest, server.applicationId, server.guildId);
+ * assert.equal(await sync(), "registered");
+ * assert.equal(await sync(), "unchanged");
+ * assert.deepEqual(server.commands().map((c) => c.name).sort(), ["sessions", "status", "stop"]);
+ * ```
  */
 export async function syncGuildCommands(
   rest: DiscordRest,

@@ -170,7 +170,7 @@ Deno.test({
     "e2e claude -p: the owner's Stop click after step 2 of 6 blocks step 3 and ends the turn; a stranger's click before it does nothing",
   ignore,
   async fn() {
-    let w: World | undefined;
+    let w: World | undefined = undefined;
     let card = "";
     const clicks: { by: string; answer: string; at: number }[] = [];
     await using world_ = await world(async (request) => {
@@ -264,7 +264,7 @@ Deno.test({
     "e2e interactive (tmux): the owner's Stop click after step 2 of 6 ends the turn; the session then takes a new prompt, with a Discord message sent after the stop",
   ignore,
   async fn() {
-    let w: World | undefined;
+    let w: World | undefined = undefined;
     let stopped = false;
     await using world_ = await world(async (request) => {
       if (requestText(request).includes("AGAIN-PLEASE")) return text("SECOND-TURN-OK");
