@@ -159,10 +159,11 @@ export class Bridge {
         options.onWritten?.(mailbox, events);
       },
     });
-    const registry = new SessionRegistry(options.home, { onWarning: (m) => this.#log.warn(m) });
-    this.#view = new CachedRoutingView(registry, new PostIndex(options.home), {
-      maxAgeMs: options.sessionCacheMs,
-    });
+    this.#view = new CachedRoutingView(
+      new SessionRegistry(options.home, { onWarning: (m) => this.#log.warn(m) }),
+      new PostIndex(options.home),
+      { maxAgeMs: options.sessionCacheMs },
+    );
     this.#cursors = new CursorStore(bridgePaths(options.home).cursors, {
       now: this.#now(),
       onError: (err) => this.#log.error("cannot save the catch-up cursors", err),
@@ -170,27 +171,22 @@ export class Bridge {
     });
     this.#tracker = new CursorTracker(this.#cursors);
     this.#channels = new ChannelMap(options.channelId, this.#rest, options.log);
-    // An interaction answer later than 3 s is useless: a short budget.
-    const answerRest = new DiscordRest({
-      ...rest,
-      retry: { budgetMs: 2500, timeoutMs: 2500, maxAttempts: 3 },
-    });
     this.#control = new ControlRoom({
       ...options,
       log: this.#log,
-      now: this.#now,
-      allowed: this.#allowed,
       rest: this.#rest,
-      answerRest,
-      registry,
-      threadOwner: (id) => this.#view.sessionByThread(id)?.id ?? this.#view.postOwner(id),
+      view: this.#view,
       guildId: () => this.#channels.guildId,
       machine: () => this.#machine.label,
       status: this.#status,
       inbox,
     });
     this.#desk = {
-      rest: answerRest,
+      // An interaction answer later than 3 s is useless: a short budget.
+      rest: new DiscordRest({
+        ...rest,
+        retry: { budgetMs: 2500, timeoutMs: 2500, maxAttempts: 3 },
+      }),
       log: this.#log,
       allowed: this.#allowed,
       placeOf: (channelId) => this.#channels.placeOf(channelId),
@@ -441,6 +437,7 @@ export class Bridge {
       case "MESSAGE_CREATE":
         return this.#onLiveMessage(d as RawMessage);
       case "INTERACTION_CREATE":
+        this.#desk.uploadLimit.learn(d as RawInteraction); // every kind carries it
         if (this.#control.onInteraction(d as RawInteraction)) return;
         return onInteraction(d as RawInteraction, this.#desk);
       case "MESSAGE_REACTION_ADD":

@@ -4,10 +4,11 @@
 import { HELD, type Inbox, type InboxEvent } from "../inbox.ts";
 import type { Logger } from "../log.ts";
 import { Outbox } from "../outbox.ts";
-import type { SessionRecord, SessionRegistry } from "../sessions.ts";
+import type { RoutingView } from "../routing.ts";
+import { type SessionRecord, SessionRegistry } from "../sessions.ts";
 import type { StopRequest } from "../stop.ts";
 import type { RawInteraction } from "../_discord/raw.ts";
-import type { DiscordRest } from "../_discord/rest.ts";
+import { DiscordRest } from "../_discord/rest.ts";
 import { InteractionAnswers } from "./answers.ts";
 import { type Health, SlashCommands } from "./commands.ts";
 import { Stopper } from "./stop.ts";
@@ -17,18 +18,19 @@ import type { StatusBoard } from "./status.ts";
 export interface ControlDeps {
   /** The state directory. */
   home: string;
+  /** Bot token (interaction answers get a REST client of their own, with a short budget). */
+  token: string;
+  /** REST base without version. */
+  apiUrl: string;
   log: Logger;
-  now: () => number;
+  /** Clock (ms). Default `Date.now`. */
+  now?: () => number;
   /** Users who may stop sessions and get answers. */
-  allowed: ReadonlySet<string>;
+  allowedUsers: readonly string[];
   /** The bridge's REST client (registration, reactions). */
   rest: DiscordRest;
-  /** The REST client with a short budget, for interaction answers. */
-  answerRest: DiscordRest;
-  /** This machine's sessions. */
-  registry: SessionRegistry;
-  /** The session that owns a thread. */
-  threadOwner: (threadId: string) => string | undefined;
+  /** Routing's view of the sessions and posts (who owns a thread). */
+  view: Pick<RoutingView, "sessionByThread" | "postOwner">;
   /** The guild of the chat channel ("" until known). */
   guildId: () => string;
   /** This machine's label (machine.ts). */
@@ -51,14 +53,23 @@ export class ControlRoom {
 
   /** @param d What the bridge provides. */
   constructor(d: ControlDeps) {
-    this.#answers = new InteractionAnswers(d.answerRest, d.log);
+    // An interaction answer later than 3 s is useless: a short budget.
+    const answerRest = new DiscordRest({
+      token: d.token,
+      apiUrl: d.apiUrl,
+      retry: { budgetMs: 2500, timeoutMs: 2500, maxAttempts: 3 },
+    });
+    this.#answers = new InteractionAnswers(answerRest, d.log);
+    const registry = new SessionRegistry(d.home, { onWarning: (m) => d.log.warn(m) });
+    const now = d.now ?? Date.now;
+    const allowed = new Set(d.allowedUsers);
     this.stopper = new Stopper({
       home: d.home,
       log: d.log,
-      now: d.now,
-      registry: d.registry,
-      allowed: d.allowed,
-      threadOwner: d.threadOwner,
+      now,
+      registry,
+      allowed,
+      threadOwner: (id) => d.view.sessionByThread(id)?.id ?? d.view.postOwner(id),
       react: (channelId, messageId, emoji) =>
         d.rest.request(
           "PUT",
@@ -71,11 +82,11 @@ export class ControlRoom {
       rest: d.rest,
       answers: this.#answers,
       stopper: this.stopper,
-      registry: d.registry,
+      registry,
       home: d.home,
-      allowed: d.allowed,
+      allowed,
       log: d.log,
-      now: d.now,
+      now,
       guildId: d.guildId,
       machine: d.machine,
       health: () => health(d),
