@@ -27,7 +27,7 @@ interface Rig extends AsyncDisposable {
 }
 
 async function rig(
-  options: { status?: "forum" | "text"; retry?: boolean; rest?: DiscordRest } = {},
+  options: { status?: "forum" | "text"; rest?: DiscordRest } = {},
 ): Promise<Rig> {
   const server = await startDiscordServer({ port: 0 });
   const dir = await tempDir("outbox-bridge-");
@@ -39,7 +39,8 @@ async function rig(
   const rest = options.rest ?? new DiscordRest({
     token: server.token,
     apiUrl: server.apiUrl,
-    retry: { budgetMs: 1500, maxAttempts: 2, baseDelayMs: 50, timeoutMs: 1000 },
+    // Generous: the first call loads the REST library, and a loaded machine is slow.
+    retry: { budgetMs: 15_000, maxAttempts: 3, baseDelayMs: 50, timeoutMs: 5000 },
   });
   const status: StatusChannel = options.status === "text"
     ? { id: server.channelId, type: ChannelType.GuildText, guildId: server.guildId }
