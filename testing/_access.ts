@@ -6,8 +6,8 @@
 // The gateway is not filtered by it (knowingly not covered).
 import { ChannelType, OverwriteType, RESTJSONErrorCodes } from "discord-api-types/v10";
 import { DiscordHttpError } from "./_errors.ts";
-import { json } from "./_router.ts";
-import type { DiscordState } from "./_state.ts";
+import { json } from "./_response.ts";
+import type { World } from "./_state_types.ts";
 
 /** Discord permission bits the server checks. */
 export const Perm = {
@@ -53,9 +53,9 @@ export class BotAccess {
   everyone: bigint = EVERYONE_PERMISSIONS;
   /** The id of the bot's managed role. */
   readonly botRoleId: string;
-  readonly #st: DiscordState;
+  readonly #st: World;
 
-  constructor(st: DiscordState) {
+  constructor(st: World) {
     this.#st = st;
     this.botRoleId = st.snowflake();
   }
@@ -187,10 +187,10 @@ function requiredFor(
   return undefined;
 }
 
-const ACCESS = new WeakMap<DiscordState, BotAccess>();
+const ACCESS = new WeakMap<World, BotAccess>();
 
 /** The access record of a server state (created on first use). */
-export function accessOf(st: DiscordState): BotAccess {
+export function accessOf(st: World): BotAccess {
   let access = ACCESS.get(st);
   if (!access) {
     access = new BotAccess(st);

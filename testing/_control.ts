@@ -1,12 +1,58 @@
 // The control API over HTTP (`/_control/...`), for out-of-process tests and the sandbox page.
+// It drives the server through `ControlledServer`, the part of DiscordServer it uses, so that
+// the server imports it and not the other way round.
 import { RESTJSONErrorCodes } from "discord-api-types/v10";
 import { DiscordHttpError, errors } from "./_errors.ts";
-import type { InteractionRecord } from "./_interactions.ts";
-import type { RunCommand } from "./_slash.ts";
-import { json } from "./_router.ts";
-import type { DiscordServer, Fault } from "./_server.ts";
+import type { ClickResult, InteractionRecord } from "./_interactions.ts";
+import type { Autocomplete, AutocompleteResult, RunCommand } from "./_slash.ts";
+import type { ApplicationCommand } from "./_commands.ts";
+import type { GatewayStats } from "./_identify_budget.ts";
+import type { ThreadAsUser } from "./_user_actions.ts";
+import { json } from "./_response.ts";
+import type { Fault, PostAsUser, ServerStateSnapshot } from "./_server_types.ts";
 import { describeError } from "../log.ts";
 import type { NewAttachment } from "./_state.ts";
+import type { Attachment, Channel, Message, User, UserInit } from "./_types.ts";
+
+/** What the control API uses of the server: its identity and what a user can do (DiscordServer). */
+export interface ControlledServer {
+  readonly apiUrl: string;
+  readonly origin: string;
+  readonly gatewayUrl: string;
+  readonly token: string;
+  readonly botId: string;
+  readonly applicationId: string;
+  readonly guildId: string;
+  readonly channelId: string;
+  readonly forumId: string;
+  readonly webhookUrl: string;
+  readonly textWebhookUrl: string;
+  readonly ownerId: string;
+  readonly users: { owner: User; stranger: User; otherBot: User; bot: User };
+  createUser(init: UserInit): User;
+  postAsUser(p: PostAsUser): Promise<Message>;
+  createThread(o: ThreadAsUser): Promise<Channel>;
+  clickButton(o: { messageId: string; customId: string; userId: string }): Promise<ClickResult>;
+  runCommand(o: RunCommand): Promise<ClickResult>;
+  autocomplete(o: Autocomplete): Promise<AutocompleteResult>;
+  interaction(interactionId: string): InteractionRecord | undefined;
+  waitForAnswers(
+    interactionId: string,
+    opts: { messages?: number; timeoutMs?: number },
+  ): Promise<InteractionRecord | undefined>;
+  commands(): ApplicationCommand[];
+  onInteraction(fn: (r: InteractionRecord) => void): () => void;
+  addReaction(
+    o: { channelId: string; messageId: string; userId: string; emoji: string },
+  ): Promise<void>;
+  messages(channelId: string): Message[];
+  state(): ServerStateSnapshot;
+  gatewayStats(): GatewayStats;
+  fault(f: Fault): number;
+  reset(): void;
+  freshAttachment(a: Attachment): Attachment;
+  onEvent(fn: (t: string, d: Record<string, unknown>) => void): () => void;
+}
 
 async function body(req: Request): Promise<Record<string, unknown>> {
   const text = await req.text();
@@ -37,7 +83,7 @@ function str(b: Record<string, unknown>, key: string): string {
 }
 
 /** The server's identity, as the CLI prints it. */
-export function serverInfo(server: DiscordServer): Record<string, unknown> {
+export function serverInfo(server: ControlledServer): Record<string, unknown> {
   return {
     apiUrl: server.apiUrl,
     gatewayUrl: server.gatewayUrl,
@@ -56,7 +102,7 @@ export function serverInfo(server: DiscordServer): Record<string, unknown> {
   };
 }
 
-function sse(server: DiscordServer): Response {
+function sse(server: ControlledServer): Response {
   let unsubscribe = () => {};
   let timer: ReturnType<typeof setInterval> | undefined;
   const stream = new ReadableStream<Uint8Array>({
@@ -89,7 +135,7 @@ function sse(server: DiscordServer): Response {
 }
 
 /** A slash command run from a control request body. */
-function runOf(server: DiscordServer, b: Record<string, unknown>): RunCommand {
+function runOf(server: ControlledServer, b: Record<string, unknown>): RunCommand {
   const options = b.options;
   if (options !== undefined && (typeof options !== "object" || options === null)) {
     throw new DiscordHttpError(
@@ -110,7 +156,7 @@ function runOf(server: DiscordServer, b: Record<string, unknown>): RunCommand {
 
 /** `GET /_control/interactions/{id}[?messages=N&timeoutMs=T]`: waits for N answers when asked. */
 async function interactionRecord(
-  server: DiscordServer,
+  server: ControlledServer,
   id: string,
   url: URL,
 ): Promise<InteractionRecord> {
@@ -125,7 +171,7 @@ async function interactionRecord(
 
 /** Answers one `/_control/...` request. */
 export async function handleControl(
-  server: DiscordServer,
+  server: ControlledServer,
   req: Request,
   url: URL,
 ): Promise<Response> {

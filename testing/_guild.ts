@@ -1,6 +1,6 @@
 // Gateway payloads of the guild: GUILD_CREATE and member objects.
 import { accessOf } from "./_access.ts";
-import type { DiscordState } from "./_state.ts";
+import type { World } from "./_state_types.ts";
 import type { User } from "./_types.ts";
 import {
   ChannelType,
@@ -14,7 +14,7 @@ import {
 
 /** The guild member object of a user (without `user` unless asked). */
 export function memberPayload(
-  st: DiscordState,
+  st: World,
   user: User,
   withUser = false,
 ): Record<string, unknown> {
@@ -36,7 +36,7 @@ export function memberPayload(
 }
 
 /** The guild as REST answers it (`GET /guilds/{guild_id}`). */
-export function guildPayload(st: DiscordState): Record<string, unknown> {
+export function guildPayload(st: World): Record<string, unknown> {
   return {
     id: st.guildId,
     name: "local-discord",
@@ -82,7 +82,7 @@ export function guildPayload(st: DiscordState): Record<string, unknown> {
 }
 
 /** The GUILD_CREATE payload: the REST guild plus the fields only the gateway sends. */
-export function guildCreatePayload(st: DiscordState): Record<string, unknown> {
+export function guildCreatePayload(st: World): Record<string, unknown> {
   return {
     ...guildPayload(st),
     joined_at: new Date(st.now()).toISOString(),

@@ -9,33 +9,13 @@ import {
 } from "discord-api-types/v10";
 import { snowflakeTime } from "./_snowflake.ts";
 import { DiscordHttpError, errors } from "./_errors.ts";
-import type { Attachment, Message, MessageReference, User } from "./_types.ts";
-import type { DiscordState } from "./_state.ts";
+import type { Message, MessageReference, User } from "./_types.ts";
+import type { NewMessage, World } from "./_state_types.ts";
 import { numberComponents } from "./_messages.ts";
 import { reopenForMessage } from "./_threads.ts";
 
-/** Input of {@linkcode DiscordState.createMessage}. */
-export interface NewMessage {
-  channelId: string;
-  author: User;
-  content?: string;
-  embeds?: Record<string, unknown>[];
-  components?: Record<string, unknown>[];
-  attachments?: Attachment[];
-  messageReference?: MessageReference & { fail_if_not_exists?: boolean };
-  allowedMentions?: { parse?: string[]; users?: string[]; replied_user?: boolean };
-  webhookId?: string;
-  applicationId?: string;
-  type?: number;
-  flags?: number;
-  id?: string;
-  interactionMetadata?: Record<string, unknown>;
-  /** The sender's `nonce`: echoed in the answer and MESSAGE_CREATE, not kept. */
-  nonce?: string | number;
-}
-
 /** Creates, stores and dispatches a message. */
-export function createMessage(st: DiscordState, m: NewMessage): Message {
+export function createMessage(st: World, m: NewMessage): Message {
   const channel = st.channelOrThrow(m.channelId);
   if (channel.type === ChannelType.GuildForum) {
     throw new DiscordHttpError(
@@ -133,7 +113,7 @@ export function createMessage(st: DiscordState, m: NewMessage): Message {
 
 /** The users a message mentions, as Discord computes them (allowed mentions applied). */
 function mentionsOf(
-  st: DiscordState,
+  st: World,
   content: string,
   allowed?: { parse?: string[]; users?: string[] },
 ): User[] {
@@ -152,7 +132,7 @@ function mentionsOf(
 
 /** Edits a message and dispatches MESSAGE_UPDATE. */
 export function editMessage(
-  st: DiscordState,
+  st: World,
   channelId: string,
   messageId: string,
   patch: {
@@ -180,7 +160,7 @@ export function editMessage(
 }
 
 /** Deletes a message and dispatches MESSAGE_DELETE. */
-export function deleteMessage(st: DiscordState, channelId: string, messageId: string): void {
+export function deleteMessage(st: World, channelId: string, messageId: string): void {
   st.messageOrThrow(channelId, messageId);
   const list = st.messagesByChannel.get(channelId)!;
   list.splice(list.findIndex((x) => x.id === messageId), 1);
@@ -197,7 +177,7 @@ export function deleteMessage(st: DiscordState, channelId: string, messageId: st
 
 /** Messages of a channel, newest first, with Discord's cursor semantics. */
 export function listMessages(
-  st: DiscordState,
+  st: World,
   channelId: string,
   q: { before?: string; after?: string; around?: string; limit: number },
 ): Message[] {

@@ -1,11 +1,11 @@
 // Reactions: add/remove with MESSAGE_REACTION_ADD/REMOVE, emoji parsing.
 import { GatewayIntentBits, ReactionType } from "discord-api-types/v10";
 import { errors } from "./_errors.ts";
-import type { DiscordState } from "./_state.ts";
+import type { World } from "./_state_types.ts";
 
 /** Adds a reaction and dispatches MESSAGE_REACTION_ADD. Returns false if it was there. */
 export function addReaction(
-  st: DiscordState,
+  st: World,
   channelId: string,
   messageId: string,
   userId: string,
@@ -54,7 +54,7 @@ export function addReaction(
 
 /** Removes a reaction and dispatches MESSAGE_REACTION_REMOVE. */
 export function removeReaction(
-  st: DiscordState,
+  st: World,
   channelId: string,
   messageId: string,
   userId: string,

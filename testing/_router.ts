@@ -7,6 +7,8 @@ import type { DiscordState } from "./_state.ts";
 import type { Message } from "./_types.ts";
 import { findOperation, SPEC_OPERATIONS, type SpecOperation } from "./_spec.ts";
 
+export { json, noContent } from "./_response.ts";
+
 /** What route handlers can reach. */
 export interface Hub {
   state: DiscordState;
@@ -129,19 +131,6 @@ export async function parseBody(req: Request): Promise<ParsedBody> {
     if (!(err instanceof SyntaxError)) throw err;
     throw errors.badJson();
   }
-}
-
-/** A JSON answer. */
-export function json(body: unknown, status = 200): Response {
-  return new Response(JSON.stringify(body), {
-    status,
-    headers: { "Content-Type": "application/json" },
-  });
-}
-
-/** A 204 answer. */
-export function noContent(): Response {
-  return new Response(null, { status: 204 });
 }
 
 /** A message as a REST reader sees it: content emptied when the app lacks the intent. */

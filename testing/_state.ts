@@ -7,35 +7,15 @@ import { DiscordHttpError, errors } from "./_errors.ts";
 import { addReaction, removeReaction } from "./_reactions.ts";
 import { createThread, type ThreadInit } from "./_threads.ts";
 import { guildCreatePayload, memberPayload } from "./_guild.ts";
-import {
-  createMessage,
-  deleteMessage,
-  editMessage,
-  listMessages,
-  type NewMessage,
-} from "./_message_store.ts";
+import { createMessage, deleteMessage, editMessage, listMessages } from "./_message_store.ts";
 import { Cdn } from "./_cdn.ts";
 import type { Attachment, Channel, Message, User, UserInit, Webhook } from "./_types.ts";
+import type { DispatchSink, NewMessage, World } from "./_state_types.ts";
 
-export type { NewMessage } from "./_message_store.ts";
+export type { DispatchInfo, DispatchSink, NewMessage } from "./_state_types.ts";
 
 /** Application flags for the message content intent. */
 export const AppFlags = { GatewayMessageContent: 1 << 19, GatewayMessageContentLimited: 1 << 18 };
-
-/** How a dispatch is filtered per session. */
-export interface DispatchInfo {
-  /** The intent a session needs to receive it (0 = always). */
-  intent: number;
-  /** A message whose content is emptied for sessions without MESSAGE_CONTENT. */
-  message?: Message;
-}
-
-/** Receives every gateway event the state produces. */
-export type DispatchSink = (
-  event: string,
-  data: Record<string, unknown>,
-  info: DispatchInfo,
-) => void;
 
 /** One webhook execution, as recorded for tests. */
 export interface WebhookExecution {
@@ -140,7 +120,7 @@ function randomToken(bytes: number): string {
 }
 
 /** The whole mutable world. */
-export class DiscordState {
+export class DiscordState implements World {
   readonly now: () => number;
   readonly snowflake: SnowflakeFactory;
   readonly origin: string;

@@ -6,7 +6,7 @@ import {
   RESTJSONErrorCodes,
 } from "discord-api-types/v10";
 import { DiscordHttpError, errors } from "./_errors.ts";
-import type { DiscordState, NewMessage } from "./_state.ts";
+import type { NewMessage, World } from "./_state_types.ts";
 import type { Channel, Message } from "./_types.ts";
 
 /** Input of {@linkcode createThread}. */
@@ -27,7 +27,7 @@ export interface ThreadInit {
  * starter message (thread id = starter message id).
  */
 export function createThread(
-  st: DiscordState,
+  st: World,
   opts: ThreadInit,
 ): { thread: Channel; starter?: Message } {
   const parent = st.channelOrThrow(opts.parentId);
@@ -127,7 +127,7 @@ export interface ChannelPatch {
  * Updates a channel or thread (name, topic, archiving, locking…) and dispatches
  * CHANNEL_UPDATE or THREAD_UPDATE, as `PATCH /channels/{channel_id}` does.
  */
-export function updateChannel(st: DiscordState, id: string, patch: ChannelPatch): Channel {
+export function updateChannel(st: World, id: string, patch: ChannelPatch): Channel {
   const channel = st.channelOrThrow(id);
   const thread = isThread(channel);
   if (patch.name !== undefined) channel.name = patch.name;
@@ -165,7 +165,7 @@ export function isThread(c: Channel): boolean {
  * Makes an archived thread take a new message, as Discord does: a message unarchives it,
  * unless it is locked (160005).
  */
-export function reopenForMessage(st: DiscordState, c: Channel): void {
+export function reopenForMessage(st: World, c: Channel): void {
   const meta = c.thread_metadata;
   if (!meta?.archived) return;
   if (meta.locked) {
