@@ -1,82 +1,15 @@
 // Application commands of the local Discord: the guild's and the global ones, kept per world,
-// validated as Discord validates them (Application Commands topic: naming, option rules,
-// per-scope limits, 200 creates per day per guild), with the ids and versions Discord keeps.
-import {
-  ApplicationCommandOptionType,
-  ApplicationCommandType,
-  RESTJSONErrorCodes,
-} from "discord-api-types/v10";
+// validated as Discord validates them (Application Commands topic: naming and option rules in
+// _command_rules.ts, per-scope limits, 200 creates per day per guild), with the ids and
+// versions Discord keeps.
+import { ApplicationCommandType, RESTJSONErrorCodes } from "discord-api-types/v10";
 import { DiscordHttpError, errors, fieldError } from "./_errors.ts";
 import type { DiscordState } from "./_state.ts";
+import type { ApplicationCommand, CommandOption } from "./_command_types.ts";
+import { parseOptions, validName } from "./_command_rules.ts";
 
-/** One option of an application command, as Discord returns it. */
-export interface CommandOption {
-  /** Discord's `type` (1 sub-command … 11 attachment). */
-  type: number;
-  /** Discord's `name`. */
-  name: string;
-  /** Discord's `description`. */
-  description: string;
-  /** Discord's `required` (present only when true). */
-  required?: boolean;
-  /** Discord's `autocomplete`. */
-  autocomplete?: boolean;
-  /** Discord's `choices`. */
-  choices?: { name: string; value: string | number }[];
-  /** Discord's `options` (sub-commands and groups). */
-  options?: CommandOption[];
-  /** Discord's `channel_types`. */
-  channel_types?: number[];
-  /** Discord's `min_value`. */
-  min_value?: number;
-  /** Discord's `max_value`. */
-  max_value?: number;
-  /** Discord's `min_length`. */
-  min_length?: number;
-  /** Discord's `max_length`. */
-  max_length?: number;
-  /** Discord's `name_localizations`. */
-  name_localizations?: Record<string, string>;
-  /** Discord's `description_localizations`. */
-  description_localizations?: Record<string, string>;
-}
+export type { ApplicationCommand, CommandOption } from "./_command_types.ts";
 
-/** An application command, as Discord returns it. */
-export interface ApplicationCommand {
-  /** Discord's `id`. */
-  id: string;
-  /** Discord's `application_id`. */
-  application_id: string;
-  /** Discord's `version`: a new snowflake on every change. */
-  version: string;
-  /** Discord's `default_member_permissions`. */
-  default_member_permissions: string | null;
-  /** Discord's `type` (1 chat input, 2 user, 3 message). */
-  type: number;
-  /** Discord's `name`. */
-  name: string;
-  /** Discord's `description`. */
-  description: string;
-  /** Discord's `guild_id` (guild commands only). */
-  guild_id?: string;
-  /** Discord's `dm_permission` (global commands only). */
-  dm_permission?: boolean;
-  /** Discord's `contexts`. */
-  contexts: number[] | null;
-  /** Discord's `integration_types`. */
-  integration_types: number[];
-  /** Discord's `options`. */
-  options?: CommandOption[];
-  /** Discord's `nsfw`. */
-  nsfw: boolean;
-  /** Discord's `name_localizations`. */
-  name_localizations?: Record<string, string>;
-  /** Discord's `description_localizations`. */
-  description_localizations?: Record<string, string>;
-}
-
-/** Command names and option names of chat input commands (Application Command Naming). */
-const CHAT_INPUT_NAME = /^[-_'\p{L}\p{N}\p{sc=Deva}\p{sc=Thai}]{1,32}$/u;
 /** Commands per type and scope (Registering a Command). */
 const MAX_COMMANDS: Record<number, number> = {
   [ApplicationCommandType.ChatInput]: 100,
@@ -86,14 +19,6 @@ const MAX_COMMANDS: Record<number, number> = {
 /** New commands per guild per day (Registering a Command, "global rate limit"). */
 export const DAILY_COMMAND_CREATES = 200;
 const DAY_MS = 24 * 60 * 60_000;
-/** Options per command or sub-command, choices per option (option structure). */
-const MAX_OPTIONS = 25;
-/** Option types that may autocomplete (option structure, `autocomplete`). */
-const AUTOCOMPLETE_TYPES: number[] = [
-  ApplicationCommandOptionType.String,
-  ApplicationCommandOptionType.Integer,
-  ApplicationCommandOptionType.Number,
-];
 /** The scope key of global commands. */
 const GLOBAL = "global";
 
@@ -347,10 +272,6 @@ export class CommandStore {
   }
 }
 
-function validName(name: string): boolean {
-  return CHAT_INPUT_NAME.test(name) && name === name.toLowerCase();
-}
-
 function mergeErrors(target: Record<string, unknown>, extra: Record<string, unknown>): void {
   for (const [k, v] of Object.entries(extra)) {
     const cur = target[k];
@@ -359,129 +280,6 @@ function mergeErrors(target: Record<string, unknown>, extra: Record<string, unkn
       mergeErrors(cur as Record<string, unknown>, v as Record<string, unknown>);
     } else target[k] = v;
   }
-}
-
-type Fail = (path: (string | number)[], code: string, message: string) => void;
-
-/** Options checked by the option rules of the Application Commands topic, normalised. */
-function parseOptions(raw: unknown[], local: Fail, depth: number): CommandOption[] {
-  const rel = (i: number, ...rest: (string | number)[]) => [i, ...rest];
-  if (raw.length > MAX_OPTIONS) {
-    local([], "BASE_TYPE_MAX_LENGTH", `Must be ${MAX_OPTIONS} or fewer in length.`);
-  }
-  const names = new Set<string>();
-  let optionalSeen = false;
-  const out: CommandOption[] = [];
-  raw.forEach((value, i) => {
-    const o = (value ?? {}) as Record<string, unknown>;
-    const type = o.type as number;
-    const name = typeof o.name === "string" ? o.name : "";
-    const group = type === ApplicationCommandOptionType.Subcommand ||
-      type === ApplicationCommandOptionType.SubcommandGroup;
-    if (!validName(name)) {
-      local(rel(i, "name"), "APPLICATION_COMMAND_INVALID_NAME", "Command name is invalid");
-    }
-    if (names.has(name)) {
-      local(
-        rel(i, "name"),
-        "APPLICATION_COMMAND_OPTIONS_NAME_ALREADY_EXISTS",
-        "Option names must be unique",
-      );
-    }
-    names.add(name);
-    const description = typeof o.description === "string" ? o.description : "";
-    if (description.length < 1 || description.length > 100) {
-      local(rel(i, "description"), "BASE_TYPE_BAD_LENGTH", "Must be between 1 and 100 in length.");
-    }
-    const required = o.required === true;
-    if (group && o.required !== undefined && o.required !== null) {
-      local(
-        rel(i, "required"),
-        "APPLICATION_COMMAND_OPTION_REQUIRED_INVALID",
-        "Required cannot be configured for this type of option",
-      );
-    }
-    if (required && optionalSeen) {
-      local(
-        rel(i, "required"),
-        "APPLICATION_COMMAND_OPTIONS_REQUIRED_INVALID",
-        "Required options must be placed before non-required options",
-      );
-    }
-    if (!required) optionalSeen = true;
-    const choices = Array.isArray(o.choices) ? o.choices as CommandOption["choices"] : undefined;
-    if (o.autocomplete === true) {
-      if (!AUTOCOMPLETE_TYPES.includes(type)) {
-        local(
-          rel(i, "autocomplete"),
-          "APPLICATION_COMMAND_OPTION_AUTOCOMPLETE_INVALID",
-          "Autocomplete cannot be configured for this type of option",
-        );
-      }
-      if (choices && choices.length > 0) {
-        local(
-          rel(i, "autocomplete"),
-          "APPLICATION_COMMAND_AUTOCOMPLETE_CHOICES_INVALID",
-          "Autocomplete and choices cannot both be set",
-        );
-      }
-    }
-    if (choices && choices.length > MAX_OPTIONS) {
-      local(
-        rel(i, "choices"),
-        "BASE_TYPE_MAX_LENGTH",
-        `Must be ${MAX_OPTIONS} or fewer in length.`,
-      );
-    }
-    const opt: CommandOption = { type, name, description };
-    if (required && !group) opt.required = true;
-    if (o.autocomplete === true) opt.autocomplete = true;
-    if (choices && choices.length > 0) {
-      opt.choices = choices.map((c) => ({ name: c.name, value: c.value }));
-    }
-    for (const k of ["channel_types", "min_value", "max_value", "min_length", "max_length"]) {
-      if (o[k] !== undefined && o[k] !== null) {
-        (opt as unknown as Record<string, unknown>)[k] = o[k];
-      }
-    }
-    for (const k of ["name_localizations", "description_localizations"] as const) {
-      if (o[k] && typeof o[k] === "object") opt[k] = o[k] as Record<string, string>;
-    }
-    if (
-      (type === ApplicationCommandOptionType.SubcommandGroup && depth > 0) ||
-      (type === ApplicationCommandOptionType.Subcommand && depth > 1)
-    ) {
-      local(
-        rel(i, "type"),
-        "APPLICATION_COMMAND_OPTIONS_TYPE_INVALID",
-        "Sub-command groups are top-level options; sub-commands are top-level or in a group",
-      );
-    }
-    if (group && Array.isArray(o.options) && o.options.length > 0) {
-      const nested = type === ApplicationCommandOptionType.SubcommandGroup
-        ? (o.options as Record<string, unknown>[]).every((x) =>
-          x?.type === ApplicationCommandOptionType.Subcommand
-        )
-        : (o.options as Record<string, unknown>[]).every((x) =>
-          x?.type !== ApplicationCommandOptionType.Subcommand &&
-          x?.type !== ApplicationCommandOptionType.SubcommandGroup
-        );
-      if (!nested) {
-        local(
-          rel(i, "options"),
-          "APPLICATION_COMMAND_OPTIONS_TYPE_INVALID",
-          "Sub-command groups hold sub-commands; sub-commands hold plain options",
-        );
-      }
-      opt.options = parseOptions(
-        o.options,
-        (path, code, message) => local([i, "options", ...path], code, message),
-        depth + 1,
-      );
-    }
-    out.push(opt);
-  });
-  return out;
 }
 
 /** The fields of a stored command a request would carry (for an edit of some of them). */
