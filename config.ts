@@ -32,12 +32,18 @@
 import { ConfigError } from "./errors.ts";
 import { readEnv } from "./_shared/env.ts";
 import { ensurePrivateDir, readTextIfExists, writePrivateFileAtomic } from "./_shared/fs.ts";
-import { parseAllowedFilePaths } from "./_config/files.ts";
+import { parseApiUrl } from "./_config/api_url.ts";
+import { isBotTokenShape, isSnowflake, withoutBotPrefix } from "./_config/ids.ts";
+import { parseMachineLabel } from "./_config/machine_label.ts";
+import { DEFAULT_OPTIONS, type Options, validOptions } from "./_config/options.ts";
+import { parseWebhookUrl } from "./_config/webhook.ts";
 
 export { configFileExposure } from "./_config/files.ts";
-
-/** The default REST base (without the `/v10` version). */
-export const DEFAULT_API_URL = "https://discord.com/api";
+export { DEFAULT_API_URL, parseApiUrl } from "./_config/api_url.ts";
+export { botIdFromToken, isBotTokenShape, isSnowflake, withoutBotPrefix } from "./_config/ids.ts";
+export { MACHINE_LABEL_MAX, parseMachineLabel } from "./_config/machine_label.ts";
+export { DEFAULT_IDENTIFY_CAP, type Options } from "./_config/options.ts";
+export { parseWebhookUrl, type WebhookParts } from "./_config/webhook.ts";
 
 /** Names of the env vars this package reads (for `--allow-env=…`). */
 export const ENV_VARS: readonly string[] = [
@@ -50,44 +56,6 @@ export const ENV_VARS: readonly string[] = [
   "CLAUDE_DISCORD_MACHINE",
   "HOME",
 ];
-
-/** Tunables kept in config.json (no env var of their own). */
-export interface Options {
-  /** Hours a message waits in the held box when no session is live. Default 24. */
-  heldRetentionHours: number;
-  /** Whether the Stop hook waits for a Discord message to wake an idle session. Default true. */
-  wakeOnMessage: boolean;
-  /** How long the Stop hook waits for such a message, in seconds. Default 3600. */
-  wakeTimeoutSeconds: number;
-  /** How long a permission prompt waits for an answer from Discord, in seconds. Default 300. */
-  permissionTimeoutSeconds: number;
-  /** User id mentioned on errors and waiting prompts; unset = no mention. */
-  mentionUserId?: string;
-  /** Most posts waiting in the outbox (all sessions); past it the oldest are dropped. Default 10,000. */
-  outboxMaxPosts: number;
-  /** Most bytes waiting in the outbox (all sessions); past it the oldest are dropped. Default 50 MiB. */
-  outboxMaxBytes: number;
-  /**
-   * What the MCP server may send with `send_file` besides the session's project directory
-   * (absolute paths, `~/…` expanded): a directory opens every file under it, except files whose
-   * name marks a secret; a file opens that file, a secret-looking one included. The state
-   * directory never opens. Default none.
-   */
-  allowedFilePaths: string[];
-  /** Largest attachment the bridge downloads, in MiB. Default 8. */
-  attachmentMaxFileMiB: number;
-  /** Most attachment bytes the bridge downloads for one message, in MiB. Default 25. */
-  attachmentMaxMessageMiB: number;
-  /** Most bytes of a text attachment put into the delivered message, in KiB. Default 8. */
-  attachmentInlineKiB: number;
-  /** Days downloaded attachments are kept (counted from their message's time). Default 7. */
-  attachmentRetentionDays: number;
-  /**
-   * Gateway IDENTIFYs this machine's bridge may send per 24 h before it stops connecting
-   * (daemon.ts, the IDENTIFY budget). Default {@linkcode DEFAULT_IDENTIFY_CAP}.
-   */
-  identifyCap: number;
-}
 
 /** The resolved configuration. Fields absent from env and file are `undefined`. */
 export interface Config extends Options {
@@ -116,160 +84,6 @@ export interface LoadConfigOptions {
   env?: Record<string, string | undefined>;
   /** Fields that must be present; a missing one throws a ConfigError naming setup. */
   require?: ReadonlyArray<"token" | "channelId" | "webhookUrl">;
-}
-
-/**
- * Gateway IDENTIFYs one machine's bridge may send per 24 h (config.json `identifyCap`): a tenth
- * of the 1,000 Discord allows a token, so a bridge restarting in a loop on one machine stops
- * long before it would get the token reset.
- */
-export const DEFAULT_IDENTIFY_CAP = 100;
-
-const DEFAULT_OPTIONS: Options = {
-  heldRetentionHours: 24,
-  wakeOnMessage: true,
-  wakeTimeoutSeconds: 3600,
-  permissionTimeoutSeconds: 300,
-  outboxMaxPosts: 10_000,
-  outboxMaxBytes: 50 * 1024 * 1024,
-  allowedFilePaths: [],
-  attachmentMaxFileMiB: 8,
-  attachmentMaxMessageMiB: 25,
-  attachmentInlineKiB: 8,
-  attachmentRetentionDays: 7,
-  identifyCap: DEFAULT_IDENTIFY_CAP,
-};
-
-const SNOWFLAKE = /^[0-9]{15,21}$/;
-
-/**
- * Tells whether `value` looks like a Discord snowflake id.
- *
- * @param value The string to test.
- * @returns `true` for 15–21 decimal digits.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { isSnowflake } from "./config.ts";
- * assert(isSnowflake("1100000000000000001"));
- * assert(!isSnowflake("general"));
- * ```
- */
-export function isSnowflake(value: unknown): value is string {
-  return typeof value === "string" && SNOWFLAKE.test(value);
-}
-
-/**
- * Tells whether `token` has the shape of a bot token: `base64(<numeric id>).x.y`.
- *
- * @param token The candidate token.
- * @returns `true` when the first part decodes to a numeric id and three parts are present.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { isBotTokenShape } from "./config.ts";
- * assert(isBotTokenShape(btoa("1100000000000000001") + ".GxYz12.abcdefghijklmnop"));
- * assert(!isBotTokenShape("hunter2"));
- * ```
- */
-export function isBotTokenShape(token: string): boolean {
-  const parts = token.split(".");
-  if (parts.length !== 3 || parts.some((p) => !/^[A-Za-z0-9_-]+=*$/.test(p))) return false;
-  return botIdFromToken(token) !== undefined;
-}
-
-/**
- * A bot token as often pasted, without the `Bot ` of the HTTP Authorization header (the REST
- * client adds that word itself) and surrounding spaces.
- *
- * @param token The token as given.
- * @returns The token alone.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { withoutBotPrefix } from "./config.ts";
- * assert.equal(withoutBotPrefix(" Bot MTEx.a.b "), "MTEx.a.b");
- * assert.equal(withoutBotPrefix("MTEx.a.b"), "MTEx.a.b");
- * ```
- */
-export function withoutBotPrefix(token: string): string {
-  return token.trim().replace(/^Bot\s+/i, "");
-}
-
-/**
- * Extracts the bot's user id from a bot token, or `undefined` if it is not one.
- *
- * @param token A bot token.
- * @returns The numeric id encoded in the token's first part.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { botIdFromToken } from "./config.ts";
- * assert(botIdFromToken(btoa("1100000000000000001") + ".a.b") === "1100000000000000001");
- * ```
- */
-export function botIdFromToken(token: string): string | undefined {
-  const first = token.split(".")[0] ?? "";
-  try {
-    let b64 = first.replaceAll("-", "+").replaceAll("_", "/");
-    while (b64.length % 4) b64 += "=";
-    const id = atob(b64);
-    return isSnowflake(id) ? id : undefined;
-  } catch (err) {
-    if (err instanceof DOMException && err.name === "InvalidCharacterError") return undefined;
-    throw err;
-  }
-}
-
-/** The parts of a webhook URL. */
-export interface WebhookParts {
-  /** The webhook id. */
-  id: string;
-  /** The webhook token (secret). */
-  token: string;
-  /** The REST base in front of `/webhooks/…`, e.g. `https://discord.com/api` or `…/api/v10`. */
-  base: string;
-}
-
-/**
- * Splits a webhook URL into id, token and base, or throws a ConfigError.
- *
- * @param url `…/webhooks/{id}/{token}`.
- * @param name The setting's name for the error message.
- * @returns The parts.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { parseWebhookUrl } from "./config.ts";
- * const w = parseWebhookUrl("https://discord.com/api/webhooks/1100000000000000001/abc_DEF-1");
- * assert(w.id === "1100000000000000001" && w.base === "https://discord.com/api");
- * ```
- */
-export function parseWebhookUrl(url: string, name = "DISCORD_WEBHOOK_URL"): WebhookParts {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch (err) {
-    if (!(err instanceof TypeError)) throw err;
-    throw new ConfigError(
-      `${name} is not a URL: copy the webhook URL from Channel Settings > Integrations > Webhooks`,
-      { cause: err },
-    );
-  }
-  const m = parsed.pathname.match(/^(.*)\/webhooks\/([0-9]+)\/([A-Za-z0-9_.-]+)\/?$/);
-  if (
-    !(parsed.protocol === "https:" || parsed.protocol === "http:") || !m || !isSnowflake(m[2])
-  ) {
-    throw new ConfigError(
-      `${name} does not have the shape …/webhooks/{id}/{token}: copy the webhook URL from Channel Settings > Integrations > Webhooks`,
-    );
-  }
-  return { id: m[2], token: m[3], base: `${parsed.origin}${m[1]}` };
 }
 
 /**
@@ -456,130 +270,4 @@ function parseAllowedUsers(value: unknown): string[] {
     );
   }
   return [...new Set(list)];
-}
-
-/**
- * The REST base `DISCORD_API_URL` names, normalised: no version, no trailing slash; Discord's
- * when unset.
- *
- * @param value The setting (env var, config file or flag).
- * @param name The setting's name for the error message (`--api-url` for setup's flag).
- * @returns The base, e.g. `https://discord.com/api`.
- * @throws {ConfigError} When it is not an http(s) URL.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { parseApiUrl } from "./config.ts";
- * assert.equal(parseApiUrl("http://127.0.0.1:8123/api/v10/"), "http://127.0.0.1:8123/api");
- * assert.equal(parseApiUrl(undefined), "https://discord.com/api");
- * ```
- */
-export function parseApiUrl(value: unknown, name = "DISCORD_API_URL"): string {
-  if (value === undefined || value === null || value === "") return DEFAULT_API_URL;
-  const url = URL.parse(String(value));
-  if (!url || !(url.protocol === "http:" || url.protocol === "https:")) {
-    throw new ConfigError(
-      `${name} is not an http(s) URL: ${
-        name.startsWith("--") ? "leave it out" : "unset it"
-      } for Discord, or use e.g. http://127.0.0.1:PORT/api`,
-    );
-  }
-  return `${url.origin}${url.pathname}`.replace(/\/+$/, "").replace(/\/v[0-9]+$/, "");
-}
-
-/** The longest machine label (it goes into thread and session names). */
-export const MACHINE_LABEL_MAX = 32;
-
-/**
- * A machine label (`CLAUDE_DISCORD_MACHINE`, config.json `machineLabel`, `setup --machine-label`),
- * trimmed; unset when empty.
- *
- * @param value The setting.
- * @returns The label, or `undefined` when unset.
- * @throws {ConfigError} When it is not a string of 1 to 32 printable characters.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { parseMachineLabel } from "./config.ts";
- * assert.equal(parseMachineLabel(" laptop "), "laptop");
- * assert.equal(parseMachineLabel(""), undefined);
- * assert.throws(() => parseMachineLabel("a\nb"));
- * ```
- */
-export function parseMachineLabel(value: unknown): string | undefined {
-  if (value === undefined || value === null) return undefined;
-  const label = typeof value === "string" ? value.trim() : undefined;
-  if (label === "") return undefined;
-  // deno-lint-ignore no-control-regex
-  if (label === undefined || label.length > MACHINE_LABEL_MAX || /[\x00-\x1f\x7f]/.test(label)) {
-    throw new ConfigError(
-      `CLAUDE_DISCORD_MACHINE (config.json machineLabel) must be 1 to ${MACHINE_LABEL_MAX} printable characters, e.g. laptop: fix it or run \`deno task setup --machine-label NAME\``,
-    );
-  }
-  return label;
-}
-
-function validOptions(file: ConfigFile, homeDir: string | undefined): Partial<Options> {
-  const out: Partial<Options> = {};
-  const num = (
-    key:
-      | "heldRetentionHours"
-      | "wakeTimeoutSeconds"
-      | "permissionTimeoutSeconds"
-      | "attachmentMaxFileMiB"
-      | "attachmentMaxMessageMiB"
-      | "attachmentInlineKiB"
-      | "attachmentRetentionDays",
-  ) => {
-    const v = file[key];
-    if (v === undefined) return;
-    if (typeof v !== "number" || !Number.isFinite(v) || v < 0) {
-      throw new ConfigError(`config.json ${key} must be a non-negative number: fix or remove it`);
-    }
-    out[key] = v;
-  };
-  num("heldRetentionHours");
-  num("wakeTimeoutSeconds");
-  num("permissionTimeoutSeconds");
-  for (const key of ["outboxMaxPosts", "outboxMaxBytes"] as const) {
-    const v = file[key];
-    if (v === undefined) continue;
-    if (typeof v !== "number" || !Number.isInteger(v) || v < 1) {
-      throw new ConfigError(`config.json ${key} must be a positive whole number: fix or remove it`);
-    }
-    out[key] = v;
-  }
-  num("attachmentMaxFileMiB");
-  num("attachmentMaxMessageMiB");
-  num("attachmentInlineKiB");
-  num("attachmentRetentionDays");
-  if (file.identifyCap !== undefined) {
-    const v = file.identifyCap;
-    if (typeof v !== "number" || !Number.isInteger(v) || v < 1 || v > 1000) {
-      throw new ConfigError(
-        "config.json identifyCap must be a whole number from 1 to 1000 (IDENTIFYs per 24 h): fix or remove it",
-      );
-    }
-    out.identifyCap = v;
-  }
-  if (file.wakeOnMessage !== undefined) {
-    if (typeof file.wakeOnMessage !== "boolean") {
-      throw new ConfigError("config.json wakeOnMessage must be true or false: fix or remove it");
-    }
-    out.wakeOnMessage = file.wakeOnMessage;
-  }
-  if (file.mentionUserId !== undefined) {
-    if (!isSnowflake(file.mentionUserId)) {
-      throw new ConfigError(
-        "config.json mentionUserId must be a Discord user id: fix or remove it",
-      );
-    }
-    out.mentionUserId = file.mentionUserId;
-  }
-  if (file.allowedFilePaths !== undefined) {
-    out.allowedFilePaths = parseAllowedFilePaths(file.allowedFilePaths, homeDir);
-  }
-  return out;
 }
