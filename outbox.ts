@@ -55,17 +55,10 @@
  *
  * @module
  */
-import { ensurePrivateDir } from "./_shared/fs.ts";
 import { withFileLock } from "./_shared/lock.ts";
 import { appendDurably, sizeOf } from "./_shared/jsonl.ts";
-import {
-  bumpCounter,
-  type Counters,
-  type CountersFile,
-  enforceCap,
-  type QueueFile,
-  readCounters,
-} from "./_outbox/cap.ts";
+import { bumpCounter, type Counters, enforceCap, readCounters } from "./_outbox/cap.ts";
+import { OutboxLayout } from "./_outbox/layout.ts";
 import {
   appendLog,
   compactLog,
@@ -76,15 +69,13 @@ import {
   type SessionRecordView,
   type ThreadRecord,
 } from "./_outbox/log.ts";
+import { appendFailed, cutTornTail, readQueue, rewriteQueue } from "./_outbox/queue.ts";
 import {
-  appendFailed,
-  appendRejected,
-  checkSession,
-  cutTornTail,
-  listQueues,
-  readQueue,
-  rewriteQueue,
-} from "./_outbox/queue.ts";
+  DEFAULT_MAX_BYTES,
+  DEFAULT_MAX_ENTRIES,
+  type OutboxOptions,
+  type OutboxStats,
+} from "./_outbox/options.ts";
 import {
   type EditEntry,
   ENTRY_ID_MAX,
@@ -111,31 +102,7 @@ export type {
   ThreadRecord,
 };
 export { ENTRY_ID_MAX, newEntryId };
-
-/** Default bound: entries, all sessions together (config `outboxMaxPosts`). */
-export const DEFAULT_MAX_ENTRIES = 10_000;
-/** Default bound: bytes, all sessions together (config `outboxMaxBytes`, 50 MiB). */
-export const DEFAULT_MAX_BYTES = 50 * 1024 * 1024;
-
-/** Options of {@linkcode Outbox}. */
-export interface OutboxOptions {
-  /** Clock in ms since the epoch. Default `Date.now`. */
-  now?: () => number;
-  /** Most entries kept, all sessions together. Default {@linkcode DEFAULT_MAX_ENTRIES}. */
-  maxEntries?: number;
-  /** Most bytes kept, all sessions together. Default {@linkcode DEFAULT_MAX_BYTES}. */
-  maxBytes?: number;
-  /** Receives warnings (dropped entries, malformed lines). Default: ignored. */
-  onWarning?: (message: string) => void;
-}
-
-/** What {@linkcode Outbox.stats} tells. */
-export interface OutboxStats extends Counters {
-  /** Entries waiting, all sessions together. */
-  pending: number;
-  /** Sessions with entries waiting. */
-  sessions: number;
-}
+export { DEFAULT_MAX_BYTES, DEFAULT_MAX_ENTRIES, type OutboxOptions, type OutboxStats };
 
 /** A queue file is swept mid-batch once this many committed entries sit at its head. */
 const SWEEP_EVERY = 256;
@@ -160,15 +127,13 @@ const SWEEP_EVERY = 256;
  * ```
  */
 export class Outbox {
-  readonly #dir: string;
-  readonly #stateDir: string;
+  readonly #files: OutboxLayout;
   readonly #now: () => number;
   readonly #maxEntries: number;
   readonly #maxBytes: number;
   readonly #warn: (message: string) => void;
   readonly #logs = new LogCache();
   readonly #committedSinceSweep = new Map<string, number>();
-  #dirsReady = false;
 
   /**
    * Opens the outbox of a state directory (nothing is created until first use).
@@ -188,17 +153,16 @@ export class Outbox {
     if (!Number.isInteger(maxBytes) || maxBytes < 1) {
       throw new RangeError(`maxBytes must be a positive integer, got ${maxBytes}`);
     }
-    this.#dir = `${home.replace(/\/+$/, "") || "/"}/outbox`;
-    this.#stateDir = `${this.#dir}/.state`;
     this.#now = options.now ?? Date.now;
     this.#maxEntries = maxEntries;
     this.#maxBytes = maxBytes;
     this.#warn = options.onWarning ?? (() => {});
+    this.#files = new OutboxLayout(home, this.#now, this.#warn);
   }
 
   /** The outbox directory (`home/outbox`). */
   get directory(): string {
-    return this.#dir;
+    return this.#files.dir;
   }
 
   /**
@@ -215,8 +179,7 @@ export class Outbox {
    * ```
    */
   queuePath(session: string): string {
-    checkSession(session);
-    return `${this.#dir}/${session}.jsonl`;
+    return this.#files.queue(session);
   }
 
   /**
@@ -254,18 +217,20 @@ export class Outbox {
       if (problem !== undefined) throw new TypeError(`Cannot enqueue for ${session}: ${problem}`);
     }
     if (full.length === 0) return [];
-    this.#ensureDirs();
-    await withFileLock(this.#lockPath(session), async () => {
+    this.#files.ensure();
+    await withFileLock(this.#files.lock(session), async () => {
       const torn = cutTornTail(path);
-      if (torn !== undefined) await this.#moveAside(session, [{ problem: "torn", line: torn }]);
+      if (torn !== undefined) {
+        await this.#files.moveAside(session, [{ problem: "torn", line: torn }]);
+      }
       // Flushed on this thread: a writer has nothing else to do meanwhile.
       await appendDurably(path, full.map((e) => JSON.stringify(e)).join("\n") + "\n", true);
     });
     const dropped = await enforceCap({
       limits: { maxEntries: this.#maxEntries, maxBytes: this.#maxBytes },
-      queues: () => this.#queues(),
-      capLock: `${this.#stateDir}/cap.lock`,
-      counters: this.#counters(),
+      queues: () => this.#files.queues(),
+      capLock: this.#files.capLock,
+      counters: this.#files.counters(),
       now: () => new Date(this.#now()).toISOString(),
     });
     if (dropped > 0) {
@@ -287,12 +252,12 @@ export class Outbox {
   async peek(session: string): Promise<OutboxEntry[]> {
     const path = this.queuePath(session);
     if (sizeOf(path) <= 0) return [];
-    this.#ensureDirs();
-    return await withFileLock(this.#lockPath(session), async () => {
+    this.#files.ensure();
+    return await withFileLock(this.#files.lock(session), async () => {
       const contents = readQueue(path, this.#log(session).done);
       if (contents === undefined) return [];
       if (contents.bad.length > 0) {
-        await this.#moveAside(session, contents.bad);
+        await this.#files.moveAside(session, contents.bad);
         rewriteQueue(path, contents.keep);
       }
       return contents.pending;
@@ -309,11 +274,11 @@ export class Outbox {
    */
   async commit(session: string, entry: OutboxEntry, outcome: Outcome): Promise<void> {
     const path = this.queuePath(session);
-    this.#ensureDirs();
+    this.#files.ensure();
     const at = new Date(this.#now()).toISOString();
-    await withFileLock(this.#lockPath(session), async () => {
+    await withFileLock(this.#files.lock(session), async () => {
       const key = entry.key;
-      await appendLog(this.#logPath(session), this.#log(session), {
+      await appendLog(this.#files.log(session), this.#log(session), {
         id: entry.id,
         outcome,
         ...(key ? { key } : {}),
@@ -323,8 +288,8 @@ export class Outbox {
       if (n >= SWEEP_EVERY) this.#sweepLocked(session, path);
     });
     if ("failed" in outcome) {
-      await appendFailed(this.#dir, { at, session, reason: outcome.failed, entry });
-      await bumpCounter(this.#counters(), "failed", 1, at);
+      await appendFailed(this.#files.dir, { at, session, reason: outcome.failed, entry });
+      await bumpCounter(this.#files.counters(), "failed", 1, at);
     }
   }
 
@@ -340,10 +305,10 @@ export class Outbox {
     fact: { thread: ThreadRecord | null } | { creating: Creating },
   ): Promise<void> {
     this.queuePath(session);
-    this.#ensureDirs();
+    this.#files.ensure();
     const at = new Date(this.#now()).toISOString();
-    await withFileLock(this.#lockPath(session), async () => {
-      await appendLog(this.#logPath(session), this.#log(session), fact, at);
+    await withFileLock(this.#files.lock(session), async () => {
+      await appendLog(this.#files.log(session), this.#log(session), fact, at);
     });
   }
 
@@ -356,7 +321,7 @@ export class Outbox {
   async sweep(session: string): Promise<void> {
     const path = this.queuePath(session);
     if (sizeOf(path) <= 0) return;
-    await withFileLock(this.#lockPath(session), () => this.#sweepLocked(session, path));
+    await withFileLock(this.#files.lock(session), () => this.#sweepLocked(session, path));
   }
 
   #sweepLocked(session: string, path: string): void {
@@ -373,7 +338,7 @@ export class Outbox {
     rewriteQueue(path, keep);
     if (keep.length === 0) {
       // No committed id is needed any more to filter the queue: the record may shrink.
-      const logPath = this.#logPath(session);
+      const logPath = this.#files.log(session);
       const compacted = compactLog(logPath, this.#log(session));
       this.#logs.set(session, logPath, compacted);
     }
@@ -412,7 +377,7 @@ export class Outbox {
    * @returns Session ids.
    */
   sessions(): string[] {
-    return this.#queues().filter((q) => sizeOf(q.path) > 0).map((q) => q.session);
+    return this.#files.queues().filter((q) => sizeOf(q.path) > 0).map((q) => q.session);
   }
 
   /**
@@ -455,47 +420,11 @@ export class Outbox {
       pending += n;
       if (n > 0) sessions++;
     }
-    return { pending, sessions, ...readCounters(this.#counters().path, this.#warn) };
+    return { pending, sessions, ...readCounters(this.#files.counters().path, this.#warn) };
   }
 
   /** The record of a session (cached while its file is unchanged). */
   #log(session: string): SessionLog {
-    return this.#logs.get(session, this.#logPath(session));
-  }
-
-  #queues(): QueueFile[] {
-    return listQueues(this.#dir, (s) => this.#lockPath(s), (s) => this.#logPath(s));
-  }
-
-  #counters(): CountersFile {
-    const [path, lock] = [`${this.#stateDir}/counters.json`, `${this.#stateDir}/counters.lock`];
-    return { path, lock, warn: this.#warn };
-  }
-
-  #lockPath(session: string): string {
-    return `${this.#stateDir}/${session}.lock`;
-  }
-
-  #logPath(session: string): string {
-    return `${this.#stateDir}/${session}.log.jsonl`;
-  }
-
-  /** Keeps torn and malformed lines in `rejected.jsonl` (never sent), with a warning each. */
-  async #moveAside(session: string, bad: { problem: string; line: string }[]): Promise<void> {
-    const at = new Date(this.#now()).toISOString();
-    await appendRejected(
-      this.#dir,
-      bad.map(({ problem, line }) => JSON.stringify({ at, session, reason: problem, line })),
-    );
-    for (const { problem } of bad) {
-      this.#warn(`outbox ${session}: moved a ${problem} line to rejected.jsonl (never sent)`);
-    }
-  }
-
-  #ensureDirs(): void {
-    if (this.#dirsReady) return;
-    ensurePrivateDir(this.#dir);
-    ensurePrivateDir(this.#stateDir);
-    this.#dirsReady = true;
+    return this.#logs.get(session, this.#files.log(session));
   }
 }
