@@ -15,7 +15,16 @@ const AUTOCOMPLETE_TYPES: number[] = [
   ApplicationCommandOptionType.Number,
 ];
 
-/** Whether a name is a valid chat input command or option name (lower case). */
+/**
+ * Whether a name is a valid chat input command or option name (lower case).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { validName } from "./_command_rules.ts";
+ * assert(validName("sessions") && !validName("Sessions") && !validName("two words"));
+ * ```
+ */
 export function validName(name: string): boolean {
   return CHAT_INPUT_NAME.test(name) && name === name.toLowerCase();
 }
@@ -23,7 +32,22 @@ export function validName(name: string): boolean {
 /** Receives one field error: where, Discord's code, its message. */
 export type Fail = (path: (string | number)[], code: string, message: string) => void;
 
-/** Options checked by the option rules of the Application Commands topic, normalised. */
+/**
+ * Options checked by the option rules of the Application Commands topic, normalised.
+ *
+ * @example A required option after an optional one is refused
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseOptions } from "./_command_rules.ts";
+ * const codes: string[] = [];
+ * const options = parseOptions([
+ *   { type: 3, name: "a", description: "first" },
+ *   { type: 3, name: "b", description: "second", required: true },
+ * ], (_path, code) => codes.push(code), 0);
+ * assert.deepEqual(options.map((o) => o.name), ["a", "b"]);
+ * assert.deepEqual(codes, ["APPLICATION_COMMAND_OPTIONS_REQUIRED_INVALID"]);
+ * ```
+ */
 export function parseOptions(raw: unknown[], local: Fail, depth: number): CommandOption[] {
   const rel = (i: number, ...rest: (string | number)[]) => [i, ...rest];
   if (raw.length > MAX_OPTIONS) {
