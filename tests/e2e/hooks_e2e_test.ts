@@ -1,129 +1,34 @@
 // End to end with the REAL Claude Code CLI (pinned, tests/e2e/_claude.ts): the project's
 // .claude/settings.json comes from `setup.ts --print`; the hooks start the real bridge
-// against the local Discord server; a scripted Anthropic API plays the model.
+// against the local Discord server; a scripted Anthropic API plays the model
+// (tests/e2e/_hooks_world.ts). Permission prompts: permission_e2e_test.ts.
 //
 // - claude -p: a Discord message posted before a tool call reaches the next model request;
 //   a non-allowlisted user's never does; Stop puts the final text into the session's thread.
-// - claude -p: a PermissionRequest answered by a button click lets the tool run; Deny blocks it.
-// - interactive (tmux): the Discord prompt and the terminal dialog ask at once, the prompt says
-//   so, no second notice follows; "Allow for this session" adds the one rule it names and
-//   leaves the session's permission mode alone.
+// - claude -p with Discord unreachable: no hook waits for it.
 // - interactive (tmux): an idle session is woken by a Discord message (asyncRewake Stop hook),
 //   twice, and answers; SessionEnd unregisters it.
-import { writeConfigFile } from "../../config.ts";
-import { probeBridge, readBridgeStatus, stopBridge } from "../../daemon.ts";
+// - claude -p: an owner's PNG and a long paste reach Claude as files.
+import { probeBridge } from "../../daemon.ts";
 import { Inbox } from "../../inbox.ts";
 import { Outbox } from "../../outbox.ts";
-import { type SessionRecord, SessionRegistry } from "../../sessions.ts";
 import {
-  type AnthropicScript,
-  type AnthropicServer,
   countToolResults,
   type MessagesRequest,
   requestText,
-  startAnthropicServer,
   text,
   toolUse,
 } from "../../testing/anthropic.ts";
-import { type DiscordServer, type Message, startDiscordServer } from "../../testing/mod.ts";
+import type { Message } from "../../testing/mod.ts";
 import { assert, assertEquals, assertMatch, waitFor } from "../_assert.ts";
-import { ROOT } from "../_fixture.ts";
 import { type Gate, tcpGate } from "../_gate.ts";
-import { type ClaudeSandbox, createClaudeSandbox } from "./_claude.ts";
-import { denoDir } from "../_process.ts";
 import { claudeForTests } from "./_helpers.ts";
 import { png } from "../_png.ts";
 
+import { threadMessages, type World, world } from "./_hooks_world.ts";
+
 const cli = await claudeForTests(import.meta.url);
 const ignore = cli.ignore;
-
-interface World extends AsyncDisposable {
-  discord: DiscordServer;
-  api: AnthropicServer;
-  box: ClaudeSandbox;
-  /** CLAUDE_DISCORD_HOME. */
-  home: string;
-  registry: SessionRegistry;
-  /** The one session the run registered. */
-  session(): Promise<SessionRecord>;
-  /** Resolves when the bridge (started by the hooks) is connected to the gateway. */
-  bridgeConnected(): Promise<void>;
-  /** Everything the hooks logged. */
-  hookLog(): string;
-}
-
-async function world(
-  script: AnthropicScript,
-  options: {
-    wakeTimeoutSeconds?: number;
-    permissionTimeoutSeconds?: number;
-    /** Where the hooks and the bridge reach Discord's REST (a gate in front of it). */
-    apiUrl?: (discord: DiscordServer) => string;
-  } = {},
-): Promise<World> {
-  const discord = await startDiscordServer({ port: 0 });
-  const api = await startAnthropicServer({ script });
-  const box = await createClaudeSandbox(cli.path, {
-    apiUrl: api.url,
-    // The bridge and the hooks compile against the usual Deno cache, not the temp HOME's.
-    env: { DENO_DIR: denoDir(), DENO_NO_UPDATE_CHECK: "1" },
-  });
-  const home = `${box.root}/discord-state`;
-  const apiUrl = options.apiUrl?.(discord) ?? discord.apiUrl;
-  writeConfigFile(home, {
-    token: discord.token,
-    channelId: discord.channelId,
-    webhookUrl: discord.webhookUrl.replace(discord.apiUrl, apiUrl),
-    apiUrl,
-    allowedUsers: [discord.ownerId],
-    wakeTimeoutSeconds: options.wakeTimeoutSeconds ?? 120,
-    permissionTimeoutSeconds: options.permissionTimeoutSeconds ?? 60,
-  });
-  // The settings file exactly as `setup.ts --print` gives it.
-  const printed = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-read", "--allow-write", "--allow-env", `${ROOT}/setup.ts`, "--print"],
-    env: { CLAUDE_DISCORD_HOME: home },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  if (!printed.success) throw new Error(new TextDecoder().decode(printed.stderr));
-  await box.writeSettings(JSON.parse(new TextDecoder().decode(printed.stdout)));
-  const registry = new SessionRegistry(home, { isAlive: () => true });
-  return {
-    discord,
-    api,
-    box,
-    home,
-    registry,
-    session: () =>
-      waitFor("the SessionStart hook to register the session", () => registry.list()[0], 20_000),
-    bridgeConnected: () =>
-      waitFor(
-        "the bridge (started by the hooks) to connect",
-        () => readBridgeStatus(home)?.state === "connected",
-        30_000,
-      ).then(() => {}),
-    hookLog: () => {
-      try {
-        return Deno.readTextFileSync(`${home}/hooks.log`);
-      } catch {
-        return "";
-      }
-    },
-    async [Symbol.asyncDispose]() {
-      await stopBridge(home).catch(() => {});
-      await box[Symbol.asyncDispose]();
-      await api.close();
-      await discord.close();
-    },
-  };
-}
-
-function threadMessages(w: World, threadId: string | undefined): string {
-  if (threadId === undefined) return "";
-  return w.discord.messages(threadId).map((m) => `${m.content} ${JSON.stringify(m.embeds)}`)
-    .join("\n");
-}
 
 Deno.test({
   name:
@@ -132,7 +37,7 @@ Deno.test({
   async fn() {
     let posted = false;
     let w: World | undefined = undefined;
-    await using world_ = await world(async (request) => {
+    await using world_ = await world(cli.path, async (request) => {
       if (countToolResults(request) > 0) return text("FINAL-E2E-TEXT-5 all good.");
       if (!posted) {
         posted = true;
@@ -208,6 +113,7 @@ Deno.test({
   async fn() {
     let gate: Gate | undefined;
     await using w = await world(
+      cli.path,
       (request) =>
         countToolResults(request) > 0
           ? text("OFFLINE-FINAL-9 done while Discord was away.")
@@ -251,169 +157,13 @@ Deno.test({
   },
 });
 
-async function permissionRun(w: World, choice: "allow" | "deny", file: string) {
-  const run = w.box.print(`make ${file}`, { timeoutMs: 120_000 });
-  const prompt = await waitFor(
-    "the permission prompt in Discord",
-    () =>
-      w.discord.state().messages.find((m: Message) =>
-        JSON.stringify(m.components ?? []).includes("cd:perm:") &&
-        m.content.includes(`touch ${file}`)
-      ),
-    60_000,
-  );
-  await w.bridgeConnected();
-  const customId = [...JSON.stringify(prompt.components).matchAll(/"custom_id":"([^"]+)"/g)]
-    .map((x) => x[1]).find((c) => c.endsWith(`:${choice}`))!;
-  const click = await w.discord.clickButton({
-    messageId: prompt.id,
-    customId,
-    userId: w.discord.ownerId,
-  });
-  assert(await click.answered, "the bridge acknowledged the click within 3 s");
-  return { result: await run, prompt };
-}
-
-Deno.test({
-  name:
-    "e2e claude -p: a PermissionRequest answered with a Discord button: Allow runs the tool, Deny blocks it",
-  ignore,
-  async fn() {
-    await using w = await world((request) => {
-      const asked = requestText(request, 0);
-      const file = /make (\S+\.txt)/.exec(asked)?.[1] ?? "x.txt";
-      return countToolResults(request) === 0
-        ? toolUse("Bash", { command: `touch ${file}`, description: "Make a file" })
-        : text(`done with ${file}`);
-    });
-    const allowed = await permissionRun(w, "allow", "allowed.txt");
-    assertEquals(allowed.result.code, 0, allowed.result.stderr + w.hookLog());
-    assert(
-      await Deno.stat(`${w.box.project}/allowed.txt`).then(() => true, () => false),
-      `Allow let touch run:\n${w.hookLog()}`,
-    );
-    const edited = await waitFor(
-      "the prompt's closing edit",
-      () =>
-        w.discord.messages(allowed.prompt.channel_id).find((m) =>
-          m.id === allowed.prompt.id && (m.components ?? []).length === 0
-        ),
-      20_000,
-    );
-    assertMatch(edited.content, /\*\*Allowed\*\* by owner/);
-    assertEquals(edited.components, []);
-
-    // claude -p has no terminal to fall back on: the prompt says what an unanswered one means.
-    assertMatch(allowed.prompt.content, /No answer here within 60 s: the tool call is refused/);
-
-    const denied = await permissionRun(w, "deny", "denied.txt");
-    assert(
-      !(await Deno.stat(`${w.box.project}/denied.txt`).then(() => true, () => false)),
-      "Deny blocked touch",
-    );
-    const last = w.api.messageRequests().at(-1)!;
-    assertMatch(requestText(last), /Denied from Discord by owner/);
-    const audit = Deno.readTextFileSync(`${w.home}/audit.log`).trim().split("\n")
-      .map((l) => JSON.parse(l));
-    assertEquals(audit.map((a) => a.decision), ["allow", "deny"]);
-    assertEquals(denied.result.code, 0);
-  },
-});
-
-/** The permission prompts posted so far, open or settled (settled ones have no buttons). */
-function prompts(w: World): Message[] {
-  return w.discord.state().messages.filter((m: Message) =>
-    m.content.includes("**Permission request**")
-  );
-}
-
-async function clickPrompt(w: World, prompt: Message, choice: string): Promise<void> {
-  const customId = [...JSON.stringify(prompt.components).matchAll(/"custom_id":"([^"]+)"/g)]
-    .map((x) => x[1]).find((c) => c.endsWith(`:${choice}`));
-  assert(customId, `no ${choice} button on ${JSON.stringify(prompt.components)}`);
-  const click = await w.discord.clickButton({
-    messageId: prompt.id,
-    customId,
-    userId: w.discord.ownerId,
-  });
-  assert(await click.answered, "the bridge acknowledged the click within 3 s");
-}
-
-Deno.test({
-  name:
-    "e2e interactive (tmux): one permission prompt in Discord beside the terminal dialog, no second notice; Allow for this session adds its rule, not a mode",
-  ignore,
-  async fn() {
-    await using w = await world((request) => {
-      switch (countToolResults(request)) {
-        case 0:
-        case 1:
-          return toolUse("Bash", { command: "touch made.txt", description: "Make a file" });
-        case 2:
-          return toolUse("Write", { file_path: `${w.box.project}/note.txt`, content: "hi" });
-        default:
-          return text("ALL-FILES-DONE");
-      }
-    });
-    await using session = await w.box.interactive({ args: ["--permission-mode", "default"] });
-    await session.waitFor(/❯/, 30_000);
-    await session.submit("make the files");
-    const first = await waitFor("the permission prompt in Discord", () => prompts(w)[0], 60_000);
-    // Both ask at once: the terminal dialog is up, and the Discord prompt says so.
-    await session.waitFor(/Do you want to proceed\?/, 15_000);
-    assertMatch(first.content, /touch made\.txt/);
-    assertMatch(first.content, /The same question is open in the terminal: the first answer/);
-    assertMatch(first.content, /adds the rule `Bash\(touch made\.txt\)` until the session ends/);
-    // Claude Code's own "needs your permission" notification comes a few seconds later.
-    await waitFor(
-      "the Notification hook",
-      () => /no second notice/.test(w.hookLog()),
-      30_000,
-    );
-    const notices = w.discord.state().messages.filter((m) =>
-      /Waiting for a permission answer|needs your permission/.test(JSON.stringify(m.embeds ?? []))
-    );
-    assertEquals(notices.length, 0, JSON.stringify(notices.map((m) => m.embeds)));
-
-    await w.bridgeConnected();
-    await clickPrompt(w, first, "always");
-    // The second `touch` runs on the rule; the Write is asked again: the mode did not change
-    // to accept edits (which would have let it through).
-    const second = await waitFor("the prompt for the Write", () => prompts(w)[1], 60_000);
-    assertMatch(second.content, /\*\*Write\*\*/);
-    assertMatch(second.content, /note\.txt/);
-    await clickPrompt(w, second, "allow");
-    await session.waitFor(/ALL-FILES-DONE/, 60_000);
-    assertEquals(prompts(w).length, 2, prompts(w).map((m) => m.content).join("\n---\n"));
-    const settled = await waitFor(
-      "the first prompt's closing edit",
-      () =>
-        w.discord.messages(first.channel_id).find((m) =>
-          m.id === first.id && (m.components ?? []).length === 0
-        ),
-      20_000,
-    );
-    assertMatch(
-      settled.content,
-      /\*\*Allowed for this session\*\* by owner \(<@\d+>\): rule `Bash\(touch made\.txt\)`/,
-    );
-    assert(await Deno.stat(`${w.box.project}/note.txt`).then(() => true, () => false));
-    assert(!/accept edits on/i.test(await session.screen()), await session.screen());
-    const audit = Deno.readTextFileSync(`${w.home}/audit.log`).trim().split("\n")
-      .map((l) => JSON.parse(l));
-    assertEquals(audit.map((a) => a.decision), ["always", "allow"]);
-    await session.submit("/exit");
-    await waitFor("the CLI to exit", async () => !(await session.alive()), 20_000);
-  },
-});
-
 Deno.test({
   name:
     "e2e interactive (tmux): an idle session is woken by Discord messages (asyncRewake), twice; SessionEnd unregisters it",
   ignore,
   async fn() {
     let wakes = 0;
-    await using w = await world((request) => {
+    await using w = await world(cli.path, (request) => {
       const last = requestText(request, -1);
       if (last.includes("WAKE-MARK-")) return text(`WOKEN-REPLY-${++wakes}`);
       return text("FIRST-TURN-DONE");
@@ -482,7 +232,7 @@ Deno.test({
       .join("\n");
     let w: World | undefined = undefined;
     let readPath = "";
-    await using world_ = await world(async (request) => {
+    await using world_ = await world(cli.path, async (request) => {
       const results = countToolResults(request);
       if (results === 0) {
         await w!.bridgeConnected();
