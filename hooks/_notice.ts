@@ -23,6 +23,7 @@ import { openPrompts } from "./_perm_store.ts";
 import { postStatus } from "./_post.ts";
 import { cancelWait } from "./_stop.ts";
 import { clearStop } from "../stop.ts";
+import { noteActivity } from "./_activity.ts";
 
 /** The same notice is not repeated within this time. */
 export const REPEAT_MS = 10 * 60_000;
@@ -152,6 +153,19 @@ export function noticeFor(input: HookInput): Notice | undefined {
   }
 }
 
+/**
+ * Why a session ended, for its status card: `Claude Code exited`, `exited at the prompt: /exit,
+ * Ctrl+D or Ctrl+C` (the SessionEnd words without their "Session ended: ").
+ *
+ * @param reason SessionEnd's `reason`.
+ * @returns The words.
+ */
+export function endedWords(reason: string): string {
+  const said = words("SessionEnd", reason);
+  if (said === undefined) return reason;
+  return said.replace(/^Session ended: /, "").replace(/ \((.*)\)$/, ": $1");
+}
+
 function waiting(home: string, sid: string): boolean {
   return (statIfExists(`${hookPaths(home).waitDir}/${sid}`)?.size ?? 0) > 0;
 }
@@ -206,6 +220,9 @@ function admit(ctx: HookContext, sid: string, notice: Notice): boolean {
 export async function noticeRole(input: HookInput, ctx: HookContext): Promise<number> {
   const notice = noticeFor(input);
   if (notice === undefined) return 0;
+  if (input.hook_event_name === "StopFailure") {
+    noteActivity(ctx, input.session_id, { state: "error", reason: notice.title ?? "Stopped" });
+  }
   if (notice.key === "Notification:idle_prompt" && waiting(ctx.home, input.session_id)) {
     // The Stop STATUS already says a reply in the thread wakes the session.
     ctx.log.info(`Notification: idle, but the wake-up wait listens; no notice`);
@@ -238,6 +255,7 @@ export async function endRole(input: HookInput, ctx: HookContext): Promise<numbe
   const sid = input.session_id;
   cancelWait(ctx.home, sid);
   clearStop(ctx.home, sid);
+  noteActivity(ctx, sid, { state: "ended", reason: endedWords(str(input, "reason") ?? "other") });
   const registry = sessionRegistry(ctx.home, ctx.log);
   const record = registry.get(sid);
   // First, while Claude Code still waits for this hook: the session is gone.

@@ -34,6 +34,7 @@ import { wakeText } from "./_format.ts";
 import { type HookInput, str } from "./_input.ts";
 import { postStatus } from "./_post.ts";
 import { clearStop, markStopApplied, readStop } from "../stop.ts";
+import { noteActivity } from "./_activity.ts";
 
 /** Most wake-ups per session within {@linkcode WAKE_WINDOW_MS}. */
 export const MAX_WAKES = 20;
@@ -62,6 +63,7 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
  * @returns The exit code (always 0).
  */
 export async function statusRole(input: HookInput, ctx: HookContext): Promise<number> {
+  noteActivity(ctx, input.session_id, { state: "idle" });
   const config = ctx.config();
   const text = str(input, "last_assistant_message")?.trim();
   const fields = config.wakeOnMessage
