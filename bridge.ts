@@ -94,7 +94,9 @@ import {
   probeBridge,
   startDetached,
   stopBridge,
+  transcriptsDirFor,
 } from "./daemon.ts";
+import { readEnv } from "./_shared/env.ts";
 import { ClaudeDiscordError, EXIT_USAGE, exitCodeOf, UsageError } from "./errors.ts";
 import { createLogger, describeError } from "./log.ts";
 import { Bridge } from "./_bridge/bridge.ts";
@@ -185,7 +187,12 @@ export async function main(
     if (flags.detach) {
       const r = await startDetached({
         home,
-        ...bridgeCommand({ home, apiUrl: config.apiUrl, webhookUrl: config.webhookUrl }),
+        ...bridgeCommand({
+          home,
+          apiUrl: config.apiUrl,
+          webhookUrl: config.webhookUrl,
+          transcripts: transcriptsDirFor(readEnv(["HOME", "CLAUDE_CONFIG_DIR"])),
+        }),
       });
       io.out(
         r.started

@@ -400,6 +400,29 @@ export class Outbox {
   }
 
   /**
+   * Whether a pending entry of a session has this key (no lock taken).
+   *
+   * @param session The session.
+   * @param key The entry key.
+   * @returns `true` while such an entry waits to be sent.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { Outbox } from "./outbox.ts";
+   * const outbox = new Outbox(Deno.makeTempDirSync());
+   * await outbox.enqueue("s", [{ kind: "post", threadName: "t", key: "card", body: { content: "hi" } }]);
+   * assert(outbox.hasPending("s", "card") && !outbox.hasPending("s", "other"));
+   * ```
+   */
+  hasPending(session: string, key: string): boolean {
+    const path = this.queuePath(session);
+    if (sizeOf(path) <= 0) return false;
+    const queue = readQueue(path, this.#log(session).done);
+    return queue?.pending.some((e) => e.key === key) ?? false;
+  }
+
+  /**
    * Entries waiting (all sessions), and the counters: dropped by the bounds, refused by Discord.
    *
    * @returns The figures.

@@ -54,6 +54,12 @@ export interface BridgeCommandOptions {
   denoPath?: string;
   /** Extra arguments for the bridge itself. */
   bridgeArgs?: string[];
+  /**
+   * Claude Code's directory of session transcripts (`…/.claude/projects`), which the bridge
+   * reads for the status cards ({@linkcode transcriptsDirOf}). Without it the cards show no
+   * tools, turns, tokens or cost.
+   */
+  transcripts?: string;
 }
 
 /**
@@ -62,7 +68,8 @@ export interface BridgeCommandOptions {
  * Net access is the API host plus, for Discord, `*.discord.gg` (the gateway and its
  * resume hosts) and the attachment CDN ({@linkcode DISCORD_CDN_HOSTS}); for any other API host
  * its whole host (the gateway URL and the attachment URLs it announces).
- * Read and write: the state directory. Env: the configuration variables (config.ts `ENV_VARS`), `HOME`, and two
+ * Read and write: the state directory; read: Claude Code's transcripts when given (the status
+ * cards). Env: the configuration variables (config.ts `ENV_VARS`), `HOME`, and two
  * variables the `ws` package reads when loaded. Run: `ps` only, which tells whether a
  * session's process is alive (Deno lets only `--allow-all` read `/proc`). Sys: the host name,
  * which machine.ts records in `machine.json` when the bridge makes it. Deno and V8 run
@@ -101,7 +108,8 @@ export function bridgeCommand(options: BridgeCommandOptions): BridgeCommand {
  *
  * @param options State directory and URLs.
  * @returns `--allow-net=…`, `--allow-read=…`, `--allow-write=…`, `--allow-env=…`,
- * `--allow-run=ps`, `--allow-sys=hostname` (machine.ts records the host name once).
+ * `--allow-run=ps`, `--allow-sys=hostname` (machine.ts records the host name once), and
+ * `--allow-read=<transcripts>` when given.
  *
  * @example
  * ```ts
@@ -130,7 +138,51 @@ export function bridgePermissionFlags(options: BridgeCommandOptions): string[] {
     `--allow-env=${env.join(",")}`,
     "--allow-run=ps",
     "--allow-sys=hostname",
+    ...(options.transcripts ? [`--allow-read=${options.transcripts}`] : []),
   ];
+}
+
+/**
+ * Claude Code's directory of session transcripts, from one transcript's path
+ * (`<dir>/projects/<project>/<session>.jsonl`), or `undefined` when the path does not have that
+ * shape (then the bridge gets no read access beyond the state directory).
+ *
+ * @param transcript A hook input's `transcript_path`.
+ * @returns The `projects` directory.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { transcriptsDirOf } from "../daemon.ts";
+ * assert.equal(transcriptsDirOf("/home/a/.claude/projects/-src-app/3f2a.jsonl"), "/home/a/.claude/projects");
+ * assert.equal(transcriptsDirOf("/tmp/x.jsonl"), undefined);
+ * ```
+ */
+export function transcriptsDirOf(transcript: string): string | undefined {
+  const m = /^(\/(?:[^/\0]+\/)*projects)\/[^/\0]+\/[^/\0]+\.jsonl$/.exec(transcript);
+  if (!m || m[1].split("/").some((part) => part === "." || part === "..")) return undefined;
+  return m[1];
+}
+
+/**
+ * Claude Code's directory of session transcripts for a user: `$CLAUDE_CONFIG_DIR/projects`,
+ * else `$HOME/.claude/projects` (what setup and `bridge.ts --detach` give the bridge).
+ *
+ * @param env The environment.
+ * @returns The directory, or `undefined` without either variable.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { transcriptsDirFor } from "../daemon.ts";
+ * assert.equal(transcriptsDirFor({ HOME: "/home/a" }), "/home/a/.claude/projects");
+ * ```
+ */
+export function transcriptsDirFor(env: Record<string, string | undefined>): string | undefined {
+  const config = env.CLAUDE_CONFIG_DIR?.trim();
+  if (config) return `${config.replace(/\/+$/, "")}/projects`;
+  const home = env.HOME?.trim();
+  return home ? `${home.replace(/\/+$/, "")}/.claude/projects` : undefined;
 }
 
 /** The hosts Discord serves attachments from (the bridge downloads them, without a token). */

@@ -29,6 +29,7 @@ import {
 import { forgetInstalls, recordInstall } from "./installs.ts";
 import { machineOf } from "../machine.ts";
 import { liveTest } from "./live.ts";
+import { transcriptsDirFor } from "../daemon.ts";
 import type { Prompter } from "./prompt.ts";
 import {
   chooseAllowedUsers,
@@ -271,6 +272,15 @@ function applyInstall(run: Run, plan: InstallPlan, saved: Saved): InstallTarget 
 /** The claude-discord checkout (the hooks and the MCP server run from it). */
 const CHECKOUT = decodeURIComponent(new URL("..", import.meta.url).pathname).replace(/\/+$/, "");
 
+/** The bridge reads Claude Code's transcripts there (the status cards). */
+function transcriptsOf(
+  env: Record<string, string | undefined>,
+  homeDir: string | undefined,
+): { transcripts?: string } {
+  const dir = transcriptsDirFor({ CLAUDE_CONFIG_DIR: env.CLAUDE_CONFIG_DIR, HOME: homeDir });
+  return dir ? { transcripts: dir } : {};
+}
+
 /** Step 8, the live test: a reply in Discord comes back through the bridge (not in a dry run). */
 async function runLiveTest(
   run: Run,
@@ -288,6 +298,7 @@ async function runLiveTest(
     say: run.say,
     channelName: chat.name,
     ...(flags.denoPath ? { denoPath: flags.denoPath } : {}),
+    ...transcriptsOf(run.env, flags.homeDir),
   });
   run.say(
     `ok  live test: "${result.reply.content.slice(0, 60)}" from ${result.reply.author.name} ` +

@@ -36,6 +36,8 @@ export interface LiveTestOptions {
   channelName: string;
   /** The deno binary for the bridge. Default `Deno.execPath()`. */
   denoPath?: string;
+  /** Claude Code's transcripts directory, which the bridge reads for the status cards. */
+  transcripts?: string;
 }
 
 /** What the live test proved. */
@@ -126,6 +128,7 @@ async function ensureBridge(o: LiveTestOptions): Promise<{ pid?: number; started
     apiUrl: o.config.apiUrl,
     ...(o.config.webhookUrl ? { webhookUrl: o.config.webhookUrl } : {}),
     ...(o.denoPath ? { denoPath: o.denoPath } : {}),
+    ...(o.transcripts ? { transcripts: o.transcripts } : {}),
   });
   let result;
   try {

@@ -3,7 +3,7 @@
 // daemon.ts `ensureBridgeRunning`: a bridge that is down starts at once, one that keeps
 // crashing soon after its start waits longer each time. Two sessions starting at the same
 // instant start one bridge (a lock around the start; the bridge's own instance lock besides).
-import { bridgeCommand, ensureBridgeRunning } from "../daemon.ts";
+import { bridgeCommand, ensureBridgeRunning, transcriptsDirOf } from "../daemon.ts";
 import { ensurePrivateDir, removeIfExists, writePrivateFileAtomic } from "../_shared/fs.ts";
 import { type HookContext, hookPaths } from "./_context.ts";
 
@@ -12,9 +12,11 @@ import { type HookContext, hookPaths } from "./_context.ts";
  * start is not due yet.
  *
  * @param ctx The hook context.
+ * @param transcript The hook input's `transcript_path`: the bridge may read Claude Code's
+ *   transcripts beside it (the status cards' figures).
  * @returns What happened, for the log.
  */
-export async function ensureBridge(ctx: HookContext): Promise<string> {
+export async function ensureBridge(ctx: HookContext, transcript?: string): Promise<string> {
   const config = ctx.config();
   const paths = hookPaths(ctx.home);
   if (!config.token || !config.channelId) {
@@ -25,11 +27,13 @@ export async function ensureBridge(ctx: HookContext): Promise<string> {
     return "bridge not configured (no token or channel)";
   }
   removeIfExists(paths.bridgeOff);
+  const transcripts = transcript === undefined ? undefined : transcriptsDirOf(transcript);
   const command = bridgeCommand({
     home: ctx.home,
     apiUrl: config.apiUrl,
     ...(config.webhookUrl ? { webhookUrl: config.webhookUrl } : {}),
     ...(ctx.denoPath ? { denoPath: ctx.denoPath } : {}),
+    ...(transcripts ? { transcripts } : {}),
     bridgeArgs: [],
   });
   const result = await ensureBridgeRunning({ home: ctx.home, ...command, now: ctx.now });

@@ -32,6 +32,7 @@
 import type { APIActionRowComponent, APIButtonComponentWithCustomId } from "discord-api-types/v10";
 import { ButtonStyle, ComponentType } from "../_discord/numbers.ts";
 import { threadNameFor } from "../notify.ts";
+import { CARD_KEY } from "../card.ts";
 import { Outbox } from "../outbox.ts";
 import type { SessionRecord } from "../sessions.ts";
 import { ensurePrivateDir, readTextIfExists, writePrivateFileAtomic } from "../_shared/fs.ts";
@@ -51,6 +52,7 @@ import { type PermRule, ruleText, sessionRules, sessionUpdate } from "./_perm_ru
 import { openPrompts } from "./_perm_store.ts";
 import { appendAudit } from "../_shared/audit.ts";
 import { type NotPosted, type PostedAt, waitForAnswer } from "./_perm_wait.ts";
+import { noteActivity } from "./_activity.ts";
 
 /** A permission request, as the steps of {@linkcode permissionRole} pass it on. */
 interface PermRequest {
@@ -111,6 +113,8 @@ export async function permissionRole(input: HookInput, ctx: HookContext): Promis
     mode: promptMode(ctx.env.CLAUDE_CODE_ENTRYPOINT),
     rules: sessionRules(tool, input.tool_input, input.permission_suggestions),
   };
+  // The status card says so, whether Discord or the terminal answers.
+  noteActivity(ctx, req.sid, { state: "waiting", tool: toolSummary(tool, input.tool_input, 200) });
   if (!canAsk(req)) return 0;
   // Open from now on, before it is posted: the Notification hook, which Claude Code fires a
   // few seconds into the same request, then knows not to post a second notice.
@@ -177,7 +181,10 @@ async function askWhere(
   const config = ctx.config();
   const record = await sessionRecord(input, ctx);
   if (config.webhookUrl) {
-    if (record.threadId === undefined && outbox.record(sid).thread === undefined) {
+    // The status card, queued at SessionStart, opens the thread; else a STATUS does.
+    const opened = record.threadId !== undefined || outbox.record(sid).thread !== undefined ||
+      outbox.hasPending(sid, CARD_KEY);
+    if (!opened) {
       await postStatus(input, ctx, {
         state: "waiting",
         title: "Permission needed",
@@ -234,7 +241,7 @@ async function postPrompt(req: PermRequest): Promise<Prompt | undefined> {
       components: promptButtons(requestId, req.rules.length > 0),
     },
   }]);
-  const bridge = await startBridge(ctx);
+  const bridge = await startBridge(ctx, str(input, "transcript_path"));
   ctx.log.info(
     `PermissionRequest ${sid.slice(0, 8)}: asking in Discord (${req.summary}); ${bridge}`,
   );

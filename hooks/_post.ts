@@ -40,11 +40,12 @@ export async function sessionRecord(input: HookInput, ctx: HookContext): Promise
  * is logged: the entries wait in the outbox for the next hook that starts it.
  *
  * @param ctx The hook context.
+ * @param transcript The hook input's `transcript_path` (see `ensureBridge`).
  * @returns What happened, for the log line.
  */
-export async function startBridge(ctx: HookContext): Promise<string> {
+export async function startBridge(ctx: HookContext, transcript?: string): Promise<string> {
   try {
-    return await ensureBridge(ctx);
+    return await ensureBridge(ctx, transcript);
   } catch (err) {
     return `bridge start failed: ${describeError(err)}`;
   }
@@ -86,7 +87,7 @@ export async function postStatus(
     now: ctx.now,
     onWarning: (m) => ctx.log.warn(m),
   });
-  const bridge = await startBridge(ctx);
+  const bridge = await startBridge(ctx, str(input, "transcript_path"));
   ctx.log.info(
     `${input.hook_event_name} ${record.id.slice(0, 8)}: status "${status.state}" queued ` +
       `(${entries.length} post${entries.length === 1 ? "" : "s"}); ${bridge}`,

@@ -60,6 +60,7 @@ export async function registerRole(input: HookInput, ctx: HookContext): Promise<
   const pid = findClaudePid(ctx.env);
   const cwd = str(input, "cwd") ?? ctx.env.CLAUDE_PROJECT_DIR ?? "";
   const transcript = str(input, "transcript_path");
+  const known = registry.get(sid) !== undefined;
   const record = await registry.register({
     id: sid,
     cwd,
@@ -86,15 +87,19 @@ export async function registerRole(input: HookInput, ctx: HookContext): Promise<
     });
     held = await inbox.releaseHeld(sid);
   }
+  // The status card opens the session's thread from its first second (hooks/_card.ts).
+  const card = input.hook_event_name === "SessionStart" || !known
+    ? await (await import("./_card.ts")).queueCard(ctx, record)
+    : undefined;
   let bridge: string;
   try {
-    bridge = await ensureBridge(ctx);
+    bridge = await ensureBridge(ctx, transcript);
   } catch (err) {
     bridge = `bridge start failed: ${describeError(err)}`;
   }
   ctx.log.info(
     `${input.hook_event_name} ${sid.slice(0, 8)}: registered as ${record.name}` +
-      `${pid ? ` (pid ${pid})` : " (no pid)"}; ${bridge}` +
+      `${pid ? ` (pid ${pid})` : " (no pid)"}; ${card ? `${card}; ` : ""}${bridge}` +
       (held ? `; ${held} held message(s) moved here` : ""),
   );
   if (input.hook_event_name === "SessionStart") {
