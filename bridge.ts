@@ -280,6 +280,7 @@ async function foreground(
     home: config.home,
     heldRetentionHours: config.heldRetentionHours,
     outboxLimits: { maxEntries: config.outboxMaxPosts, maxBytes: config.outboxMaxBytes },
+    receipts: config.receipts,
     attachments: attachmentLimits(config),
     identifyCap: config.identifyCap,
     machine: machineOf(config, { onWarning: (m) => log.warn(m) }),

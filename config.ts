@@ -10,6 +10,7 @@
  * | `DISCORD_API_URL` | `apiUrl` | REST base without version, default `https://discord.com/api` |
  * | `CLAUDE_DISCORD_HOME` | — | state directory, default `~/.claude/discord` |
  * | `CLAUDE_DISCORD_MACHINE` | `machineLabel` | this machine's label (machine.ts), default the host name |
+ * | `DISCORD_RECEIPTS` | `receipts` | react 📬 ⏳ ✅ to delivered messages (`false` turns it off), default on |
  *
  * Every bad value is reported as one {@linkcode ConfigError} sentence that
  * names the variable and the fix. The token never appears in a message.
@@ -54,6 +55,7 @@ export const ENV_VARS: readonly string[] = [
   "DISCORD_API_URL",
   "CLAUDE_DISCORD_HOME",
   "CLAUDE_DISCORD_MACHINE",
+  "DISCORD_RECEIPTS",
   "HOME",
 ];
 
@@ -73,6 +75,8 @@ export interface Config extends Options {
   apiUrl: string;
   /** This machine's label (machine.ts); unset: the host name. */
   machineLabel?: string;
+  /** Whether the bridge reacts to the messages it delivers (📬 ⏳ ✅). Default true. */
+  receipts: boolean;
 }
 
 /** What may be stored in config.json. */
@@ -161,6 +165,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   const allowedUsers = parseAllowedUsers(pick("DISCORD_ALLOWED_USERS", "allowedUsers"));
   const apiUrl = parseApiUrl(pick("DISCORD_API_URL", "apiUrl"));
   const machineLabel = parseMachineLabel(pick("CLAUDE_DISCORD_MACHINE", "machineLabel"));
+  const receipts = parseSwitch(pick("DISCORD_RECEIPTS", "receipts"), "DISCORD_RECEIPTS", true);
 
   const config: Config = {
     ...DEFAULT_OPTIONS,
@@ -172,6 +177,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     allowedUsers,
     apiUrl,
     ...(machineLabel === undefined ? {} : { machineLabel }),
+    receipts,
   };
   for (const key of options.require ?? []) {
     if (config[key] === undefined) {
@@ -255,6 +261,33 @@ function optionalString(value: unknown, name: string): string | undefined {
     throw new ConfigError(`${name} must be a string: fix config.json or run \`deno task setup\``);
   }
   return value.trim();
+}
+
+/**
+ * An on/off setting: `true`/`false` in config.json, `true`, `false`, `on`, `off`, `1`, `0`,
+ * `yes`, `no` in the environment.
+ *
+ * @param value The setting.
+ * @param name Its env var, for the message.
+ * @param fallback The value when unset.
+ * @returns The switch.
+ * @throws {ConfigError} On anything else.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseSwitch } from "./config.ts";
+ * assert.equal(parseSwitch("off", "DISCORD_RECEIPTS", true), false);
+ * assert.equal(parseSwitch(undefined, "DISCORD_RECEIPTS", true), true);
+ * ```
+ */
+export function parseSwitch(value: unknown, name: string, fallback: boolean): boolean {
+  if (value === undefined || value === null || value === "") return fallback;
+  if (typeof value === "boolean") return value;
+  const word = typeof value === "string" ? value.trim().toLowerCase() : "";
+  if (["true", "on", "1", "yes"].includes(word)) return true;
+  if (["false", "off", "0", "no"].includes(word)) return false;
+  throw new ConfigError(`${name} must be true or false: fix it in config.json or the environment`);
 }
 
 function parseAllowedUsers(value: unknown): string[] {

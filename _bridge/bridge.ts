@@ -23,6 +23,7 @@ import { StatusBoard } from "./status.ts";
 import { bridgeOutboxSender, type OutboxSender } from "./outbox.ts";
 import { ControlRoom } from "./control.ts";
 import { backoffMs, Sleepers } from "./backoff.ts";
+import { CardsAndReceipts } from "./cards_receipts.ts";
 import {
   type AttachmentLimits,
   type AttachmentStore,
@@ -68,6 +69,12 @@ export interface BridgeOptions {
   statusIntervalMs?: number;
   /** Attachment limits and retention (defaults in `_bridge/attachments.ts`). */
   attachments?: Partial<AttachmentLimits>;
+  /** Receipts on delivered messages (config `receipts`). Default true. */
+  receipts?: boolean;
+  /** Told after each receipt Discord took (benchmarks, tests). */
+  onReacted?: (messageId: string, emoji: string) => void;
+  /** The shortest time between two edits of a status card, ms. Default 2000. */
+  cardIntervalMs?: number;
 }
 
 /** Counters of a running bridge. */
@@ -112,6 +119,7 @@ export class Bridge {
   readonly #outboxSender: OutboxSender;
   readonly #files: AttachmentStore;
   readonly #control: ControlRoom;
+  readonly #cards: CardsAndReceipts;
   /** Ids handled recently (bounded), and the ones not durable yet with their promise. */
   readonly #seen = new Set<string>();
   readonly #inFlight = new Map<string, Promise<void>>();
@@ -150,12 +158,19 @@ export class Bridge {
     });
     this.#inbox = inbox;
     this.#files = bridgeAttachmentStore(options, this.#rest, this.#status);
+    this.#cards = new CardsAndReceipts({
+      ...options,
+      rest: this.#rest,
+      now: this.#now,
+      receipts: options.receipts ?? true,
+    });
     this.#writer = new MailboxWriter(inbox, {
       onError: (mailbox, err, attempt) =>
         this.#log.error(`cannot write to mailbox ${mailbox} (attempt ${attempt})`, err),
       onWritten: (mailbox, events) => {
         this.#status.delivered += events.length;
         this.#status.touch();
+        this.#cards.written(mailbox, events);
         options.onWritten?.(mailbox, events);
       },
     });
@@ -229,7 +244,10 @@ export class Bridge {
       now: this.#now,
       random: options.random,
       status: this.#status,
-      onOutcome: options.onSent,
+      onOutcome: (session, entry, outcome) => {
+        this.#cards.committed(session, entry, outcome);
+        options.onSent?.(session, entry, outcome);
+      },
     });
     // Nobody may be left with an unhandled rejection from these.
     this.#ready.promise.catch(() => {});
@@ -274,6 +292,7 @@ export class Bridge {
     await this.#catchUp.idle();
     await this.#writer.idle();
     await this.#outboxSender.idle();
+    await this.#cards.idle();
   }
 
   /** Disconnects, writes what is queued (up to 5 s), saves the cursors. Idempotent. */
@@ -288,7 +307,11 @@ export class Bridge {
     this.#sleepers.close();
     this.#files.close();
     await this.#connection?.stop();
-    await Promise.all([this.#writer.close(5000), this.#outboxSender.stop(5000)]);
+    await Promise.all([
+      this.#writer.close(5000),
+      this.#outboxSender.stop(5000),
+      this.#cards.stop(),
+    ]);
     this.#cursors.close();
     this.#status.stop(this.#fatal ? "failed" : "stopped");
     this.#log.info(`stopped (delivered ${this.#status.delivered})`);
@@ -352,6 +375,7 @@ export class Bridge {
     }
     // The outbox goes out by REST: it need not wait for the gateway.
     this.#outboxSender.start();
+    this.#cards.start();
     this.#log.info(
       `watching channel ${this.#o.channelId}${
         this.#channels.notifyId ? ` and threads of ${this.#channels.notifyId}` : ""
