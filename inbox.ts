@@ -9,6 +9,8 @@
  * - `.state/<mailbox>.lock`: the mailbox's lock file (`flock`, released by the kernel
  *   when the holder dies, even on `kill -9`).
  * - `.state/<mailbox>.delivered.jsonl`: one line per committed batch (its ids).
+ * - `.state/<mailbox>.last.json`: the last message a hook handed to the session
+ *   ({@linkcode noteLastDelivered}): where its `reply` answers by default.
  *
  * Delivery is exactly once per mailbox, by a two-phase claim:
  *
@@ -78,6 +80,7 @@ import { PendingIds } from "./_inbox/pending.ts";
 import type { InboxEvent } from "./_inbox/types.ts";
 
 export type { InboxAttachment, InboxEvent } from "./_inbox/types.ts";
+export { type LastDelivered, noteLastDelivered, readLastDelivered } from "./_inbox/last.ts";
 
 /** Mailbox for messages that arrived while no session was live. */
 export const HELD = "_held";

@@ -15,6 +15,8 @@ export class ChannelMap {
   readonly #rest: DiscordRest;
   readonly #log: Logger;
   readonly #threadParent = new Map<string, string>();
+  /** Names of the chat channel and the threads listened to (the delivered frames say them). */
+  readonly #names = new Map<string, string>();
   readonly #ignored = new Set<string>();
   readonly #lookups = new Map<string, Array<() => void>>();
   /** Events not placed yet (an earlier one's channel is being looked up), in arrival order. */
@@ -40,6 +42,9 @@ export class ChannelMap {
   /** Learns one channel or thread. */
   learn(c: RawChannel): void {
     if (!c?.id) return;
+    if (c.name && (c.id === this.#chatId || THREAD_TYPES.has(c.type))) {
+      this.#names.set(c.id, c.name);
+    }
     if (THREAD_TYPES.has(c.type) && c.parent_id) {
       this.#threadParent.set(c.id, c.parent_id);
       this.#ignored.delete(c.id);
@@ -55,10 +60,12 @@ export class ChannelMap {
 
   /** Where a channel is: accepted (with its place), ignored, or not known yet. */
   placeOf(channelId: string): Place | "ignore" | "unknown" {
-    if (channelId === this.#chatId) return {};
+    const name = this.#names.get(channelId);
+    const named = name === undefined ? {} : { name };
+    if (channelId === this.#chatId) return named;
     const parent = this.#threadParent.get(channelId);
     if (parent !== undefined) {
-      return this.accepts(parent) ? { threadId: channelId, parentId: parent } : "ignore";
+      return this.accepts(parent) ? { threadId: channelId, parentId: parent, ...named } : "ignore";
     }
     return this.#ignored.has(channelId) ? "ignore" : "unknown";
   }

@@ -16,6 +16,8 @@ export interface Place {
   threadId?: string;
   /** The thread's parent channel. */
   parentId?: string;
+  /** The channel's or thread's name, when known. */
+  name?: string;
 }
 
 /**
@@ -124,6 +126,7 @@ export function emojiText(emoji: { id: string | null; name: string | null }): st
 }
 
 function addPlace(event: InboxEvent, place: Place): void {
+  if (place.name) event.channelName = place.name;
   if (place.threadId) {
     event.threadId = place.threadId;
     if (place.parentId) event.parentId = place.parentId;

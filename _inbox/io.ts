@@ -187,7 +187,17 @@ export function eventProblem(value: unknown): string | undefined {
       return "an attachment lacks id or url";
     }
   }
-  for (const key of ["threadId", "parentId", "guildId", "editedTimestamp", "customId", "emoji"]) {
+  for (
+    const key of [
+      "threadId",
+      "parentId",
+      "channelName",
+      "guildId",
+      "editedTimestamp",
+      "customId",
+      "emoji",
+    ]
+  ) {
     if (!optionalString(e[key])) return `${key} is not a string`;
   }
   if (!optionalString(e.targetMessageId)) return "targetMessageId is not a string";

@@ -44,6 +44,8 @@ export interface InboxEvent {
   threadId?: string;
   /** Parent channel of that thread. */
   parentId?: string;
+  /** The name of the channel or thread, when the bridge knew it. */
+  channelName?: string;
   /** Guild (server) id. */
   guildId?: string;
   /** Who did it. */

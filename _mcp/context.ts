@@ -9,6 +9,7 @@ import type { ChannelGuard, Target } from "./targets.ts";
 import type { DiscordMessage } from "./text.ts";
 import { JsonErrorCode } from "../_discord/numbers.ts";
 import type { FileAccess } from "./file_access.ts";
+import type { LastDelivered } from "../inbox.ts";
 
 /** What every tool handler gets. */
 export interface ToolContext {
@@ -29,6 +30,8 @@ export interface ToolContext {
   uploadLimit: () => UploadLimit;
   /** Records that the session posted a message (posts.ts `recordPost`). */
   recordPost: (sessionId: string, messageId: string) => Promise<void>;
+  /** The last Discord message a hook delivered to a session (inbox.ts `readLastDelivered`). */
+  lastDelivered?: (sessionId: string) => LastDelivered | undefined;
   log: Logger;
 }
 
@@ -186,7 +189,37 @@ export async function replyTarget(
     const target = await ctx.guard.check(args.channel_id);
     return { target, session: (match ?? await ctx.session()).session };
   }
-  return await defaultTarget(ctx);
+  return await lastSpokenTarget(ctx, match) ?? await defaultTarget(ctx);
+}
+
+/**
+ * Where the session was last spoken to: the last message a hook delivered to it, answered
+ * where it was written (channel or thread), or `undefined` when there is none (or its channel
+ * is not one this server posts in).
+ */
+async function lastSpokenTarget(
+  ctx: ToolContext,
+  match?: SessionMatch,
+): Promise<{ target: Target; session?: SessionLike; reference: ReplyReference } | undefined> {
+  const session = (match ?? await ctx.session()).session;
+  const last = session ? ctx.lastDelivered?.(session.id) : undefined;
+  if (session === undefined || last === undefined) return undefined;
+  try {
+    const target = await ctx.guard.check(last.channelId, "the last message's channel");
+    const label = session.threadId === target.id ? `your session's ${target.label}` : target.label;
+    return {
+      target: { ...target, label },
+      session,
+      reference: { message_id: last.messageId, channel_id: target.id, fail_if_not_exists: false },
+    };
+  } catch (err) {
+    ctx.log.warn(
+      `session ${session.name}: cannot answer message ${last.messageId} where it was written: ${
+        describeError(err)
+      }`,
+    );
+    return undefined;
+  }
 }
 
 /** Records posts for the session; a failure is logged, never fatal (the message is out). */

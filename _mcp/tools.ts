@@ -45,7 +45,7 @@ const replySchema = strictObject({
     "the message to answer",
     "use the message_id of a received message, or leave reply_to out",
   ).optional().describe(
-    "Id of a message to reply to (shown as a Discord reply). Without channel_id the reply goes where that message is.",
+    "Id of a message to reply to (shown as a Discord reply). Without channel_id the reply goes where that message is. Leave reply_to and channel_id out to answer the last message you received.",
   ),
 });
 
@@ -219,7 +219,7 @@ export const TOOLS: ToolDef[] = [
     name: "reply",
     title: "Reply on Discord",
     description:
-      "Post a message to Discord as the bot: by default to your session's thread (or the chat channel when your session has none). Use it to answer the person who wrote to you, report progress, or ask a question. Mentions never ping anyone.",
+      "Post a message to Discord as the bot. By default it answers the last Discord message you received, where it was written (the chat channel or a thread), as a Discord reply to it; before any, it posts in your session's thread (or the chat channel when your session has none). Use it to answer the person who wrote to you, report progress, or ask a question. Mentions never ping anyone.",
     schema: replySchema,
     annotations: { readOnlyHint: false, destructiveHint: false, openWorldHint: true },
     run: reply as ToolDef["run"],

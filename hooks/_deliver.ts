@@ -15,7 +15,7 @@
 // committed it prints. A hook killed anywhere leaves the events in the overflow file or the
 // mailbox, and the next hook shows them again unless the transcript holds them (ARCHITECTURE.md,
 // "Delivery guarantees and how they are kept").
-import { Inbox, type InboxEvent } from "../inbox.ts";
+import { Inbox, type InboxEvent, noteLastDelivered } from "../inbox.ts";
 import {
   ensurePrivateDir,
   readDirIfExists,
@@ -178,6 +178,12 @@ export async function takePending(
       // Not printed: no evidence to wait for; the events stay for the next delivery.
       if (shown) writeOverflow(path, kept);
       throw err;
+    }
+    // Where the session was last spoken to: its `reply` answers there by default.
+    try {
+      noteLastDelivered(ctx.home, sid, now, ctx.now());
+    } catch (err) {
+      ctx.log.warn(`${sid.slice(0, 8)}: cannot note the last message delivered: ${err}`);
     }
     // A text answer to an open permission prompt must stay visible to that prompt's hook.
     if (perm && mayHavePrompt(ctx.home, sid)) {

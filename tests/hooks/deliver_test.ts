@@ -1,6 +1,6 @@
 // hooks/deliver.ts in this process: what it ignores, and the session and event from its
 // command line. Run as the settings command, and the bundle: deliver_process_test.ts.
-import { Inbox } from "../../inbox.ts";
+import { Inbox, readLastDelivered } from "../../inbox.ts";
 import { main } from "../../hooks/deliver.ts";
 import { assert, assertEquals } from "../_assert.ts";
 import { message, tempDir } from "../_fixture.ts";
@@ -53,4 +53,23 @@ Deno.test("deliver.ts: with --session and --event it delivers without reading st
   assertEquals(await main(bad, { stdin, out: (t) => out.push(t), err: () => {} }), 0);
   assertEquals(out.length, 1);
   assertEquals(await inbox.pending(SID), 1);
+});
+
+Deno.test("deliver.ts: the last message it handed over is where the session's reply goes by default", async () => {
+  await using h = await tempDir("cd-hooks-");
+  const inbox = new Inbox(h.path);
+  const first = message("first");
+  const second = message("second", {
+    channelId: "1100000000000000077",
+    threadId: "1100000000000000077",
+  });
+  await inbox.append(SID, [first, second]);
+  const out: string[] = [];
+  const args = ["--home", h.path, "--session", SID, "--event", "PostToolUse"];
+  assertEquals(await main(args, { out: (t) => out.push(t), err: () => {} }), 0);
+  assertEquals(frameIds(additionalContext(out[0])), [first.id, second.id]);
+  const last = readLastDelivered(h.path, SID);
+  assertEquals(last?.messageId, second.id);
+  assertEquals(last?.channelId, "1100000000000000077");
+  assertEquals(last?.threadId, "1100000000000000077");
 });

@@ -1,6 +1,11 @@
 // How attachments are shown to Claude (hooks/_format.ts): stored files by path for the Read
 // tool, text files quoted inline within the delivery budget, refused files with their reason.
-import { DEFAULT_BUDGET, frameEvent, INLINE_TEXT_BUDGET } from "../../hooks/_format.ts";
+import {
+  DEFAULT_BUDGET,
+  deliveryText,
+  frameEvent,
+  INLINE_TEXT_BUDGET,
+} from "../../hooks/_format.ts";
 import type { InboxAttachment } from "../../inbox.ts";
 import { assert, assertEquals, assertMatch } from "../_assert.ts";
 import { message } from "../_fixture.ts";
@@ -99,4 +104,27 @@ Deno.test("frames: a 30 KB paste is quoted inline up to the budget, the rest poi
   assertEquals(small.match(/<\/discord-attachment>/g)?.length, 1);
   assertEquals(small.match(/<\/discord-message>/g)?.length, 1);
   assert(!small.includes("the whole file is"), "a whole small file needs no pointer");
+});
+
+Deno.test("frames: where a message was written, by name and id; the text says how reply answers it", () => {
+  const inChat = frameEvent(
+    message("hi", { channelId: "1100000000000000002", channelName: "chat" }),
+  );
+  assertMatch(inChat, /where="channel #chat \(1100000000000000002\)"/);
+  const inThread = frameEvent(message("hi", {
+    channelId: "1100000000000000007",
+    threadId: "1100000000000000007",
+    channelName: "side talk",
+  }));
+  assertMatch(inThread, /where="thread side talk \(1100000000000000007\)"/);
+  const own = frameEvent(
+    message("hi", { channelId: "1100000000000000008", threadId: "1100000000000000008" }),
+    { threadId: "1100000000000000008" },
+  );
+  assertMatch(own, /where="this session's thread \(1100000000000000008\)"/);
+  const unnamed = frameEvent(message("hi", { channelId: "1100000000000000002" }));
+  assertMatch(unnamed, /where="channel \(1100000000000000002\)"/);
+  const events = [message("hi")];
+  const text = deliveryText([frameEvent(events[0])], events, 0);
+  assertMatch(text, /without reply_to or channel_id it answers the last message below/);
 });
