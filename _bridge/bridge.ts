@@ -292,7 +292,6 @@ export class Bridge {
     await this.#catchUp.idle();
     await this.#writer.idle();
     await this.#outboxSender.idle();
-    await this.#cards.idle();
   }
 
   /** Disconnects, writes what is queued (up to 5 s), saves the cursors. Idempotent. */

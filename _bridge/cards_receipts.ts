@@ -94,11 +94,6 @@ export class CardsAndReceipts {
     this.#watches.close();
   }
 
-  /** Resolves when no reaction is under way (tests). */
-  async idle(): Promise<void> {
-    await this.#receipts?.idle();
-  }
-
   /** A durable mailbox write (the receipts). */
   written(mailbox: string, events: readonly InboxEvent[]): void {
     this.#receipts?.written(mailbox, events);
