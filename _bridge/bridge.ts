@@ -163,6 +163,7 @@ export class Bridge {
       rest: this.#rest,
       now: this.#now,
       receipts: options.receipts ?? true,
+      machineLabel: this.#machine.label,
     });
     this.#writer = new MailboxWriter(inbox, {
       onError: (mailbox, err, attempt) =>

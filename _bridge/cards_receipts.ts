@@ -24,26 +24,14 @@ export interface CardsAndReceiptsOptions {
   now: () => number;
   /** React to delivered messages (config `receipts`). */
   receipts: boolean;
+  /** This machine's label (machine.ts), on the cards. */
+  machineLabel: string;
   /** The outbox's bounds (the cards' edits go through it). */
   outboxLimits?: { maxEntries?: number; maxBytes?: number };
   /** The shortest time between two edits of a card, ms (tests). */
   cardIntervalMs?: number;
   /** Told after each receipt Discord took (tests, benchmarks). */
   onReacted?: (messageId: string, emoji: string) => void;
-}
-
-/**
- * This machine's label on the cards: the host name, when the bridge may read it.
- *
- * @returns The label, or `undefined`.
- */
-export function machineLabel(): string | undefined {
-  try {
-    return Deno.hostname() || undefined;
-  } catch (err) {
-    if (err instanceof Deno.errors.NotCapable) return undefined;
-    throw err;
-  }
 }
 
 /** The cards and the receipts of one bridge. */
@@ -66,7 +54,7 @@ export class CardsAndReceipts {
       watches: this.#watches,
       log: o.log,
       now: o.now,
-      machine: machineLabel,
+      machine: () => o.machineLabel,
       ...(o.cardIntervalMs !== undefined ? { intervalMs: o.cardIntervalMs } : {}),
     });
     this.#receipts = o.receipts

@@ -10,7 +10,7 @@
 // - tokens: an assistant message's `usage`, once per message id, per `message.model`
 //   (`<synthetic>` records are Claude Code's own, not the model's);
 // - the branch: the latest record's `gitBranch`; times: the records' `timestamp`.
-import { noUsage, type TokenUsage } from "../_card/pricing.ts";
+import type { TokenUsage } from "../card.ts";
 import { parseJson } from "../_shared/json.ts";
 
 /** What a transcript says so far. */
@@ -199,7 +199,8 @@ export class TranscriptReader {
   }
 
   #count(model: string, u: Usage): void {
-    const total = this.#facts.usage.get(model) ?? noUsage();
+    const total = this.#facts.usage.get(model) ??
+      { input: 0, output: 0, cacheWrite: 0, cacheWrite1h: 0, cacheRead: 0 };
     const written = num(u.cache_creation_input_tokens);
     const hour = num(u.cache_creation?.ephemeral_1h_input_tokens);
     total.input += num(u.input_tokens);

@@ -70,11 +70,6 @@ export function priceOf(model: string): ModelPrice | undefined {
   return MODEL_PRICES.find((p) => p.match.test(model))?.price;
 }
 
-/** An empty usage. */
-export function noUsage(): TokenUsage {
-  return { input: 0, output: 0, cacheWrite: 0, cacheWrite1h: 0, cacheRead: 0 };
-}
-
 /** All tokens of a usage. */
 export function totalTokens(u: TokenUsage): number {
   return u.input + u.output + u.cacheWrite + u.cacheWrite1h + u.cacheRead;

@@ -6,6 +6,7 @@ import { describeError } from "../log.ts";
 import { Outbox } from "../outbox.ts";
 import type { SessionRecord } from "../sessions.ts";
 import type { HookContext } from "./_context.ts";
+import { machineOf } from "../machine.ts";
 
 /**
  * Queues the session's card unless it was posted already (a SessionStart after `/compact`, a
@@ -26,9 +27,11 @@ export async function queueCard(ctx: HookContext, record: SessionRecord): Promis
       onWarning: (m) => ctx.log.warn(m),
     });
     if (outbox.record(record.id).message(CARD_KEY) !== undefined) return "card posted before";
+    if (outbox.hasPending(record.id, CARD_KEY)) return "card queued before";
     const facts = {
       session: { id: record.id, name: record.name },
       cwd: record.cwd,
+      machine: machineOf(config, { onWarning: (m) => ctx.log.warn(m) }).label,
       startedAt: record.started,
       state: { kind: "idle" as const, since: record.started },
     };

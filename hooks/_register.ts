@@ -99,7 +99,7 @@ export async function registerRole(input: HookInput, ctx: HookContext): Promise<
   }
   ctx.log.info(
     `${input.hook_event_name} ${sid.slice(0, 8)}: registered as ${record.name}` +
-      `${pid ? ` (pid ${pid})` : " (no pid)"}; ${card ? `${card}; ` : ""}${bridge}` +
+      `${pid ? ` (pid ${pid})` : " (no pid)"}; ${bridge}${card ? `; ${card}` : ""}` +
       (held ? `; ${held} held message(s) moved here` : ""),
   );
   if (input.hook_event_name === "SessionStart") {

@@ -4,7 +4,7 @@
 // stranger's message; nothing when turned off; a ✅ owed across a bridge restart still comes.
 // The latencies are printed, not asserted (bench/card_bench.ts measures them).
 import { HELD, Inbox } from "../../inbox.ts";
-import { assert, assertEquals, waitFor } from "../_assert.ts";
+import { assertEquals, waitFor } from "../_assert.ts";
 import { startBridge, type World, world } from "./_helpers.ts";
 
 const A = "0d1e2f30-0000-4000-8000-0000000000a1";
