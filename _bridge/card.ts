@@ -27,6 +27,11 @@ import type { DirWatches } from "./watch.ts";
 export const CARD_EDIT_INTERVAL_MS = 2000;
 /** How often the cards of sessions whose process may be gone are looked at, ms. */
 const LIVENESS_CHECK_MS = 60_000;
+/**
+ * How soon a transcript whose directory does not exist yet (Claude Code makes `projects/` with
+ * the first transcript of a new installation) is looked for again, ms.
+ */
+const TRANSCRIPT_RETRY_MS = 2000;
 
 /** Options of {@linkcode CardKeeper}. */
 export interface CardKeeperOptions {
@@ -53,6 +58,8 @@ interface Card {
   record: SessionRecord;
   reader?: TranscriptReader;
   unwatch?: () => void;
+  /** The next look for a transcript directory that did not exist. */
+  retry?: ReturnType<typeof setTimeout>;
   stop?: StopNote;
   /** The hash of the body last queued. */
   hash?: string;
@@ -209,18 +216,9 @@ export class CardKeeper {
   #track(id: string, record: SessionRecord): Card {
     const card: Card = { id, record, sentAt: 0, queued: false, dirty: false, ending: false };
     this.#cards.set(id, card);
-    const path = record.transcriptPath;
-    if (path !== undefined && !this.#noTranscripts) {
-      const dir = path.slice(0, path.lastIndexOf("/"));
-      const name = path.slice(path.lastIndexOf("/") + 1);
-      try {
-        card.reader = new TranscriptReader(path);
-        card.unwatch = this.#o.watches.watch(dir, (names) => {
-          if (names.has(name) || names.has("")) this.changed(id);
-        }, dir.slice(0, dir.lastIndexOf("/")));
-      } catch (err) {
-        this.#transcriptsUnreadable(card, err);
-      }
+    if (record.transcriptPath !== undefined && !this.#noTranscripts) {
+      card.reader = new TranscriptReader(record.transcriptPath);
+      this.#watchTranscript(card);
     }
     try {
       const stop = readStopNote(this.#o.home, id);
@@ -231,8 +229,30 @@ export class CardKeeper {
     return card;
   }
 
+  /** Watches the directory of the card's transcript (looking again while it does not exist). */
+  #watchTranscript(card: Card): void {
+    if (card.reader === undefined || card.unwatch !== undefined || this.#stopped) return;
+    const path = card.reader.path;
+    const dir = path.slice(0, path.lastIndexOf("/"));
+    const name = path.slice(path.lastIndexOf("/") + 1);
+    try {
+      card.unwatch = this.#o.watches.watch(dir, (names) => {
+        if (names.has(name) || names.has("")) this.changed(card.id);
+      }, dir.slice(0, dir.lastIndexOf("/")));
+    } catch (err) {
+      if (!(err instanceof Deno.errors.NotFound)) return this.#transcriptsUnreadable(card, err);
+      card.retry = setTimeout(() => {
+        card.retry = undefined;
+        if (this.#cards.get(card.id) !== card) return;
+        this.#watchTranscript(card);
+        if (card.unwatch !== undefined) this.changed(card.id);
+      }, TRANSCRIPT_RETRY_MS);
+    }
+  }
+
   #untrack(card: Card): void {
     clearTimeout(card.timer);
+    clearTimeout(card.retry);
     card.unwatch?.();
     this.#cards.delete(card.id);
   }

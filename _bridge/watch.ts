@@ -41,7 +41,12 @@ export class DirWatches {
     if (w === undefined) {
       w = { listeners: new Set() };
       this.#watches.set(dir, w);
-      this.#open(dir, w, stopAt ?? parentOf(dir));
+      try {
+        this.#open(dir, w, stopAt ?? parentOf(dir));
+      } catch (err) {
+        this.#watches.delete(dir);
+        throw err;
+      }
     }
     w.listeners.add(onChange);
     const watch = w;

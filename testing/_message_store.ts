@@ -84,8 +84,10 @@ export function createMessage(st: World, m: NewMessage): Message {
   if (m.interactionMetadata) msg.interaction_metadata = m.interactionMetadata;
   if (reference) {
     msg.message_reference = reference;
-    // The referenced message comes without its own reference's message (one level, as on Discord).
-    const { referenced_message: _nested, ...basic } = referenced ?? { referenced_message: null };
+    // The referenced message comes without its own reference's message (one level, as on
+    // Discord) and without its reactions (Discord's BasicMessageResponse has none).
+    const { referenced_message: _nested, reactions: _reactions, ...basic } = referenced ??
+      { referenced_message: null, reactions: undefined };
     msg.referenced_message = referenced ? basic as Message : null;
   }
   if (channel.type === ChannelType.PublicThread || channel.type === ChannelType.PrivateThread) {

@@ -382,3 +382,27 @@ Deno.test("REST: embed fields come back with inline (false when the request left
   ]);
   await server.close(); // no departure from Discord's API description
 });
+
+Deno.test("REST: a reply's referenced_message comes without the reactions of the message it answers, as Discord answers", async () => {
+  await using server = await startDiscordServer({ port: 0, rateLimits: false });
+  const asked = await server.postAsUser({
+    channelId: server.channelId,
+    userId: server.ownerId,
+    content: "how far?",
+  });
+  const put = await api(
+    server,
+    `/channels/${server.channelId}/messages/${asked.id}/reactions/${encodeURIComponent("📬")}/@me`,
+    { method: "PUT" },
+  );
+  assertEquals(put.status, 204);
+  const reply = await call(server, `/channels/${server.channelId}/messages`, {
+    method: "POST",
+    body: JSON.stringify({ content: "halfway", message_reference: { message_id: asked.id } }),
+  });
+  assertEquals(reply.status, 200);
+  assertEquals(reply.body.referenced_message.id, asked.id);
+  assertEquals(reply.body.referenced_message.reactions, undefined);
+  assertEquals(server.messages(server.channelId)[0].reactions?.length, 1, "the message keeps them");
+  await server.close(); // no departure from Discord's API description
+});
