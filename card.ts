@@ -13,7 +13,7 @@
  * | ended | `ended (<reason in words>)` |
  *
  * with the turns, the tokens and an estimate of their cost so far, the session id in the footer
- * and a ⏹ Stop button (`cd:stop:<session id>`; not on an ended session's card).
+ * and a ⏹ Stop button (stop.ts `stopCustomId`; not on an ended session's card).
  *
  * The SessionStart hook puts the card into the session's outbox queue ({@linkcode cardEntry}),
  * so it opens the session's thread; the bridge edits it (outbox `edit` entries keyed
@@ -40,15 +40,13 @@
  */
 import type { MessageBody, NewEntry } from "./outbox.ts";
 import { costOf, type TokenUsage, totalTokens } from "./_card/pricing.ts";
+import { stopCustomId } from "./stop.ts";
 
 export type { TokenUsage };
 export { MODEL_PRICES, priceOf } from "./_card/pricing.ts";
 
 /** The outbox key of a session's card: its edits name it. */
 export const CARD_KEY = "card";
-
-/** The Stop button's `custom_id` prefix; the session id follows. */
-export const STOP_BUTTON_PREFIX = "cd:stop:";
 
 /** What a session is doing, as the card says it. */
 export type CardState =
@@ -104,23 +102,6 @@ const LOOK: Record<CardState["kind"], { icon: string; color: number }> = {
 const FIELD_VALUE_MAX = 1024;
 const DESCRIPTION_MAX = 4096;
 const TITLE_MAX = 256;
-
-/**
- * The Stop button's `custom_id` for a session.
- *
- * @param sessionId The session id.
- * @returns `cd:stop:<sessionId>`.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { stopButtonId } from "./card.ts";
- * assert.equal(stopButtonId("abc"), "cd:stop:abc");
- * ```
- */
-export function stopButtonId(sessionId: string): string {
-  return `${STOP_BUTTON_PREFIX}${sessionId}`;
-}
 
 /**
  * The outbox entry id of a session's card post: the same for every attempt, so a card queued
@@ -240,7 +221,7 @@ export function renderCard(facts: CardFacts, now: number): MessageBody {
       style: CARD_NUMBERS.danger,
       label: "Stop",
       emoji: { name: "⏹️" },
-      custom_id: stopButtonId(facts.session.id),
+      custom_id: stopCustomId(facts.session.id),
     }],
   }];
   return { embeds: [embed], components, allowed_mentions: { parse: [] } };

@@ -405,15 +405,6 @@ export class Outbox {
    * @param session The session.
    * @param key The entry key.
    * @returns `true` while such an entry waits to be sent.
-   *
-   * @example
-   * ```ts
-   * import assert from "node:assert/strict";
-   * import { Outbox } from "./outbox.ts";
-   * const outbox = new Outbox(Deno.makeTempDirSync());
-   * await outbox.enqueue("s", [{ kind: "post", threadName: "t", key: "card", body: { content: "hi" } }]);
-   * assert(outbox.hasPending("s", "card") && !outbox.hasPending("s", "other"));
-   * ```
    */
   hasPending(session: string, key: string): boolean {
     const path = this.queuePath(session);

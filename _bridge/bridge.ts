@@ -158,12 +158,12 @@ export class Bridge {
     });
     this.#inbox = inbox;
     this.#files = bridgeAttachmentStore(options, this.#rest, this.#status);
+    const machineLabel = this.#machine.label;
     this.#cards = new CardsAndReceipts({
       ...options,
       rest: this.#rest,
       now: this.#now,
-      receipts: options.receipts ?? true,
-      machineLabel: this.#machine.label,
+      machineLabel,
     });
     this.#writer = new MailboxWriter(inbox, {
       onError: (mailbox, err, attempt) =>
@@ -196,6 +196,8 @@ export class Bridge {
       machine: () => this.#machine.label,
       status: this.#status,
       inbox,
+      onStop: (session, stop) => this.#cards.stopped(session.id, stop.by, stop.at),
+      stateOf: (session) => this.#cards.stateOf(session.id),
     });
     this.#desk = {
       // An interaction answer later than 3 s is useless: a short budget.

@@ -9,15 +9,11 @@
 // hooks), its transcript (Claude Code appends it on every step; the bridge watches its
 // directory and reads it incrementally), a stop marker (`stop/<id>`), the card's own post
 // being sent, and a check every minute that the session's process still runs.
-import { CARD_KEY, type CardFacts, renderCard } from "../card.ts";
+import { CARD_KEY, type CardFacts, renderCard, stateLine } from "../card.ts";
 import { describeError, type Logger } from "../log.ts";
 import type { Outbox, OutboxEntry, Outcome } from "../outbox.ts";
-import {
-  activityDir,
-  readActivity,
-  type SessionRecord,
-  type SessionRegistry,
-} from "../sessions.ts";
+import { activityDir, readActivity } from "../activity.ts";
+import type { SessionRecord, SessionRegistry } from "../sessions.ts";
 import { cardState, hashOf, readStopNote, ShownCards, type StopNote } from "./card_state.ts";
 import { TranscriptReader } from "./transcript.ts";
 import { ensurePrivateDir } from "../_shared/fs.ts";
@@ -201,16 +197,46 @@ export class CardKeeper {
     this.#schedule(card);
   }
 
+  /**
+   * Someone stopped a session from Discord (the bridge's stop, _bridge/stop.ts): its card says so
+   * until its next turn.
+   *
+   * @param session The session.
+   * @param stop Who, and when (ms).
+   */
+  stopped(session: string, stop: StopNote): void {
+    const card = this.#cards.get(session);
+    if (card === undefined) return;
+    if (card.stop === undefined || stop.at > card.stop.at) card.stop = stop;
+    this.changed(session);
+  }
+
+  /**
+   * What a session's card says now, in a line (for /sessions), or `undefined` without a card.
+   *
+   * @param session The session.
+   * @returns The state line, markdown.
+   */
+  stateOf(session: string): string | undefined {
+    const card = this.#cards.get(session);
+    if (card === undefined) return undefined;
+    return stateLine(this.#facts(card).state, this.#o.now()).replaceAll("**", "");
+  }
+
   #stopSeen(session: string): void {
     const card = this.#cards.get(session);
     if (card === undefined) return;
+    const stop = this.#readStop(session);
+    if (stop !== undefined) this.stopped(session, stop);
+  }
+
+  #readStop(session: string): StopNote | undefined {
     try {
-      const stop = readStopNote(this.#o.home, session);
-      if (stop !== undefined) card.stop = stop;
+      return readStopNote(this.#o.home, session, (m) => this.#o.log.warn(m));
     } catch (err) {
       this.#o.log.warn(`card of ${session.slice(0, 8)}: cannot read its stop marker: ${err}`);
+      return undefined;
     }
-    this.changed(session);
   }
 
   #track(id: string, record: SessionRecord): Card {
@@ -220,12 +246,8 @@ export class CardKeeper {
       card.reader = new TranscriptReader(record.transcriptPath);
       this.#watchTranscript(card);
     }
-    try {
-      const stop = readStopNote(this.#o.home, id);
-      if (stop !== undefined) card.stop = stop;
-    } catch (err) {
-      this.#o.log.warn(`card of ${id.slice(0, 8)}: cannot read its stop marker: ${err}`);
-    }
+    const stop = this.#readStop(id);
+    if (stop !== undefined) card.stop = stop;
     return card;
   }
 

@@ -6,7 +6,8 @@
 // state changed while it was down.
 import type { CardState } from "../card.ts";
 import { ensurePrivateDir, readJsonState, writePrivateFileAtomic } from "../_shared/fs.ts";
-import type { SessionActivity } from "../sessions.ts";
+import type { SessionActivity } from "../activity.ts";
+import { readStop } from "../stop.ts";
 import type { TranscriptFacts } from "./transcript.ts";
 
 /** Who stopped a session from Discord, and when (ms). */
@@ -65,31 +66,22 @@ export function cardState(s: CardSources): CardState {
 }
 
 /**
- * Reads a stop marker (`$home/stop/<session>`: JSON `{by, userId, at, via}`, written by the
- * bridge when someone stops the session from Discord).
+ * The session's pending stop (stop.ts `readStop`: the bridge writes `$home/stop/<session>` when
+ * someone stops it from Discord), as the card needs it.
  *
  * @param home The state directory.
  * @param session The session id.
- * @returns Who and when, or `undefined` when there is none (or it is not readable as one).
+ * @param onDamaged Told when a damaged marker was moved aside.
+ * @returns Who and when, or `undefined` when none is pending.
  */
-export function readStopNote(home: string, session: string): StopNote | undefined {
-  const path = `${home.replace(/\/+$/, "")}/stop/${session}`;
-  let text: string;
-  try {
-    text = Deno.readTextFileSync(path);
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return undefined;
-    throw err;
-  }
-  try {
-    const v = JSON.parse(text) as { by?: unknown; at?: unknown };
-    const at = typeof v.at === "string" ? Date.parse(v.at) : NaN;
-    if (typeof v.by !== "string" || !Number.isFinite(at)) return undefined;
-    return { by: v.by, at };
-  } catch (err) {
-    if (err instanceof SyntaxError) return undefined; // being written: the rename comes next
-    throw err;
-  }
+export function readStopNote(
+  home: string,
+  session: string,
+  onDamaged?: (message: string) => void,
+): StopNote | undefined {
+  const stop = readStop(home, session, onDamaged);
+  const at = stop === undefined ? NaN : Date.parse(stop.at);
+  return stop === undefined || !Number.isFinite(at) ? undefined : { by: stop.by, at };
 }
 
 /** What a card shows, as the bridge last sent it. */

@@ -22,8 +22,8 @@ export interface CardsAndReceiptsOptions {
   log: Logger;
   /** Clock (ms). */
   now: () => number;
-  /** React to delivered messages (config `receipts`). */
-  receipts: boolean;
+  /** React to delivered messages (config `receipts`). Default true. */
+  receipts?: boolean;
   /** This machine's label (machine.ts), on the cards. */
   machineLabel: string;
   /** The outbox's bounds (the cards' edits go through it). */
@@ -57,7 +57,7 @@ export class CardsAndReceipts {
       machine: () => o.machineLabel,
       ...(o.cardIntervalMs !== undefined ? { intervalMs: o.cardIntervalMs } : {}),
     });
-    this.#receipts = o.receipts
+    this.#receipts = o.receipts !== false
       ? new Receipts({
         home: o.home,
         rest: o.rest,
@@ -85,6 +85,17 @@ export class CardsAndReceipts {
   /** A durable mailbox write (the receipts). */
   written(mailbox: string, events: readonly InboxEvent[]): void {
     this.#receipts?.written(mailbox, events);
+  }
+
+  /** Someone stopped a session from Discord: its card says who (until its next turn). */
+  stopped(session: string, by: string, at: string): void {
+    const ms = Date.parse(at);
+    if (Number.isFinite(ms)) this.#cards.stopped(session, { by, at: ms });
+  }
+
+  /** What a session's card says now, in a line (for /sessions), when it has one. */
+  stateOf(session: string): string | undefined {
+    return this.#cards.stateOf(session);
   }
 
   /** An outbox entry committed (the cards). */

@@ -2,7 +2,7 @@
 // status card: waiting for a permission answer, idle, stopped by an API error, ended. A file
 // write, no network; a failure is logged and the role goes on.
 import { describeError } from "../log.ts";
-import { type SessionActivity, writeActivity } from "../sessions.ts";
+import { type SessionActivity, writeActivity } from "../activity.ts";
 import type { HookContext } from "./_context.ts";
 
 /**

@@ -4,7 +4,8 @@
 // restarted bridge edits only what changed while it was down. The real CLI: tests/e2e/card_e2e_test.ts.
 import { CARD_KEY } from "../../card.ts";
 import { Outbox } from "../../outbox.ts";
-import { writeActivity } from "../../sessions.ts";
+import { writeActivity } from "../../activity.ts";
+import { readStop, stopCustomId } from "../../stop.ts";
 import { assert, assertEquals, assertMatch, waitFor } from "../_assert.ts";
 import { startBridge, world } from "./_helpers.ts";
 import { card, cardText, edits, session, SID, until } from "./_card.ts";
@@ -54,22 +55,39 @@ Deno.test("card: the SessionStart card opens the thread, then follows the sessio
   assert(!/ error /.test(w.log()), w.log());
 });
 
-Deno.test("card: a stop from Discord shows who stopped the session until its next turn", async () => {
+Deno.test("card: the owner's click on the card's Stop button shows who stopped the session until its next turn; /sessions shows the card's state", async () => {
   await using w = await world();
   const transcript = await session(w);
   await using _bridge = await startBridge(w, { cardIntervalMs: 200 });
   transcript.prompt("go");
   transcript.tool("Bash");
   await until(w, "working", /working: Bash/);
-  // What the stop engineer's bridge writes (ARCHITECTURE.md, Files on disk: stop/<session>).
-  Deno.mkdirSync(`${w.home}/stop`, { recursive: true, mode: 0o700 });
-  Deno.writeTextFileSync(
-    `${w.home}/stop/${SID}`,
-    JSON.stringify({ by: "owner", userId: w.server.ownerId, at: new Date().toISOString() }),
+  // /sessions says what the card says.
+  const listed = await w.server.runCommand({ name: "sessions", userId: w.server.ownerId });
+  await waitFor(
+    "/sessions's answer with the card's state",
+    () =>
+      /working: Bash \(1 tool, /.test(JSON.stringify(w.server.interaction(listed.interactionId))),
+    5000,
   );
+  const shown = card(w)!;
+  const stranger = await w.server.clickButton({
+    messageId: shown.id,
+    customId: stopCustomId(SID),
+    userId: w.server.users.stranger.id,
+  });
+  assert(await stranger.answered, "the stranger's click is answered (not allowed)");
+  const click = await w.server.clickButton({
+    messageId: shown.id,
+    customId: stopCustomId(SID),
+    userId: w.server.ownerId,
+  });
+  assert(await click.answered, "the bridge answered the click");
+  assertEquals(readStop(w.home, SID)?.by, "owner");
   await until(w, "stopped by owner", /stopped by owner/);
-  // The hook takes the marker away; the card keeps saying it until the user starts a turn.
-  Deno.removeSync(`${w.home}/stop/${SID}`);
+  // UserPromptSubmit empties the marker when the user starts the next turn; the card keeps
+  // saying it until that turn shows in the transcript.
+  Deno.writeTextFileSync(`${w.home}/stop/${SID}`, "");
   writeActivity(w.home, SID, { state: "idle" });
   await new Promise((r) => setTimeout(r, 600));
   assertMatch(cardText(w), /stopped by owner/);

@@ -124,7 +124,7 @@ Deno.test({
     "e2e interactive (tmux): the card is in the session's thread before the first prompt, then shows working → waiting for approval → idle → ended, never two edits within 2 s",
   ignore: cli.ignore,
   async fn() {
-    let w: World | undefined;
+    let w: World | undefined = undefined;
     await using world_ = await world(async (request) => {
       switch (countToolResults(request)) {
         case 0:
@@ -222,7 +222,7 @@ Deno.test({
     "e2e claude -p: messages get 📬 when written and ✅ when handed to Claude (a stranger's nothing); a reply without a target answers the last one where it was written",
   ignore: cli.ignore,
   async fn() {
-    let w: World | undefined;
+    let w: World | undefined = undefined;
     const marks: { chat?: Message; thread?: Message; stranger?: Message } = {};
     const reacted = new Map<string, number>();
     const delivered = new Map<string, number>();

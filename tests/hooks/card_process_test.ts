@@ -2,9 +2,11 @@
 // commands): SessionStart queues the card once as the first post of the session's thread; the
 // permission, Stop and SessionEnd hooks note what the session is doing for the bridge. No bridge
 // runs here (no bot token: "not configured"); the bridge's side is tests/bridge/card_test.ts.
-import { CARD_KEY, cardEntryId, stopButtonId } from "../../card.ts";
+import { CARD_KEY, cardEntryId } from "../../card.ts";
+import { stopCustomId } from "../../stop.ts";
 import { Outbox } from "../../outbox.ts";
-import { readActivity, SessionRegistry } from "../../sessions.ts";
+import { readActivity } from "../../activity.ts";
+import { SessionRegistry } from "../../sessions.ts";
 import { assert, assertEquals, assertMatch } from "../_assert.ts";
 import { tempDir } from "../_fixture.ts";
 import { commandOf, configure, fixture, hookLog, runHookCommand, SID } from "./_helpers.ts";
@@ -31,7 +33,7 @@ Deno.test("card hooks: SessionStart queues the card once; the permission, Stop a
   assertMatch(shown, /"title":"project-dae4"/);
   assertMatch(shown, /"name":"Machine","value":"laptop"/);
   assertMatch(shown, /"name":"Project","value":"project"/);
-  assert(shown.includes(`"custom_id":"${stopButtonId(SID)}"`), shown);
+  assert(shown.includes(`"custom_id":"${stopCustomId(SID)}"`), shown);
   // A SessionStart again (after /compact, or a resume) queues no second card.
   assertEquals((await start()).code, 0);
   assertEquals((await outbox.peek(SID)).length, 1);
