@@ -1,20 +1,29 @@
 /**
  * Routing: which mailboxes an accepted Discord event goes to (ARCHITECTURE.md, Routing).
  *
- * Pure: every fact about sessions and posts comes from a {@linkcode RoutingView}.
+ * Pure: every fact about sessions and posts comes from a {@linkcode RoutingView}; what every
+ * bridge can tell about the event itself (who made its thread, who posted the message it
+ * replies to) comes with the event.
+ *
+ * Several machines may run a bridge each on one bot token; each bridge sees every event and
+ * acts only on what is its own (this machine's registry and posts index). What belongs to
+ * another machine goes nowhere here (`elsewhere`): not delivered, not held.
  *
  * | event | goes to |
  * |---|---|
- * | message in a session's thread | that session only |
- * | message starting with `@name` (one or more names) | those sessions |
- * | reply to a message a session posted | that session |
+ * | message in a thread of this machine's session | that session only |
+ * | message in another thread the bot made, or started from a bot message | nobody (`elsewhere`) |
+ * | message starting with `@name` (one or more names; `name@label` names the machine) | this machine's sessions of those names; none: nobody (`elsewhere`) |
+ * | reply to a message this machine's session posted | that session |
+ * | reply to another message of the bot | nobody (`elsewhere`) |
  * | any other message | every live session, or {@linkcode HELD} when none is live |
- * | button click / reaction on a message a session posted | that session |
+ * | button click / reaction on a message this machine's session posted, or in its thread | that session |
  * | button click / reaction on anything else | nobody (`unowned`) |
  *
  * A thread belongs to a session when the registry says so, or when the session posted
  * the thread's starter message (a forum post's id and the id of a thread started from
- * a message are that message's id). A thread nobody owns is treated like the channel.
+ * a message are that message's id). A thread a person made (not from a bot message) is
+ * treated like the channel.
  *
  * @example Route a broadcast
  * ```ts
@@ -31,6 +40,25 @@
  * assert(all.mailboxes.join() === "s1,s2" && all.reason === "broadcast");
  * const one = routeEvent({ kind: "message", channelId: "1", content: "@web run tests" }, view);
  * assert(one.mailboxes.join() === "s2" && one.reason === "name");
+ * ```
+ *
+ * @example Another machine's thread and session
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { routeEvent, type RoutingView } from "./routing.ts";
+ *
+ * const view: RoutingView = {
+ *   liveSessions: () => [{ id: "s1", name: "api" }],
+ *   sessionByThread: () => undefined,
+ *   sessionByName: () => undefined,
+ *   postOwner: () => undefined,
+ * };
+ * const thread = routeEvent({
+ *   kind: "message", channelId: "7", threadId: "7", content: "go", threadOrigin: "bot",
+ * }, view);
+ * assert(thread.mailboxes.length === 0 && thread.reason === "elsewhere");
+ * const named = routeEvent({ kind: "message", channelId: "1", content: "@web go" }, view);
+ * assert(named.mailboxes.length === 0 && named.reason === "elsewhere");
  * ```
  *
  * @module
@@ -53,7 +81,11 @@ export interface RoutingView {
   liveSessions(): readonly RoutedSession[];
   /** The session that owns a thread (live or not), if any. */
   sessionByThread(threadId: string): RoutedSession | undefined;
-  /** The session with this name (case as typed), if any. */
+  /**
+   * This machine's session with this name (case as typed, without `@`), if any. A name may end
+   * in `@<machine label>`: it names this machine's session only when the label is this
+   * machine's.
+   */
   sessionByName(name: string): RoutedSession | undefined;
   /** The id of the session that posted this message, if one did. */
   postOwner(messageId: string): string | undefined;
@@ -73,7 +105,18 @@ export interface RoutableEvent {
   replyTo?: { messageId: string; channelId?: string };
   /** The message a button or reaction belongs to. */
   targetMessageId?: string;
+  /**
+   * Who made the event's thread, as every bridge can tell: `bot` when the bot created it or it
+   * was started from a bot message (a session's thread, of this machine or another), `person`
+   * otherwise. Unknown: the thread counts as a person's.
+   */
+  threadOrigin?: ThreadOrigin;
+  /** Whether the message this one replies to was posted by the bot (on any machine). */
+  replyToBot?: boolean;
 }
+
+/** Who made a thread: the bot (a session's thread, of some machine) or a person. */
+export type ThreadOrigin = "bot" | "person";
 
 /** Why an event went where it went. */
 export type RouteReason =
@@ -83,6 +126,7 @@ export type RouteReason =
   | "owner"
   | "broadcast"
   | "held"
+  | "elsewhere"
   | "unowned";
 
 /** Where an event goes. */
@@ -93,19 +137,22 @@ export interface Route {
   reason: RouteReason;
 }
 
-const NAME_PREFIX = /^@([A-Za-z0-9][A-Za-z0-9_.-]*?)[:,]?(?=\s|$)/;
+const NAME_PREFIX = /^@([A-Za-z0-9][A-Za-z0-9_.-]*?(?:@[A-Za-z0-9][A-Za-z0-9_.-]*?)?)[:,]?(?=\s|$)/;
 
 /**
- * Reads the `@name` addresses at the start of a message (`@api @web do this` → both).
+ * Reads the `@name` addresses at the start of a message (`@api @web do this` → both). A name
+ * may carry its machine's label: `@api-3f2a@laptop`.
  *
  * @param content The message text.
- * @returns The names, in order, without `@`; empty when the text does not start with one.
+ * @returns The names, in order, without the leading `@`; empty when the text does not start
+ *   with one.
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
  * import { leadingNames } from "./routing.ts";
  * assert(leadingNames("@api, @web: deploy").join() === "api,web");
+ * assert(leadingNames("@api-3f2a@laptop go").join() === "api-3f2a@laptop");
  * assert(leadingNames("hello @api").length === 0);
  * assert(leadingNames("<@1100000000000000001> hi").length === 0);
  * ```
@@ -163,9 +210,14 @@ export function routeEvent(event: RoutableEvent, view: RoutingView): Route {
   }
 
   if (threadOwner !== undefined) return { mailboxes: [threadOwner], reason: "thread" };
+  // A session's thread that is not this machine's: its machine delivers it.
+  if (event.threadId !== undefined && event.threadOrigin === "bot") {
+    return { mailboxes: [], reason: "elsewhere" };
+  }
 
+  const names = leadingNames(event.content);
   const named: string[] = [];
-  for (const name of leadingNames(event.content)) {
+  for (const name of names) {
     const session = view.sessionByName(name);
     if (session !== undefined && !named.includes(session.id)) named.push(session.id);
   }
@@ -177,6 +229,8 @@ export function routeEvent(event: RoutableEvent, view: RoutingView): Route {
     return { mailboxes: named, reason: "name" };
   }
   if (replyOwner !== undefined) return { mailboxes: [replyOwner], reason: "reply" };
+  // Addressed to sessions this machine does not have, or a reply to another machine's post.
+  if (names.length > 0 || event.replyToBot === true) return { mailboxes: [], reason: "elsewhere" };
 
   const live = view.liveSessions().map((s) => s.id);
   const unique = [...new Set(live)];

@@ -74,15 +74,74 @@ Deno.test("routing: @name prefixes address those sessions, live or not", () => {
   assertEquals(routeEvent(msg("@old wake up"), view()), { mailboxes: [OLD.id], reason: "name" });
 });
 
-Deno.test("routing: an unknown @name or a mention later in the text is a broadcast", () => {
-  for (
-    const text of ["@nobody hi", "hello @api", "email me@api.dev", "<@1100000000000000001> hi"]
-  ) {
+Deno.test("routing: a mention later in the text is a broadcast", () => {
+  for (const text of ["hello @api", "email me@api.dev", "<@1100000000000000001> hi"]) {
     assertEquals(routeEvent(msg(text), view()), {
       mailboxes: [API.id, WEB.id],
       reason: "broadcast",
     }, text);
   }
+});
+
+Deno.test("routing: an @name this machine does not have is another machine's: nobody here", () => {
+  for (const text of ["@nobody hi", "@api-3f2a@laptop go", "@nobody @other: x"]) {
+    assertEquals(routeEvent(msg(text), view()), { mailboxes: [], reason: "elsewhere" }, text);
+  }
+  // With a name of this machine among them, only those of this machine get it here.
+  assertEquals(routeEvent(msg("@nobody @web x"), view()), { mailboxes: [WEB.id], reason: "name" });
+  // A reply to this machine's post still reaches its session.
+  assertEquals(
+    routeEvent(msg("@nobody yes", { replyTo: { messageId: POST_BY_API } }), view()),
+    { mailboxes: [API.id], reason: "reply" },
+  );
+});
+
+Deno.test("routing: a thread of the bot that is not this machine's session's goes nowhere here", () => {
+  const t = "7000000000000000002";
+  for (const content of ["hi", "@web x"]) {
+    assertEquals(
+      routeEvent(msg(content, { threadId: t, channelId: t, threadOrigin: "bot" }), view()),
+      { mailboxes: [], reason: "elsewhere" },
+    );
+  }
+  // This machine's own threads and a person's thread are unchanged by the origin.
+  assertEquals(
+    routeEvent(
+      msg("hi", { threadId: API.threadId, channelId: API.threadId, threadOrigin: "bot" }),
+      view(),
+    ),
+    { mailboxes: [API.id], reason: "thread" },
+  );
+  assertEquals(
+    routeEvent(
+      msg("ok", { threadId: FORUM_POST_BY_WEB, channelId: FORUM_POST_BY_WEB, threadOrigin: "bot" }),
+      view(),
+    ),
+    { mailboxes: [WEB.id], reason: "thread" },
+  );
+  assertEquals(
+    routeEvent(msg("all?", { threadId: t, channelId: t, threadOrigin: "person" }), view()),
+    {
+      mailboxes: [API.id, WEB.id],
+      reason: "broadcast",
+    },
+  );
+});
+
+Deno.test("routing: a reply to the bot's message this machine did not post goes nowhere here", () => {
+  const other = { replyTo: { messageId: "6000000000000000002" }, replyToBot: true };
+  assertEquals(routeEvent(msg("yes", other), view()), { mailboxes: [], reason: "elsewhere" });
+  assertEquals(routeEvent(msg("yes", other), view([])), { mailboxes: [], reason: "elsewhere" });
+  // This machine's post: its session, whoever posted it.
+  assertEquals(
+    routeEvent(msg("yes", { replyTo: { messageId: POST_BY_WEB }, replyToBot: true }), view()),
+    { mailboxes: [WEB.id], reason: "reply" },
+  );
+  // Named sessions of this machine get it still.
+  assertEquals(routeEvent(msg("@api look", other), view()), {
+    mailboxes: [API.id],
+    reason: "name",
+  });
 });
 
 Deno.test("routing: a reply to a session's post goes to that session", () => {
@@ -147,4 +206,7 @@ Deno.test("routing: leadingNames parses prefixes only", () => {
   assertEquals(leadingNames("@x"), ["x"]);
   assertEquals(leadingNames("@x\nline two"), ["x"]);
   assertEquals(leadingNames("@x!"), []);
+  assertEquals(leadingNames("@api-3f2a@laptop: go @b"), ["api-3f2a@laptop"]);
+  assertEquals(leadingNames("@a@b @c@d.e run"), ["a@b", "c@d.e"]);
+  assertEquals(leadingNames("@a@ hi"), []);
 });
