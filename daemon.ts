@@ -13,7 +13,9 @@
  * `cursors.json` (catch-up cursors), `starts.json` and `starts.lock` (crashes in a row, kept by
  * {@linkcode ensureBridgeRunning}), `gateway.json` (the gateway session a restarted bridge
  * RESUMEs), `identify.json` (the IDENTIFY budget: while it records a halt,
- * {@linkcode startDetached} starts nothing). The log is `$home/bridge.log`.
+ * {@linkcode startDetached} starts nothing), `session_threads.json` (the session threads the bot
+ * has open on Discord, every machine's: {@linkcode readSessionThreads}). The log is
+ * `$home/bridge.log`.
  *
  * {@linkcode ensureBridgeRunning} is the one way to keep the bridge running: a bridge that is
  * down starts at once, and only a bridge that keeps crashing soon after its start waits before
@@ -51,3 +53,4 @@ export * from "./_daemon/command.ts";
 export * from "./_daemon/process.ts";
 export * from "./_daemon/restart.ts";
 export * from "./_daemon/identify.ts";
+export * from "./_daemon/session_threads.ts";

@@ -12,6 +12,11 @@
  * same name. Reads (`get`, `list`, `find…`) take no lock: record files are replaced
  * atomically.
  *
+ * Names are unique per machine (state directory). Other machines on the same bot have
+ * registries of their own; a new session whose name a session of another machine has (its
+ * thread, which this machine's bridge sees: {@linkcode SessionRegistryOptions.otherMachines})
+ * gets this machine's label: `api-3f2a@laptop` ({@linkcode qualifiedName}).
+ *
  * @example Register a session and find it by name
  * ```ts
  * import assert from "node:assert/strict";
@@ -40,7 +45,10 @@ import { pidAlive } from "./_shared/procs.ts";
 export interface SessionRecord {
   /** Claude Code's `session_id`. */
   id: string;
-  /** Human name, unique among live sessions: `<cwd basename>-<id prefix>`, lower case. */
+  /**
+   * Human name, unique among live sessions: `<cwd basename>-<id prefix>`, lower case; with
+   * `@<machine label>` when another machine's session had that name already.
+   */
   name: string;
   /** The session's working directory. */
   cwd: string;
@@ -70,6 +78,20 @@ export interface SessionRegistryOptions {
   pruneAfterMs?: number;
   /** Told when a damaged record was moved aside (`<id>.json.damaged`), for a log line. */
   onWarning?: (message: string) => void;
+  /**
+   * The session threads the bot has open on Discord (every machine's; this machine's are the
+   * ones its records name) and this machine's label, read when a new session is named: a name
+   * one of the others has gets `@<label>`. Default: none (names as with one machine).
+   */
+  otherMachines?: () => OtherMachines;
+}
+
+/** What a registry knows of other machines' sessions when it names a new one. */
+export interface OtherMachines {
+  /** This machine's label (`machine.ts`). */
+  label: string;
+  /** The session threads the bot has open, every machine's: their names are session names. */
+  threads: readonly { id: string; name: string }[];
 }
 
 const ID = /^[A-Za-z0-9_-]{1,128}$/;
@@ -98,6 +120,7 @@ export class SessionRegistry {
   readonly #isAlive: (pid: number) => boolean;
   readonly #pruneAfter: number;
   readonly #onWarning: (message: string) => void;
+  readonly #otherMachines: (() => OtherMachines) | undefined;
 
   /**
    * Opens the registry of a state directory.
@@ -115,6 +138,7 @@ export class SessionRegistry {
     this.#isAlive = options.isAlive ?? pidAlive;
     this.#pruneAfter = options.pruneAfterMs ?? 7 * DAY;
     this.#onWarning = options.onWarning ?? (() => {});
+    this.#otherMachines = options.otherMachines;
   }
 
   /**
@@ -135,7 +159,9 @@ export class SessionRegistry {
   /**
    * Registers a session, or refreshes it when the id is known (idempotent; an ended
    * record comes back to life). The name is the sanitised basename of `cwd` plus the
-   * first 4 characters of the id, lengthened while another live session has it.
+   * first 4 characters of the id, lengthened while another live session has it; when a
+   * session of another machine has it, this machine's label follows (`name@label`). A
+   * session keeps its name when registered again.
    *
    * @param input The session id, its working directory, and optionally a pid to watch and the
    *   session's transcript (kept from an earlier registration when not given).
@@ -150,6 +176,20 @@ export class SessionRegistry {
    * const a = await registry.register({ id: "abcd0001", cwd: "/x/web" });
    * const b = await registry.register({ id: "abcd0002", cwd: "/y/web" });
    * assert(a.name === "web-abcd" && b.name === "web-abcd0");
+   * ```
+   *
+   * @example Another machine's session has the name already
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { SessionRegistry } from "./sessions.ts";
+   * const registry = new SessionRegistry(Deno.makeTempDirSync(), {
+   *   otherMachines: () => ({
+   *     label: "laptop",
+   *     threads: [{ id: "1100000000000000001", name: "web-abcd" }],
+   *   }),
+   * });
+   * const c = await registry.register({ id: "abcd0003", cwd: "/z/web" });
+   * assert(c.name === "web-abcd@laptop");
    * ```
    */
   async register(
@@ -175,7 +215,7 @@ export class SessionRegistry {
       const transcriptPath = input.transcriptPath ?? previous?.transcriptPath;
       let name = previous?.name;
       if (name === undefined || taken.has(name.toLowerCase())) {
-        name = uniqueName(input.cwd, input.id, taken);
+        name = this.#newName(input.cwd, input.id, taken, all);
       }
       const record: SessionRecord = {
         id: input.id,
@@ -287,6 +327,20 @@ export class SessionRegistry {
     return this.#live(record, this.#now());
   }
 
+  /** A new session's name: unique here, and qualified when another machine's session has it. */
+  #newName(cwd: string, id: string, taken: Set<string>, all: SessionRecord[]): string {
+    const name = uniqueName(cwd, id, (n) => taken.has(n));
+    const others = this.#otherMachines?.();
+    if (others === undefined || others.threads.length === 0) return name;
+    const mine = new Set(all.map((r) => r.threadId).filter((t) => t !== undefined));
+    const elsewhere = new Set(
+      others.threads.filter((t) => !mine.has(t.id)).map((t) => t.name.toLowerCase()),
+    );
+    if (!elsewhere.has(name)) return name;
+    const used = (n: string) => taken.has(n) || elsewhere.has(n);
+    return uniqueName(cwd, id, (n) => used(qualifiedName(n, others.label)), others.label);
+  }
+
   #live(r: SessionRecord, now: number): boolean {
     if (r.ended !== undefined) return false;
     if (r.pid !== undefined && !this.#isAlive(r.pid)) return false;
@@ -373,16 +427,43 @@ export function sessionNameBase(cwd: string): string {
   return clean === "" ? "session" : clean;
 }
 
-function uniqueName(cwd: string, id: string, taken: Set<string>): string {
+/**
+ * A session name with its machine's label: `<name>@<label>`, the label lower case with runs of
+ * anything but letters, digits, `_` and `-` turned into `-` (so that `@name@label` addresses it).
+ *
+ * @param name A session name.
+ * @param label A machine label (`machine.ts`).
+ * @returns The qualified name.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { qualifiedName } from "./sessions.ts";
+ * assert.equal(qualifiedName("api-3f2a", "Bob's Laptop"), "api-3f2a@bob-s-laptop");
+ * ```
+ */
+export function qualifiedName(name: string, label: string): string {
+  const clean = label.toLowerCase().replace(/[^a-z0-9_-]+/g, "-").replace(/^-+|-+$/g, "");
+  return `${name}@${clean === "" ? "machine" : clean}`;
+}
+
+/** The first candidate `taken` refuses not; with `label`, qualified by it. */
+function uniqueName(
+  cwd: string,
+  id: string,
+  taken: (name: string) => boolean,
+  label?: string,
+): string {
   const base = sessionNameBase(cwd);
   const suffix = id.toLowerCase().replace(/[^a-z0-9]/g, "") || "0";
+  const named = (n: string) => label === undefined ? n : qualifiedName(n, label);
   for (let n = Math.min(4, suffix.length); n <= suffix.length; n++) {
     const candidate = `${base}-${suffix.slice(0, n)}`;
-    if (!taken.has(candidate)) return candidate;
+    if (!taken(candidate)) return named(candidate);
   }
   for (let k = 2;; k++) {
     const candidate = `${base}-${suffix}-${k}`;
-    if (!taken.has(candidate)) return candidate;
+    if (!taken(candidate)) return named(candidate);
   }
 }
 

@@ -33,6 +33,8 @@ export interface BridgePaths {
   attachments: string;
   /** What the bridge learnt of the guild: its `attachment_size_limit` (JSON). */
   guild: string;
+  /** The session threads the bot has open on Discord, every machine's (JSON). */
+  sessionThreads: string;
 }
 
 /**
@@ -65,6 +67,7 @@ export function bridgePaths(home: string): BridgePaths {
     log: `${root}/bridge.log`,
     attachments: `${root}/attachments`,
     guild: `${dir}/guild.json`,
+    sessionThreads: `${dir}/session_threads.json`,
   };
 }
 

@@ -10,7 +10,7 @@ import type { SessionRecord } from "../sessions.ts";
 import type { HookContext } from "./_context.ts";
 import { sessionRegistry } from "./_registry.ts";
 import { ensureBridge } from "./_ensure_bridge.ts";
-import { findClaudePid } from "./_register.ts";
+import { configuredLabel, findClaudePid } from "./_register.ts";
 import { type HookInput, str } from "./_input.ts";
 
 /**
@@ -21,7 +21,7 @@ import { type HookInput, str } from "./_input.ts";
  * @returns The record.
  */
 export async function sessionRecord(input: HookInput, ctx: HookContext): Promise<SessionRecord> {
-  const registry = sessionRegistry(ctx.home, ctx.log);
+  const registry = sessionRegistry(ctx.home, ctx.log, () => configuredLabel(ctx));
   const found = registry.get(input.session_id);
   if (found !== undefined && found.ended === undefined) {
     await registry.touch(input.session_id);

@@ -56,7 +56,7 @@ export function findClaudePid(
  */
 export async function registerRole(input: HookInput, ctx: HookContext): Promise<number> {
   const sid = input.session_id;
-  const registry = sessionRegistry(ctx.home, ctx.log);
+  const registry = sessionRegistry(ctx.home, ctx.log, () => configuredLabel(ctx));
   const pid = findClaudePid(ctx.env);
   const cwd = str(input, "cwd") ?? ctx.env.CLAUDE_PROJECT_DIR ?? "";
   const transcript = str(input, "transcript_path");
@@ -114,6 +114,22 @@ function safeRetention(ctx: HookContext): number {
     return ctx.config().heldRetentionHours;
   } catch (err) {
     if (err instanceof ConfigError) return 24; // a bad config is reported where it matters
+    throw err;
+  }
+}
+
+/**
+ * This machine's configured label (config.json `machineLabel`, `CLAUDE_DISCORD_MACHINE`), for a
+ * new session's name; `undefined` when none is set or the configuration cannot be read.
+ *
+ * @param ctx The hook context.
+ * @returns The label.
+ */
+export function configuredLabel(ctx: HookContext): string | undefined {
+  try {
+    return ctx.config().machineLabel;
+  } catch (err) {
+    if (err instanceof ConfigError) return undefined; // a bad config is reported where it matters
     throw err;
   }
 }

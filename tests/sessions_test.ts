@@ -2,7 +2,7 @@
 // pruning, bad ids. Real processes (their pids, concurrent registers, permission flags):
 // sessions_process_test.ts.
 import { StateError } from "../errors.ts";
-import { sessionNameBase, SessionRegistry } from "../sessions.ts";
+import { type OtherMachines, sessionNameBase, SessionRegistry } from "../sessions.ts";
 import { assert, assertEquals, assertRejects, assertThrows } from "./_assert.ts";
 import { tempDir } from "./_fixture.ts";
 
@@ -68,6 +68,39 @@ Deno.test("names are unique among live sessions, case-insensitively", async () =
   assert(back.name !== "web-abcd", back.name);
   const names = registry.list({ live: true }).map((r) => r.name.toLowerCase());
   assertEquals(new Set(names).size, names.length);
+});
+
+Deno.test("names another machine's session has get this machine's label; one machine's stay as they were", async () => {
+  await using t = await tempDir("sessions-test-");
+  let others: OtherMachines = { label: "Work Box", threads: [] };
+  let asked = 0;
+  const registry = new SessionRegistry(t.path, {
+    otherMachines: () => (asked++, others),
+  });
+  // Alone: the name as on one machine.
+  const a = await registry.register({ id: "abcd0001", cwd: "/x/api" });
+  assertEquals(a.name, "api-abcd");
+  await registry.setThread(a.id, "1100000000000000001");
+  // This machine's own thread does not count; another machine's session of the same name does.
+  others = {
+    label: "Work Box",
+    threads: [
+      { id: "1100000000000000001", name: "api-abcd" },
+      { id: "1100000000000000002", name: "WEB-abcd" },
+      { id: "1100000000000000003", name: "web-abcd@work-box" },
+    ],
+  };
+  const b = await registry.register({ id: "abcd0002", cwd: "/y/api" });
+  assertEquals(b.name, "api-abcd0"); // taken here: lengthened as on one machine
+  const c = await registry.register({ id: "abcd0003", cwd: "/y/web" });
+  assertEquals(c.name, "web-abcd0@work-box"); // web-abcd elsewhere, and web-abcd@work-box too
+  const d = await registry.register({ id: "ffff0004", cwd: "/y/web" });
+  assertEquals(d.name, "web-ffff");
+  // Registered again, a session keeps its name; the other machines are asked only for new names.
+  asked = 0;
+  assertEquals((await registry.register({ id: "abcd0003", cwd: "/y/web" })).name, c.name);
+  assertEquals(asked, 0);
+  assertEquals(registry.findByName("WEB-ABCD0@WORK-BOX")?.id, "abcd0003");
 });
 
 Deno.test("sessionNameBase sanitises the basename", () => {

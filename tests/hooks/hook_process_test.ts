@@ -3,6 +3,7 @@
 // real stdin captured from Claude Code 2.1.330. In this process (no shell): hook_test.ts.
 import { HELD, Inbox } from "../../inbox.ts";
 import { SessionRegistry } from "../../sessions.ts";
+import { writeSessionThreads } from "../../daemon.ts";
 import { assert, assertEquals, assertMatch } from "../_assert.ts";
 import { message, tempDir } from "../_fixture.ts";
 import {
@@ -177,6 +178,21 @@ Deno.test("register: PreToolUse and SessionStart register the session with Claud
   );
   assertEquals([pre.code, pre.stdout], [0, ""]);
   assertEquals(new SessionRegistry(h.path).get(other)?.name, "project-dae4a");
+});
+
+Deno.test("register: a name another machine's session has (its thread, as the bridge saw it) gets this machine's label", async () => {
+  await using h = await tempDir("cd-hooks-");
+  const settings = configure(h.path, { machineLabel: "Work Box" });
+  // The bridge saw another machine's thread named as this session would be named.
+  writeSessionThreads(h.path, [{ id: "1100000000000000001", name: "project-dae4" }], "now");
+  const start = await runHookCommand(
+    commandOf(settings, "SessionStart", "register"),
+    fixture("SessionStart", SID),
+    { CLAUDE_PID: String(Deno.pid) },
+  );
+  assertEquals(start.code, 0, start.stderr);
+  assertEquals(new SessionRegistry(h.path).get(SID)?.name, "project-dae4@work-box");
+  assertMatch(hookLog(h.path), /registered as project-dae4@work-box/);
 });
 
 Deno.test("register: SessionStart warns in hooks.log when config.json is open to others; PreToolUse does not look", async () => {
