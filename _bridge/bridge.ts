@@ -5,14 +5,14 @@ import { HELD, Inbox, type InboxEvent } from "../inbox.ts";
 import { describeError, type Logger } from "../log.ts";
 import type { OutboxEntry, Outcome } from "../outbox.ts";
 import { PostIndex } from "../posts.ts";
-import { routeEvent } from "../routing.ts";
+import { type RoutableEvent, routeEvent } from "../routing.ts";
 import { SessionRegistry } from "../sessions.ts";
 import { bridgePaths, type BridgeStatusFile } from "../daemon.ts";
 import { botIdFromToken, configFileExposure, DEFAULT_IDENTIFY_CAP } from "../config.ts";
 import { type MachineIdentity, machineIdentity } from "../machine.ts";
 import type { RawChannel, RawInteraction, RawMessage, RawReaction } from "../_discord/raw.ts";
 import { DiscordRest } from "../_discord/rest.ts";
-import { messageDropReason, messageToEvent, type Place } from "./events.ts";
+import { messageDropReason, messageToEvent, ownAuthors, type Place } from "./events.ts";
 import { type ClickDesk, onInteraction, onReaction, UploadLimitRecorder } from "./interactions.ts";
 import { CursorStore, CursorTracker, type Tracked } from "./cursors.ts";
 import { MailboxWriter } from "./writer.ts";
@@ -178,7 +178,7 @@ export class Bridge {
     this.#view = new CachedRoutingView(
       new SessionRegistry(options.home, { onWarning: (m) => this.#log.warn(m) }),
       new PostIndex(options.home),
-      { maxAgeMs: options.sessionCacheMs },
+      { maxAgeMs: options.sessionCacheMs, machineLabel: this.#machine.label },
     );
     this.#cursors = new CursorStore(bridgePaths(options.home).cursors, {
       now: this.#now(),
@@ -186,7 +186,13 @@ export class Bridge {
       onWarning: (message) => this.#log.warn(message),
     });
     this.#tracker = new CursorTracker(this.#cursors);
-    this.#channels = new ChannelMap(options.channelId, this.#rest, options.log);
+    const ours = ownAuthors(this.#botId, options.webhookUrl);
+    this.#channels = new ChannelMap(options.channelId, this.#rest, options.log, {
+      ours,
+      home: options.home,
+      now: this.#now,
+      recorded: (id) => this.#view.postOwner(id) !== undefined,
+    });
     this.#control = new ControlRoom({
       ...options,
       log: this.#log,
@@ -213,6 +219,9 @@ export class Bridge {
       drop: (reason) => this.#status.drop(reason),
       botId: () => this.#botId,
       now: this.#now,
+      ours,
+      sleep: (ms) => this.#sleepers.sleep(ms),
+      stopped: () => this.#stopping,
       uploadLimit: new UploadLimitRecorder(options.home, this.#log, this.#now),
     };
     this.#catchUp = new CatchUp({
@@ -226,6 +235,7 @@ export class Bridge {
       guildId: () => this.#channels.guildId,
       accepts: (parentId) => this.#channels.accepts(parentId),
       learnThread: (t) => this.#channels.learn(t),
+      listed: (watched) => this.#channels.listed(watched),
       chatId: options.channelId,
       ingest: (m, place) => this.#process(m, place, false),
       write: (m, place) => void this.#process(m, place, true),
@@ -308,6 +318,7 @@ export class Bridge {
     this.#status.setState("stopping");
     this.#sleepers.close();
     this.#files.close();
+    this.#channels.close();
     await this.#connection?.stop();
     await Promise.all([
       this.#writer.close(5000),
@@ -457,6 +468,8 @@ export class Bridge {
       case "CHANNEL_CREATE":
       case "CHANNEL_UPDATE":
         return this.#channels.learn(d as RawChannel);
+      case "THREAD_DELETE":
+        return this.#channels.forget((d as { id: string }).id);
       case "THREAD_LIST_SYNC":
         for (const th of (d as { threads?: RawChannel[] }).threads ?? []) this.#channels.learn(th);
         return;
@@ -490,7 +503,7 @@ export class Bridge {
    */
   #onLiveMessage(m: RawMessage): void {
     if (!m?.id || !m.channel_id) return;
-    this.#channels.inOrder(m.channel_id, (place) => this.#live(m, place));
+    this.#channels.inOrder(m.channel_id, (place) => this.#live(m, place), m);
   }
 
   #live(m: RawMessage, place: Place): void {
@@ -519,7 +532,12 @@ export class Bridge {
       if (live) this.#tracker.begin(m.channel_id, m.id, 0); // a stop: not delivered
       return DONE;
     }
-    const mailboxes = this.#route(event);
+    const mailboxes = this.#route(event, this.#channels.routingFacts(m, place));
+    if (mailboxes.length === 0) { // another machine's: nothing to store, not even its files
+      this.#status.drop("elsewhere");
+      if (live) this.#tracker.begin(m.channel_id, m.id, 0);
+      return DONE;
+    }
     const tracked = live ? this.#tracker.begin(m.channel_id, m.id, mailboxes.length) : undefined;
     // The event is written once its files are stored (or their failure recorded); while the
     // bridge stops it is not written at all, so the cursor stays before it.
@@ -551,9 +569,9 @@ export class Bridge {
   }
 
   /** Routes an event; if routing itself fails (a damaged state file), holds it rather than lose it. */
-  #route(event: InboxEvent): string[] {
+  #route(event: InboxEvent, facts: Omit<RoutableEvent, keyof InboxEvent> = {}): string[] {
     try {
-      const mailboxes = routeEvent(event, this.#view).mailboxes;
+      const mailboxes = routeEvent({ ...event, ...facts }, this.#view).mailboxes;
       if (mailboxes.length === 1 && mailboxes[0] === HELD) {
         this.#heldForLackOfSessions.add(event.id);
       }

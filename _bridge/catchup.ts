@@ -26,6 +26,11 @@ export interface CatchUpDeps {
   chatId: string;
   accepts: (parentId: string | null | undefined) => boolean;
   learnThread: (thread: RawChannel) => void;
+  /**
+   * The watched threads as listed after a (re)connect; resolves when what routing needs to know
+   * of them is known (rejects when Discord cannot be asked: the catch-up is tried again).
+   */
+  listed?: (threads: RawChannel[]) => Promise<void>;
   /** Writes a message read from history (unless seen); resolves when it is durable or dropped. */
   ingest: (m: RawMessage, place: Place) => Promise<void>;
   /** Writes a held live message (unless seen), as live messages are written. */
@@ -198,12 +203,15 @@ export class CatchUp {
         try {
           const guildId = d.guildId();
           const threads = guildId ? await d.rest.getActiveThreads(guildId) : [];
-          channels = [[d.chatId, {}]];
+          const watched: RawChannel[] = [];
           for (const t of threads) {
             d.learnThread(t);
-            if (THREAD_TYPES.has(t.type) && d.accepts(t.parent_id)) {
-              channels.push([t.id, { threadId: t.id, parentId: t.parent_id! }]);
-            }
+            if (THREAD_TYPES.has(t.type) && d.accepts(t.parent_id)) watched.push(t);
+          }
+          await d.listed?.(watched);
+          channels = [[d.chatId, {}]];
+          for (const t of watched) {
+            channels.push([t.id, { threadId: t.id, parentId: t.parent_id! }]);
           }
           this.#cover(channels, 1);
           if (!listed) this.#unlisted--;

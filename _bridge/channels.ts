@@ -2,12 +2,15 @@
 // is the chat channel or the notification channel (the webhook's). Thread parents are
 // learnt from GUILD_CREATE, THREAD_* events and the active-threads list; an unknown channel
 // is looked up once (GET /channels/{id}) while its events wait, in order, and the events of
-// other channels that arrived after them wait too (inOrder).
+// other channels that arrived after them wait too (inOrder). The same holds for a watched
+// thread whose origin is not known yet (threads.ts: its starter is read once).
 import { DiscordApiError } from "../errors.ts";
 import { describeError, type Logger } from "../log.ts";
-import { type RawChannel, THREAD_TYPES } from "../_discord/raw.ts";
+import { type RawChannel, type RawMessage, THREAD_TYPES } from "../_discord/raw.ts";
 import type { DiscordRest } from "../_discord/rest.ts";
-import type { Place } from "./events.ts";
+import { type Place, RECORD_GRACE_MS, repliedOwnPost, routingFacts, youngPost } from "./events.ts";
+import type { RoutableEvent } from "../routing.ts";
+import { ThreadFacts } from "./threads.ts";
 
 /** The bridge's knowledge of channels and threads. */
 export class ChannelMap {
@@ -20,16 +23,46 @@ export class ChannelMap {
   readonly #ignored = new Set<string>();
   readonly #lookups = new Map<string, Array<() => void>>();
   /** Events not placed yet (an earlier one's channel is being looked up), in arrival order. */
-  readonly #arrivals: Array<{ channelId: string; then: (place: Place) => void }> = [];
+  readonly #arrivals: Array<
+    { channelId: string; then: (place: Place) => void; m?: RawMessage; at: number }
+  > = [];
+  #recheck: ReturnType<typeof setTimeout> | undefined;
+  #closed = false;
   /** The chat channel's guild. */
   guildId = "";
   /** The notification channel (the webhook's), when known. */
   notifyId: string | undefined;
 
-  constructor(chatId: string, rest: DiscordRest, log: Logger) {
+  readonly #threads: ThreadFacts | undefined;
+  readonly #ours: ReadonlySet<string>;
+  readonly #deps: { now: () => number; recorded: (messageId: string) => boolean } | undefined;
+
+  /**
+   * @param chatId The chat channel.
+   * @param rest Looks channels up.
+   * @param log Where failed lookups go.
+   * @param threads The bot's and its webhook's ids, the state directory and the clock, for the
+   *   threads' origins and the session threads file (threads.ts); without them every thread
+   *   counts as a person's.
+   */
+  constructor(
+    chatId: string,
+    rest: DiscordRest,
+    log: Logger,
+    threads?: {
+      ours: ReadonlySet<string>;
+      home: string;
+      now: () => number;
+      /** Whether this machine's posts index has a message (a session posted it). */
+      recorded: (messageId: string) => boolean;
+    },
+  ) {
     this.#chatId = chatId;
     this.#rest = rest;
     this.#log = log;
+    this.#threads = threads && new ThreadFacts({ ...threads, rest, log });
+    this.#ours = threads?.ours ?? new Set();
+    this.#deps = threads;
   }
 
   /** Learns the channels and active threads of a GUILD_CREATE (of our guild). */
@@ -48,6 +81,7 @@ export class ChannelMap {
     if (THREAD_TYPES.has(c.type) && c.parent_id) {
       this.#threadParent.set(c.id, c.parent_id);
       this.#ignored.delete(c.id);
+      if (this.accepts(c.parent_id)) this.#threads?.learn(c);
     } else if (c.id !== this.#chatId) {
       this.#ignored.add(c.id);
     }
@@ -70,21 +104,82 @@ export class ChannelMap {
     return this.#ignored.has(channelId) ? "ignore" : "unknown";
   }
 
+  /** What every bridge can tell about a placed message, for routing (events.ts `routingFacts`). */
+  routingFacts(m: RawMessage, place: Place): Pick<RoutableEvent, "threadOrigin" | "replyToBot"> {
+    const origin = place.threadId === undefined
+      ? undefined
+      : this.#threads?.originOf(place.threadId) ?? (this.#threads ? undefined : "person");
+    return routingFacts(m, place, origin, this.#ours);
+  }
+
+  /** A thread deleted (THREAD_DELETE). */
+  forget(threadId: string): void {
+    this.#threads?.forget(threadId);
+  }
+
   /**
    * Places an event of `channelId` in arrival order: `then` runs with its channel's place once
    * every event that arrived before it is placed (an event of a channel not known yet holds the
-   * ones after it until the lookup ends); an event of an ignored channel is dropped.
+   * ones after it until the lookup ends); an event of an ignored channel is dropped. A message
+   * `m` that replies to a post of the bot so young that this machine may not have recorded it
+   * yet (events.ts `youngPost`) waits until it is recorded or old enough.
    */
-  inOrder(channelId: string, then: (place: Place) => void): void {
-    this.#arrivals.push({ channelId, then });
+  inOrder(channelId: string, then: (place: Place) => void, m?: RawMessage): void {
+    this.#arrivals.push({ channelId, then, ...(m ? { m } : {}), at: this.#deps?.now() ?? 0 });
     this.#placeArrivals();
+  }
+
+  /** Stops waiting for posts to be recorded (the bridge stops): what waits stays unplaced. */
+  close(): void {
+    clearTimeout(this.#recheck);
+    this.#closed = true;
+  }
+
+  /** Whether an arrival waits for the post it replies to to enter the posts index. */
+  #awaitsRecord(a: { m?: RawMessage; at: number }): boolean {
+    if (a.m === undefined || this.#deps === undefined) return false;
+    const post = repliedOwnPost(a.m, this.#ours);
+    if (post === undefined || this.#deps.recorded(post)) return false;
+    const now = this.#deps.now();
+    return now - a.at < RECORD_GRACE_MS && youngPost(post, now);
+  }
+
+  /**
+   * The watched threads as listed after a (re)connect: the bot's open threads are these now, and
+   * the starters of those whose origin is not known are read (before catch-up routes their
+   * history); rejects when Discord cannot be reached.
+   */
+  async listed(threads: readonly RawChannel[]): Promise<void> {
+    this.#threads?.listed(threads);
+    await Promise.all(
+      threads.filter((t) => this.#unsettled(t.id)).map((t) =>
+        this.#threads!.check(t.id, t.parent_id!, true)
+      ),
+    );
+  }
+
+  /** A watched thread whose starter is still to be read. */
+  #unsettled(channelId: string): boolean {
+    const parent = this.#threadParent.get(channelId);
+    return this.#threads !== undefined && parent !== undefined && this.accepts(parent) &&
+      this.#threads.needsCheck(channelId);
   }
 
   #placeArrivals(): void {
     while (this.#arrivals.length > 0) {
       const { channelId, then } = this.#arrivals[0];
       const place = this.placeOf(channelId);
-      if (place === "unknown") return this.whenKnown(channelId, () => this.#placeArrivals());
+      if (place === "unknown" || this.#unsettled(channelId)) {
+        return this.whenKnown(channelId, () => this.#placeArrivals());
+      }
+      if (place !== "ignore" && this.#awaitsRecord(this.#arrivals[0])) {
+        if (this.#closed) return;
+        this.#recheck ??= setTimeout(() => {
+          this.#recheck = undefined;
+          this.#placeArrivals();
+        }, 25);
+        return;
+      }
       this.#arrivals.shift();
       if (place !== "ignore") then(place);
     }
@@ -98,7 +193,8 @@ export class ChannelMap {
       return;
     }
     this.#lookups.set(channelId, [then]);
-    this.#rest.getChannel(channelId).then(
+    const known = this.placeOf(channelId) !== "unknown";
+    (known ? Promise.resolve() : this.#rest.getChannel(channelId).then(
       (c) => this.learn(c),
       (err) => {
         this.#log.warn(
@@ -106,6 +202,10 @@ export class ChannelMap {
         );
         this.#ignored.add(channelId);
       },
+    )).then(() =>
+      this.#unsettled(channelId)
+        ? this.#threads!.check(channelId, this.#threadParent.get(channelId)!)
+        : undefined
     ).finally(() => {
       const queued = this.#lookups.get(channelId) ?? [];
       this.#lookups.delete(channelId);

@@ -3,9 +3,13 @@ import type { InboxAttachment, InboxEvent } from "../inbox.ts";
 import type { RawInteraction, RawMessage, RawReaction, RawUser } from "../_discord/raw.ts";
 import { timeOfSnowflake } from "../_discord/snowflake.ts";
 import { IS_VOICE_MESSAGE, MessageReferenceType, MessageType } from "../_discord/numbers.ts";
+import type { RoutableEvent, ThreadOrigin } from "../routing.ts";
 
-/** Why a message was not delivered. */
-export type DropReason = "bot" | "webhook" | "system" | "not-allowed" | "empty";
+/**
+ * Why a message was not delivered. `elsewhere`: it is for a session this machine does not have
+ * (another machine's thread, name or post; routing.ts).
+ */
+export type DropReason = "bot" | "webhook" | "system" | "not-allowed" | "empty" | "elsewhere";
 
 /** Message types a person writes: default and reply. Everything else is a system message. */
 const USER_MESSAGE_TYPES: ReadonlySet<number> = new Set([MessageType.Default, MessageType.Reply]);
@@ -68,17 +72,96 @@ export function messageToEvent(m: RawMessage, place: Place): InboxEvent {
   if (m.guild_id) event.guildId = m.guild_id;
   if (m.edited_timestamp) event.editedTimestamp = m.edited_timestamp;
   const ref = m.message_reference;
-  // A default reference (or one without a type) is a reply; a forward addresses no one.
-  if (
-    ref?.message_id && (ref.type === undefined || ref.type === MessageReferenceType.Default) &&
-    m.type === MessageType.Reply
-  ) {
+  if (ref?.message_id && isReply(m)) {
     event.replyTo = {
       messageId: ref.message_id,
       ...(ref.channel_id ? { channelId: ref.channel_id } : {}),
     };
   }
   return event;
+}
+
+/**
+ * Who posts for the sessions of every machine: the bot, and the STATUS webhook (`notify.ts`
+ * used directly posts through it).
+ *
+ * @param botId The bot's user id.
+ * @param webhookUrl The STATUS webhook.
+ * @returns Their ids (a message's `author.id`, a thread's `owner_id`).
+ */
+export function ownAuthors(
+  botId: string | undefined,
+  webhookUrl: string | undefined,
+): ReadonlySet<string> {
+  const ids = new Set<string>();
+  if (botId !== undefined) ids.add(botId);
+  const hook = webhookUrl?.match(/\/webhooks\/([0-9]+)\//)?.[1];
+  if (hook !== undefined) ids.add(hook);
+  return ids;
+}
+
+/**
+ * What every bridge can tell about a message, for routing it among machines: who made its thread
+ * (`threadOrigin`: a thread whose origin could not be learnt counts as the bot's, so that it is
+ * never taken for everybody's) and whether it replies to a message of the bot (or its webhook).
+ *
+ * @param m The message.
+ * @param place Where it is.
+ * @param threadOrigin Who made its thread, when known.
+ * @param ours The bot's and its webhook's ids ({@linkcode ownAuthors}).
+ * @returns The facts to route it with.
+ */
+export function routingFacts(
+  m: RawMessage,
+  place: Place,
+  threadOrigin: ThreadOrigin | undefined,
+  ours: ReadonlySet<string>,
+): Pick<RoutableEvent, "threadOrigin" | "replyToBot"> {
+  const facts: Pick<RoutableEvent, "threadOrigin" | "replyToBot"> = {};
+  if (place.threadId !== undefined) facts.threadOrigin = threadOrigin ?? "bot";
+  if (repliedOwnPost(m, ours) !== undefined) facts.replyToBot = true;
+  return facts;
+}
+
+/**
+ * How long after Discord accepted a post its machine may take to record it in its posts index
+ * (the REST answer, then one `fsync`ed line): an event about a post of the bot this young that is
+ * not in this machine's index yet is looked at again until the post is this old.
+ */
+export const RECORD_GRACE_MS = 1500;
+
+/**
+ * Whether a post of the bot may still be about to enter its machine's posts index: its id's time
+ * is less than {@linkcode RECORD_GRACE_MS} ago (a clock behind Discord's counts as young; the
+ * caller bounds its wait by its own clock too).
+ *
+ * @param messageId The post.
+ * @param now Clock (ms).
+ * @returns Whether it is that young.
+ */
+export function youngPost(messageId: string, now: number): boolean {
+  return now - timeOfSnowflake(messageId) < RECORD_GRACE_MS;
+}
+
+/**
+ * The message a reply answers, when the bot or its webhook posted it.
+ *
+ * @param m The message.
+ * @param ours The bot's and its webhook's ids ({@linkcode ownAuthors}).
+ * @returns The answered message's id, or `undefined`.
+ */
+export function repliedOwnPost(m: RawMessage, ours: ReadonlySet<string>): string | undefined {
+  const author = m.referenced_message?.author?.id;
+  return isReply(m) && author !== undefined && ours.has(author)
+    ? m.message_reference!.message_id
+    : undefined;
+}
+
+/** A default reference (or one without a type) is a reply; a forward addresses no one. */
+function isReply(m: RawMessage): boolean {
+  const ref = m.message_reference;
+  return !!ref?.message_id && m.type === MessageType.Reply &&
+    (ref.type === undefined || ref.type === MessageReferenceType.Default);
 }
 
 /** A button click as an inbox event (the interaction id is the de-dup key). */

@@ -3,10 +3,11 @@
 // directory read per interval, not one per message); a lookup that misses (unknown thread or
 // name, no live session) re-reads it at once when the registry directory changed since, so a
 // session that registered or got its thread a moment ago is never routed past. The posts
-// index is checked per lookup (one stat when unchanged).
+// index is checked per lookup (one stat when unchanged). A name may carry this machine's label
+// (`api-3f2a@laptop`, sessions.ts `qualifiedName`): it names the session `api-3f2a` here.
 import type { PostIndex } from "../posts.ts";
 import type { RoutedSession, RoutingView } from "../routing.ts";
-import type { SessionRecord, SessionRegistry } from "../sessions.ts";
+import { qualifiedName, type SessionRecord, type SessionRegistry } from "../sessions.ts";
 import { statIfExists } from "../_shared/fs.ts";
 
 /** A {@linkcode RoutingView} over the registry and the posts index. */
@@ -15,6 +16,8 @@ export class CachedRoutingView implements RoutingView {
   readonly #posts: PostIndex;
   readonly #maxAgeMs: number;
   readonly #now: () => number;
+  /** `@<this machine's label>`, as names carry it; unset: names carry none. */
+  readonly #labelSuffix: string | undefined;
   #at = -Infinity;
   #dirStamp: number | undefined;
   #readAt = 0;
@@ -24,12 +27,15 @@ export class CachedRoutingView implements RoutingView {
   constructor(
     registry: SessionRegistry,
     posts: PostIndex,
-    options: { maxAgeMs?: number; now?: () => number } = {},
+    options: { maxAgeMs?: number; now?: () => number; machineLabel?: string } = {},
   ) {
     this.#registry = registry;
     this.#posts = posts;
     this.#maxAgeMs = options.maxAgeMs ?? 100;
     this.#now = options.now ?? performance.now.bind(performance);
+    this.#labelSuffix = options.machineLabel === undefined
+      ? undefined
+      : qualifiedName("", options.machineLabel);
   }
 
   /** Forgets the cached registry (the next lookup re-reads it). */
@@ -61,7 +67,17 @@ export class CachedRoutingView implements RoutingView {
 
   sessionByName(name: string): RoutedSession | undefined {
     const wanted = name.replace(/^@/, "").toLowerCase();
-    return this.#lookup(() => this.#live.find((r) => r.name.toLowerCase() === wanted));
+    const suffix = this.#labelSuffix;
+    // `name@<this machine's label>` names this machine's `name` too.
+    const short = suffix !== undefined && wanted.endsWith(suffix) && wanted.length > suffix.length
+      ? wanted.slice(0, -suffix.length)
+      : undefined;
+    return this.#lookup(() =>
+      this.#live.find((r) => {
+        const n = r.name.toLowerCase();
+        return n === wanted || n === short;
+      })
+    );
   }
 
   postOwner(messageId: string): string | undefined {

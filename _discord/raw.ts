@@ -61,6 +61,8 @@ export interface RawMessage {
   message_reference?: { type?: number; message_id?: string; channel_id?: string };
   /** Set when a webhook posted it. */
   webhook_id?: string;
+  /** The message a reply answers (one level deep; `null` when it was deleted). */
+  referenced_message?: RawMessage | null;
   /** A poll, when the message is one. */
   poll?: unknown;
 }
@@ -77,6 +79,10 @@ export interface RawChannel {
   parent_id?: string | null;
   /** Name. */
   name?: string;
+  /** Who created it (threads). */
+  owner_id?: string;
+  /** Thread state (threads). */
+  thread_metadata?: { archived?: boolean };
 }
 
 /** An interaction as Discord sends it (INTERACTION_CREATE). */
@@ -107,7 +113,7 @@ export interface RawInteraction {
   /** The clicking user (in DMs). */
   user?: RawUser;
   /** The message whose component was used. */
-  message?: { id: string; channel_id?: string };
+  message?: { id: string; channel_id?: string; author?: RawUser };
   /** The largest file the app may upload where the interaction happened, in bytes. */
   attachment_size_limit?: number;
 }

@@ -379,6 +379,10 @@ const EXPECTED: Record<string, [one: string, many: string]> = {
   webhook: ["webhook post", "webhook posts"],
   bot: ["bot post", "bot posts"],
   system: ["system message", "system messages"],
+  elsewhere: [
+    "message for a session not on this machine",
+    "messages for sessions not on this machine",
+  ],
 };
 
 /** Drop reasons worth a look, in words. */

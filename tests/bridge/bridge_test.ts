@@ -167,6 +167,12 @@ Deno.test("bridge: button clicks on a session's prompt reach it and every intera
     content: "not ours",
     components: [{ type: 1, components: [button("something-else")] }],
   });
+  await recordPost(w.home, "s1", other.id);
+  // The bot's message no session of this machine posted: another machine's, its bridge answers.
+  const elsewhere = await rest.createMessage(server.channelId, {
+    content: "another machine's prompt",
+    components: [{ type: 1, components: [button("cd:perm:r2:allow")] }],
+  });
 
   const click = await server.clickButton({
     messageId: prompt.id,
@@ -183,7 +189,13 @@ Deno.test("bridge: button clicks on a session's prompt reach it and every intera
     customId: "something-else",
     userId: server.ownerId,
   });
+  const foreign = await server.clickButton({
+    messageId: elsewhere.id,
+    customId: "cd:perm:r2:allow",
+    userId: server.ownerId,
+  });
   await waitFor("three answers", () => server.state().interactionCallbacks.length >= 3);
+  assertEquals(await foreign.answered, false, "another machine's click is not answered here");
   await bridge.idle();
 
   const events = w.mailbox("s2");

@@ -53,3 +53,21 @@ Deno.test("routing view: an unchanged registry is not re-read on every miss", as
   for (let i = 0; i < 50; i++) v.sessionByThread(`11000000000000001${String(i).padStart(2, "0")}`);
   assertEquals(reads <= 2, true, `registry read ${reads} times for 50 misses`);
 });
+
+Deno.test("routing view: name@label names this machine's session only with this machine's label", async () => {
+  await using dir = await tempDir("routing-view-");
+  const home = dir.path;
+  const registry = new SessionRegistry(home, { isAlive: () => true });
+  const api = await registry.register({ id: "api1", cwd: "/x/api" });
+  const v = new CachedRoutingView(registry, new PostIndex(home), {
+    maxAgeMs: 1e12,
+    machineLabel: "Bob's Laptop",
+  });
+  assertEquals(v.sessionByName(api.name)?.id, "api1");
+  assertEquals(v.sessionByName(`${api.name}@bob-s-laptop`)?.id, "api1");
+  assertEquals(v.sessionByName(`${api.name.toUpperCase()}@BOB-S-LAPTOP`)?.id, "api1");
+  assertEquals(v.sessionByName(`${api.name}@desktop`), undefined);
+  assertEquals(v.sessionByName("@bob-s-laptop"), undefined);
+  // Without a label (one machine), a name with one is nobody's.
+  assertEquals(view(home, registry).sessionByName(`${api.name}@bob-s-laptop`), undefined);
+});
