@@ -7,11 +7,14 @@
 //   a lost answer or a restart, Discord answers with the first message (within its window).
 // - A thread is opened only after looking for it: the session's recorded thread, the registry's
 //   (sessions.ts), else an active thread of the STATUS channel with the session's thread name,
-//   created by the bot. Found, it is adopted and recorded at once (the outbox record and
-//   `setThread`). A forum post is opened with the entry as its first message, which Discord
-//   takes without a nonce: before that the record says `creating` (entry, name), so that after
-//   a lost answer the thread found by the lookup is known to hold the entry already (its
-//   starter message: the same id as the thread), and the entry is not posted a second time.
+//   created by the bot, when the record says this session was opening a thread of that name
+//   (`creating`, noted before every opening: the answer may have been lost). Found, it is
+//   adopted and recorded at once (the outbox record and `setThread`). A thread of that name the
+//   record does not announce is not adopted: it may be another machine's session's (several
+//   machines on one bot; ARCHITECTURE.md, Routing). A forum post is opened with the entry as its
+//   first message, which Discord takes without a nonce: after a lost answer the thread found by
+//   the lookup is known to hold the entry already (its starter message: the same id as the
+//   thread) when `creating` names this entry, and the entry is not posted a second time.
 // - An edit sets the message's body: sent twice, the message is the same.
 //
 // A deleted thread (10003) is forgotten and opened again; an archived or locked one is
@@ -210,7 +213,9 @@ export class EntrySender {
         return { thread: await this.#adopt(session, { id: known, name, parentId: status.id }) };
       }
     }
-    const found = await this.#lookUp(status, name);
+    // Only a thread this session was opening (a lost answer) is looked for.
+    const opening = record.creating?.name === name && record.creating.parentId === status.id;
+    const found = opening ? await this.#lookUp(status, name) : undefined;
     if (found !== undefined) {
       // Opened by this entry before a lost answer: the entry is its first message already.
       const mine = isForum(status.type) && record.creating?.id === entry.id &&
@@ -227,10 +232,8 @@ export class EntrySender {
       );
       return mine ? { thread, starter: found.id } : { thread };
     }
+    await this.#o.outbox.note(session, { creating: { id: entry.id, name, parentId: status.id } });
     if (isForum(status.type)) {
-      await this.#o.outbox.note(session, {
-        creating: { id: entry.id, name, parentId: status.id },
-      });
       const res = await this.#o.rest.answer<ThreadChannel>(
         "POST",
         `/channels/${status.id}/threads`,

@@ -165,6 +165,40 @@ Deno.test("outbox sender: a forum post opened before a lost answer is found and 
   assertMatch(r.log(), /adopted thread .* opened by entry/);
 });
 
+Deno.test("outbox sender: a text-channel thread opened before a lost answer is adopted; another machine's of the same name is not", async () => {
+  for (const status of ["text", "forum"] as const) {
+    await using r = await rig({ status });
+    const parentId = status === "text" ? r.server.channelId : r.server.forumId;
+    // Another machine's session of the same name, its thread made by the bot (same token).
+    const theirs = await r.server.createThread({
+      parentId,
+      name: "api-0b8f",
+      userId: r.server.botId,
+      content: "their STATUS",
+    });
+    await r.outbox.enqueue(SID, [post("mine")]);
+    await drain(r);
+    const mine = r.registry.get(SID)!.threadId!;
+    assert(mine !== theirs.id, `${status}: a thread of its own`);
+    assertEquals(texts(r.server, mine), ["mine"]);
+    assertEquals(r.outbox.record(SID).creating?.name, "api-0b8f", "noted before opening");
+  }
+  // What a killed bridge leaves for a text channel: `creating` noted, Discord made the thread.
+  await using r = await rig({ status: "text" });
+  const [entry] = await r.outbox.enqueue(SID, [post("first")]);
+  await r.outbox.note(SID, {
+    creating: { id: entry.id, name: "api-0b8f", parentId: r.server.channelId },
+  });
+  const made = await r.server.createThread({
+    parentId: r.server.channelId,
+    name: "api-0b8f",
+    userId: r.server.botId,
+  });
+  await drain(r);
+  assertEquals(r.registry.get(SID)?.threadId, made.id);
+  assertEquals(texts(r.server, made.id), ["first"]);
+});
+
 Deno.test("outbox sender: a thread recorded with its first entry, the commit lost: the entry is not posted again", async () => {
   await using r = await rig();
   const [entry] = await r.outbox.enqueue(SID, [post("opening words")]);
