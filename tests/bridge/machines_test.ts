@@ -306,3 +306,40 @@ Deno.test("machines: a reply or click on a post its machine records a moment aft
   );
   assertEquals(answers.map((c) => c.status), [204]);
 });
+
+Deno.test("machines: /sessions shows all 4 sessions with their machines, each machine's part once; one answer accepted", async () => {
+  await using m = await twoMachines();
+  const { server, laptop, desk } = m;
+  await waitFor("the slash commands", () => server.commands().length === 3, 10_000);
+  const run = await server.runCommand({ name: "sessions" });
+  assert(await run.answered, "deferred within 3 s");
+  const answered = await waitFor("both machines' parts", () => {
+    const r = server.interaction(run.interactionId);
+    return r && r.messages.filter((x) => x.content !== "").length === 2 ? r : undefined;
+  }, 10_000);
+  const lines = answered.messages.flatMap((x) => x.content.split("\n"))
+    .filter((l) => l.startsWith("•")).sort();
+  const expected = [
+    [laptop, A1],
+    [laptop, B1],
+    [desk, A2],
+    [desk, B2],
+  ] as const;
+  assertEquals(lines.length, 4, lines.join("\n"));
+  for (const [machine, sid] of expected) {
+    const line = lines.find((l) => l.includes(`**${machine.session(sid).name}**`));
+    assert(line !== undefined, `${sid} listed`);
+    assertMatch(line, new RegExp(` · ${machine.label} · .* · <#${m.threads[sid]}>$`));
+  }
+  // Each part is one machine's: its two sessions.
+  for (const part of answered.messages) {
+    const labels = [...part.content.matchAll(/^• \*\*[^*]+\*\* · (\w+) ·/gm)].map((x) => x[1]);
+    assertEquals(labels.length, 2);
+    assertEquals(new Set(labels).size, 1, part.content);
+  }
+  // One deferral accepted; the other bridge's was refused (40060), as the design has it.
+  const accepted = server.state().interactionCallbacks.filter((c) =>
+    c.interactionId === run.interactionId && c.status < 300
+  );
+  assertEquals(accepted.length, 1);
+});
