@@ -27,7 +27,7 @@ import { isThread } from "./_threads.ts";
 import { ChannelType } from "discord-api-types/v10";
 import { createThreadAsUser, postAsUser, type ThreadAsUser } from "./_user_actions.ts";
 import { loadWorld, type SavedWorld, saveWorld } from "./_world.ts";
-import { type ControlledServer, handleControl } from "./_control.ts";
+import { handleControl } from "./_control.ts";
 import { sandboxRoute } from "./_sandbox_page.ts";
 import type {
   DiscordServerOptions,
@@ -40,7 +40,7 @@ import { describeError } from "../log.ts";
 export type { DiscordServerOptions, Fault, PostAsUser, ServerStateSnapshot };
 
 /** A running local Discord. Create it with {@linkcode startDiscordServer}. */
-export class DiscordServer implements AsyncDisposable, ControlledServer {
+export class DiscordServer implements AsyncDisposable {
   /** REST base without version: `http://127.0.0.1:PORT/api` (what `DISCORD_API_URL` is set to). */
   readonly apiUrl: string;
   /** `http://127.0.0.1:PORT`: control API under `/_control`, sandbox page at `/`. */
