@@ -104,6 +104,8 @@ Deno.test("permission: a button click by an allowlisted user allows; the prompt 
   // It went into the session's own thread, and clicks on it route to the prompt's mailbox.
   const thread = server.state().threads.find((t) => t.id === prompt.channel_id);
   assertEquals(thread?.parent_id, server.forumId);
+  // The bridge records the post in the index once Discord answered: the prompt may show first.
+  await waitFor("the prompt in the posts index", () => new PostIndex(h.path).ownerOf(prompt.id));
   assertEquals(new PostIndex(h.path).ownerOf(prompt.id), permMailbox(prompt));
 
   // A stranger's click first: ignored. Then the owner's.
