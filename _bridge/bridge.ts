@@ -1,35 +1,40 @@
 // Private: the bridge itself: one gateway connection, every accepted event into the right
 // mailboxes, catch-up from history after every (re)connect. bridge.ts is the thin entry point.
-import { ClaudeDiscordError, DiscordApiError } from "../errors.ts";
-import { HELD, Inbox, type InboxEvent } from "../inbox.ts";
+// Its parts: start_up.ts (the reads before it connects), intake.ts (one message from filter to
+// durable write), control_wiring.ts (cards, receipts, Stop, slash commands), dispatch.ts (each
+// gateway event to its handler).
+import { ClaudeDiscordError } from "../errors.ts";
+import { Inbox, type InboxEvent } from "../inbox.ts";
 import { describeError, type Logger } from "../log.ts";
 import type { OutboxEntry, Outcome } from "../outbox.ts";
 import { PostIndex } from "../posts.ts";
-import { type RoutableEvent, routeEvent } from "../routing.ts";
 import { SessionRegistry } from "../sessions.ts";
 import { bridgePaths, type BridgeStatusFile } from "../daemon.ts";
 import { botIdFromToken, configFileExposure, DEFAULT_IDENTIFY_CAP } from "../config.ts";
 import { type MachineIdentity, machineIdentity } from "../machine.ts";
-import type { RawChannel, RawInteraction, RawMessage, RawReaction } from "../_discord/raw.ts";
 import { DiscordRest } from "../_discord/rest.ts";
-import { messageDropReason, messageToEvent, ownAuthors, type Place } from "./events.ts";
-import { type ClickDesk, onInteraction, onReaction, UploadLimitRecorder } from "./interactions.ts";
-import { CursorStore, CursorTracker, type Tracked } from "./cursors.ts";
+import { ownAuthors } from "./events.ts";
+import { type ClickDesk, UploadLimitRecorder } from "./interactions.ts";
+import { CursorStore, CursorTracker } from "./cursors.ts";
 import { MailboxWriter } from "./writer.ts";
 import { CachedRoutingView } from "./view.ts";
 import { CatchUp } from "./catchup.ts";
-import { ChannelMap, chatChannelProblem } from "./channels.ts";
+import { ChannelMap } from "./channels.ts";
 import { StatusBoard } from "./status.ts";
 import { bridgeOutboxSender, type OutboxSender } from "./outbox.ts";
-import { ControlRoom } from "./control.ts";
-import { backoffMs, Sleepers } from "./backoff.ts";
-import { CardsAndReceipts } from "./cards_receipts.ts";
+import type { ControlRoom } from "./control.ts";
+import { Sleepers } from "./backoff.ts";
+import type { CardsAndReceipts } from "./cards_receipts.ts";
 import {
   type AttachmentLimits,
   type AttachmentStore,
   bridgeAttachmentStore,
 } from "./attachments.ts";
 import { Connection } from "./connection.ts";
+import { readChannels, type Retrying, retrying } from "./start_up.ts";
+import { MessageIntake } from "./intake.ts";
+import { wireControlRoom } from "./control_wiring.ts";
+import { dispatchEvent, type DispatchTargets } from "./dispatch.ts";
 
 /** Options of {@linkcode Bridge}. */
 export interface BridgeOptions {
@@ -95,9 +100,6 @@ export interface BridgeStats {
   sent: number;
 }
 
-const SEEN_MAX = 20_000;
-const DONE: Promise<void> = Promise.resolve();
-
 /** The bridge. `start()` it, then `stop()` it; `done` settles when it ends. */
 export class Bridge {
   readonly #o: BridgeOptions;
@@ -105,11 +107,9 @@ export class Bridge {
   readonly #now: () => number;
   readonly #allowed: Set<string>;
   readonly #rest: DiscordRest;
-  readonly #desk: ClickDesk;
+  readonly #targets: DispatchTargets;
   readonly #writer: MailboxWriter;
-  readonly #inbox: Inbox;
-  /** Ids routed to the held box because no session was live (not because routing failed). */
-  readonly #heldForLackOfSessions = new Set<string>();
+  readonly #intake: MessageIntake;
   readonly #view: CachedRoutingView;
   readonly #cursors: CursorStore;
   readonly #tracker: CursorTracker;
@@ -120,16 +120,12 @@ export class Bridge {
   readonly #files: AttachmentStore;
   readonly #control: ControlRoom;
   readonly #cards: CardsAndReceipts;
-  /** Ids handled recently (bounded), and the ones not durable yet with their promise. */
-  readonly #seen = new Set<string>();
-  readonly #inFlight = new Map<string, Promise<void>>();
+  readonly #retrying: Retrying;
   readonly #ready = Promise.withResolvers<void>();
   readonly #done = Promise.withResolvers<void>();
   readonly #botId: string | undefined;
   readonly #machine: MachineIdentity;
   #connection: Connection | undefined;
-  /** The mailbox writes the dispatch being handled started (the saved sequence waits for them). */
-  #work: Promise<unknown>[] | undefined;
   #stopping = false;
   #fatal: ClaudeDiscordError | undefined;
   #stopped: Promise<void> | undefined;
@@ -152,19 +148,41 @@ export class Bridge {
     this.#status.machine = { id: this.#machine.id, label: this.#machine.label };
     const rest = { token: options.token, apiUrl: options.apiUrl };
     this.#rest = new DiscordRest(rest);
+    this.#retrying = retrying({
+      log: this.#log,
+      status: this.#status,
+      sleep: (ms) => this.#sleepers.sleep(ms),
+      random: options.random,
+      stopping: () => this.#stopping,
+    });
     const inbox = new Inbox(options.home, {
       heldRetentionHours: options.heldRetentionHours,
       onWarning: (m) => this.#log.warn(`inbox: ${m}`),
     });
-    this.#inbox = inbox;
     this.#files = bridgeAttachmentStore(options, this.#rest, this.#status);
-    const machineLabel = this.#machine.label;
-    this.#cards = new CardsAndReceipts({
-      ...options,
+    this.#view = new CachedRoutingView(
+      new SessionRegistry(options.home, { onWarning: (m) => this.#log.warn(m) }),
+      new PostIndex(options.home),
+      { maxAgeMs: options.sessionCacheMs, machineLabel: this.#machine.label },
+    );
+    const ours = ownAuthors(this.#botId, options.webhookUrl);
+    this.#channels = new ChannelMap(options.channelId, this.#rest, options.log, {
+      ours,
+      home: options.home,
+      now: this.#now,
+      recorded: (id) => this.#view.postOwner(id) !== undefined,
+    });
+    ({ cards: this.#cards, control: this.#control } = wireControlRoom({
+      options,
+      log: this.#log,
       rest: this.#rest,
       now: this.#now,
-      machineLabel,
-    });
+      machineLabel: this.#machine.label,
+      view: this.#view,
+      guildId: () => this.#channels.guildId,
+      status: this.#status,
+      inbox,
+    }));
     this.#writer = new MailboxWriter(inbox, {
       onError: (mailbox, err, attempt) =>
         this.#log.error(`cannot write to mailbox ${mailbox} (attempt ${attempt})`, err),
@@ -175,37 +193,13 @@ export class Bridge {
         options.onWritten?.(mailbox, events);
       },
     });
-    this.#view = new CachedRoutingView(
-      new SessionRegistry(options.home, { onWarning: (m) => this.#log.warn(m) }),
-      new PostIndex(options.home),
-      { maxAgeMs: options.sessionCacheMs, machineLabel: this.#machine.label },
-    );
     this.#cursors = new CursorStore(bridgePaths(options.home).cursors, {
       now: this.#now(),
       onError: (err) => this.#log.error("cannot save the catch-up cursors", err),
       onWarning: (message) => this.#log.warn(message),
     });
     this.#tracker = new CursorTracker(this.#cursors);
-    const ours = ownAuthors(this.#botId, options.webhookUrl);
-    this.#channels = new ChannelMap(options.channelId, this.#rest, options.log, {
-      ours,
-      home: options.home,
-      now: this.#now,
-      recorded: (id) => this.#view.postOwner(id) !== undefined,
-    });
-    this.#control = new ControlRoom({
-      ...options,
-      log: this.#log,
-      rest: this.#rest,
-      view: this.#view,
-      guildId: () => this.#channels.guildId,
-      machine: () => this.#machine.label,
-      status: this.#status,
-      inbox,
-      onStop: (session, stop) => this.#cards.stopped(session.id, stop.by, stop.at),
-      stateOf: (session) => this.#cards.stateOf(session.id),
-    });
-    this.#desk = {
+    const desk: ClickDesk = {
       // An interaction answer later than 3 s is useless: a short budget.
       rest: new DiscordRest({
         ...rest,
@@ -214,8 +208,8 @@ export class Bridge {
       log: this.#log,
       allowed: this.#allowed,
       placeOf: (channelId) => this.#channels.placeOf(channelId),
-      route: (event) => this.#route(event),
-      write: (mailboxes, event) => this.#writeAll(mailboxes, event),
+      route: (event) => this.#intake.route(event),
+      write: (mailboxes, event) => this.#intake.write(mailboxes, event),
       drop: (reason) => this.#status.drop(reason),
       botId: () => this.#botId,
       now: this.#now,
@@ -223,6 +217,13 @@ export class Bridge {
       sleep: (ms) => this.#sleepers.sleep(ms),
       stopped: () => this.#stopping,
       uploadLimit: new UploadLimitRecorder(options.home, this.#log, this.#now),
+    };
+    this.#targets = {
+      control: this.#control,
+      channels: this.#channels,
+      desk,
+      connected: (t) => this.#onConnected(t),
+      message: (m) => this.#intake.onLive(m),
     };
     this.#catchUp = new CatchUp({
       rest: this.#rest,
@@ -237,14 +238,27 @@ export class Bridge {
       learnThread: (t) => this.#channels.learn(t),
       listed: (watched) => this.#channels.listed(watched),
       chatId: options.channelId,
-      ingest: (m, place) => this.#process(m, place, false),
-      write: (m, place) => void this.#process(m, place, true),
-      release: (m, place) => this.#live(m, place),
+      ingest: (m, place) => this.#intake.process(m, place, false),
+      write: (m, place) => void this.#intake.process(m, place, true),
+      release: (m, place) => this.#intake.live(m, place),
       onDone: () => {
         this.#status.lastCatchUpAt = new Date(this.#now()).toISOString();
         this.#status.touch();
       },
       now: this.#now,
+    });
+    this.#intake = new MessageIntake({
+      allowed: this.#allowed,
+      status: this.#status,
+      tracker: this.#tracker,
+      catchUp: this.#catchUp,
+      intercept: (event) => this.#control.onMessage(event),
+      channels: this.#channels,
+      files: this.#files,
+      writer: this.#writer,
+      view: this.#view,
+      inbox,
+      log: this.#log,
     });
     this.#outboxSender = bridgeOutboxSender({
       limits: options.outboxLimits,
@@ -362,30 +376,16 @@ export class Bridge {
     this.#status.start(this.#o.statusIntervalMs ?? 2000);
     this.#files.startPruning(this.#now, () => this.#status.touch());
 
-    const chat = await this.#retrying(
-      "read the chat channel",
-      () => this.#rest.getChannel(this.#o.channelId),
-      (err) => chatChannelProblem(err, this.#o.channelId),
-    );
-    if (chat === undefined) return;
-    this.#channels.guildId = chat.guild_id ?? "";
-    if (this.#o.webhookUrl) {
-      const hook = await this.#retrying(
-        "read the webhook",
-        () => this.#rest.getWebhook(this.#o.webhookUrl!),
-        (err) => {
-          if (err instanceof DiscordApiError && err.status >= 400 && err.status < 500) {
-            this.#log.warn(
-              `DISCORD_WEBHOOK_URL cannot be read (${err.message}): threads of the notification channel are not watched; run setup`,
-            );
-            return "skip";
-          }
-          return undefined;
-        },
-      );
-      if (this.#stopping) return;
-      this.#channels.notifyId = hook === "skip" ? undefined : hook?.channel_id;
-    }
+    const goOn = await readChannels({
+      channelId: this.#o.channelId,
+      webhookUrl: this.#o.webhookUrl,
+      rest: this.#rest,
+      log: this.#log,
+      channels: this.#channels,
+      retrying: this.#retrying,
+      stopping: () => this.#stopping,
+    });
+    if (!goOn) return;
     // The outbox goes out by REST: it need not wait for the gateway.
     this.#outboxSender.start();
     this.#cards.start();
@@ -407,8 +407,8 @@ export class Bridge {
       identifyCap: this.#o.identifyCap ?? DEFAULT_IDENTIFY_CAP,
       now: this.#now,
       random: this.#o.random,
-      retrying: (what, fn, classify) => this.#retrying(what, fn, classify),
-      dispatch: (t, d) => this.#onDispatch(t, d),
+      retrying: this.#retrying,
+      dispatch: (t, d) => this.#intake.collect(() => this.#handle(t, d)),
       fail: (err) => this.#fail(err),
       stopping: () => this.#stopping,
       connecting: () => this.#catchUp.expect(),
@@ -416,72 +416,10 @@ export class Bridge {
     this.#connection.start();
   }
 
-  /**
-   * Runs `fn` until it succeeds, backing off on errors `classify` does not settle. `classify`
-   * may throw (fatal) or return a value to use instead. Returns `undefined` when stopped.
-   */
-  async #retrying<T, S>(
-    what: string,
-    fn: () => Promise<T>,
-    classify: (err: unknown) => S | undefined,
-  ): Promise<T | S | undefined> {
-    for (let attempt = 1; !this.#stopping; attempt++) {
-      try {
-        return await fn();
-      } catch (err) {
-        const settled = classify(err);
-        if (settled !== undefined) return settled;
-        const ms = backoffMs(attempt, 500, 30_000, this.#o.random ?? Math.random);
-        this.#log.warn(
-          `cannot ${what} (attempt ${attempt}): ${describeError(err)}; retrying in ${ms} ms`,
-        );
-        this.#status.setState("reconnecting");
-        await this.#sleepers.sleep(ms);
-      }
-    }
-    return undefined;
-  }
-
-  /** Handles a dispatch; returns the mailbox writes it started (they settle when durable). */
-  #onDispatch(t: string, d: unknown): Promise<unknown>[] {
-    const work: Promise<unknown>[] = [];
-    this.#work = work;
-    try {
-      this.#handle(t, d);
-    } finally {
-      this.#work = undefined;
-    }
-    return work;
-  }
-
+  /** Handles a dispatch (the mailbox writes it starts are collected by the intake). */
   #handle(t: string, d: unknown): void {
     if (this.#stopping) return;
-    if (t === "READY" || t === "RESUMED") this.#control.onConnected(t, d);
-    switch (t) {
-      case "READY":
-      case "RESUMED":
-        return this.#onConnected(t);
-      case "GUILD_CREATE":
-        return this.#channels.learnGuild(d as { id: string; channels?: RawChannel[] });
-      case "THREAD_CREATE":
-      case "THREAD_UPDATE":
-      case "CHANNEL_CREATE":
-      case "CHANNEL_UPDATE":
-        return this.#channels.learn(d as RawChannel);
-      case "THREAD_DELETE":
-        return this.#channels.forget((d as { id: string }).id);
-      case "THREAD_LIST_SYNC":
-        for (const th of (d as { threads?: RawChannel[] }).threads ?? []) this.#channels.learn(th);
-        return;
-      case "MESSAGE_CREATE":
-        return this.#onLiveMessage(d as RawMessage);
-      case "INTERACTION_CREATE":
-        this.#desk.uploadLimit.learn(d as RawInteraction); // every kind carries it
-        if (this.#control.onInteraction(d as RawInteraction)) return;
-        return onInteraction(d as RawInteraction, this.#desk);
-      case "MESSAGE_REACTION_ADD":
-        return onReaction(d as RawReaction, this.#desk);
-    }
+    dispatchEvent(t, d, this.#targets);
   }
 
   #onConnected(t: string): void {
@@ -494,100 +432,5 @@ export class Bridge {
       () => this.#ready.resolve(),
       (err) => this.#log.error("catch-up failed", err),
     );
-  }
-
-  /**
-   * A live message: placed in arrival order (a message of a channel not known yet waits for it,
-   * and the messages after it wait too), then held while a catch-up runs (it merges them in id
-   * order) or written.
-   */
-  #onLiveMessage(m: RawMessage): void {
-    if (!m?.id || !m.channel_id) return;
-    this.#channels.inOrder(m.channel_id, (place) => this.#live(m, place), m);
-  }
-
-  #live(m: RawMessage, place: Place): void {
-    if (this.#tracker.hasGap(m.channel_id)) this.#catchUp.channel(m.channel_id, place);
-    if (this.#catchUp.hold(m, place)) return;
-    void this.#process(m, place, true);
-  }
-
-  /** Filters, routes and writes one message; resolves when it is durable (or dropped). */
-  #process(m: RawMessage, place: Place, live: boolean): Promise<void> {
-    if (this.#seen.has(m.id)) return this.#inFlight.get(m.id) ?? DONE;
-    this.#seen.add(m.id);
-    if (this.#seen.size > SEEN_MAX) {
-      const oldest = this.#seen.values().next().value;
-      if (oldest !== undefined) this.#seen.delete(oldest);
-    }
-    const reason = messageDropReason(m, this.#allowed);
-    if (reason !== undefined) {
-      this.#status.drop(reason);
-      if (reason === "empty") this.#status.warnEmpty(m.id, m.author?.id);
-      if (live) this.#tracker.begin(m.channel_id, m.id, 0);
-      return DONE;
-    }
-    const event = messageToEvent(m, place);
-    if (this.#control.onMessage(event)) {
-      if (live) this.#tracker.begin(m.channel_id, m.id, 0); // a stop: not delivered
-      return DONE;
-    }
-    const mailboxes = this.#route(event, this.#channels.routingFacts(m, place));
-    if (mailboxes.length === 0) { // another machine's: nothing to store, not even its files
-      this.#status.drop("elsewhere");
-      if (live) this.#tracker.begin(m.channel_id, m.id, 0);
-      return DONE;
-    }
-    const tracked = live ? this.#tracker.begin(m.channel_id, m.id, mailboxes.length) : undefined;
-    // The event is written once its files are stored (or their failure recorded); while the
-    // bridge stops it is not written at all, so the cursor stays before it.
-    const files = this.#files.fill(m.channel_id, m.id, event.attachments);
-    const promise = files.then(async (write) => {
-      if (!write) return;
-      await this.#writeAll(mailboxes, event, tracked);
-      if (this.#heldForLackOfSessions.has(event.id)) this.#releaseHeldToNewSession();
-    }).catch((err) => this.#log.error(`cannot deliver message ${m.id}`, err)).finally(() => {
-      this.#heldForLackOfSessions.delete(event.id);
-      this.#inFlight.delete(m.id);
-    });
-    this.#inFlight.set(m.id, promise);
-    return promise;
-  }
-
-  /**
-   * A session may have registered (and released the held box) between routing a message to
-   * the held box and writing it there: hand the held box to the newest live session then, so
-   * the message does not wait for yet another session to start.
-   */
-  #releaseHeldToNewSession(): void {
-    const newest = this.#view.newestLiveSession();
-    if (newest === undefined) return;
-    this.#inbox.releaseHeld(newest.id).then(
-      (n) => n > 0 && this.#log.info(`held box: ${n} message(s) to new session ${newest.name}`),
-      (err) => this.#log.error("cannot release the held box", err),
-    );
-  }
-
-  /** Routes an event; if routing itself fails (a damaged state file), holds it rather than lose it. */
-  #route(event: InboxEvent, facts: Omit<RoutableEvent, keyof InboxEvent> = {}): string[] {
-    try {
-      const mailboxes = routeEvent({ ...event, ...facts }, this.#view).mailboxes;
-      if (mailboxes.length === 1 && mailboxes[0] === HELD) {
-        this.#heldForLackOfSessions.add(event.id);
-      }
-      return mailboxes;
-    } catch (err) {
-      this.#log.error(`cannot route ${event.kind} ${event.id}; keeping it in the held box`, err);
-      return event.kind === "message" ? [HELD] : [];
-    }
-  }
-
-  #writeAll(mailboxes: string[], event: InboxEvent, tracked?: Tracked): Promise<void> {
-    const written = Promise.all(mailboxes.map(async (mailbox) => {
-      await this.#writer.write(mailbox, event);
-      if (tracked) this.#tracker.complete(tracked);
-    })).then(() => {});
-    this.#work?.push(written);
-    return written;
   }
 }
