@@ -34,6 +34,12 @@ const AWAITING_MS = 3 * 86_400_000;
 const SAVE_AFTER_MS = 500;
 /** Delivered ids remembered, so that a second delivery does not react again. */
 const DONE_MAX = 5000;
+/**
+ * Most messages with reactions under way. Receipts are a courtesy: under a burst (a long
+ * catch-up, a flood) the ones past it are skipped, so that the queue of REST calls, and the
+ * bridge's memory, stay bounded whatever comes in.
+ */
+export const REACTING_MAX = 200;
 
 /** Options of {@linkcode Receipts}. */
 export interface ReceiptsOptions {
@@ -76,6 +82,8 @@ export class Receipts {
   #save: ReturnType<typeof setTimeout> | undefined;
   #failedWhy = "";
   #stopped = false;
+  /** Reactions skipped since the queue was last below its bound. */
+  #skipped = 0;
 
   /** @param options The state directory, REST client, watches and log. */
   constructor(options: ReceiptsOptions) {
@@ -248,7 +256,21 @@ export class Receipts {
 
   /** Sends a reaction after the message's earlier ones. */
   #react(messageId: string, channelId: string, emoji: string, method: "PUT" | "DELETE" = "PUT") {
-    const before = this.#chains.get(messageId) ?? Promise.resolve();
+    const chained = this.#chains.get(messageId);
+    if (chained === undefined && this.#chains.size >= REACTING_MAX) {
+      this.#skipped++;
+      if (this.#skipped === 1) {
+        this.#o.log.warn(
+          `receipts: more than ${REACTING_MAX} messages wait for their reactions; skipping receipts until they are sent`,
+        );
+      }
+      return;
+    }
+    if (this.#skipped > 0 && this.#chains.size < REACTING_MAX / 2) {
+      this.#o.log.info(`receipts: going again (${this.#skipped} skipped)`);
+      this.#skipped = 0;
+    }
+    const before = chained ?? Promise.resolve();
     const path = `/channels/${channelId}/messages/${messageId}/reactions/` +
       `${encodeURIComponent(emoji)}/@me`;
     const what = `${

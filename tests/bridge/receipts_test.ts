@@ -4,7 +4,8 @@
 // stranger's message; nothing when turned off; a ✅ owed across a bridge restart still comes.
 // The latencies are printed, not asserted (bench/card_bench.ts measures them).
 import { HELD, Inbox } from "../../inbox.ts";
-import { assertEquals, waitFor } from "../_assert.ts";
+import { REACTING_MAX } from "../../_bridge/receipts.ts";
+import { assert, assertEquals, waitFor } from "../_assert.ts";
 import { startBridge, type World, world } from "./_helpers.ts";
 
 const A = "0d1e2f30-0000-4000-8000-0000000000a1";
@@ -115,4 +116,19 @@ Deno.test("receipts: a ✅ owed when the bridge stopped comes after its restart;
   await new Promise((r) => setTimeout(r, 500));
   await off.idle();
   assertEquals(receipts(w, quiet), [], "receipts off");
+});
+
+Deno.test("receipts: under a flood, reactions under way stay bounded (the rest skipped, logged); every message is still delivered", async () => {
+  await using w = await world({ sessions: [A] });
+  await using bridge = await startBridge(w);
+  // The local Discord takes one reaction per 250 ms per channel: 300 messages at once leave
+  // more than REACTING_MAX of them waiting.
+  const ids: string[] = [];
+  for (let i = 0; i < REACTING_MAX + 100; i++) ids.push(await w.say(`flood ${i}`));
+  await waitFor("every message in the mailbox", () => w.ids(A).length === ids.length, 20_000);
+  await bridge.idle();
+  assertEquals(w.ids(A), ids);
+  await waitFor("the skip in the log", () => /skipping receipts/.test(w.log()), 5000);
+  const reacted = ids.filter((id) => receipts(w, id).includes("📬")).length;
+  assert(reacted > 0 && reacted < ids.length, `${reacted} of ${ids.length} got 📬 so far`);
 });
