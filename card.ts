@@ -38,6 +38,7 @@
  *
  * @module
  */
+import { formatDuration } from "./_shared/duration.ts";
 import type { MessageBody, NewEntry } from "./outbox.ts";
 import { costOf, type TokenUsage, totalTokens } from "./_card/pricing.ts";
 import { stopCustomId } from "./stop.ts";
@@ -271,12 +272,7 @@ function count(n: number): string {
  * ```
  */
 export function formatElapsed(ms: number): string {
-  const s = Math.max(0, Math.floor(ms / 1000));
-  const pad = (n: number) => String(n).padStart(2, "0");
-  if (s < 60) return `${s}s`;
-  if (s < 3600) return `${Math.floor(s / 60)}m ${pad(s % 60)}s`;
-  if (s < 86400) return `${Math.floor(s / 3600)}h ${pad(Math.floor(s / 60) % 60)}m`;
-  return `${Math.floor(s / 86400)}d ${pad(Math.floor(s / 3600) % 24)}h`;
+  return formatDuration(ms);
 }
 
 /** A Discord timestamp (shown in the reader's time zone): `<t:1700000000:f>`. */

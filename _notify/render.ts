@@ -1,4 +1,7 @@
 // Private: turns a STATUS into Discord webhook payloads (embeds, splitting, mention safety).
+import { formatDuration } from "../_shared/duration.ts";
+
+export { formatDuration };
 
 /** The state a STATUS reports. */
 export type StatusState = "done" | "error" | "waiting" | "info";
@@ -139,16 +142,6 @@ function toMillis(value: Date | number | string): number {
     : Date.parse(value);
   if (!Number.isFinite(ms)) throw new TypeError("status input startedAt is not a valid time");
   return ms;
-}
-
-/** Formats a duration: `42s`, `3m 05s`, `2h 03m`, `1d 02h`. */
-export function formatDuration(ms: number): string {
-  const s = Math.max(0, Math.floor(ms / 1000));
-  const pad = (n: number) => String(n).padStart(2, "0");
-  if (s < 60) return `${s}s`;
-  if (s < 3600) return `${Math.floor(s / 60)}m ${pad(s % 60)}s`;
-  if (s < 86400) return `${Math.floor(s / 3600)}h ${pad(Math.floor(s / 60) % 60)}m`;
-  return `${Math.floor(s / 86400)}d ${pad(Math.floor(s / 3600) % 24)}h`;
 }
 
 /** Makes text safe for `content`: no @everyone/@here, no markdown from the name. */
