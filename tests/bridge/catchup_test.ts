@@ -1,11 +1,10 @@
-// Catch-up and gateway faults: nothing posted while the bridge was down or disconnected is
-// lost, nothing is written twice, fatal closes end it with the right sentence, and a server
-// that is gone does not make it spin.
+// Catch-up and fatal gateway faults: nothing posted while the bridge was down is lost, nothing
+// is written twice, fatal closes end it with the right sentence, and a server that is gone does
+// not make it spin. The gaps a recoverable fault leaves: gap_test.ts, gap_invalid_session_test.ts.
 import { Inbox } from "../../inbox.ts";
 import { bridgePaths } from "../../daemon.ts";
-import type { Fault } from "../../testing/mod.ts";
 import { assert, assertEquals, waitFor } from "../_assert.ts";
-import { counts, startBridge, withTimeout, world } from "./_helpers.ts";
+import { startBridge, withTimeout, world } from "./_helpers.ts";
 import { DiscordApiError } from "../../errors.ts";
 
 Deno.test("catch-up: 50 messages posted while the bridge was down are each delivered once", async () => {
@@ -55,44 +54,6 @@ Deno.test("catch-up: the first start delivers nothing older than itself", async 
   await b.idle();
   assertEquals(w.ids("s1"), [now]);
 });
-
-const FAULTS: Array<[string, Fault]> = [
-  ["op 7 reconnect", { kind: "reconnect" }],
-  ["op 9 not resumable", { kind: "invalidSession", resumable: false }],
-  ["op 9 resumable", { kind: "invalidSession", resumable: true }],
-  ["a dropped connection", { kind: "drop" }],
-  ["missed heartbeat ACKs", { kind: "stopAcks" }],
-  ["close 4000", { kind: "close", code: 4000 }],
-];
-
-for (const [name, fault] of FAULTS) {
-  Deno.test(`catch-up: after ${name}, messages posted during the gap arrive once`, async () => {
-    await using w = await world({ sessions: ["s1", "s2"] });
-    await using b = await startBridge(w);
-    const first = await w.say("before the fault");
-    await waitFor("the first message", () => w.ids("s2").includes(first));
-    const catchUps = b.stats().catchUps;
-    assert(w.server.fault(fault) > 0, "the fault touched the connection");
-    const gap: string[] = [];
-    for (let i = 0; i < 20; i++) gap.push(await w.say(`during the gap ${i}`));
-    await waitFor("a catch-up after the reconnect", () => b.stats().catchUps > catchUps, 20_000);
-    const after = await w.say("after the reconnect");
-    for (const s of ["s1", "s2"]) {
-      await waitFor(
-        `everything in ${s}`,
-        () => w.ids(s).includes(after) && gap.every((id) => w.ids(s).includes(id)),
-        20_000,
-      );
-    }
-    await b.idle();
-    for (const s of ["s1", "s2"]) {
-      const seen = counts(w.ids(s));
-      assertEquals([...seen.values()].every((n) => n === 1), true, `duplicates in ${s}`);
-      assertEquals([...seen.keys()].sort(), [first, ...gap, after].sort());
-    }
-    assert(b.stats().disconnects >= 1);
-  });
-}
 
 Deno.test("faults: close 4004 ends the bridge with the token sentence (no unhandled rejection)", async () => {
   await using w = await world({ sessions: ["s1"] });
