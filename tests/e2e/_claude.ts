@@ -428,11 +428,13 @@ export async function readCaptured(dir: string): Promise<[string, Record<string,
 }
 
 /**
- * A hook command that saves its stdin as `<dir>/<event>-<nanoseconds>.json`
- * and then runs `then` (a shell snippet; its stdout is the hook's output).
+ * A hook command that saves its stdin as `<dir>/<event>-<nanoseconds>.json` (written under
+ * another name and renamed, so a reader never sees half of it) and then runs `then` (a shell
+ * snippet; its stdout is the hook's output).
  */
 export function captureCommand(dir: string, event: string, then = ""): string {
-  const save = `cat > ${shellQuote(dir)}/${event}-$(date +%s%N).json`;
+  const file = `${shellQuote(dir)}/${event}-$(date +%s%N).json`;
+  const save = `f=${file}; cat > "$f.part" && mv "$f.part" "$f"`;
   return then ? `${save}; ${then}` : save;
 }
 
