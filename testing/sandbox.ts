@@ -354,7 +354,8 @@ function startLines(sandbox: Sandbox): string[] {
     lines.push(
       "",
       "Connect a Claude Code project to this sandbox (run it in the project's directory;",
-      "it writes .claude/settings.json and .mcp.json there, and the config here):",
+      "it writes .claude/settings.local.json there and the project's MCP entry in",
+      "~/.claude.json, and the config here; --shared writes the committed files instead):",
       `  ${setup}`,
       'Then start `claude` in that project and chat as "owner" on the page above.',
     );
