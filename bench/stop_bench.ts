@@ -22,7 +22,6 @@ import { countToolResults, startAnthropicServer, text, toolUse } from "../testin
 import { startDiscordServer } from "../testing/mod.ts";
 import { createClaudeSandbox, locateClaude } from "../tests/e2e/_claude.ts";
 import { median, once, percentile, reportAtExit, until } from "./_helpers.ts";
-import { denoDir } from "../tests/_process.ts";
 
 const root = decodeURIComponent(new URL("..", import.meta.url).pathname).replace(/\/+$/, "");
 const SAMPLES = Number(Deno.env.get("SAMPLES") ?? 5);
@@ -61,7 +60,6 @@ Deno.bench({
     for (let i = 0; i < SAMPLES; i++) {
       await using box = await createClaudeSandbox(cli.path!, {
         apiUrl: api.url,
-        env: { DENO_DIR: denoDir(), DENO_NO_UPDATE_CHECK: "1" },
       });
       const home = `${box.root}/discord-state`;
       writeConfigFile(home, {

@@ -12,7 +12,7 @@
 
 import { fileURLToPath } from "node:url";
 import { tempDir } from "../_fixture.ts";
-import { runBounded } from "../_process.ts";
+import { denoDir, runBounded } from "../_process.ts";
 
 /** The file that pins the Claude Code version (one line), read by .ci/run and these tests. */
 export const CLAUDE_CODE_PIN_FILE: string = fileURLToPath(
@@ -142,7 +142,7 @@ export interface ClaudeSandboxOptions {
   apiKey?: string;
   /** Project folder name (session names derive from it). Default `project`. */
   projectName?: string;
-  /** Extra environment for the CLI (and so its hooks). */
+  /** Extra environment for the CLI (and so its hooks); DENO_DIR is this Deno's cache unless set. */
   env?: Record<string, string>;
 }
 
@@ -218,6 +218,10 @@ export async function createClaudeSandbox(
     CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1",
     DISABLE_AUTOUPDATER: "1",
     CLAUDE_CODE_TMPDIR: tmp,
+    // The hooks and the bridge they start run Deno under the temp HOME: they compile against
+    // this Deno's cache, not an empty one.
+    DENO_DIR: denoDir(),
+    DENO_NO_UPDATE_CHECK: "1",
     ...options.env,
   };
   const sessions: TmuxClaude[] = [];

@@ -12,7 +12,6 @@ import {
 } from "../../testing/anthropic.ts";
 import { type DiscordServer, startDiscordServer } from "../../testing/mod.ts";
 import { message } from "../_fixture.ts";
-import { denoDir } from "../_process.ts";
 import { type ClaudeSandbox, createClaudeSandbox, locateClaude } from "./_claude.ts";
 
 /** The CLI an e2e test file runs, or `ignore` when it is not available here. */
@@ -65,7 +64,6 @@ export async function sayHiWorld(cli: string): Promise<SayHiWorld> {
     await createClaudeSandbox(cli, {
       apiUrl: api.url,
       settings: ALLOW_ECHO,
-      env: { DENO_DIR: denoDir() },
     }),
   );
   const owned = stack.move();

@@ -13,7 +13,6 @@ import { type DiscordServer, type Message, startDiscordServer } from "../../test
 import { assert, waitFor } from "../_assert.ts";
 import { ROOT } from "../_fixture.ts";
 import { type ClaudeSandbox, createClaudeSandbox } from "./_claude.ts";
-import { denoDir } from "../_process.ts";
 
 /** A local Discord, a scripted model and a CLI sandbox with the settings setup prints. */
 export interface World extends AsyncDisposable {
@@ -54,8 +53,6 @@ export async function world(
   const api = await startAnthropicServer({ script });
   const box = await createClaudeSandbox(cliPath, {
     apiUrl: api.url,
-    // The bridge and the hooks compile against the usual Deno cache, not the temp HOME's.
-    env: { DENO_DIR: denoDir(), DENO_NO_UPDATE_CHECK: "1" },
   });
   const home = `${box.root}/discord-state`;
   const apiUrl = options.apiUrl?.(discord) ?? discord.apiUrl;

@@ -23,7 +23,6 @@ import {
 import { type DiscordServer, type Message, startDiscordServer } from "../../testing/mod.ts";
 import { runSetup } from "../../_setup/flow.ts";
 import { assert, assertEquals, assertMatch, waitFor } from "../_assert.ts";
-import { denoDir } from "../_process.ts";
 import { type ClaudeSandbox, createClaudeSandbox } from "./_claude.ts";
 import { ALLOW_ECHO, claudeForTests } from "./_helpers.ts";
 
@@ -50,7 +49,6 @@ async function world(script: AnthropicScript): Promise<World> {
   const box = await createClaudeSandbox(cli.path, {
     apiUrl: api.url,
     settings: ALLOW_ECHO,
-    env: { DENO_DIR: denoDir(), DENO_NO_UPDATE_CHECK: "1" },
   });
   const home = `${box.root}/state`;
   await runSetup({

@@ -22,7 +22,6 @@ import {
 } from "../../testing/anthropic.ts";
 import { assert, assertEquals, assertMatch } from "../_assert.ts";
 import { message, ROOT } from "../_fixture.ts";
-import { denoDir } from "../_process.ts";
 import { type ClaudeSandbox, createClaudeSandbox } from "./_claude.ts";
 import { ALLOW_ECHO, claudeForTests } from "./_helpers.ts";
 
@@ -81,7 +80,6 @@ async function run(fault: (command: string) => string): Promise<Run & AsyncDispo
   const box: ClaudeSandbox = stack.use(
     await createClaudeSandbox(cli.path, {
       apiUrl: api.url,
-      env: { DENO_DIR: denoDir(), DENO_NO_UPDATE_CHECK: "1" },
     }),
   );
   home = `${box.root}/discord-state`;

@@ -13,7 +13,7 @@ import {
 } from "../../testing/anthropic.ts";
 import { startDiscordServer } from "../../testing/mod.ts";
 import { createClaudeSandbox } from "./_claude.ts";
-import { denoDir, runBounded } from "../_process.ts";
+import { runBounded } from "../_process.ts";
 import { HELD, Inbox } from "../../inbox.ts";
 import { stopBridge } from "../../daemon.ts";
 import { writeConfigFile } from "../../config.ts";
@@ -96,7 +96,6 @@ Deno.test({
     });
     await using box = await createClaudeSandbox(cli.path, {
       apiUrl: api.url,
-      env: { DENO_DIR: denoDir() },
     });
     const home = `${box.root}/state`;
     // send_file's prompt in Discord: unanswered, so -p refuses it after 3 s.

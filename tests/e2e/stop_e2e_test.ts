@@ -31,7 +31,6 @@ import {
 import { type DiscordServer, startDiscordServer } from "../../testing/mod.ts";
 import { assert, assertEquals, assertMatch, waitFor } from "../_assert.ts";
 import { ROOT } from "../_fixture.ts";
-import { denoDir } from "../_process.ts";
 import { type ClaudeSandbox, createClaudeSandbox } from "./_claude.ts";
 import { claudeForTests } from "./_helpers.ts";
 
@@ -55,7 +54,6 @@ async function world(script: AnthropicScript): Promise<World> {
   const box = stack.use(
     await createClaudeSandbox(cli.path, {
       apiUrl: api.url,
-      env: { DENO_DIR: denoDir(), DENO_NO_UPDATE_CHECK: "1" },
     }),
   );
   const home = `${box.root}/discord-state`;
