@@ -11,6 +11,7 @@
 // pushes when an ancestor process (the `claude` command) carries one of those flags
 // (command lines come from the process probe, _shared/procs.ts); otherwise the mailbox is
 // left to the hooks.
+import { sleep } from "../_shared/sleep.ts";
 import type { Logger } from "../log.ts";
 import type { InboxEvent } from "../inbox.ts";
 import type { SessionMatch } from "./session.ts";
@@ -109,17 +110,4 @@ export function findChannelFlag(
     if (args.length > 0) return { pid, args };
   }
   return undefined;
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    signal.addEventListener("abort", done, { once: true });
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    }
-  });
 }

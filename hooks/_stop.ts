@@ -20,6 +20,7 @@
 // block`, and the wake-up exits 2 only with events it claimed (each delivered once), so it
 // cannot wake Claude twice with the same text or wake it with nothing; and a runaway guard
 // allows at most MAX_WAKES wake-ups per session in WAKE_WINDOW_MS.
+import { sleep } from "../_shared/sleep.ts";
 import { Inbox } from "../inbox.ts";
 import {
   ensurePrivateDir,
@@ -42,18 +43,6 @@ export const MAX_WAKES = 20;
 export const WAKE_WINDOW_MS = 10 * 60_000;
 /** How soon the wake-up looks again while the last delivery awaits its evidence. */
 const WAITING_RECHECK_MS = 250;
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    signal.addEventListener("abort", done, { once: true });
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    }
-  });
-}
 
 /**
  * The Stop status role.
